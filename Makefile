@@ -1,0 +1,68 @@
+# houston: the two commands a user needs are `make run` and `make test`.
+# Both install their own Debian (and, for tests, npm) dependencies first.
+BUILD       ?= build
+BUILD_TYPE  ?= RelWithDebInfo
+JOBS        ?= $(shell nproc)
+LISTEN      ?= 127.0.0.1:8080
+CMAKE_FLAGS ?=
+
+.PHONY: all deps deps-build configure build run test unit e2e asan tsan bench format format-check tidy clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+deps-build:
+	@scripts/install-deps.sh --build-only
+
+configure: deps-build
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+
+# Leaves the server binary at build/houston.
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Starts the server on the bundled example org with SQLite under var/, on http://127.0.0.1:8080.
+run: build
+	@mkdir -p var
+	exec $(BUILD)/houston serve --config examples/org.yaml --db var/houston.db --listen $(LISTEN)
+
+# Builds and runs every test: unit tests and end-to-end tests against real peers.
+test: deps build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+unit: build
+	@cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
+
+e2e: deps build
+	@cd $(BUILD) && ctest --output-on-failure -L e2e
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps-build
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOUSTON_SANITIZE=address,undefined \
+	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ctest --output-on-failure -L unit -j $(JOBS)
+
+# Unit tests of the concurrent modules under ThreadSanitizer.
+tsan: deps-build
+	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOUSTON_SANITIZE=thread \
+	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target store_test
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'SqliteStore'
+
+bench: build
+	@bench/run.sh
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.h' '*.cc' | xargs clang-format --dry-run -Werror
+
+tidy: configure
+	@git ls-files 'src/*.cc' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan

@@ -1,0 +1,818 @@
+#include "api/api.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "core/json_util.h"
+#include "core/random.h"
+#include "core/time_util.h"
+
+namespace houston::api {
+
+namespace bhttp = http::bhttp;
+using core::IntegrationType;
+using http::HttpRequest;
+using http::Response;
+using store::Role;
+
+// ---------------------------------------------------------------------------------------------
+// Org view, rate limiter, tokens.
+
+std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> org) {
+  auto view = std::make_shared<OrgView>();
+  view->org = org;
+  if (org) {
+    for (const auto& [key, integ] : config::IndexIntegrations(*org)) {
+      IntegrationInfo info;
+      info.key = key;
+      info.service_id = integ.service_id;
+      info.type = integ.type;
+      info.rate_limit_per_second = integ.rate_limit_per_second;
+      if (integ.mapping) {
+        const auto& m = *integ.mapping;
+        info.mapping.summary = m.summary;
+        info.mapping.severity = m.severity;
+        info.mapping.dedup_key = m.dedup_key;
+        info.mapping.action = m.action;
+        info.mapping.source = m.source;
+        info.mapping.details = m.details;
+        for (const auto& [from, to] : m.action_values) {
+          info.mapping.action_values[from] = std::string(core::ToString(to));
+        }
+        for (const auto& [from, to] : m.severity_values) {
+          info.mapping.severity_values[from] = std::string(core::ToString(to));
+        }
+      }
+      view->integrations.emplace(key, std::move(info));
+    }
+  }
+  return view;
+}
+
+bool RateLimiter::Allow(const std::string& key, double per_second, int& retry_after) {
+  SteadyPoint now = clock_.SteadyNow();
+  double burst = std::max(1.0, per_second);
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst, now});
+  Bucket& b = it->second;
+  double elapsed = std::chrono::duration<double>(now - b.last).count();
+  b.tokens = std::min(burst, b.tokens + elapsed * per_second);
+  b.last = now;
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return true;
+  }
+  retry_after = std::max(1, static_cast<int>(std::ceil((1.0 - b.tokens) / per_second)));
+  return false;
+}
+
+std::string NewApiToken() { return "hou_" + RandomBase62(32); }
+std::string TokenHash(std::string_view token) { return Sha256Hex(token); }
+
+// ---------------------------------------------------------------------------------------------
+// JSON renderings.
+
+namespace {
+
+void Field(std::string& out, std::string_view name, std::string_view value) {
+  if (out.back() != '{') out += ',';
+  AppendJsonString(out, name);
+  out += ':';
+  AppendJsonString(out, value);
+}
+void Raw(std::string& out, std::string_view name, std::string_view raw_json) {
+  if (out.back() != '{') out += ',';
+  AppendJsonString(out, name);
+  out += ':';
+  out += raw_json;
+}
+void Time(std::string& out, std::string_view name, const std::optional<TimePoint>& t) {
+  if (t) {
+    Field(out, name, FormatRfc3339(*t));
+  } else {
+    Raw(out, name, "null");
+  }
+}
+
+}  // namespace
+
+std::string AlertJson(const core::Alert& a) {
+  std::string o = "{";
+  Raw(o, "id", std::to_string(a.id));
+  Field(o, "service", a.service_id);
+  Raw(o, "incident_id", std::to_string(a.incident_id));
+  Field(o, "dedup_key", a.dedup_key);
+  Field(o, "status", core::ToString(a.status));
+  Field(o, "summary", a.summary);
+  Field(o, "severity", core::ToString(a.severity));
+  Field(o, "source", a.source);
+  Field(o, "component", a.component);
+  Field(o, "group", a.group);
+  Field(o, "class", a.klass);
+  Raw(o, "custom_details", a.details_json.empty() ? "{}" : a.details_json);
+  Raw(o, "links", a.links_json.empty() ? "[]" : a.links_json);
+  Raw(o, "images", a.images_json.empty() ? "[]" : a.images_json);
+  Field(o, "client", a.client);
+  Field(o, "client_url", a.client_url);
+  Field(o, "group_key", a.group_key);
+  Raw(o, "event_count", std::to_string(a.event_count));
+  Time(o, "created_at", a.created_at);
+  Time(o, "last_event_at", a.last_event_at);
+  Time(o, "event_timestamp", a.event_timestamp);
+  Time(o, "acknowledged_at", a.acknowledged_at);
+  Time(o, "resolved_at", a.resolved_at);
+  o += '}';
+  return o;
+}
+
+std::string IncidentJson(const core::Incident& i) {
+  std::string o = "{";
+  Raw(o, "id", std::to_string(i.id));
+  Field(o, "service", i.service_id);
+  Field(o, "title", i.title);
+  Field(o, "severity", core::ToString(i.severity));
+  Field(o, "status", core::ToString(i.status));
+  Field(o, "group_key", i.group_key);
+  Raw(o, "alert_count", std::to_string(i.alert_count));
+  Time(o, "created_at", i.created_at);
+  Time(o, "acknowledged_at", i.acknowledged_at);
+  Time(o, "resolved_at", i.resolved_at);
+  o += '}';
+  return o;
+}
+
+std::string ChangeJson(const core::Change& c) {
+  std::string o = "{";
+  Raw(o, "id", std::to_string(c.id));
+  Field(o, "service", c.service_id);
+  Field(o, "summary", c.summary);
+  Field(o, "source", c.source);
+  Time(o, "timestamp", c.timestamp);
+  Time(o, "received_at", c.received_at);
+  Raw(o, "custom_details", c.details_json.empty() ? "{}" : c.details_json);
+  Raw(o, "links", c.links_json.empty() ? "[]" : c.links_json);
+  o += '}';
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes and auth.
+
+namespace {
+
+constexpr std::string_view kPdSuccess = R"({"status":"success","message":"Event processed")";
+
+// PagerDuty's error shape for /v2/* intake.
+Response PdError(bhttp::status code, std::string_view status, std::string_view message,
+                 const std::vector<std::string>& errors) {
+  std::string body = "{\"status\":";
+  AppendJsonString(body, status);
+  body += ",\"message\":";
+  AppendJsonString(body, message);
+  body += ",\"errors\":[";
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (i) body += ',';
+    AppendJsonString(body, errors[i]);
+  }
+  body += "]}";
+  return http::JsonResponse(code, std::move(body));
+}
+
+Response PdStoreError(const Status& st) {
+  if (st.code() == StatusCode::kResourceExhausted) {
+    Response r =
+        PdError(bhttp::status::service_unavailable, "unavailable",
+                "houston is overloaded; the event was not accepted, retry later", {st.message()});
+    r.set(bhttp::field::retry_after, "1");
+    return r;
+  }
+  Response r = PdError(bhttp::status::service_unavailable, "unavailable",
+                       "the event could not be stored; retry later", {st.message()});
+  r.set(bhttp::field::retry_after, "1");
+  return r;
+}
+
+Response StoreError(const Status& st) {
+  Response r = http::ErrorResponse(st.code() == StatusCode::kResourceExhausted
+                                       ? Unavailable("houston is overloaded: " + st.message() +
+                                                     "; nothing was stored, retry later")
+                                       : st);
+  if (r.result() == bhttp::status::service_unavailable) r.set(bhttp::field::retry_after, "1");
+  return r;
+}
+
+std::string_view IntegrationTypeLabel(IntegrationType t) { return core::ToString(t); }
+
+Result<int64_t> ParseId(std::string_view s, std::string_view what) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) {
+    return std::unexpected(
+        InvalidArgument(fmt::format("{} '{}' is not a positive integer", what, s)));
+  }
+  return v;
+}
+
+struct Page {
+  int limit = 100;
+  int64_t before_id = 0;
+  std::optional<TimePoint> since;
+};
+
+Result<Page> ParsePage(const HttpRequest& req) {
+  Page p;
+  if (auto l = req.Query("limit")) {
+    HOUSTON_ASSIGN_OR_RETURN(int64_t v, ParseId(*l, "query parameter 'limit'"));
+    if (v > 1000) {
+      return std::unexpected(InvalidArgument("query parameter 'limit' must be at most 1000"));
+    }
+    p.limit = static_cast<int>(v);
+  }
+  if (auto c = req.Query("cursor")) {
+    HOUSTON_ASSIGN_OR_RETURN(p.before_id, ParseId(*c, "query parameter 'cursor'"));
+  }
+  if (auto s = req.Query("since")) {
+    auto t = ParseRfc3339(*s);
+    if (!t) {
+      return std::unexpected(InvalidArgument("query parameter 'since': " + t.error().message()));
+    }
+    p.since = *t;
+  }
+  return p;
+}
+
+// {"<name>":[items...],"next_cursor":"id"|null}
+template <typename T, typename F>
+Response ListResponse(std::string_view name, const std::vector<T>& items, int limit, F render) {
+  std::string body = "{";
+  AppendJsonString(body, name);
+  body += ":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) body += ',';
+    body += render(items[i]);
+  }
+  body += "],\"next_cursor\":";
+  if (static_cast<int>(items.size()) == limit && !items.empty()) {
+    AppendJsonString(body, std::to_string(items.back().id));
+  } else {
+    body += "null";
+  }
+  body += '}';
+  return http::JsonResponse(bhttp::status::ok, std::move(body));
+}
+
+}  // namespace
+
+const std::vector<Api::RouteSpec>& Api::Routes() {
+  using V = bhttp::verb;
+  static const std::vector<RouteSpec> kRoutes = {
+      {V::get, "/healthz", std::nullopt},
+      {V::get, "/metrics", std::nullopt},
+      {V::post, "/v2/enqueue", std::nullopt},
+      {V::post, "/v2/change/enqueue", std::nullopt},
+      {V::post, "/integrations/alertmanager/{key}", std::nullopt},
+      {V::post, "/integrations/grafana/{key}", std::nullopt},
+      {V::post, "/integrations/generic/{key}", std::nullopt},
+      {V::get, "/integrations/heartbeat/{key}", std::nullopt},
+      {V::post, "/integrations/heartbeat/{key}", std::nullopt},
+      {V::get, "/api/v1/alerts", Role::kViewer},
+      {V::get, "/api/v1/alerts/{id}", Role::kViewer},
+      {V::post, "/api/v1/alerts/{id}/acknowledge", Role::kResponder},
+      {V::post, "/api/v1/alerts/{id}/resolve", Role::kResponder},
+      {V::get, "/api/v1/incidents", Role::kViewer},
+      {V::get, "/api/v1/incidents/{id}", Role::kViewer},
+      {V::get, "/api/v1/services", Role::kViewer},
+      {V::get, "/api/v1/changes", Role::kViewer},
+      {V::get, "/api/v1/audit", Role::kAdmin},
+  };
+  return kRoutes;
+}
+
+Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions options)
+    : store_(store),
+      metrics_(metrics),
+      clock_(clock),
+      options_(std::move(options)),
+      limiter_(clock),
+      org_(MakeOrgView(nullptr)) {
+  metrics_.Describe("houston_events_total", "counter",
+                    "Inbound events by integration type and result (accepted, rejected, "
+                    "rate_limited, overloaded, failed, unknown_key).");
+}
+
+void Api::SetOrg(std::shared_ptr<const config::Org> org) {
+  auto view = MakeOrgView(std::move(org));
+  std::lock_guard lock(org_mu_);
+  org_ = std::move(view);
+}
+
+std::shared_ptr<const OrgView> Api::org() const {
+  std::lock_guard lock(org_mu_);
+  return org_;
+}
+
+void Api::CountEvent(std::string_view type, std::string_view result, uint64_t n) {
+  metrics_.Add("houston_events_total",
+               fmt::format("integration=\"{}\",result=\"{}\"", type, result), n);
+}
+
+void Api::Register(http::Router& router) {
+  for (const auto& spec : Routes()) {
+    router.Add(spec.method, spec.pattern,
+               [this, pattern = spec.pattern](const HttpRequest& req, http::Responder respond) {
+                 Dispatch(pattern, req, std::move(respond));
+               });
+  }
+}
+
+Result<store::Token> Api::Authenticate(const HttpRequest& req) {
+  std::string_view auth = req.Header("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.empty()) {
+    return std::unexpected(Unauthenticated(
+        "missing 'Authorization: Bearer <token>' header (create a token with 'houston token "
+        "create')"));
+  }
+  if (auth.size() <= kBearer.size() || !auth.starts_with(kBearer)) {
+    return std::unexpected(
+        Unauthenticated("the Authorization header must have the form 'Bearer <token>'"));
+  }
+  auto token = store_.FindTokenByHash(TokenHash(auth.substr(kBearer.size())));
+  if (!token) {
+    if (token.error().code() == StatusCode::kNotFound) {
+      return std::unexpected(Unauthenticated("invalid or revoked API token"));
+    }
+    return std::unexpected(token.error());
+  }
+  return token;
+}
+
+void Api::Dispatch(const std::string& pattern, const HttpRequest& req, Respond respond) {
+  const RouteSpec* spec = nullptr;
+  for (const auto& s : Routes()) {
+    if (s.pattern == pattern &&
+        (s.method == req.raw.method() ||
+         (req.raw.method() == bhttp::verb::head && s.method == bhttp::verb::get))) {
+      spec = &s;
+      break;
+    }
+  }
+  HOUSTON_CHECK(spec != nullptr);
+  std::optional<store::Token> token;
+  if (spec->min_role) {
+    auto t = Authenticate(req);
+    if (!t) return respond(http::ErrorResponse(t.error()));
+    if (t->role < *spec->min_role) {
+      return respond(http::ErrorResponse(PermissionDenied(
+          fmt::format("this needs the {} role; token '{}' has the {} role",
+                      store::ToString(*spec->min_role), t->name, store::ToString(t->role)))));
+    }
+    token = std::move(*t);
+  }
+  const std::string& p = pattern;
+  if (p == "/healthz") {
+    return respond(http::JsonResponse(bhttp::status::ok, R"({"status":"ok"})"));
+  }
+  if (p == "/metrics") {
+    Response r{bhttp::status::ok, 11};
+    r.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    r.body() = metrics_.Render();
+    return respond(std::move(r));
+  }
+  if (p == "/v2/enqueue") return EventsV2(req, std::move(respond));
+  if (p == "/v2/change/enqueue") return ChangeEvent(req, std::move(respond));
+  if (p == "/integrations/alertmanager/{key}") {
+    return WebhookIntake(IntegrationType::kAlertmanager, req, std::move(respond));
+  }
+  if (p == "/integrations/grafana/{key}") {
+    return WebhookIntake(IntegrationType::kGrafana, req, std::move(respond));
+  }
+  if (p == "/integrations/generic/{key}") {
+    return WebhookIntake(IntegrationType::kGeneric, req, std::move(respond));
+  }
+  if (p == "/integrations/heartbeat/{key}") return Heartbeat(req, std::move(respond));
+  if (p == "/api/v1/alerts") return ListAlerts(req, std::move(respond));
+  if (p == "/api/v1/alerts/{id}") return GetAlert(req, std::move(respond));
+  if (p == "/api/v1/alerts/{id}/acknowledge") {
+    return AlertAction(true, req, *token, std::move(respond));
+  }
+  if (p == "/api/v1/alerts/{id}/resolve")
+    return AlertAction(false, req, *token, std::move(respond));
+  if (p == "/api/v1/incidents") return ListIncidents(req, std::move(respond));
+  if (p == "/api/v1/incidents/{id}") return GetIncident(req, std::move(respond));
+  if (p == "/api/v1/services") return ListServices(req, std::move(respond));
+  if (p == "/api/v1/changes") return ListChanges(req, std::move(respond));
+  if (p == "/api/v1/audit") return ListAudit(req, std::move(respond));
+  respond(http::ErrorResponse(Internal("route without a handler: " + p)));
+}
+
+Response Api::RenderError(std::string_view path, const Status& status) const {
+  if (path.starts_with("/v2/")) {
+    std::vector<std::string> errors = status.details();
+    if (errors.empty()) errors.push_back(status.message());
+    Response r = PdError(http::HttpStatusFor(status.code()),
+                         status.code() == StatusCode::kInvalidArgument ||
+                                 status.code() == StatusCode::kResourceExhausted
+                             ? "invalid event"
+                             : "error",
+                         status.message(), errors);
+    return r;
+  }
+  return http::ErrorResponse(status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake.
+
+bool Api::CheckRate(const IntegrationInfo& info, Respond& respond, bool pagerduty_shape) {
+  if (!info.rate_limit_per_second) return true;
+  int retry_after = 1;
+  if (limiter_.Allow(info.key, *info.rate_limit_per_second, retry_after)) return true;
+  CountEvent(IntegrationTypeLabel(info.type), "rate_limited");
+  std::string msg =
+      fmt::format("rate limit of {} events/s for this integration exceeded; retry after {} s",
+                  *info.rate_limit_per_second, retry_after);
+  Response r = pagerduty_shape
+                   ? PdError(bhttp::status::too_many_requests, "throttle event", msg, {msg})
+                   : http::ErrorResponse(ResourceExhausted(msg));
+  r.set(bhttp::field::retry_after, std::to_string(retry_after));
+  respond(std::move(r));
+  return false;
+}
+
+void Api::Submit(std::vector<core::AlertEvent> events, std::string integration_type,
+                 std::function<Response(const std::vector<store::EventOutcome>&)> on_success,
+                 std::function<Response(const Status&)> on_error, Respond respond) {
+  size_t n = events.size();
+  std::string actor_id = events.empty() ? "" : integration_type + ":" + events[0].service_id;
+  // Responder is move-only; the store callback must be copyable, so it owns it via shared_ptr.
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  store_.ApplyAlertEvents(
+      std::move(events), store::Actor{"integration", actor_id, "integration"},
+      [this, shared, n, integration_type = std::move(integration_type),
+       on_success = std::move(on_success),
+       on_error = std::move(on_error)](Result<std::vector<store::EventOutcome>> r) {
+        if (r) {
+          CountEvent(integration_type, "accepted", n);
+          (*shared)(on_success(*r));
+        } else {
+          CountEvent(integration_type,
+                     r.error().code() == StatusCode::kResourceExhausted ? "overloaded" : "failed",
+                     n);
+          if (r.error().code() != StatusCode::kResourceExhausted) {
+            spdlog::error("storing {} events failed: {}", integration_type, r.error().ToString());
+          }
+          (*shared)(on_error(r.error()));
+        }
+      });
+}
+
+void Api::EventsV2(const HttpRequest& req, Respond respond) {
+  constexpr std::string_view kType = "events_v2";
+  const std::string& body = req.raw.body();
+  if (body.size() > options_.max_event_bytes) {
+    CountEvent(kType, "rejected");
+    return respond(PdError(
+        bhttp::status::bad_request, "invalid event", "Event object is invalid",
+        {fmt::format("event is larger than the limit of {} bytes", options_.max_event_bytes)}));
+  }
+  auto ev = ingest::ParseEventsV2(body);
+  if (!ev) {
+    CountEvent(kType, "rejected");
+    std::vector<std::string> errors = ev.error().details();
+    if (errors.empty()) errors.push_back(ev.error().message());
+    return respond(
+        PdError(bhttp::status::bad_request, "invalid event", ev.error().message(), errors));
+  }
+  auto view = org();
+  auto it = view->integrations.find(ev->integration_key);
+  if (it == view->integrations.end() || it->second.type != IntegrationType::kEventsV2) {
+    CountEvent(kType, "unknown_key");
+    return respond(PdError(bhttp::status::bad_request, "invalid event", "Event object is invalid",
+                           {"Invalid routing key"}));
+  }
+  if (!CheckRate(it->second, respond, true)) return;
+  ev->service_id = it->second.service_id;
+  std::vector<core::AlertEvent> events;
+  events.push_back(std::move(*ev));
+  Submit(
+      std::move(events), std::string(kType),
+      [](const std::vector<store::EventOutcome>& out) {
+        std::string b(kPdSuccess);
+        b += ",\"dedup_key\":";
+        AppendJsonString(b, out.at(0).dedup_key);
+        b += '}';
+        return http::JsonResponse(bhttp::status::accepted, std::move(b));
+      },
+      PdStoreError, std::move(respond));
+}
+
+void Api::ChangeEvent(const HttpRequest& req, Respond respond) {
+  constexpr std::string_view kType = "change";
+  const std::string& body = req.raw.body();
+  if (body.size() > options_.max_event_bytes) {
+    CountEvent(kType, "rejected");
+    return respond(PdError(
+        bhttp::status::bad_request, "invalid event", "Event object is invalid",
+        {fmt::format("event is larger than the limit of {} bytes", options_.max_event_bytes)}));
+  }
+  auto ev = ingest::ParseChangeEvent(body);
+  if (!ev) {
+    CountEvent(kType, "rejected");
+    std::vector<std::string> errors = ev.error().details();
+    if (errors.empty()) errors.push_back(ev.error().message());
+    return respond(
+        PdError(bhttp::status::bad_request, "invalid event", ev.error().message(), errors));
+  }
+  auto view = org();
+  auto it = view->integrations.find(ev->integration_key);
+  if (it == view->integrations.end() || it->second.type != IntegrationType::kEventsV2) {
+    CountEvent(kType, "unknown_key");
+    return respond(PdError(bhttp::status::bad_request, "invalid event", "Event object is invalid",
+                           {"Invalid routing key"}));
+  }
+  if (!CheckRate(it->second, respond, true)) return;
+  ev->service_id = it->second.service_id;
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  store_.RecordChange(std::move(*ev), [this, shared](Result<core::Change> r) {
+    if (!r) {
+      CountEvent("change",
+                 r.error().code() == StatusCode::kResourceExhausted ? "overloaded" : "failed");
+      return (*shared)(PdStoreError(r.error()));
+    }
+    CountEvent("change", "accepted");
+    (*shared)(http::JsonResponse(bhttp::status::accepted, std::string(kPdSuccess) + "}"));
+  });
+}
+
+void Api::WebhookIntake(IntegrationType type, const HttpRequest& req, Respond respond) {
+  std::string type_name(IntegrationTypeLabel(type));
+  const std::string key = req.Param("key");
+  auto view = org();
+  auto it = view->integrations.find(key);
+  if (it == view->integrations.end() || it->second.type != type) {
+    CountEvent(type_name, "unknown_key");
+    return respond(
+        http::ErrorResponse(NotFound(fmt::format("no {} integration has this key", type_name))));
+  }
+  if (req.raw.body().size() > options_.max_event_bytes) {
+    CountEvent(type_name, "rejected");
+    Response r = http::ErrorResponse(ResourceExhausted(fmt::format(
+        "request body is larger than the limit of {} bytes", options_.max_event_bytes)));
+    r.result(bhttp::status::payload_too_large);
+    return respond(std::move(r));
+  }
+  if (!CheckRate(it->second, respond, false)) return;
+  Result<std::vector<core::AlertEvent>> events = std::vector<core::AlertEvent>{};
+  switch (type) {
+    case IntegrationType::kAlertmanager:
+      events = ingest::ParseAlertmanager(req.raw.body(), key);
+      break;
+    case IntegrationType::kGrafana:
+      events = ingest::ParseGrafana(req.raw.body(), key);
+      break;
+    case IntegrationType::kGeneric: {
+      auto ev = ingest::ParseGeneric(req.raw.body(), key, it->second.mapping);
+      if (ev) {
+        events->push_back(std::move(*ev));
+      } else {
+        events = std::unexpected(ev.error());
+      }
+      break;
+    }
+    default:
+      HOUSTON_CHECK(false);
+  }
+  if (!events) {
+    CountEvent(type_name, "rejected");
+    return respond(http::ErrorResponse(events.error()));
+  }
+  for (auto& ev : *events) ev.service_id = it->second.service_id;
+  if (events->empty()) {
+    return respond(http::JsonResponse(bhttp::status::accepted,
+                                      R"({"status":"success","message":"No alerts","alerts":[]})"));
+  }
+  Submit(
+      std::move(*events), type_name,
+      [](const std::vector<store::EventOutcome>& out) {
+        std::string b = R"({"status":"success","message":"Event processed","alerts":[)";
+        for (size_t i = 0; i < out.size(); ++i) {
+          if (i) b += ',';
+          b += "{\"dedup_key\":";
+          AppendJsonString(b, out[i].dedup_key);
+          b += ",\"result\":";
+          AppendJsonString(b, store::ToString(out[i].kind));
+          b += fmt::format(",\"alert_id\":{},\"incident_id\":{}}}", out[i].alert_id,
+                           out[i].incident_id);
+        }
+        b += "]}";
+        return http::JsonResponse(bhttp::status::accepted, std::move(b));
+      },
+      StoreError, std::move(respond));
+}
+
+void Api::Heartbeat(const HttpRequest& req, Respond respond) {
+  const std::string key = req.Param("key");
+  auto view = org();
+  auto it = view->integrations.find(key);
+  if (it == view->integrations.end() || it->second.type != IntegrationType::kHeartbeat) {
+    CountEvent("heartbeat", "unknown_key");
+    return respond(http::ErrorResponse(NotFound("no heartbeat integration has this key")));
+  }
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  store_.RecordHeartbeat(key, [this, shared](Result<store::Heartbeat> r) {
+    if (!r) {
+      CountEvent("heartbeat", "failed");
+      return (*shared)(StoreError(r.error()));
+    }
+    CountEvent("heartbeat", "accepted");
+    std::string b = R"({"status":"ok","next_beat_due_by":)";
+    AppendJsonString(b, FormatRfc3339(r->last_beat_at + r->interval));
+    b += '}';
+    (*shared)(http::JsonResponse(bhttp::status::ok, std::move(b)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST.
+
+void Api::ListAlerts(const HttpRequest& req, Respond respond) {
+  auto page = ParsePage(req);
+  if (!page) return respond(http::ErrorResponse(page.error()));
+  store::AlertFilter f;
+  f.limit = page->limit;
+  f.before_id = page->before_id;
+  f.since = page->since;
+  if (auto s = req.Query("status")) {
+    auto st = core::ParseAlertStatus(*s);
+    if (!st) {
+      return respond(http::ErrorResponse(InvalidArgument(fmt::format(
+          "query parameter 'status' must be triggered, acknowledged or resolved, not '{}'", *s))));
+    }
+    f.status = st;
+  }
+  if (auto s = req.Query("service")) f.service_id = *s;
+  auto alerts = store_.ListAlerts(f);
+  if (!alerts) return respond(http::ErrorResponse(alerts.error()));
+  respond(ListResponse("alerts", *alerts, f.limit, AlertJson));
+}
+
+void Api::GetAlert(const HttpRequest& req, Respond respond) {
+  auto id = ParseId(req.Param("id"), "alert id");
+  if (!id) return respond(http::ErrorResponse(id.error()));
+  auto a = store_.GetAlert(*id);
+  if (!a) return respond(http::ErrorResponse(a.error()));
+  respond(http::JsonResponse(bhttp::status::ok, "{\"alert\":" + AlertJson(*a) + "}"));
+}
+
+void Api::AlertAction(bool acknowledge, const HttpRequest& req, const store::Token& token,
+                      Respond respond) {
+  auto id = ParseId(req.Param("id"), "alert id");
+  if (!id) return respond(http::ErrorResponse(id.error()));
+  store::Actor actor{"token", token.name, "api"};
+  std::string_view via = req.Header("X-Houston-Client");
+  if (via == "cli") actor.method = "cli";
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  auto done = [shared](Result<core::Alert> r) {
+    if (!r) return (*shared)(StoreError(r.error()));
+    (*shared)(http::JsonResponse(bhttp::status::ok, "{\"alert\":" + AlertJson(*r) + "}"));
+  };
+  if (acknowledge) {
+    store_.AcknowledgeAlert(*id, std::move(actor), std::move(done));
+  } else {
+    store_.ResolveAlert(*id, std::move(actor), std::move(done));
+  }
+}
+
+void Api::ListIncidents(const HttpRequest& req, Respond respond) {
+  auto page = ParsePage(req);
+  if (!page) return respond(http::ErrorResponse(page.error()));
+  store::IncidentFilter f;
+  f.limit = page->limit;
+  f.before_id = page->before_id;
+  f.since = page->since;
+  if (auto s = req.Query("status")) {
+    auto st = core::ParseIncidentStatus(*s);
+    if (!st) {
+      return respond(http::ErrorResponse(InvalidArgument(fmt::format(
+          "query parameter 'status' must be triggered, acknowledged or resolved, not '{}'", *s))));
+    }
+    f.status = st;
+  }
+  if (auto s = req.Query("service")) f.service_id = *s;
+  auto incidents = store_.ListIncidents(f);
+  if (!incidents) return respond(http::ErrorResponse(incidents.error()));
+  respond(ListResponse("incidents", *incidents, f.limit, IncidentJson));
+}
+
+void Api::GetIncident(const HttpRequest& req, Respond respond) {
+  auto id = ParseId(req.Param("id"), "incident id");
+  if (!id) return respond(http::ErrorResponse(id.error()));
+  auto inc = store_.GetIncident(*id);
+  if (!inc) return respond(http::ErrorResponse(inc.error()));
+  // Its alerts: grouped incidents can have many; list the newest 1000.
+  std::string body = "{\"incident\":" + IncidentJson(*inc) + ",\"alerts\":[";
+  auto alerts = store_.ListAlerts({.incident_id = inc->id, .limit = 1000});
+  if (!alerts) return respond(http::ErrorResponse(alerts.error()));
+  for (size_t i = 0; i < alerts->size(); ++i) {
+    if (i) body += ',';
+    body += AlertJson((*alerts)[i]);
+  }
+  body += "]}";
+  respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
+}
+
+void Api::ListServices(const HttpRequest&, Respond respond) {
+  auto view = org();
+  std::string body = "{\"services\":[";
+  if (view->org) {
+    bool first = true;
+    for (const auto& s : view->org->services) {
+      if (!first) body += ',';
+      first = false;
+      std::string o = "{";
+      Field(o, "id", s.id);
+      Field(o, "name", s.name);
+      Field(o, "description", s.description);
+      Field(o, "team", s.team);
+      Raw(o, "tier", s.tier ? std::to_string(*s.tier) : "null");
+      Field(o, "runbook_url", s.runbook_url);
+      Field(o, "escalation_policy", s.escalation_policy);
+      std::string deps = "[";
+      for (size_t i = 0; i < s.depends_on.size(); ++i) {
+        if (i) deps += ',';
+        AppendJsonString(deps, s.depends_on[i]);
+      }
+      deps += ']';
+      Raw(o, "depends_on", deps);
+      // Integration keys are secrets: list types and names only.
+      std::string integ = "[";
+      for (size_t i = 0; i < s.integrations.size(); ++i) {
+        if (i) integ += ',';
+        std::string io = "{";
+        Field(io, "type", core::ToString(s.integrations[i].type));
+        Field(io, "name", s.integrations[i].name);
+        io += '}';
+        integ += io;
+      }
+      integ += ']';
+      Raw(o, "integrations", integ);
+      auto open = store_.ListIncidents(
+          {.status = core::IncidentStatus::kTriggered, .service_id = s.id, .limit = 1000});
+      auto acked = store_.ListIncidents(
+          {.status = core::IncidentStatus::kAcknowledged, .service_id = s.id, .limit = 1000});
+      Raw(o, "open_incidents",
+          std::to_string((open ? open->size() : 0) + (acked ? acked->size() : 0)));
+      o += '}';
+      body += o;
+    }
+  }
+  body += "]}";
+  respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
+}
+
+void Api::ListChanges(const HttpRequest& req, Respond respond) {
+  auto page = ParsePage(req);
+  if (!page) return respond(http::ErrorResponse(page.error()));
+  store::ChangeFilter f;
+  f.limit = page->limit;
+  f.before_id = page->before_id;
+  f.since = page->since;
+  if (auto s = req.Query("service")) f.service_id = *s;
+  auto changes = store_.ListChanges(f);
+  if (!changes) return respond(http::ErrorResponse(changes.error()));
+  respond(ListResponse("changes", *changes, f.limit, ChangeJson));
+}
+
+void Api::ListAudit(const HttpRequest& req, Respond respond) {
+  auto page = ParsePage(req);
+  if (!page) return respond(http::ErrorResponse(page.error()));
+  store::AuditFilter f;
+  f.limit = page->limit;
+  f.before_id = page->before_id;
+  if (auto s = req.Query("resource_type")) f.resource_type = *s;
+  if (auto s = req.Query("resource_id")) f.resource_id = *s;
+  auto records = store_.ListAudit(f);
+  if (!records) return respond(http::ErrorResponse(records.error()));
+  respond(ListResponse("audit", *records, f.limit, [](const store::AuditRecord& r) {
+    std::string o = "{";
+    Raw(o, "id", std::to_string(r.id));
+    Time(o, "at", r.at);
+    std::string actor = "{";
+    Field(actor, "type", r.actor.type);
+    Field(actor, "id", r.actor.id);
+    actor += '}';
+    Raw(o, "actor", actor);
+    Field(o, "method", r.actor.method);
+    Field(o, "action", r.action);
+    Field(o, "resource_type", r.resource_type);
+    Field(o, "resource_id", r.resource_id);
+    Raw(o, "details", r.details_json.empty() ? "{}" : r.details_json);
+    o += '}';
+    return o;
+  }));
+}
+
+}  // namespace houston::api

@@ -1,0 +1,124 @@
+// The HTTP resources of houston: intake endpoints (PagerDuty Events API v2, change events,
+// Alertmanager, Grafana, generic webhooks, heartbeats) and the REST API under /api/v1, with
+// bearer-token authentication and one table of which role may call which route.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "http/http.h"
+#include "ingest/ingest.h"
+#include "store/store.h"
+
+namespace houston::api {
+
+// An integration as intake sees it.
+struct IntegrationInfo {
+  std::string key;
+  std::string service_id;
+  core::IntegrationType type = core::IntegrationType::kEventsV2;
+  std::optional<double> rate_limit_per_second;
+  ingest::GenericMapping mapping;
+};
+
+// The org as request handlers see it: immutable, replaced whole on reload.
+struct OrgView {
+  std::shared_ptr<const config::Org> org;
+  std::unordered_map<std::string, IntegrationInfo> integrations;  // by key
+};
+std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> org);
+
+// A token bucket per integration key. Thread-safe.
+class RateLimiter {
+ public:
+  explicit RateLimiter(Clock& clock) : clock_(clock) {}
+  // True if one more event may pass now. Otherwise sets `retry_after` (whole seconds, >= 1).
+  bool Allow(const std::string& key, double per_second, int& retry_after);
+
+ private:
+  struct Bucket {
+    double tokens;
+    SteadyPoint last;
+  };
+  Clock& clock_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
+};
+
+struct ApiOptions {
+  size_t max_event_bytes = core::kMaxEventBodyBytes;
+  std::string version = "dev";
+};
+
+// Thread-safe.
+class Api {
+ public:
+  Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions options = {});
+  void SetOrg(std::shared_ptr<const config::Org> org);
+  std::shared_ptr<const OrgView> org() const;
+  // Adds every route to `router`.
+  void Register(http::Router& router);
+  // Errors raised before a handler runs, in the shape the path's clients expect.
+  http::Response RenderError(std::string_view path, const Status& status) const;
+
+  // The route -> minimum role table (nullopt: no bearer token needed). Exposed for tests.
+  struct RouteSpec {
+    http::bhttp::verb method;
+    std::string pattern;
+    std::optional<store::Role> min_role;
+  };
+  static const std::vector<RouteSpec>& Routes();
+
+ private:
+  using Respond = http::Responder;
+  void Dispatch(const std::string& pattern, const http::HttpRequest& req, Respond respond);
+  Result<store::Token> Authenticate(const http::HttpRequest& req);
+
+  // Intake.
+  void EventsV2(const http::HttpRequest& req, Respond respond);
+  void ChangeEvent(const http::HttpRequest& req, Respond respond);
+  void WebhookIntake(core::IntegrationType type, const http::HttpRequest& req, Respond respond);
+  void Heartbeat(const http::HttpRequest& req, Respond respond);
+  // Applies parsed events; answers with `on_success(outcomes)` once they are durable.
+  void Submit(std::vector<core::AlertEvent> events, std::string integration_type,
+              std::function<http::Response(const std::vector<store::EventOutcome>&)> on_success,
+              std::function<http::Response(const Status&)> on_error, Respond respond);
+  // Checks the per-integration rate limit; false after answering 429.
+  bool CheckRate(const IntegrationInfo& info, Respond& respond, bool pagerduty_shape);
+
+  // REST.
+  void ListAlerts(const http::HttpRequest& req, Respond respond);
+  void GetAlert(const http::HttpRequest& req, Respond respond);
+  void AlertAction(bool acknowledge, const http::HttpRequest& req, const store::Token& token,
+                   Respond respond);
+  void ListIncidents(const http::HttpRequest& req, Respond respond);
+  void GetIncident(const http::HttpRequest& req, Respond respond);
+  void ListServices(const http::HttpRequest& req, Respond respond);
+  void ListChanges(const http::HttpRequest& req, Respond respond);
+  void ListAudit(const http::HttpRequest& req, Respond respond);
+
+  void CountEvent(std::string_view type, std::string_view result, uint64_t n = 1);
+
+  store::Store& store_;
+  http::Metrics& metrics_;
+  Clock& clock_;
+  ApiOptions options_;
+  RateLimiter limiter_;
+  mutable std::mutex org_mu_;
+  std::shared_ptr<const OrgView> org_;  // guarded by org_mu_
+};
+
+// JSON renderings used by the API and the CLI's --json output.
+std::string AlertJson(const core::Alert& a);
+std::string IncidentJson(const core::Incident& i);
+std::string ChangeJson(const core::Change& c);
+
+// A new API token: "hou_" + 43 base62 characters. Store only its hash (TokenHash).
+std::string NewApiToken();
+std::string TokenHash(std::string_view token);
+
+}  // namespace houston::api

@@ -1,0 +1,198 @@
+// Administrative subcommands that work on the database directly: migrate, apply, token.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "api/api.h"
+#include "cli/commands.h"
+#include "cli/internal.h"
+#include "config/config.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace houston::cli {
+
+void PrintError(const Status& st) {
+  std::fprintf(stderr, "houston: %s\n", st.message().c_str());
+  for (const auto& d : st.details()) std::fprintf(stderr, "  %s\n", d.c_str());
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
+                                                store::CommitObserver on_commit) {
+  if (db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+    return std::unexpected(FailedPrecondition(
+        "the PostgreSQL backend is not built into this houston yet; use a SQLite path for --db"));
+  }
+  if (db.empty()) return std::unexpected(InvalidArgument("--db must not be empty"));
+  std::filesystem::path parent = std::filesystem::path(db).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  store::sqlite::SqliteOptions o;
+  o.path = db;
+  o.synchronous_full = synchronous_full;
+  o.on_commit = std::move(on_commit);
+  HOUSTON_ASSIGN_OR_RETURN(auto s, store::sqlite::SqliteStore::Open(std::move(o)));
+  return std::unique_ptr<store::Store>(std::move(s));
+}
+
+namespace {
+
+int Migrate(const std::string& db, bool status_only) {
+  if (db.starts_with("postgres://")) {
+    PrintError(FailedPrecondition("the PostgreSQL backend is not built into this houston yet"));
+    return 1;
+  }
+  auto conn = store::sqlite::Db::Open(db, false);
+  if (!conn) {
+    PrintError(conn.error());
+    return 1;
+  }
+  auto version = store::sqlite::SchemaVersion(**conn);
+  if (!version) {
+    PrintError(version.error());
+    return 1;
+  }
+  const auto& all = store::sqlite::Migrations();
+  int latest = all.empty() ? 0 : all.back().version;
+  if (status_only) {
+    std::printf("schema version %d, latest %d: %s\n", *version, latest,
+                *version == latest ? "up to date" : "migrations pending");
+    for (const auto& m : all) {
+      std::printf("  %s %3d %s\n", m.version <= *version ? "applied" : "pending", m.version,
+                  m.name);
+    }
+    return 0;
+  }
+  auto applied = store::sqlite::Migrate(**conn);
+  if (!applied) {
+    PrintError(applied.error());
+    return 1;
+  }
+  if (applied->empty()) {
+    std::printf("schema is up to date (version %d)\n", *version);
+  } else {
+    for (int v : *applied) std::printf("applied migration %d (%s)\n", v, all[v - 1].name);
+    std::printf("schema is now at version %d\n", latest);
+  }
+  return 0;
+}
+
+int Apply(const std::string& file, const std::string& db, bool dry_run) {
+  auto yaml = ReadFile(file);
+  if (!yaml) {
+    PrintError(yaml.error());
+    return 2;
+  }
+  auto org = config::ParseOrg(*yaml, file);
+  if (!org) {
+    PrintError(org.error());
+    return 2;
+  }
+  auto store = OpenStore(db, true);
+  if (!store) {
+    PrintError(store.error());
+    return 1;
+  }
+  auto snap = (*store)->LoadOrg();
+  if (!snap) {
+    PrintError(snap.error());
+    return 1;
+  }
+  std::vector<config::OrgObject> current;
+  for (auto& o : snap->objects) {
+    current.push_back(config::OrgObject{o.kind, o.id, o.spec_json});
+  }
+  auto diff = config::Diff(current, config::Flatten(*org));
+  std::printf("%s", config::FormatDiff(diff).c_str());
+  if (dry_run) {
+    std::printf("(dry run: nothing was changed)\n");
+    return 0;
+  }
+  auto changed = ApplyOrgToStore(**store, *org, *yaml, file, store::Actor{"user", "", "cli"});
+  if (!changed) {
+    PrintError(changed.error());
+    return 1;
+  }
+  std::printf(
+      "applied %s to %s (%d objects changed). A running server picks it up on SIGHUP "
+      "or restart.\n",
+      file.c_str(), db.c_str(), *changed);
+  return 0;
+}
+
+int CreateToken(const std::string& db, const std::string& role_name, const std::string& name) {
+  auto role = store::ParseRole(role_name);
+  if (!role) {
+    PrintError(InvalidArgument(
+        fmt::format("--role '{}' is not one of admin, responder, viewer", role_name)));
+    return 2;
+  }
+  if (name.empty()) {
+    PrintError(InvalidArgument("--name must not be empty"));
+    return 2;
+  }
+  auto store = OpenStore(db, true);
+  if (!store) {
+    PrintError(store.error());
+    return 1;
+  }
+  std::string token = api::NewApiToken();
+  auto created = store::Wait<store::Token>([&](auto cb) {
+    (*store)->CreateToken(name, *role, api::TokenHash(token), token.substr(0, 8),
+                          store::Actor{"user", "", "cli"}, cb);
+  });
+  if (!created) {
+    PrintError(created.error());
+    return 1;
+  }
+  std::fprintf(stderr, "created %s token '%s' (id %lld); it is shown only once:\n",
+               role_name.c_str(), name.c_str(), static_cast<long long>(created->id));
+  std::printf("%s\n", token.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void AddAdminCommands(CLI::App& app, std::function<int()>* run) {
+  {
+    auto db = std::make_shared<std::string>("var/houston.db");
+    auto status = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand("migrate", "Apply pending database schema migrations.");
+    cmd->add_option("--db", *db, "SQLite database path")->capture_default_str();
+    cmd->add_flag("--status", *status, "only show the schema version and pending migrations");
+    cmd->callback([=] { *run = [=] { return Migrate(*db, *status); }; });
+  }
+  {
+    auto file = std::make_shared<std::string>();
+    auto db = std::make_shared<std::string>("var/houston.db");
+    auto dry = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand(
+        "apply", "Validate an org.yaml, show what would change, and apply it to the database.");
+    cmd->add_option("-f,--file", *file, "org.yaml to apply")->required();
+    cmd->add_option("--db", *db, "SQLite database path")->capture_default_str();
+    cmd->add_flag("--dry-run", *dry, "show the changes without applying them");
+    cmd->callback([=] { *run = [=] { return Apply(*file, *db, *dry); }; });
+  }
+  {
+    auto* token = app.add_subcommand("token", "Manage API tokens.");
+    token->require_subcommand(1);
+    auto db = std::make_shared<std::string>("var/houston.db");
+    auto role = std::make_shared<std::string>();
+    auto name = std::make_shared<std::string>();
+    auto* create =
+        token->add_subcommand("create", "Create an API token and print it (shown only once).");
+    create->add_option("--db", *db, "SQLite database path")->capture_default_str();
+    create->add_option("--role", *role, "admin, responder or viewer")->required();
+    create->add_option("--name", *name, "a name for the token (who or what uses it)")->required();
+    create->callback([=] { *run = [=] { return CreateToken(*db, *role, *name); }; });
+  }
+}
+
+void AddCommands(CLI::App& app, std::function<int()>* run) {
+  AddServeCommand(app, run);
+  AddAdminCommands(app, run);
+  AddClientCommands(app, run);
+}
+
+}  // namespace houston::cli

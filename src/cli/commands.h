@@ -1,0 +1,26 @@
+// houston's subcommands. Each returns the process exit code (0 ok, 1 failure, 2 bad usage or
+// bad input) after printing what went wrong.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace houston::cli {
+
+// Adds every subcommand to `app`; the selected one stores its runner in `*run`.
+void AddCommands(CLI::App& app, std::function<int()>* run);
+
+// Opens the store named by --db (a SQLite path; postgres:// is reserved for the PostgreSQL
+// backend). Creates parent directories of a SQLite path.
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
+                                                store::CommitObserver on_commit = {});
+
+// Prints `st` (message and detail lines) to stderr as "houston: ...".
+void PrintError(const Status& st);
+
+}  // namespace houston::cli

@@ -1,0 +1,301 @@
+// `houston serve`: the wiring point. The only place that names concrete classes.
+#include <fmt/format.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <pthread.h>
+#include <csignal>
+#include <fstream>
+
+#include "api/api.h"
+#include "cli/commands.h"
+#include "cli/internal.h"
+#include "config/config.h"
+#include "core/json_util.h"
+#include "engine/heartbeat_monitor.h"
+#include "http/http.h"
+
+namespace houston::cli {
+namespace {
+
+// %j: the log message as a JSON string body (escaped, without quotes).
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string quoted = JsonQuote(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(quoted.data() + 1, quoted.data() + quoted.size() - 1);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+
+}  // namespace
+
+Status SetUpLogging(const std::string& format, const std::string& level) {
+  auto lvl = spdlog::level::from_str(level);
+  if (lvl == spdlog::level::off && level != "off") {
+    return InvalidArgument(fmt::format(
+        "--log-level '{}' is not one of trace, debug, info, warn, error, critical, off", level));
+  }
+  auto logger = std::make_shared<spdlog::logger>("houston",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (format == "json") {
+    auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    f->add_flag<JsonMessageFlag>('j').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%j"})");
+    logger->set_formatter(std::move(f));
+  } else if (format == "text") {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
+  } else {
+    return InvalidArgument(fmt::format("--log-format '{}' is not one of text, json", format));
+  }
+  logger->set_level(lvl);
+  spdlog::set_default_logger(logger);
+  return OkStatus();
+}
+
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return std::unexpected(InvalidArgument(
+        fmt::format("--listen '{}' must be HOST:PORT, e.g. 127.0.0.1:8080", listen)));
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535 || host.empty()) {
+    return std::unexpected(InvalidArgument(
+        fmt::format("--listen '{}' must be HOST:PORT with a port from 0 to 65535", listen)));
+  }
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+Result<int> ApplyOrgToStore(store::Store& store, const config::Org& org, std::string yaml,
+                            std::string name, store::Actor actor) {
+  std::vector<store::OrgObject> objects;
+  for (auto& o : config::Flatten(org)) {
+    objects.push_back(store::OrgObject{std::move(o.kind), std::move(o.id), std::move(o.spec_json)});
+  }
+  std::vector<store::Heartbeat> heartbeats;
+  for (const auto& s : org.services) {
+    for (const auto& i : s.integrations) {
+      if (i.type != core::IntegrationType::kHeartbeat) continue;
+      store::Heartbeat h;
+      h.integration_key = i.key;
+      h.service_id = s.id;
+      h.interval =
+          std::chrono::minutes(i.interval_minutes.value_or(5) + i.grace_minutes.value_or(0));
+      heartbeats.push_back(std::move(h));
+    }
+  }
+  return store::Wait<int>([&](auto cb) {
+    store.ApplyOrg(std::move(objects), std::move(heartbeats), std::move(yaml), std::move(name),
+                   std::move(actor), cb);
+  });
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::unexpected(NotFound(fmt::format("cannot read {}", path)));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  std::string db = "var/houston.db";
+  std::string listen = "127.0.0.1:8080";
+  std::string tls_cert, tls_key;
+  std::string log_format = "text";
+  std::string log_level = "info";
+  std::string sync = "full";
+  std::string port_file;
+  int threads = 2;
+  size_t max_body_kib = 1024;
+  int header_timeout_s = 10, body_timeout_s = 30, idle_timeout_s = 75;
+  size_t queue_capacity = 65536;
+};
+
+// Loads the org: from --config (and records it in the store), else the one last applied.
+Result<std::shared_ptr<const config::Org>> LoadOrg(const ServeFlags& f, store::Store& store) {
+  if (!f.config.empty()) {
+    HOUSTON_ASSIGN_OR_RETURN(std::string yaml, ReadFile(f.config));
+    HOUSTON_ASSIGN_OR_RETURN(config::Org org, config::ParseOrg(yaml, f.config));
+    HOUSTON_ASSIGN_OR_RETURN(int changed,
+                             ApplyOrgToStore(store, org, yaml, f.config,
+                                             store::Actor{"system", "serve --config", "cli"}));
+    spdlog::info("org loaded from {}: {} services, {} users ({} objects changed in the store)",
+                 f.config, org.services.size(), org.users.size(), changed);
+    return std::make_shared<const config::Org>(std::move(org));
+  }
+  HOUSTON_ASSIGN_OR_RETURN(store::OrgSnapshot snap, store.LoadOrg());
+  if (snap.source_yaml.empty()) {
+    spdlog::warn("no --config and no org applied to {}: no integration will accept events", f.db);
+    return std::make_shared<const config::Org>();
+  }
+  HOUSTON_ASSIGN_OR_RETURN(config::Org org, config::ParseOrg(snap.source_yaml, snap.source_name));
+  spdlog::info("org loaded from the store (last applied from {})", snap.source_name);
+  return std::make_shared<const config::Org>(std::move(org));
+}
+
+int Serve(const ServeFlags& f) {
+  if (Status st = SetUpLogging(f.log_format, f.log_level); !st.ok()) {
+    PrintError(st);
+    return 2;
+  }
+  auto listen = ParseListen(f.listen);
+  if (!listen) {
+    PrintError(listen.error());
+    return 2;
+  }
+  if (f.sync != "full" && f.sync != "normal") {
+    PrintError(InvalidArgument("--sync must be 'full' (durable, default) or 'normal'"));
+    return 2;
+  }
+  // Signals are handled by one thread with sigwait; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  http::Metrics metrics;
+  metrics.Describe("houston_http_requests_total", "counter",
+                   "HTTP requests by route, method and status code.");
+  metrics.Describe("houston_http_request_duration_seconds", "histogram",
+                   "HTTP request latency by route.");
+  metrics.Describe("houston_store_commit_duration_seconds", "histogram",
+                   "Store transaction commit latency (including fsync).");
+  metrics.Describe("houston_store_commit_batch_size", "histogram",
+                   "Writes per group-committed transaction.",
+                   {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192});
+  metrics.Describe("houston_store_queue_depth", "gauge", "Writes waiting for the store writer.");
+  auto store = OpenStore(
+      f.db, f.sync == "full", [&metrics](std::chrono::microseconds latency, size_t batch) {
+        metrics.Observe("houston_store_commit_duration_seconds", "", latency.count() / 1e6);
+        metrics.Observe("houston_store_commit_batch_size", "", static_cast<double>(batch));
+      });
+  if (!store) {
+    PrintError(store.error());
+    return 1;
+  }
+  store::Store& st = **store;
+  metrics.SetGaugeSource("houston_store_queue_depth",
+                         [&st] { return static_cast<double>(st.Stats().queue_depth); });
+  auto org = LoadOrg(f, st);
+  if (!org) {
+    PrintError(org.error());
+    return 2;
+  }
+
+  api::Api api(st, metrics, RealClock());
+  api.SetOrg(*org);
+  http::Router router;
+  api.Register(router);
+  http::ServerOptions so;
+  so.host = listen->first;
+  so.port = listen->second;
+  so.threads = f.threads;
+  so.tls_cert_file = f.tls_cert;
+  so.tls_key_file = f.tls_key;
+  so.max_body_bytes = f.max_body_kib * 1024;
+  so.header_timeout = std::chrono::seconds(f.header_timeout_s);
+  so.body_timeout = std::chrono::seconds(f.body_timeout_s);
+  so.idle_timeout = std::chrono::seconds(f.idle_timeout_s);
+  so.error_renderer = [&api](std::string_view path, const Status& s) {
+    return api.RenderError(path, s);
+  };
+  http::Server server(so, std::move(router), metrics);
+  auto port = server.Start();
+  if (!port) {
+    PrintError(port.error());
+    return 1;
+  }
+  engine::HeartbeatMonitor heartbeats(st, RealClock());
+  heartbeats.Start();
+  std::string scheme = f.tls_cert.empty() ? "http" : "https";
+  spdlog::info("houston listening on {}://{}:{} (db {}, sync={})", scheme, listen->first, *port,
+               f.db, f.sync);
+  if (!f.port_file.empty()) {
+    std::ofstream(f.port_file) << *port << "\n";
+  }
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      auto reloaded = LoadOrg(f, st);
+      if (!reloaded) {
+        spdlog::error("reload failed, keeping the current org: {}", reloaded.error().ToString());
+        for (const auto& d : reloaded.error().details()) spdlog::error("  {}", d);
+        continue;
+      }
+      api.SetOrg(*reloaded);
+      heartbeats.Wake();
+      spdlog::info("org reloaded");
+      continue;
+    }
+    spdlog::info("received {}, shutting down: finishing in-flight requests",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    break;
+  }
+  server.Shutdown();
+  heartbeats.Stop();
+  st.Shutdown();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, std::function<int()>* run) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand("serve", "Run the houston server.");
+  cmd->add_option("--config", flags->config,
+                  "org.yaml to load and apply at start (and on SIGHUP). Without it, the org last "
+                  "applied to --db is used.");
+  cmd->add_option("--db", flags->db, "SQLite database path")->capture_default_str();
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (port 0 picks a free port)")
+      ->capture_default_str();
+  cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain: serve HTTPS");
+  cmd->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
+  cmd->add_option("--threads", flags->threads, "HTTP I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--sync", flags->sync,
+                  "full: every answered write is fsynced (survives power loss). normal: faster, "
+                  "survives a process crash but may lose the last writes on power loss")
+      ->capture_default_str();
+  cmd->add_option("--log-format", flags->log_format, "text or json")->capture_default_str();
+  cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  cmd->add_option("--max-body-kib", flags->max_body_kib, "largest request body accepted (KiB)")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", flags->header_timeout_s,
+                  "seconds from a request's first byte to the end of its headers")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", flags->body_timeout_s, "seconds to receive a request body")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", flags->idle_timeout_s,
+                  "seconds a keep-alive connection may wait for its next request")
+      ->capture_default_str();
+  cmd->add_option("--port-file", flags->port_file,
+                  "write the bound port to this file once listening (for scripts using port 0)");
+  cmd->callback([flags, run] { *run = [flags] { return Serve(*flags); }; });
+}
+
+}  // namespace houston::cli

@@ -1,0 +1,1253 @@
+// Parsing and validation of org.yaml (see docs/config.md for the format).
+
+#include "config/config.h"
+
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+// g++ 12 with sanitizers reports a false -Wmaybe-uninitialized inside <regex>.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <regex>
+#pragma GCC diagnostic pop
+#include <set>
+#include <sstream>
+
+#include "config/internal/yaml_reader.h"
+#include "core/time_util.h"
+
+namespace houston::config {
+
+using internal::AsEntries;
+using internal::AsList;
+using internal::AsString;
+using internal::KeyValue;
+using internal::MapReader;
+using internal::Position;
+using internal::Problems;
+using internal::Value;
+
+namespace {
+
+constexpr int kMaxMinutes = 525'600;  // one year
+constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
+constexpr size_t kMaxIdLength = 64;
+constexpr size_t kMinKeyLength = 8;
+constexpr size_t kMaxKeyLength = 128;
+constexpr uintmax_t kMaxFileBytes = uintmax_t{16} * 1024 * 1024;
+
+constexpr std::array<std::pair<ContactMethodType, std::string_view>, 4> kContactMethodTypes{{
+    {ContactMethodType::kWebhook, "webhook"},
+    {ContactMethodType::kEmail, "email"},
+    {ContactMethodType::kSlack, "slack"},
+    {ContactMethodType::kSmsProvider, "sms_provider"},
+}};
+constexpr std::array<std::pair<RotationType, std::string_view>, 3> kRotationTypes{{
+    {RotationType::kHourly, "hourly"},
+    {RotationType::kDaily, "daily"},
+    {RotationType::kWeekly, "weekly"},
+}};
+constexpr std::array<std::pair<TargetType, std::string_view>, 3> kTargetTypes{{
+    {TargetType::kUser, "user"},
+    {TargetType::kSchedule, "schedule"},
+    {TargetType::kTeam, "team"},
+}};
+constexpr std::array<std::pair<MatchOp, std::string_view>, 4> kMatchOps{{
+    {MatchOp::kEqual, "="},
+    {MatchOp::kNotEqual, "!="},
+    {MatchOp::kRegexMatch, "=~"},
+    {MatchOp::kRegexNoMatch, "!~"},
+}};
+constexpr std::array<std::string_view, 7> kDayNames{"mon", "tue", "wed", "thu",
+                                                    "fri", "sat", "sun"};
+constexpr std::array<std::string_view, 9> kMatcherFields{"service", "integration", "severity",
+                                                         "summary", "source",      "component",
+                                                         "group",   "class",       "dedup_key"};
+
+template <typename E, size_t N>
+std::string_view NameOf(const std::array<std::pair<E, std::string_view>, N>& table, E e) {
+  for (const auto& [value, name] : table) {
+    if (value == e) return name;
+  }
+  return "unknown";
+}
+template <typename E, size_t N>
+std::optional<E> ValueOf(const std::array<std::pair<E, std::string_view>, N>& table,
+                         std::string_view s) {
+  for (const auto& [value, name] : table) {
+    if (name == s) return value;
+  }
+  return std::nullopt;
+}
+
+bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool IsIdChar(char c) { return IsAlnum(c) || c == '_' || c == '-' || c == '.'; }
+
+bool ValidId(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxIdLength && IsAlnum(s[0]) &&
+         std::all_of(s.begin(), s.end(), IsIdChar);
+}
+
+bool ValidIntegrationKey(std::string_view s) {
+  return s.size() >= kMinKeyLength && s.size() <= kMaxKeyLength &&
+         std::all_of(s.begin(), s.end(), IsIdChar);
+}
+
+bool HasSpace(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) != 0 || c == '\0';
+  });
+}
+
+// Loose on purpose: something@something.tld, no spaces.
+bool ValidEmail(std::string_view s) {
+  size_t at = s.find('@');
+  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  std::string_view domain = s.substr(at + 1);
+  size_t dot = domain.rfind('.');
+  return !HasSpace(s) && dot != std::string_view::npos && dot > 0 && dot + 1 < domain.size();
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// http:// or https:// followed by a host.
+bool ValidUrl(std::string_view s) {
+  std::string_view rest;
+  if (StartsWithNoCase(s, "http://")) {
+    rest = s.substr(7);
+  } else if (StartsWithNoCase(s, "https://")) {
+    rest = s.substr(8);
+  } else {
+    return false;
+  }
+  return !rest.empty() && rest[0] != '/' && !HasSpace(s);
+}
+
+// "a.b.c": non-empty segments, no spaces.
+bool ValidDottedPath(std::string_view s) {
+  if (s.empty() || HasSpace(s)) return false;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    size_t end = dot == std::string_view::npos ? s.size() : dot;
+    if (end == start) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+// RFC 7230 token.
+bool ValidHeaderName(std::string_view s) {
+  constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+    return IsAlnum(c) || kExtra.find(c) != std::string_view::npos;
+  });
+}
+
+bool ReadDigits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+// "HH:MM" (or "H:MM"), 00:00..24:00, as minutes since midnight.
+std::optional<int> ParseClock(std::string_view s) {
+  size_t colon = s.find(':');
+  if (colon != 1 && colon != 2) return std::nullopt;
+  int h = 0;
+  int m = 0;
+  if (!ReadDigits(s, 0, colon, h) || s.size() != colon + 3 || !ReadDigits(s, colon + 1, 2, m)) {
+    return std::nullopt;
+  }
+  if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
+  return h * 60 + m;
+}
+
+std::optional<date::weekday> ParseDay(std::string_view s) {
+  for (size_t i = 0; i < kDayNames.size(); ++i) {
+    if (kDayNames[i] == s) return date::weekday(static_cast<unsigned>(i + 1));  // iso: mon = 1
+  }
+  return std::nullopt;
+}
+
+// "YYYY-MM-DDTHH:MM:SS" or "YYYY-MM-DDTHH:MM", local (no zone).
+std::optional<date::local_seconds> ParseLocalDateTime(std::string_view s) {
+  int y = 0;
+  int mo = 0;
+  int d = 0;
+  int h = 0;
+  int mi = 0;
+  int sec = 0;
+  if (s.size() != 16 && s.size() != 19) return std::nullopt;
+  if (!ReadDigits(s, 0, 4, y) || s[4] != '-' || !ReadDigits(s, 5, 2, mo) || s[7] != '-' ||
+      !ReadDigits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !ReadDigits(s, 11, 2, h) || s[13] != ':' || !ReadDigits(s, 14, 2, mi)) {
+    return std::nullopt;
+  }
+  if (s.size() == 19 && (s[16] != ':' || !ReadDigits(s, 17, 2, sec))) return std::nullopt;
+  date::year_month_day ymd{date::year(y), date::month(static_cast<unsigned>(mo)),
+                           date::day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
+  return date::local_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
+         std::chrono::seconds(sec);
+}
+
+// date::locate_zone throws on unknown names; this is the adapter.
+bool ZoneExists(const std::string& name) {
+  try {
+    return date::locate_zone(name) != nullptr;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string ClosestZone(const std::string& name) {
+  try {
+    const date::tzdb& db = date::get_tzdb();
+    std::vector<std::string_view> names;
+    for (const date::time_zone& z : db.zones) names.push_back(z.name());
+    return internal::ClosestMatch(name, names);
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+// std::regex throws on a bad pattern; this is the adapter. Returns the error, or "".
+std::string RegexError(const std::string& pattern) {
+  try {
+    std::regex re(pattern, std::regex::ECMAScript);
+    return "";
+  } catch (const std::regex_error& e) {
+    return e.what();
+  }
+}
+
+bool ValidMatcherField(std::string_view f) {
+  if (std::find(kMatcherFields.begin(), kMatcherFields.end(), f) != kMatcherFields.end()) {
+    return true;
+  }
+  constexpr std::string_view kDetails = "details.";
+  return f.starts_with(kDetails) && ValidDottedPath(f.substr(kDetails.size()));
+}
+
+enum class Kind { kUser, kTeam, kSchedule, kPolicy, kService, kCount };
+
+constexpr std::array<std::string_view, 5> kKindNames{"user", "team", "schedule",
+                                                     "escalation policy", "service"};
+constexpr std::array<std::string_view, 5> kKindSections{"users", "teams", "schedules",
+                                                        "escalation_policies", "services"};
+
+std::string_view KindName(Kind k) { return kKindNames[static_cast<size_t>(k)]; }
+
+// Walks the document once, filling an Org and collecting problems; references are checked at
+// the end, when every id is known.
+class OrgParser {
+ public:
+  explicit OrgParser(Problems& problems) : problems_(problems) {}
+
+  Org Parse(const YAML::Node& root) {
+    if (root.IsNull()) return std::move(org_);
+    Value top{root, internal::PositionOf(root.Mark()), ""};
+    if (!root.IsMap()) {
+      problems_.Add(top.pos, "",
+                    fmt::format("the top level must be a mapping with keys such as users: and "
+                                "services:, got {}",
+                                internal::Describe(root)));
+      return std::move(org_);
+    }
+    MapReader m(top,
+                {"users", "teams", "schedules", "escalation_policies", "services",
+                 "maintenance_windows", "silences", "status_page", "severities", "settings"},
+                problems_);
+    for (const Value& v : m.List("users")) ParseUser(v);
+    for (const Value& v : m.List("teams")) ParseTeam(v);
+    for (const Value& v : m.List("schedules")) ParseSchedule(v);
+    for (const Value& v : m.List("escalation_policies")) ParsePolicy(v);
+    for (const Value& v : m.List("services")) ParseService(v);
+    for (const Value& v : m.List("maintenance_windows")) ParseMaintenanceWindow(v);
+    for (const Value& v : m.List("silences")) ParseSilence(v);
+    if (auto v = m.Get("status_page")) ParseStatusPage(*v);
+    ParseSeverities(m.List("severities"));
+    if (auto v = m.Get("settings")) ParseSettings(*v);
+    CheckReferences();
+    CheckDependencyCycles();
+    return std::move(org_);
+  }
+
+ private:
+  struct PendingRef {
+    Kind kind;
+    std::string id;
+    Position pos;
+    std::string path;
+  };
+  struct DependencyEdge {
+    std::string from;
+    std::string to;
+    Position pos;
+    std::string path;
+  };
+
+  // ---- shared field helpers ----
+
+  // Reads and checks `id`; registers it as an object of `kind` (reporting duplicates), if given.
+  std::string ParseId(MapReader& m, std::optional<Kind> kind) {
+    std::optional<std::string> id = m.String("id", /*required=*/true);
+    if (!id) return "";
+    if (!ValidId(*id)) {
+      problems_.Add(m.PositionOfKey("id"), m.PathOf("id"),
+                    fmt::format("invalid id '{}': use 1 to {} letters, digits, '_', '-' or '.', "
+                                "starting with a letter or digit",
+                                *id, kMaxIdLength));
+      return *id;
+    }
+    if (kind) {
+      auto& defined = defined_[static_cast<size_t>(*kind)];
+      auto [it, inserted] = defined.emplace(*id, m.PositionOfKey("id"));
+      if (!inserted) {
+        problems_.Add(m.PositionOfKey("id"), m.PathOf("id"),
+                      fmt::format("duplicate {} id '{}' (first defined at line {}); ids must be "
+                                  "unique",
+                                  KindName(*kind), *id, it->second.line));
+      }
+    }
+    return *id;
+  }
+
+  // For ids unique within a smaller scope (contact methods, components, severities).
+  void CheckLocalDuplicate(std::map<std::string, Position>& seen, const std::string& id,
+                           MapReader& m, std::string_view what) {
+    if (id.empty()) return;
+    auto [it, inserted] = seen.emplace(id, m.PositionOfKey("id"));
+    if (!inserted) {
+      problems_.Add(m.PositionOfKey("id"), m.PathOf("id"),
+                    fmt::format("duplicate {} id '{}' (first defined at line {})", what, id,
+                                it->second.line));
+    }
+  }
+
+  void Reference(Kind kind, std::string id, Position pos, std::string path) {
+    refs_.push_back(PendingRef{kind, std::move(id), pos, std::move(path)});
+  }
+
+  // A string field naming an object of `kind`.
+  std::string ParseRef(MapReader& m, std::string_view key, Kind kind, bool required) {
+    std::optional<std::string> id = m.String(key, required);
+    if (!id) return "";
+    Reference(kind, *id, m.PositionOfKey(key), m.PathOf(key));
+    return *id;
+  }
+
+  // A list of ids of `kind`.
+  std::vector<std::string> ParseRefList(MapReader& m, std::string_view key, Kind kind,
+                                        bool required_non_empty, bool allow_duplicates) {
+    std::vector<Value> values = m.List(key, required_non_empty);
+    if (required_non_empty && values.empty() && m.Has(key)) {
+      problems_.Add(m.PositionOfKey(key), m.PathOf(key),
+                    fmt::format("must list at least one {}", KindName(kind)));
+    }
+    std::vector<std::string> ids;
+    for (const Value& v : values) {
+      std::optional<std::string> id = AsString(v, problems_);
+      if (!id) continue;
+      if (id->empty()) {
+        problems_.Add(v.pos, v.path, fmt::format("empty {} id", KindName(kind)));
+        continue;
+      }
+      if (!allow_duplicates && std::find(ids.begin(), ids.end(), *id) != ids.end()) {
+        problems_.Add(v.pos, v.path, fmt::format("'{}' is listed twice", *id));
+        continue;
+      }
+      Reference(kind, *id, v.pos, v.path);
+      ids.push_back(*id);
+    }
+    return ids;
+  }
+
+  std::string ParseTimezone(MapReader& m, std::string_view key) {
+    std::optional<std::string> tz = m.String(key);
+    if (!tz) return "UTC";
+    if (!ZoneExists(*tz)) {
+      std::string closest = ClosestZone(*tz);
+      std::string hint = closest.empty() ? "use a tz database name such as America/New_York"
+                                         : fmt::format("did you mean '{}'?", closest);
+      problems_.Add(m.PositionOfKey(key), m.PathOf(key),
+                    fmt::format("unknown time zone '{}' ({})", *tz, hint));
+    }
+    return *tz;
+  }
+
+  std::string ParseUrl(MapReader& m, std::string_view key, bool required) {
+    std::optional<std::string> url = m.String(key, required);
+    if (!url) return "";
+    if (!ValidUrl(*url)) {
+      problems_.Add(m.PositionOfKey(key), m.PathOf(key),
+                    fmt::format("invalid URL '{}': it must start with http:// or https:// and "
+                                "contain no spaces",
+                                *url));
+    }
+    return *url;
+  }
+
+  std::optional<TimePoint> ParseTime(MapReader& m, std::string_view key) {
+    std::optional<std::string> s = m.String(key, /*required=*/true);
+    if (!s) return std::nullopt;
+    Result<TimePoint> t = ParseRfc3339(*s);
+    if (!t) {
+      problems_.Add(m.PositionOfKey(key), m.PathOf(key), t.error().message());
+      return std::nullopt;
+    }
+    return *t;
+  }
+
+  void CheckOrder(MapReader& m, const std::optional<TimePoint>& start,
+                  const std::optional<TimePoint>& end) {
+    if (start && end && !(*start < *end)) {
+      problems_.Add(m.PositionOfKey("end"), m.PathOf("end"),
+                    fmt::format("end ({}) must be after start ({})", FormatRfc3339(*end),
+                                FormatRfc3339(*start)));
+    }
+  }
+
+  std::optional<int> ParseClockField(MapReader& m, std::string_view key) {
+    std::optional<std::string> s = m.String(key, /*required=*/true);
+    if (!s) return std::nullopt;
+    std::optional<int> minute = ParseClock(*s);
+    if (!minute) {
+      problems_.Add(m.PositionOfKey(key), m.PathOf(key),
+                    fmt::format("invalid time of day '{}': use HH:MM between 00:00 and 24:00", *s));
+    }
+    return minute;
+  }
+
+  // days/start/end of a restriction or a recurring maintenance window.
+  DailyWindow ParseDailyWindow(MapReader& m) {
+    DailyWindow w;
+    std::vector<Value> days = m.List("days", /*required=*/true);
+    if (days.empty() && m.Has("days")) {
+      problems_.Add(m.PositionOfKey("days"), m.PathOf("days"),
+                    "must list at least one day (mon, tue, wed, thu, fri, sat, sun)");
+    }
+    for (const Value& v : days) {
+      std::optional<std::string> s = AsString(v, problems_);
+      if (!s) continue;
+      std::optional<date::weekday> day = ParseDay(*s);
+      if (!day) {
+        problems_.Add(
+            v.pos, v.path,
+            fmt::format("unknown day '{}' (use mon, tue, wed, thu, fri, sat or sun)", *s));
+        continue;
+      }
+      if (std::find(w.days.begin(), w.days.end(), *day) != w.days.end()) {
+        problems_.Add(v.pos, v.path, fmt::format("'{}' is listed twice", *s));
+        continue;
+      }
+      w.days.push_back(*day);
+    }
+    std::sort(w.days.begin(), w.days.end(),
+              [](date::weekday a, date::weekday b) { return a.iso_encoding() < b.iso_encoding(); });
+    std::optional<int> start = ParseClockField(m, "start");
+    std::optional<int> end = ParseClockField(m, "end");
+    if (start && *start == 24 * 60) {
+      problems_.Add(m.PositionOfKey("start"), m.PathOf("start"),
+                    "a window cannot start at 24:00; use 00:00");
+      start.reset();
+    }
+    if (end && *end == 0) end = 24 * 60;  // midnight ending the day
+    if (start && end && *start == *end) {
+      problems_.Add(m.PositionOfKey("end"), m.PathOf("end"),
+                    "start and end are equal; use start 00:00 and end 24:00 for the whole day");
+    }
+    w.start_minute = start.value_or(0);
+    w.end_minute = end.value_or(24 * 60);
+    return w;
+  }
+
+  // ---- users and teams ----
+
+  void ParseUser(const Value& v) {
+    MapReader m(v, {"id", "name", "email", "timezone", "contact_methods", "notification_rules"},
+                problems_);
+    if (!m.ok()) return;
+    User u;
+    u.id = ParseId(m, Kind::kUser);
+    u.name = m.String("name").value_or(u.id);
+    if (auto email = m.String("email")) {
+      if (!ValidEmail(*email)) {
+        problems_.Add(m.PositionOfKey("email"), m.PathOf("email"),
+                      fmt::format("invalid email address '{}': expected name@example.com", *email));
+      }
+      u.email = *email;
+    }
+    u.timezone = ParseTimezone(m, "timezone");
+
+    std::map<std::string, Position> method_ids;
+    for (const Value& cv : m.List("contact_methods")) {
+      MapReader cm(cv, {"id", "type", "url", "address", "secret", "template", "headers"},
+                   problems_);
+      if (!cm.ok()) continue;
+      // Kept even when it has problems (the org is rejected then anyway), so that the
+      // notification rules naming it do not report a second, misleading problem.
+      ContactMethod method = ParseContactMethod(cm);
+      CheckLocalDuplicate(method_ids, method.id, cm, "contact method");
+      u.contact_methods.push_back(std::move(method));
+    }
+
+    for (const Value& rv : m.List("notification_rules")) {
+      MapReader rm(rv, {"contact_method", "delay_minutes"}, problems_);
+      if (!rm.ok()) continue;
+      NotificationRule rule;
+      if (auto cm = rm.String("contact_method", /*required=*/true)) {
+        if (!method_ids.contains(*cm)) {
+          std::vector<std::string> names;
+          for (const auto& [name, pos] : method_ids) names.push_back(name);
+          std::string defined = names.empty() ? std::string("this user has no contact_methods")
+                                              : fmt::format("defined: {}", fmt::join(names, ", "));
+          problems_.Add(
+              rm.PositionOfKey("contact_method"), rm.PathOf("contact_method"),
+              fmt::format("unknown contact method '{}' of user '{}' ({})", *cm, u.id, defined));
+        }
+        rule.contact_method = *cm;
+      }
+      rule.delay_minutes = static_cast<int>(rm.Int("delay_minutes", 0, kMaxMinutes).value_or(0));
+      u.notification_rules.push_back(std::move(rule));
+    }
+    if (u.notification_rules.empty()) {
+      for (const ContactMethod& cm : u.contact_methods) {
+        u.notification_rules.push_back(NotificationRule{cm.id, 0});
+      }
+    }
+    org_.users.push_back(std::move(u));
+  }
+
+  void NotUsedBy(MapReader& m, std::string_view key, std::string_view type) {
+    if (m.Has(key)) {
+      problems_.Add(
+          m.PositionOfKey(key), m.PathOf(key),
+          fmt::format("'{}' is not used by contact methods of type {}; remove it", key, type));
+    }
+  }
+
+  ContactMethod ParseContactMethod(MapReader& m) {
+    ContactMethod c;
+    std::optional<std::string> id = m.String("id", /*required=*/true);
+    if (id && !ValidId(*id)) {
+      problems_.Add(m.PositionOfKey("id"), m.PathOf("id"),
+                    fmt::format("invalid id '{}': use 1 to {} letters, digits, '_', '-' or '.', "
+                                "starting with a letter or digit",
+                                *id, kMaxIdLength));
+    }
+    c.id = id.value_or("");
+    std::optional<std::string> type = m.String("type", /*required=*/true);
+    if (!type) return c;
+    std::optional<ContactMethodType> t = ParseContactMethodType(*type);
+    if (!t) {
+      problems_.Add(m.PositionOfKey("type"), m.PathOf("type"),
+                    fmt::format("unknown contact method type '{}' (use webhook, email, slack or "
+                                "sms_provider)",
+                                *type));
+      return c;
+    }
+    c.type = *t;
+    switch (c.type) {
+      case ContactMethodType::kWebhook:
+        c.url = ParseUrl(m, "url", /*required=*/true);
+        NotUsedBy(m, "address", *type);
+        NotUsedBy(m, "template", *type);
+        break;
+      case ContactMethodType::kEmail:
+        if (auto address = m.String("address", /*required=*/true)) {
+          if (!ValidEmail(*address)) {
+            problems_.Add(
+                m.PositionOfKey("address"), m.PathOf("address"),
+                fmt::format("invalid email address '{}': expected name@example.com", *address));
+          }
+          c.address = *address;
+        }
+        NotUsedBy(m, "url", *type);
+        NotUsedBy(m, "secret", *type);
+        NotUsedBy(m, "template", *type);
+        NotUsedBy(m, "headers", *type);
+        break;
+      case ContactMethodType::kSlack:
+        c.url = ParseUrl(m, "url", /*required=*/true);
+        NotUsedBy(m, "address", *type);
+        NotUsedBy(m, "secret", *type);
+        NotUsedBy(m, "template", *type);
+        NotUsedBy(m, "headers", *type);
+        break;
+      case ContactMethodType::kSmsProvider:
+        c.url = ParseUrl(m, "url", /*required=*/true);
+        c.address = m.String("address").value_or("");
+        c.body_template = m.String("template").value_or("");
+        break;
+    }
+    if (c.type == ContactMethodType::kWebhook || c.type == ContactMethodType::kSmsProvider) {
+      c.secret = m.String("secret").value_or("");
+      if (auto headers = m.Get("headers")) c.headers = ParseHeaders(*headers);
+    }
+    return c;
+  }
+
+  std::map<std::string, std::string> ParseHeaders(const Value& v) {
+    std::map<std::string, std::string> headers;
+    std::optional<std::vector<KeyValue>> entries = AsEntries(v, problems_);
+    if (!entries) return headers;
+    std::set<std::string> lower_names;
+    for (const KeyValue& kv : *entries) {
+      if (!ValidHeaderName(kv.key)) {
+        problems_.Add(kv.key_pos, kv.value.path,
+                      "invalid header name: use letters, digits and - (e.g. X-Api-Key)");
+        continue;
+      }
+      std::string lower = kv.key;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char ch) { return std::tolower(ch); });
+      if (!lower_names.insert(lower).second) {
+        problems_.Add(kv.key_pos, kv.value.path,
+                      "header given twice (header names are case-insensitive)");
+        continue;
+      }
+      std::optional<std::string> value =
+          kv.value.node.IsNull() ? std::optional<std::string>("") : AsString(kv.value, problems_);
+      if (!value) continue;
+      if (value->find_first_of("\r\n") != std::string::npos) {
+        problems_.Add(kv.value.pos, kv.value.path, "header values cannot contain line breaks");
+        continue;
+      }
+      headers.emplace(kv.key, *value);
+    }
+    return headers;
+  }
+
+  void ParseTeam(const Value& v) {
+    MapReader m(v, {"id", "name", "members"}, problems_);
+    if (!m.ok()) return;
+    Team t;
+    t.id = ParseId(m, Kind::kTeam);
+    t.name = m.String("name").value_or(t.id);
+    t.members = ParseRefList(m, "members", Kind::kUser, /*required_non_empty=*/false,
+                             /*allow_duplicates=*/false);
+    org_.teams.push_back(std::move(t));
+  }
+
+  // ---- schedules ----
+
+  void ParseSchedule(const Value& v) {
+    MapReader m(v, {"id", "name", "timezone", "layers", "overrides"}, problems_);
+    if (!m.ok()) return;
+    Schedule s;
+    s.id = ParseId(m, Kind::kSchedule);
+    s.name = m.String("name").value_or(s.id);
+    s.timezone = ParseTimezone(m, "timezone");
+    std::vector<Value> layers = m.List("layers", /*required=*/true);
+    if (layers.empty() && m.Has("layers")) {
+      problems_.Add(m.PositionOfKey("layers"), m.PathOf("layers"), "must have at least one layer");
+    }
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (auto layer = ParseLayer(layers[i], i)) s.layers.push_back(std::move(*layer));
+    }
+    for (const Value& ov : m.List("overrides")) {
+      MapReader om(ov, {"user", "start", "end"}, problems_);
+      if (!om.ok()) continue;
+      ScheduleOverride o;
+      o.user = ParseRef(om, "user", Kind::kUser, /*required=*/true);
+      std::optional<TimePoint> start = ParseTime(om, "start");
+      std::optional<TimePoint> end = ParseTime(om, "end");
+      CheckOrder(om, start, end);
+      o.start = start.value_or(TimePoint{});
+      o.end = end.value_or(TimePoint{});
+      s.overrides.push_back(std::move(o));
+    }
+    org_.schedules.push_back(std::move(s));
+  }
+
+  std::optional<ScheduleLayer> ParseLayer(const Value& v, size_t index) {
+    MapReader m(v, {"name", "start", "rotation", "users", "restrictions"}, problems_);
+    if (!m.ok()) return std::nullopt;
+    ScheduleLayer layer;
+    layer.name = m.String("name").value_or(fmt::format("layer-{}", index + 1));
+    if (auto start = m.String("start", /*required=*/true)) {
+      layer.start = *start;
+      if (auto local = ParseLocalDateTime(*start)) {
+        layer.start_local = *local;
+      } else if (ParseRfc3339(*start).has_value()) {
+        problems_.Add(m.PositionOfKey("start"), m.PathOf("start"),
+                      fmt::format("'{}' has a zone; a layer start is local time in the schedule's "
+                                  "timezone: write it as YYYY-MM-DDTHH:MM:SS without Z or offset",
+                                  *start));
+      } else {
+        problems_.Add(m.PositionOfKey("start"), m.PathOf("start"),
+                      fmt::format("invalid start '{}': use local time YYYY-MM-DDTHH:MM:SS, e.g. "
+                                  "2026-01-05T09:00:00",
+                                  *start));
+      }
+    }
+    if (m.Require("rotation")) {
+      MapReader rm(*m.Get("rotation"), {"type", "length"}, problems_);
+      if (auto type = rm.String("type", /*required=*/true)) {
+        if (auto t = ValueOf(kRotationTypes, *type)) {
+          layer.rotation.type = *t;
+        } else {
+          problems_.Add(
+              rm.PositionOfKey("type"), rm.PathOf("type"),
+              fmt::format("unknown rotation type '{}' (use hourly, daily or weekly)", *type));
+        }
+      }
+      layer.rotation.length = static_cast<int>(rm.Int("length", 1, kMaxInt).value_or(1));
+    }
+    layer.users = ParseRefList(m, "users", Kind::kUser, /*required_non_empty=*/true,
+                               /*allow_duplicates=*/true);
+    for (const Value& rv : m.List("restrictions")) {
+      MapReader rm(rv, {"days", "start", "end"}, problems_);
+      if (!rm.ok()) continue;
+      layer.restrictions.push_back(ParseDailyWindow(rm));
+    }
+    return layer;
+  }
+
+  // ---- escalation policies ----
+
+  void ParsePolicy(const Value& v) {
+    MapReader m(v, {"id", "name", "repeat", "steps", "ack_timeout_minutes"}, problems_);
+    if (!m.ok()) return;
+    EscalationPolicy p;
+    p.id = ParseId(m, Kind::kPolicy);
+    p.name = m.String("name").value_or(p.id);
+    p.repeat = static_cast<int>(m.Int("repeat", 0, kMaxInt).value_or(0));
+    if (auto t = m.Int("ack_timeout_minutes", 1, kMaxMinutes)) {
+      p.ack_timeout_minutes = static_cast<int>(*t);
+    }
+    std::vector<Value> steps = m.List("steps", /*required=*/true);
+    if (steps.empty() && m.Has("steps")) {
+      problems_.Add(m.PositionOfKey("steps"), m.PathOf("steps"), "must have at least one step");
+    }
+    for (const Value& sv : steps) {
+      MapReader sm(sv, {"delay_minutes", "targets", "round_robin"}, problems_);
+      if (!sm.ok()) continue;
+      EscalationStep step;
+      step.delay_minutes = static_cast<int>(sm.Int("delay_minutes", 0, kMaxMinutes).value_or(0));
+      step.round_robin = sm.Bool("round_robin").value_or(false);
+      std::vector<Value> targets = sm.List("targets", /*required=*/true);
+      if (targets.empty() && sm.Has("targets")) {
+        problems_.Add(sm.PositionOfKey("targets"), sm.PathOf("targets"),
+                      "must list at least one target ({user: ID}, {schedule: ID} or {team: ID})");
+      }
+      for (const Value& tv : targets) {
+        if (auto target = ParseTarget(tv)) step.targets.push_back(std::move(*target));
+      }
+      p.steps.push_back(std::move(step));
+    }
+    org_.escalation_policies.push_back(std::move(p));
+  }
+
+  std::optional<EscalationTarget> ParseTarget(const Value& v) {
+    MapReader m(v, {"user", "schedule", "team"}, problems_);
+    if (!m.ok()) return std::nullopt;
+    std::vector<std::string_view> present;
+    for (const auto& [type, name] : kTargetTypes) {
+      if (m.Has(name)) present.push_back(name);
+    }
+    if (present.size() != 1) {
+      problems_.Add(v.pos, v.path,
+                    present.empty()
+                        ? std::string("a target needs one of user, schedule or team, e.g. "
+                                      "{schedule: primary}")
+                        : fmt::format("a target names exactly one of user, schedule or team, got "
+                                      "{}; write one target per entry",
+                                      fmt::join(present, " and ")));
+      return std::nullopt;
+    }
+    EscalationTarget t;
+    t.type = *ValueOf(kTargetTypes, present[0]);
+    Kind kind = t.type == TargetType::kUser       ? Kind::kUser
+                : t.type == TargetType::kSchedule ? Kind::kSchedule
+                                                  : Kind::kTeam;
+    t.id = ParseRef(m, present[0], kind, /*required=*/true);
+    return t;
+  }
+
+  // ---- services and integrations ----
+
+  void ParseService(const Value& v) {
+    MapReader m(v,
+                {"id", "name", "description", "team", "tier", "runbook_url", "escalation_policy",
+                 "depends_on", "integrations"},
+                problems_);
+    if (!m.ok()) return;
+    Service s;
+    s.id = ParseId(m, Kind::kService);
+    s.name = m.String("name").value_or(s.id);
+    s.description = m.String("description").value_or("");
+    s.team = ParseRef(m, "team", Kind::kTeam, /*required=*/false);
+    if (auto tier = m.Int("tier", 1, 5)) s.tier = static_cast<int>(*tier);
+    s.runbook_url = ParseUrl(m, "runbook_url", /*required=*/false);
+    s.escalation_policy = ParseRef(m, "escalation_policy", Kind::kPolicy, /*required=*/true);
+    for (const Value& dv : m.List("depends_on")) {
+      std::optional<std::string> dep = AsString(dv, problems_);
+      if (!dep) continue;
+      if (*dep == s.id) {
+        problems_.Add(dv.pos, dv.path, "a service cannot depend on itself; remove this entry");
+        continue;
+      }
+      if (std::find(s.depends_on.begin(), s.depends_on.end(), *dep) != s.depends_on.end()) {
+        problems_.Add(dv.pos, dv.path, fmt::format("'{}' is listed twice", *dep));
+        continue;
+      }
+      Reference(Kind::kService, *dep, dv.pos, dv.path);
+      deps_.push_back(DependencyEdge{s.id, *dep, dv.pos, dv.path});
+      s.depends_on.push_back(*dep);
+    }
+    for (const Value& iv : m.List("integrations")) {
+      if (auto integration = ParseIntegration(iv, s.id)) {
+        s.integrations.push_back(std::move(*integration));
+      }
+    }
+    org_.services.push_back(std::move(s));
+  }
+
+  std::optional<Integration> ParseIntegration(const Value& v, const std::string& service_id) {
+    MapReader m(v,
+                {"type", "key", "name", "rate_limit_per_second", "interval_minutes",
+                 "grace_minutes", "mapping"},
+                problems_);
+    if (!m.ok()) return std::nullopt;
+    Integration in;
+    in.service_id = service_id;
+    if (auto key = m.String("key", /*required=*/true)) {
+      in.key = *key;
+      if (!ValidIntegrationKey(*key)) {
+        problems_.Add(m.PositionOfKey("key"), m.PathOf("key"),
+                      fmt::format("invalid integration key '{}': use {} to {} letters, digits, "
+                                  "'_', '-' or '.'",
+                                  *key, kMinKeyLength, kMaxKeyLength));
+      } else if (auto [it, inserted] = integration_keys_.emplace(*key, m.PositionOfKey("key"));
+                 !inserted) {
+        problems_.Add(m.PositionOfKey("key"), m.PathOf("key"),
+                      fmt::format("duplicate integration key '{}' (first used at line {}); keys "
+                                  "must be unique across the whole org",
+                                  *key, it->second.line));
+      }
+    }
+    in.rate_limit_per_second = m.PositiveDouble("rate_limit_per_second");
+    std::optional<std::string> type = m.String("type", /*required=*/true);
+    if (!type) return std::nullopt;
+    std::optional<core::IntegrationType> t = core::ParseIntegrationType(*type);
+    if (!t) {
+      problems_.Add(m.PositionOfKey("type"), m.PathOf("type"),
+                    fmt::format("unknown integration type '{}' (use events_v2, alertmanager, "
+                                "grafana, generic or heartbeat)",
+                                *type));
+      return std::nullopt;
+    }
+    in.type = *t;
+    in.name = m.String("name").value_or(std::string(core::ToString(in.type)));
+    bool heartbeat = in.type == core::IntegrationType::kHeartbeat;
+    if (heartbeat) {
+      if (auto i = m.Int("interval_minutes", 1, kMaxMinutes, /*required=*/true)) {
+        in.interval_minutes = static_cast<int>(*i);
+      }
+      if (auto g = m.Int("grace_minutes", 0, kMaxMinutes)) in.grace_minutes = static_cast<int>(*g);
+    } else {
+      for (std::string_view key : {"interval_minutes", "grace_minutes"}) {
+        if (m.Has(key)) {
+          problems_.Add(m.PositionOfKey(key), m.PathOf(key),
+                        fmt::format("only heartbeat integrations take {}; remove it", key));
+        }
+      }
+    }
+    if (in.type == core::IntegrationType::kGeneric) {
+      in.mapping = GenericMapping{};
+      if (auto mapping = m.Get("mapping")) in.mapping = ParseMapping(*mapping);
+    } else if (m.Has("mapping")) {
+      problems_.Add(m.PositionOfKey("mapping"), m.PathOf("mapping"),
+                    "only generic integrations take a mapping; remove it");
+    }
+    return in;
+  }
+
+  GenericMapping ParseMapping(const Value& v) {
+    GenericMapping g;
+    MapReader m(v,
+                {"summary", "severity", "dedup_key", "action", "source", "details", "action_values",
+                 "severity_values"},
+                problems_);
+    if (!m.ok()) return g;
+    const std::array<std::pair<std::string_view, std::string*>, 6> paths{{
+        {"summary", &g.summary},
+        {"severity", &g.severity},
+        {"dedup_key", &g.dedup_key},
+        {"action", &g.action},
+        {"source", &g.source},
+        {"details", &g.details},
+    }};
+    for (const auto& [key, field] : paths) {
+      std::optional<std::string> path = m.String(key);
+      if (!path) continue;
+      if (!ValidDottedPath(*path)) {
+        problems_.Add(m.PositionOfKey(key), m.PathOf(key),
+                      fmt::format("invalid field path '{}': use dot-separated names, e.g. "
+                                  "alert.labels.severity",
+                                  *path));
+        continue;
+      }
+      *field = *path;
+    }
+    if (auto av = m.Get("action_values")) {
+      for (const KeyValue& kv : AsEntries(*av, problems_).value_or(std::vector<KeyValue>{})) {
+        std::optional<std::string> s = AsString(kv.value, problems_);
+        if (!s) continue;
+        if (auto action = core::ParseEventAction(*s)) {
+          g.action_values.emplace(kv.key, *action);
+        } else {
+          problems_.Add(
+              kv.value.pos, kv.value.path,
+              fmt::format("unknown action '{}' (use trigger, acknowledge or resolve)", *s));
+        }
+      }
+    }
+    if (auto sv = m.Get("severity_values")) {
+      for (const KeyValue& kv : AsEntries(*sv, problems_).value_or(std::vector<KeyValue>{})) {
+        std::optional<std::string> s = AsString(kv.value, problems_);
+        if (!s) continue;
+        if (auto severity = core::ParseSeverity(*s)) {
+          g.severity_values.emplace(kv.key, *severity);
+        } else {
+          problems_.Add(kv.value.pos, kv.value.path,
+                        fmt::format("unknown severity '{}' (use critical, error, warning or "
+                                    "info)",
+                                    *s));
+        }
+      }
+    }
+    return g;
+  }
+
+  // ---- maintenance windows and silences ----
+
+  void ParseMaintenanceWindow(const Value& v) {
+    MapReader m(v, {"id", "services", "start", "end", "recurring", "description"}, problems_);
+    if (!m.ok()) return;
+    MaintenanceWindow w;
+    w.id = ParseId(m, std::nullopt);
+    CheckLocalDuplicate(window_ids_, w.id, m, "maintenance window");
+    w.description = m.String("description").value_or("");
+    w.services = ParseRefList(m, "services", Kind::kService, /*required_non_empty=*/true,
+                              /*allow_duplicates=*/false);
+    bool once = m.Has("start") || m.Has("end");
+    if (auto rv = m.Get("recurring")) {
+      if (once) {
+        problems_.Add(m.PositionOfKey("recurring"), m.PathOf("recurring"),
+                      "use either start and end (a one-off window) or recurring, not both");
+      }
+      MapReader rm(*rv, {"days", "start", "end", "timezone"}, problems_);
+      if (rm.ok()) {
+        RecurringWindow r;
+        r.window = ParseDailyWindow(rm);
+        r.timezone = ParseTimezone(rm, "timezone");
+        w.recurring = std::move(r);
+      }
+    } else if (once) {
+      w.start = ParseTime(m, "start");
+      w.end = ParseTime(m, "end");
+      CheckOrder(m, w.start, w.end);
+    } else {
+      problems_.Add(m.self().pos, m.path(),
+                    "a maintenance window needs start and end (RFC 3339), or recurring");
+    }
+    org_.maintenance_windows.push_back(std::move(w));
+  }
+
+  void ParseSilence(const Value& v) {
+    MapReader m(v, {"id", "matchers", "expires_at", "comment", "created_by"}, problems_);
+    if (!m.ok()) return;
+    Silence s;
+    s.id = ParseId(m, std::nullopt);
+    CheckLocalDuplicate(silence_ids_, s.id, m, "silence");
+    std::vector<Value> matchers = m.List("matchers", /*required=*/true);
+    if (matchers.empty() && m.Has("matchers")) {
+      problems_.Add(m.PositionOfKey("matchers"), m.PathOf("matchers"),
+                    "must list at least one matcher");
+    }
+    for (const Value& mv : matchers) {
+      MapReader mm(mv, {"field", "op", "value"}, problems_);
+      if (!mm.ok()) continue;
+      Matcher matcher;
+      if (auto field = mm.String("field", /*required=*/true)) {
+        if (!ValidMatcherField(*field)) {
+          problems_.Add(mm.PositionOfKey("field"), mm.PathOf("field"),
+                        fmt::format("unknown field '{}' (use {} or details.<path>)", *field,
+                                    fmt::join(kMatcherFields, ", ")));
+        }
+        matcher.field = *field;
+      }
+      if (auto op = mm.String("op")) {
+        if (auto o = ValueOf(kMatchOps, *op)) {
+          matcher.op = *o;
+        } else {
+          problems_.Add(mm.PositionOfKey("op"), mm.PathOf("op"),
+                        fmt::format("unknown operator '{}' (use =, !=, =~ or !~)", *op));
+        }
+      }
+      if (mm.Require("value")) {
+        Value value = *mm.Get("value");
+        if (auto s = AsString(value, problems_)) {
+          matcher.value = *s;
+          if (matcher.op == MatchOp::kRegexMatch || matcher.op == MatchOp::kRegexNoMatch) {
+            std::string error = RegexError(*s);
+            if (!error.empty()) {
+              problems_.Add(value.pos, value.path,
+                            fmt::format("invalid regular expression '{}': {}", *s, error));
+            }
+          }
+        }
+      }
+      s.matchers.push_back(std::move(matcher));
+    }
+    s.expires_at = ParseTime(m, "expires_at").value_or(TimePoint{});
+    s.comment = m.String("comment").value_or("");
+    s.created_by = m.String("created_by").value_or("");
+    org_.silences.push_back(std::move(s));
+  }
+
+  // ---- status page, severities, settings ----
+
+  void ParseStatusPage(const Value& v) {
+    MapReader m(v, {"title", "components"}, problems_);
+    if (!m.ok()) return;
+    StatusPage page;
+    page.title = m.String("title").value_or("Status");
+    std::map<std::string, Position> ids;
+    for (const Value& cv : m.List("components")) {
+      MapReader cm(cv, {"id", "name", "description", "services"}, problems_);
+      if (!cm.ok()) continue;
+      StatusComponent c;
+      c.id = ParseId(cm, std::nullopt);
+      CheckLocalDuplicate(ids, c.id, cm, "component");
+      c.name = cm.String("name").value_or(c.id);
+      c.description = cm.String("description").value_or("");
+      c.services = ParseRefList(cm, "services", Kind::kService, /*required_non_empty=*/false,
+                                /*allow_duplicates=*/false);
+      page.components.push_back(std::move(c));
+    }
+    org_.status_page = std::move(page);
+  }
+
+  void ParseSeverities(const std::vector<Value>& values) {
+    std::map<std::string, Position> ids;
+    for (const Value& v : values) {
+      MapReader m(v, {"id", "description"}, problems_);
+      if (!m.ok()) continue;
+      SeverityLevel level;
+      level.id = ParseId(m, std::nullopt);
+      CheckLocalDuplicate(ids, level.id, m, "severity");
+      level.description = m.String("description").value_or("");
+      org_.severities.push_back(std::move(level));
+    }
+  }
+
+  void ParseSettings(const Value& v) {
+    MapReader m(v, {"base_url"}, problems_);
+    if (!m.ok()) return;
+    Settings s;
+    s.base_url = ParseUrl(m, "base_url", /*required=*/false);
+    org_.settings = std::move(s);
+  }
+
+  // ---- cross-object checks ----
+
+  void CheckReferences() {
+    for (const PendingRef& ref : refs_) {
+      const auto& defined = defined_[static_cast<size_t>(ref.kind)];
+      if (defined.contains(ref.id)) continue;
+      std::string list;
+      constexpr size_t kMaxListed = 10;
+      if (defined.empty()) {
+        list = fmt::format("none defined; add it under {}:",
+                           kKindSections[static_cast<size_t>(ref.kind)]);
+      } else if (defined.size() <= kMaxListed) {
+        std::vector<std::string_view> names;
+        for (const auto& [id, pos] : defined) names.push_back(id);
+        list = fmt::format("defined: {}", fmt::join(names, ", "));
+      } else {
+        std::vector<std::string_view> names;
+        for (const auto& [id, pos] : defined) names.push_back(id);
+        std::string closest = internal::ClosestMatch(ref.id, names);
+        names.resize(kMaxListed);
+        list = fmt::format("{}defined: {}, and {} more",
+                           closest.empty() ? "" : fmt::format("did you mean '{}'? ", closest),
+                           fmt::join(names, ", "), defined.size() - kMaxListed);
+      }
+      problems_.Add(ref.pos, ref.path,
+                    fmt::format("unknown {} '{}' ({})", KindName(ref.kind), ref.id, list));
+    }
+  }
+
+  // depends_on must form a DAG; each back edge found by a depth-first search is one cycle.
+  void CheckDependencyCycles() {
+    std::map<std::string, std::vector<const DependencyEdge*>> out;
+    for (const DependencyEdge& e : deps_) out[e.from].push_back(&e);
+    enum class Color { kWhite, kGray, kBlack };
+    std::map<std::string, Color> color;
+    std::vector<std::string> stack;
+    auto visit = [&](auto& self, const std::string& node) -> void {
+      color[node] = Color::kGray;
+      stack.push_back(node);
+      for (const DependencyEdge* e : out[node]) {
+        Color c = color[e->to];
+        if (c == Color::kGray) {
+          auto begin = std::find(stack.begin(), stack.end(), e->to);
+          std::vector<std::string> cycle(begin, stack.end());
+          cycle.push_back(e->to);
+          problems_.Add(e->pos, e->path,
+                        fmt::format("dependency cycle {} (remove one of these depends_on entries)",
+                                    fmt::join(cycle, " -> ")));
+        } else if (c == Color::kWhite && out.contains(e->to)) {
+          self(self, e->to);
+        }
+      }
+      stack.pop_back();
+      color[node] = Color::kBlack;
+    };
+    for (const Service& s : org_.services) {
+      if (color[s.id] == Color::kWhite) visit(visit, s.id);
+    }
+  }
+
+  Problems& problems_;
+  Org org_;
+  std::array<std::map<std::string, Position>, static_cast<size_t>(Kind::kCount)> defined_;
+  std::map<std::string, Position> integration_keys_;
+  std::map<std::string, Position> window_ids_;
+  std::map<std::string, Position> silence_ids_;
+  std::vector<PendingRef> refs_;
+  std::vector<DependencyEdge> deps_;
+};
+
+template <typename T>
+const T* FindById(const std::vector<T>& items, std::string_view id) {
+  for (const T& item : items) {
+    if (item.id == id) return &item;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view ToString(ContactMethodType t) { return NameOf(kContactMethodTypes, t); }
+std::optional<ContactMethodType> ParseContactMethodType(std::string_view s) {
+  return ValueOf(kContactMethodTypes, s);
+}
+std::string_view ToString(RotationType t) { return NameOf(kRotationTypes, t); }
+std::string_view ToString(TargetType t) { return NameOf(kTargetTypes, t); }
+std::string_view ToString(MatchOp op) { return NameOf(kMatchOps, op); }
+
+const User* FindUser(const Org& org, std::string_view id) { return FindById(org.users, id); }
+const Team* FindTeam(const Org& org, std::string_view id) { return FindById(org.teams, id); }
+const Schedule* FindSchedule(const Org& org, std::string_view id) {
+  return FindById(org.schedules, id);
+}
+const EscalationPolicy* FindEscalationPolicy(const Org& org, std::string_view id) {
+  return FindById(org.escalation_policies, id);
+}
+const Service* FindService(const Org& org, std::string_view id) {
+  return FindById(org.services, id);
+}
+
+const Service* FindServiceByIntegrationKey(const Org& org, std::string_view key) {
+  for (const Service& s : org.services) {
+    for (const Integration& i : s.integrations) {
+      if (i.key == key) return &s;
+    }
+  }
+  return nullptr;
+}
+
+IntegrationIndex IndexIntegrations(const Org& org) {
+  IntegrationIndex index;
+  for (const Service& s : org.services) {
+    for (const Integration& i : s.integrations) index.emplace(i.key, i);
+  }
+  return index;
+}
+
+Result<Org> ParseOrg(std::string_view yaml_text, std::string_view filename) {
+  Problems problems{std::string(filename)};
+  std::vector<YAML::Node> documents;
+  // yaml-cpp reports syntax errors by throwing; this is the adapter.
+  try {
+    documents = YAML::LoadAll(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    problems.Add(internal::PositionOf(e.mark), "", fmt::format("YAML syntax error: {}", e.msg));
+    return std::unexpected(problems.ToStatus());
+  }
+  if (documents.size() > 1) {
+    problems.Add(internal::PositionOf(documents[1].Mark()), "",
+                 "only one YAML document is allowed; remove the second '---'");
+  }
+  Org org;
+  try {
+    OrgParser parser(problems);
+    org = parser.Parse(documents.empty() ? YAML::Node() : documents[0]);
+  } catch (const YAML::Exception& e) {
+    problems.Add(internal::PositionOf(e.mark), "", fmt::format("cannot read YAML: {}", e.msg));
+  }
+  if (!problems.empty()) return std::unexpected(problems.ToStatus());
+  return org;
+}
+
+Result<Org> LoadOrgFile(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    return std::unexpected(NotFound(fmt::format("org file '{}' does not exist", path)));
+  }
+  if (ec) {
+    return std::unexpected(
+        InvalidArgument(fmt::format("cannot read org file '{}': {}", path, ec.message())));
+  }
+  if (status.type() == std::filesystem::file_type::directory) {
+    return std::unexpected(InvalidArgument(
+        fmt::format("'{}' is a directory; pass the path of an org.yaml file", path)));
+  }
+  uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxFileBytes) {
+    return std::unexpected(InvalidArgument(fmt::format(
+        "org file '{}' is {} bytes; the limit is {} bytes", path, size, kMaxFileBytes)));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::unexpected(
+        InvalidArgument(fmt::format("cannot open org file '{}': {}", path, std::strerror(errno))));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return std::unexpected(InvalidArgument(fmt::format("cannot read org file '{}'", path)));
+  }
+  return ParseOrg(text.str(), path);
+}
+
+}  // namespace houston::config

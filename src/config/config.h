@@ -1,0 +1,331 @@
+// config: org-as-code. Parses and validates org.yaml into typed values, and flattens an org
+// into canonical objects so that `houston apply` can diff it against the store.
+//
+// This module owns the org.yaml format (documented in docs/config.md). It does no I/O except
+// LoadOrgFile() reading the one file it is given, and it never throws: every problem in the
+// input comes back as an InvalidArgument Status whose details() list each problem with its
+// file:line:column, the path of the offending value and what to change.
+#pragma once
+
+#include <date/date.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "core/types.h"
+
+namespace houston::config {
+
+// ---- users ----------------------------------------------------------------------------------
+
+enum class ContactMethodType { kWebhook, kEmail, kSlack, kSmsProvider };
+// "webhook", "email", "slack", "sms_provider".
+std::string_view ToString(ContactMethodType t);
+std::optional<ContactMethodType> ParseContactMethodType(std::string_view s);
+
+// One way to reach a user. Which fields are set depends on `type`:
+//   webhook:      url (required), secret, headers
+//   email:        address (required)
+//   slack:        url (required; a Slack incoming-webhook URL)
+//   sms_provider: url (required), address (the phone number, optional), secret, headers,
+//                 body_template (YAML key `template`)
+struct ContactMethod {
+  std::string id;  // unique within the user
+  ContactMethodType type = ContactMethodType::kWebhook;
+  std::string url;
+  std::string address;
+  std::string secret;         // HMAC-SHA256 key for X-Houston-Signature; empty: unsigned
+  std::string body_template;  // YAML `template`: mustache body for the provider request
+  std::map<std::string, std::string> headers;  // extra request headers
+};
+
+// Notify `contact_method` this many minutes after an incident reaches the user.
+struct NotificationRule {
+  std::string contact_method;  // id of one of the same user's contact methods
+  int delay_minutes = 0;       // 0..525600
+};
+
+struct User {
+  std::string id;
+  std::string name;              // defaults to id
+  std::string email;             // optional
+  std::string timezone = "UTC";  // a tz database name; validated
+  std::vector<ContactMethod> contact_methods;
+  // When absent or empty in the YAML: one rule per contact method with delay 0.
+  std::vector<NotificationRule> notification_rules;
+};
+
+struct Team {
+  std::string id;
+  std::string name;                  // defaults to id
+  std::vector<std::string> members;  // user ids
+};
+
+// ---- schedules ------------------------------------------------------------------------------
+
+enum class RotationType { kHourly, kDaily, kWeekly };
+std::string_view ToString(RotationType t);
+
+struct Rotation {
+  RotationType type = RotationType::kWeekly;
+  int length = 1;  // hand off every `length` hours/days/weeks; >= 1
+};
+
+// A recurring daily window on some weekdays, in minutes since local midnight.
+// start_minute in [0, 1440), end_minute in (0, 1440], start != end. When end <= start the window
+// runs past midnight into the next day (e.g. 18:00-08:00 on fri ends on saturday at 08:00).
+struct DailyWindow {
+  std::vector<date::weekday> days;  // non-empty, no duplicates, sorted monday first
+  int start_minute = 0;
+  int end_minute = 1440;
+};
+
+struct ScheduleLayer {
+  std::string name;                   // defaults to "layer-<n>" (1-based position)
+  std::string start;                  // as written, "YYYY-MM-DDTHH:MM:SS", local to the schedule
+  date::local_seconds start_local{};  // `start`, parsed
+  Rotation rotation;
+  std::vector<std::string> users;         // rotation order; user ids, may repeat
+  std::vector<DailyWindow> restrictions;  // empty: the layer covers all the time
+};
+
+struct ScheduleOverride {
+  std::string user;
+  TimePoint start{};
+  TimePoint end{};  // > start
+};
+
+struct Schedule {
+  std::string id;
+  std::string name;                   // defaults to id
+  std::string timezone = "UTC";       // handoffs happen at wall-clock time in this zone
+  std::vector<ScheduleLayer> layers;  // later layers win where they have someone
+  std::vector<ScheduleOverride> overrides;
+};
+
+// ---- escalation policies --------------------------------------------------------------------
+
+enum class TargetType { kUser, kSchedule, kTeam };
+std::string_view ToString(TargetType t);
+
+struct EscalationTarget {
+  TargetType type = TargetType::kUser;
+  std::string id;
+};
+
+struct EscalationStep {
+  // Minutes after the previous step was notified (for the first step: after the incident
+  // reached the policy) before this step is notified. 0..525600.
+  int delay_minutes = 0;
+  std::vector<EscalationTarget> targets;  // non-empty
+  bool round_robin = false;               // page one target per incident, rotating, instead of all
+};
+
+struct EscalationPolicy {
+  std::string id;
+  std::string name;                   // defaults to id
+  int repeat = 0;                     // extra passes over all steps if nobody acknowledges; >= 0
+  std::vector<EscalationStep> steps;  // non-empty
+  // Re-trigger an acknowledged incident that is still unresolved after this many minutes.
+  std::optional<int> ack_timeout_minutes;
+};
+
+// ---- services and integrations --------------------------------------------------------------
+
+// Where the generic webhook finds each alert field in the posted JSON, as dotted paths
+// ("alert.labels.severity", "items.0.id"). Defaults are the same-named top-level fields.
+struct GenericMapping {
+  std::string summary = "summary";
+  std::string severity = "severity";
+  std::string dedup_key = "dedup_key";
+  std::string action = "action";
+  std::string source = "source";
+  std::string details = "details";
+  // Payload value (at the `action` path) -> action, e.g. {firing: trigger, ok: resolve}.
+  std::map<std::string, core::EventAction> action_values;
+  // Payload value (at the `severity` path) -> severity, e.g. {P1: critical, P3: warning}.
+  std::map<std::string, core::Severity> severity_values;
+};
+
+struct Integration {
+  core::IntegrationType type = core::IntegrationType::kEventsV2;
+  // 8..128 characters of [A-Za-z0-9_.-], unique across the whole org. It is the secret in the
+  // intake URL / routing_key.
+  std::string key;
+  std::string name;        // defaults to the type name, e.g. "alertmanager"
+  std::string service_id;  // the service this integration belongs to (filled in by ParseOrg)
+  std::optional<double> rate_limit_per_second;  // > 0; absent: no limit
+  std::optional<int> interval_minutes;          // heartbeat only, and required there; >= 1
+  std::optional<int> grace_minutes;             // heartbeat only; >= 0
+  // Set for generic integrations only (to the defaults when the YAML has no `mapping`).
+  std::optional<GenericMapping> mapping;
+};
+
+struct Service {
+  std::string id;
+  std::string name;  // defaults to id
+  std::string description;
+  std::string team;                     // team id, optional
+  std::optional<int> tier;              // 1 (most critical) .. 5
+  std::string runbook_url;              // optional; http(s)
+  std::string escalation_policy;        // policy id, required
+  std::vector<std::string> depends_on;  // service ids; no self-dependency, no cycles
+  std::vector<Integration> integrations;
+};
+
+// ---- maintenance, silences, status page, severities, settings -------------------------------
+
+// Alerts on `services` open no incidents and page nobody during the window. Exactly one of
+// (start and end) or `recurring` is set.
+struct RecurringWindow {
+  DailyWindow window;
+  std::string timezone = "UTC";
+};
+
+struct MaintenanceWindow {
+  std::string id;
+  std::vector<std::string> services;  // non-empty
+  std::optional<TimePoint> start;
+  std::optional<TimePoint> end;  // > start
+  std::optional<RecurringWindow> recurring;
+  std::string description;
+};
+
+enum class MatchOp { kEqual, kNotEqual, kRegexMatch, kRegexNoMatch };
+// "=", "!=", "=~", "!~".
+std::string_view ToString(MatchOp op);
+
+// Matches one alert field. `field` is one of service, integration, severity, summary, source,
+// component, group, class, dedup_key, or "details.<dotted.path>". Regexes are ECMAScript,
+// matched against the whole value.
+struct Matcher {
+  std::string field;
+  MatchOp op = MatchOp::kEqual;
+  std::string value;
+};
+
+// Suppresses alerts matching every matcher until `expires_at`.
+struct Silence {
+  std::string id;
+  std::vector<Matcher> matchers;  // non-empty; all must match
+  TimePoint expires_at{};
+  std::string comment;
+  std::string created_by;
+};
+
+struct StatusComponent {
+  std::string id;
+  std::string name;  // defaults to id
+  std::string description;
+  std::vector<std::string> services;  // service ids whose incidents affect the component
+};
+
+struct StatusPage {
+  std::string title = "Status";
+  std::vector<StatusComponent> components;
+};
+
+// An incident severity level; the list order is the rank (first = most severe).
+struct SeverityLevel {
+  std::string id;  // e.g. "SEV1"
+  std::string description;
+};
+
+struct Settings {
+  std::string base_url;  // public URL of this server, used in notification links; http(s)
+};
+
+// ---- the org --------------------------------------------------------------------------------
+
+// A validated org: every reference resolves, every id is unique within its kind, and every
+// integration key is unique across the org. Plain value; thread-compatible.
+struct Org {
+  std::vector<User> users;
+  std::vector<Team> teams;
+  std::vector<Schedule> schedules;
+  std::vector<EscalationPolicy> escalation_policies;
+  std::vector<Service> services;
+  std::vector<MaintenanceWindow> maintenance_windows;
+  std::vector<Silence> silences;
+  std::optional<StatusPage> status_page;
+  std::vector<SeverityLevel> severities;  // empty: the built-in SEV1..SEV5
+  std::optional<Settings> settings;
+};
+
+// Lookups by id; nullptr if absent. The pointer is valid while `org` is alive and unmodified.
+const User* FindUser(const Org& org, std::string_view id);
+const Team* FindTeam(const Org& org, std::string_view id);
+const Schedule* FindSchedule(const Org& org, std::string_view id);
+const EscalationPolicy* FindEscalationPolicy(const Org& org, std::string_view id);
+const Service* FindService(const Org& org, std::string_view id);
+// The service owning the integration with `key`, or nullptr. Linear; for hot paths build an
+// IntegrationIndex once.
+const Service* FindServiceByIntegrationKey(const Org& org, std::string_view key);
+
+// Integration key -> integration (a copy; `service_id` names its service).
+using IntegrationIndex = std::map<std::string, Integration, std::less<>>;
+IntegrationIndex IndexIntegrations(const Org& org);
+
+// ---- parsing --------------------------------------------------------------------------------
+
+// Parses and validates an org. `filename` is only used in messages. An empty document (or one
+// with only comments) is a valid empty org.
+// Errors: InvalidArgument with message "<filename> is invalid: N problem(s)" and details() with
+// one line per problem, ordered by position, e.g.
+//   "org.yaml:12:7: services[0].escalation_policy: unknown escalation policy 'payments-epx'
+//    (defined: payments-ep)"
+// Every problem found is reported, not just the first (up to 200 lines, then a summary line).
+Result<Org> ParseOrg(std::string_view yaml_text, std::string_view filename);
+
+// Reads and parses the file at `path` (used as the filename in messages).
+// Errors: NotFound if the file does not exist; InvalidArgument if it cannot be read (a
+// directory, no permission, larger than 16 MiB) or is invalid as for ParseOrg.
+Result<Org> LoadOrgFile(const std::string& path);
+
+// ---- canonical form, diff -------------------------------------------------------------------
+
+// One object of the flattened org. kind is one of: user, team, schedule, escalation_policy,
+// service, integration (id = key; the spec names its service), maintenance_window, silence,
+// status_page (id "status_page"), severity, settings (id "settings"). spec_json is canonical
+// JSON (fixed key order, no whitespace), so equal specs are equal strings.
+struct OrgObject {
+  std::string kind;
+  std::string id;
+  std::string spec_json;
+
+  friend bool operator==(const OrgObject&, const OrgObject&) = default;
+};
+
+// Flattens `org` into objects sorted by (kind, id). Contact-method secrets are included unless
+// `redacted`, in which case every non-empty secret and every contact-method header value is
+// replaced by "***" (for printing only; never store redacted objects).
+std::vector<OrgObject> Flatten(const Org& org, bool redacted = false);
+
+// What turns `current` into `desired`, matching objects by (kind, id). Inputs need not be sorted;
+// each output list is sorted by (kind, id).
+struct OrgDiff {
+  std::vector<OrgObject> added;
+  std::vector<std::pair<OrgObject /*old*/, OrgObject /*new*/>> changed;
+  std::vector<OrgObject> removed;
+
+  bool empty() const { return added.empty() && changed.empty() && removed.empty(); }
+};
+OrgDiff Diff(const std::vector<OrgObject>& current, const std::vector<OrgObject>& desired);
+
+// A plan for humans, one line per added/removed object and per changed field:
+//   + service checkout
+//   ~ integration am-checkout: rate_limit_per_second 5 -> 10
+//   ~ user alice: contact_methods[0].secret (secret changed)
+//   - user bob
+//   1 to add, 2 to change, 1 to remove
+// Secrets and header values never appear in the output. An empty diff prints "No changes." and
+// the summary line.
+std::string FormatDiff(const OrgDiff& diff);
+
+}  // namespace houston::config

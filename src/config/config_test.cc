@@ -1,0 +1,1262 @@
+#include "config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/time_util.h"
+
+namespace houston::config {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+
+// The org.yaml example from DESIGN.md, verbatim.
+constexpr std::string_view kDesignExample = R"yaml(users:
+  - id: alice
+    name: Alice Example
+    email: alice@example.com
+    timezone: Europe/Berlin
+    contact_methods:
+      - {id: alice-hook, type: webhook, url: "http://127.0.0.1:9000/alice", secret: s3cret}
+      - {id: alice-mail, type: email, address: alice@example.com}
+      - {id: alice-slack, type: slack, url: "https://hooks.slack.com/services/T/B/X"}
+    notification_rules:            # when, after an incident reaches her, each method fires
+      - {contact_method: alice-hook, delay_minutes: 0}
+      - {contact_method: alice-mail, delay_minutes: 5}
+teams:
+  - {id: payments, name: Payments, members: [alice, bob, carol]}
+schedules:
+  - id: payments-primary
+    timezone: America/New_York     # handoffs happen at local wall-clock time, across DST
+    layers:                        # a later layer wins over an earlier one where it has someone
+      - name: weekly
+        start: "2026-01-05T09:00:00"          # local time in the schedule's zone
+        rotation: {type: weekly, length: 1}   # hourly | daily | weekly, length = how many
+        users: [alice, bob, carol]
+        restrictions:                          # optional: the layer only covers these windows
+          - {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}
+    overrides:                     # on top of every layer
+      - {user: dave, start: "2026-03-07T09:00:00-05:00", end: "2026-03-08T09:00:00-04:00"}
+escalation_policies:
+  - id: payments-ep
+    repeat: 2                      # times the whole policy runs again if nobody acknowledges
+    steps:
+      - {delay_minutes: 0, targets: [{schedule: payments-primary}]}
+      - {delay_minutes: 15, targets: [{user: bob}, {team: payments}]}
+services:
+  - id: checkout
+    name: Checkout API
+    team: payments
+    tier: 1
+    runbook_url: "https://wiki.example.com/checkout"
+    escalation_policy: payments-ep
+    depends_on: [payments-db]
+    integrations:
+      - {type: events_v2, key: "0123456789abcdef0123456789abcdef"}
+      - {type: alertmanager, key: "am-checkout"}
+      - {type: heartbeat, key: "hb-checkout", interval_minutes: 5}
+status_page:
+  title: Example Status
+  components:
+    - {id: web, name: Website, services: [checkout]}
+)yaml";
+
+// What the DESIGN.md example references but does not define (it is an excerpt).
+constexpr std::string_view kDesignExampleUsers = R"yaml(  - {id: bob, email: bob@example.com}
+  - {id: carol}
+  - {id: dave}
+)yaml";
+constexpr std::string_view kDesignExampleServices =
+    R"yaml(  - {id: payments-db, escalation_policy: payments-ep}
+)yaml";
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) out += l + "\n";
+  return out;
+}
+
+// The problem lines of an invalid org; empty if it is valid.
+std::vector<std::string> ProblemsOf(std::string_view yaml) {
+  Result<Org> org = ParseOrg(yaml, "org.yaml");
+  if (org.has_value()) return {};
+  EXPECT_EQ(org.error().code(), StatusCode::kInvalidArgument);
+  return org.error().details();
+}
+
+Org ParseValid(std::string_view yaml) {
+  Result<Org> org = ParseOrg(yaml, "org.yaml");
+  EXPECT_TRUE(org.has_value()) << (org ? "" : Join(org.error().details()));
+  return org.value_or(Org{});
+}
+
+std::string InsertBefore(std::string text, std::string_view marker, std::string_view insert) {
+  size_t pos = text.find(marker);
+  EXPECT_NE(pos, std::string::npos) << marker;
+  if (pos != std::string::npos) text.insert(pos, insert);
+  return text;
+}
+
+std::string CompletedDesignExample() {
+  std::string text = InsertBefore(std::string(kDesignExample), "teams:\n", kDesignExampleUsers);
+  return InsertBefore(text, "status_page:\n", kDesignExampleServices);
+}
+
+const OrgObject* FindObject(const std::vector<OrgObject>& objects, std::string_view kind,
+                            std::string_view id) {
+  for (const OrgObject& o : objects) {
+    if (o.kind == kind && o.id == id) return &o;
+  }
+  return nullptr;
+}
+
+// ---- the shape ------------------------------------------------------------------------------
+
+TEST(ParseOrgTest, DesignExampleOnlyLacksTheObjectsItElides) {
+  // Everything in the excerpt parses; what is left are references to objects it does not show.
+  EXPECT_THAT(
+      ProblemsOf(kDesignExample),
+      ElementsAre(
+          "org.yaml:14:53: teams[0].members[1]: unknown user 'bob' (defined: alice)",
+          "org.yaml:14:58: teams[0].members[2]: unknown user 'carol' (defined: alice)",
+          "org.yaml:22:24: schedules[0].layers[0].users[1]: unknown user 'bob' (defined: alice)",
+          "org.yaml:22:29: schedules[0].layers[0].users[2]: unknown user 'carol' (defined: "
+          "alice)",
+          "org.yaml:26:16: schedules[0].overrides[0].user: unknown user 'dave' (defined: alice)",
+          "org.yaml:32:46: escalation_policies[0].steps[1].targets[0].user: unknown user 'bob' "
+          "(defined: alice)",
+          "org.yaml:40:18: services[0].depends_on[0]: unknown service 'payments-db' (defined: "
+          "checkout)"));
+}
+
+TEST(ParseOrgTest, DesignExampleParses) {
+  Org org = ParseValid(CompletedDesignExample());
+  ASSERT_THAT(org.users, SizeIs(4));
+  const User& alice = org.users[0];
+  EXPECT_EQ(alice.id, "alice");
+  EXPECT_EQ(alice.name, "Alice Example");
+  EXPECT_EQ(alice.email, "alice@example.com");
+  EXPECT_EQ(alice.timezone, "Europe/Berlin");
+  ASSERT_THAT(alice.contact_methods, SizeIs(3));
+  EXPECT_EQ(alice.contact_methods[0].type, ContactMethodType::kWebhook);
+  EXPECT_EQ(alice.contact_methods[0].url, "http://127.0.0.1:9000/alice");
+  EXPECT_EQ(alice.contact_methods[0].secret, "s3cret");
+  EXPECT_EQ(alice.contact_methods[1].type, ContactMethodType::kEmail);
+  EXPECT_EQ(alice.contact_methods[1].address, "alice@example.com");
+  EXPECT_EQ(alice.contact_methods[2].type, ContactMethodType::kSlack);
+  ASSERT_THAT(alice.notification_rules, SizeIs(2));
+  EXPECT_EQ(alice.notification_rules[1].contact_method, "alice-mail");
+  EXPECT_EQ(alice.notification_rules[1].delay_minutes, 5);
+  EXPECT_EQ(org.users[1].name, "bob");  // defaults to the id
+  EXPECT_EQ(org.users[1].timezone, "UTC");
+
+  ASSERT_THAT(org.teams, SizeIs(1));
+  EXPECT_THAT(org.teams[0].members, ElementsAre("alice", "bob", "carol"));
+
+  ASSERT_THAT(org.schedules, SizeIs(1));
+  const Schedule& s = org.schedules[0];
+  EXPECT_EQ(s.timezone, "America/New_York");
+  ASSERT_THAT(s.layers, SizeIs(1));
+  EXPECT_EQ(s.layers[0].name, "weekly");
+  EXPECT_EQ(s.layers[0].start, "2026-01-05T09:00:00");
+  EXPECT_EQ(s.layers[0].start_local,
+            date::local_days(date::year(2026) / 1 / 5) + std::chrono::hours(9));
+  EXPECT_EQ(s.layers[0].rotation.type, RotationType::kWeekly);
+  EXPECT_EQ(s.layers[0].rotation.length, 1);
+  ASSERT_THAT(s.layers[0].restrictions, SizeIs(1));
+  EXPECT_THAT(
+      s.layers[0].restrictions[0].days,
+      ElementsAre(date::Monday, date::Tuesday, date::Wednesday, date::Thursday, date::Friday));
+  EXPECT_EQ(s.layers[0].restrictions[0].start_minute, 9 * 60);
+  EXPECT_EQ(s.layers[0].restrictions[0].end_minute, 17 * 60);
+  ASSERT_THAT(s.overrides, SizeIs(1));
+  EXPECT_EQ(s.overrides[0].user, "dave");
+  EXPECT_EQ(FormatRfc3339(s.overrides[0].start), "2026-03-07T14:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339(s.overrides[0].end), "2026-03-08T13:00:00.000Z");
+
+  ASSERT_THAT(org.escalation_policies, SizeIs(1));
+  const EscalationPolicy& p = org.escalation_policies[0];
+  EXPECT_EQ(p.repeat, 2);
+  EXPECT_FALSE(p.ack_timeout_minutes.has_value());
+  ASSERT_THAT(p.steps, SizeIs(2));
+  EXPECT_EQ(p.steps[1].delay_minutes, 15);
+  ASSERT_THAT(p.steps[1].targets, SizeIs(2));
+  EXPECT_EQ(p.steps[1].targets[0].type, TargetType::kUser);
+  EXPECT_EQ(p.steps[1].targets[0].id, "bob");
+  EXPECT_EQ(p.steps[1].targets[1].type, TargetType::kTeam);
+  EXPECT_EQ(p.steps[0].targets[0].type, TargetType::kSchedule);
+
+  const Service* checkout = FindService(org, "checkout");
+  ASSERT_NE(checkout, nullptr);
+  EXPECT_EQ(checkout->name, "Checkout API");
+  EXPECT_EQ(checkout->tier, 1);
+  EXPECT_EQ(checkout->runbook_url, "https://wiki.example.com/checkout");
+  EXPECT_THAT(checkout->depends_on, ElementsAre("payments-db"));
+  ASSERT_THAT(checkout->integrations, SizeIs(3));
+  EXPECT_EQ(checkout->integrations[0].type, core::IntegrationType::kEventsV2);
+  EXPECT_EQ(checkout->integrations[0].key, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(checkout->integrations[0].name, "events_v2");
+  EXPECT_EQ(checkout->integrations[0].service_id, "checkout");
+  EXPECT_EQ(checkout->integrations[2].type, core::IntegrationType::kHeartbeat);
+  EXPECT_EQ(checkout->integrations[2].interval_minutes, 5);
+
+  ASSERT_TRUE(org.status_page.has_value());
+  EXPECT_EQ(org.status_page->title, "Example Status");
+  ASSERT_THAT(org.status_page->components, SizeIs(1));
+  EXPECT_THAT(org.status_page->components[0].services, ElementsAre("checkout"));
+
+  EXPECT_EQ(FindServiceByIntegrationKey(org, "am-checkout"), checkout);
+  EXPECT_EQ(FindServiceByIntegrationKey(org, "nope"), nullptr);
+  IntegrationIndex index = IndexIntegrations(org);
+  EXPECT_THAT(index, SizeIs(3));
+  auto it = index.find(std::string_view("hb-checkout"));
+  ASSERT_NE(it, index.end());
+  EXPECT_EQ(it->second.service_id, "checkout");
+  EXPECT_EQ(FindUser(org, "carol"), &org.users[2]);
+  EXPECT_EQ(FindTeam(org, "payments"), &org.teams[0]);
+  EXPECT_EQ(FindSchedule(org, "payments-primary"), &org.schedules[0]);
+  EXPECT_EQ(FindEscalationPolicy(org, "payments-ep"), &org.escalation_policies[0]);
+  EXPECT_EQ(FindUser(org, "zoe"), nullptr);
+}
+
+TEST(ParseOrgTest, BundledExampleIsValid) {
+  Result<Org> org = LoadOrgFile(std::string(HOUSTON_SOURCE_DIR) + "/examples/org.yaml");
+  ASSERT_TRUE(org.has_value()) << org.error().ToString() << "\n" << Join(org.error().details());
+  IntegrationIndex index = IndexIntegrations(*org);
+  const std::vector<std::pair<std::string, core::IntegrationType>> expected = {
+      {"0123456789abcdef0123456789abcdef", core::IntegrationType::kEventsV2},
+      {"am-checkout", core::IntegrationType::kAlertmanager},
+      {"grafana-checkout", core::IntegrationType::kGrafana},
+      {"generic-checkout", core::IntegrationType::kGeneric},
+      {"hb-checkout", core::IntegrationType::kHeartbeat},
+  };
+  for (const auto& [key, type] : expected) {
+    auto it = index.find(key);
+    ASSERT_NE(it, index.end()) << key;
+    EXPECT_EQ(it->second.service_id, "checkout") << key;
+    EXPECT_EQ(it->second.type, type) << key;
+  }
+  EXPECT_EQ(index.at("hb-checkout").interval_minutes, 5);
+  EXPECT_GE(org->users.size(), 4u);
+  EXPECT_EQ(org->teams.size(), 2u);
+  EXPECT_EQ(org->schedules.size(), 2u);
+  EXPECT_EQ(org->escalation_policies.size(), 2u);
+  EXPECT_GE(org->services.size(), 3u);
+  EXPECT_TRUE(org->status_page.has_value());
+  EXPECT_EQ(org->maintenance_windows.size(), 1u);
+}
+
+TEST(ParseOrgTest, EmptyOrCommentOnlyFileIsAnEmptyOrg) {
+  for (std::string_view text :
+       {"", "\n\n", "# nothing here yet\n  # indented comment\n", "---\n"}) {
+    Result<Org> org = ParseOrg(text, "org.yaml");
+    ASSERT_TRUE(org.has_value()) << text;
+    EXPECT_TRUE(org->users.empty());
+    EXPECT_TRUE(org->services.empty());
+    EXPECT_FALSE(org->status_page.has_value());
+    EXPECT_THAT(Flatten(*org), IsEmpty());
+  }
+}
+
+TEST(ParseOrgTest, YamlSyntaxErrorHasPosition) {
+  Result<Org> org = ParseOrg("users:\n  - id: alice\n    name: [Alice\n", "org.yaml");
+  ASSERT_FALSE(org.has_value());
+  EXPECT_EQ(org.error().message(), "org.yaml is invalid: 1 problem(s)");
+  ASSERT_THAT(org.error().details(), SizeIs(1));
+  EXPECT_THAT(org.error().details()[0],
+              AllOf(HasSubstr("org.yaml:4:1: YAML syntax error: "), HasSubstr("flow")));
+}
+
+TEST(ParseOrgTest, OnlyOneDocument) {
+  EXPECT_THAT(ProblemsOf("users: []\n---\nteams: []\n"),
+              ElementsAre(HasSubstr("org.yaml:3:1: only one YAML document is allowed")));
+}
+
+TEST(ParseOrgTest, TopLevelMustBeAMapping) {
+  EXPECT_THAT(ProblemsOf("- users\n"),
+              ElementsAre(HasSubstr("org.yaml:1:1: the top level must be a mapping")));
+}
+
+TEST(ParseOrgTest, OddInputIsReportedNotThrown) {
+  const std::vector<std::string> inputs = {
+      "{",
+      "\t- x\n",
+      std::string(5000, '[') + std::string(5000, ']'),
+      "? [a, b]\n: c\n",
+      "users: !!binary aGVsbG8=\n",
+      "users: [{id: a, contact_methods: [{id: h, type: webhook, url: \"http://a\", headers: "
+      "[1]}]}]\n",
+      "users: [{id: a, timezone: [UTC]}]\nservices: [{id: s, escalation_policy: {a: b}}]\n",
+      "users:\n  - &u {id: a}\n  - *u\n",
+      "users:\n  - <<: {id: a}\n",
+      "escalation_policies: [{id: p, repeat: 99999999999999999999, steps: [{targets: [{user: "
+      "a}]}]}]\n",
+      std::string("users: [{id: \"a\\0b\"}]\n"),
+      "services: [{id: s, escalation_policy: p, depends_on: [[s]]}]\n",
+  };
+  for (const std::string& input : inputs) {
+    Result<Org> org = ParseOrg(input, "org.yaml");
+    ASSERT_FALSE(org.has_value()) << input;
+    EXPECT_EQ(org.error().code(), StatusCode::kInvalidArgument) << input;
+    EXPECT_THAT(org.error().details(), Not(IsEmpty())) << input;
+    EXPECT_THAT(org.error().details()[0], HasSubstr("org.yaml:")) << input;
+  }
+}
+
+// ---- keys and types ------------------------------------------------------------------------
+
+TEST(ValidationTest, UnknownKeySuggestsTheClosest) {
+  EXPECT_THAT(ProblemsOf("users:\n"
+                         "  - id: alice\n"
+                         "    emial: alice@example.com\n"),
+              ElementsAre("org.yaml:3:5: users[0].emial: unknown key 'emial' (did you mean "
+                          "'email'?)"));
+  EXPECT_THAT(
+      ProblemsOf("escalation_policies:\n"
+                 "  - {id: ep, steps: [{targets: [{user: a}]}]}\n"
+                 "users: [{id: a}]\n"
+                 "services:\n"
+                 "  - id: web\n"
+                 "    escalation_polcy: ep\n"),
+      ElementsAre("org.yaml:5:5: services[0]: missing required key 'escalation_policy'",
+                  "org.yaml:6:5: services[0].escalation_polcy: unknown key 'escalation_polcy' "
+                  "(did you mean 'escalation_policy'?)"));
+}
+
+TEST(ValidationTest, UnknownKeyWithoutCloseMatchListsAllowedKeys) {
+  EXPECT_THAT(ProblemsOf("teams:\n  - {id: t, owner: bob}\n"),
+              ElementsAre("org.yaml:2:13: teams[0].owner: unknown key 'owner' (allowed: id, name, "
+                          "members)"));
+  EXPECT_THAT(ProblemsOf("servces: []\n"),
+              ElementsAre("org.yaml:1:1: servces: unknown key 'servces' (did you mean "
+                          "'services'?)"));
+}
+
+TEST(ValidationTest, DuplicateYamlKey) {
+  EXPECT_THAT(ProblemsOf("users:\n"
+                         "  - id: alice\n"
+                         "    name: A\n"
+                         "    name: B\n"),
+              ElementsAre("org.yaml:4:5: users[0].name: duplicate key 'name' (first at line 3); "
+                          "keep only one"));
+}
+
+TEST(ValidationTest, ListWhereMappingExpectedAndViceVersa) {
+  EXPECT_THAT(ProblemsOf("users:\n  id: alice\n"),
+              ElementsAre("org.yaml:2:3: users: expected a list, got a mapping"));
+  EXPECT_THAT(ProblemsOf("users:\n  - [alice]\n"),
+              ElementsAre("org.yaml:2:5: users[0]: expected a mapping, got a list"));
+  EXPECT_THAT(ProblemsOf("teams:\n  - {id: t, members: alice}\n"),
+              ElementsAre("org.yaml:2:22: teams[0].members: expected a list, got 'alice'"));
+}
+
+TEST(ValidationTest, StringWhereNumberExpected) {
+  EXPECT_THAT(
+      ProblemsOf("users: [{id: a}]\n"
+                 "escalation_policies:\n"
+                 "  - id: ep\n"
+                 "    repeat: twice\n"
+                 "    steps:\n"
+                 "      - {delay_minutes: \"5\", targets: [{user: a}]}\n"),
+      ElementsAre(
+          "org.yaml:4:13: escalation_policies[0].repeat: expected a whole number at least 0, got "
+          "'twice'",
+          "org.yaml:6:25: escalation_policies[0].steps[0].delay_minutes: expected a number, got "
+          "the quoted string \"5\" (remove the quotes)"));
+}
+
+TEST(ValidationTest, MappingWhereStringExpectedAndBadBoolean) {
+  EXPECT_THAT(
+      ProblemsOf("users: [{id: a, name: {first: A}}]\n"
+                 "escalation_policies:\n"
+                 "  - {id: ep, steps: [{round_robin: yes, targets: [{user: a}]}]}\n"),
+      ElementsAre("org.yaml:1:23: users[0].name: expected a string, got a mapping",
+                  "org.yaml:3:36: escalation_policies[0].steps[0].round_robin: expected true or "
+                  "false, got 'yes'"));
+}
+
+TEST(ValidationTest, MissingRequiredFields) {
+  EXPECT_THAT(ProblemsOf("users:\n  - name: Alice\n  - id:\n"),
+              ElementsAre("org.yaml:2:5: users[0]: missing required key 'id'",
+                          "org.yaml:3:5: users[1].id: is empty; give it a value"));
+  EXPECT_THAT(ProblemsOf("users:\n  - {id: \"\"}\n"),
+              ElementsAre("org.yaml:2:10: users[0].id: must not be empty"));
+}
+
+TEST(ValidationTest, InvalidId) {
+  EXPECT_THAT(ProblemsOf("users:\n  - id: Alice Smith\n"),
+              ElementsAre("org.yaml:2:9: users[0].id: invalid id 'Alice Smith': use 1 to 64 "
+                          "letters, digits, '_', '-' or '.', starting with a letter or digit"));
+}
+
+// ---- uniqueness ----------------------------------------------------------------------------
+
+TEST(ValidationTest, DuplicateIdsWithinAKind) {
+  EXPECT_THAT(ProblemsOf("users:\n"
+                         "  - id: alice\n"
+                         "  - id: bob\n"
+                         "  - id: alice\n"
+                         "teams:\n"
+                         "  - id: alice\n"),  // another kind may reuse the id
+              ElementsAre("org.yaml:4:9: users[2].id: duplicate user id 'alice' (first defined at "
+                          "line 2); ids must be unique"));
+}
+
+TEST(ValidationTest, DuplicateIntegrationKeysAcrossServices) {
+  EXPECT_THAT(ProblemsOf("users: [{id: a}]\n"
+                         "escalation_policies: [{id: ep, steps: [{targets: [{user: a}]}]}]\n"
+                         "services:\n"
+                         "  - id: one\n"
+                         "    escalation_policy: ep\n"
+                         "    integrations: [{type: alertmanager, key: shared-key}]\n"
+                         "  - id: two\n"
+                         "    escalation_policy: ep\n"
+                         "    integrations:\n"
+                         "      - {type: grafana, key: shared-key}\n"),
+              ElementsAre("org.yaml:10:30: services[1].integrations[0].key: duplicate integration "
+                          "key 'shared-key' (first used at line 6); keys must be unique across the "
+                          "whole org"));
+}
+
+TEST(ValidationTest, DuplicateContactMethodIdsWithinAUser) {
+  EXPECT_THAT(
+      ProblemsOf("users:\n"
+                 "  - id: alice\n"
+                 "    contact_methods:\n"
+                 "      - {id: mail, type: email, address: a@example.com}\n"
+                 "      - {id: mail, type: email, address: a2@example.com}\n"
+                 "  - id: bob\n"
+                 "    contact_methods:\n"
+                 "      - {id: mail, type: email, address: b@example.com}\n"),
+      ElementsAre("org.yaml:5:14: users[0].contact_methods[1].id: duplicate contact method id "
+                  "'mail' (first defined at line 4)"));
+}
+
+// ---- references ----------------------------------------------------------------------------
+
+constexpr std::string_view kRefsBase = R"yaml(users:
+  - id: alice
+    contact_methods: [{id: alice-mail, type: email, address: alice@example.com}]
+teams:
+  - {id: payments, members: [alice]}
+schedules:
+  - id: primary
+    layers: [{start: "2026-01-05T09:00:00", rotation: {type: daily}, users: [alice]}]
+escalation_policies:
+  - id: payments-ep
+    steps: [{targets: [{schedule: primary}]}]
+services:
+  - {id: checkout, escalation_policy: payments-ep}
+)yaml";
+
+TEST(ValidationTest, ReferenceBaseIsValid) { ParseValid(kRefsBase); }
+
+TEST(ValidationTest, DanglingServiceEscalationPolicy) {
+  std::string yaml = std::string(kRefsBase) +
+                     "  - id: payments-api\n"
+                     "    escalation_policy: payments-epx\n";
+  EXPECT_THAT(ProblemsOf(yaml),
+              ElementsAre("org.yaml:15:24: services[1].escalation_policy: unknown escalation "
+                          "policy 'payments-epx' (defined: payments-ep)"));
+}
+
+TEST(ValidationTest, DanglingReferencesOfEveryKind) {
+  std::string yaml = std::string(kRefsBase) +
+                     "  - id: api\n"                          // 14
+                     "    team: paymnts\n"                    // 15
+                     "    escalation_policy: payments-ep\n"   // 16
+                     "    depends_on: [checkout, ledger]\n";  // 17
+  EXPECT_THAT(ProblemsOf(yaml),
+              ElementsAre("org.yaml:15:11: services[1].team: unknown team 'paymnts' (defined: "
+                          "payments)",
+                          "org.yaml:17:28: services[1].depends_on[1]: unknown service 'ledger' "
+                          "(defined: api, checkout)"));
+
+  EXPECT_THAT(
+      ProblemsOf("users:\n"
+                 "  - id: alice\n"
+                 "    contact_methods: [{id: alice-mail, type: email, address: a@example.com}]\n"
+                 "    notification_rules: [{contact_method: alice-sms}]\n"
+                 "teams: [{id: t, members: [alice, bob]}]\n"
+                 "schedules:\n"
+                 "  - id: s\n"
+                 "    layers: [{start: \"2026-01-05T09:00:00\", rotation: {type: daily}, users: "
+                 "[carol]}]\n"
+                 "    overrides: [{user: dave, start: \"2026-01-01T00:00:00Z\", end: "
+                 "\"2026-01-02T00:00:00Z\"}]\n"
+                 "escalation_policies:\n"
+                 "  - id: ep\n"
+                 "    steps: [{targets: [{user: erin}, {schedule: nights}, {team: sre}]}]\n"),
+      ElementsAre(
+          "org.yaml:4:43: users[0].notification_rules[0].contact_method: unknown contact method "
+          "'alice-sms' of user 'alice' (defined: alice-mail)",
+          "org.yaml:5:34: teams[0].members[1]: unknown user 'bob' (defined: alice)",
+          "org.yaml:8:78: schedules[0].layers[0].users[0]: unknown user 'carol' (defined: alice)",
+          "org.yaml:9:24: schedules[0].overrides[0].user: unknown user 'dave' (defined: alice)",
+          "org.yaml:12:31: escalation_policies[0].steps[0].targets[0].user: unknown user 'erin' "
+          "(defined: alice)",
+          "org.yaml:12:49: escalation_policies[0].steps[0].targets[1].schedule: unknown schedule "
+          "'nights' (defined: s)",
+          "org.yaml:12:65: escalation_policies[0].steps[0].targets[2].team: unknown team 'sre' "
+          "(defined: t)"));
+}
+
+TEST(ValidationTest, DanglingMaintenanceWindowAndStatusPageServices) {
+  std::string yaml = std::string(kRefsBase) +
+                     "maintenance_windows:\n"                      // 14
+                     "  - id: mw\n"                                // 15
+                     "    services: [checkout, billing]\n"         // 16
+                     "    start: \"2026-06-14T01:00:00Z\"\n"       // 17
+                     "    end: \"2026-06-14T03:00:00Z\"\n"         // 18
+                     "status_page:\n"                              // 19
+                     "  components:\n"                             // 20
+                     "    - {id: web, services: [storefront]}\n";  // 21
+  EXPECT_THAT(ProblemsOf(yaml),
+              ElementsAre("org.yaml:16:26: maintenance_windows[0].services[1]: unknown service "
+                          "'billing' (defined: checkout)",
+                          "org.yaml:21:28: status_page.components[0].services[0]: unknown service "
+                          "'storefront' (defined: checkout)"));
+}
+
+TEST(ValidationTest, NoReferencedKindDefinedAtAll) {
+  EXPECT_THAT(ProblemsOf("teams: [{id: t, members: [alice]}]\n"),
+              ElementsAre("org.yaml:1:27: teams[0].members[0]: unknown user 'alice' (none "
+                          "defined; add it under users:)"));
+}
+
+TEST(ValidationTest, SelfDependency) {
+  std::string yaml = std::string(kRefsBase) +
+                     "  - id: api\n"
+                     "    escalation_policy: payments-ep\n"
+                     "    depends_on: [api]\n";
+  EXPECT_THAT(ProblemsOf(yaml),
+              ElementsAre("org.yaml:16:18: services[1].depends_on[0]: a service cannot depend on "
+                          "itself; remove this entry"));
+}
+
+TEST(ValidationTest, DependencyCycleIsReportedWithItsPath) {
+  EXPECT_THAT(
+      ProblemsOf("users: [{id: a}]\n"
+                 "escalation_policies: [{id: ep, steps: [{targets: [{user: a}]}]}]\n"
+                 "services:\n"
+                 "  - {id: web, escalation_policy: ep, depends_on: [api]}\n"
+                 "  - {id: api, escalation_policy: ep, depends_on: [db]}\n"
+                 "  - {id: db, escalation_policy: ep, depends_on: [web]}\n"
+                 "  - {id: cache, escalation_policy: ep, depends_on: [db]}\n"),
+      ElementsAre("org.yaml:6:50: services[2].depends_on[0]: dependency cycle web -> api -> db "
+                  "-> web (remove one of these depends_on entries)"));
+}
+
+// ---- values --------------------------------------------------------------------------------
+
+TEST(ValidationTest, UnknownTimeZone) {
+  EXPECT_THAT(ProblemsOf("users:\n  - {id: a, timezone: Europe/Berln}\n"),
+              ElementsAre("org.yaml:2:23: users[0].timezone: unknown time zone 'Europe/Berln' "
+                          "(did you mean 'Europe/Berlin'?)"));
+  EXPECT_THAT(ProblemsOf("schedules:\n"
+                         "  - id: s\n"
+                         "    timezone: Mars/Olympus_Mons\n"
+                         "    layers: [{start: \"2026-01-05T09:00:00\", rotation: {type: daily}, "
+                         "users: [a]}]\n"
+                         "users: [{id: a}]\n"),
+              ElementsAre("org.yaml:3:15: schedules[0].timezone: unknown time zone "
+                          "'Mars/Olympus_Mons' (use a tz database name such as "
+                          "America/New_York)"));
+}
+
+TEST(ValidationTest, EmailAndUrls) {
+  EXPECT_THAT(
+      ProblemsOf("users:\n"
+                 "  - id: a\n"
+                 "    email: alice.example.com\n"
+                 "    contact_methods:\n"
+                 "      - {id: m, type: email, address: alice@localhost}\n"
+                 "      - {id: h, type: webhook, url: \"ftp://example.com/hook\"}\n"
+                 "      - {id: s, type: slack, url: \"https://\"}\n"),
+      ElementsAre("org.yaml:3:12: users[0].email: invalid email address 'alice.example.com': "
+                  "expected name@example.com",
+                  "org.yaml:5:39: users[0].contact_methods[0].address: invalid email address "
+                  "'alice@localhost': expected name@example.com",
+                  "org.yaml:6:37: users[0].contact_methods[1].url: invalid URL "
+                  "'ftp://example.com/hook': it must start with http:// or https:// and contain "
+                  "no spaces",
+                  "org.yaml:7:35: users[0].contact_methods[2].url: invalid URL 'https://': it "
+                  "must start with http:// or https:// and contain no spaces"));
+}
+
+TEST(ValidationTest, ContactMethodTypeRules) {
+  EXPECT_THAT(
+      ProblemsOf("users:\n"
+                 "  - id: a\n"
+                 "    contact_methods:\n"
+                 "      - {id: p, type: pager}\n"
+                 "      - {id: h, type: webhook}\n"
+                 "      - {id: h2, type: webhook, url: \"http://127.0.0.1/\", address: x}\n"
+                 "      - {id: m, type: email, address: a@example.com, secret: x}\n"
+                 "      - id: sms\n"
+                 "        type: sms_provider\n"
+                 "        url: \"https://sms.example.com/send\"\n"
+                 "        address: \"+15555550100\"\n"
+                 "        template: '{\"text\": \"{{incident.title}}\"}'\n"
+                 "        headers: {Authorization: Bearer x, \"Bad Header\": y}\n"),
+      ElementsAre(
+          "org.yaml:4:23: users[0].contact_methods[0].type: unknown contact method type 'pager' "
+          "(use webhook, email, slack or sms_provider)",
+          "org.yaml:5:9: users[0].contact_methods[1]: missing required key 'url'",
+          "org.yaml:6:68: users[0].contact_methods[2].address: 'address' is not used by contact "
+          "methods of type webhook; remove it",
+          "org.yaml:7:62: users[0].contact_methods[3].secret: 'secret' is not used by contact "
+          "methods of type email; remove it",
+          "org.yaml:13:44: users[0].contact_methods[4].headers.Bad Header: invalid header name: "
+          "use letters, digits and - (e.g. X-Api-Key)"));
+}
+
+TEST(ValidationTest, SmsProviderContactMethod) {
+  Org org = ParseValid(
+      "users:\n"
+      "  - id: a\n"
+      "    contact_methods:\n"
+      "      - id: sms\n"
+      "        type: sms_provider\n"
+      "        url: \"https://sms.example.com/send\"\n"
+      "        address: \"+15555550100\"\n"
+      "        secret: k\n"
+      "        template: '{\"text\": \"{{incident.title}}\"}'\n"
+      "        headers: {Authorization: Bearer x}\n");
+  const ContactMethod& c = org.users[0].contact_methods[0];
+  EXPECT_EQ(c.type, ContactMethodType::kSmsProvider);
+  EXPECT_EQ(c.address, "+15555550100");
+  EXPECT_EQ(c.body_template, "{\"text\": \"{{incident.title}}\"}");
+  EXPECT_EQ(c.headers.at("Authorization"), "Bearer x");
+}
+
+TEST(ValidationTest, NotificationRulesDefaultToEveryMethodAtOnce) {
+  Org org = ParseValid(
+      "users:\n"
+      "  - id: a\n"
+      "    contact_methods:\n"
+      "      - {id: m, type: email, address: a@example.com}\n"
+      "      - {id: h, type: webhook, url: \"http://127.0.0.1:9000/a\"}\n");
+  ASSERT_THAT(org.users[0].notification_rules, SizeIs(2));
+  EXPECT_EQ(org.users[0].notification_rules[0].contact_method, "m");
+  EXPECT_EQ(org.users[0].notification_rules[1].contact_method, "h");
+  EXPECT_EQ(org.users[0].notification_rules[1].delay_minutes, 0);
+}
+
+TEST(ValidationTest, DaysAndTimesOfDay) {
+  EXPECT_THAT(
+      ProblemsOf("users: [{id: a}]\n"
+                 "schedules:\n"
+                 "  - id: s\n"
+                 "    layers:\n"
+                 "      - start: \"2026-01-05T09:00:00\"\n"
+                 "        rotation: {type: daily}\n"
+                 "        users: [a]\n"
+                 "        restrictions:\n"
+                 "          - {days: [mon, funday, mon], start: \"25:00\", end: \"9am\"}\n"
+                 "          - {days: [sat], start: \"10:00\", end: \"10:00\"}\n"),
+      ElementsAre("org.yaml:9:26: schedules[0].layers[0].restrictions[0].days[1]: unknown day "
+                  "'funday' (use mon, tue, wed, thu, fri, sat or sun)",
+                  "org.yaml:9:34: schedules[0].layers[0].restrictions[0].days[2]: 'mon' is listed "
+                  "twice",
+                  "org.yaml:9:47: schedules[0].layers[0].restrictions[0].start: invalid time of "
+                  "day '25:00': use HH:MM between 00:00 and 24:00",
+                  "org.yaml:9:61: schedules[0].layers[0].restrictions[0].end: invalid time of day "
+                  "'9am': use HH:MM between 00:00 and 24:00",
+                  "org.yaml:10:48: schedules[0].layers[0].restrictions[1].end: start and end are "
+                  "equal; use start 00:00 and end 24:00 for the whole day"));
+}
+
+TEST(ValidationTest, OvernightRestrictionAndEndOfDay) {
+  Org org = ParseValid(
+      "users: [{id: a}]\n"
+      "schedules:\n"
+      "  - id: s\n"
+      "    layers:\n"
+      "      - start: \"2026-01-05T09:00\"\n"
+      "        rotation: {type: hourly, length: 8}\n"
+      "        users: [a, a]\n"
+      "        restrictions:\n"
+      "          - {days: [sun, fri], start: \"18:00\", end: \"08:00\"}\n"
+      "          - {days: [sat], start: \"00:00\", end: \"24:00\"}\n"
+      "          - {days: [wed], start: \"12:00\", end: \"00:00\"}\n");
+  const ScheduleLayer& l = org.schedules[0].layers[0];
+  EXPECT_EQ(l.name, "layer-1");
+  EXPECT_EQ(l.rotation.type, RotationType::kHourly);
+  EXPECT_EQ(l.rotation.length, 8);
+  EXPECT_THAT(l.restrictions[0].days, ElementsAre(date::Friday, date::Sunday));
+  EXPECT_EQ(l.restrictions[0].start_minute, 18 * 60);
+  EXPECT_EQ(l.restrictions[0].end_minute, 8 * 60);
+  EXPECT_EQ(l.restrictions[1].end_minute, 24 * 60);
+  EXPECT_EQ(l.restrictions[2].end_minute, 24 * 60);  // 00:00 as an end is midnight
+}
+
+TEST(ValidationTest, LayerStartIsLocalTime) {
+  EXPECT_THAT(
+      ProblemsOf("users: [{id: a}]\n"
+                 "schedules:\n"
+                 "  - id: s\n"
+                 "    layers:\n"
+                 "      - {start: \"2026-01-05T09:00:00Z\", rotation: {type: daily}, users: [a]}\n"
+                 "      - {start: \"2026-02-30T09:00:00\", rotation: {type: daily}, users: [a]}\n"),
+      ElementsAre(
+          "org.yaml:5:17: schedules[0].layers[0].start: '2026-01-05T09:00:00Z' has a zone; a "
+          "layer start is local time in the schedule's timezone: write it as "
+          "YYYY-MM-DDTHH:MM:SS without Z or offset",
+          "org.yaml:6:17: schedules[0].layers[1].start: invalid start '2026-02-30T09:00:00': use "
+          "local time YYYY-MM-DDTHH:MM:SS, e.g. 2026-01-05T09:00:00"));
+}
+
+TEST(ValidationTest, RotationAndLayerRules) {
+  EXPECT_THAT(
+      ProblemsOf("users: [{id: a}]\n"
+                 "schedules:\n"
+                 "  - id: s\n"
+                 "    layers:\n"
+                 "      - {start: \"2026-01-05T09:00:00\", rotation: {type: monthly, length: 0}, "
+                 "users: []}\n"
+                 "      - {start: \"2026-01-05T09:00:00\", users: [a]}\n"
+                 "  - {id: t, layers: []}\n"),
+      ElementsAre(
+          "org.yaml:5:57: schedules[0].layers[0].rotation.type: unknown rotation type 'monthly' "
+          "(use hourly, daily or weekly)",
+          "org.yaml:5:74: schedules[0].layers[0].rotation.length: must be at least 1, got 0",
+          "org.yaml:5:85: schedules[0].layers[0].users: must list at least one user",
+          "org.yaml:6:9: schedules[0].layers[1]: missing required key 'rotation'",
+          "org.yaml:7:21: schedules[1].layers: must have at least one layer"));
+}
+
+TEST(ValidationTest, OverrideAndWindowStartMustBeBeforeEnd) {
+  std::string yaml = std::string(kRefsBase) +
+                     "maintenance_windows:\n"                     // 14
+                     "  - id: mw\n"                               // 15
+                     "    services: [checkout]\n"                 // 16
+                     "    start: \"2026-06-14T03:00:00Z\"\n"      // 17
+                     "    end: \"2026-06-14T04:00:00+02:00\"\n";  // 18
+  EXPECT_THAT(ProblemsOf(yaml), ElementsAre("org.yaml:18:10: maintenance_windows[0].end: end "
+                                            "(2026-06-14T02:00:00.000Z) must be after start "
+                                            "(2026-06-14T03:00:00.000Z)"));
+  EXPECT_THAT(
+      ProblemsOf(
+          "users: [{id: a}]\n"
+          "schedules:\n"
+          "  - id: s\n"
+          "    layers: [{start: \"2026-01-05T09:00:00\", rotation: {type: daily}, users: "
+          "[a]}]\n"
+          "    overrides:\n"
+          "      - {user: a, start: \"2026-03-08T09:00:00Z\", end: \"2026-03-08T09:00:00Z\"}\n"
+          "      - {user: a, start: \"yesterday\", end: \"2026-03-08T09:00:00Z\"}\n"),
+      ElementsAre("org.yaml:6:55: schedules[0].overrides[0].end: end (2026-03-08T09:00:00.000Z) "
+                  "must be after start (2026-03-08T09:00:00.000Z)",
+                  HasSubstr("org.yaml:7:26: schedules[0].overrides[1].start: invalid timestamp "
+                            "\"yesterday\"")));
+}
+
+TEST(ValidationTest, NegativeDelaysAndRepeat) {
+  EXPECT_THAT(
+      ProblemsOf("users:\n"
+                 "  - id: a\n"
+                 "    contact_methods: [{id: m, type: email, address: a@example.com}]\n"
+                 "    notification_rules: [{contact_method: m, delay_minutes: -1}]\n"
+                 "escalation_policies:\n"
+                 "  - id: ep\n"
+                 "    repeat: -1\n"
+                 "    ack_timeout_minutes: 0\n"
+                 "    steps: [{delay_minutes: -5, targets: [{user: a}]}]\n"
+                 "  - {id: ep2, steps: []}\n"
+                 "  - {id: ep3, repeat: 1000000, steps: [{targets: []}]}\n"),
+      ElementsAre(
+          "org.yaml:4:61: users[0].notification_rules[0].delay_minutes: must be between 0 and "
+          "525600, got -1",
+          "org.yaml:7:13: escalation_policies[0].repeat: must be at least 0, got -1",
+          "org.yaml:8:26: escalation_policies[0].ack_timeout_minutes: must be between 1 and "
+          "525600, got 0",
+          "org.yaml:9:29: escalation_policies[0].steps[0].delay_minutes: must be between 0 and "
+          "525600, got -5",
+          "org.yaml:10:22: escalation_policies[1].steps: must have at least one step",
+          "org.yaml:11:50: escalation_policies[2].steps[0].targets: must list at least one "
+          "target "
+          "({user: ID}, {schedule: ID} or {team: ID})"));
+}
+
+TEST(ValidationTest, EscalationTargetNamesExactlyOneKind) {
+  EXPECT_THAT(
+      ProblemsOf("users: [{id: a}]\n"
+                 "teams: [{id: t}]\n"
+                 "escalation_policies:\n"
+                 "  - id: ep\n"
+                 "    steps:\n"
+                 "      - targets:\n"
+                 "          - {user: a, team: t}\n"
+                 "          - {}\n"
+                 "          - a\n"),
+      ElementsAre("org.yaml:7:13: escalation_policies[0].steps[0].targets[0]: a target names "
+                  "exactly one of user, schedule or team, got user and team; write one target per "
+                  "entry",
+                  "org.yaml:8:13: escalation_policies[0].steps[0].targets[1]: a target needs one "
+                  "of user, schedule or team, e.g. {schedule: primary}",
+                  "org.yaml:9:13: escalation_policies[0].steps[0].targets[2]: expected a mapping, "
+                  "got 'a'"));
+}
+
+TEST(ValidationTest, IntegrationRules) {
+  std::string yaml = std::string(kRefsBase) +
+                     "  - id: api\n"                                                           // 14
+                     "    escalation_policy: payments-ep\n"                                    // 15
+                     "    tier: 9\n"                                                           // 16
+                     "    runbook_url: wiki/api\n"                                             // 17
+                     "    integrations:\n"                                                     // 18
+                     "      - {type: events_v2, key: short}\n"                                 // 19
+                     "      - {type: alertmanager, key: \"has space in it\"}\n"                // 20
+                     "      - {type: heartbeat, key: hb-api-123}\n"                            // 21
+                     "      - {type: grafana, key: grafana-api, interval_minutes: 5}\n"        // 22
+                     "      - {type: events_v2, key: ev-api-123, mapping: {}}\n"               // 23
+                     "      - {type: nagios, key: nagios-api}\n"                               // 24
+                     "      - {type: generic, key: gen-api-123, rate_limit_per_second: 0}\n";  // 25
+  EXPECT_THAT(
+      ProblemsOf(yaml),
+      ElementsAre(
+          "org.yaml:16:11: services[1].tier: must be between 1 and 5, got 9",
+          "org.yaml:17:18: services[1].runbook_url: invalid URL 'wiki/api': it must start with "
+          "http:// or https:// and contain no spaces",
+          "org.yaml:19:32: services[1].integrations[0].key: invalid integration key 'short': use "
+          "8 to 128 letters, digits, '_', '-' or '.'",
+          "org.yaml:20:35: services[1].integrations[1].key: invalid integration key 'has space "
+          "in "
+          "it': use 8 to 128 letters, digits, '_', '-' or '.'",
+          "org.yaml:21:9: services[1].integrations[2]: missing required key 'interval_minutes'",
+          "org.yaml:22:61: services[1].integrations[3].interval_minutes: only heartbeat "
+          "integrations take interval_minutes; remove it",
+          "org.yaml:23:53: services[1].integrations[4].mapping: only generic integrations take a "
+          "mapping; remove it",
+          "org.yaml:24:16: services[1].integrations[5].type: unknown integration type 'nagios' "
+          "(use events_v2, alertmanager, grafana, generic or heartbeat)",
+          "org.yaml:25:66: services[1].integrations[6].rate_limit_per_second: must be greater "
+          "than 0, got 0"));
+}
+
+TEST(ValidationTest, GenericMapping) {
+  std::string yaml = std::string(kRefsBase) +
+                     "  - id: api\n"
+                     "    escalation_policy: payments-ep\n"
+                     "    integrations:\n"
+                     "      - type: generic\n"
+                     "        key: generic-one\n"
+                     "        rate_limit_per_second: 2.5\n"
+                     "        mapping:\n"
+                     "          summary: alert.title\n"
+                     "          severity: alert.level\n"
+                     "          action_values: {firing: trigger, ok: resolve}\n"
+                     "          severity_values: {P1: critical, \"5\": info}\n"
+                     "      - {type: generic, key: generic-two}\n";
+  Org org = ParseValid(yaml);
+  ASSERT_THAT(org.services, SizeIs(2));
+  ASSERT_THAT(org.services[1].integrations, SizeIs(2));
+  const Integration& one = org.services[1].integrations[0];
+  EXPECT_EQ(one.rate_limit_per_second, 2.5);
+  ASSERT_TRUE(one.mapping.has_value());
+  EXPECT_EQ(one.mapping->summary, "alert.title");
+  EXPECT_EQ(one.mapping->severity, "alert.level");
+  EXPECT_EQ(one.mapping->dedup_key, "dedup_key");  // default
+  EXPECT_EQ(one.mapping->action_values.at("ok"), core::EventAction::kResolve);
+  EXPECT_EQ(one.mapping->severity_values.at("5"), core::Severity::kInfo);
+  const Integration& two = org.services[1].integrations[1];
+  ASSERT_TRUE(two.mapping.has_value());  // defaults
+  EXPECT_EQ(two.mapping->summary, "summary");
+  EXPECT_FALSE(two.rate_limit_per_second.has_value());
+
+  std::string bad = std::string(kRefsBase) +
+                    "  - id: api\n"                              // 14
+                    "    escalation_policy: payments-ep\n"       // 15
+                    "    integrations:\n"                        // 16
+                    "      - type: generic\n"                    // 17
+                    "        key: generic-one\n"                 // 18
+                    "        mapping:\n"                         // 19
+                    "          summary: alert..title\n"          // 20
+                    "          sevrity: level\n"                 // 21
+                    "          action_values: {firing: fire}\n"  // 22
+                    "          severity_values: {P1: sev1}\n";   // 23
+  EXPECT_THAT(
+      ProblemsOf(bad),
+      ElementsAre("org.yaml:20:20: services[1].integrations[0].mapping.summary: invalid field "
+                  "path 'alert..title': use dot-separated names, e.g. alert.labels.severity",
+                  "org.yaml:21:11: services[1].integrations[0].mapping.sevrity: unknown key "
+                  "'sevrity' (did you mean 'severity'?)",
+                  "org.yaml:22:35: services[1].integrations[0].mapping.action_values.firing: "
+                  "unknown action 'fire' (use trigger, acknowledge or resolve)",
+                  "org.yaml:23:33: services[1].integrations[0].mapping.severity_values.P1: "
+                  "unknown severity 'sev1' (use critical, error, warning or info)"));
+}
+
+TEST(ValidationTest, MaintenanceWindows) {
+  std::string yaml = std::string(kRefsBase) +
+                     "maintenance_windows:\n"
+                     "  - id: nightly\n"
+                     "    services: [checkout]\n"
+                     "    recurring: {days: [sun], start: \"02:00\", end: \"04:00\", timezone: "
+                     "Europe/Berlin}\n"
+                     "  - id: once\n"
+                     "    services: [checkout]\n"
+                     "    start: 2026-06-14T01:00:00Z\n"
+                     "    end: 2026-06-14T03:00:00Z\n";
+  Org org = ParseValid(yaml);
+  ASSERT_THAT(org.maintenance_windows, SizeIs(2));
+  ASSERT_TRUE(org.maintenance_windows[0].recurring.has_value());
+  EXPECT_EQ(org.maintenance_windows[0].recurring->timezone, "Europe/Berlin");
+  EXPECT_EQ(org.maintenance_windows[0].recurring->window.start_minute, 120);
+  EXPECT_FALSE(org.maintenance_windows[0].start.has_value());
+  ASSERT_TRUE(org.maintenance_windows[1].end.has_value());
+  EXPECT_EQ(FormatRfc3339(*org.maintenance_windows[1].end), "2026-06-14T03:00:00.000Z");
+
+  std::string bad = std::string(kRefsBase) +
+                    "maintenance_windows:\n"                                            // 14
+                    "  - id: both\n"                                                    // 15
+                    "    services: [checkout]\n"                                        // 16
+                    "    start: 2026-06-14T01:00:00Z\n"                                 // 17
+                    "    recurring: {days: [sun], start: \"02:00\", end: \"04:00\"}\n"  // 18
+                    "  - id: neither\n"                                                 // 19
+                    "    services: []\n"                                                // 20
+                    "  - id: half\n"                                                    // 21
+                    "    services: [checkout]\n"                                        // 22
+                    "    start: 2026-06-14T01:00:00Z\n";                                // 23
+  EXPECT_THAT(ProblemsOf(bad),
+              ElementsAre("org.yaml:18:16: maintenance_windows[0].recurring: use either start and "
+                          "end (a one-off window) or recurring, not both",
+                          "org.yaml:19:5: maintenance_windows[1]: a maintenance window needs start "
+                          "and end (RFC 3339), or recurring",
+                          "org.yaml:20:15: maintenance_windows[1].services: must list at least one "
+                          "service",
+                          "org.yaml:21:5: maintenance_windows[2]: missing required key 'end'"));
+}
+
+TEST(ValidationTest, Silences) {
+  Org org = ParseValid(
+      "silences:\n"
+      "  - id: flaky-disk\n"
+      "    matchers:\n"
+      "      - {field: service, value: checkout}\n"
+      "      - {field: details.labels.alertname, op: \"=~\", value: \"Disk.*\"}\n"
+      "    expires_at: \"2026-02-01T00:00:00Z\"\n"
+      "    comment: known issue\n"
+      "    created_by: alice\n");
+  ASSERT_THAT(org.silences, SizeIs(1));
+  EXPECT_EQ(org.silences[0].matchers[0].op, MatchOp::kEqual);
+  EXPECT_EQ(org.silences[0].matchers[1].op, MatchOp::kRegexMatch);
+  EXPECT_EQ(FormatRfc3339(org.silences[0].expires_at), "2026-02-01T00:00:00.000Z");
+
+  EXPECT_THAT(ProblemsOf("silences:\n"
+                         "  - id: s\n"
+                         "    matchers:\n"
+                         "      - {field: colour, value: red}\n"
+                         "      - {field: summary, op: \"~=\", value: x}\n"
+                         "      - {field: summary, op: \"!~\", value: \"(unclosed\"}\n"
+                         "      - {field: summary, op: \"!=\"}\n"
+                         "  - id: s\n"
+                         "    matchers: []\n"),
+              ElementsAre(HasSubstr("org.yaml:2:5: silences[0]: missing required key "
+                                    "'expires_at'"),
+                          HasSubstr("org.yaml:4:17: silences[0].matchers[0].field: unknown field "
+                                    "'colour' (use service, integration,"),
+                          "org.yaml:5:30: silences[0].matchers[1].op: unknown operator '~=' (use "
+                          "=, !=, =~ or !~)",
+                          HasSubstr("org.yaml:6:43: silences[0].matchers[2].value: invalid regular "
+                                    "expression '(unclosed': "),
+                          "org.yaml:7:9: silences[0].matchers[3]: missing required key 'value'",
+                          "org.yaml:8:5: silences[1]: missing required key 'expires_at'",
+                          "org.yaml:8:9: silences[1].id: duplicate silence id 's' (first defined "
+                          "at line 2)",
+                          "org.yaml:9:15: silences[1].matchers: must list at least one matcher"));
+}
+
+TEST(ValidationTest, StatusPageSeveritiesAndSettings) {
+  Org org = ParseValid(std::string(kRefsBase) +
+                       "status_page:\n"
+                       "  components: [{id: web, services: [checkout]}]\n"
+                       "severities:\n"
+                       "  - {id: SEV1, description: Critical}\n"
+                       "  - {id: SEV2}\n"
+                       "settings: {base_url: \"https://houston.example.com\"}\n");
+  ASSERT_TRUE(org.status_page.has_value());
+  EXPECT_EQ(org.status_page->title, "Status");
+  EXPECT_EQ(org.status_page->components[0].name, "web");
+  ASSERT_THAT(org.severities, SizeIs(2));
+  EXPECT_EQ(org.severities[0].description, "Critical");
+  ASSERT_TRUE(org.settings.has_value());
+  EXPECT_EQ(org.settings->base_url, "https://houston.example.com");
+
+  EXPECT_THAT(ProblemsOf("severities: [{id: SEV1}, {id: SEV1}]\n"
+                         "settings: {base_url: localhost, port: 80}\n"),
+              ElementsAre("org.yaml:1:31: severities[1].id: duplicate severity id 'SEV1' (first "
+                          "defined at line 1)",
+                          "org.yaml:2:22: settings.base_url: invalid URL 'localhost': it must "
+                          "start with http:// or https:// and contain no spaces",
+                          "org.yaml:2:33: settings.port: unknown key 'port' (allowed: base_url)"));
+}
+
+TEST(ValidationTest, ManyProblemsAreReportedTogetherInFileOrder) {
+  Result<Org> org = ParseOrg(
+      "services:\n"
+      "  - {id: web, escalation_policy: missing}\n"
+      "users:\n"
+      "  - {id: a, timezone: Nowhere/Town}\n"
+      "  - {id: a, emial: x}\n",
+      "teams/org.yaml");
+  ASSERT_FALSE(org.has_value());
+  EXPECT_EQ(org.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(org.error().message(), "teams/org.yaml is invalid: 4 problem(s)");
+  EXPECT_THAT(
+      org.error().details(),
+      ElementsAre(
+          "teams/org.yaml:2:34: services[0].escalation_policy: unknown escalation policy "
+          "'missing' (none defined; add it under escalation_policies:)",
+          HasSubstr("teams/org.yaml:4:23: users[0].timezone: unknown time zone 'Nowhere/Town'"),
+          "teams/org.yaml:5:10: users[1].id: duplicate user id 'a' (first defined at line 4); "
+          "ids "
+          "must be unique",
+          "teams/org.yaml:5:13: users[1].emial: unknown key 'emial' (did you mean 'email'?)"));
+}
+
+TEST(ValidationTest, ReportsAreCapped) {
+  std::string yaml = "users:\n";
+  for (int i = 0; i < 250; ++i) yaml += "  - {id: \"bad id\"}\n";
+  Result<Org> org = ParseOrg(yaml, "org.yaml");
+  ASSERT_FALSE(org.has_value());
+  EXPECT_EQ(org.error().message(), "org.yaml is invalid: 250 problem(s)");
+  ASSERT_THAT(org.error().details(), SizeIs(201));
+  EXPECT_EQ(org.error().details().back(), "... and 50 more problem(s)");
+}
+
+// ---- files ---------------------------------------------------------------------------------
+
+TEST(LoadOrgFileTest, MissingFileIsNotFound) {
+  Result<Org> org = LoadOrgFile("/nonexistent/houston/org.yaml");
+  ASSERT_FALSE(org.has_value());
+  EXPECT_EQ(org.error().code(), StatusCode::kNotFound);
+  EXPECT_THAT(org.error().message(), HasSubstr("/nonexistent/houston/org.yaml"));
+}
+
+TEST(LoadOrgFileTest, DirectoryIsInvalidArgument) {
+  Result<Org> org = LoadOrgFile(std::string(HOUSTON_SOURCE_DIR) + "/examples");
+  ASSERT_FALSE(org.has_value());
+  EXPECT_EQ(org.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(org.error().message(), HasSubstr("is a directory"));
+}
+
+TEST(LoadOrgFileTest, MessagesNameThePath) {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("houston_config_test_" + std::to_string(::getpid()) + ".yaml");
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("users:\n  - {id: a, timezone: Nowhere}\n", f);
+    std::fclose(f);
+  }
+  Result<Org> org = LoadOrgFile(path.string());
+  std::filesystem::remove(path);
+  ASSERT_FALSE(org.has_value());
+  EXPECT_THAT(org.error().details(), ElementsAre(HasSubstr(path.string() + ":2:23: ")));
+}
+
+// ---- flatten, diff --------------------------------------------------------------------------
+
+TEST(FlattenTest, IsCanonicalAndSorted) {
+  std::string text = CompletedDesignExample();
+  std::vector<OrgObject> a = Flatten(ParseValid(text));
+  std::vector<OrgObject> b = Flatten(ParseValid(text));
+  EXPECT_EQ(a, b);
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const OrgObject& o : a) keys.emplace_back(o.kind, o.id);
+  EXPECT_THAT(keys,
+              ElementsAre(std::pair<std::string, std::string>{"escalation_policy", "payments-ep"},
+                          std::pair<std::string, std::string>{"integration",
+                                                              "0123456789abcdef0123456789abcdef"},
+                          std::pair<std::string, std::string>{"integration", "am-checkout"},
+                          std::pair<std::string, std::string>{"integration", "hb-checkout"},
+                          std::pair<std::string, std::string>{"schedule", "payments-primary"},
+                          std::pair<std::string, std::string>{"service", "checkout"},
+                          std::pair<std::string, std::string>{"service", "payments-db"},
+                          std::pair<std::string, std::string>{"status_page", "status_page"},
+                          std::pair<std::string, std::string>{"team", "payments"},
+                          std::pair<std::string, std::string>{"user", "alice"},
+                          std::pair<std::string, std::string>{"user", "bob"},
+                          std::pair<std::string, std::string>{"user", "carol"},
+                          std::pair<std::string, std::string>{"user", "dave"}));
+  EXPECT_EQ(FindObject(a, "integration", "hb-checkout")->spec_json,
+            R"({"key":"hb-checkout","service":"checkout","type":"heartbeat","name":"heartbeat",)"
+            R"("rate_limit_per_second":null,"interval_minutes":5,"grace_minutes":null,)"
+            R"("mapping":null})");
+  EXPECT_EQ(FindObject(a, "service", "checkout")->spec_json,
+            R"({"id":"checkout","name":"Checkout API","description":"","team":"payments",)"
+            R"("tier":1,"runbook_url":"https://wiki.example.com/checkout",)"
+            R"("escalation_policy":"payments-ep","depends_on":["payments-db"]})");
+  EXPECT_EQ(FindObject(a, "schedule", "payments-primary")->spec_json,
+            R"({"id":"payments-primary","name":"payments-primary","timezone":"America/New_York",)"
+            R"("layers":[{"name":"weekly","start":"2026-01-05T09:00:00",)"
+            R"("rotation":{"type":"weekly","length":1},"users":["alice","bob","carol"],)"
+            R"("restrictions":[{"days":["mon","tue","wed","thu","fri"],"start":"09:00",)"
+            R"("end":"17:00"}]}],"overrides":[{"user":"dave","start":"2026-03-07T14:00:00.000Z",)"
+            R"("end":"2026-03-08T13:00:00.000Z"}]})");
+  EXPECT_EQ(FindObject(a, "escalation_policy", "payments-ep")->spec_json,
+            R"({"id":"payments-ep","name":"payments-ep","repeat":2,"ack_timeout_minutes":null,)"
+            R"("steps":[{"delay_minutes":0,"round_robin":false,)"
+            R"("targets":[{"type":"schedule","id":"payments-primary"}]},)"
+            R"({"delay_minutes":15,"round_robin":false,"targets":[{"type":"user","id":"bob"},)"
+            R"({"type":"team","id":"payments"}]}]})");
+}
+
+TEST(FlattenTest, EquivalentSpellingsFlattenEqually) {
+  // Flow vs block style, 5 vs 5.0, a different offset for the same instant, day order.
+  std::string a = std::string(kRefsBase) +
+                  "  - id: api\n"
+                  "    escalation_policy: payments-ep\n"
+                  "    integrations: [{type: alertmanager, key: am-checkout, "
+                  "rate_limit_per_second: 5}]\n"
+                  "maintenance_windows:\n"
+                  "  - {id: w, services: [checkout], recurring: {days: [mon, sun], start: "
+                  "\"9:00\", end: \"00:00\"}}\n";
+  std::string b = std::string(kRefsBase) +
+                  "  - id: api\n"
+                  "    escalation_policy: payments-ep\n"
+                  "    integrations:\n"
+                  "      - type: alertmanager\n"
+                  "        key: am-checkout\n"
+                  "        rate_limit_per_second: 5.0\n"
+                  "maintenance_windows:\n"
+                  "  - id: w\n"
+                  "    services: [checkout]\n"
+                  "    recurring: {days: [sun, mon], start: \"09:00\", end: \"24:00\", timezone: "
+                  "UTC}\n";
+  EXPECT_EQ(Flatten(ParseValid(a)), Flatten(ParseValid(b)));
+}
+
+TEST(FlattenTest, SecretsAreIncludedUnlessRedacted) {
+  Org org = ParseValid(CompletedDesignExample());
+  const OrgObject* alice = FindObject(Flatten(org), "user", "alice");
+  ASSERT_NE(alice, nullptr);
+  EXPECT_THAT(alice->spec_json, HasSubstr(R"("secret":"s3cret")"));
+
+  org.users[0].contact_methods[0].headers["Authorization"] = "Bearer t0ken";
+  std::vector<OrgObject> redacted = Flatten(org, /*redacted=*/true);
+  const OrgObject* r = FindObject(redacted, "user", "alice");
+  ASSERT_NE(r, nullptr);
+  EXPECT_THAT(r->spec_json, Not(HasSubstr("s3cret")));
+  EXPECT_THAT(r->spec_json, Not(HasSubstr("t0ken")));
+  EXPECT_THAT(r->spec_json, HasSubstr(R"("secret":"***")"));
+  EXPECT_THAT(r->spec_json, HasSubstr(R"("headers":{"Authorization":"***"})"));
+  // Methods without a secret stay visibly unsigned.
+  EXPECT_THAT(r->spec_json, HasSubstr(R"("id":"alice-mail","type":"email","url":"",)"
+                                      R"("address":"alice@example.com","secret":"")"));
+}
+
+TEST(DiffTest, AddChangeRemove) {
+  std::vector<OrgObject> current = {
+      {"user", "bob", R"({"id":"bob"})"},
+      {"integration", "am-checkout", R"({"key":"am-checkout","rate_limit_per_second":5})"},
+      {"team", "payments", R"({"id":"payments","members":["alice"]})"},
+  };
+  std::vector<OrgObject> desired = {
+      {"team", "payments", R"({"id":"payments","members":["alice"]})"},
+      {"service", "checkout", R"({"id":"checkout"})"},
+      {"integration", "am-checkout", R"({"key":"am-checkout","rate_limit_per_second":10})"},
+      {"integration", "zz-new", R"({"key":"zz-new"})"},
+  };
+  OrgDiff diff = Diff(current, desired);
+  ASSERT_FALSE(diff.empty());
+  ASSERT_THAT(diff.added, SizeIs(2));
+  EXPECT_EQ(diff.added[0].id, "zz-new");
+  EXPECT_EQ(diff.added[1].id, "checkout");
+  ASSERT_THAT(diff.changed, SizeIs(1));
+  EXPECT_EQ(diff.changed[0].first.spec_json, current[1].spec_json);
+  EXPECT_EQ(diff.changed[0].second.spec_json, desired[2].spec_json);
+  ASSERT_THAT(diff.removed, SizeIs(1));
+  EXPECT_EQ(diff.removed[0].id, "bob");
+  EXPECT_EQ(FormatDiff(diff),
+            "+ integration zz-new\n"
+            "+ service checkout\n"
+            "~ integration am-checkout: rate_limit_per_second 5 -> 10\n"
+            "- user bob\n"
+            "2 to add, 1 to change, 1 to remove\n");
+
+  EXPECT_TRUE(Diff(desired, desired).empty());
+  EXPECT_EQ(FormatDiff(Diff(desired, desired)),
+            "No changes.\n0 to add, 0 to change, 0 to remove\n");
+}
+
+TEST(DiffTest, FieldLevelChangesOfParsedOrgs) {
+  std::string before_text = CompletedDesignExample();
+  std::string after_text = before_text;
+  auto replace = [&](std::string_view from, std::string_view to) {
+    size_t pos = after_text.find(from);
+    ASSERT_NE(pos, std::string::npos) << from;
+    after_text.replace(pos, from.size(), to);
+  };
+  replace("secret: s3cret", "secret: n3w-s3cret");
+  replace("{contact_method: alice-mail, delay_minutes: 5}",
+          "{contact_method: alice-mail, delay_minutes: 10}");
+  replace("members: [alice, bob, carol]", "members: [alice, bob]");
+  replace("{type: alertmanager, key: \"am-checkout\"}",
+          "{type: alertmanager, key: \"am-checkout\", rate_limit_per_second: 0.5}");
+  replace("  - {id: dave}\n", "");
+  replace("{user: dave,", "{user: carol,");
+  replace("tier: 1", "tier: 2");
+  replace("    integrations:\n",
+          "    integrations:\n      - {type: grafana, key: \"grafana-checkout\"}\n");
+
+  OrgDiff diff = Diff(Flatten(ParseValid(before_text)), Flatten(ParseValid(after_text)));
+  std::string plan = FormatDiff(diff);
+  EXPECT_EQ(plan,
+            "+ integration grafana-checkout\n"
+            "~ integration am-checkout: rate_limit_per_second (none) -> 0.5\n"
+            "~ schedule payments-primary: overrides[0].user \"dave\" -> \"carol\"\n"
+            "~ service checkout: tier 1 -> 2\n"
+            "~ team payments: members [\"alice\",\"bob\",\"carol\"] -> [\"alice\",\"bob\"]\n"
+            "~ user alice: contact_methods[0].secret (secret changed)\n"
+            "~ user alice: notification_rules[1].delay_minutes 5 -> 10\n"
+            "- user dave\n"
+            "1 to add, 5 to change, 1 to remove\n");
+  EXPECT_THAT(plan, Not(HasSubstr("s3cret")));
+}
+
+TEST(DiffTest, AddedContactMethodsAndHeadersAreMasked) {
+  Org before = ParseValid(CompletedDesignExample());
+  Org after = before;
+  ContactMethod sms;
+  sms.id = "alice-sms";
+  sms.type = ContactMethodType::kSmsProvider;
+  sms.url = "https://sms.example.com/send";
+  sms.secret = "provider-secret";
+  sms.headers["Authorization"] = "Bearer provider-token";
+  after.users[0].contact_methods.push_back(sms);
+  after.users[0].contact_methods[0].headers["X-Token"] = "hook-token";
+  std::string plan = FormatDiff(Diff(Flatten(before), Flatten(after)));
+  EXPECT_THAT(plan, Not(HasSubstr("provider-secret")));
+  EXPECT_THAT(plan, Not(HasSubstr("provider-token")));
+  EXPECT_THAT(plan, Not(HasSubstr("hook-token")));
+  EXPECT_THAT(plan,
+              HasSubstr("~ user alice: contact_methods[0].headers.X-Token (secret changed)\n"));
+  EXPECT_THAT(plan, HasSubstr("~ user alice: contact_methods[3] (none) -> {\"id\":\"alice-sms\","
+                              "\"type\":\"sms_provider\",\"url\":\"https://sms.example.com/send\","
+                              "\"address\":\"\",\"secret\":\"***\",\"template\":\"\","
+                              "\"headers\":{\"Authorization\":\"***\"}}\n"));
+  EXPECT_THAT(plan, HasSubstr("0 to add, 1 to change, 0 to remove\n"));
+}
+
+TEST(DiffTest, UnparseableSpecStillShowsAChange) {
+  OrgDiff diff = Diff({{"user", "a", "not json"}}, {{"user", "a", R"({"id":"a"})"}});
+  EXPECT_EQ(FormatDiff(diff), "~ user a: spec changed\n0 to add, 1 to change, 0 to remove\n");
+}
+
+}  // namespace
+}  // namespace houston::config

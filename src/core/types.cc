@@ -1,0 +1,71 @@
+#include "core/types.h"
+
+#include <array>
+#include <utility>
+
+namespace houston::core {
+namespace {
+template <typename E, size_t N>
+std::optional<E> Lookup(const std::array<std::pair<E, std::string_view>, N>& table,
+                        std::string_view s) {
+  for (const auto& [e, name] : table) {
+    if (name == s) return e;
+  }
+  return std::nullopt;
+}
+template <typename E, size_t N>
+std::string_view Name(const std::array<std::pair<E, std::string_view>, N>& table, E e) {
+  for (const auto& [v, name] : table) {
+    if (v == e) return name;
+  }
+  return "unknown";
+}
+
+constexpr std::array<std::pair<Severity, std::string_view>, 4> kSeverities{{
+    {Severity::kCritical, "critical"},
+    {Severity::kError, "error"},
+    {Severity::kWarning, "warning"},
+    {Severity::kInfo, "info"},
+}};
+constexpr std::array<std::pair<EventAction, std::string_view>, 3> kActions{{
+    {EventAction::kTrigger, "trigger"},
+    {EventAction::kAcknowledge, "acknowledge"},
+    {EventAction::kResolve, "resolve"},
+}};
+constexpr std::array<std::pair<AlertStatus, std::string_view>, 3> kAlertStatuses{{
+    {AlertStatus::kTriggered, "triggered"},
+    {AlertStatus::kAcknowledged, "acknowledged"},
+    {AlertStatus::kResolved, "resolved"},
+}};
+constexpr std::array<std::pair<IncidentStatus, std::string_view>, 3> kIncidentStatuses{{
+    {IncidentStatus::kTriggered, "triggered"},
+    {IncidentStatus::kAcknowledged, "acknowledged"},
+    {IncidentStatus::kResolved, "resolved"},
+}};
+constexpr std::array<std::pair<IntegrationType, std::string_view>, 5> kIntegrationTypes{{
+    {IntegrationType::kEventsV2, "events_v2"},
+    {IntegrationType::kAlertmanager, "alertmanager"},
+    {IntegrationType::kGrafana, "grafana"},
+    {IntegrationType::kGeneric, "generic"},
+    {IntegrationType::kHeartbeat, "heartbeat"},
+}};
+}  // namespace
+
+std::string_view ToString(Severity s) { return Name(kSeverities, s); }
+std::string_view ToString(EventAction a) { return Name(kActions, a); }
+std::string_view ToString(AlertStatus s) { return Name(kAlertStatuses, s); }
+std::string_view ToString(IncidentStatus s) { return Name(kIncidentStatuses, s); }
+std::string_view ToString(IntegrationType t) { return Name(kIntegrationTypes, t); }
+std::optional<Severity> ParseSeverity(std::string_view s) { return Lookup(kSeverities, s); }
+std::optional<EventAction> ParseEventAction(std::string_view s) { return Lookup(kActions, s); }
+std::optional<AlertStatus> ParseAlertStatus(std::string_view s) {
+  return Lookup(kAlertStatuses, s);
+}
+std::optional<IncidentStatus> ParseIncidentStatus(std::string_view s) {
+  return Lookup(kIncidentStatuses, s);
+}
+std::optional<IntegrationType> ParseIntegrationType(std::string_view s) {
+  return Lookup(kIntegrationTypes, s);
+}
+
+}  // namespace houston::core

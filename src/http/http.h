@@ -1,0 +1,118 @@
+// The HTTP/1.1 server (Boost.Beast/Asio): connections, keep-alive and pipelining, TLS,
+// timeouts, size limits, routing, request metrics and graceful shutdown.
+//
+// Handlers are thin functions from a request to a response. A handler may answer later (for
+// example after a store commit) by keeping its Responder and calling it from any thread.
+#pragma once
+
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "http/metrics.h"
+
+namespace houston::http {
+
+namespace bhttp = boost::beast::http;
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+// Sends the response. Call exactly once, from any thread.
+using Responder = std::move_only_function<void(Response)>;
+
+// What a handler sees. Valid until its Responder is called.
+struct HttpRequest {
+  const Request& raw;
+  std::string_view path;                                    // without the query string
+  std::string_view query;                                   // without '?'
+  std::vector<std::pair<std::string, std::string>> params;  // from {name} route segments
+  std::string remote;                                       // peer address
+  std::string request_id;                                   // X-Request-Id, or generated
+
+  // A path parameter ("" if absent).
+  std::string Param(std::string_view name) const;
+  // A percent-decoded query parameter.
+  std::optional<std::string> Query(std::string_view name) const;
+  // The value of a header ("" if absent).
+  std::string_view Header(std::string_view name) const;
+};
+
+using Handler = std::function<void(const HttpRequest&, Responder)>;
+
+// The one mapping from Status codes to HTTP statuses.
+bhttp::status HttpStatusFor(StatusCode code);
+// {"error":{"code":"invalid_argument","message":...,"details":[...]}} with the mapped status.
+Response ErrorResponse(const Status& status);
+Response JsonResponse(bhttp::status code, std::string body);
+
+// Renders the response for errors found before a handler runs (bad framing, oversize body,
+// unknown route) so that routes can keep their own error shape (PagerDuty's on /v2/...).
+using ErrorRenderer = std::function<Response(std::string_view path, const Status& status)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0 = pick a free port
+  int threads = 2;
+  std::string tls_cert_file;  // both set: serve HTTPS only
+  std::string tls_key_file;
+  size_t max_header_bytes = 8 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  size_t max_connections = 10000;
+  std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{75'000};  // keep-alive wait for the next request
+  std::chrono::milliseconds write_timeout{30'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  ErrorRenderer error_renderer;  // optional
+};
+
+// Routes requests by method and path pattern ("/api/v1/alerts/{id}"). Thread-compatible:
+// add routes before the server starts, then it is read-only.
+class Router {
+ public:
+  void Add(bhttp::verb method, std::string pattern, Handler handler);
+  struct Match {
+    const Handler* handler = nullptr;
+    const std::string* pattern = nullptr;  // the route's name in metrics
+    std::vector<std::pair<std::string, std::string>> params;
+    bool path_known = false;  // some route has this path (for 405 vs 404)
+  };
+  Match Find(bhttp::verb method, std::string_view path) const;
+
+ private:
+  struct Route {
+    bhttp::verb method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+// Thread-safe.
+class Server {
+ public:
+  Server(ServerOptions options, Router router, Metrics& metrics);
+  ~Server();
+  // Binds, listens and starts the I/O threads. Returns the bound port.
+  Result<uint16_t> Start();
+  // Stops accepting, lets in-flight requests finish (up to shutdown_grace), closes idle
+  // keep-alive connections, then stops the I/O threads.
+  void Shutdown();
+  // Blocks until Shutdown() has completed.
+  void Wait();
+  size_t in_flight() const;
+
+  struct Impl;  // internal; public only so that connection classes in server.cc can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace houston::http

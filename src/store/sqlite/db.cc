@@ -1,0 +1,80 @@
+#include "store/sqlite/db.h"
+
+#include <fmt/format.h>
+
+namespace houston::store::sqlite {
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_NOMUTEX |
+              (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close(raw);
+    return std::unexpected(Unavailable(fmt::format("cannot open database {}: {}", path, msg)));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 10000);
+  return std::unique_ptr<Db>(new Db(raw));
+}
+
+Db::~Db() {
+  cache_.clear();  // finalize statements before closing
+  sqlite3_close(db_);
+}
+
+Status Db::Error(std::string_view what) const {
+  int code = sqlite3_errcode(db_);
+  std::string msg = fmt::format("{}: {} (sqlite code {})", what, sqlite3_errmsg(db_), code);
+  int primary = code & 0xff;
+  if (primary == SQLITE_CONSTRAINT) return AlreadyExists(std::move(msg));
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL ||
+      primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY) {
+    return Unavailable(std::move(msg));
+  }
+  return Internal(std::move(msg));
+}
+
+Status Db::Exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    Status st = Error(fmt::format("exec failed ({})", err ? err : "?"));
+    sqlite3_free(err);
+    return st;
+  }
+  return OkStatus();
+}
+
+Result<Stmt*> Db::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &s, nullptr) != SQLITE_OK) {
+    return std::unexpected(Error("prepare failed for: " + sql.substr(0, 80)));
+  }
+  auto [pos, inserted] = cache_.emplace(sql, std::make_unique<Stmt>(this, s));
+  return pos->second.get();
+}
+
+Result<bool> Stmt::Step() {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return std::unexpected(db_->Error("step failed"));
+}
+
+Status Stmt::Run() {
+  for (;;) {
+    auto r = Step();
+    if (!r) return r.error();
+    if (!*r) return OkStatus();
+  }
+}
+
+}  // namespace houston::store::sqlite

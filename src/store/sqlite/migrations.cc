@@ -1,0 +1,169 @@
+#include "store/sqlite/migrations.h"
+
+#include <fmt/format.h>
+
+namespace houston::store::sqlite {
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "initial schema", R"sql(
+CREATE TABLE incidents (
+  id INTEGER PRIMARY KEY,
+  service_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  status TEXT NOT NULL,
+  integration_key TEXT NOT NULL,
+  group_key TEXT NOT NULL DEFAULT '',
+  alert_count INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  acknowledged_at INTEGER,
+  resolved_at INTEGER
+);
+CREATE INDEX incidents_status ON incidents(status, id);
+CREATE INDEX incidents_service ON incidents(service_id, id);
+CREATE UNIQUE INDEX incidents_open_group ON incidents(integration_key, group_key)
+  WHERE status <> 'resolved' AND group_key <> '';
+
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY,
+  integration_key TEXT NOT NULL,
+  service_id TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  group_key TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  source TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  component TEXT NOT NULL DEFAULT '',
+  grp TEXT NOT NULL DEFAULT '',
+  class TEXT NOT NULL DEFAULT '',
+  details_json TEXT NOT NULL DEFAULT '{}',
+  links_json TEXT NOT NULL DEFAULT '[]',
+  images_json TEXT NOT NULL DEFAULT '[]',
+  client TEXT NOT NULL DEFAULT '',
+  client_url TEXT NOT NULL DEFAULT '',
+  event_count INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  last_event_at INTEGER NOT NULL,
+  event_timestamp INTEGER,
+  acknowledged_at INTEGER,
+  resolved_at INTEGER,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id)
+);
+-- At most one open alert per (integration, dedup key): the dedup invariant.
+CREATE UNIQUE INDEX alerts_open_key ON alerts(integration_key, dedup_key)
+  WHERE status <> 'resolved';
+CREATE INDEX alerts_status ON alerts(status, id);
+CREATE INDEX alerts_service ON alerts(service_id, id);
+CREATE INDEX alerts_incident ON alerts(incident_id);
+
+CREATE TABLE changes (
+  id INTEGER PRIMARY KEY,
+  integration_key TEXT NOT NULL,
+  service_id TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  timestamp INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  details_json TEXT NOT NULL DEFAULT '{}',
+  links_json TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX changes_service ON changes(service_id, timestamp);
+
+CREATE TABLE org_objects (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE TABLE org_source (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  name TEXT NOT NULL,
+  yaml TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+);
+
+CREATE TABLE heartbeats (
+  integration_key TEXT PRIMARY KEY,
+  service_id TEXT NOT NULL,
+  interval_ms INTEGER NOT NULL,
+  last_beat_at INTEGER NOT NULL,
+  missed INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor_type TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  method TEXT NOT NULL,
+  action TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  details_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_resource ON audit_log(resource_type, resource_id, id);
+)sql"},
+  };
+  return kMigrations;
+}
+
+Result<int> SchemaVersion(Db& db) {
+  HOUSTON_RETURN_IF_ERROR(db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT "
+      "NOT NULL, applied_at INTEGER NOT NULL)"));
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT MAX(version) FROM schema_migrations"));
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  int v = row && !s->IsNull(0) ? static_cast<int>(s->Int(0)) : 0;
+  s->Reset();
+  return v;
+}
+
+Result<std::vector<int>> Migrate(Db& db) {
+  HOUSTON_ASSIGN_OR_RETURN(int current, SchemaVersion(db));
+  const auto& all = Migrations();
+  if (!all.empty() && current > all.back().version) {
+    return std::unexpected(FailedPrecondition(fmt::format(
+        "database schema version {} is newer than this houston binary understands ({}); "
+        "upgrade houston",
+        current, all.back().version)));
+  }
+  std::vector<int> applied;
+  for (const auto& m : all) {
+    if (m.version <= current) continue;
+    HOUSTON_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Status st = db.Exec(m.sql);
+    if (st.ok()) {
+      auto ins = db.Prepare(
+          "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, "
+          "CAST(strftime('%s','now') AS INTEGER) * 1000)");
+      if (!ins) {
+        st = ins.error();
+      } else {
+        st = (*ins)->Bind(1, m.version).Bind(2, m.name).Run();
+      }
+    }
+    if (!st.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return std::unexpected(
+          Internal(fmt::format("migration {} ({}) failed: {}", m.version, m.name, st.message())));
+    }
+    HOUSTON_RETURN_IF_ERROR(db.Exec("COMMIT"));
+    applied.push_back(m.version);
+  }
+  return applied;
+}
+
+}  // namespace houston::store::sqlite

@@ -1,0 +1,1003 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <variant>
+
+#include "core/json_util.h"
+#include "core/random.h"
+#include "core/time_util.h"
+#include "store/sqlite/migrations.h"
+
+namespace houston::store::sqlite {
+
+using core::Alert;
+using core::AlertEvent;
+using core::AlertStatus;
+using core::EventAction;
+using core::Incident;
+using core::IncidentStatus;
+
+namespace {
+
+int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint FromMs(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+std::optional<TimePoint> OptTime(const Stmt& s, int col) {
+  auto v = s.OptInt(col);
+  return v ? std::optional<TimePoint>(FromMs(*v)) : std::nullopt;
+}
+std::optional<int64_t> OptMs(const std::optional<TimePoint>& t) {
+  return t ? std::optional<int64_t>(Ms(*t)) : std::nullopt;
+}
+
+constexpr const char* kAlertColumns =
+    "id, integration_key, service_id, dedup_key, group_key, status, summary, source, severity, "
+    "component, grp, class, details_json, links_json, images_json, client, client_url, "
+    "event_count, created_at, last_event_at, event_timestamp, acknowledged_at, resolved_at, "
+    "incident_id";
+
+Alert ReadAlert(const Stmt& s) {
+  Alert a;
+  a.id = s.Int(0);
+  a.integration_key = s.Text(1);
+  a.service_id = s.Text(2);
+  a.dedup_key = s.Text(3);
+  a.group_key = s.Text(4);
+  a.status = core::ParseAlertStatus(s.Text(5)).value_or(AlertStatus::kTriggered);
+  a.summary = s.Text(6);
+  a.source = s.Text(7);
+  a.severity = core::ParseSeverity(s.Text(8)).value_or(core::Severity::kError);
+  a.component = s.Text(9);
+  a.group = s.Text(10);
+  a.klass = s.Text(11);
+  a.details_json = s.Text(12);
+  a.links_json = s.Text(13);
+  a.images_json = s.Text(14);
+  a.client = s.Text(15);
+  a.client_url = s.Text(16);
+  a.event_count = s.Int(17);
+  a.created_at = FromMs(s.Int(18));
+  a.last_event_at = FromMs(s.Int(19));
+  a.event_timestamp = OptTime(s, 20);
+  a.acknowledged_at = OptTime(s, 21);
+  a.resolved_at = OptTime(s, 22);
+  a.incident_id = s.Int(23);
+  return a;
+}
+
+constexpr const char* kIncidentColumns =
+    "id, service_id, title, severity, status, integration_key, group_key, alert_count, "
+    "created_at, acknowledged_at, resolved_at";
+
+Incident ReadIncident(const Stmt& s) {
+  Incident i;
+  i.id = s.Int(0);
+  i.service_id = s.Text(1);
+  i.title = s.Text(2);
+  i.severity = core::ParseSeverity(s.Text(3)).value_or(core::Severity::kError);
+  i.status = core::ParseIncidentStatus(s.Text(4)).value_or(IncidentStatus::kTriggered);
+  i.integration_key = s.Text(5);
+  i.group_key = s.Text(6);
+  i.alert_count = s.Int(7);
+  i.created_at = FromMs(s.Int(8));
+  i.acknowledged_at = OptTime(s, 9);
+  i.resolved_at = OptTime(s, 10);
+  return i;
+}
+
+constexpr const char* kChangeColumns =
+    "id, integration_key, service_id, summary, source, timestamp, received_at, details_json, "
+    "links_json";
+
+core::Change ReadChange(const Stmt& s) {
+  core::Change c;
+  c.id = s.Int(0);
+  c.integration_key = s.Text(1);
+  c.service_id = s.Text(2);
+  c.summary = s.Text(3);
+  c.source = s.Text(4);
+  c.timestamp = FromMs(s.Int(5));
+  c.received_at = FromMs(s.Int(6));
+  c.details_json = s.Text(7);
+  c.links_json = s.Text(8);
+  return c;
+}
+
+Status Audit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
+             std::string_view resource_type, std::string_view resource_id,
+             std::string_view details_json) {
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare("INSERT INTO audit_log(at, actor_type, actor_id, method, action, "
+                           "resource_type, resource_id, details_json) VALUES (?,?,?,?,?,?,?,?)"));
+  return s->Bind(1, Ms(now))
+      .Bind(2, actor.type)
+      .Bind(3, actor.id)
+      .Bind(4, actor.method)
+      .Bind(5, action)
+      .Bind(6, resource_type)
+      .Bind(7, resource_id)
+      .Bind(8, details_json)
+      .Run();
+}
+
+Result<std::optional<Alert>> FindOpenAlert(Db& db, const std::string& integration_key,
+                                           const std::string& dedup_key) {
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare(fmt::format("SELECT {} FROM alerts WHERE integration_key = ? AND "
+                                       "dedup_key = ? AND status <> 'resolved'",
+                                       kAlertColumns)));
+  s->Bind(1, integration_key).Bind(2, dedup_key);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  std::optional<Alert> out;
+  if (row) out = ReadAlert(*s);
+  s->Reset();
+  return out;
+}
+
+Result<Alert> LoadAlert(Db& db, core::AlertId id) {
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare(fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns)));
+  s->Bind(1, id);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::unexpected(NotFound(fmt::format("alert {} does not exist", id)));
+  Alert a = ReadAlert(*s);
+  s->Reset();
+  return a;
+}
+
+Result<Incident> LoadIncident(Db& db, core::IncidentId id) {
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare(fmt::format("SELECT {} FROM incidents WHERE id = ?", kIncidentColumns)));
+  s->Bind(1, id);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::unexpected(NotFound(fmt::format("incident {} does not exist", id)));
+  Incident i = ReadIncident(*s);
+  s->Reset();
+  return i;
+}
+
+// Moves an open alert to acknowledged, and its incident with it.
+Status AcknowledgeOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& actor) {
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare("UPDATE alerts SET status = 'acknowledged', acknowledged_at = ? "
+                           "WHERE id = ?"));
+  HOUSTON_RETURN_STATUS_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).Run());
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * inc, db.Prepare("UPDATE incidents SET status = 'acknowledged', acknowledged_at = ? "
+                             "WHERE id = ? AND status = 'triggered'"));
+  HOUSTON_RETURN_STATUS_IF_ERROR(inc->Bind(1, Ms(now)).Bind(2, a.incident_id).Run());
+  bool incident_moved = db.Changes() > 0;
+  HOUSTON_RETURN_STATUS_IF_ERROR(
+      Audit(db, now, actor, "alert.acknowledged", "alert", std::to_string(a.id),
+            fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_acknowledged\":{}}}",
+                        a.incident_id, JsonQuote(a.dedup_key), incident_moved)));
+  return OkStatus();
+}
+
+// Resolves an open alert; resolves its incident when no open alert is left in it.
+Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& actor) {
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare("UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE id = ?"));
+  HOUSTON_RETURN_STATUS_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).Run());
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * open,
+                           db.Prepare("SELECT COUNT(*) FROM alerts WHERE incident_id = ? AND "
+                                      "status <> 'resolved'"));
+  open->Bind(1, a.incident_id);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, open->Step());
+  int64_t still_open = row ? open->Int(0) : 0;
+  open->Reset();
+  bool incident_resolved = false;
+  if (still_open == 0) {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * inc,
+                             db.Prepare("UPDATE incidents SET status = 'resolved', resolved_at = ? "
+                                        "WHERE id = ? AND status <> 'resolved'"));
+    HOUSTON_RETURN_STATUS_IF_ERROR(inc->Bind(1, Ms(now)).Bind(2, a.incident_id).Run());
+    incident_resolved = db.Changes() > 0;
+  }
+  return Audit(db, now, actor, "alert.resolved", "alert", std::to_string(a.id),
+               fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_resolved\":{}}}",
+                           a.incident_id, JsonQuote(a.dedup_key), incident_resolved));
+}
+
+// Applies one inbound event: the PagerDuty dedup semantics.
+Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Actor& actor) {
+  using Kind = EventOutcome::Kind;
+  EventOutcome out;
+  if (ev.action == EventAction::kTrigger && ev.dedup_key.empty()) ev.dedup_key = NewUuid();
+  out.dedup_key = ev.dedup_key;
+  HOUSTON_ASSIGN_OR_RETURN(std::optional<Alert> open,
+                           FindOpenAlert(db, ev.integration_key, ev.dedup_key));
+  if (ev.action != EventAction::kTrigger) {
+    if (!open) {
+      out.kind = Kind::kDropped;  // unknown or resolved key: accepted and dropped
+      return out;
+    }
+    out.alert_id = open->id;
+    out.incident_id = open->incident_id;
+    if (ev.action == EventAction::kAcknowledge) {
+      if (open->status == AlertStatus::kAcknowledged) {
+        out.kind = Kind::kUnchanged;
+        return out;
+      }
+      HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, *open, now, actor));
+      out.kind = Kind::kAcknowledged;
+      return out;
+    }
+    HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, *open, now, actor));
+    out.kind = Kind::kResolved;
+    return out;
+  }
+
+  if (open) {
+    // A repeat trigger: fold it into the open alert and keep its latest payload.
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s,
+        db.Prepare("UPDATE alerts SET event_count = event_count + 1, last_event_at = ?, "
+                   "summary = ?, source = ?, severity = ?, component = ?, grp = ?, class = ?, "
+                   "details_json = ?, links_json = ?, images_json = ?, client = ?, "
+                   "client_url = ?, event_timestamp = ? WHERE id = ?"));
+    HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now))
+                                .Bind(2, ev.summary)
+                                .Bind(3, ev.source)
+                                .Bind(4, core::ToString(ev.severity))
+                                .Bind(5, ev.component)
+                                .Bind(6, ev.group)
+                                .Bind(7, ev.klass)
+                                .Bind(8, ev.details_json)
+                                .Bind(9, ev.links_json)
+                                .Bind(10, ev.images_json)
+                                .Bind(11, ev.client)
+                                .Bind(12, ev.client_url)
+                                .Bind(13, OptMs(ev.timestamp))
+                                .Bind(14, open->id)
+                                .Run());
+    out.kind = Kind::kDeduplicated;
+    out.alert_id = open->id;
+    out.incident_id = open->incident_id;
+    return out;
+  }
+
+  // A new alert: join the open incident of its group, or open a new incident.
+  core::IncidentId incident_id = 0;
+  if (!ev.group_key.empty()) {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * g,
+                             db.Prepare("SELECT id FROM incidents WHERE integration_key = ? AND "
+                                        "group_key = ? AND status <> 'resolved'"));
+    g->Bind(1, ev.integration_key).Bind(2, ev.group_key);
+    HOUSTON_ASSIGN_OR_RETURN(bool row, g->Step());
+    if (row) incident_id = g->Int(0);
+    g->Reset();
+  }
+  if (incident_id == 0) {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("INSERT INTO incidents(service_id, title, severity, status, "
+                             "integration_key, group_key, alert_count, created_at) "
+                             "VALUES (?,?,?,'triggered',?,?,1,?)"));
+    HOUSTON_RETURN_IF_ERROR(s->Bind(1, ev.service_id)
+                                .Bind(2, ev.summary)
+                                .Bind(3, core::ToString(ev.severity))
+                                .Bind(4, ev.integration_key)
+                                .Bind(5, ev.group_key)
+                                .Bind(6, Ms(now))
+                                .Run());
+    incident_id = db.LastInsertRowid();
+    out.incident_created = true;
+  } else {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("UPDATE incidents SET alert_count = alert_count + 1 WHERE id = ?"));
+    HOUSTON_RETURN_IF_ERROR(s->Bind(1, incident_id).Run());
+  }
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s,
+      db.Prepare("INSERT INTO alerts(integration_key, service_id, dedup_key, group_key, status, "
+                 "summary, source, severity, component, grp, class, details_json, links_json, "
+                 "images_json, client, client_url, event_count, created_at, last_event_at, "
+                 "event_timestamp, incident_id) VALUES "
+                 "(?,?,?,?,'triggered',?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)"));
+  HOUSTON_RETURN_IF_ERROR(s->Bind(1, ev.integration_key)
+                              .Bind(2, ev.service_id)
+                              .Bind(3, ev.dedup_key)
+                              .Bind(4, ev.group_key)
+                              .Bind(5, ev.summary)
+                              .Bind(6, ev.source)
+                              .Bind(7, core::ToString(ev.severity))
+                              .Bind(8, ev.component)
+                              .Bind(9, ev.group)
+                              .Bind(10, ev.klass)
+                              .Bind(11, ev.details_json)
+                              .Bind(12, ev.links_json)
+                              .Bind(13, ev.images_json)
+                              .Bind(14, ev.client)
+                              .Bind(15, ev.client_url)
+                              .Bind(16, Ms(now))
+                              .Bind(17, Ms(now))
+                              .Bind(18, OptMs(ev.timestamp))
+                              .Bind(19, incident_id)
+                              .Run());
+  out.kind = Kind::kCreated;
+  out.alert_id = db.LastInsertRowid();
+  out.incident_id = incident_id;
+  HOUSTON_RETURN_IF_ERROR(
+      Audit(db, now, actor, "alert.triggered", "alert", std::to_string(out.alert_id),
+            fmt::format("{{\"incident_id\":{},\"incident_created\":{},\"dedup_key\":{},"
+                        "\"service\":{}}}",
+                        incident_id, out.incident_created, JsonQuote(ev.dedup_key),
+                        JsonQuote(ev.service_id))));
+  return out;
+}
+
+// Appends " AND <clause>" pieces; binds are collected in order.
+struct Where {
+  std::string sql;
+  std::vector<std::variant<int64_t, std::string>> binds;
+  void Add(std::string clause, std::variant<int64_t, std::string> v) {
+    sql += sql.empty() ? " WHERE " : " AND ";
+    sql += clause;
+    binds.push_back(std::move(v));
+  }
+  void BindAll(Stmt& s) const {
+    int i = 1;
+    for (const auto& b : binds) {
+      if (std::holds_alternative<int64_t>(b)) {
+        s.Bind(i++, std::get<int64_t>(b));
+      } else {
+        s.Bind(i++, std::get<std::string>(b));
+      }
+    }
+  }
+};
+
+int ClampLimit(int limit) { return limit <= 0 ? 100 : std::min(limit, 1000); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle and the writer.
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(options)));
+  HOUSTON_ASSIGN_OR_RETURN(store->writer_db_, Db::Open(store->options_.path, false));
+  Db& db = *store->writer_db_;
+  HOUSTON_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
+  HOUSTON_RETURN_IF_ERROR(db.Exec(store->options_.synchronous_full
+                                      ? "PRAGMA synchronous = FULL"
+                                      : "PRAGMA synchronous = NORMAL"));
+  HOUSTON_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"));
+  HOUSTON_RETURN_IF_ERROR(Migrate(db));
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+SqliteStore::~SqliteStore() { Shutdown(); }
+
+void SqliteStore::Shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+StoreStats SqliteStore::Stats() const {
+  std::lock_guard lock(mu_);
+  StoreStats s = stats_;
+  s.queue_depth = queue_.size();
+  s.queue_capacity = options_.queue_capacity;
+  return s;
+}
+
+void SqliteStore::Enqueue(WriteOp op) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      // Fall through to the refusal below, outside the lock.
+    } else if (queue_.size() >= options_.queue_capacity) {
+      // Refused below.
+    } else {
+      queue_.push_back(std::move(op));
+      if (queue_.size() == 1) cv_.notify_one();
+      return;
+    }
+  }
+  bool stopping;
+  {
+    std::lock_guard lock(mu_);
+    stopping = stopping_;
+  }
+  op.finish(stopping ? Unavailable("the store is shutting down")
+                     : ResourceExhausted("the write queue is full; retry later"));
+}
+
+template <typename T>
+void SqliteStore::Submit(std::function<Result<T>(Db&)> work, Callback<T> done) {
+  // Shared between apply (writer thread, inside the transaction) and finish (after commit).
+  auto result = std::make_shared<std::optional<Result<T>>>();
+  Enqueue(WriteOp{[work = std::move(work), result](Db& db) -> Status {
+                    *result = work(db);
+                    return result->value().has_value() ? OkStatus() : result->value().error();
+                  },
+                  [done = std::move(done), result](Status st) {
+                    if (!st.ok()) {
+                      done(std::unexpected(std::move(st)));
+                    } else {
+                      done(std::move(result->value()));
+                    }
+                  }});
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<WriteOp> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    RunBatch(batch);
+    batch.clear();
+  }
+}
+
+void SqliteStore::RunBatch(std::vector<WriteOp>& batch) {
+  Db& db = *writer_db_;
+  auto start = options_.clock->SteadyNow();
+  Status begin = db.Exec("BEGIN IMMEDIATE");
+  if (!begin.ok()) {
+    for (auto& op : batch) op.finish(begin);
+    std::lock_guard lock(mu_);
+    ++stats_.failed_commits;
+    return;
+  }
+  std::vector<Status> results;
+  results.reserve(batch.size());
+  for (auto& op : batch) {
+    Status st = db.Exec("SAVEPOINT w");
+    if (st.ok()) {
+      st = op.apply(db);
+      // A failed write leaves no trace; its neighbours in the batch still commit.
+      if (!st.ok()) (void)db.Exec("ROLLBACK TO w");
+      Status rel = db.Exec("RELEASE w");
+      if (st.ok() && !rel.ok()) st = rel;
+    }
+    results.push_back(std::move(st));
+  }
+  Status commit = db.Exec("COMMIT");
+  if (!commit.ok()) {
+    (void)db.Exec("ROLLBACK");
+    commit = Unavailable("commit failed, nothing was stored: " + commit.message());
+  }
+  auto latency =
+      std::chrono::duration_cast<std::chrono::microseconds>(options_.clock->SteadyNow() - start);
+  {
+    std::lock_guard lock(mu_);
+    if (commit.ok()) {
+      ++stats_.commits;
+      stats_.committed_writes += batch.size();
+    } else {
+      ++stats_.failed_commits;
+    }
+  }
+  if (options_.on_commit) options_.on_commit(latency, batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].finish(commit.ok() ? std::move(results[i]) : commit);
+  }
+}
+
+template <typename F>
+auto SqliteStore::WithReader(F&& fn) -> decltype(fn(std::declval<Db&>())) {
+  std::unique_ptr<Db> db;
+  {
+    std::lock_guard lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      db = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+  }
+  if (!db) {
+    auto opened = Db::Open(options_.path, true);
+    if (!opened) return std::unexpected(opened.error());
+    db = std::move(*opened);
+  }
+  auto result = fn(*db);
+  std::lock_guard lock(readers_mu_);
+  if (idle_readers_.size() < 16) idle_readers_.push_back(std::move(db));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes.
+
+void SqliteStore::ApplyAlertEvents(std::vector<AlertEvent> events, Actor actor,
+                                   Callback<std::vector<EventOutcome>> done) {
+  Submit<std::vector<EventOutcome>>(
+      [this, events = std::move(events),
+       actor = std::move(actor)](Db& db) mutable -> Result<std::vector<EventOutcome>> {
+        TimePoint now = options_.clock->Now();
+        std::vector<EventOutcome> outcomes;
+        outcomes.reserve(events.size());
+        for (auto& ev : events) {
+          HOUSTON_ASSIGN_OR_RETURN(EventOutcome o, ApplyEvent(db, ev, now, actor));
+          outcomes.push_back(std::move(o));
+        }
+        return outcomes;
+      },
+      std::move(done));
+}
+
+void SqliteStore::RecordChange(core::ChangeEvent ev, Callback<core::Change> done) {
+  Submit<core::Change>(
+      [this, ev = std::move(ev)](Db& db) -> Result<core::Change> {
+        core::Change c;
+        c.integration_key = ev.integration_key;
+        c.service_id = ev.service_id;
+        c.summary = ev.summary;
+        c.source = ev.source;
+        c.received_at = options_.clock->Now();
+        c.timestamp = ev.timestamp.value_or(c.received_at);
+        c.details_json = ev.details_json.empty() ? "{}" : ev.details_json;
+        c.links_json = ev.links_json.empty() ? "[]" : ev.links_json;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("INSERT INTO changes(integration_key, service_id, summary, "
+                                 "source, timestamp, received_at, details_json, links_json) "
+                                 "VALUES (?,?,?,?,?,?,?,?)"));
+        HOUSTON_RETURN_IF_ERROR(s->Bind(1, c.integration_key)
+                                    .Bind(2, c.service_id)
+                                    .Bind(3, c.summary)
+                                    .Bind(4, c.source)
+                                    .Bind(5, Ms(c.timestamp))
+                                    .Bind(6, Ms(c.received_at))
+                                    .Bind(7, c.details_json)
+                                    .Bind(8, c.links_json)
+                                    .Run());
+        c.id = db.LastInsertRowid();
+        return c;
+      },
+      std::move(done));
+}
+
+void SqliteStore::AcknowledgeAlert(core::AlertId id, Actor actor, Callback<Alert> done) {
+  Submit<Alert>(
+      [this, id, actor = std::move(actor)](Db& db) -> Result<Alert> {
+        HOUSTON_ASSIGN_OR_RETURN(Alert a, LoadAlert(db, id));
+        if (a.status == AlertStatus::kResolved) {
+          return std::unexpected(
+              FailedPrecondition(fmt::format("alert {} is already resolved", id)));
+        }
+        if (a.status == AlertStatus::kTriggered) {
+          HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, a, options_.clock->Now(), actor));
+        }
+        return LoadAlert(db, id);
+      },
+      std::move(done));
+}
+
+void SqliteStore::ResolveAlert(core::AlertId id, Actor actor, Callback<Alert> done) {
+  Submit<Alert>(
+      [this, id, actor = std::move(actor)](Db& db) -> Result<Alert> {
+        HOUSTON_ASSIGN_OR_RETURN(Alert a, LoadAlert(db, id));
+        if (a.status == AlertStatus::kResolved) {
+          return std::unexpected(
+              FailedPrecondition(fmt::format("alert {} is already resolved", id)));
+        }
+        HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, a, options_.clock->Now(), actor));
+        return LoadAlert(db, id);
+      },
+      std::move(done));
+}
+
+void SqliteStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> heartbeats,
+                           std::string source_yaml, std::string source_name, Actor actor,
+                           Callback<int> done) {
+  Submit<int>(
+      [this, objects = std::move(objects), heartbeats = std::move(heartbeats),
+       source_yaml = std::move(source_yaml), source_name = std::move(source_name),
+       actor = std::move(actor)](Db& db) -> Result<int> {
+        TimePoint now = options_.clock->Now();
+        std::map<std::pair<std::string, std::string>, std::string> current;
+        {
+          HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
+                                   db.Prepare("SELECT kind, id, spec_json FROM org_objects"));
+          for (;;) {
+            HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+            if (!row) break;
+            current[{s->Text(0), s->Text(1)}] = s->Text(2);
+          }
+          s->Reset();
+        }
+        int changed = 0;
+        std::string added_ids, changed_ids, removed_ids;
+        auto note = [](std::string& list, const std::string& kind, const std::string& id) {
+          if (!list.empty()) list += ',';
+          list += JsonQuote(kind + "/" + id);
+        };
+        std::set<std::pair<std::string, std::string>> desired;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * up, db.Prepare("INSERT INTO org_objects(kind, id, spec_json, updated_at) "
+                                  "VALUES (?,?,?,?) ON CONFLICT(kind, id) DO UPDATE SET "
+                                  "spec_json = excluded.spec_json, updated_at = "
+                                  "excluded.updated_at"));
+        for (const auto& o : objects) {
+          desired.insert({o.kind, o.id});
+          auto it = current.find({o.kind, o.id});
+          if (it != current.end() && it->second == o.spec_json) continue;
+          note(it == current.end() ? added_ids : changed_ids, o.kind, o.id);
+          ++changed;
+          up->Reset();
+          HOUSTON_RETURN_IF_ERROR(
+              up->Bind(1, o.kind).Bind(2, o.id).Bind(3, o.spec_json).Bind(4, Ms(now)).Run());
+        }
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * del,
+                                 db.Prepare("DELETE FROM org_objects WHERE kind = ? AND id = ?"));
+        for (const auto& [key, spec] : current) {
+          if (desired.count(key)) continue;
+          note(removed_ids, key.first, key.second);
+          ++changed;
+          del->Reset();
+          HOUSTON_RETURN_IF_ERROR(del->Bind(1, key.first).Bind(2, key.second).Run());
+        }
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * src,
+            db.Prepare("INSERT INTO org_source(singleton, name, yaml, applied_at) VALUES "
+                       "(1,?,?,?) ON CONFLICT(singleton) DO UPDATE SET name = excluded.name, "
+                       "yaml = excluded.yaml, applied_at = excluded.applied_at"));
+        HOUSTON_RETURN_IF_ERROR(
+            src->Bind(1, source_name).Bind(2, source_yaml).Bind(3, Ms(now)).Run());
+        // Heartbeats: keep the last beat of existing ones, watch new ones from now.
+        std::set<std::string> keep;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * hb, db.Prepare("INSERT INTO heartbeats(integration_key, service_id, "
+                                  "interval_ms, last_beat_at) VALUES (?,?,?,?) ON "
+                                  "CONFLICT(integration_key) DO UPDATE SET service_id = "
+                                  "excluded.service_id, interval_ms = excluded.interval_ms"));
+        for (const auto& h : heartbeats) {
+          keep.insert(h.integration_key);
+          hb->Reset();
+          HOUSTON_RETURN_IF_ERROR(hb->Bind(1, h.integration_key)
+                                      .Bind(2, h.service_id)
+                                      .Bind(3, static_cast<int64_t>(h.interval.count()))
+                                      .Bind(4, Ms(now))
+                                      .Run());
+        }
+        std::vector<std::string> drop;
+        {
+          HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT integration_key FROM heartbeats"));
+          for (;;) {
+            HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+            if (!row) break;
+            if (!keep.count(s->Text(0))) drop.push_back(s->Text(0));
+          }
+          s->Reset();
+        }
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * hdel,
+                                 db.Prepare("DELETE FROM heartbeats WHERE integration_key = ?"));
+        for (const auto& k : drop) {
+          hdel->Reset();
+          HOUSTON_RETURN_IF_ERROR(hdel->Bind(1, k).Run());
+        }
+        if (changed > 0) {
+          HOUSTON_RETURN_IF_ERROR(
+              Audit(db, now, actor, "org.applied", "org", source_name,
+                    fmt::format("{{\"added\":[{}],\"changed\":[{}],\"removed\":[{}]}}", added_ids,
+                                changed_ids, removed_ids)));
+        }
+        return changed;
+      },
+      std::move(done));
+}
+
+void SqliteStore::RecordHeartbeat(std::string integration_key, Callback<Heartbeat> done) {
+  Submit<Heartbeat>(
+      [this, key = std::move(integration_key)](Db& db) -> Result<Heartbeat> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("SELECT service_id, interval_ms, missed FROM heartbeats WHERE "
+                                 "integration_key = ?"));
+        s->Bind(1, key);
+        HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) {
+          s->Reset();
+          return std::unexpected(NotFound("no heartbeat integration has this key"));
+        }
+        Heartbeat h;
+        h.integration_key = key;
+        h.service_id = s->Text(0);
+        h.interval = std::chrono::milliseconds(s->Int(1));
+        bool was_missed = s->Int(2) != 0;
+        s->Reset();
+        h.last_beat_at = now;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * u, db.Prepare("UPDATE heartbeats SET last_beat_at = ?, missed = 0 WHERE "
+                                 "integration_key = ?"));
+        HOUSTON_RETURN_IF_ERROR(u->Bind(1, Ms(now)).Bind(2, key).Run());
+        if (was_missed) {
+          AlertEvent ev;
+          ev.integration_key = key;
+          ev.service_id = h.service_id;
+          ev.action = EventAction::kResolve;
+          ev.dedup_key = "heartbeat";
+          Actor actor{"integration", "heartbeat:" + h.service_id, "integration"};
+          HOUSTON_RETURN_IF_ERROR(ApplyEvent(db, ev, now, actor));
+        }
+        return h;
+      },
+      std::move(done));
+}
+
+void SqliteStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
+  Submit<int>(
+      [now](Db& db) -> Result<int> {
+        std::vector<Heartbeat> overdue;
+        {
+          HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
+                                   db.Prepare("SELECT integration_key, service_id, interval_ms, "
+                                              "last_beat_at FROM heartbeats WHERE missed = 0 AND "
+                                              "last_beat_at + interval_ms <= ?"));
+          s->Bind(1, Ms(now));
+          for (;;) {
+            HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+            if (!row) break;
+            Heartbeat h;
+            h.integration_key = s->Text(0);
+            h.service_id = s->Text(1);
+            h.interval = std::chrono::milliseconds(s->Int(2));
+            h.last_beat_at = FromMs(s->Int(3));
+            overdue.push_back(std::move(h));
+          }
+          s->Reset();
+        }
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * u, db.Prepare("UPDATE heartbeats SET missed = 1 WHERE integration_key = ?"));
+        for (const auto& h : overdue) {
+          AlertEvent ev;
+          ev.integration_key = h.integration_key;
+          ev.service_id = h.service_id;
+          ev.action = EventAction::kTrigger;
+          ev.dedup_key = "heartbeat";
+          ev.severity = core::Severity::kCritical;
+          ev.source = "houston";
+          ev.summary = fmt::format(
+              "Heartbeat missed for service {}: no beat for {} min (last beat {})", h.service_id,
+              std::chrono::duration_cast<std::chrono::minutes>(now - h.last_beat_at).count(),
+              FormatRfc3339(h.last_beat_at));
+          ev.details_json =
+              fmt::format("{{\"last_beat_at\":{},\"interval_seconds\":{}}}",
+                          JsonQuote(FormatRfc3339(h.last_beat_at)),
+                          std::chrono::duration_cast<std::chrono::seconds>(h.interval).count());
+          ev.links_json = "[]";
+          ev.images_json = "[]";
+          Actor actor{"system", "heartbeat-monitor", "system"};
+          HOUSTON_RETURN_IF_ERROR(ApplyEvent(db, ev, now, actor));
+          u->Reset();
+          HOUSTON_RETURN_IF_ERROR(u->Bind(1, h.integration_key).Run());
+        }
+        return static_cast<int>(overdue.size());
+      },
+      std::move(done));
+}
+
+void SqliteStore::CreateToken(std::string name, Role role, std::string token_hash,
+                              std::string prefix, Actor actor, Callback<Token> done) {
+  Submit<Token>(
+      [this, name = std::move(name), role, hash = std::move(token_hash), prefix = std::move(prefix),
+       actor = std::move(actor)](Db& db) -> Result<Token> {
+        Token t;
+        t.name = name;
+        t.role = role;
+        t.prefix = prefix;
+        t.created_at = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("INSERT INTO tokens(name, role, hash, prefix, created_at) "
+                                 "VALUES (?,?,?,?,?)"));
+        HOUSTON_RETURN_IF_ERROR(s->Bind(1, name)
+                                    .Bind(2, ToString(role))
+                                    .Bind(3, hash)
+                                    .Bind(4, prefix)
+                                    .Bind(5, Ms(t.created_at))
+                                    .Run());
+        t.id = db.LastInsertRowid();
+        HOUSTON_RETURN_IF_ERROR(
+            Audit(db, t.created_at, actor, "token.created", "token", std::to_string(t.id),
+                  fmt::format("{{\"name\":{},\"role\":\"{}\"}}", JsonQuote(name), ToString(role))));
+        return t;
+      },
+      std::move(done));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads.
+
+Result<Alert> SqliteStore::GetAlert(core::AlertId id) {
+  return WithReader([&](Db& db) { return LoadAlert(db, id); });
+}
+
+Result<Incident> SqliteStore::GetIncident(core::IncidentId id) {
+  return WithReader([&](Db& db) { return LoadIncident(db, id); });
+}
+
+Result<std::vector<Alert>> SqliteStore::ListAlerts(const AlertFilter& f) {
+  Where w;
+  if (f.status) w.Add("status = ?", std::string(core::ToString(*f.status)));
+  if (f.service_id) w.Add("service_id = ?", *f.service_id);
+  if (f.incident_id) w.Add("incident_id = ?", *f.incident_id);
+  if (f.since) w.Add("created_at >= ?", Ms(*f.since));
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  std::string sql = fmt::format("SELECT {} FROM alerts{} ORDER BY id DESC LIMIT {}", kAlertColumns,
+                                w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<Alert>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    std::vector<Alert> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadAlert(*s));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::vector<Incident>> SqliteStore::ListIncidents(const IncidentFilter& f) {
+  Where w;
+  if (f.status) w.Add("status = ?", std::string(core::ToString(*f.status)));
+  if (f.service_id) w.Add("service_id = ?", *f.service_id);
+  if (f.since) w.Add("created_at >= ?", Ms(*f.since));
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  std::string sql = fmt::format("SELECT {} FROM incidents{} ORDER BY id DESC LIMIT {}",
+                                kIncidentColumns, w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<Incident>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    std::vector<Incident> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadIncident(*s));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::vector<core::Change>> SqliteStore::ListChanges(const ChangeFilter& f) {
+  Where w;
+  if (f.service_id) w.Add("service_id = ?", *f.service_id);
+  if (f.since) w.Add("timestamp >= ?", Ms(*f.since));
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  std::string sql = fmt::format("SELECT {} FROM changes{} ORDER BY id DESC LIMIT {}",
+                                kChangeColumns, w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<core::Change>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    std::vector<core::Change> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadChange(*s));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::vector<AuditRecord>> SqliteStore::ListAudit(const AuditFilter& f) {
+  Where w;
+  if (f.resource_type) w.Add("resource_type = ?", *f.resource_type);
+  if (f.resource_id) w.Add("resource_id = ?", *f.resource_id);
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  std::string sql = fmt::format(
+      "SELECT id, at, actor_type, actor_id, method, action, resource_type, resource_id, "
+      "details_json FROM audit_log{} ORDER BY id DESC LIMIT {}",
+      w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<AuditRecord>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    std::vector<AuditRecord> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      AuditRecord r;
+      r.id = s->Int(0);
+      r.at = FromMs(s->Int(1));
+      r.actor = Actor{s->Text(2), s->Text(3), s->Text(4)};
+      r.action = s->Text(5);
+      r.resource_type = s->Text(6);
+      r.resource_id = s->Text(7);
+      r.details_json = s->Text(8);
+      out.push_back(std::move(r));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
+Result<OrgSnapshot> SqliteStore::LoadOrg() {
+  return WithReader([&](Db& db) -> Result<OrgSnapshot> {
+    OrgSnapshot snap;
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("SELECT kind, id, spec_json FROM org_objects ORDER BY kind, id"));
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      snap.objects.push_back(OrgObject{s->Text(0), s->Text(1), s->Text(2)});
+    }
+    s->Reset();
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * src, db.Prepare("SELECT name, yaml FROM org_source"));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, src->Step());
+    if (row) {
+      snap.source_name = src->Text(0);
+      snap.source_yaml = src->Text(1);
+    }
+    src->Reset();
+    return snap;
+  });
+}
+
+Result<Token> SqliteStore::FindTokenByHash(const std::string& token_hash) {
+  return WithReader([&](Db& db) -> Result<Token> {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("SELECT id, name, role, prefix, created_at FROM tokens WHERE "
+                             "hash = ? AND revoked_at IS NULL"));
+    s->Bind(1, token_hash);
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) {
+      s->Reset();
+      return std::unexpected(NotFound("no such token"));
+    }
+    Token t;
+    t.id = s->Int(0);
+    t.name = s->Text(1);
+    t.role = ParseRole(s->Text(2)).value_or(Role::kViewer);
+    t.prefix = s->Text(3);
+    t.created_at = FromMs(s->Int(4));
+    s->Reset();
+    return t;
+  });
+}
+
+Result<std::vector<Heartbeat>> SqliteStore::ListHeartbeats() {
+  return WithReader([&](Db& db) -> Result<std::vector<Heartbeat>> {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("SELECT integration_key, service_id, interval_ms, last_beat_at, "
+                             "missed FROM heartbeats ORDER BY integration_key"));
+    std::vector<Heartbeat> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      Heartbeat h;
+      h.integration_key = s->Text(0);
+      h.service_id = s->Text(1);
+      h.interval = std::chrono::milliseconds(s->Int(2));
+      h.last_beat_at = FromMs(s->Int(3));
+      h.missed = s->Int(4) != 0;
+      out.push_back(std::move(h));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::optional<TimePoint>> SqliteStore::NextHeartbeatDeadline() {
+  return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s,
+        db.Prepare("SELECT MIN(last_beat_at + interval_ms) FROM heartbeats WHERE missed = 0"));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<TimePoint> out;
+    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
+    s->Reset();
+    return out;
+  });
+}
+
+}  // namespace houston::store::sqlite

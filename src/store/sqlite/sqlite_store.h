@@ -1,0 +1,101 @@
+// SqliteStore: the embedded single-node Store backend (SQLite in WAL mode).
+//
+// One writer thread owns the write connection and group-commits: every write queued while the
+// previous transaction was being made durable goes into the next transaction, each inside its
+// own savepoint so that one failing write does not fail its neighbours. Reads use a small pool
+// of read-only connections and never wait for the writer (WAL).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "store/sqlite/db.h"
+#include "store/store.h"
+
+namespace houston::store::sqlite {
+
+struct SqliteOptions {
+  std::string path;
+  // FULL: the WAL is fsynced at every commit, so a committed write survives power loss.
+  // NORMAL (opt-in): fsync only at checkpoints; survives a process crash (kill -9) but the
+  // last transactions before a power loss or kernel crash may be lost.
+  bool synchronous_full = true;
+  size_t queue_capacity = 65536;  // queued writes beyond this are refused (ResourceExhausted)
+  size_t max_batch = 8192;        // writes per transaction at most
+  Clock* clock = &RealClock();
+  CommitObserver on_commit;  // optional
+};
+
+// Thread-safe.
+class SqliteStore final : public Store {
+ public:
+  // Opens the database, applies pending migrations and starts the writer thread.
+  static Result<std::unique_ptr<SqliteStore>> Open(SqliteOptions options);
+  ~SqliteStore() override;
+
+  void ApplyAlertEvents(std::vector<core::AlertEvent> events, Actor actor,
+                        Callback<std::vector<EventOutcome>> done) override;
+  void RecordChange(core::ChangeEvent event, Callback<core::Change> done) override;
+  void AcknowledgeAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) override;
+  void ResolveAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) override;
+  void ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> heartbeats,
+                std::string source_yaml, std::string source_name, Actor actor,
+                Callback<int> done) override;
+  void RecordHeartbeat(std::string integration_key, Callback<Heartbeat> done) override;
+  void CheckHeartbeats(TimePoint now, Callback<int> done) override;
+  void CreateToken(std::string name, Role role, std::string token_hash, std::string prefix,
+                   Actor actor, Callback<Token> done) override;
+
+  Result<core::Alert> GetAlert(core::AlertId id) override;
+  Result<std::vector<core::Alert>> ListAlerts(const AlertFilter& f) override;
+  Result<core::Incident> GetIncident(core::IncidentId id) override;
+  Result<std::vector<core::Incident>> ListIncidents(const IncidentFilter& f) override;
+  Result<std::vector<core::Change>> ListChanges(const ChangeFilter& f) override;
+  Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& f) override;
+  Result<OrgSnapshot> LoadOrg() override;
+  Result<Token> FindTokenByHash(const std::string& token_hash) override;
+  Result<std::vector<Heartbeat>> ListHeartbeats() override;
+  Result<std::optional<TimePoint>> NextHeartbeatDeadline() override;
+
+  StoreStats Stats() const override;
+  void Shutdown() override;
+
+ private:
+  // A queued write: `apply` runs inside the batch transaction (in its own savepoint);
+  // `finish` runs after the commit with the commit's status (or apply's error).
+  struct WriteOp {
+    std::function<Status(Db&)> apply;
+    std::function<void(Status)> finish;
+  };
+
+  explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
+  template <typename T>
+  void Submit(std::function<Result<T>(Db&)> work, Callback<T> done);
+  void Enqueue(WriteOp op);
+  void WriterLoop();
+  void RunBatch(std::vector<WriteOp>& batch);
+
+  // Borrows a read connection for the duration of `fn(Db&)`.
+  template <typename F>
+  auto WithReader(F&& fn) -> decltype(fn(std::declval<Db&>()));
+
+  SqliteOptions options_;
+  std::unique_ptr<Db> writer_db_;  // owned by the writer thread after Open()
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<WriteOp> queue_;  // guarded by mu_
+  bool stopping_ = false;      // guarded by mu_
+  StoreStats stats_;           // guarded by mu_
+  std::thread writer_;
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Db>> idle_readers_;  // guarded by readers_mu_
+};
+
+}  // namespace houston::store::sqlite

@@ -1,0 +1,202 @@
+// Store: houston's durable state (alerts, incidents, changes, org objects, tokens, audit).
+//
+// The interface every backend implements (SQLite now, PostgreSQL later). Writes are
+// asynchronous and group-committed: a write's callback runs only after the transaction that
+// holds it is durable, so an HTTP handler answers 2xx from inside that callback. Reads are
+// synchronous and may run on any thread. Every state change writes an audit record in the
+// same transaction as the change.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "core/types.h"
+
+namespace houston::store {
+
+// Completion of an asynchronous write. Runs on the store's commit thread: it must be quick,
+// must not block, and must not wait for another store write.
+template <typename T>
+using Callback = std::function<void(Result<T>)>;
+
+// Who did something, for the audit log and timelines.
+struct Actor {
+  std::string type = "system";    // user | token | integration | system
+  std::string id;                 // token name, integration key, ...
+  std::string method = "system";  // api | cli | integration | system
+};
+
+// What an inbound alert event did.
+struct EventOutcome {
+  enum class Kind {
+    kCreated,       // a new alert (and possibly a new incident) was opened
+    kDeduplicated,  // folded into the open alert with the same dedup key
+    kAcknowledged,  // an open alert moved to acknowledged
+    kResolved,      // an open alert was resolved
+    kUnchanged,     // valid, but nothing to change (e.g. ack of an acknowledged alert)
+    kDropped,       // ack/resolve of an unknown or resolved key: accepted and dropped
+  };
+  Kind kind = Kind::kDropped;
+  std::string dedup_key;  // the key used (generated for a keyless trigger)
+  core::AlertId alert_id = 0;
+  core::IncidentId incident_id = 0;
+  bool incident_created = false;
+};
+std::string_view ToString(EventOutcome::Kind k);
+
+struct AlertFilter {
+  std::optional<core::AlertStatus> status;
+  std::optional<std::string> service_id;
+  std::optional<core::IncidentId> incident_id;
+  std::optional<TimePoint> since;  // created_at >= since
+  int64_t before_id = 0;           // cursor: only ids < before_id (0 = from the newest)
+  int limit = 100;
+};
+
+struct IncidentFilter {
+  std::optional<core::IncidentStatus> status;
+  std::optional<std::string> service_id;
+  std::optional<TimePoint> since;
+  int64_t before_id = 0;
+  int limit = 100;
+};
+
+struct ChangeFilter {
+  std::optional<std::string> service_id;
+  std::optional<TimePoint> since;
+  int64_t before_id = 0;
+  int limit = 100;
+};
+
+struct AuditRecord {
+  int64_t id = 0;
+  TimePoint at{};
+  Actor actor;
+  std::string action;  // e.g. alert.triggered, alert.acknowledged, org.applied, token.created
+  std::string resource_type;
+  std::string resource_id;
+  std::string details_json;
+};
+
+struct AuditFilter {
+  std::optional<std::string> resource_type;
+  std::optional<std::string> resource_id;
+  int64_t before_id = 0;
+  int limit = 100;
+};
+
+// One org-as-code object in canonical form (config::Flatten produces them).
+struct OrgObject {
+  std::string kind;
+  std::string id;
+  std::string spec_json;
+  bool operator==(const OrgObject&) const = default;
+};
+
+struct OrgSnapshot {
+  std::vector<OrgObject> objects;
+  std::string source_yaml;  // the document last applied ("" if none)
+  std::string source_name;
+};
+
+enum class Role { kViewer = 0, kResponder = 1, kAdmin = 2 };
+std::string_view ToString(Role r);
+std::optional<Role> ParseRole(std::string_view s);
+
+struct Token {
+  int64_t id = 0;
+  std::string name;
+  Role role = Role::kViewer;
+  std::string prefix;  // first characters of the token, to recognise it in listings
+  TimePoint created_at{};
+  std::optional<TimePoint> revoked_at;
+};
+
+// A heartbeat integration's monitoring state.
+struct Heartbeat {
+  std::string integration_key;
+  std::string service_id;
+  std::chrono::milliseconds interval{0};
+  TimePoint last_beat_at{};
+  bool missed = false;  // an alert is open because a beat was missed
+};
+
+// Counters a backend exposes for /metrics. Thread-safe snapshot.
+struct StoreStats {
+  uint64_t commits = 0;
+  uint64_t committed_writes = 0;
+  uint64_t failed_commits = 0;
+  size_t queue_depth = 0;
+  size_t queue_capacity = 0;
+};
+
+// Called after every commit with its latency and batch size (for metrics).
+using CommitObserver = std::function<void(std::chrono::microseconds latency, size_t batch_size)>;
+
+// Thread-safe: every method may be called from any thread.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- Asynchronous writes: `done` runs after durable commit (or with the error). When the
+  // write queue is full, `done` runs at once, on the caller's thread, with ResourceExhausted.
+
+  // Applies inbound events in order, atomically (all or none). A keyless trigger gets a
+  // generated UUID dedup key, returned in its outcome.
+  virtual void ApplyAlertEvents(std::vector<core::AlertEvent> events, Actor actor,
+                                Callback<std::vector<EventOutcome>> done) = 0;
+  virtual void RecordChange(core::ChangeEvent event, Callback<core::Change> done) = 0;
+  // NotFound if there is no such alert; FailedPrecondition if it is resolved (ack) .
+  virtual void AcknowledgeAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) = 0;
+  // NotFound if there is no such alert. Resolving a resolved alert is FailedPrecondition.
+  virtual void ResolveAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) = 0;
+  // Replaces the org objects with `objects` (diffed inside the transaction), records the
+  // source document and the heartbeat integrations to watch (a new one is watched from now;
+  // an existing one keeps its last beat). Returns how many objects changed.
+  virtual void ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> heartbeats,
+                        std::string source_yaml, std::string source_name, Actor actor,
+                        Callback<int> done) = 0;
+  // Records a beat; resolves the heartbeat's open alert if one was missed.
+  virtual void RecordHeartbeat(std::string integration_key, Callback<Heartbeat> done) = 0;
+  // Opens an alert for every heartbeat whose last beat is older than its interval at `now`.
+  // Returns how many were newly missed.
+  virtual void CheckHeartbeats(TimePoint now, Callback<int> done) = 0;
+  virtual void CreateToken(std::string name, Role role, std::string token_hash, std::string prefix,
+                           Actor actor, Callback<Token> done) = 0;
+
+  // --- Synchronous reads.
+  virtual Result<core::Alert> GetAlert(core::AlertId id) = 0;
+  virtual Result<std::vector<core::Alert>> ListAlerts(const AlertFilter& f) = 0;
+  virtual Result<core::Incident> GetIncident(core::IncidentId id) = 0;
+  virtual Result<std::vector<core::Incident>> ListIncidents(const IncidentFilter& f) = 0;
+  virtual Result<std::vector<core::Change>> ListChanges(const ChangeFilter& f) = 0;
+  virtual Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& f) = 0;
+  virtual Result<OrgSnapshot> LoadOrg() = 0;
+  // NotFound if no live token has this hash.
+  virtual Result<Token> FindTokenByHash(const std::string& token_hash) = 0;
+  virtual Result<std::vector<Heartbeat>> ListHeartbeats() = 0;
+  // The earliest instant at which a watched heartbeat becomes overdue, if any.
+  virtual Result<std::optional<TimePoint>> NextHeartbeatDeadline() = 0;
+
+  virtual StoreStats Stats() const = 0;
+  // Finishes queued writes (their callbacks run), then refuses new ones with Unavailable.
+  virtual void Shutdown() = 0;
+};
+
+// Runs an asynchronous store write and waits for its result (for the CLI and tests; never on
+// an I/O thread).
+template <typename T, typename Start>
+Result<T> Wait(Start&& start) {
+  std::promise<Result<T>> p;
+  auto f = p.get_future();
+  start([&p](Result<T> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+}  // namespace houston::store
