@@ -268,24 +268,24 @@ Response ListResponse(std::string_view name, const std::vector<T>& items, int li
 const std::vector<Api::RouteSpec>& Api::Routes() {
   using V = bhttp::verb;
   static const std::vector<RouteSpec> kRoutes = {
-      {V::get, "/healthz", std::nullopt},
-      {V::get, "/metrics", std::nullopt},
-      {V::post, "/v2/enqueue", std::nullopt},
-      {V::post, "/v2/change/enqueue", std::nullopt},
-      {V::post, "/integrations/alertmanager/{key}", std::nullopt},
-      {V::post, "/integrations/grafana/{key}", std::nullopt},
-      {V::post, "/integrations/generic/{key}", std::nullopt},
-      {V::get, "/integrations/heartbeat/{key}", std::nullopt},
-      {V::post, "/integrations/heartbeat/{key}", std::nullopt},
-      {V::get, "/api/v1/alerts", Role::kViewer},
-      {V::get, "/api/v1/alerts/{id}", Role::kViewer},
-      {V::post, "/api/v1/alerts/{id}/acknowledge", Role::kResponder},
-      {V::post, "/api/v1/alerts/{id}/resolve", Role::kResponder},
-      {V::get, "/api/v1/incidents", Role::kViewer},
-      {V::get, "/api/v1/incidents/{id}", Role::kViewer},
-      {V::get, "/api/v1/services", Role::kViewer},
-      {V::get, "/api/v1/changes", Role::kViewer},
-      {V::get, "/api/v1/audit", Role::kAdmin},
+      {V::get, "/healthz", std::nullopt, &Api::Health},
+      {V::get, "/metrics", std::nullopt, &Api::MetricsText},
+      {V::post, "/v2/enqueue", std::nullopt, &Api::EventsV2},
+      {V::post, "/v2/change/enqueue", std::nullopt, &Api::ChangeEvent},
+      {V::post, "/integrations/alertmanager/{key}", std::nullopt, &Api::AlertmanagerIntake},
+      {V::post, "/integrations/grafana/{key}", std::nullopt, &Api::GrafanaIntake},
+      {V::post, "/integrations/generic/{key}", std::nullopt, &Api::GenericIntake},
+      {V::get, "/integrations/heartbeat/{key}", std::nullopt, &Api::Heartbeat},
+      {V::post, "/integrations/heartbeat/{key}", std::nullopt, &Api::Heartbeat},
+      {V::get, "/api/v1/alerts", Role::kViewer, &Api::ListAlerts},
+      {V::get, "/api/v1/alerts/{id}", Role::kViewer, &Api::GetAlert},
+      {V::post, "/api/v1/alerts/{id}/acknowledge", Role::kResponder, &Api::AcknowledgeAlert},
+      {V::post, "/api/v1/alerts/{id}/resolve", Role::kResponder, &Api::ResolveAlert},
+      {V::get, "/api/v1/incidents", Role::kViewer, &Api::ListIncidents},
+      {V::get, "/api/v1/incidents/{id}", Role::kViewer, &Api::GetIncident},
+      {V::get, "/api/v1/services", Role::kViewer, &Api::ListServices},
+      {V::get, "/api/v1/changes", Role::kViewer, &Api::ListChanges},
+      {V::get, "/api/v1/audit", Role::kAdmin, &Api::ListAudit},
   };
   return kRoutes;
 }
@@ -321,8 +321,8 @@ void Api::CountEvent(std::string_view type, std::string_view result, uint64_t n)
 void Api::Register(http::Router& router) {
   for (const auto& spec : Routes()) {
     router.Add(spec.method, spec.pattern,
-               [this, pattern = spec.pattern](const HttpRequest& req, http::Responder respond) {
-                 Dispatch(pattern, req, std::move(respond));
+               [this, &spec](const HttpRequest& req, http::Responder respond) {
+                 Dispatch(spec, req, std::move(respond));
                });
   }
 }
@@ -349,63 +349,43 @@ Result<store::Token> Api::Authenticate(const HttpRequest& req) {
   return token;
 }
 
-void Api::Dispatch(const std::string& pattern, const HttpRequest& req, Respond respond) {
-  const RouteSpec* spec = nullptr;
-  for (const auto& s : Routes()) {
-    if (s.pattern == pattern &&
-        (s.method == req.raw.method() ||
-         (req.raw.method() == bhttp::verb::head && s.method == bhttp::verb::get))) {
-      spec = &s;
-      break;
-    }
+void Api::Dispatch(const RouteSpec& spec, const HttpRequest& req, Respond respond) {
+  if (!spec.min_role) return (this->*spec.handler)(req, nullptr, std::move(respond));
+  auto token = Authenticate(req);
+  if (!token) return respond(http::ErrorResponse(token.error()));
+  if (token->role < *spec.min_role) {
+    return respond(http::ErrorResponse(PermissionDenied(
+        fmt::format("this needs the {} role; token '{}' has the {} role",
+                    store::ToString(*spec.min_role), token->name, store::ToString(token->role)))));
   }
-  HOUSTON_CHECK(spec != nullptr);
-  std::optional<store::Token> token;
-  if (spec->min_role) {
-    auto t = Authenticate(req);
-    if (!t) return respond(http::ErrorResponse(t.error()));
-    if (t->role < *spec->min_role) {
-      return respond(http::ErrorResponse(PermissionDenied(
-          fmt::format("this needs the {} role; token '{}' has the {} role",
-                      store::ToString(*spec->min_role), t->name, store::ToString(t->role)))));
-    }
-    token = std::move(*t);
-  }
-  const std::string& p = pattern;
-  if (p == "/healthz") {
-    return respond(http::JsonResponse(bhttp::status::ok, R"({"status":"ok"})"));
-  }
-  if (p == "/metrics") {
-    Response r{bhttp::status::ok, 11};
-    r.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    r.body() = metrics_.Render();
-    return respond(std::move(r));
-  }
-  if (p == "/v2/enqueue") return EventsV2(req, std::move(respond));
-  if (p == "/v2/change/enqueue") return ChangeEvent(req, std::move(respond));
-  if (p == "/integrations/alertmanager/{key}") {
-    return WebhookIntake(IntegrationType::kAlertmanager, req, std::move(respond));
-  }
-  if (p == "/integrations/grafana/{key}") {
-    return WebhookIntake(IntegrationType::kGrafana, req, std::move(respond));
-  }
-  if (p == "/integrations/generic/{key}") {
-    return WebhookIntake(IntegrationType::kGeneric, req, std::move(respond));
-  }
-  if (p == "/integrations/heartbeat/{key}") return Heartbeat(req, std::move(respond));
-  if (p == "/api/v1/alerts") return ListAlerts(req, std::move(respond));
-  if (p == "/api/v1/alerts/{id}") return GetAlert(req, std::move(respond));
-  if (p == "/api/v1/alerts/{id}/acknowledge") {
-    return AlertAction(true, req, *token, std::move(respond));
-  }
-  if (p == "/api/v1/alerts/{id}/resolve")
-    return AlertAction(false, req, *token, std::move(respond));
-  if (p == "/api/v1/incidents") return ListIncidents(req, std::move(respond));
-  if (p == "/api/v1/incidents/{id}") return GetIncident(req, std::move(respond));
-  if (p == "/api/v1/services") return ListServices(req, std::move(respond));
-  if (p == "/api/v1/changes") return ListChanges(req, std::move(respond));
-  if (p == "/api/v1/audit") return ListAudit(req, std::move(respond));
-  respond(http::ErrorResponse(Internal("route without a handler: " + p)));
+  (this->*spec.handler)(req, &*token, std::move(respond));
+}
+
+void Api::Health(const HttpRequest&, const store::Token*, Respond respond) {
+  respond(http::JsonResponse(bhttp::status::ok, R"({"status":"ok"})"));
+}
+
+void Api::MetricsText(const HttpRequest&, const store::Token*, Respond respond) {
+  Response r{bhttp::status::ok, 11};
+  r.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  r.body() = metrics_.Render();
+  respond(std::move(r));
+}
+
+void Api::AlertmanagerIntake(const HttpRequest& req, const store::Token*, Respond respond) {
+  WebhookIntake(IntegrationType::kAlertmanager, req, std::move(respond));
+}
+void Api::GrafanaIntake(const HttpRequest& req, const store::Token*, Respond respond) {
+  WebhookIntake(IntegrationType::kGrafana, req, std::move(respond));
+}
+void Api::GenericIntake(const HttpRequest& req, const store::Token*, Respond respond) {
+  WebhookIntake(IntegrationType::kGeneric, req, std::move(respond));
+}
+void Api::AcknowledgeAlert(const HttpRequest& req, const store::Token* token, Respond respond) {
+  AlertAction(true, req, *token, std::move(respond));
+}
+void Api::ResolveAlert(const HttpRequest& req, const store::Token* token, Respond respond) {
+  AlertAction(false, req, *token, std::move(respond));
 }
 
 Response Api::RenderError(std::string_view path, const Status& status) const {
@@ -469,7 +449,7 @@ void Api::Submit(std::vector<core::AlertEvent> events, std::string integration_t
       });
 }
 
-void Api::EventsV2(const HttpRequest& req, Respond respond) {
+void Api::EventsV2(const HttpRequest& req, const store::Token*, Respond respond) {
   constexpr std::string_view kType = "events_v2";
   const std::string& body = req.raw.body();
   if (body.size() > options_.max_event_bytes) {
@@ -509,7 +489,7 @@ void Api::EventsV2(const HttpRequest& req, Respond respond) {
       PdStoreError, std::move(respond));
 }
 
-void Api::ChangeEvent(const HttpRequest& req, Respond respond) {
+void Api::ChangeEvent(const HttpRequest& req, const store::Token*, Respond respond) {
   constexpr std::string_view kType = "change";
   const std::string& body = req.raw.body();
   if (body.size() > options_.max_event_bytes) {
@@ -613,7 +593,7 @@ void Api::WebhookIntake(IntegrationType type, const HttpRequest& req, Respond re
       StoreError, std::move(respond));
 }
 
-void Api::Heartbeat(const HttpRequest& req, Respond respond) {
+void Api::Heartbeat(const HttpRequest& req, const store::Token*, Respond respond) {
   const std::string key = req.Param("key");
   auto view = org();
   auto it = view->integrations.find(key);
@@ -638,7 +618,7 @@ void Api::Heartbeat(const HttpRequest& req, Respond respond) {
 // ---------------------------------------------------------------------------------------------
 // REST.
 
-void Api::ListAlerts(const HttpRequest& req, Respond respond) {
+void Api::ListAlerts(const HttpRequest& req, const store::Token*, Respond respond) {
   auto page = ParsePage(req);
   if (!page) return respond(http::ErrorResponse(page.error()));
   store::AlertFilter f;
@@ -659,7 +639,7 @@ void Api::ListAlerts(const HttpRequest& req, Respond respond) {
   respond(ListResponse("alerts", *alerts, f.limit, AlertJson));
 }
 
-void Api::GetAlert(const HttpRequest& req, Respond respond) {
+void Api::GetAlert(const HttpRequest& req, const store::Token*, Respond respond) {
   auto id = ParseId(req.Param("id"), "alert id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto a = store_.GetAlert(*id);
@@ -686,7 +666,7 @@ void Api::AlertAction(bool acknowledge, const HttpRequest& req, const store::Tok
   }
 }
 
-void Api::ListIncidents(const HttpRequest& req, Respond respond) {
+void Api::ListIncidents(const HttpRequest& req, const store::Token*, Respond respond) {
   auto page = ParsePage(req);
   if (!page) return respond(http::ErrorResponse(page.error()));
   store::IncidentFilter f;
@@ -707,7 +687,7 @@ void Api::ListIncidents(const HttpRequest& req, Respond respond) {
   respond(ListResponse("incidents", *incidents, f.limit, IncidentJson));
 }
 
-void Api::GetIncident(const HttpRequest& req, Respond respond) {
+void Api::GetIncident(const HttpRequest& req, const store::Token*, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto inc = store_.GetIncident(*id);
@@ -724,7 +704,7 @@ void Api::GetIncident(const HttpRequest& req, Respond respond) {
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
 }
 
-void Api::ListServices(const HttpRequest&, Respond respond) {
+void Api::ListServices(const HttpRequest&, const store::Token*, Respond respond) {
   auto view = org();
   std::string body = "{\"services\":[";
   if (view->org) {
@@ -773,7 +753,7 @@ void Api::ListServices(const HttpRequest&, Respond respond) {
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
 }
 
-void Api::ListChanges(const HttpRequest& req, Respond respond) {
+void Api::ListChanges(const HttpRequest& req, const store::Token*, Respond respond) {
   auto page = ParsePage(req);
   if (!page) return respond(http::ErrorResponse(page.error()));
   store::ChangeFilter f;
@@ -786,7 +766,7 @@ void Api::ListChanges(const HttpRequest& req, Respond respond) {
   respond(ListResponse("changes", *changes, f.limit, ChangeJson));
 }
 
-void Api::ListAudit(const HttpRequest& req, Respond respond) {
+void Api::ListAudit(const HttpRequest& req, const store::Token*, Respond respond) {
   auto page = ParsePage(req);
   if (!page) return respond(http::ErrorResponse(page.error()));
   store::AuditFilter f;

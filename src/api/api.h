@@ -65,24 +65,34 @@ class Api {
   // Errors raised before a handler runs, in the shape the path's clients expect.
   http::Response RenderError(std::string_view path, const Status& status) const;
 
-  // The route -> minimum role table (nullopt: no bearer token needed). Exposed for tests.
+  using Respond = http::Responder;
+  // A route handler; `token` is the caller's token on authenticated routes, else nullptr.
+  using Method = void (Api::*)(const http::HttpRequest& req, const store::Token* token,
+                               Respond respond);
+  // The one route table: method, path, the minimum role (nullopt: no bearer token needed;
+  // intake authenticates by its integration key) and the handler.
   struct RouteSpec {
     http::bhttp::verb method;
     std::string pattern;
     std::optional<store::Role> min_role;
+    Method handler;
   };
   static const std::vector<RouteSpec>& Routes();
 
  private:
-  using Respond = http::Responder;
-  void Dispatch(const std::string& pattern, const http::HttpRequest& req, Respond respond);
+  void Dispatch(const RouteSpec& spec, const http::HttpRequest& req, Respond respond);
   Result<store::Token> Authenticate(const http::HttpRequest& req);
 
+  void Health(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void MetricsText(const http::HttpRequest& req, const store::Token*, Respond respond);
   // Intake.
-  void EventsV2(const http::HttpRequest& req, Respond respond);
-  void ChangeEvent(const http::HttpRequest& req, Respond respond);
+  void EventsV2(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ChangeEvent(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void AlertmanagerIntake(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void GrafanaIntake(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void GenericIntake(const http::HttpRequest& req, const store::Token*, Respond respond);
   void WebhookIntake(core::IntegrationType type, const http::HttpRequest& req, Respond respond);
-  void Heartbeat(const http::HttpRequest& req, Respond respond);
+  void Heartbeat(const http::HttpRequest& req, const store::Token*, Respond respond);
   // Applies parsed events; answers with `on_success(outcomes)` once they are durable.
   void Submit(std::vector<core::AlertEvent> events, std::string integration_type,
               std::function<http::Response(const std::vector<store::EventOutcome>&)> on_success,
@@ -91,15 +101,17 @@ class Api {
   bool CheckRate(const IntegrationInfo& info, Respond& respond, bool pagerduty_shape);
 
   // REST.
-  void ListAlerts(const http::HttpRequest& req, Respond respond);
-  void GetAlert(const http::HttpRequest& req, Respond respond);
+  void ListAlerts(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void GetAlert(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void AcknowledgeAlert(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void ResolveAlert(const http::HttpRequest& req, const store::Token* token, Respond respond);
   void AlertAction(bool acknowledge, const http::HttpRequest& req, const store::Token& token,
                    Respond respond);
-  void ListIncidents(const http::HttpRequest& req, Respond respond);
-  void GetIncident(const http::HttpRequest& req, Respond respond);
-  void ListServices(const http::HttpRequest& req, Respond respond);
-  void ListChanges(const http::HttpRequest& req, Respond respond);
-  void ListAudit(const http::HttpRequest& req, Respond respond);
+  void ListIncidents(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void GetIncident(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ListServices(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ListChanges(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ListAudit(const http::HttpRequest& req, const store::Token*, Respond respond);
 
   void CountEvent(std::string_view type, std::string_view result, uint64_t n = 1);
 

@@ -1143,7 +1143,8 @@ TEST(FlattenTest, EquivalentSpellingsFlattenEqually) {
 
 TEST(FlattenTest, SecretsAreIncludedUnlessRedacted) {
   Org org = ParseValid(CompletedDesignExample());
-  const OrgObject* alice = FindObject(Flatten(org), "user", "alice");
+  std::vector<OrgObject> objects = Flatten(org);
+  const OrgObject* alice = FindObject(objects, "user", "alice");
   ASSERT_NE(alice, nullptr);
   EXPECT_THAT(alice->spec_json, HasSubstr(R"("secret":"s3cret")"));
 

@@ -1,0 +1,218 @@
+// Handler-level tests: requests go through the real Router, Api and SqliteStore (on a temp
+// file), without sockets.
+#include "api/api.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+
+#include "store/sqlite/sqlite_store.h"
+#include "testing/fake_clock.h"
+
+namespace houston::api {
+namespace {
+
+namespace bhttp = http::bhttp;
+
+constexpr const char* kOrg = R"yaml(
+users:
+  - id: alice
+escalation_policies:
+  - id: ep
+    steps:
+      - delay_minutes: 0
+        targets: [{user: alice}]
+services:
+  - id: checkout
+    escalation_policy: ep
+    integrations:
+      - {type: events_v2, key: "0123456789abcdef0123456789abcdef"}
+      - {type: events_v2, key: "limited-key-0001", rate_limit_per_second: 2}
+      - {type: alertmanager, key: "am-checkout"}
+)yaml";
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("houston-api-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    Open(65536);
+  }
+  void TearDown() override {
+    api_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open(size_t capacity) {
+    api_.reset();
+    store_.reset();
+    store::sqlite::SqliteOptions o;
+    o.path = (dir_ / "h.db").string();
+    o.clock = &clock_;
+    o.queue_capacity = capacity;
+    auto s = store::sqlite::SqliteStore::Open(o);
+    ASSERT_TRUE(s) << s.error().ToString();
+    store_ = std::move(*s);
+    api_ = std::make_unique<Api>(*store_, metrics_, clock_);
+    auto org = config::ParseOrg(kOrg, "org.yaml");
+    ASSERT_TRUE(org) << org.error().ToString();
+    api_->SetOrg(std::make_shared<const config::Org>(std::move(*org)));
+    router_ = http::Router();
+    api_->Register(router_);
+  }
+  std::string Token(store::Role role) {
+    std::string token = NewApiToken();
+    auto t = store::Wait<store::Token>([&](auto cb) {
+      store_->CreateToken(std::string(store::ToString(role)), role, TokenHash(token), "", {}, cb);
+    });
+    EXPECT_TRUE(t);
+    return token;
+  }
+  http::Response Call(bhttp::verb verb, const std::string& target, std::string body = "",
+                      const std::string& token = "") {
+    http::Request raw{verb, target, 11};
+    raw.body() = std::move(body);
+    if (!token.empty()) raw.set(bhttp::field::authorization, "Bearer " + token);
+    std::string_view t = raw.target();
+    std::string_view path = t.substr(0, t.find('?'));
+    std::string_view query = t.find('?') == std::string_view::npos ? "" : t.substr(t.find('?') + 1);
+    auto m = router_.Find(verb, path);
+    EXPECT_NE(m.handler, nullptr) << target;
+    http::HttpRequest req{raw, path, query, m.params, "127.0.0.1", "test"};
+    std::promise<http::Response> p;
+    (*m.handler)(req, [&p](http::Response r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  static std::string Trigger(const std::string& key, const std::string& dedup) {
+    return R"({"routing_key":")" + key + R"(","event_action":"trigger","dedup_key":")" + dedup +
+           R"(","payload":{"summary":"s","source":"h","severity":"error"}})";
+  }
+
+  std::filesystem::path dir_;
+  houston::testing::FakeClock clock_;
+  http::Metrics metrics_;
+  std::unique_ptr<store::sqlite::SqliteStore> store_;
+  std::unique_ptr<Api> api_;
+  http::Router router_;
+};
+
+TEST_F(ApiTest, EveryRouteHasARoleDecision) {
+  for (const auto& r : Api::Routes()) {
+    bool intake_or_probe = r.pattern.starts_with("/v2/") ||
+                           r.pattern.starts_with("/integrations/") || r.pattern == "/healthz" ||
+                           r.pattern == "/metrics";
+    EXPECT_EQ(intake_or_probe, !r.min_role.has_value()) << r.pattern;
+    EXPECT_NE(r.handler, nullptr) << r.pattern;
+    if (r.pattern.starts_with("/api/v1/") && r.method == bhttp::verb::post) {
+      EXPECT_GE(*r.min_role, store::Role::kResponder) << r.pattern;
+    }
+  }
+}
+
+TEST_F(ApiTest, EventsV2AcceptsAndAnswersLikePagerDuty) {
+  auto r = Call(bhttp::verb::post, "/v2/enqueue", Trigger("0123456789abcdef0123456789abcdef", "k1"));
+  EXPECT_EQ(r.result(), bhttp::status::accepted);
+  EXPECT_EQ(r.body(), R"({"status":"success","message":"Event processed","dedup_key":"k1"})");
+  auto bad = Call(bhttp::verb::post, "/v2/enqueue", Trigger("not-a-key", "k1"));
+  EXPECT_EQ(bad.result(), bhttp::status::bad_request);
+  EXPECT_EQ(bad.body(),
+            R"({"status":"invalid event","message":"Event object is invalid","errors":["Invalid routing key"]})");
+  // Alertmanager's key is not an Events API key.
+  auto wrong_type = Call(bhttp::verb::post, "/v2/enqueue", Trigger("am-checkout", "k1"));
+  EXPECT_EQ(wrong_type.result(), bhttp::status::bad_request);
+  EXPECT_EQ(store_->ListAlerts({})->size(), 1u);
+}
+
+TEST_F(ApiTest, RateLimitAnswers429WithRetryAfterAndStoresNothing) {
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Call(bhttp::verb::post, "/v2/enqueue", Trigger("limited-key-0001", "a")).result(),
+              bhttp::status::accepted);
+  }
+  auto limited = Call(bhttp::verb::post, "/v2/enqueue", Trigger("limited-key-0001", "b"));
+  EXPECT_EQ(limited.result(), bhttp::status::too_many_requests);
+  EXPECT_EQ(limited[bhttp::field::retry_after], "1");
+  EXPECT_NE(limited.body().find("\"status\":\"throttle event\""), std::string::npos);
+  clock_.Advance(std::chrono::milliseconds(500));  // one token back at 2/s
+  EXPECT_EQ(Call(bhttp::verb::post, "/v2/enqueue", Trigger("limited-key-0001", "c")).result(),
+            bhttp::status::accepted);
+  auto alerts = store_->ListAlerts({});
+  ASSERT_TRUE(alerts);
+  EXPECT_EQ(alerts->size(), 2u);  // "a" (twice, deduplicated) and "c"; never "b"
+}
+
+TEST_F(ApiTest, FullWriteQueueAnswers503AndStoresNothing) {
+  Open(/*capacity=*/0);
+  auto r = Call(bhttp::verb::post, "/v2/enqueue", Trigger("0123456789abcdef0123456789abcdef", "k"));
+  EXPECT_EQ(r.result(), bhttp::status::service_unavailable);
+  EXPECT_EQ(r[bhttp::field::retry_after], "1");
+  EXPECT_NE(r.body().find("overloaded"), std::string::npos);
+  EXPECT_EQ(store_->ListAlerts({})->size(), 0u);
+}
+
+TEST_F(ApiTest, RestNeedsATokenWithTheRightRole) {
+  Call(bhttp::verb::post, "/v2/enqueue", Trigger("0123456789abcdef0123456789abcdef", "k1"));
+  auto none = Call(bhttp::verb::get, "/api/v1/alerts");
+  EXPECT_EQ(none.result(), bhttp::status::unauthorized);
+  EXPECT_NE(none.body().find("\"code\":\"unauthenticated\""), std::string::npos);
+  EXPECT_EQ(Call(bhttp::verb::get, "/api/v1/alerts", "", "hou_wrong").result(),
+            bhttp::status::unauthorized);
+  std::string viewer = Token(store::Role::kViewer);
+  EXPECT_EQ(Call(bhttp::verb::get, "/api/v1/alerts", "", viewer).result(), bhttp::status::ok);
+  EXPECT_EQ(Call(bhttp::verb::post, "/api/v1/alerts/1/acknowledge", "", viewer).result(),
+            bhttp::status::forbidden);
+  EXPECT_EQ(Call(bhttp::verb::get, "/api/v1/audit", "", viewer).result(), bhttp::status::forbidden);
+  std::string responder = Token(store::Role::kResponder);
+  auto ack = Call(bhttp::verb::post, "/api/v1/alerts/1/acknowledge", "", responder);
+  EXPECT_EQ(ack.result(), bhttp::status::ok);
+  EXPECT_NE(ack.body().find("\"status\":\"acknowledged\""), std::string::npos);
+  EXPECT_EQ(Call(bhttp::verb::post, "/api/v1/alerts/99/resolve", "", responder).result(),
+            bhttp::status::not_found);
+  EXPECT_EQ(Call(bhttp::verb::get, "/api/v1/alerts/abc", "", responder).result(),
+            bhttp::status::bad_request);
+  std::string admin = Token(store::Role::kAdmin);
+  auto audit = Call(bhttp::verb::get, "/api/v1/audit?resource_type=alert", "", admin);
+  EXPECT_EQ(audit.result(), bhttp::status::ok);
+  EXPECT_NE(audit.body().find("\"action\":\"alert.acknowledged\""), std::string::npos);
+  EXPECT_NE(audit.body().find("\"id\":\"responder\""), std::string::npos);
+}
+
+TEST_F(ApiTest, ListingValidatesQueryParameters) {
+  std::string viewer = Token(store::Role::kViewer);
+  EXPECT_EQ(Call(bhttp::verb::get, "/api/v1/alerts?status=open", "", viewer).result(),
+            bhttp::status::bad_request);
+  EXPECT_EQ(Call(bhttp::verb::get, "/api/v1/alerts?since=yesterday", "", viewer).result(),
+            bhttp::status::bad_request);
+  EXPECT_EQ(Call(bhttp::verb::get, "/api/v1/alerts?limit=5000", "", viewer).result(),
+            bhttp::status::bad_request);
+  for (int i = 0; i < 3; ++i) {
+    Call(bhttp::verb::post, "/v2/enqueue",
+         Trigger("0123456789abcdef0123456789abcdef", "k" + std::to_string(i)));
+  }
+  auto page = Call(bhttp::verb::get, "/api/v1/alerts?limit=2", "", viewer);
+  EXPECT_NE(page.body().find("\"next_cursor\":\"2\""), std::string::npos) << page.body();
+  auto rest = Call(bhttp::verb::get, "/api/v1/alerts?limit=2&cursor=2", "", viewer);
+  EXPECT_NE(rest.body().find("\"next_cursor\":null"), std::string::npos) << rest.body();
+  auto services = Call(bhttp::verb::get, "/api/v1/services", "", viewer);
+  EXPECT_NE(services.body().find("\"open_incidents\":3"), std::string::npos) << services.body();
+  // Integration keys are secrets: never listed.
+  EXPECT_EQ(services.body().find("0123456789abcdef0123456789abcdef"), std::string::npos);
+}
+
+TEST(RateLimiter, RefillsAtTheConfiguredRate) {
+  houston::testing::FakeClock clock;
+  RateLimiter limiter(clock);
+  int retry = 0;
+  EXPECT_TRUE(limiter.Allow("k", 0.5, retry));  // burst of 1 at 0.5/s
+  EXPECT_FALSE(limiter.Allow("k", 0.5, retry));
+  EXPECT_EQ(retry, 2);
+  clock.Advance(std::chrono::seconds(2));
+  EXPECT_TRUE(limiter.Allow("k", 0.5, retry));
+  EXPECT_TRUE(limiter.Allow("other", 0.5, retry));  // buckets are per key
+}
+
+}  // namespace
+}  // namespace houston::api

@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+"""End-to-end with the real Prometheus Alertmanager (Debian's 0.25): one receiver that sends to
+houston both through its PagerDuty notifier (Events API v2 on /v2/enqueue) and through its
+webhook (payload v4 on /integrations/alertmanager/am-checkout). Two alerts of one alertname
+fire (amtool), then resolve (endsAt in the past, via /api/v2/alerts)."""
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import AM_KEY, EVENTS_KEY, free_port, wait_until  # noqa: E402
+
+ALERTMANAGER = os.environ.get("ALERTMANAGER_BIN", "/usr/bin/prometheus-alertmanager")
+AMTOOL = os.environ.get("AMTOOL_BIN", "/usr/bin/amtool")
+ALERTNAME = "DiskFull"
+
+
+def rfc3339(dt):
+    return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Alertmanager:
+    def __init__(self, workdir, houston_port):
+        self.workdir = workdir
+        self.config = os.path.join(workdir, "alertmanager.yml")
+        self.log_path = os.path.join(workdir, "alertmanager.log")
+        with open(self.config, "w") as f:
+            f.write(f"""global:
+  resolve_timeout: 5m
+route:
+  receiver: houston
+  group_by: ['alertname']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: houston
+    pagerduty_configs:
+      - routing_key: {EVENTS_KEY}
+        url: http://127.0.0.1:{houston_port}/v2/enqueue
+        send_resolved: true
+    webhook_configs:
+      - url: http://127.0.0.1:{houston_port}/integrations/alertmanager/{AM_KEY}
+        send_resolved: true
+""")
+        self.proc = None
+        self.port = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        for _attempt in range(5):  # the free port can be taken in between; try another
+            self.port = free_port()
+            log = open(self.log_path, "ab")
+            self.proc = subprocess.Popen(
+                [ALERTMANAGER, f"--config.file={self.config}",
+                 f"--storage.path={os.path.join(self.workdir, 'am-data')}",
+                 f"--web.listen-address=127.0.0.1:{self.port}",
+                 "--cluster.listen-address=", "--log.level=debug"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            log.close()
+
+            def ready():
+                if self.proc.poll() is not None:
+                    return "exited"
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as r:
+                    return "ready" if r.status == 200 else None
+
+            state = wait_until(ready, 30, "Alertmanager /-/ready")
+            if state == "ready":
+                return self
+        raise AssertionError(f"Alertmanager did not start:\n{self.log()}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def post_alerts(self, alerts):
+        req = urllib.request.Request(f"{self.url}/api/v2/alerts", data=json.dumps(alerts).encode(),
+                                     headers={"Content-Type": "application/json"},
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            if r.status != 200:
+                raise AssertionError(f"Alertmanager answered {r.status}")
+
+    def amtool(self, *args):
+        p = subprocess.run([AMTOOL, f"--alertmanager.url={self.url}", *args],
+                           capture_output=True, text=True, timeout=30)
+        if p.returncode != 0:
+            raise AssertionError(f"amtool {' '.join(args)} failed: {p.stdout}{p.stderr}")
+        return p.stdout
+
+
+class AlertmanagerTest(harness.HoustonTestCase):
+
+    def setUp(self):
+        super().setUp()
+        for binary in (ALERTMANAGER, AMTOOL):
+            self.assertTrue(os.access(binary, os.X_OK),
+                            f"{binary} is missing: install prometheus-alertmanager "
+                            "(scripts/install-deps.sh does)")
+        self.h = self.new_server()
+        self.am = Alertmanager(self.tmp, self.h.port)
+        self.add_log("Alertmanager log", self.am.log_path)
+        self.addCleanup(self.am.stop)
+        self.am.start()
+
+    def webhook_incident(self):
+        """The incident opened through the webhook integration, with its alerts, or None."""
+        incidents = self.h.api("/api/v1/incidents?limit=1000")["incidents"]
+        mine = [i for i in incidents if ALERTNAME in i["group_key"]]
+        if len(mine) != 1:
+            return None
+        return self.h.incident(mine[0]["id"])
+
+    def pd_alerts(self):
+        return [a for a in self.h.all_alerts()
+                if re.fullmatch(r"[0-9a-f]{64}", a["dedup_key"])]
+
+    def test_pagerduty_notifier_and_webhook(self):
+        # Fire two alerts of one alertname with amtool.
+        for instance in ("db1:9100", "db2:9100"):
+            self.am.amtool("alert", "add", f"alertname={ALERTNAME}", f"instance={instance}",
+                           "severity=critical", "job=node",
+                           f"--annotation=summary=Disk full on {instance}",
+                           "--generator-url=http://prometheus.example:9090/graph")
+        out = self.am.amtool("alert", "query", f"alertname={ALERTNAME}")
+        self.assertEqual(out.count(ALERTNAME), 2, out)
+
+        def fired():
+            inc = self.webhook_incident()
+            pd = self.pd_alerts()
+            if inc is None or len(inc["alerts"]) != 2 or len(pd) != 1:
+                return None
+            return inc, pd[0]
+
+        inc, pd = wait_until(fired, 30, "houston to hold the webhook incident with 2 alerts "
+                                        "and the PagerDuty-notifier alert")
+        # Webhook: one incident for the group, one alert per fingerprint.
+        incident = inc["incident"]
+        self.assertEqual(incident["service"], "checkout")
+        self.assertEqual(incident["status"], "triggered")
+        self.assertEqual(incident["alert_count"], 2)
+        self.assertIn(f'alertname="{ALERTNAME}"', incident["group_key"])
+        by_source = {a["source"]: a for a in inc["alerts"]}
+        self.assertEqual(set(by_source), {"db1:9100", "db2:9100"})
+        for instance, a in by_source.items():
+            self.assertEqual(a["summary"], f"Disk full on {instance}")
+            self.assertEqual(a["severity"], "critical")
+            self.assertEqual(a["status"], "triggered")
+            self.assertEqual(a["client"], "Alertmanager")
+            self.assertRegex(a["dedup_key"], r"^[0-9a-f]{16}$")  # the fingerprint
+            self.assertEqual(a["custom_details"]["labels"]["instance"], instance)
+        # PagerDuty notifier: dedup key = hex SHA-256 of the group key.
+        self.assertEqual(pd["dedup_key"],
+                         hashlib.sha256(incident["group_key"].encode()).hexdigest())
+        self.assertEqual(pd["service"], "checkout")
+        self.assertEqual(pd["status"], "triggered")
+        self.assertIn(ALERTNAME, pd["summary"])
+        self.assertNotEqual(pd["incident_id"], incident["id"])
+        # Neither integration opened more than that.
+        self.assertEqual(len(self.h.all_alerts()), 3)
+        self.assertEqual(len(self.h.api("/api/v1/incidents?limit=1000")["incidents"]), 2)
+
+        # Resolve both: post them again with endsAt in the past.
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.am.post_alerts([
+            {"labels": {"alertname": ALERTNAME, "instance": instance, "severity": "critical",
+                        "job": "node"},
+             "annotations": {"summary": f"Disk full on {instance}"},
+             "generatorURL": "http://prometheus.example:9090/graph",
+             "startsAt": rfc3339(now - datetime.timedelta(minutes=5)),
+             "endsAt": rfc3339(now - datetime.timedelta(seconds=1))}
+            for instance in ("db1:9100", "db2:9100")])
+
+        def resolved():
+            inc = self.h.incident(incident["id"])
+            pd_now = self.h.alert(pd["id"])
+            return (inc["incident"]["status"] == "resolved"
+                    and {a["status"] for a in inc["alerts"]} == {"resolved"}
+                    and pd_now["status"] == "resolved") and (inc, pd_now)
+
+        inc, pd_now = wait_until(resolved, 30, "houston to show the alerts resolved")
+        self.assertEqual(len(inc["alerts"]), 2)
+        self.assertIsNotNone(inc["incident"]["resolved_at"])
+        self.assertIsNotNone(pd_now["resolved_at"])
+        # Still nothing extra (a resolve must not open anything).
+        self.assertEqual(len(self.h.all_alerts()), 3)
+        self.assertEqual(len(self.h.api("/api/v1/incidents?limit=1000")["incidents"]), 2)
+
+        # Alertmanager saw every notification succeed.
+        log = self.am.log()
+        self.assertIn("Notify success", log)
+        for line in log.splitlines():
+            self.assertNotRegex(line, r"level=error|Notify for alerts failed|notify retry|"
+                                      r"unexpected status code", line)
+        metrics = harness.parse_metrics(self.h.metrics())
+        self.assertGreater(metrics.get('houston_events_total{integration="alertmanager",'
+                                       'result="accepted"}', 0), 0)
+        self.assertGreater(metrics.get('houston_events_total{integration="events_v2",'
+                                       'result="accepted"}', 0), 0)
+
+
+if __name__ == "__main__":
+    harness.main()
