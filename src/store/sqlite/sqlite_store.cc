@@ -124,10 +124,11 @@ Status Audit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
 
 Result<std::optional<Alert>> FindOpenAlert(Db& db, const std::string& integration_key,
                                            const std::string& dedup_key) {
-  HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * s, db.Prepare(fmt::format("SELECT {} FROM alerts WHERE integration_key = ? AND "
-                                       "dedup_key = ? AND status <> 'resolved'",
-                                       kAlertColumns)));
+  static const std::string kSql = fmt::format(
+      "SELECT {} FROM alerts WHERE integration_key = ? AND dedup_key = ? AND status <> "
+      "'resolved'",
+      kAlertColumns);
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
   s->Bind(1, integration_key).Bind(2, dedup_key);
   HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
   std::optional<Alert> out;
@@ -137,8 +138,8 @@ Result<std::optional<Alert>> FindOpenAlert(Db& db, const std::string& integratio
 }
 
 Result<Alert> LoadAlert(Db& db, core::AlertId id) {
-  HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * s, db.Prepare(fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns)));
+  static const std::string kSql = fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns);
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
   s->Bind(1, id);
   HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
   if (!row) return std::unexpected(NotFound(fmt::format("alert {} does not exist", id)));
@@ -148,8 +149,9 @@ Result<Alert> LoadAlert(Db& db, core::AlertId id) {
 }
 
 Result<Incident> LoadIncident(Db& db, core::IncidentId id) {
-  HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * s, db.Prepare(fmt::format("SELECT {} FROM incidents WHERE id = ?", kIncidentColumns)));
+  static const std::string kSql =
+      fmt::format("SELECT {} FROM incidents WHERE id = ?", kIncidentColumns);
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
   s->Bind(1, id);
   HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
   if (!row) return std::unexpected(NotFound(fmt::format("incident {} does not exist", id)));
@@ -460,13 +462,19 @@ void SqliteStore::RunBatch(std::vector<WriteOp>& batch) {
   }
   std::vector<Status> results;
   results.reserve(batch.size());
+  auto run = [&db](const std::string& sql) -> Status {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    return s->Run();
+  };
+  static const std::string kSavepoint = "SAVEPOINT w", kRelease = "RELEASE w",
+                           kRollbackTo = "ROLLBACK TO w";
   for (auto& op : batch) {
-    Status st = db.Exec("SAVEPOINT w");
+    Status st = run(kSavepoint);
     if (st.ok()) {
       st = op.apply(db);
       // A failed write leaves no trace; its neighbours in the batch still commit.
-      if (!st.ok()) (void)db.Exec("ROLLBACK TO w");
-      Status rel = db.Exec("RELEASE w");
+      if (!st.ok()) (void)run(kRollbackTo);
+      Status rel = run(kRelease);
       if (st.ok() && !rel.ok()) st = rel;
     }
     results.push_back(std::move(st));
