@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/beast/core/string.hpp>
+#include <algorithm>
 #include <charconv>
 
 #include "core/json_util.h"
 #include "core/random.h"
 #include "core/time_util.h"
+#include "notify/notify.h"
 
 namespace houston::api {
 
@@ -30,6 +33,9 @@ std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> or
       info.service_id = integ.service_id;
       info.type = integ.type;
       info.rate_limit_per_second = integ.rate_limit_per_second;
+      if (const auto* svc = config::FindService(*org, integ.service_id)) {
+        info.escalation_policy = svc->escalation_policy;
+      }
       if (integ.mapping) {
         const auto& m = *integ.mapping;
         info.mapping.summary = m.summary;
@@ -286,6 +292,17 @@ const std::vector<Api::RouteSpec>& Api::Routes() {
       {V::get, "/api/v1/services", Role::kViewer, &Api::ListServices},
       {V::get, "/api/v1/changes", Role::kViewer, &Api::ListChanges},
       {V::get, "/api/v1/audit", Role::kAdmin, &Api::ListAudit},
+      {V::post, "/api/v1/incidents/{id}/acknowledge", Role::kResponder,
+       &Api::AcknowledgeIncident},
+      {V::post, "/api/v1/incidents/{id}/resolve", Role::kResponder, &Api::ResolveIncident},
+      {V::get, "/api/v1/incidents/{id}/timeline", Role::kViewer, &Api::IncidentTimeline},
+      {V::get, "/api/v1/notifications", Role::kViewer, &Api::ListNotifications},
+      {V::get, "/api/v1/users", Role::kViewer, &Api::ListUsers},
+      {V::get, "/api/v1/escalation-policies", Role::kViewer, &Api::ListEscalationPolicies},
+      {V::get, "/api/v1/schedules", Role::kViewer, &Api::ListSchedules},
+      {V::get, "/api/v1/schedules/{id}/oncall", Role::kViewer, &Api::ScheduleOnCall},
+      {V::get, "/actions/{token}", std::nullopt, &Api::ActionPage},
+      {V::post, "/actions/{token}", std::nullopt, &Api::ActionPost},
   };
   return kRoutes;
 }
@@ -335,7 +352,9 @@ Result<store::Token> Api::Authenticate(const HttpRequest& req) {
         "missing 'Authorization: Bearer <token>' header (create a token with 'houston token "
         "create')"));
   }
-  if (auth.size() <= kBearer.size() || !auth.starts_with(kBearer)) {
+  // The scheme is case-insensitive (RFC 7235 section 2.1).
+  if (auth.size() <= kBearer.size() ||
+      !boost::beast::iequals(auth.substr(0, kBearer.size()), kBearer)) {
     return std::unexpected(
         Unauthenticated("the Authorization header must have the form 'Bearer <token>'"));
   }
@@ -436,6 +455,14 @@ void Api::Submit(std::vector<core::AlertEvent> events, std::string integration_t
        on_error = std::move(on_error)](Result<std::vector<store::EventOutcome>> r) {
         if (r) {
           CountEvent(integration_type, "accepted", n);
+          for (const auto& o : *r) {
+            if (o.kind != store::EventOutcome::Kind::kDeduplicated &&
+                o.kind != store::EventOutcome::Kind::kDropped &&
+                o.kind != store::EventOutcome::Kind::kUnchanged) {
+              Changed();
+              break;
+            }
+          }
           (*shared)(on_success(*r));
         } else {
           CountEvent(integration_type,
@@ -475,6 +502,7 @@ void Api::EventsV2(const HttpRequest& req, const store::Token*, Respond respond)
   }
   if (!CheckRate(it->second, respond, true)) return;
   ev->service_id = it->second.service_id;
+  ev->escalation_policy = it->second.escalation_policy;
   std::vector<core::AlertEvent> events;
   events.push_back(std::move(*ev));
   Submit(
@@ -569,7 +597,10 @@ void Api::WebhookIntake(IntegrationType type, const HttpRequest& req, Respond re
     CountEvent(type_name, "rejected");
     return respond(http::ErrorResponse(events.error()));
   }
-  for (auto& ev : *events) ev.service_id = it->second.service_id;
+  for (auto& ev : *events) {
+    ev.service_id = it->second.service_id;
+    ev.escalation_policy = it->second.escalation_policy;
+  }
   if (events->empty()) {
     return respond(http::JsonResponse(bhttp::status::accepted,
                                       R"({"status":"success","message":"No alerts","alerts":[]})"));
@@ -655,8 +686,9 @@ void Api::AlertAction(bool acknowledge, const HttpRequest& req, const store::Tok
   std::string_view via = req.Header("X-Houston-Client");
   if (via == "cli") actor.method = "cli";
   auto shared = std::make_shared<Respond>(std::move(respond));
-  auto done = [shared](Result<core::Alert> r) {
+  auto done = [this, shared](Result<core::Alert> r) {
     if (!r) return (*shared)(StoreError(r.error()));
+    Changed();
     (*shared)(http::JsonResponse(bhttp::status::ok, "{\"alert\":" + AlertJson(*r) + "}"));
   };
   if (acknowledge) {
@@ -793,6 +825,333 @@ void Api::ListAudit(const HttpRequest& req, const store::Token*, Respond respond
     o += '}';
     return o;
   }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paging: incidents, notifications, on-call, signed action links.
+
+void Api::Changed() {
+  if (options_.on_change) options_.on_change();
+}
+
+void Api::IncidentAction(bool acknowledge, core::IncidentId id, store::Actor actor,
+                         Respond respond) {
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  auto done = [this, shared](Result<core::Incident> r) {
+    if (!r) return (*shared)(StoreError(r.error()));
+    Changed();
+    (*shared)(http::JsonResponse(bhttp::status::ok, "{\"incident\":" + IncidentJson(*r) + "}"));
+  };
+  if (acknowledge) {
+    store_.AcknowledgeIncident(id, std::move(actor), std::move(done));
+  } else {
+    store_.ResolveIncident(id, std::move(actor), std::move(done));
+  }
+}
+
+void Api::AcknowledgeIncident(const HttpRequest& req, const store::Token* token,
+                              Respond respond) {
+  auto id = ParseId(req.Param("id"), "incident id");
+  if (!id) return respond(http::ErrorResponse(id.error()));
+  store::Actor actor{"token", token->name, req.Header("X-Houston-Client") == "cli" ? "cli" : "api"};
+  IncidentAction(true, *id, std::move(actor), std::move(respond));
+}
+
+void Api::ResolveIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
+  auto id = ParseId(req.Param("id"), "incident id");
+  if (!id) return respond(http::ErrorResponse(id.error()));
+  store::Actor actor{"token", token->name, req.Header("X-Houston-Client") == "cli" ? "cli" : "api"};
+  IncidentAction(false, *id, std::move(actor), std::move(respond));
+}
+
+void Api::IncidentTimeline(const HttpRequest& req, const store::Token*, Respond respond) {
+  auto id = ParseId(req.Param("id"), "incident id");
+  if (!id) return respond(http::ErrorResponse(id.error()));
+  auto inc = store_.GetIncident(*id);
+  if (!inc) return respond(http::ErrorResponse(inc.error()));
+  // The incident's own records plus those of its alerts, oldest first.
+  std::vector<store::AuditRecord> all;
+  auto own = store_.ListAudit({.resource_type = std::string("incident"),
+                               .resource_id = std::to_string(*id), .limit = 1000});
+  if (!own) return respond(http::ErrorResponse(own.error()));
+  all = std::move(*own);
+  auto alerts = store_.ListAlerts({.incident_id = *id, .limit = 1000});
+  if (!alerts) return respond(http::ErrorResponse(alerts.error()));
+  for (const auto& a : *alerts) {
+    auto recs = store_.ListAudit({.resource_type = std::string("alert"),
+                                  .resource_id = std::to_string(a.id), .limit = 1000});
+    if (!recs) return respond(http::ErrorResponse(recs.error()));
+    all.insert(all.end(), recs->begin(), recs->end());
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::string body = "{\"incident_id\":" + std::to_string(*id) + ",\"timeline\":[";
+  for (size_t i = 0; i < all.size(); ++i) {
+    const auto& r = all[i];
+    if (i) body += ',';
+    std::string o = "{";
+    Time(o, "at", r.at);
+    Field(o, "action", r.action);
+    Field(o, "resource", r.resource_type + "/" + r.resource_id);
+    Field(o, "actor", r.actor.type + ":" + r.actor.id);
+    Field(o, "via", r.actor.method);
+    Raw(o, "details", r.details_json.empty() ? "{}" : r.details_json);
+    o += '}';
+    body += o;
+  }
+  body += "]}";
+  respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
+}
+
+void Api::ListNotifications(const HttpRequest& req, const store::Token*, Respond respond) {
+  auto page = ParsePage(req);
+  if (!page) return respond(http::ErrorResponse(page.error()));
+  store::NotificationFilter f;
+  f.limit = page->limit;
+  f.before_id = page->before_id;
+  if (auto s = req.Query("state")) f.state = *s;
+  if (auto s = req.Query("incident")) {
+    auto id = ParseId(*s, "query parameter 'incident'");
+    if (!id) return respond(http::ErrorResponse(id.error()));
+    f.incident_id = *id;
+  }
+  auto list = store_.ListNotifications(f);
+  if (!list) return respond(http::ErrorResponse(list.error()));
+  respond(ListResponse("notifications", *list, f.limit, [](const store::Notification& n) {
+    std::string o = "{";
+    Raw(o, "id", std::to_string(n.id));
+    Raw(o, "incident_id", std::to_string(n.incident_id));
+    Field(o, "user", n.user_id);
+    Field(o, "contact_method", n.contact_method_id);
+    Field(o, "channel", n.channel_type);
+    Raw(o, "step", std::to_string(n.step));
+    Raw(o, "loop", std::to_string(n.loop));
+    Field(o, "target", n.target);
+    Field(o, "state", n.state);
+    Raw(o, "attempts", std::to_string(n.attempts));
+    Time(o, "created_at", n.created_at);
+    Time(o, "not_before", n.not_before);
+    Time(o, "sent_at", n.sent_at);
+    Field(o, "last_error", n.last_error);
+    o += '}';
+    return o;
+  }));
+}
+
+namespace {
+std::string StringArray(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonString(out, v[i]);
+  }
+  return out + "]";
+}
+}  // namespace
+
+void Api::ListUsers(const HttpRequest&, const store::Token*, Respond respond) {
+  auto view = org();
+  std::string body = "{\"users\":[";
+  if (view->org) {
+    for (size_t i = 0; i < view->org->users.size(); ++i) {
+      const auto& u = view->org->users[i];
+      if (i) body += ',';
+      std::string o = "{";
+      Field(o, "id", u.id);
+      Field(o, "name", u.name);
+      Field(o, "email", u.email);
+      Field(o, "timezone", u.timezone);
+      std::string cms = "[";
+      for (size_t j = 0; j < u.contact_methods.size(); ++j) {
+        if (j) cms += ',';
+        // Contact details stay private: ids and types only.
+        cms += fmt::format("{{\"id\":{},\"type\":\"{}\"}}", JsonQuote(u.contact_methods[j].id),
+                           config::ToString(u.contact_methods[j].type));
+      }
+      Raw(o, "contact_methods", cms + "]");
+      std::string rules = "[";
+      for (size_t j = 0; j < u.notification_rules.size(); ++j) {
+        if (j) rules += ',';
+        rules += fmt::format("{{\"contact_method\":{},\"delay_minutes\":{}}}",
+                             JsonQuote(u.notification_rules[j].contact_method),
+                             u.notification_rules[j].delay_minutes);
+      }
+      Raw(o, "notification_rules", rules + "]");
+      body += o + "}";
+    }
+  }
+  respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
+}
+
+void Api::ListEscalationPolicies(const HttpRequest&, const store::Token*, Respond respond) {
+  auto view = org();
+  std::string body = "{\"escalation_policies\":[";
+  if (view->org) {
+    for (size_t i = 0; i < view->org->escalation_policies.size(); ++i) {
+      const auto& p = view->org->escalation_policies[i];
+      if (i) body += ',';
+      std::string o = "{";
+      Field(o, "id", p.id);
+      Field(o, "name", p.name);
+      Raw(o, "repeat", std::to_string(p.repeat));
+      Raw(o, "ack_timeout_minutes",
+          p.ack_timeout_minutes ? std::to_string(*p.ack_timeout_minutes) : "null");
+      std::string steps = "[";
+      for (size_t j = 0; j < p.steps.size(); ++j) {
+        if (j) steps += ',';
+        std::string targets = "[";
+        for (size_t k = 0; k < p.steps[j].targets.size(); ++k) {
+          if (k) targets += ',';
+          targets += fmt::format("{{\"type\":\"{}\",\"id\":{}}}",
+                                 config::ToString(p.steps[j].targets[k].type),
+                                 JsonQuote(p.steps[j].targets[k].id));
+        }
+        steps += fmt::format("{{\"delay_minutes\":{},\"round_robin\":{},\"targets\":{}]}}",
+                             p.steps[j].delay_minutes, p.steps[j].round_robin, targets);
+      }
+      Raw(o, "steps", steps + "]");
+      body += o + "}";
+    }
+  }
+  respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
+}
+
+void Api::ListSchedules(const HttpRequest&, const store::Token*, Respond respond) {
+  auto view = org();
+  std::string body = "{\"schedules\":[";
+  if (view->org) {
+    for (size_t i = 0; i < view->org->schedules.size(); ++i) {
+      const auto& sch = view->org->schedules[i];
+      if (i) body += ',';
+      std::string o = "{";
+      Field(o, "id", sch.id);
+      Field(o, "name", sch.name);
+      Field(o, "timezone", sch.timezone);
+      std::string layers = "[";
+      for (size_t j = 0; j < sch.layers.size(); ++j) {
+        if (j) layers += ',';
+        layers += fmt::format("{{\"name\":{},\"start\":{},\"rotation\":{{\"type\":\"{}\","
+                              "\"length\":{}}},\"users\":{}}}",
+                              JsonQuote(sch.layers[j].name), JsonQuote(sch.layers[j].start),
+                              config::ToString(sch.layers[j].rotation.type),
+                              sch.layers[j].rotation.length, StringArray(sch.layers[j].users));
+      }
+      Raw(o, "layers", layers + "]");
+      Raw(o, "overrides", std::to_string(sch.overrides.size()));
+      body += o + "}";
+    }
+  }
+  respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
+}
+
+void Api::ScheduleOnCall(const HttpRequest& req, const store::Token*, Respond respond) {
+  auto view = org();
+  std::string id = req.Param("id");
+  if (!view->org || !config::FindSchedule(*view->org, id)) {
+    return respond(http::ErrorResponse(NotFound(fmt::format("no schedule '{}'", id))));
+  }
+  TimePoint at = clock_.Now();
+  if (auto s = req.Query("at")) {
+    auto t = ParseRfc3339(*s);
+    if (!t) {
+      return respond(
+          http::ErrorResponse(InvalidArgument("query parameter 'at': " + t.error().message())));
+    }
+    at = *t;
+  }
+  if (!options_.on_call) {
+    return respond(http::ErrorResponse(Unavailable("schedule resolution is not configured")));
+  }
+  auto users = options_.on_call(*view->org, id, at);
+  if (!users) return respond(http::ErrorResponse(users.error()));
+  std::string body = "{\"schedule\":" + JsonQuote(id) + ",\"at\":" +
+                     JsonQuote(FormatRfc3339(at)) + ",\"users\":" + StringArray(*users) + "}";
+  respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
+}
+
+namespace {
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+Response HtmlPage(bhttp::status code, std::string_view title, std::string_view body_html) {
+  Response r{code, 11};
+  r.set(bhttp::field::content_type, "text/html; charset=utf-8");
+  r.set(bhttp::field::cache_control, "no-store");
+  r.set("Referrer-Policy", "no-referrer");
+  r.body() = fmt::format(
+      "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width\"><title>{0} - houston</title><style>body{{font-family:"
+      "system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}}"
+      "button{{font-size:1.1rem;padding:.6rem 1.4rem;border:0;border-radius:6px;background:"
+      "#1f6feb;color:#fff;cursor:pointer}}</style></head><body><h1>{0}</h1>{1}</body></html>",
+      HtmlEscape(title), body_html);
+  return r;
+}
+}  // namespace
+
+void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respond) {
+  // GET never acts: mail scanners and link previews follow links.
+  auto claim = notify::VerifyActionToken(options_.link_key, req.Param("token"), clock_.Now());
+  if (options_.link_key.empty() || !claim) {
+    std::string why = options_.link_key.empty() ? "links are disabled on this server"
+                                                : claim.error().message();
+    return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
+                            "<p>" + HtmlEscape(why) + "</p>"));
+  }
+  auto inc = store_.GetIncident(claim->incident_id);
+  if (!inc) {
+    return respond(HtmlPage(bhttp::status::not_found, "No such incident",
+                            "<p>" + HtmlEscape(inc.error().message()) + "</p>"));
+  }
+  std::string verb = claim->action == "ack" ? "Acknowledge" : "Resolve";
+  respond(HtmlPage(
+      bhttp::status::ok, fmt::format("{} incident #{}", verb, inc->id),
+      fmt::format("<p><b>{}</b><br>service {} &middot; {} &middot; now {}</p><form method=\"post\">"
+                  "<button type=\"submit\">{}</button></form>",
+                  HtmlEscape(inc->title), HtmlEscape(inc->service_id),
+                  core::ToString(inc->severity), core::ToString(inc->status), verb)));
+}
+
+void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respond) {
+  auto claim = notify::VerifyActionToken(options_.link_key, req.Param("token"), clock_.Now());
+  if (options_.link_key.empty() || !claim) {
+    std::string why = options_.link_key.empty() ? "links are disabled on this server"
+                                                : claim.error().message();
+    return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
+                            "<p>" + HtmlEscape(why) + "</p>"));
+  }
+  bool ack = claim->action == "ack";
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  auto done = [this, shared, ack](Result<core::Incident> r) {
+    if (!r) {
+      bool already = r.error().code() == StatusCode::kFailedPrecondition;
+      return (*shared)(HtmlPage(already ? bhttp::status::ok : bhttp::status::conflict,
+                                already ? "Nothing to do" : "That did not work",
+                                "<p>" + HtmlEscape(r.error().message()) + "</p>"));
+    }
+    Changed();
+    (*shared)(HtmlPage(bhttp::status::ok,
+                       fmt::format("Incident #{} {}", r->id, ack ? "acknowledged" : "resolved"),
+                       "<p>" + HtmlEscape(r->title) + "</p><p>Paging has stopped.</p>"));
+  };
+  store::Actor actor{"link", fmt::format("{}-link:incident-{}", claim->action, claim->incident_id),
+                     "email_link"};
+  if (ack) {
+    store_.AcknowledgeIncident(claim->incident_id, std::move(actor), std::move(done));
+  } else {
+    store_.ResolveIncident(claim->incident_id, std::move(actor), std::move(done));
+  }
 }
 
 }  // namespace houston::api

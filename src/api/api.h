@@ -23,6 +23,7 @@ struct IntegrationInfo {
   core::IntegrationType type = core::IntegrationType::kEventsV2;
   std::optional<double> rate_limit_per_second;
   ingest::GenericMapping mapping;
+  std::string escalation_policy;  // the service's
 };
 
 // The org as request handlers see it: immutable, replaced whole on reload.
@@ -52,6 +53,14 @@ class RateLimiter {
 struct ApiOptions {
   size_t max_event_bytes = core::kMaxEventBodyBytes;
   std::string version = "dev";
+  // HMAC key of the signed acknowledge/resolve links in notifications ("" disables them).
+  std::string link_key;
+  // Called after any alert or incident state change was committed (wakes the engine).
+  std::function<void()> on_change;
+  // Who is on call for a schedule at an instant (wired to the schedule resolver).
+  std::function<Result<std::vector<std::string>>(const config::Org&, const std::string&,
+                                                 TimePoint)>
+      on_call;
 };
 
 // Thread-safe.
@@ -112,6 +121,22 @@ class Api {
   void ListServices(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListChanges(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListAudit(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void AcknowledgeIncident(const http::HttpRequest& req, const store::Token* token,
+                           Respond respond);
+  void ResolveIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void IncidentAction(bool acknowledge, core::IncidentId id, store::Actor actor,
+                      Respond respond);
+  void IncidentTimeline(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ListNotifications(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ListUsers(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ListEscalationPolicies(const http::HttpRequest& req, const store::Token*,
+                              Respond respond);
+  void ListSchedules(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ScheduleOnCall(const http::HttpRequest& req, const store::Token*, Respond respond);
+  // Signed links from notifications: GET shows a confirmation page, POST acts.
+  void ActionPage(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ActionPost(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void Changed();
 
   void CountEvent(std::string_view type, std::string_view result, uint64_t n = 1);
 

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 
 #include "api/api.h"
@@ -13,7 +14,12 @@
 #include "cli/internal.h"
 #include "config/config.h"
 #include "core/json_util.h"
+#include "engine/escalation_engine.h"
 #include "engine/heartbeat_monitor.h"
+#include "engine/notification_dispatcher.h"
+#include "engine/schedules.h"
+#include "core/random.h"
+#include "notify/notify.h"
 #include "http/http.h"
 
 namespace houston::cli {
@@ -95,6 +101,7 @@ Result<int> ApplyOrgToStore(store::Store& store, const config::Org& org, std::st
       store::Heartbeat h;
       h.integration_key = i.key;
       h.service_id = s.id;
+      h.escalation_policy = s.escalation_policy;
       h.interval =
           std::chrono::minutes(i.interval_minutes.value_or(5) + i.grace_minutes.value_or(0));
       heartbeats.push_back(std::move(h));
@@ -127,10 +134,42 @@ struct ServeFlags {
   size_t max_body_kib = 1024;
   int header_timeout_s = 10, body_timeout_s = 30, idle_timeout_s = 75;
   size_t queue_capacity = 65536;
+  std::string base_url;
+  std::string link_key_file;
+  std::string smtp_url, smtp_from, smtp_user;
+  bool smtp_starttls = false;
+  std::vector<std::string> allow_egress;
+  int notify_workers = 4;
+  int max_pages_per_minute = 6;
 };
 
+// The key that signs acknowledge/resolve links: from --link-key-file, or created once next to
+// the database so links keep working across restarts.
+Result<std::string> LinkKey(const ServeFlags& f) {
+  std::string path = f.link_key_file.empty() ? f.db + ".link-key" : f.link_key_file;
+  if (auto existing = ReadFile(path); existing && !existing->empty()) {
+    std::string key = *existing;
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+    if (key.size() < 16) {
+      return std::unexpected(
+          InvalidArgument(fmt::format("link key in {} is shorter than 16 characters", path)));
+    }
+    return key;
+  }
+  if (!f.link_key_file.empty()) {
+    return std::unexpected(NotFound(fmt::format("cannot read --link-key-file {}", path)));
+  }
+  std::string key = RandomBase62(32);
+  std::ofstream out(path, std::ios::trunc);
+  out << key << "\n";
+  if (!out) return std::unexpected(Unavailable(fmt::format("cannot write {}", path)));
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  return key;
+}
+
 // Loads the org: from --config (and records it in the store), else the one last applied.
-Result<std::shared_ptr<const config::Org>> LoadOrg(const ServeFlags& f, store::Store& store) {
+Result<config::Org> LoadOrg(const ServeFlags& f, store::Store& store) {
   if (!f.config.empty()) {
     HOUSTON_ASSIGN_OR_RETURN(std::string yaml, ReadFile(f.config));
     HOUSTON_ASSIGN_OR_RETURN(config::Org org, config::ParseOrg(yaml, f.config));
@@ -139,16 +178,16 @@ Result<std::shared_ptr<const config::Org>> LoadOrg(const ServeFlags& f, store::S
                                              store::Actor{"system", "serve --config", "cli"}));
     spdlog::info("org loaded from {}: {} services, {} users ({} objects changed in the store)",
                  f.config, org.services.size(), org.users.size(), changed);
-    return std::make_shared<const config::Org>(std::move(org));
+    return org;
   }
   HOUSTON_ASSIGN_OR_RETURN(store::OrgSnapshot snap, store.LoadOrg());
   if (snap.source_yaml.empty()) {
     spdlog::warn("no --config and no org applied to {}: no integration will accept events", f.db);
-    return std::make_shared<const config::Org>();
+    return config::Org();
   }
   HOUSTON_ASSIGN_OR_RETURN(config::Org org, config::ParseOrg(snap.source_yaml, snap.source_name));
   spdlog::info("org loaded from the store (last applied from {})", snap.source_name);
-  return std::make_shared<const config::Org>(std::move(org));
+  return org;
 }
 
 int Serve(const ServeFlags& f) {
@@ -202,8 +241,66 @@ int Serve(const ServeFlags& f) {
     return 2;
   }
 
-  api::Api api(st, metrics, RealClock());
-  api.SetOrg(*org);
+  auto link_key = LinkKey(f);
+  if (!link_key) {
+    PrintError(link_key.error());
+    return 2;
+  }
+  // The org and its compiled schedules, swapped whole on SIGHUP.
+  std::mutex org_mu;
+  std::shared_ptr<const engine::OrgRuntime> runtime = engine::MakeOrgRuntime(std::move(*org));
+  auto current = [&] {
+    std::lock_guard lock(org_mu);
+    return runtime;
+  };
+  engine::OrgProvider org_provider = [&current] {
+    auto rt = current();
+    return std::shared_ptr<const config::Org>(rt, &rt->org);
+  };
+  auto on_call = [&current](const config::Org& o, const std::string& id,
+                            TimePoint t) -> Result<std::vector<std::string>> {
+    auto rt = current();
+    if (&rt->org == &o) return rt->schedules->OnCall(id, t);
+    return engine::ScheduleBook::Build(o)->OnCall(id, t);
+  };
+
+  notify::SenderOptions sender_options;
+  sender_options.egress.allow_cidrs = f.allow_egress;
+  sender_options.smtp.url = f.smtp_url;
+  sender_options.smtp.from = f.smtp_from;
+  sender_options.smtp.username = f.smtp_user;
+  if (const char* pw = std::getenv("HOUSTON_SMTP_PASSWORD")) sender_options.smtp.password = pw;
+  sender_options.smtp.require_starttls = f.smtp_starttls;
+  if (Status st = notify::ValidateEgressPolicy(sender_options.egress); !st.ok()) {
+    PrintError(st);
+    return 2;
+  }
+  auto sender = notify::NewSender(sender_options);
+  engine::DispatcherOptions dopts;
+  std::string scheme = f.tls_cert.empty() ? "http" : "https";
+  dopts.base_url = f.base_url;
+  dopts.link_key = *link_key;
+  dopts.workers = f.notify_workers;
+  dopts.max_per_minute = f.max_pages_per_minute;
+  engine::NotificationDispatcher dispatcher(st, RealClock(), *sender, org_provider, dopts);
+  engine::EscalationEngine escalations(
+      st, RealClock(), org_provider,
+      [&on_call](const config::Org& o, const std::string& id, TimePoint t) {
+        auto users = on_call(o, id, t);
+        if (!users) {
+          spdlog::error("on-call lookup for schedule {} failed: {}", id, users.error().ToString());
+          return std::vector<std::string>{};
+        }
+        return *users;
+      });
+  escalations.OnPagesCreated([&dispatcher] { dispatcher.Wake(); });
+
+  api::ApiOptions api_options;
+  api_options.link_key = *link_key;
+  api_options.on_change = [&escalations] { escalations.Wake(); };
+  api_options.on_call = on_call;
+  api::Api api(st, metrics, RealClock(), api_options);
+  api.SetOrg(org_provider());
   http::Router router;
   api.Register(router);
   http::ServerOptions so;
@@ -225,9 +322,17 @@ int Serve(const ServeFlags& f) {
     PrintError(port.error());
     return 1;
   }
+  if (f.base_url.empty()) {
+    dispatcher.set_base_url(fmt::format("{}://{}:{}", scheme,
+                                        listen->first.find(':') != std::string::npos
+                                            ? "[" + listen->first + "]"
+                                            : listen->first,
+                                        *port));
+  }
   engine::HeartbeatMonitor heartbeats(st, RealClock());
   heartbeats.Start();
-  std::string scheme = f.tls_cert.empty() ? "http" : "https";
+  dispatcher.Start();
+  escalations.Start();
   spdlog::info("houston listening on {}://{}:{} (db {}, sync={})", scheme, listen->first, *port,
                f.db, f.sync);
   if (!f.port_file.empty()) {
@@ -244,8 +349,13 @@ int Serve(const ServeFlags& f) {
         for (const auto& d : reloaded.error().details()) spdlog::error("  {}", d);
         continue;
       }
-      api.SetOrg(*reloaded);
+      {
+        std::lock_guard lock(org_mu);
+        runtime = engine::MakeOrgRuntime(std::move(*reloaded));
+      }
+      api.SetOrg(org_provider());
       heartbeats.Wake();
+      escalations.Wake();
       spdlog::info("org reloaded");
       continue;
     }
@@ -255,6 +365,8 @@ int Serve(const ServeFlags& f) {
   }
   server.Shutdown();
   heartbeats.Stop();
+  escalations.Stop();
+  dispatcher.Stop();
   st.Shutdown();
   spdlog::info("stopped cleanly");
   return 0;
@@ -293,6 +405,26 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("--idle-timeout", flags->idle_timeout_s,
                   "seconds a keep-alive connection may wait for its next request")
       ->capture_default_str();
+  cmd->add_option("--base-url", flags->base_url,
+                  "public URL of this server, for links in notifications (default: the "
+                  "listen address)");
+  cmd->add_option("--link-key-file", flags->link_key_file,
+                  "file holding the key that signs acknowledge/resolve links (default: "
+                  "<db>.link-key, created on first start)");
+  cmd->add_option("--smtp-url", flags->smtp_url,
+                  "SMTP server for email notifications, smtp://host:port or smtps://host:port");
+  cmd->add_option("--smtp-from", flags->smtp_from, "sender address of notification emails");
+  cmd->add_option("--smtp-user", flags->smtp_user,
+                  "SMTP AUTH user (password from env HOUSTON_SMTP_PASSWORD)");
+  cmd->add_flag("--smtp-starttls", flags->smtp_starttls, "refuse to send mail without STARTTLS");
+  cmd->add_option("--allow-egress", flags->allow_egress,
+                  "CIDR that notifications may reach although private or loopback (repeatable), "
+                  "e.g. 127.0.0.1/32; by default such addresses are refused (SSRF guard)");
+  cmd->add_option("--notify-workers", flags->notify_workers,
+                  "threads sending notifications")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--max-pages-per-minute", flags->max_pages_per_minute,
+                  "messages per contact method per minute; more are bundled")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--port-file", flags->port_file,
                   "write the bound port to this file once listening (for scripts using port 0)");
   cmd->callback([flags, run] { *run = [flags] { return Serve(*flags); }; });

@@ -63,6 +63,8 @@ struct AlertEvent {
   std::string client_url;
   std::string links_json;   // JSON array, "[]" if none
   std::string images_json;  // JSON array, "[]" if none
+  // The service's escalation policy, filled in by the API layer: a new incident starts it.
+  std::string escalation_policy;
 };
 
 // A PagerDuty change event (deploy, config change). Never opens alerts.
@@ -114,6 +116,7 @@ struct Incident {
   IncidentStatus status = IncidentStatus::kTriggered;
   std::string integration_key;
   std::string group_key;  // non-empty for grouped (Alertmanager/Grafana) incidents
+  std::string escalation_policy;
   int64_t alert_count = 0;
   TimePoint created_at{};
   std::optional<TimePoint> acknowledged_at;

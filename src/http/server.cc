@@ -120,7 +120,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     idle_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(srv_.opt.max_header_bytes));
-    parser_->body_limit(srv_.opt.max_body_bytes);
+    // The body limit is checked once the headers are in (OnHeader), so that an oversize
+    // Content-Length is answered in the shape of the route it was sent to.
+    parser_->body_limit(boost::none);
     beast::get_lowest_layer(stream_).expires_after(srv_.opt.header_timeout);
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
@@ -134,6 +136,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (cl && *cl > srv_.opt.max_body_bytes) {
       return OnReadError(bhttp::error::body_limit);
     }
+    parser_->body_limit(srv_.opt.max_body_bytes);  // chunked bodies are cut off while read
     if (beast::iequals(Trim(h[bhttp::field::expect]), "100-continue")) {
       continue_.emplace(bhttp::status::continue_, h.version());
       beast::get_lowest_layer(stream_).expires_after(srv_.opt.write_timeout);

@@ -125,6 +125,104 @@ struct Heartbeat {
   std::chrono::milliseconds interval{0};
   TimePoint last_beat_at{};
   bool missed = false;  // an alert is open because a beat was missed
+  std::string escalation_policy;  // the service's: a missed beat pages through it
+};
+
+// --- Paging (engine) -------------------------------------------------------------------------
+
+// An incident's escalation, as the engine sees it. `state`:
+//   new       just opened; the engine schedules the first step
+//   active    the step at (step, loop) fires at due_at
+//   acked     the incident was acknowledged; the engine decides (ack timeout or stop)
+//   ack_wait  acknowledged; re-page at due_at if still acknowledged (ack timeout)
+//   stopped   paging ended (suppressed, policy gone, acknowledged without timeout)
+//   exhausted every step and repeat fired; nobody acknowledged
+//   done      the incident was resolved
+struct EscalationRow {
+  core::IncidentId incident_id = 0;
+  std::string policy_id;
+  std::string state;
+  int step = 0;
+  int loop = 0;
+  TimePoint due_at{};
+  int64_t version = 0;  // bumped by every change; updates are conditional on it (fencing)
+  core::Incident incident;
+};
+
+// One page to create: a user's contact method, not before `not_before`.
+struct PageRequest {
+  std::string user_id;
+  std::string contact_method_id;
+  std::string channel_type;
+  TimePoint not_before{};
+  std::string target;  // what led here, e.g. "schedule:payments-primary"
+};
+
+// The engine's decision for one escalation, applied only if its version is unchanged.
+struct EscalationUpdate {
+  core::IncidentId incident_id = 0;
+  int64_t expected_version = 0;
+  std::string state;  // the new state
+  int step = 0;
+  int loop = 0;
+  std::optional<TimePoint> due_at;  // nullopt: nothing more to do
+  // The step that fired (pages are recorded under it; step/loop above are the next one).
+  int fired_step = 0;
+  int fired_loop = 0;
+  std::vector<PageRequest> pages;
+  bool retrigger_incident = false;  // ack timeout: the incident goes back to triggered
+  std::string audit_action;         // "" for none, e.g. "incident.escalated"
+  std::string audit_details_json = "{}";
+};
+
+// A notification in the outbox. `state`: pending, sending, sent, failed (permanent), unknown
+// (may or may not have arrived), cancelled (the incident was acknowledged or resolved before it
+// was sent), dead (retries exhausted).
+struct Notification {
+  int64_t id = 0;
+  core::IncidentId incident_id = 0;
+  std::string user_id;
+  std::string contact_method_id;
+  std::string channel_type;
+  int step = 0;
+  int loop = 0;
+  std::string target;
+  std::string state;
+  int attempts = 0;
+  TimePoint created_at{};
+  TimePoint not_before{};
+  std::optional<TimePoint> sent_at;
+  std::string last_error;
+};
+
+// Notifications claimed for one contact method, to be sent as one message (bundled).
+struct ClaimedBatch {
+  std::string user_id;
+  std::string contact_method_id;
+  std::string channel_type;
+  std::vector<Notification> notifications;
+  std::vector<core::Incident> incidents;  // one per distinct incident, same order
+};
+
+struct ClaimOptions {
+  TimePoint now{};
+  int limit = 100;
+  // At most this many messages per contact method per minute; the rest wait (and bundle).
+  int max_per_minute = 6;
+};
+
+// The outcome of sending one batch.
+struct SendResult {
+  std::string state;  // sent | pending (retry) | failed | unknown | dead
+  std::string detail;
+  std::optional<TimePoint> retry_at;  // with "pending"
+};
+
+struct NotificationFilter {
+  std::optional<std::string> state;
+  std::optional<core::IncidentId> incident_id;
+  int64_t before_id = 0;
+  int limit = 100;
 };
 
 // Counters a backend exposes for /metrics. Thread-safe snapshot.
@@ -170,6 +268,27 @@ class Store {
   virtual void CreateToken(std::string name, Role role, std::string token_hash, std::string prefix,
                            Actor actor, Callback<Token> done) = 0;
 
+  // Acknowledges (resolves) every open alert of an incident, and so the incident.
+  // NotFound if no such incident; FailedPrecondition if it is resolved.
+  virtual void AcknowledgeIncident(core::IncidentId id, Actor actor,
+                                   Callback<core::Incident> done) = 0;
+  virtual void ResolveIncident(core::IncidentId id, Actor actor,
+                               Callback<core::Incident> done) = 0;
+  // Applies the engine's decisions; each only if the escalation's version still matches.
+  // Pages are created at most once per (incident, loop, step, user, contact method).
+  // Returns how many updates were applied.
+  virtual void UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) = 0;
+  // Claims due pending notifications, grouped per contact method, and marks them sending.
+  // In the same transaction, a notification whose incident is no longer triggered is cancelled
+  // instead (nobody is paged for an incident already acknowledged or resolved).
+  virtual void ClaimNotifications(ClaimOptions options,
+                                  Callback<std::vector<ClaimedBatch>> done) = 0;
+  // Records how sending a batch went.
+  virtual void CompleteNotifications(std::vector<int64_t> ids, SendResult result,
+                                     Callback<int> done) = 0;
+  // After a crash: notifications left in "sending" become "unknown" (never silently resent).
+  virtual void RecoverInterruptedSends(Callback<int> done) = 0;
+
   // --- Synchronous reads.
   virtual Result<core::Alert> GetAlert(core::AlertId id) = 0;
   virtual Result<std::vector<core::Alert>> ListAlerts(const AlertFilter& f) = 0;
@@ -183,6 +302,13 @@ class Store {
   virtual Result<std::vector<Heartbeat>> ListHeartbeats() = 0;
   // The earliest instant at which a watched heartbeat becomes overdue, if any.
   virtual Result<std::optional<TimePoint>> NextHeartbeatDeadline() = 0;
+
+  // Escalations due at `now` (including new and acknowledged ones the engine must look at).
+  virtual Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) = 0;
+  virtual Result<std::optional<TimePoint>> NextEscalationDue() = 0;
+  virtual Result<std::optional<TimePoint>> NextNotificationDue() = 0;
+  virtual Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) = 0;
+  virtual Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) = 0;
 
   virtual StoreStats Stats() const = 0;
   // Finishes queued writes (their callbacks run), then refuses new ones with Unavailable.

@@ -6,6 +6,7 @@ must be exactly those of the valid events, and /metrics must have counted the re
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -35,6 +36,7 @@ def raw_request(method, path, body=b"", headers=None, version="HTTP/1.1"):
         hdrs["Content-Type"] = "application/json"
         hdrs["Content-Length"] = str(len(body))
     hdrs.update(headers or {})
+    hdrs = {k: v for k, v in hdrs.items() if v is not None}
     head = f"{method} {path} {version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())
     return head.encode() + b"\r\n" + body
 
@@ -236,20 +238,54 @@ class BadInputTest(harness.HoustonTestCase):
             {"routing_key": EVENTS_KEY, "payload": {"summary": "x", "custom_details": {
                 "pad": "x" * (600 * KIB)}}}).encode()))
 
-        # Webhooks: 413 with a JSON error.
+        # Webhooks: exactly 512 KiB is accepted, one byte more is 413 with a JSON error.
+        key = uniq("generic-big")
+        doc = {"summary": "big generic", "dedup_key": key, "pad": ""}
+        doc["pad"] = "g" * (512 * KIB - len(json.dumps(doc).encode()))
+        self.assertEqual(len(json.dumps(doc).encode()), 512 * KIB)
+        r = self.h.post(f"/integrations/generic/{GENERIC_KEY_PLAIN}", doc)
+        self.assertStatus(r, 202)
+        self.note_valid(key)
+        doc["pad"] += "g"
+        doc["dedup_key"] = uniq("generic-too-big")
+        self.assertApiError(self.h.post(f"/integrations/generic/{GENERIC_KEY_PLAIN}", doc), 413)
         am = {"version": "4", "groupKey": "g", "alerts": [], "pad": "x" * (600 * KIB)}
         self.assertApiError(self.h.post(f"/integrations/alertmanager/{AM_KEY}", am), 413)
         self.assertApiError(self.h.post(f"/integrations/generic/{GENERIC_KEY_PLAIN}",
                                         {"summary": "x", "pad": "y" * (600 * KIB)}), 413)
 
-        # Over the server's 1 MiB body limit (refused from the headers alone).
+        self.assertHealthy()
+
+    def huge_event(self):
         huge = trigger(uniq("huge"))
         huge["payload"]["custom_details"] = {"pad": "z" * (2 * KIB * KIB)}
-        resp, _ = self.send_big("/v2/enqueue", json.dumps(huge).encode())
-        self.assertPdError(resp)
+        return json.dumps(huge).encode()
+
+    @staticmethod
+    def chunked(body, size=65536):
+        return b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size])
+                        for i in range(0, len(body), size)) + b"0\r\n\r\n"
+
+    def test_body_over_server_limit_with_content_length(self):
+        """Over the server's 1 MiB body limit, refused from the headers alone: still 400 in
+        PagerDuty's shape on /v2/*, 413 JSON elsewhere."""
+        for path in ("/v2/enqueue", "/v2/change/enqueue"):
+            resp, _ = self.send_big(path, self.huge_event())
+            with self.subTest(path=path):
+                self.assertPdError(resp)
         resp, _ = self.send_big(f"/integrations/alertmanager/{AM_KEY}",
                                 json.dumps({"version": "4", "pad": "z" * (2 * KIB * KIB)})
                                 .encode())
+        self.assertApiError(resp, 413)
+        self.assertHealthy()
+
+    def test_body_over_server_limit_chunked(self):
+        """The same with Transfer-Encoding: chunked (the limit is hit while reading the body)."""
+        hdrs = {"Transfer-Encoding": "chunked", "Content-Length": None}
+        resp, _ = self.send_big("/v2/enqueue", self.chunked(self.huge_event()), hdrs)
+        self.assertPdError(resp)
+        resp, _ = self.send_big(f"/integrations/generic/{GENERIC_KEY_PLAIN}", self.chunked(
+            json.dumps({"summary": "x", "pad": "z" * (2 * KIB * KIB)}).encode()), hdrs)
         self.assertApiError(resp, 413)
         self.assertHealthy()
 
@@ -277,7 +313,7 @@ class BadInputTest(harness.HoustonTestCase):
             # event(1) > payload(2) > custom_details(3) > ...
             inner = {}
             node = inner
-            for _ in range(total - 4):
+            for _ in range(total - 3):
                 node["n"] = {}
                 node = node["n"]
             ev["payload"]["custom_details"] = inner
@@ -301,7 +337,12 @@ class BadInputTest(harness.HoustonTestCase):
                     b"@@", seq)
                 self.assertPdError(self.post_raw("/v2/enqueue", body))
                 body = json.dumps(trigger(uniq("utf8"))).encode().replace(
-                    b'"bad-input-', b'"' + seq)
+                    b'"utf8-', b'"' + seq + b'utf8-')
+                self.assertIn(seq, body)
+                self.assertPdError(self.post_raw("/v2/enqueue", body))
+                body = json.dumps(trigger(uniq("utf8"))).encode().replace(
+                    b'"source"', b'"sou' + seq + b'rce"')
+                self.assertIn(seq, body)
                 self.assertPdError(self.post_raw("/v2/enqueue", body))
                 body = b'{"summary":"x","dedup_key":"' + seq + b'"}'
                 self.assertApiError(
@@ -413,6 +454,42 @@ class BadInputTest(harness.HoustonTestCase):
         self.assertEqual([a for a in self.h.all_alerts() if a["dedup_key"] == key], [])
         self.assertHealthy()
 
+    def test_trickled_body_is_cut_off(self):
+        """--body-timeout bounds the whole body: one byte every 0.2 s is not enough."""
+        key = uniq("trickle")
+        body = json.dumps(trigger(key)).encode()
+        conn = RawHttp(self.h.port)
+        stop = threading.Event()
+        full = raw_request("POST", "/v2/enqueue", body)
+        head = full[: len(full) - len(body)]
+
+        def dribble():
+            for b in body:
+                if stop.is_set():
+                    return
+                try:
+                    conn.sock.send(bytes([b]))
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+        t = threading.Thread(target=dribble, daemon=True)
+        try:
+            conn.send(head)
+            start = time.monotonic()
+            t.start()
+            closed = conn.closed_by_peer(10)
+            elapsed = time.monotonic() - start
+            stop.set()
+            self.assertTrue(closed, "a trickled body kept the connection open for 10 s")
+            self.assertLess(elapsed, 4.5, f"closed only after {elapsed:.1f} s")
+            self.assertNotIn(b"202", conn.buf)
+        finally:
+            stop.set()
+            conn.close()
+            t.join(3)
+        self.assertEqual([a for a in self.h.all_alerts() if a["dedup_key"] == key], [])
+
     def test_idle_keep_alive_connection_is_closed(self):
         conn = RawHttp(self.h.port)
         try:
@@ -425,7 +502,8 @@ class BadInputTest(harness.HoustonTestCase):
             conn.close()
 
     def test_malformed_http(self):
-        for data in (b"GARBAGE\r\n\r\n", b"POST /v2/enqueue HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        for data in (b"GARBAGE\r\n\r\n",
+                     b"POST /v2/enqueue HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
                      b"POST /v2/enqueue HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
                      b"GET /healthz HTTP/9.9\r\n\r\n",
                      b"POST /v2/enqueue HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n"
@@ -561,7 +639,6 @@ class BadInputTest(harness.HoustonTestCase):
         path = os.path.join(self.tmp, "ev.json")
         with open(path, "w") as f:
             json.dump(ev, f)
-        import subprocess
         p = subprocess.run(["curl", "-sS", "-H", "Expect: 100-continue", "-H",
                             "Content-Type: application/json", "--data-binary", f"@{path}",
                             "-w", "\n%{http_code}", f"{self.h.url}/v2/enqueue"],

@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import EVENTS_KEY, wait_until  # noqa: E402
+from harness import AM_KEY, EVENTS_KEY, wait_until  # noqa: E402
 
 THREADS = 8
 SEED = int(os.environ.get("HOUSTON_E2E_SEED", str(int(time.time()))))
@@ -27,9 +27,10 @@ SEED = int(os.environ.get("HOUSTON_E2E_SEED", str(int(time.time()))))
 class Load:
     """THREADS client threads sending unique triggers until stopped or the server is gone."""
 
-    def __init__(self, port, prefix):
+    def __init__(self, port, prefix, webhook_threads=0):
         self.port = port
         self.prefix = prefix
+        self.webhook_threads = webhook_threads  # these send Alertmanager groups of 3 alerts
         self.lock = threading.Lock()
         self.sent = set()       # keys whose request was (at least partly) written
         self.acked = set()      # keys answered 202 with the right dedup_key
@@ -57,23 +58,51 @@ class Load:
         with self.lock:
             return len(self.acked)
 
-    def _run(self, i):
-        conn = None
-        seq = 0
-        while not self.stop.is_set():
-            key = f"{self.prefix}-t{i}-{seq}"
-            seq += 1
+    def _request(self, i, seq):
+        """(path, body, keys, expected 202 body check)"""
+        key = f"{self.prefix}-t{i}-{seq}"
+        if i >= self.webhook_threads:
             body = json.dumps({"routing_key": EVENTS_KEY, "event_action": "trigger",
                                "dedup_key": key,
                                "payload": {"summary": f"durability {key}", "source": "e2e",
                                            "severity": "info"}})
+            return "/v2/enqueue", body, [key]
+        keys = [f"{key}-a{j}" for j in range(3)]
+        body = json.dumps({
+            "version": "4", "groupKey": f'{{}}:{{alertname="{key}"}}', "status": "firing",
+            "receiver": "houston", "groupLabels": {"alertname": key}, "commonLabels": {},
+            "commonAnnotations": {}, "externalURL": "http://am.example", "truncatedAlerts": 0,
+            "alerts": [{"status": "firing", "labels": {"alertname": key, "instance": k},
+                        "annotations": {"summary": k}, "startsAt": "2026-01-01T00:00:00Z",
+                        "endsAt": "0001-01-01T00:00:00Z", "fingerprint": k} for k in keys]})
+        return f"/integrations/alertmanager/{AM_KEY}", body, keys
+
+    @staticmethod
+    def _answer_ok(path, keys, got):
+        if path == "/v2/enqueue":
+            return got == {"status": "success", "message": "Event processed",
+                           "dedup_key": keys[0]}
+        try:
+            alerts = got["alerts"]
+            return ([a["dedup_key"] for a in alerts] == keys
+                    and all(a["result"] == "created" for a in alerts)
+                    and len({a["incident_id"] for a in alerts}) == 1)
+        except (KeyError, TypeError):
+            return False
+
+    def _run(self, i):
+        conn = None
+        seq = 0
+        while not self.stop.is_set():
+            path, body, keys = self._request(i, seq)
+            seq += 1
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
                     conn.connect()
                 with self.lock:
-                    self.sent.add(key)
-                conn.request("POST", "/v2/enqueue", body=body,
+                    self.sent.update(keys)
+                conn.request("POST", path, body=body,
                              headers={"Content-Type": "application/json"})
                 resp = conn.getresponse()
                 data = resp.read()
@@ -81,7 +110,7 @@ class Load:
                 return  # the server is gone
             except http.client.IncompleteRead as e:
                 with self.lock:
-                    self.truncated.append((key, repr(e)))
+                    self.truncated.append((keys, repr(e)))
                 conn.close()
                 conn = None
                 continue
@@ -97,10 +126,11 @@ class Load:
                 except ValueError:
                     got = None
                 with self.lock:
-                    if got == {"status": "success", "message": "Event processed",
-                               "dedup_key": key}:
-                        self.acked.add(key)
-                        self.acked_after[key] = time.monotonic()
+                    if self._answer_ok(path, keys, got):
+                        now = time.monotonic()
+                        for k in keys:
+                            self.acked.add(k)
+                            self.acked_after[k] = now
                     else:
                         self.other.append((resp.status, data[:300]))
             elif resp.status in (429, 503) and resp.getheader("Retry-After"):
@@ -139,9 +169,20 @@ class DurabilityTest(harness.HoustonTestCase):
         self.assertEqual(lost[:20], [], f"{len(lost)} of {len(acked)} acknowledged events lost")
         unsent = sorted(set(by_key) - sent)
         self.assertEqual(unsent[:20], [], "alerts that were never sent")
+        groups = {}
         for key in acked:
             a = by_key[key][0]
             self.assertEqual((a["event_count"], a["status"]), (1, "triggered"), a)
+            if a["group_key"]:
+                groups.setdefault(a["group_key"], set()).add(a["incident_id"])
+        # A webhook group is stored all or nothing, in one incident.
+        for key, alerts in by_key.items():
+            if "-a" in key and alerts[0]["group_key"]:
+                base = key.rsplit("-a", 1)[0]
+                siblings = [f"{base}-a{j}" for j in range(3)]
+                self.assertTrue(all(k in by_key for k in siblings),
+                                f"a webhook group was stored in part: {key}")
+                self.assertEqual(len({by_key[k][0]["incident_id"] for k in siblings}), 1)
         return by_key
 
     def test_kill9_mid_load_three_times(self):
@@ -150,12 +191,11 @@ class DurabilityTest(harness.HoustonTestCase):
         # Kill at different moments: early, in the middle, late (plus jitter from the seed).
         for cycle, (min_acked, delay) in enumerate([(20, 0.05), (300, 0.9), (600, 2.0)]):
             delay += self.rng.uniform(0, 0.4)
-            load = Load(srv.port, f"k9-c{cycle}").start()
+            load = Load(srv.port, f"k9-c{cycle}", webhook_threads=2).start()
             try:
                 wait_until(lambda: load.count() >= min_acked or not srv.alive(), 30,
                            f"{min_acked} acknowledged events")
                 time.sleep(delay)  # let the load run: the kill lands at a random moment
-                in_flight_at_kill = load.count()
                 srv.kill9()
             finally:
                 load.stop.set()
@@ -163,8 +203,8 @@ class DurabilityTest(harness.HoustonTestCase):
             self.assertEqual(load.other, [], "unexpected answers")
             acked, sent = set(load.acked), set(load.sent)
             self.assertGreater(len(acked), 0)
-            sys.stderr.write(f"cycle {cycle}: {len(acked)} acknowledged ({in_flight_at_kill} "
-                             f"before the kill), {len(sent) - len(acked)} unanswered\n")
+            sys.stderr.write(f"cycle {cycle}: killed after {len(acked)} acknowledged events; "
+                             f"{len(sent) - len(acked)} sent but unanswered\n")
             all_acked |= acked
             all_sent |= sent
             srv.start()
@@ -194,7 +234,7 @@ class DurabilityTest(harness.HoustonTestCase):
 
     def test_sigterm_during_load(self):
         srv = self.new_server()
-        load = Load(srv.port, "term").start()
+        load = Load(srv.port, "term", webhook_threads=2).start()
         try:
             wait_until(lambda: load.count() >= 300, 30, "300 acknowledged events")
             time.sleep(self.rng.uniform(0.2, 1.0))

@@ -187,6 +187,78 @@ class IntakeTest(harness.HoustonTestCase):
         self.send(action("acknowledge", key, routing_key=EVENTS_KEY_2))  # dropped
         self.assertEqual(self.h.alert(by_service["checkout"]["id"])["status"], "triggered")
 
+    def test_concurrent_identical_triggers_make_one_alert(self):
+        """The same new dedup key sent by 16 clients at once: one alert, one incident."""
+        import threading
+        key = uniq("race")
+        barrier = threading.Barrier(16)
+        results = []
+
+        def send():
+            conn = self.h.connection()
+            try:
+                conn.connect()
+                barrier.wait(10)
+                conn.request("POST", "/v2/enqueue", body=json.dumps(trigger(key)),
+                             headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                results.append((resp.status, resp.read()))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=send) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(results, [(202, pd_success(key))] * 16)
+        alerts = self.h.alerts_by_dedup()[key]
+        self.assertEqual(len(alerts), 1, alerts)
+        self.assertEqual(alerts[0]["event_count"], 16)
+        incidents = self.h.api("/api/v1/incidents?limit=1000")["incidents"]
+        self.assertEqual(len([i for i in incidents if i["id"] == alerts[0]["incident_id"]]), 1)
+        self.assertEqual(self.h.incident(alerts[0]["incident_id"])["incident"]["alert_count"], 1)
+
+    def test_readme_curl_without_content_type(self):
+        """The README's resolve example uses `curl -d` (form content type): still an event."""
+        key = uniq("readme")
+        self.send(trigger(key))
+        p = subprocess.run(
+            ["curl", "-sS", "-X", "POST", f"{self.h.url}/v2/enqueue", "-w", "\n%{http_code}",
+             "-d", json.dumps(action("resolve", key))], capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, pd_success(key) + b"\n202")
+        self.assertEqual(self.one_alert(key)["status"], "resolved")
+
+    def test_list_filters(self):
+        key = uniq("filters")
+        self.send(trigger(key, routing_key=EVENTS_KEY_2))
+        a = self.one_alert(key)
+        listed = self.h.api("/api/v1/alerts?service=payments&status=triggered&limit=1000")
+        self.assertIn(a["id"], [x["id"] for x in listed["alerts"]])
+        self.assertTrue(all(x["service"] == "payments" and x["status"] == "triggered"
+                            for x in listed["alerts"]), listed)
+        self.assertEqual(self.h.api("/api/v1/alerts?since=2999-01-01T00:00:00Z")["alerts"], [])
+        old = self.h.api("/api/v1/alerts?since=2000-01-01T00:00:00Z&limit=1000")["alerts"]
+        self.assertIn(a["id"], [x["id"] for x in old])
+        incs = self.h.api("/api/v1/incidents?service=payments&status=triggered&limit=1000")
+        self.assertIn(a["incident_id"], [i["id"] for i in incs["incidents"]])
+        for bad in ("status=open", "since=yesterday", "limit=-1", "cursor=0"):
+            r = self.h.get(f"/api/v1/alerts?{bad}", token=self.h.token("viewer"))
+            self.assertStatus(r, 400, bad)
+            self.assertEqual(r.json["error"]["code"], "invalid_argument", r.json)
+        r = self.h.get("/api/v1/incidents/999999999", token=self.h.token("viewer"))
+        self.assertStatus(r, 404)
+
+    def test_request_id_and_head(self):
+        r = self.h.get("/healthz", headers={"X-Request-Id": "e2e-req-42"})
+        self.assertEqual(r.headers.get("X-Request-Id"), "e2e-req-42")
+        r = self.h.get("/healthz")
+        self.assertTrue(r.headers.get("X-Request-Id"), dict(r.headers))
+        r = self.h.request("HEAD", "/healthz")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.raw, b"")
+
     def assertInvalidEvent(self, event_or_body, expected_fragments):
         """400 in PagerDuty's shape, with one error per fragment (each naming a problem)."""
         before = len(self.h.all_alerts())
@@ -250,6 +322,18 @@ class IntakeTest(harness.HoustonTestCase):
         self.assertEqual(len(a["summary"]), 1024)
         self.send(action("resolve", key))
         self.assertEqual(self.h.alert(a["id"])["status"], "resolved")
+
+    def test_payload_timestamps(self):
+        cases = {"2015-07-17T08:42:58.315+0000": "2015-07-17T08:42:58.315Z",  # PD's example
+                 "2015-07-17T08:42:58.315+02:00": "2015-07-17T06:42:58.315Z",
+                 "2015-07-17T08:42:58Z": "2015-07-17T08:42:58"}
+        for ts, want in cases.items():
+            key = uniq("ts")
+            ev = trigger(key)
+            ev["payload"]["timestamp"] = ts
+            self.send(ev)
+            self.assertTrue(self.one_alert(key)["event_timestamp"].startswith(want),
+                            (ts, self.one_alert(key)))
 
     def test_unknown_routing_key(self):
         for rk in ("ffffffffffffffffffffffffffffffff", AM_KEY, HEARTBEAT_KEY):
@@ -339,6 +423,15 @@ class IntakeTest(harness.HoustonTestCase):
         self.assertEqual(st, {fp1: "resolved", fp2: "triggered"})
         self.assertEqual(inc["incident"]["status"], "triggered")
 
+        # A resolved alert nobody has seen: accepted and dropped.
+        ghost = uuid.uuid4().hex[:16]
+        r = self.h.post(path, am_payload(gk, [(ghost, "db9:9100", "resolved")]))
+        self.assertStatus(r, 202)
+        self.assertEqual([(x["dedup_key"], x["result"]) for x in r.json["alerts"]],
+                         [(ghost, "dropped")], r.json)
+        self.assertNotIn(ghost, self.h.alerts_by_dedup())
+        self.assertEqual(self.h.incident(incident_id)["incident"]["alert_count"], 2)
+
         # Both resolve: the incident is resolved.
         r = self.h.post(path, am_payload(gk, [(fp1, "db1:9100", "resolved"),
                                               (fp2, "db2:9100", "resolved")]))
@@ -347,6 +440,42 @@ class IntakeTest(harness.HoustonTestCase):
         self.assertEqual({a["status"] for a in inc["alerts"]}, {"resolved"})
         self.assertEqual(inc["incident"]["status"], "resolved")
         self.assertIsNotNone(inc["incident"]["resolved_at"])
+
+    def test_alertmanager_ha_pair_sending_at_once(self):
+        """Two (here eight) Alertmanagers of an HA set send the same new group at the same
+        moment: one incident, one alert per fingerprint."""
+        import threading
+        gk = '{}:{alertname="HA-%s"}' % uuid.uuid4().hex[:8]
+        fps = [uuid.uuid4().hex[:16] for _ in range(2)]
+        body = json.dumps(am_payload(gk, [(fps[0], "a:1", "firing"), (fps[1], "b:1", "firing")]))
+        barrier = threading.Barrier(8)
+        statuses = []
+
+        def send():
+            conn = self.h.connection()
+            try:
+                conn.connect()
+                barrier.wait(10)
+                conn.request("POST", f"/integrations/alertmanager/{AM_KEY}", body=body,
+                             headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                resp.read()
+                statuses.append(resp.status)
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=send) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(statuses, [202] * 8)
+        incidents = [i for i in self.h.api("/api/v1/incidents?limit=1000")["incidents"]
+                     if i["group_key"] == gk]
+        self.assertEqual(len(incidents), 1, incidents)
+        inc = self.h.incident(incidents[0]["id"])
+        self.assertEqual(sorted(a["dedup_key"] for a in inc["alerts"]), sorted(fps))
+        self.assertEqual([a["event_count"] for a in inc["alerts"]], [8, 8])
 
     def test_alertmanager_rejects_bad_payloads_as_json(self):
         path = f"/integrations/alertmanager/{AM_KEY}"
@@ -479,6 +608,9 @@ class IntakeTest(harness.HoustonTestCase):
         for k in keys_accepted:
             self.assertIn(k, stored)
         self.assertNotIn(key, stored, "a 429-answered event was stored")
+        metrics = harness.parse_metrics(self.h.metrics())
+        self.assertGreater(metrics.get(
+            'houston_events_total{integration="events_v2",result="rate_limited"}', 0), 0)
         # Other keys are not limited.
         self.send(trigger(uniq("not-limited")))
         # Webhooks: 429 with the API's JSON error shape.
@@ -553,7 +685,22 @@ class IntakeTest(harness.HoustonTestCase):
         self.assertEqual(r.json["alert"]["status"], "resolved")
         r = self.h.post(f"/api/v1/alerts/{alert_id}/resolve", token=responder)
         self.assertStatus(r, 409)
-        self.assertIn("error", r.json)
+        self.assertEqual(r.json["error"]["code"], "failed_precondition", r.json)
+        r = self.h.post(f"/api/v1/alerts/{alert_id}/acknowledge", token=responder)
+        self.assertStatus(r, 409)
+        self.assertEqual(self.h.alert(alert_id)["status"], "resolved")
+        r = self.h.post("/api/v1/alerts/999999999/acknowledge", token=responder)
+        self.assertStatus(r, 404)
+        log = self.h.log()
+        for tok in (viewer, responder, self.h.token("admin")):
+            self.assertNotIn(tok, log, "an API token was written to the server log")
+
+    def test_bearer_scheme_is_case_insensitive(self):
+        """RFC 7235 section 2.1 / RFC 6750: the auth-scheme is case-insensitive."""
+        tok = self.h.token("viewer")
+        for scheme in ("Bearer", "bearer", "BEARER"):
+            r = self.h.get("/api/v1/alerts?limit=1", headers={"Authorization": f"{scheme} {tok}"})
+            self.assertStatus(r, 200, f"with 'Authorization: {scheme} <token>'")
 
     def test_services_endpoint(self):
         services = {s["id"]: s for s in self.h.api("/api/v1/services", role="viewer")["services"]}
@@ -628,7 +775,8 @@ class IntakeTest(harness.HoustonTestCase):
                 "      - {type: events_v2, key: \"%s\"}\n"
                 "      - {type: alertmanager, key: \"am-new-one\", rate_limit_per_second: 5}\n"
                 % EVENTS_KEY_2).replace("name: Payments API", "name: Payments API v2"))
-        self.assertNotEqual(open(changed).read(), harness.test_org_yaml())
+        with open(changed) as f:
+            self.assertNotEqual(f.read(), harness.test_org_yaml(), "the edit did not apply")
         outs = []
         for _ in range(2):
             p = self.h.cli("apply", "-f", changed, "--db", db, "--dry-run", check=True)
@@ -652,6 +800,35 @@ class IntakeTest(harness.HoustonTestCase):
         p = self.h.cli("apply", "-f", changed, "--db", db, "--dry-run", check=True)
         self.assertIn("0 to add, 0 to change, 0 to remove", p.stdout)
 
+    def test_sighup_reloads_the_org(self):
+        srv = self.new_server()
+        new_key = "abababababababababababababababab"
+        r = srv.enqueue(trigger(uniq("hup"), routing_key=new_key))
+        self.assertStatus(r, 400)
+        with open(srv.org_path, "w") as f:
+            f.write(harness.test_org_yaml().replace(
+                '      - {type: events_v2, key: "%s"}\n' % EVENTS_KEY_2,
+                '      - {type: events_v2, key: "%s"}\n      - {type: events_v2, key: "%s"}\n'
+                % (EVENTS_KEY_2, new_key)))
+        srv.proc.send_signal(__import__("signal").SIGHUP)
+        key = uniq("hup")
+        harness.wait_until(lambda: srv.enqueue(trigger(key, routing_key=new_key)).status == 202,
+                           15, "the key added to org.yaml to be accepted after SIGHUP")
+        self.assertEqual(srv.alerts_by_dedup()[key][0]["service"], "payments")
+        # A broken org on SIGHUP keeps the current one.
+        with open(srv.org_path, "w") as f:
+            f.write("services: [this is not an org\n")
+        srv.proc.send_signal(__import__("signal").SIGHUP)
+        harness.wait_until(lambda: "reload failed" in srv.log(), 15, "'reload failed' logged")
+        self.assertTrue(srv.alive())
+        self.send_to(srv, trigger(uniq("hup2"), routing_key=new_key))
+        self.send_to(srv, trigger(uniq("hup3")))
+        self.assertEqual(srv.stop(), 0)
+
+    def send_to(self, srv, event):
+        r = srv.enqueue(event)
+        self.assertStatus(r, 202, f"for {event}")
+
     def test_help_on_every_command(self):
         commands = [[], ["serve"], ["apply"], ["migrate"], ["token"], ["token", "create"],
                     ["alert"], ["alert", "list"], ["alert", "ack"], ["alert", "resolve"],
@@ -672,6 +849,23 @@ class IntakeTest(harness.HoustonTestCase):
         self.assertIn("houston", p.stdout)
         p = subprocess.run([HOUSTON_BIN, "no-such-command"], capture_output=True, text=True)
         self.assertNotEqual(p.returncode, 0)
+
+    def test_admin_commands(self):
+        p = self.h.cli("migrate", "--db", self.h.db, "--status", check=True)
+        self.assertIn("up to date", p.stdout)
+        p = self.h.cli("migrate", "--db", self.h.db, check=True)
+        self.assertIn("up to date", p.stdout)
+        p = self.h.cli("token", "create", "--db", self.h.db, "--role", "superuser", "--name", "x")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("superuser", p.stderr)
+        self.assertEqual(p.stdout, "")
+        p = self.h.cli("token", "create", "--db", self.h.db, "--role", "viewer", "--name", "a",
+                       check=True)
+        tok = p.stdout.strip()
+        self.assertTrue(tok.startswith("hou_"), tok)
+        self.assertStatus(self.h.get("/api/v1/alerts", token=tok), 200)
+        self.assertNotEqual(tok, self.h.cli("token", "create", "--db", self.h.db, "--role",
+                                            "viewer", "--name", "a", check=True).stdout.strip())
 
 
 if __name__ == "__main__":

@@ -29,3 +29,6 @@ for (const step of steps) {
     }));
   }
 }
+// pdjs leaves its request-timeout timer running when a request fails (e.g. a TLS error),
+// which would keep node alive for requestTimeout ms: exit explicitly once done.
+process.exit(0);

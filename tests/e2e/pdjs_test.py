@@ -6,8 +6,10 @@ against houston serving HTTPS with a self-signed certificate that node is told t
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -52,7 +54,7 @@ class PdjsTest(harness.HoustonTestCase):
             os.path.isdir(os.path.join(HERE, "node_modules", "@pagerduty", "pdjs")),
             "tests/e2e/node_modules/@pagerduty/pdjs is missing: run scripts/install-deps.sh "
             "(it runs npm install in tests/e2e)")
-        self.h = self.new_server(tls=(self.cert, self.key))
+        self.h = self.new_server(tls=(self.cert, self.key), extra_args=["--header-timeout", "2"])
         self.assertTrue(self.h.url.startswith("https://"))
 
     def pdjs(self, steps, trust=True):
@@ -170,7 +172,6 @@ class PdjsTest(harness.HoustonTestCase):
                        self.h.token("viewer"))
         self.assertNotEqual(p.returncode, 0, "the CLI accepted an untrusted certificate")
         # Plain HTTP on the TLS port gets nothing useful.
-        import socket
         s = socket.create_connection(("127.0.0.1", self.h.port), timeout=5)
         try:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -186,6 +187,26 @@ class PdjsTest(harness.HoustonTestCase):
             self.assertNotIn(b'{"status":"ok"}', data)
         finally:
             s.close()
+
+    def test_silent_tls_client_is_dropped(self):
+        """A client that connects and never starts the TLS handshake is closed after
+        --header-timeout (2 s here)."""
+        s = socket.create_connection(("127.0.0.1", self.h.port), timeout=10)
+        start = time.monotonic()
+        try:
+            try:
+                data = s.recv(4096)
+            except ConnectionResetError:
+                data = b""
+            elapsed = time.monotonic() - start
+            self.assertEqual(data, b"")
+            self.assertGreater(elapsed, 1.0)
+            self.assertLess(elapsed, 6.0, f"closed only after {elapsed:.1f} s")
+        except socket.timeout:
+            self.fail("a silent TLS client was kept open for 10 s")
+        finally:
+            s.close()
+        self.assertStatus(self.h.get("/healthz"), 200)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,47 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_resource ON audit_log(resource_type, resource_id, id);
 )sql"},
+      {2, "escalations and notification outbox", R"sql(
+ALTER TABLE incidents ADD COLUMN escalation_policy TEXT NOT NULL DEFAULT '';
+CREATE TABLE escalations (
+  incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),
+  policy_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  step INTEGER NOT NULL DEFAULT 0,
+  loop INTEGER NOT NULL DEFAULT 0,
+  round INTEGER NOT NULL DEFAULT 0,
+  due_at INTEGER,
+  version INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX escalations_due ON escalations(due_at) WHERE due_at IS NOT NULL;
+
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  round INTEGER NOT NULL DEFAULT 0,
+  loop INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  contact_method_id TEXT NOT NULL,
+  channel_type TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  batch_id INTEGER,
+  created_at INTEGER NOT NULL,
+  not_before INTEGER NOT NULL,
+  attempted_at INTEGER,
+  sent_at INTEGER,
+  last_error TEXT NOT NULL DEFAULT ''
+);
+-- A page is created at most once per (incident, round, loop, step, user, contact method).
+CREATE UNIQUE INDEX notifications_once
+  ON notifications(incident_id, round, loop, step, user_id, contact_method_id);
+CREATE INDEX notifications_pending ON notifications(not_before) WHERE state = 'pending';
+CREATE INDEX notifications_recent ON notifications(user_id, contact_method_id, attempted_at);
+CREATE INDEX notifications_incident ON notifications(incident_id);
+ALTER TABLE heartbeats ADD COLUMN escalation_policy TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return kMigrations;
 }

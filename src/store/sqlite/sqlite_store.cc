@@ -69,7 +69,7 @@ Alert ReadAlert(const Stmt& s) {
 
 constexpr const char* kIncidentColumns =
     "id, service_id, title, severity, status, integration_key, group_key, alert_count, "
-    "created_at, acknowledged_at, resolved_at";
+    "created_at, acknowledged_at, resolved_at, escalation_policy";
 
 Incident ReadIncident(const Stmt& s) {
   Incident i;
@@ -84,6 +84,7 @@ Incident ReadIncident(const Stmt& s) {
   i.created_at = FromMs(s.Int(8));
   i.acknowledged_at = OptTime(s, 9);
   i.resolved_at = OptTime(s, 10);
+  i.escalation_policy = s.Text(11);
   return i;
 }
 
@@ -171,6 +172,14 @@ Status AcknowledgeOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& 
                              "WHERE id = ? AND status = 'triggered'"));
   HOUSTON_RETURN_STATUS_IF_ERROR(inc->Bind(1, Ms(now)).Bind(2, a.incident_id).Run());
   bool incident_moved = db.Changes() > 0;
+  if (incident_moved) {
+    // The engine looks at acknowledged escalations at once (ack timeout or stop).
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * e, db.Prepare("UPDATE escalations SET state = 'acked', due_at = ?, version = "
+                             "version + 1 WHERE incident_id = ? AND state IN ('new', 'active', "
+                             "'exhausted')"));
+    HOUSTON_RETURN_STATUS_IF_ERROR(e->Bind(1, Ms(now)).Bind(2, a.incident_id).Run());
+  }
   HOUSTON_RETURN_STATUS_IF_ERROR(
       Audit(db, now, actor, "alert.acknowledged", "alert", std::to_string(a.id),
             fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_acknowledged\":{}}}",
@@ -197,6 +206,12 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
                                         "WHERE id = ? AND status <> 'resolved'"));
     HOUSTON_RETURN_STATUS_IF_ERROR(inc->Bind(1, Ms(now)).Bind(2, a.incident_id).Run());
     incident_resolved = db.Changes() > 0;
+    if (incident_resolved) {
+      HOUSTON_ASSIGN_OR_RETURN(
+          Stmt * e, db.Prepare("UPDATE escalations SET state = 'done', due_at = NULL, version = "
+                               "version + 1 WHERE incident_id = ?"));
+      HOUSTON_RETURN_STATUS_IF_ERROR(e->Bind(1, a.incident_id).Run());
+    }
   }
   return Audit(db, now, actor, "alert.resolved", "alert", std::to_string(a.id),
                fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_resolved\":{}}}",
@@ -274,18 +289,28 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
   }
   if (incident_id == 0) {
     HOUSTON_ASSIGN_OR_RETURN(
-        Stmt * s, db.Prepare("INSERT INTO incidents(service_id, title, severity, status, "
-                             "integration_key, group_key, alert_count, created_at) "
-                             "VALUES (?,?,?,'triggered',?,?,1,?)"));
+        Stmt * s,
+        db.Prepare("INSERT INTO incidents(service_id, title, severity, status, "
+                   "integration_key, group_key, alert_count, created_at, escalation_policy) "
+                   "VALUES (?,?,?,'triggered',?,?,1,?,?)"));
     HOUSTON_RETURN_IF_ERROR(s->Bind(1, ev.service_id)
                                 .Bind(2, ev.summary)
                                 .Bind(3, core::ToString(ev.severity))
                                 .Bind(4, ev.integration_key)
                                 .Bind(5, ev.group_key)
                                 .Bind(6, Ms(now))
+                                .Bind(7, ev.escalation_policy)
                                 .Run());
     incident_id = db.LastInsertRowid();
     out.incident_created = true;
+    if (!ev.escalation_policy.empty()) {
+      // Durable with the 202: the engine starts paging from this row, even after a crash.
+      HOUSTON_ASSIGN_OR_RETURN(
+          Stmt * e, db.Prepare("INSERT INTO escalations(incident_id, policy_id, state, due_at) "
+                               "VALUES (?, ?, 'new', ?)"));
+      HOUSTON_RETURN_IF_ERROR(
+          e->Bind(1, incident_id).Bind(2, ev.escalation_policy).Bind(3, Ms(now)).Run());
+    }
   } else {
     HOUSTON_ASSIGN_OR_RETURN(
         Stmt * s, db.Prepare("UPDATE incidents SET alert_count = alert_count + 1 WHERE id = ?"));
@@ -663,10 +688,12 @@ void SqliteStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat
         // Heartbeats: keep the last beat of existing ones, watch new ones from now.
         std::set<std::string> keep;
         HOUSTON_ASSIGN_OR_RETURN(
-            Stmt * hb, db.Prepare("INSERT INTO heartbeats(integration_key, service_id, "
-                                  "interval_ms, last_beat_at) VALUES (?,?,?,?) ON "
-                                  "CONFLICT(integration_key) DO UPDATE SET service_id = "
-                                  "excluded.service_id, interval_ms = excluded.interval_ms"));
+            Stmt * hb,
+            db.Prepare("INSERT INTO heartbeats(integration_key, service_id, interval_ms, "
+                       "last_beat_at, escalation_policy) VALUES (?,?,?,?,?) ON "
+                       "CONFLICT(integration_key) DO UPDATE SET service_id = "
+                       "excluded.service_id, interval_ms = excluded.interval_ms, "
+                       "escalation_policy = excluded.escalation_policy"));
         for (const auto& h : heartbeats) {
           keep.insert(h.integration_key);
           hb->Reset();
@@ -674,6 +701,7 @@ void SqliteStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat
                                       .Bind(2, h.service_id)
                                       .Bind(3, static_cast<int64_t>(h.interval.count()))
                                       .Bind(4, Ms(now))
+                                      .Bind(5, h.escalation_policy)
                                       .Run());
         }
         std::vector<std::string> drop;
@@ -748,8 +776,9 @@ void SqliteStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
         {
           HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
                                    db.Prepare("SELECT integration_key, service_id, interval_ms, "
-                                              "last_beat_at FROM heartbeats WHERE missed = 0 AND "
-                                              "last_beat_at + interval_ms <= ?"));
+                                              "last_beat_at, escalation_policy FROM heartbeats "
+                                              "WHERE missed = 0 AND last_beat_at + interval_ms "
+                                              "<= ?"));
           s->Bind(1, Ms(now));
           for (;;) {
             HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -759,6 +788,7 @@ void SqliteStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
             h.service_id = s->Text(1);
             h.interval = std::chrono::milliseconds(s->Int(2));
             h.last_beat_at = FromMs(s->Int(3));
+            h.escalation_policy = s->Text(4);
             overdue.push_back(std::move(h));
           }
           s->Reset();
@@ -783,6 +813,7 @@ void SqliteStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
                           std::chrono::duration_cast<std::chrono::seconds>(h.interval).count());
           ev.links_json = "[]";
           ev.images_json = "[]";
+          ev.escalation_policy = h.escalation_policy;
           Actor actor{"system", "heartbeat-monitor", "system"};
           HOUSTON_RETURN_IF_ERROR(ApplyEvent(db, ev, now, actor));
           u->Reset();
@@ -1003,6 +1034,396 @@ Result<std::optional<TimePoint>> SqliteStore::NextHeartbeatDeadline() {
     HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
     std::optional<TimePoint> out;
     if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
+    s->Reset();
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paging: incidents, escalations, the notification outbox.
+
+namespace {
+
+Result<std::vector<Alert>> OpenAlertsOf(Db& db, core::IncidentId id) {
+  static const std::string kSql = fmt::format(
+      "SELECT {} FROM alerts WHERE incident_id = ? AND status <> 'resolved' ORDER BY id",
+      kAlertColumns);
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+  s->Bind(1, id);
+  std::vector<Alert> out;
+  for (;;) {
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    out.push_back(ReadAlert(*s));
+  }
+  s->Reset();
+  return out;
+}
+
+constexpr const char* kEscalationColumns =
+    "e.incident_id, e.policy_id, e.state, e.step, e.loop, e.due_at, e.version";
+
+EscalationRow ReadEscalation(const Stmt& s) {
+  EscalationRow r;
+  r.incident_id = s.Int(0);
+  r.policy_id = s.Text(1);
+  r.state = s.Text(2);
+  r.step = static_cast<int>(s.Int(3));
+  r.loop = static_cast<int>(s.Int(4));
+  r.due_at = FromMs(s.IsNull(5) ? 0 : s.Int(5));
+  r.version = s.Int(6);
+  return r;
+}
+
+constexpr const char* kNotificationColumns =
+    "id, incident_id, user_id, contact_method_id, channel_type, step, loop, target, state, "
+    "attempts, created_at, not_before, sent_at, last_error";
+
+Notification ReadNotification(const Stmt& s) {
+  Notification n;
+  n.id = s.Int(0);
+  n.incident_id = s.Int(1);
+  n.user_id = s.Text(2);
+  n.contact_method_id = s.Text(3);
+  n.channel_type = s.Text(4);
+  n.step = static_cast<int>(s.Int(5));
+  n.loop = static_cast<int>(s.Int(6));
+  n.target = s.Text(7);
+  n.state = s.Text(8);
+  n.attempts = static_cast<int>(s.Int(9));
+  n.created_at = FromMs(s.Int(10));
+  n.not_before = FromMs(s.Int(11));
+  n.sent_at = OptTime(s, 12);
+  n.last_error = s.Text(13);
+  return n;
+}
+
+}  // namespace
+
+void SqliteStore::AcknowledgeIncident(core::IncidentId id, Actor actor,
+                                      Callback<Incident> done) {
+  Submit<Incident>(
+      [this, id, actor = std::move(actor)](Db& db) -> Result<Incident> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, id));
+        if (inc.status == IncidentStatus::kResolved) {
+          return std::unexpected(
+              FailedPrecondition(fmt::format("incident {} is already resolved", id)));
+        }
+        if (inc.status == IncidentStatus::kAcknowledged) return inc;
+        HOUSTON_ASSIGN_OR_RETURN(std::vector<Alert> open, OpenAlertsOf(db, id));
+        for (const auto& a : open) {
+          if (a.status == AlertStatus::kTriggered) {
+            HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, a, now, actor));
+          }
+        }
+        HOUSTON_RETURN_IF_ERROR(
+            Audit(db, now, actor, "incident.acknowledged", "incident", std::to_string(id), "{}"));
+        return LoadIncident(db, id);
+      },
+      std::move(done));
+}
+
+void SqliteStore::ResolveIncident(core::IncidentId id, Actor actor, Callback<Incident> done) {
+  Submit<Incident>(
+      [this, id, actor = std::move(actor)](Db& db) -> Result<Incident> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, id));
+        if (inc.status == IncidentStatus::kResolved) {
+          return std::unexpected(
+              FailedPrecondition(fmt::format("incident {} is already resolved", id)));
+        }
+        HOUSTON_ASSIGN_OR_RETURN(std::vector<Alert> open, OpenAlertsOf(db, id));
+        for (const auto& a : open) {
+          HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, a, now, actor));
+        }
+        HOUSTON_RETURN_IF_ERROR(
+            Audit(db, now, actor, "incident.resolved", "incident", std::to_string(id), "{}"));
+        return LoadIncident(db, id);
+      },
+      std::move(done));
+}
+
+void SqliteStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) {
+  Submit<int>(
+      [this, updates = std::move(updates)](Db& db) -> Result<int> {
+        TimePoint now = options_.clock->Now();
+        int applied = 0;
+        Actor engine{"system", "escalation-engine", "system"};
+        for (const auto& u : updates) {
+          HOUSTON_ASSIGN_OR_RETURN(
+              Stmt * s, db.Prepare("UPDATE escalations SET state = ?, step = ?, loop = ?, "
+                                   "due_at = ?, round = round + ?, version = version + 1 "
+                                   "WHERE incident_id = ? AND version = ?"));
+          HOUSTON_RETURN_IF_ERROR(s->Bind(1, u.state)
+                                      .Bind(2, u.step)
+                                      .Bind(3, u.loop)
+                                      .Bind(4, OptMs(u.due_at))
+                                      .Bind(5, u.retrigger_incident ? 1 : 0)
+                                      .Bind(6, u.incident_id)
+                                      .Bind(7, u.expected_version)
+                                      .Run());
+          if (db.Changes() == 0) continue;  // changed since it was read: the newer state wins
+          ++applied;
+          if (u.retrigger_incident) {
+            HOUSTON_ASSIGN_OR_RETURN(
+                Stmt * i, db.Prepare("UPDATE incidents SET status = 'triggered', "
+                                     "acknowledged_at = NULL WHERE id = ? AND status = "
+                                     "'acknowledged'"));
+            HOUSTON_RETURN_IF_ERROR(i->Bind(1, u.incident_id).Run());
+            HOUSTON_ASSIGN_OR_RETURN(
+                Stmt * a, db.Prepare("UPDATE alerts SET status = 'triggered', acknowledged_at = "
+                                     "NULL WHERE incident_id = ? AND status = 'acknowledged'"));
+            HOUSTON_RETURN_IF_ERROR(a->Bind(1, u.incident_id).Run());
+          }
+          if (!u.pages.empty()) {
+            HOUSTON_ASSIGN_OR_RETURN(
+                Stmt * r, db.Prepare("SELECT round FROM escalations WHERE incident_id = ?"));
+            r->Bind(1, u.incident_id);
+            HOUSTON_ASSIGN_OR_RETURN(bool row, r->Step());
+            int64_t round = row ? r->Int(0) : 0;
+            r->Reset();
+            HOUSTON_ASSIGN_OR_RETURN(
+                Stmt * n,
+                db.Prepare("INSERT OR IGNORE INTO notifications(incident_id, round, loop, step, "
+                           "user_id, contact_method_id, channel_type, target, state, created_at, "
+                           "not_before) VALUES (?,?,?,?,?,?,?,?,'pending',?,?)"));
+            for (const auto& p : u.pages) {
+              n->Reset();
+              HOUSTON_RETURN_IF_ERROR(n->Bind(1, u.incident_id)
+                                          .Bind(2, round)
+                                          .Bind(3, u.fired_loop)
+                                          .Bind(4, u.fired_step)
+                                          .Bind(5, p.user_id)
+                                          .Bind(6, p.contact_method_id)
+                                          .Bind(7, p.channel_type)
+                                          .Bind(8, p.target)
+                                          .Bind(9, Ms(now))
+                                          .Bind(10, Ms(p.not_before))
+                                          .Run());
+            }
+          }
+          if (!u.audit_action.empty()) {
+            HOUSTON_RETURN_IF_ERROR(Audit(db, now, engine, u.audit_action, "incident",
+                                          std::to_string(u.incident_id), u.audit_details_json));
+          }
+        }
+        return applied;
+      },
+      std::move(done));
+}
+
+void SqliteStore::ClaimNotifications(ClaimOptions options,
+                                     Callback<std::vector<ClaimedBatch>> done) {
+  Submit<std::vector<ClaimedBatch>>(
+      [options](Db& db) -> Result<std::vector<ClaimedBatch>> {
+        static const std::string kPending = fmt::format(
+            "SELECT {} FROM notifications WHERE state = 'pending' AND not_before <= ? ORDER BY "
+            "not_before, id LIMIT ?",
+            kNotificationColumns);
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kPending));
+        s->Bind(1, Ms(options.now)).Bind(2, options.limit);
+        std::vector<Notification> due;
+        for (;;) {
+          HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+          if (!row) break;
+          due.push_back(ReadNotification(*s));
+        }
+        s->Reset();
+        std::map<core::IncidentId, Incident> incidents;
+        std::map<std::pair<std::string, std::string>, ClaimedBatch> groups;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * cancel, db.Prepare("UPDATE notifications SET state = 'cancelled', last_error = "
+                                      "? WHERE id = ?"));
+        for (auto& n : due) {
+          auto it = incidents.find(n.incident_id);
+          if (it == incidents.end()) {
+            HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, n.incident_id));
+            it = incidents.emplace(n.incident_id, std::move(inc)).first;
+          }
+          if (it->second.status != IncidentStatus::kTriggered) {
+            cancel->Reset();
+            HOUSTON_RETURN_IF_ERROR(
+                cancel
+                    ->Bind(1, fmt::format("not sent: the incident was {} first",
+                                          core::ToString(it->second.status)))
+                    .Bind(2, n.id)
+                    .Run());
+            continue;
+          }
+          auto& g = groups[{n.user_id, n.contact_method_id}];
+          g.user_id = n.user_id;
+          g.contact_method_id = n.contact_method_id;
+          g.channel_type = n.channel_type;
+          bool seen = false;
+          for (const auto& i : g.incidents) seen = seen || i.id == n.incident_id;
+          if (!seen) g.incidents.push_back(it->second);
+          g.notifications.push_back(std::move(n));
+        }
+        std::vector<ClaimedBatch> out;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * recent,
+            db.Prepare("SELECT COUNT(DISTINCT batch_id) FROM notifications WHERE user_id = ? AND "
+                       "contact_method_id = ? AND attempted_at >= ?"));
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * mark, db.Prepare("UPDATE notifications SET state = 'sending', attempts = "
+                                    "attempts + 1, attempted_at = ?, batch_id = ? WHERE id = ?"));
+        for (auto& [key, g] : groups) {
+          recent->Reset();
+          recent->Bind(1, g.user_id)
+              .Bind(2, g.contact_method_id)
+              .Bind(3, Ms(options.now - std::chrono::minutes(1)));
+          HOUSTON_ASSIGN_OR_RETURN(bool row, recent->Step());
+          int64_t sent_last_minute = row ? recent->Int(0) : 0;
+          recent->Reset();
+          // Throttled: stays pending and is bundled with whatever else arrives meanwhile.
+          if (sent_last_minute >= options.max_per_minute) continue;
+          int64_t batch_id = g.notifications.front().id;
+          for (auto& n : g.notifications) {
+            mark->Reset();
+            HOUSTON_RETURN_IF_ERROR(
+                mark->Bind(1, Ms(options.now)).Bind(2, batch_id).Bind(3, n.id).Run());
+            n.state = "sending";
+            ++n.attempts;
+          }
+          out.push_back(std::move(g));
+        }
+        return out;
+      },
+      std::move(done));
+}
+
+void SqliteStore::CompleteNotifications(std::vector<int64_t> ids, SendResult result,
+                                        Callback<int> done) {
+  Submit<int>(
+      [this, ids = std::move(ids), result = std::move(result)](Db& db) -> Result<int> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("UPDATE notifications SET state = ?, last_error = ?, sent_at = "
+                                 "?, not_before = COALESCE(?, not_before) WHERE id = ? AND "
+                                 "state = 'sending'"));
+        int changed = 0;
+        for (int64_t id : ids) {
+          s->Reset();
+          HOUSTON_RETURN_IF_ERROR(
+              s->Bind(1, result.state)
+                  .Bind(2, result.detail)
+                  .Bind(3, result.state == "sent" ? std::optional<int64_t>(Ms(now)) : std::nullopt)
+                  .Bind(4, OptMs(result.retry_at))
+                  .Bind(5, id)
+                  .Run());
+          changed += db.Changes();
+        }
+        return changed;
+      },
+      std::move(done));
+}
+
+void SqliteStore::RecoverInterruptedSends(Callback<int> done) {
+  Submit<int>(
+      [](Db& db) -> Result<int> {
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("UPDATE notifications SET state = 'unknown', last_error = "
+                                 "'houston stopped while sending: delivery unknown, not resent' "
+                                 "WHERE state = 'sending'"));
+        HOUSTON_RETURN_IF_ERROR(s->Run());
+        return db.Changes();
+      },
+      std::move(done));
+}
+
+Result<std::vector<EscalationRow>> SqliteStore::ListDueEscalations(TimePoint now, int limit) {
+  static const std::string kSql = fmt::format(
+      "SELECT {}, i.id, i.service_id, i.title, i.severity, i.status, i.integration_key, "
+      "i.group_key, i.alert_count, i.created_at, i.acknowledged_at, i.resolved_at, "
+      "i.escalation_policy FROM escalations e JOIN incidents i ON i.id = e.incident_id WHERE "
+      "e.due_at IS NOT NULL AND e.due_at <= ? ORDER BY e.due_at LIMIT ?",
+      kEscalationColumns);
+  return WithReader([&](Db& db) -> Result<std::vector<EscalationRow>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+    s->Bind(1, Ms(now)).Bind(2, limit);
+    std::vector<EscalationRow> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      EscalationRow r = ReadEscalation(*s);
+      Incident& i = r.incident;
+      i.id = s->Int(7);
+      i.service_id = s->Text(8);
+      i.title = s->Text(9);
+      i.severity = core::ParseSeverity(s->Text(10)).value_or(core::Severity::kError);
+      i.status = core::ParseIncidentStatus(s->Text(11)).value_or(IncidentStatus::kTriggered);
+      i.integration_key = s->Text(12);
+      i.group_key = s->Text(13);
+      i.alert_count = s->Int(14);
+      i.created_at = FromMs(s->Int(15));
+      i.acknowledged_at = OptTime(*s, 16);
+      i.resolved_at = OptTime(*s, 17);
+      i.escalation_policy = s->Text(18);
+      out.push_back(std::move(r));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::optional<EscalationRow>> SqliteStore::GetEscalation(core::IncidentId id) {
+  static const std::string kSql =
+      fmt::format("SELECT {} FROM escalations e WHERE e.incident_id = ?", kEscalationColumns);
+  return WithReader([&](Db& db) -> Result<std::optional<EscalationRow>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+    s->Bind(1, id);
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<EscalationRow> out;
+    if (row) out = ReadEscalation(*s);
+    s->Reset();
+    if (out) {
+      HOUSTON_ASSIGN_OR_RETURN(out->incident, LoadIncident(db, id));
+    }
+    return out;
+  });
+}
+
+Result<std::optional<TimePoint>> SqliteStore::NextEscalationDue() {
+  return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT MIN(due_at) FROM escalations WHERE "
+                                                  "due_at IS NOT NULL"));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<TimePoint> out;
+    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::optional<TimePoint>> SqliteStore::NextNotificationDue() {
+  return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT MIN(not_before) FROM notifications "
+                                                  "WHERE state = 'pending'"));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<TimePoint> out;
+    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::vector<Notification>> SqliteStore::ListNotifications(const NotificationFilter& f) {
+  Where w;
+  if (f.state) w.Add("state = ?", *f.state);
+  if (f.incident_id) w.Add("incident_id = ?", *f.incident_id);
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  std::string sql = fmt::format("SELECT {} FROM notifications{} ORDER BY id DESC LIMIT {}",
+                                kNotificationColumns, w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<Notification>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    std::vector<Notification> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadNotification(*s));
+    }
     s->Reset();
     return out;
   });

@@ -62,6 +62,20 @@ class SqliteStore final : public Store {
   Result<std::vector<Heartbeat>> ListHeartbeats() override;
   Result<std::optional<TimePoint>> NextHeartbeatDeadline() override;
 
+  void AcknowledgeIncident(core::IncidentId id, Actor actor,
+                           Callback<core::Incident> done) override;
+  void ResolveIncident(core::IncidentId id, Actor actor, Callback<core::Incident> done) override;
+  void UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) override;
+  void ClaimNotifications(ClaimOptions options, Callback<std::vector<ClaimedBatch>> done) override;
+  void CompleteNotifications(std::vector<int64_t> ids, SendResult result,
+                             Callback<int> done) override;
+  void RecoverInterruptedSends(Callback<int> done) override;
+  Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) override;
+  Result<std::optional<TimePoint>> NextEscalationDue() override;
+  Result<std::optional<TimePoint>> NextNotificationDue() override;
+  Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) override;
+  Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) override;
+
   StoreStats Stats() const override;
   void Shutdown() override;
 

@@ -1,0 +1,70 @@
+// EscalationEngine: turns due escalations into pages, durably and exactly once per step.
+//
+// A deterministic state machine over the store's escalation rows: RunOnce() reads every
+// escalation due at clock.Now(), decides (fire the step, wait, stop, re-page after an ack
+// timeout) using the org, and writes the decisions back in one transaction, each conditional on
+// the row's version. It never sleeps and does no network I/O; a thin driver thread (Start)
+// sleeps until the next due time or until Wake(). Tests drive RunOnce() with a FakeClock, so a
+// week of escalations runs in milliseconds.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/escalation.h"
+#include "store/store.h"
+
+namespace houston::engine {
+
+using OrgProvider = std::function<std::shared_ptr<const config::Org>()>;
+// Who is on call for a schedule at an instant (user ids).
+using OnCallResolver =
+    std::function<std::vector<std::string>(const config::Org&, const std::string&, TimePoint)>;
+
+core::EscalationPolicySpec ToPolicySpec(const config::EscalationPolicy& p);
+
+// Why paging is suppressed for `incident` at `now` (a maintenance window or silence), or "".
+std::string SuppressionReason(const config::Org& org, const core::Incident& incident,
+                              const std::vector<core::Alert>& alerts, TimePoint now);
+
+// Thread-safe.
+class EscalationEngine {
+ public:
+  EscalationEngine(store::Store& store, Clock& clock, OrgProvider org, OnCallResolver on_call);
+  ~EscalationEngine() { Stop(); }
+
+  // Processes everything due now. Returns the next due time, if any.
+  Result<std::optional<TimePoint>> RunOnce();
+  // Called after pages were created (to wake the notification dispatcher).
+  void OnPagesCreated(std::function<void()> fn) { on_pages_ = std::move(fn); }
+
+  void Start();
+  void Wake();
+  void Stop();
+
+ private:
+  store::EscalationUpdate Decide(const config::Org& org, const store::EscalationRow& row,
+                                 TimePoint now, bool& pages);
+  store::EscalationUpdate Fire(const config::Org& org, const store::EscalationRow& row,
+                               const core::EscalationPolicySpec& policy,
+                               core::EscalationCursor cursor, TimePoint fired_at, TimePoint now);
+  void Loop();
+
+  store::Store& store_;
+  Clock& clock_;
+  OrgProvider org_;
+  OnCallResolver on_call_;
+  std::function<void()> on_pages_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;   // guarded by mu_
+  bool woken_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace houston::engine

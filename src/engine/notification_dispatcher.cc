@@ -1,0 +1,225 @@
+#include "engine/notification_dispatcher.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace houston::engine {
+
+std::chrono::seconds Backoff(const DispatcherOptions& o, int attempts) {
+  auto d = o.first_backoff;
+  for (int i = 1; i < attempts && d < o.max_backoff; ++i) d *= 2;
+  return std::min(d, o.max_backoff);
+}
+
+NotificationDispatcher::NotificationDispatcher(store::Store& store, Clock& clock,
+                                               notify::Sender& sender, OrgProvider org,
+                                               DispatcherOptions options)
+    : store_(store),
+      clock_(clock),
+      sender_(sender),
+      org_(std::move(org)),
+      options_(std::move(options)) {}
+
+notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
+                                                     const store::ClaimedBatch& batch) const {
+  notify::Message m;
+  const auto& first = batch.notifications.front();
+  m.id = fmt::format("ntf-{}", first.id);
+  m.event = first.step == 0 && first.loop == 0 ? "incident.triggered" : "incident.escalated";
+  m.user_id = batch.user_id;
+  m.step = first.step;
+  m.loop = first.loop;
+  m.created_at = first.created_at;
+  if (const auto* user = config::FindUser(org, batch.user_id)) m.user_name = user->name;
+  std::string base = options_.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  for (const auto& inc : batch.incidents) {
+    notify::IncidentRef ref;
+    ref.id = inc.id;
+    ref.title = inc.title;
+    ref.service = inc.service_id;
+    ref.service_name = inc.service_id;
+    if (const auto* svc = config::FindService(org, inc.service_id)) {
+      ref.service_name = svc->name;
+      if (m.runbook_url.empty()) m.runbook_url = svc->runbook_url;
+    }
+    ref.severity = std::string(core::ToString(inc.severity));
+    ref.status = std::string(core::ToString(inc.status));
+    ref.url = fmt::format("{}/api/v1/incidents/{}", base, inc.id);
+    m.incidents.push_back(std::move(ref));
+  }
+  if (!options_.link_key.empty() && !batch.incidents.empty()) {
+    TimePoint expires = clock_.Now() + options_.link_lifetime;
+    int64_t id = batch.incidents.front().id;
+    m.ack_url = fmt::format("{}/actions/{}", base,
+                            notify::MakeActionToken(options_.link_key, id, "ack", expires));
+    m.resolve_url = fmt::format("{}/actions/{}", base,
+                                notify::MakeActionToken(options_.link_key, id, "resolve", expires));
+  }
+  return m;
+}
+
+void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch) {
+  std::vector<int64_t> ids;
+  int attempts = 0;
+  for (const auto& n : batch.notifications) {
+    ids.push_back(n.id);
+    attempts = std::max(attempts, n.attempts);
+  }
+  store::SendResult result;
+  auto org = org_();
+  const config::User* user = org ? config::FindUser(*org, batch.user_id) : nullptr;
+  const config::ContactMethod* cm = nullptr;
+  if (user) {
+    for (const auto& c : user->contact_methods) {
+      if (c.id == batch.contact_method_id) cm = &c;
+    }
+  }
+  if (!cm) {
+    result.state = "failed";
+    result.detail = fmt::format("contact method {}/{} no longer exists", batch.user_id,
+                                batch.contact_method_id);
+  } else {
+    notify::Channel channel;
+    channel.type = std::string(config::ToString(cm->type));
+    channel.url = cm->url;
+    channel.address = cm->address;
+    channel.secret = cm->secret;
+    channel.body_template = cm->body_template;
+    channel.headers = cm->headers;
+    notify::Delivery d = sender_.Send(channel, BuildMessage(*org, batch));
+    result.detail = d.detail;
+    switch (d.outcome) {
+      case notify::Outcome::kSent:
+        result.state = "sent";
+        break;
+      case notify::Outcome::kFailed:
+        result.state = "failed";
+        break;
+      case notify::Outcome::kUnknown:
+        result.state = "unknown";
+        break;
+      case notify::Outcome::kRetry:
+        if (attempts >= options_.max_attempts) {
+          result.state = "dead";
+          result.detail = fmt::format("gave up after {} attempts: {}", attempts, d.detail);
+        } else {
+          auto wait = std::max(Backoff(options_, attempts),
+                               d.retry_after.value_or(std::chrono::seconds(0)));
+          result.state = "pending";
+          result.retry_at = clock_.Now() + wait;
+        }
+        break;
+    }
+  }
+  if (result.state != "sent") {
+    spdlog::warn("notification {} to {}/{}: {} ({})", ids.front(), batch.user_id,
+                 batch.contact_method_id, result.state, result.detail);
+  }
+  auto done = store::Wait<int>(
+      [&](auto cb) { store_.CompleteNotifications(ids, std::move(result), cb); });
+  if (!done) spdlog::error("recording a notification outcome failed: {}", done.error().ToString());
+}
+
+Result<int> NotificationDispatcher::RunOnce() {
+  store::ClaimOptions o;
+  o.now = clock_.Now();
+  o.max_per_minute = options_.max_per_minute;
+  HOUSTON_ASSIGN_OR_RETURN(auto batches, store::Wait<std::vector<store::ClaimedBatch>>([&](auto cb) {
+                             store_.ClaimNotifications(o, cb);
+                           }));
+  for (const auto& b : batches) Deliver(b);
+  return static_cast<int>(batches.size());
+}
+
+void NotificationDispatcher::Start() {
+  auto recovered = store::Wait<int>([&](auto cb) { store_.RecoverInterruptedSends(cb); });
+  if (recovered && *recovered > 0) {
+    spdlog::warn("{} notification(s) were being sent when houston stopped: marked unknown",
+                 *recovered);
+  }
+  claimer_ = std::thread([this] { ClaimLoop(); });
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+void NotificationDispatcher::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void NotificationDispatcher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  work_cv_.notify_all();
+  if (claimer_.joinable()) claimer_.join();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
+  workers_.clear();
+}
+
+void NotificationDispatcher::ClaimLoop() {
+  constexpr auto kMaxSleep = std::chrono::seconds(15);
+  for (;;) {
+    {
+      // Claim only when the workers have room, so a slow receiver backs up here, not in RAM.
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || work_.size() + busy_ < size_t(options_.workers); });
+      if (stop_) return;
+    }
+    store::ClaimOptions o;
+    o.now = clock_.Now();
+    o.max_per_minute = options_.max_per_minute;
+    o.limit = options_.workers * 4;
+    auto batches = store::Wait<std::vector<store::ClaimedBatch>>(
+        [&](auto cb) { store_.ClaimNotifications(o, cb); });
+    std::chrono::milliseconds sleep = kMaxSleep;
+    if (!batches) {
+      spdlog::error("claiming notifications failed: {}", batches.error().ToString());
+      sleep = std::chrono::seconds(1);
+    } else if (!batches->empty()) {
+      std::lock_guard lock(mu_);
+      for (auto& b : *batches) work_.push_back(std::move(b));
+      work_cv_.notify_all();
+      continue;
+    } else if (auto next = store_.NextNotificationDue(); next && *next) {
+      sleep = std::clamp<std::chrono::milliseconds>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(**next - clock_.Now()),
+          std::chrono::milliseconds(20), kMaxSleep);
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, sleep, [&] { return stop_ || woken_; });
+    if (stop_) return;
+    woken_ = false;
+  }
+}
+
+void NotificationDispatcher::WorkerLoop() {
+  for (;;) {
+    store::ClaimedBatch batch;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stop_ || !work_.empty(); });
+      if (stop_) return;
+      batch = std::move(work_.front());
+      work_.pop_front();
+      ++busy_;
+    }
+    Deliver(batch);
+    {
+      std::lock_guard lock(mu_);
+      --busy_;
+    }
+    cv_.notify_all();
+  }
+}
+
+}  // namespace houston::engine

@@ -1,0 +1,78 @@
+// NotificationDispatcher: the outbox worker. Claims due notifications (the store cancels those
+// whose incident was acknowledged or resolved meanwhile, and bundles several pages for one
+// contact method into one message), sends them through notify::Sender on a small pool of
+// worker threads, and records the outcome: sent, retried later with exponential backoff, failed
+// (dead letter), or unknown (never silently resent). The escalation engine never waits for it.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "engine/escalation_engine.h"
+#include "notify/notify.h"
+#include "store/store.h"
+
+namespace houston::engine {
+
+struct DispatcherOptions {
+  std::string base_url = "http://127.0.0.1:8080";  // for incident and action links
+  std::string link_key;                            // HMAC key for signed action links
+  std::chrono::hours link_lifetime{24};
+  int max_attempts = 5;  // transient failures are retried up to this many sends in all
+  std::chrono::seconds first_backoff{30};
+  std::chrono::seconds max_backoff{600};
+  int max_per_minute = 6;  // per contact method; more are deferred and bundled
+  int workers = 4;
+};
+
+// The backoff before attempt `attempts + 1`, after `attempts` failed sends.
+std::chrono::seconds Backoff(const DispatcherOptions& o, int attempts);
+
+// Thread-safe.
+class NotificationDispatcher {
+ public:
+  NotificationDispatcher(store::Store& store, Clock& clock, notify::Sender& sender,
+                         OrgProvider org, DispatcherOptions options);
+  ~NotificationDispatcher() { Stop(); }
+
+  // Claims what is due now and sends it on the calling thread. Returns batches sent.
+  Result<int> RunOnce();
+  // The message for a claimed batch (exposed for tests).
+  notify::Message BuildMessage(const config::Org& org, const store::ClaimedBatch& batch) const;
+
+  // Sets the base of incident and action links. Call before Start().
+  void set_base_url(std::string url) { options_.base_url = std::move(url); }
+
+  void Start();
+  void Wake();
+  void Stop();
+
+ private:
+  void Deliver(const store::ClaimedBatch& batch);
+  void ClaimLoop();
+  void WorkerLoop();
+
+  store::Store& store_;
+  Clock& clock_;
+  notify::Sender& sender_;
+  OrgProvider org_;
+  DispatcherOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;         // the claimer waits on it
+  std::condition_variable work_cv_;    // workers wait on it
+  std::deque<store::ClaimedBatch> work_;  // guarded by mu_
+  size_t busy_ = 0;                    // batches being sent; guarded by mu_
+  bool stop_ = false;                  // guarded by mu_
+  bool woken_ = false;                 // guarded by mu_
+  std::thread claimer_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace houston::engine
