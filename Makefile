@@ -26,7 +26,8 @@ build: configure
 # Starts the server on the bundled example org with SQLite under var/, on http://127.0.0.1:8080.
 run: build
 	@mkdir -p var
-	exec $(BUILD)/houston serve --config examples/org.yaml --db var/houston.db --listen $(LISTEN)
+	exec $(BUILD)/houston serve --config examples/org.yaml --db var/houston.db --listen $(LISTEN) \
+	  --allow-egress 127.0.0.1/32
 
 # Builds and runs every test: unit tests and end-to-end tests against real peers.
 test: deps build

@@ -301,6 +301,8 @@ const std::vector<Api::RouteSpec>& Api::Routes() {
       {V::get, "/api/v1/escalation-policies", Role::kViewer, &Api::ListEscalationPolicies},
       {V::get, "/api/v1/schedules", Role::kViewer, &Api::ListSchedules},
       {V::get, "/api/v1/schedules/{id}/oncall", Role::kViewer, &Api::ScheduleOnCall},
+      {V::get, "/api/v1/schedules/{id}/shifts", Role::kViewer, &Api::ScheduleShifts},
+      {V::get, "/calendars/{token}", std::nullopt, &Api::Calendar},
       {V::get, "/actions/{token}", std::nullopt, &Api::ActionPage},
       {V::post, "/actions/{token}", std::nullopt, &Api::ActionPost},
   };
@@ -976,6 +978,7 @@ void Api::ListUsers(const HttpRequest&, const store::Token*, Respond respond) {
                              u.notification_rules[j].delay_minutes);
       }
       Raw(o, "notification_rules", rules + "]");
+      Field(o, "ical_url", CalendarUrl("user", u.id));
       body += o + "}";
     }
   }
@@ -1037,6 +1040,7 @@ void Api::ListSchedules(const HttpRequest&, const store::Token*, Respond respond
       }
       Raw(o, "layers", layers + "]");
       Raw(o, "overrides", std::to_string(sch.overrides.size()));
+      Field(o, "ical_url", CalendarUrl("schedule", sch.id));
       body += o + "}";
     }
   }
@@ -1145,13 +1149,143 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
                        fmt::format("Incident #{} {}", r->id, ack ? "acknowledged" : "resolved"),
                        "<p>" + HtmlEscape(r->title) + "</p><p>Paging has stopped.</p>"));
   };
-  store::Actor actor{"link", fmt::format("{}-link:incident-{}", claim->action, claim->incident_id),
-                     "email_link"};
+  store::Actor actor{"user", claim->user_id.empty() ? "unknown" : claim->user_id, "link"};
   if (ack) {
     store_.AcknowledgeIncident(claim->incident_id, std::move(actor), std::move(done));
   } else {
     store_.ResolveIncident(claim->incident_id, std::move(actor), std::move(done));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shifts and calendars.
+
+namespace {
+constexpr auto kMaxTimelineRange = std::chrono::days(366);
+
+std::string ShiftsJson(const core::ScheduleTimeline& t) {
+  std::string out = "\"shifts\":[";
+  for (size_t i = 0; i < t.shifts.size(); ++i) {
+    if (i) out += ',';
+    out += fmt::format("{{\"start\":{},\"end\":{},\"user\":{}}}",
+                       JsonQuote(FormatRfc3339(t.shifts[i].start)),
+                       JsonQuote(FormatRfc3339(t.shifts[i].end)), JsonQuote(t.shifts[i].user));
+  }
+  out += "],\"gaps\":[";
+  for (size_t i = 0; i < t.gaps.size(); ++i) {
+    if (i) out += ',';
+    out += fmt::format("{{\"start\":{},\"end\":{}}}", JsonQuote(FormatRfc3339(t.gaps[i].start)),
+                       JsonQuote(FormatRfc3339(t.gaps[i].end)));
+  }
+  return out + "]";
+}
+
+// Everything from the first VEVENT up to (not including) END:VCALENDAR.
+std::string_view Events(std::string_view cal) {
+  auto b = cal.find("BEGIN:VEVENT");
+  auto e = cal.rfind("END:VCALENDAR");
+  if (b == std::string_view::npos || e == std::string_view::npos || e < b) return {};
+  return cal.substr(b, e - b);
+}
+}  // namespace
+
+std::string Api::CalendarUrl(std::string_view kind, std::string_view id) const {
+  if (options_.link_key.empty()) return "";
+  // Calendar links do not expire: they are revoked by changing the link key.
+  TimePoint never = TimePoint(std::chrono::milliseconds(253'402'300'799'000));  // 9999-12-31
+  std::string token = notify::MakeActionToken(options_.link_key, 0, "ics", never,
+                                              fmt::format("{}:{}", kind, id));
+  std::string base = options_.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return fmt::format("{}/calendars/{}.ics", base, token);
+}
+
+void Api::ScheduleShifts(const HttpRequest& req, const store::Token*, Respond respond) {
+  auto view = org();
+  std::string id = req.Param("id");
+  const core::CompiledSchedule* sched =
+      view->org && options_.schedule ? options_.schedule(*view->org, id) : nullptr;
+  if (!sched) return respond(http::ErrorResponse(NotFound(fmt::format("no schedule '{}'", id))));
+  TimePoint from = clock_.Now();
+  TimePoint to = from + std::chrono::days(14);
+  for (auto [name, target] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+    if (auto q = req.Query(name)) {
+      auto t = ParseRfc3339(*q);
+      if (!t) {
+        return respond(http::ErrorResponse(InvalidArgument(
+            fmt::format("query parameter '{}': {}", name, t.error().message()))));
+      }
+      *target = *t;
+    }
+  }
+  if (to <= from) {
+    return respond(http::ErrorResponse(InvalidArgument("'to' must be after 'from'")));
+  }
+  if (to - from > kMaxTimelineRange) {
+    return respond(
+        http::ErrorResponse(InvalidArgument("the range from 'from' to 'to' is at most 366 days")));
+  }
+  auto timeline = core::Timeline(*sched, from, to);
+  std::string body = fmt::format("{{\"schedule\":{},\"from\":{},\"to\":{},{}", JsonQuote(id),
+                                 JsonQuote(FormatRfc3339(from)), JsonQuote(FormatRfc3339(to)),
+                                 ShiftsJson(timeline));
+  if (!timeline.gaps.empty()) {
+    body += fmt::format(",\"warning\":{}",
+                        JsonQuote(fmt::format("nobody is on call during {} gap(s) in this range: "
+                                              "add a layer or an override to cover them",
+                                              timeline.gaps.size())));
+  }
+  body += ",\"ical_url\":" + JsonQuote(CalendarUrl("schedule", id)) + "}";
+  respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
+}
+
+void Api::Calendar(const HttpRequest& req, const store::Token*, Respond respond) {
+  std::string token = req.Param("token");
+  if (token.ends_with(".ics")) token.resize(token.size() - 4);
+  auto claim = notify::VerifyActionToken(options_.link_key, token, clock_.Now());
+  if (options_.link_key.empty() || !claim || claim->action != "ics") {
+    return respond(http::ErrorResponse(PermissionDenied("this calendar link is not valid")));
+  }
+  auto view = org();
+  if (!view->org || !options_.schedule) {
+    return respond(http::ErrorResponse(NotFound("no schedules")));
+  }
+  TimePoint now = clock_.Now();
+  TimePoint from = now - std::chrono::days(7), to = now + std::chrono::days(90);
+  std::string cal;
+  auto colon = claim->user_id.find(':');
+  std::string kind = claim->user_id.substr(0, colon);
+  std::string id = colon == std::string::npos ? "" : claim->user_id.substr(colon + 1);
+  if (kind == "schedule") {
+    const auto* sched = options_.schedule(*view->org, id);
+    if (!sched) return respond(http::ErrorResponse(NotFound("the schedule no longer exists")));
+    auto t = core::Timeline(*sched, from, to);
+    cal = core::ToICalendar(sched->spec(), t.shifts, "", now);
+  } else if (kind == "user") {
+    // One calendar with the user's shifts from every schedule.
+    for (const auto& s : view->org->schedules) {
+      const auto* sched = options_.schedule(*view->org, s.id);
+      if (!sched) continue;
+      auto t = core::Timeline(*sched, from, to);
+      std::string one = core::ToICalendar(sched->spec(), t.shifts, id, now);
+      if (cal.empty()) {
+        cal = std::move(one);
+      } else {
+        auto end = cal.rfind("END:VCALENDAR");
+        cal.insert(end, Events(one));
+      }
+    }
+    if (cal.empty()) {
+      return respond(http::ErrorResponse(NotFound("no schedules to build a calendar from")));
+    }
+  } else {
+    return respond(http::ErrorResponse(PermissionDenied("this calendar link is not valid")));
+  }
+  Response r{bhttp::status::ok, 11};
+  r.set(bhttp::field::content_type, "text/calendar; charset=utf-8");
+  r.set(bhttp::field::cache_control, "no-store");
+  r.body() = std::move(cal);
+  respond(std::move(r));
 }
 
 }  // namespace houston::api

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "config/config.h"
+#include "core/schedule.h"
 #include "core/clock.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
@@ -61,6 +62,9 @@ struct ApiOptions {
   std::function<Result<std::vector<std::string>>(const config::Org&, const std::string&,
                                                  TimePoint)>
       on_call;
+  // The compiled schedule (for timelines and calendars), or nullptr if unknown.
+  std::function<const core::CompiledSchedule*(const config::Org&, const std::string&)> schedule;
+  std::string base_url;  // for calendar links; "" = relative links
 };
 
 // Thread-safe.
@@ -133,6 +137,10 @@ class Api {
                               Respond respond);
   void ListSchedules(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ScheduleOnCall(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ScheduleShifts(const http::HttpRequest& req, const store::Token*, Respond respond);
+  // iCalendar feeds, authenticated by a signed URL (calendar apps cannot send tokens).
+  void Calendar(const http::HttpRequest& req, const store::Token*, Respond respond);
+  std::string CalendarUrl(std::string_view kind, std::string_view id) const;
   // Signed links from notifications: GET shows a confirmation page, POST acts.
   void ActionPage(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ActionPost(const http::HttpRequest& req, const store::Token*, Respond respond);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -215,6 +216,77 @@ int ListIncidents(const ClientFlags& f, const ListFlags& l) {
   return 0;
 }
 
+int IncidentAction(const ClientFlags& f, const std::string& id, bool ack) {
+  std::string raw;
+  auto v = Fetch(f, "POST",
+                 fmt::format("/api/v1/incidents/{}/{}", id, ack ? "acknowledge" : "resolve"), &raw);
+  if (!v) {
+    PrintError(v.error());
+    return 1;
+  }
+  if (f.json) {
+    std::printf("%s\n", raw.c_str());
+  } else {
+    const auto& i = v->at("incident");
+    std::printf("incident %s is %s: %s\n", Str(i, "id").c_str(), Str(i, "status").c_str(),
+                Str(i, "title").c_str());
+  }
+  return 0;
+}
+
+struct OnCallFlags {
+  std::string schedule, at, until;
+};
+
+int OnCall(const ClientFlags& f, const OnCallFlags& o) {
+  std::string raw;
+  if (!o.until.empty()) {
+    auto v = Fetch(f, "GET",
+                   fmt::format("/api/v1/schedules/{}/shifts", o.schedule) +
+                       Query({{"from", o.at}, {"to", o.until}}),
+                   &raw);
+    if (!v) {
+      PrintError(v.error());
+      return 1;
+    }
+    if (f.json) {
+      std::printf("%s\n", raw.c_str());
+      return 0;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : v->at("shifts").as_array()) {
+      rows.push_back({Str(s, "start"), Str(s, "end"), Str(s, "user")});
+    }
+    for (const auto& g : v->at("gaps").as_array()) {
+      rows.push_back({Str(g, "start"), Str(g, "end"), "(nobody: GAP)"});
+    }
+    std::sort(rows.begin(), rows.end());
+    PrintTable({"FROM", "UNTIL", "ON CALL"}, rows);
+    if (!v->at("gaps").as_array().empty()) {
+      std::fprintf(stderr, "warning: nobody is on call during %zu gap(s)\n",
+                   v->at("gaps").as_array().size());
+    }
+    return 0;
+  }
+  auto v = Fetch(f, "GET",
+                 fmt::format("/api/v1/schedules/{}/oncall", o.schedule) + Query({{"at", o.at}}),
+                 &raw);
+  if (!v) {
+    PrintError(v.error());
+    return 1;
+  }
+  if (f.json) {
+    std::printf("%s\n", raw.c_str());
+    return 0;
+  }
+  const auto& users = v->at("users").as_array();
+  std::string names;
+  for (const auto& u : users) names += (names.empty() ? "" : ", ") + std::string(u.as_string());
+  std::printf("%s at %s: %s\n", o.schedule.c_str(), Str(*v, "at").c_str(),
+              users.empty() ? "nobody is on call" : names.c_str());
+  return 0;
+}
+
 void AddListFlags(CLI::App* cmd, ListFlags& l) {
   cmd->add_option("--status", l.status, "triggered, acknowledged or resolved");
   cmd->add_option("--service", l.service, "only this service id");
@@ -249,7 +321,8 @@ void AddClientCommands(CLI::App& app, std::function<int()>* run) {
     }
   }
   {
-    auto* incident = app.add_subcommand("incident", "List incidents (via the API).");
+    auto* incident =
+        app.add_subcommand("incident", "List, acknowledge and resolve incidents (via the API).");
     incident->require_subcommand(1);
     auto cf = std::make_shared<ClientFlags>();
     auto lf = std::make_shared<ListFlags>();
@@ -257,6 +330,27 @@ void AddClientCommands(CLI::App& app, std::function<int()>* run) {
     AddClientFlags(list, *cf);
     AddListFlags(list, *lf);
     list->callback([=] { *run = [=] { return ListIncidents(*cf, *lf); }; });
+    for (bool ack : {true, false}) {
+      auto flags = std::make_shared<ClientFlags>();
+      auto id = std::make_shared<std::string>();
+      auto* cmd = incident->add_subcommand(
+          ack ? "ack" : "resolve",
+          ack ? "Acknowledge an incident (stops paging)." : "Resolve an incident.");
+      cmd->add_option("ID", *id, "incident id")->required();
+      AddClientFlags(cmd, *flags);
+      cmd->callback([=] { *run = [=] { return IncidentAction(*flags, *id, ack); }; });
+    }
+  }
+  {
+    auto cf = std::make_shared<ClientFlags>();
+    auto of = std::make_shared<OnCallFlags>();
+    auto* cmd = app.add_subcommand(
+        "oncall", "Who is on call for a schedule now (or --at), or the shifts until --until.");
+    cmd->add_option("--schedule", of->schedule, "schedule id")->required();
+    cmd->add_option("--at", of->at, "RFC 3339 instant (default: now); with --until, the start");
+    cmd->add_option("--until", of->until, "RFC 3339 instant: list the shifts and gaps up to it");
+    AddClientFlags(cmd, *cf);
+    cmd->callback([=] { *run = [=] { return OnCall(*cf, *of); }; });
   }
 }
 

@@ -299,6 +299,13 @@ int Serve(const ServeFlags& f) {
   api_options.link_key = *link_key;
   api_options.on_change = [&escalations] { escalations.Wake(); };
   api_options.on_call = on_call;
+  api_options.base_url = f.base_url;
+  api_options.schedule = [&current](const config::Org& o,
+                                    const std::string& id) -> const core::CompiledSchedule* {
+    // Valid while the org snapshot `o` (held by the caller) is alive.
+    auto rt = current();
+    return &rt->org == &o ? rt->schedules->Find(id) : nullptr;
+  };
   api::Api api(st, metrics, RealClock(), api_options);
   api.SetOrg(org_provider());
   http::Router router;

@@ -52,9 +52,11 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
     TimePoint expires = clock_.Now() + options_.link_lifetime;
     int64_t id = batch.incidents.front().id;
     m.ack_url = fmt::format("{}/actions/{}", base,
-                            notify::MakeActionToken(options_.link_key, id, "ack", expires));
+                            notify::MakeActionToken(options_.link_key, id, "ack", expires,
+                                                    batch.user_id));
     m.resolve_url = fmt::format("{}/actions/{}", base,
-                                notify::MakeActionToken(options_.link_key, id, "resolve", expires));
+                                notify::MakeActionToken(options_.link_key, id, "resolve",
+                                                            expires, batch.user_id));
   }
   return m;
 }
