@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "engine/notification_dispatcher.h"
+#include "engine/schedules.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_sender.h"
@@ -65,6 +66,10 @@ services:
   - {id: quiet, escalation_policy: main}
 maintenance_windows:
   - {id: upgrade, services: [quiet], start: "2026-01-01T00:00:00Z", end: "2026-01-02T00:00:00Z"}
+silences:
+  - id: noisy-disk
+    matchers: [{field: summary, op: "=~", value: "down: disk-.*"}]
+    expires_at: "2026-01-01T06:00:00Z"
 )yaml";
 
 class EngineTest : public ::testing::Test {
@@ -313,6 +318,32 @@ TEST_F(EngineTest, RoundRobinRotatesTargets) {
   EXPECT_NE(r[0], r[1]);  // consecutive incidents go to different people
   (void)a;
   (void)b;
+}
+
+TEST_F(EngineTest, SilenceSuppressesMatchingIncidentsUntilItExpires) {
+  // Service acky pages once (one step, no repeat), so counts are exact.
+  auto silenced = Trigger("acky", "disk-1");
+  auto other = Trigger("acky", "cpu-1");
+  Tick();
+  ASSERT_EQ(sender_.count(), 1u);  // only the unsilenced incident pages
+  EXPECT_EQ(sender_.sent()[0].message.incidents.at(0).id, other);
+  EXPECT_EQ((*store_->GetEscalation(silenced))->state, "stopped");
+  clock_.Advance(std::chrono::hours(7));  // the silence expired
+  Trigger("acky", "disk-2");
+  Tick();
+  EXPECT_EQ(sender_.count(), 2u);
+}
+
+TEST_F(EngineTest, ScheduleTargetsResolveThroughTheScheduleBook) {
+  auto book = ScheduleBook::Build(*org_);
+  auto users = book->OnCall("primary", clock_.Now());
+  ASSERT_TRUE(users);
+  EXPECT_EQ(*users, std::vector<std::string>{"alice"});
+  EXPECT_FALSE(book->OnCall("nope", clock_.Now()));
+  // Before the layer starts, nobody is on call: the engine records it and keeps escalating.
+  auto before = book->OnCall("primary", TimePoint(std::chrono::milliseconds(0)));
+  ASSERT_TRUE(before);
+  EXPECT_TRUE(before->empty());
 }
 
 TEST(Backoff, Doubles) {
