@@ -22,7 +22,8 @@
 #   RESULTS_DIR  where the report goes [bench/results]
 #   HOUSTON_THREADS  houston --threads [houston's default]
 #   SKIP_AM=1, SKIP_MICRO=1  leave out Alertmanager / the micro-benchmarks
-#   SOURCE_NOTE  what BUILD was built from, when it is not this working tree (printed in the report)
+#   BUILD_COMMIT, SOURCE_NOTE  when BUILD was not built from this working tree: the commit it
+#                was built from (names the report) and a note on its source (printed in it)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -106,8 +107,12 @@ busy_pct() {  # busy_pct "BEFORE" "AFTER": % busy of that CPU in between
 }
 
 # --- Output: everything goes to stdout and the report. ---------------------------------------
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | head -c1)
+if [[ -n ${BUILD_COMMIT:-} ]]; then
+  COMMIT=$BUILD_COMMIT DIRTY=''
+else
+  COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | head -c1)
+fi
 DATE=$(date -u +%F)
 mkdir -p "$RESULTS_DIR"
 REPORT=$RESULTS_DIR/$DATE-$COMMIT.md

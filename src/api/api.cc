@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/beast/core/string.hpp>
+#include <boost/json.hpp>
 #include <algorithm>
 #include <charconv>
+#include <map>
 
 #include "core/json_util.h"
 #include "core/random.h"
@@ -303,6 +305,14 @@ const std::vector<Api::RouteSpec>& Api::Routes() {
       {V::get, "/api/v1/schedules/{id}/oncall", Role::kViewer, &Api::ScheduleOnCall},
       {V::get, "/api/v1/schedules/{id}/shifts", Role::kViewer, &Api::ScheduleShifts},
       {V::get, "/calendars/{token}", std::nullopt, &Api::Calendar},
+      {V::get, "/api/v1/schedules/{id}/overrides", Role::kViewer, &Api::ListOverrides},
+      {V::post, "/api/v1/schedules/{id}/overrides", Role::kResponder, &Api::CreateOverride},
+      {V::post, "/api/v1/schedules/{id}/swaps", Role::kResponder, &Api::CreateSwap},
+      {V::post, "/api/v1/schedules/{id}/cover-requests", Role::kResponder,
+       &Api::CreateCoverRequest},
+      {V::get, "/api/v1/cover-requests", Role::kViewer, &Api::ListCoverRequests},
+      {V::post, "/api/v1/overrides/{id}/accept", Role::kResponder, &Api::AcceptCover},
+      {V::delete_, "/api/v1/overrides/{id}", Role::kResponder, &Api::CancelOverride},
       {V::get, "/actions/{token}", std::nullopt, &Api::ActionPage},
       {V::post, "/actions/{token}", std::nullopt, &Api::ActionPost},
   };
@@ -1286,6 +1296,283 @@ void Api::Calendar(const HttpRequest& req, const store::Token*, Respond respond)
   r.set(bhttp::field::cache_control, "no-store");
   r.body() = std::move(cal);
   respond(std::move(r));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overrides, swaps, cover requests.
+
+namespace {
+
+constexpr auto kMaxOverrideLength = std::chrono::days(90);
+
+// A JSON object body with exactly the allowed keys, all strings.
+Result<std::map<std::string, std::string>> StringFields(
+    std::string_view body, std::initializer_list<std::string_view> allowed) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec) return std::unexpected(InvalidArgument("request body is not valid JSON: " + ec.message()));
+  if (!v.is_object()) return std::unexpected(InvalidArgument("request body must be a JSON object"));
+  std::map<std::string, std::string> out;
+  std::vector<std::string> problems;
+  for (const auto& [k, val] : v.as_object()) {
+    std::string key(k);
+    bool ok = false;
+    for (auto a : allowed) ok = ok || a == key;
+    if (!ok) {
+      problems.push_back(fmt::format("unknown field '{}'", key));
+    } else if (!val.is_string()) {
+      problems.push_back(fmt::format("'{}' must be a string", key));
+    } else {
+      out[key] = std::string(val.as_string());
+    }
+  }
+  if (!problems.empty()) return std::unexpected(InvalidArgument("invalid request body", problems));
+  return out;
+}
+
+// Validates one override's user and times; appends problems prefixed with `where`.
+void CheckOverride(const config::Org& org, const store::ScheduleOverride& o, TimePoint now,
+                   const std::string& where, std::vector<std::string>& problems) {
+  if (!o.user_id.empty() && !config::FindUser(org, o.user_id)) {
+    problems.push_back(fmt::format("{}'user': no user '{}'", where, o.user_id));
+  }
+  if (o.end <= o.start) problems.push_back(where + "'end' must be after 'start'");
+  if (o.end <= now) problems.push_back(where + "'end' is in the past");
+  if (o.end - o.start > kMaxOverrideLength) {
+    problems.push_back(where + "an override is at most 90 days long");
+  }
+}
+
+Result<TimePoint> TimeField(const std::map<std::string, std::string>& f, const std::string& key,
+                            const std::string& where, std::vector<std::string>& problems) {
+  auto it = f.find(key);
+  if (it == f.end()) {
+    problems.push_back(fmt::format("{}'{}' is missing", where, key));
+    return TimePoint{};
+  }
+  auto t = ParseRfc3339(it->second);
+  if (!t) {
+    problems.push_back(fmt::format("{}'{}': {}", where, key, t.error().message()));
+    return TimePoint{};
+  }
+  return *t;
+}
+
+std::string OverrideJson(const store::ScheduleOverride& o) {
+  std::string j = "{";
+  Raw(j, "id", std::to_string(o.id));
+  Field(j, "schedule", o.schedule_id);
+  if (o.user_id.empty()) {
+    Raw(j, "user", "null");
+  } else {
+    Field(j, "user", o.user_id);
+  }
+  Time(j, "start", o.start);
+  Time(j, "end", o.end);
+  Field(j, "kind", o.kind);
+  Field(j, "state", o.state);
+  Field(j, "requested_by", o.requested_by);
+  Field(j, "note", o.note);
+  Field(j, "created_by", o.created_by);
+  Time(j, "created_at", o.created_at);
+  Field(j, "source", "api");
+  return j + "}";
+}
+
+}  // namespace
+
+void Api::SubmitOverrides(std::vector<store::ScheduleOverride> overrides, store::Actor actor,
+                          Respond respond) {
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  store_.CreateOverrides(std::move(overrides), std::move(actor),
+                         [this, shared](Result<std::vector<store::ScheduleOverride>> r) {
+                           if (!r) return (*shared)(StoreError(r.error()));
+                           if (options_.on_overrides_changed) options_.on_overrides_changed();
+                           std::string body = "{\"overrides\":[";
+                           for (size_t i = 0; i < r->size(); ++i) {
+                             if (i) body += ',';
+                             body += OverrideJson((*r)[i]);
+                           }
+                           (*shared)(http::JsonResponse(bhttp::status::created, body + "]}"));
+                         });
+}
+
+void Api::ListOverrides(const HttpRequest& req, const store::Token*, Respond respond) {
+  auto view = org();
+  std::string id = req.Param("id");
+  const config::Schedule* sched = view->org ? config::FindSchedule(*view->org, id) : nullptr;
+  if (!sched) return respond(http::ErrorResponse(NotFound(fmt::format("no schedule '{}'", id))));
+  auto list = store_.ListOverrides(id, clock_.Now());
+  if (!list) return respond(http::ErrorResponse(list.error()));
+  std::string body = "{\"schedule\":" + JsonQuote(id) + ",\"overrides\":[";
+  bool first = true;
+  for (const auto& o : sched->overrides) {
+    if (o.end <= clock_.Now()) continue;
+    if (!first) body += ',';
+    first = false;
+    body += fmt::format(
+        "{{\"id\":null,\"schedule\":{},\"user\":{},\"start\":{},\"end\":{},\"kind\":\"override\","
+        "\"state\":\"active\",\"source\":\"org.yaml\"}}",
+        JsonQuote(id), JsonQuote(o.user), JsonQuote(FormatRfc3339(o.start)),
+        JsonQuote(FormatRfc3339(o.end)));
+  }
+  for (const auto& o : *list) {
+    if (!first) body += ',';
+    first = false;
+    body += OverrideJson(o);
+  }
+  respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
+}
+
+void Api::CreateOverride(const HttpRequest& req, const store::Token* token, Respond respond) {
+  auto view = org();
+  std::string id = req.Param("id");
+  if (!view->org || !config::FindSchedule(*view->org, id)) {
+    return respond(http::ErrorResponse(NotFound(fmt::format("no schedule '{}'", id))));
+  }
+  auto f = StringFields(req.raw.body(), {"user", "start", "end", "note"});
+  if (!f) return respond(http::ErrorResponse(f.error()));
+  std::vector<std::string> problems;
+  store::ScheduleOverride o;
+  o.schedule_id = id;
+  o.kind = "override";
+  o.state = "active";
+  if (!f->count("user")) problems.push_back("'user' is missing");
+  o.user_id = (*f)["user"];
+  o.note = (*f)["note"];
+  o.start = *TimeField(*f, "start", "", problems);
+  o.end = *TimeField(*f, "end", "", problems);
+  if (problems.empty()) CheckOverride(*view->org, o, clock_.Now(), "", problems);
+  if (!problems.empty()) {
+    return respond(http::ErrorResponse(InvalidArgument("invalid override", problems)));
+  }
+  SubmitOverrides({std::move(o)}, store::Actor{"token", token->name, "api"}, std::move(respond));
+}
+
+void Api::CreateSwap(const HttpRequest& req, const store::Token* token, Respond respond) {
+  auto view = org();
+  std::string id = req.Param("id");
+  if (!view->org || !config::FindSchedule(*view->org, id)) {
+    return respond(http::ErrorResponse(NotFound(fmt::format("no schedule '{}'", id))));
+  }
+  // {"shifts":[{"user":..,"start":..,"end":..}, ...]}: each person takes the listed time; all
+  // are created together or none.
+  boost::system::error_code ec;
+  auto v = boost::json::parse(req.raw.body(), ec);
+  if (ec || !v.is_object() || !v.as_object().contains("shifts") ||
+      !v.at("shifts").is_array() || v.as_object().size() != 1) {
+    return respond(http::ErrorResponse(InvalidArgument(
+        "request body must be {\"shifts\":[{\"user\":..,\"start\":..,\"end\":..}, ...]}")));
+  }
+  const auto& arr = v.at("shifts").as_array();
+  if (arr.size() < 2) {
+    return respond(http::ErrorResponse(InvalidArgument("a swap has at least two shifts")));
+  }
+  std::vector<std::string> problems;
+  std::vector<store::ScheduleOverride> overrides;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    std::string where = fmt::format("shifts[{}]: ", i);
+    auto f = StringFields(boost::json::serialize(arr[i]), {"user", "start", "end", "note"});
+    if (!f) {
+      for (const auto& d : f.error().details()) problems.push_back(where + d);
+      if (f.error().details().empty()) problems.push_back(where + f.error().message());
+      continue;
+    }
+    store::ScheduleOverride o;
+    o.schedule_id = id;
+    o.kind = "swap";
+    o.state = "active";
+    if (!f->count("user")) problems.push_back(where + "'user' is missing");
+    o.user_id = (*f)["user"];
+    o.note = (*f)["note"];
+    o.start = *TimeField(*f, "start", where, problems);
+    o.end = *TimeField(*f, "end", where, problems);
+    CheckOverride(*view->org, o, clock_.Now(), where, problems);
+    overrides.push_back(std::move(o));
+  }
+  if (!problems.empty()) {
+    return respond(http::ErrorResponse(InvalidArgument("invalid swap", problems)));
+  }
+  SubmitOverrides(std::move(overrides), store::Actor{"token", token->name, "api"},
+                  std::move(respond));
+}
+
+void Api::CreateCoverRequest(const HttpRequest& req, const store::Token* token,
+                             Respond respond) {
+  auto view = org();
+  std::string id = req.Param("id");
+  if (!view->org || !config::FindSchedule(*view->org, id)) {
+    return respond(http::ErrorResponse(NotFound(fmt::format("no schedule '{}'", id))));
+  }
+  auto f = StringFields(req.raw.body(), {"requested_by", "start", "end", "note"});
+  if (!f) return respond(http::ErrorResponse(f.error()));
+  std::vector<std::string> problems;
+  store::ScheduleOverride o;
+  o.schedule_id = id;
+  o.kind = "cover";
+  o.state = "requested";
+  o.requested_by = (*f)["requested_by"];
+  if (o.requested_by.empty()) {
+    problems.push_back("'requested_by' (the user who needs cover) is missing");
+  } else if (!config::FindUser(*view->org, o.requested_by)) {
+    problems.push_back(fmt::format("'requested_by': no user '{}'", o.requested_by));
+  }
+  o.note = (*f)["note"];
+  o.start = *TimeField(*f, "start", "", problems);
+  o.end = *TimeField(*f, "end", "", problems);
+  if (problems.empty()) CheckOverride(*view->org, o, clock_.Now(), "", problems);
+  if (!problems.empty()) {
+    return respond(http::ErrorResponse(InvalidArgument("invalid cover request", problems)));
+  }
+  SubmitOverrides({std::move(o)}, store::Actor{"token", token->name, "api"}, std::move(respond));
+}
+
+void Api::ListCoverRequests(const HttpRequest&, const store::Token*, Respond respond) {
+  auto list = store_.ListOverrides("", clock_.Now());
+  if (!list) return respond(http::ErrorResponse(list.error()));
+  std::string body = "{\"cover_requests\":[";
+  bool first = true;
+  for (const auto& o : *list) {
+    if (o.state != "requested") continue;
+    if (!first) body += ',';
+    first = false;
+    body += OverrideJson(o);
+  }
+  respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
+}
+
+void Api::AcceptCover(const HttpRequest& req, const store::Token* token, Respond respond) {
+  auto id = ParseId(req.Param("id"), "override id");
+  if (!id) return respond(http::ErrorResponse(id.error()));
+  auto f = StringFields(req.raw.body(), {"user"});
+  if (!f) return respond(http::ErrorResponse(f.error()));
+  auto view = org();
+  std::string user = (*f)["user"];
+  if (user.empty()) return respond(http::ErrorResponse(InvalidArgument("'user' is missing")));
+  if (!view->org || !config::FindUser(*view->org, user)) {
+    return respond(http::ErrorResponse(InvalidArgument(fmt::format("no user '{}'", user))));
+  }
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  store_.UpdateOverride(*id, user, store::Actor{"token", token->name, "api"},
+                        [this, shared](Result<store::ScheduleOverride> r) {
+                          if (!r) return (*shared)(StoreError(r.error()));
+                          if (options_.on_overrides_changed) options_.on_overrides_changed();
+                          (*shared)(http::JsonResponse(bhttp::status::ok,
+                                                       "{\"override\":" + OverrideJson(*r) + "}"));
+                        });
+}
+
+void Api::CancelOverride(const HttpRequest& req, const store::Token* token, Respond respond) {
+  auto id = ParseId(req.Param("id"), "override id");
+  if (!id) return respond(http::ErrorResponse(id.error()));
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  store_.UpdateOverride(*id, std::nullopt, store::Actor{"token", token->name, "api"},
+                        [this, shared](Result<store::ScheduleOverride> r) {
+                          if (!r) return (*shared)(StoreError(r.error()));
+                          if (options_.on_overrides_changed) options_.on_overrides_changed();
+                          (*shared)(http::JsonResponse(bhttp::status::ok,
+                                                       "{\"override\":" + OverrideJson(*r) + "}"));
+                        });
 }
 
 }  // namespace houston::api

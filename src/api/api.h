@@ -65,6 +65,8 @@ struct ApiOptions {
   // The compiled schedule (for timelines and calendars), or nullptr if unknown.
   std::function<const core::CompiledSchedule*(const config::Org&, const std::string&)> schedule;
   std::string base_url;  // for calendar links; "" = relative links
+  // Called after an API override, swap or cover request changed (recompile the schedules).
+  std::function<void()> on_overrides_changed;
 };
 
 // Thread-safe.
@@ -138,6 +140,16 @@ class Api {
   void ListSchedules(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ScheduleOnCall(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ScheduleShifts(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ListOverrides(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void CreateOverride(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void CreateSwap(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void CreateCoverRequest(const http::HttpRequest& req, const store::Token* token,
+                          Respond respond);
+  void ListCoverRequests(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void AcceptCover(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void CancelOverride(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void SubmitOverrides(std::vector<store::ScheduleOverride> overrides, store::Actor actor,
+                       Respond respond);
   // iCalendar feeds, authenticated by a signed URL (calendar apps cannot send tokens).
   void Calendar(const http::HttpRequest& req, const store::Token*, Respond respond);
   std::string CalendarUrl(std::string_view kind, std::string_view id) const;

@@ -248,19 +248,27 @@ int Serve(const ServeFlags& f) {
   }
   // The org and its compiled schedules, swapped whole on SIGHUP.
   std::mutex org_mu;
-  std::shared_ptr<const engine::OrgRuntime> runtime = engine::MakeOrgRuntime(std::move(*org));
+  // Overrides made through the API, on top of the org's; reloaded whenever one changes.
+  auto api_overrides = [&st] {
+    auto list = st.ListOverrides("", RealClock().Now() - std::chrono::days(30));
+    if (!list) spdlog::error("loading schedule overrides failed: {}", list.error().ToString());
+    return list ? *list : std::vector<store::ScheduleOverride>{};
+  };
+  std::shared_ptr<const engine::OrgRuntime> runtime = engine::MakeOrgRuntime(
+      std::make_shared<const config::Org>(std::move(*org)), api_overrides());
   auto current = [&] {
     std::lock_guard lock(org_mu);
     return runtime;
   };
+  // The org pointer keeps its whole runtime (compiled schedules included) alive.
   engine::OrgProvider org_provider = [&current] {
     auto rt = current();
-    return std::shared_ptr<const config::Org>(rt, &rt->org);
+    return std::shared_ptr<const config::Org>(rt, rt->org.get());
   };
   auto on_call = [&current](const config::Org& o, const std::string& id,
                             TimePoint t) -> Result<std::vector<std::string>> {
     auto rt = current();
-    if (&rt->org == &o) return rt->schedules->OnCall(id, t);
+    if (rt->org.get() == &o) return rt->schedules->OnCall(id, t);
     return engine::ScheduleBook::Build(o)->OnCall(id, t);
   };
 
@@ -304,9 +312,20 @@ int Serve(const ServeFlags& f) {
                                     const std::string& id) -> const core::CompiledSchedule* {
     // Valid while the org snapshot `o` (held by the caller) is alive.
     auto rt = current();
-    return &rt->org == &o ? rt->schedules->Find(id) : nullptr;
+    return rt->org.get() == &o ? rt->schedules->Find(id) : nullptr;
+  };
+  api::Api* api_ptr = nullptr;
+  api_options.on_overrides_changed = [&] {
+    auto rt = engine::MakeOrgRuntime(current()->org, api_overrides());
+    {
+      std::lock_guard lock(org_mu);
+      runtime = std::move(rt);
+    }
+    api_ptr->SetOrg(org_provider());
+    escalations.Wake();
   };
   api::Api api(st, metrics, RealClock(), api_options);
+  api_ptr = &api;
   api.SetOrg(org_provider());
   http::Router router;
   api.Register(router);
@@ -357,8 +376,10 @@ int Serve(const ServeFlags& f) {
         continue;
       }
       {
+        auto rt = engine::MakeOrgRuntime(std::make_shared<const config::Org>(std::move(*reloaded)),
+                                         api_overrides());
         std::lock_guard lock(org_mu);
-        runtime = engine::MakeOrgRuntime(std::move(*reloaded));
+        runtime = std::move(rt);
       }
       api.SetOrg(org_provider());
       heartbeats.Wake();

@@ -346,6 +346,45 @@ TEST_F(EngineTest, ScheduleTargetsResolveThroughTheScheduleBook) {
   EXPECT_TRUE(before->empty());
 }
 
+TEST_F(EngineTest, ApiOverridesWinOverTheOrgAndCoverRequestsOnlyOnceAccepted) {
+  store::ScheduleOverride o;
+  o.schedule_id = "primary";
+  o.user_id = "carol";
+  o.start = clock_.Now();
+  o.end = clock_.Now() + std::chrono::hours(8);
+  store::ScheduleOverride cover = o;
+  cover.user_id = "";
+  cover.kind = "cover";
+  cover.state = "requested";
+  cover.start = o.end;
+  cover.end = o.end + std::chrono::hours(8);
+  auto made = store::Wait<std::vector<store::ScheduleOverride>>(
+      [&](auto cb) { store_->CreateOverrides({o, cover}, {}, cb); });
+  ASSERT_TRUE(made);
+  auto book = ScheduleBook::Build(*org_, *store_->ListOverrides("", clock_.Now()));
+  EXPECT_EQ(*book->OnCall("primary", clock_.Now() + std::chrono::hours(1)),
+            std::vector<std::string>{"carol"});
+  EXPECT_EQ(*book->OnCall("primary", clock_.Now() + std::chrono::hours(9)),
+            std::vector<std::string>{"alice"});  // the cover request is still open
+  auto accepted = store::Wait<store::ScheduleOverride>(
+      [&](auto cb) { store_->UpdateOverride((*made)[1].id, "bob", {}, cb); });
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->state, "active");
+  book = ScheduleBook::Build(*org_, *store_->ListOverrides("", clock_.Now()));
+  EXPECT_EQ(*book->OnCall("primary", clock_.Now() + std::chrono::hours(9)),
+            std::vector<std::string>{"bob"});
+  // Cancelling removes it; accepting twice is refused.
+  auto again = store::Wait<store::ScheduleOverride>(
+      [&](auto cb) { store_->UpdateOverride((*made)[1].id, "carol", {}, cb); });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store::Wait<store::ScheduleOverride>(
+      [&](auto cb) { store_->UpdateOverride((*made)[0].id, std::nullopt, {}, cb); }));
+  book = ScheduleBook::Build(*org_, *store_->ListOverrides("", clock_.Now()));
+  EXPECT_EQ(*book->OnCall("primary", clock_.Now() + std::chrono::hours(1)),
+            std::vector<std::string>{"alice"});
+}
+
 TEST(Backoff, Doubles) {
   DispatcherOptions o;
   EXPECT_EQ(Backoff(o, 1), std::chrono::seconds(30));

@@ -7,10 +7,16 @@
 
 namespace houston::engine {
 
-std::shared_ptr<const ScheduleBook> ScheduleBook::Build(const config::Org& org) {
+std::shared_ptr<const ScheduleBook> ScheduleBook::Build(
+    const config::Org& org, const std::vector<store::ScheduleOverride>& api_overrides) {
   auto book = std::make_shared<ScheduleBook>();
   for (const auto& s : org.schedules) {
-    auto compiled = core::CompiledSchedule::Create(config::ToScheduleSpec(s));
+    core::ScheduleSpec spec = config::ToScheduleSpec(s);
+    for (const auto& o : api_overrides) {
+      if (o.schedule_id != s.id || o.state != "active" || o.user_id.empty()) continue;
+      spec.overrides.push_back(core::OverrideSpec{o.user_id, o.start, o.end});
+    }
+    auto compiled = core::CompiledSchedule::Create(std::move(spec));
     if (!compiled) {
       spdlog::error("schedule {} cannot be used: {}", s.id, compiled.error().ToString());
       continue;
@@ -32,10 +38,12 @@ Result<std::vector<std::string>> ScheduleBook::OnCall(const std::string& schedul
   return core::OnCallAt(*s, t);
 }
 
-std::shared_ptr<const OrgRuntime> MakeOrgRuntime(config::Org org) {
+std::shared_ptr<const OrgRuntime> MakeOrgRuntime(
+    std::shared_ptr<const config::Org> org,
+    const std::vector<store::ScheduleOverride>& api_overrides) {
   auto rt = std::make_shared<OrgRuntime>();
   rt->org = std::move(org);
-  rt->schedules = ScheduleBook::Build(rt->org);
+  rt->schedules = ScheduleBook::Build(*rt->org, api_overrides);
   return rt;
 }
 

@@ -225,6 +225,23 @@ struct NotificationFilter {
   int limit = 100;
 };
 
+// An on-call override made through the API (org.yaml overrides live in the org). kind:
+// override (one person takes a time range), swap (created in sets, atomically) or cover (asked
+// for by `requested_by`, with no user until someone accepts). state: active, requested, cancelled.
+struct ScheduleOverride {
+  int64_t id = 0;
+  std::string schedule_id;
+  std::string user_id;  // "" while a cover request is open
+  TimePoint start{};
+  TimePoint end{};
+  std::string kind = "override";
+  std::string state = "active";
+  std::string requested_by;
+  std::string note;
+  std::string created_by;
+  TimePoint created_at{};
+};
+
 // Counters a backend exposes for /metrics. Thread-safe snapshot.
 struct StoreStats {
   uint64_t commits = 0;
@@ -289,6 +306,14 @@ class Store {
   // After a crash: notifications left in "sending" become "unknown" (never silently resent).
   virtual void RecoverInterruptedSends(Callback<int> done) = 0;
 
+  // Creates overrides atomically (a swap is two). Returns them with ids.
+  virtual void CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,
+                               Callback<std::vector<ScheduleOverride>> done) = 0;
+  // Accepts an open cover request for `user_id` (state requested -> active), or cancels an
+  // override (user_id nullopt). NotFound / FailedPrecondition (already cancelled, not open).
+  virtual void UpdateOverride(int64_t id, std::optional<std::string> accept_user, Actor actor,
+                              Callback<ScheduleOverride> done) = 0;
+
   // --- Synchronous reads.
   virtual Result<core::Alert> GetAlert(core::AlertId id) = 0;
   virtual Result<std::vector<core::Alert>> ListAlerts(const AlertFilter& f) = 0;
@@ -309,6 +334,9 @@ class Store {
   virtual Result<std::optional<TimePoint>> NextNotificationDue() = 0;
   virtual Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) = 0;
   virtual Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) = 0;
+  // Overrides not cancelled that end after `ending_after` ("" schedule: all schedules).
+  virtual Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
+                                                              TimePoint ending_after) = 0;
 
   virtual StoreStats Stats() const = 0;
   // Finishes queued writes (their callbacks run), then refuses new ones with Unavailable.

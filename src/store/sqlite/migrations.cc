@@ -157,6 +157,22 @@ CREATE INDEX notifications_recent ON notifications(user_id, contact_method_id, a
 CREATE INDEX notifications_incident ON notifications(incident_id);
 ALTER TABLE heartbeats ADD COLUMN escalation_policy TEXT NOT NULL DEFAULT '';
 )sql"},
+      {3, "schedule overrides, swaps and cover requests", R"sql(
+CREATE TABLE schedule_overrides (
+  id INTEGER PRIMARY KEY,
+  schedule_id TEXT NOT NULL,
+  user_id TEXT NOT NULL DEFAULT '',
+  start_at INTEGER NOT NULL,
+  end_at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  requested_by TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX schedule_overrides_schedule ON schedule_overrides(schedule_id, end_at);
+)sql"},
   };
   return kMigrations;
 }

@@ -1429,4 +1429,145 @@ Result<std::vector<Notification>> SqliteStore::ListNotifications(const Notificat
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Schedule overrides.
+
+namespace {
+
+constexpr const char* kOverrideColumns =
+    "id, schedule_id, user_id, start_at, end_at, kind, state, requested_by, note, created_by, "
+    "created_at";
+
+ScheduleOverride ReadOverride(const Stmt& s) {
+  ScheduleOverride o;
+  o.id = s.Int(0);
+  o.schedule_id = s.Text(1);
+  o.user_id = s.Text(2);
+  o.start = FromMs(s.Int(3));
+  o.end = FromMs(s.Int(4));
+  o.kind = s.Text(5);
+  o.state = s.Text(6);
+  o.requested_by = s.Text(7);
+  o.note = s.Text(8);
+  o.created_by = s.Text(9);
+  o.created_at = FromMs(s.Int(10));
+  return o;
+}
+
+Result<ScheduleOverride> LoadOverride(Db& db, int64_t id) {
+  static const std::string kSql =
+      fmt::format("SELECT {} FROM schedule_overrides WHERE id = ?", kOverrideColumns);
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+  s->Bind(1, id);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) {
+    s->Reset();
+    return std::unexpected(NotFound(fmt::format("override {} does not exist", id)));
+  }
+  ScheduleOverride o = ReadOverride(*s);
+  s->Reset();
+  return o;
+}
+
+std::string OverrideJson(const ScheduleOverride& o) {
+  return fmt::format(
+      "{{\"schedule\":{},\"user\":{},\"start\":{},\"end\":{},\"kind\":{},\"state\":{}}}",
+      JsonQuote(o.schedule_id), JsonQuote(o.user_id), JsonQuote(FormatRfc3339(o.start)),
+      JsonQuote(FormatRfc3339(o.end)), JsonQuote(o.kind), JsonQuote(o.state));
+}
+
+}  // namespace
+
+void SqliteStore::CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,
+                                  Callback<std::vector<ScheduleOverride>> done) {
+  Submit<std::vector<ScheduleOverride>>(
+      [this, overrides = std::move(overrides),
+       actor = std::move(actor)](Db& db) mutable -> Result<std::vector<ScheduleOverride>> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("INSERT INTO schedule_overrides(schedule_id, user_id, start_at, "
+                                 "end_at, kind, state, requested_by, note, created_by, "
+                                 "created_at) VALUES (?,?,?,?,?,?,?,?,?,?)"));
+        for (auto& o : overrides) {
+          o.created_at = now;
+          o.created_by = actor.id;
+          s->Reset();
+          HOUSTON_RETURN_IF_ERROR(s->Bind(1, o.schedule_id)
+                                      .Bind(2, o.user_id)
+                                      .Bind(3, Ms(o.start))
+                                      .Bind(4, Ms(o.end))
+                                      .Bind(5, o.kind)
+                                      .Bind(6, o.state)
+                                      .Bind(7, o.requested_by)
+                                      .Bind(8, o.note)
+                                      .Bind(9, o.created_by)
+                                      .Bind(10, Ms(now))
+                                      .Run());
+          o.id = db.LastInsertRowid();
+          HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor,
+                                        o.state == "requested" ? "schedule.cover_requested"
+                                                               : "schedule.override_created",
+                                        "schedule", o.schedule_id, OverrideJson(o)));
+        }
+        return overrides;
+      },
+      std::move(done));
+}
+
+void SqliteStore::UpdateOverride(int64_t id, std::optional<std::string> accept_user, Actor actor,
+                                 Callback<ScheduleOverride> done) {
+  Submit<ScheduleOverride>(
+      [this, id, accept_user = std::move(accept_user),
+       actor = std::move(actor)](Db& db) -> Result<ScheduleOverride> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(ScheduleOverride o, LoadOverride(db, id));
+        if (o.state == "cancelled") {
+          return std::unexpected(FailedPrecondition(fmt::format("override {} was cancelled", id)));
+        }
+        if (accept_user) {
+          if (o.state != "requested") {
+            return std::unexpected(FailedPrecondition(
+                fmt::format("override {} is not an open cover request", id)));
+          }
+          HOUSTON_ASSIGN_OR_RETURN(
+              Stmt * s, db.Prepare("UPDATE schedule_overrides SET user_id = ?, state = 'active' "
+                                   "WHERE id = ? AND state = 'requested'"));
+          HOUSTON_RETURN_IF_ERROR(s->Bind(1, *accept_user).Bind(2, id).Run());
+        } else {
+          HOUSTON_ASSIGN_OR_RETURN(
+              Stmt * s, db.Prepare("UPDATE schedule_overrides SET state = 'cancelled' WHERE id = "
+                                   "?"));
+          HOUSTON_RETURN_IF_ERROR(s->Bind(1, id).Run());
+        }
+        HOUSTON_ASSIGN_OR_RETURN(o, LoadOverride(db, id));
+        HOUSTON_RETURN_IF_ERROR(Audit(
+            db, now, actor, accept_user ? "schedule.cover_accepted" : "schedule.override_cancelled",
+            "schedule", o.schedule_id, OverrideJson(o)));
+        return o;
+      },
+      std::move(done));
+}
+
+Result<std::vector<ScheduleOverride>> SqliteStore::ListOverrides(const std::string& schedule_id,
+                                                                 TimePoint ending_after) {
+  Where w;
+  w.Add("state <> ?", std::string("cancelled"));
+  w.Add("end_at > ?", Ms(ending_after));
+  if (!schedule_id.empty()) w.Add("schedule_id = ?", schedule_id);
+  std::string sql = fmt::format("SELECT {} FROM schedule_overrides{} ORDER BY id LIMIT 10000",
+                                kOverrideColumns, w.sql);
+  return WithReader([&](Db& db) -> Result<std::vector<ScheduleOverride>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    std::vector<ScheduleOverride> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadOverride(*s));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
 }  // namespace houston::store::sqlite

@@ -75,6 +75,12 @@ class SqliteStore final : public Store {
   Result<std::optional<TimePoint>> NextNotificationDue() override;
   Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) override;
   Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) override;
+  void CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,
+                       Callback<std::vector<ScheduleOverride>> done) override;
+  void UpdateOverride(int64_t id, std::optional<std::string> accept_user, Actor actor,
+                      Callback<ScheduleOverride> done) override;
+  Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
+                                                      TimePoint ending_after) override;
 
   StoreStats Stats() const override;
   void Shutdown() override;
