@@ -21,6 +21,8 @@
 #   BENCH_DIR    where the databases go (its filesystem is what fsync costs) [a new dir in /tmp]
 #   RESULTS_DIR  where the report goes [bench/results]
 #   HOUSTON_THREADS  houston --threads [houston's default]
+#   ORG          the org for the W1 cases [examples/org.yaml: every new incident starts paging]
+#   INTAKE_ORG   the org for the "nothing paged" case [bench/org-intake.yaml]
 #   SKIP_AM=1, SKIP_MICRO=1  leave out Alertmanager / the micro-benchmarks
 #   BUILD_COMMIT, SOURCE_NOTE  when BUILD was not built from this working tree: the commit it
 #                was built from (names the report) and a note on its source (printed in it)
@@ -43,6 +45,8 @@ SUT_CPU=${SUT_CPU:-1}
 WRK_CPU=${WRK_CPU:-0}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH/results}
 ROUTING_KEY=0123456789abcdef0123456789abcdef
+ORG=${ORG:-$ROOT/examples/org.yaml}
+INTAKE_ORG=${INTAKE_ORG:-$BENCH/org-intake.yaml}
 HOUSTON=$BUILD/houston
 AM_BIN=/usr/bin/prometheus-alertmanager
 CLK_TCK=$(getconf CLK_TCK)
@@ -177,7 +181,7 @@ out ""
 HPID='' HPORT=''
 start_houston() {  # start_houston DB SYNC
   local db=$1 sync=$2 pf=$TMP/port.$RANDOM
-  local args=(serve --config "$ROOT/examples/org.yaml" --db "$db" --listen 127.0.0.1:0
+  local args=(serve --config "${CASE_ORG:-$ORG}" --db "$db" --listen 127.0.0.1:0
               --port-file "$pf" --sync "$sync" --log-level warn)
   [[ -n ${HOUSTON_THREADS:-} ]] && args+=(--threads "$HOUSTON_THREADS")
   taskset -c "$SUT_CPU" "$HOUSTON" "${args[@]}" >>"$TMP/houston.log" 2>&1 &
@@ -203,6 +207,9 @@ stop_houston() {
 }
 stored_events() {  # sum of event_count of the routing key's alerts (= triggers committed)
   sqlite3 -readonly "$1" "SELECT COALESCE(SUM(event_count),0) FROM alerts WHERE integration_key='$ROUTING_KEY'"
+}
+notifications() {  # rows in the paging outbox (n/a before paging existed)
+  sqlite3 -readonly "$1" "SELECT COUNT(*) FROM notifications" 2>/dev/null || echo n/a
 }
 stored_alerts() {
   sqlite3 -readonly "$1" "SELECT COUNT(*) FROM alerts WHERE integration_key='$ROUTING_KEY'"
@@ -251,6 +258,8 @@ houston_case() {
   local before_events before_alerts t0
   before_events=$(stored_events "$db")
   before_alerts=$(stored_alerts "$db")
+  local before_notes after_notes notes
+  before_notes=$(notifications "$db")
   curl -sf "$url/metrics" >"$raw.metrics0"
   t0=$(cpu_ticks "$HPID")
   local s0 w0 s1 w1
@@ -267,6 +276,8 @@ houston_case() {
   local after_events after_alerts
   after_events=$(stored_events "$db")
   after_alerts=$(stored_alerts "$db")
+  after_notes=$(notifications "$db")
+  if [[ $before_notes = n/a || $after_notes = n/a ]]; then notes=n/a; else notes=$((after_notes - before_notes)); fi
 
   local rps ok other secs non2xx errs stored extra check hcpu wcpu cpu_req requests
   rps=$(field rps "$raw") ok=$(field ok "$raw") other=$(field other "$raw") secs=$(field seconds "$raw")
@@ -298,7 +309,7 @@ houston_case() {
   writes=$(calc "$(metric "$raw.metrics1" houston_store_commit_batch_size_sum) - $(metric "$raw.metrics0" houston_store_commit_batch_size_sum)")
   csum=$(calc "$(metric "$raw.metrics1" houston_store_commit_duration_seconds_sum) - $(metric "$raw.metrics0" houston_store_commit_duration_seconds_sum)")
   if [[ $(fmt0 "$commits") != 0 ]]; then
-    COMMIT_ROWS+=("| $label | $(fmt0 "$commits") | $(fmt0 "$(calc "$commits / $secs")") | $(calc "$writes / $commits" | xargs printf '%.1f') | $(hist_quantile "$raw.metrics0" "$raw.metrics1" houston_store_commit_batch_size 0.5) / $(hist_quantile "$raw.metrics0" "$raw.metrics1" houston_store_commit_batch_size 0.99) | $(calc "$csum / $commits * 1000" | xargs printf '%.2f') | $(hist_quantile "$raw.metrics0" "$raw.metrics1" houston_store_commit_duration_seconds 0.5 | awk '{ print ($1 == "n/a" || $1 == "+Inf") ? $1 : $1 * 1000 }') / $(hist_quantile "$raw.metrics0" "$raw.metrics1" houston_store_commit_duration_seconds 0.99 | awk '{ print ($1 == "n/a" || $1 == "+Inf") ? $1 : $1 * 1000 }') | $(fmt0 "$(calc "$csum / $secs * 100")") % |")
+    COMMIT_ROWS+=("| $label | $(fmt0 "$commits") | $(fmt0 "$(calc "$commits / $secs")") | $(calc "$writes / $commits" | xargs printf '%.1f') | $(hist_quantile "$raw.metrics0" "$raw.metrics1" houston_store_commit_batch_size 0.5) / $(hist_quantile "$raw.metrics0" "$raw.metrics1" houston_store_commit_batch_size 0.99) | $(calc "$csum / $commits * 1000" | xargs printf '%.2f') | $(hist_quantile "$raw.metrics0" "$raw.metrics1" houston_store_commit_duration_seconds 0.5 | awk '{ print ($1 == "n/a" || $1 == "+Inf") ? $1 : $1 * 1000 }') / $(hist_quantile "$raw.metrics0" "$raw.metrics1" houston_store_commit_duration_seconds 0.99 | awk '{ print ($1 == "n/a" || $1 == "+Inf") ? $1 : $1 * 1000 }') | $(fmt0 "$(calc "$csum / $secs * 100")") % | $notes |")
   fi
   echo "    $(fmt0 "$rps") req/s, p99 $(ms "$(field p99_us "$raw")") ms, 202s $ok, stored $stored, houston CPU $(fmt0 "$hcpu") %" >&2
 }
@@ -385,6 +396,9 @@ for rep in $(seq "$REPEAT"); do
     RATIOS_notify+=("$(calc "${H_RPS[-1]} / $LAST_RPS")")
   fi
 done
+# W1 (d) all-new keys, durable, on a service whose escalation starts 24 h later: intake without
+# the paging that examples/org.yaml starts for every new incident.
+CASE_ORG=$INTAKE_ORG houston_case "new-full-nopage" "W1d all-new keys, sync=full, nothing paged (bench/org-intake.yaml)" full events_v2.lua new "$RUNID-d"
 # W1 (b) dedup-heavy: 100 hot keys, durable.
 houston_case "hot-full" "W1b dedup, 100 hot keys, sync=full" full events_v2.lua hot "$RUNID-b" 100
 # W1 (c) all-new keys, --sync normal (not power-loss durable).
@@ -414,6 +428,9 @@ stats() {  # stats V...: "median (min–max)"
 }
 out "## W1 intake throughput (wrk -t1 -c$CONNECTIONS -d${DURATION}s, keep-alive, POST /v2/enqueue, ~500 B events)"
 out ""
+out "W1a-c and the paced cases use \`${ORG#$ROOT/}\`; W1d uses \`${INTAKE_ORG#$ROOT/}\`, where a new"
+out "incident's escalation starts 24 h later, so nothing is paged during the run."
+out ""
 out "Commit time is measured by houston from BEGIN to the end of COMMIT (the writes' SQL plus the"
 out "fsync). Batch size is capped by the number of requests in flight: at most $CONNECTIONS here."
 out ""
@@ -430,8 +447,8 @@ for r in "${W1_ROWS[@]}"; do out "$r"; done
 out ""
 out "## Store group commit (houston /metrics, difference over the measured run)"
 out ""
-out "| Case | commits | commits/s | mean batch (sum/count) | batch p50 / p99 (bucket bound) | mean commit ms | commit p50 / p99 ms (bucket bound) | writer in transactions (Σ commit time / run time) |"
-out "|---|---:|---:|---:|---|---:|---|---:|"
+out "| Case | commits | commits/s | mean batch (sum/count) | batch p50 / p99 (bucket bound) | mean commit ms | commit p50 / p99 ms (bucket bound) | writer in transactions (Σ commit time / run time) | notifications queued (paging) |"
+out "|---|---:|---:|---:|---|---:|---|---:|---:|"
 for r in "${COMMIT_ROWS[@]}"; do out "$r"; done
 out ""
 if (( ${#LAYER_ROWS[@]} > 0 )); then

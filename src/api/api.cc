@@ -37,6 +37,10 @@ std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> or
       info.rate_limit_per_second = integ.rate_limit_per_second;
       if (const auto* svc = config::FindService(*org, integ.service_id)) {
         info.escalation_policy = svc->escalation_policy;
+        const auto* policy = config::FindEscalationPolicy(*org, svc->escalation_policy);
+        if (policy && !policy->steps.empty()) {
+          info.first_step_delay = std::chrono::minutes(policy->steps.front().delay_minutes);
+        }
       }
       if (integ.mapping) {
         const auto& m = *integ.mapping;
@@ -457,20 +461,24 @@ void Api::Submit(std::vector<core::AlertEvent> events, std::string integration_t
                  std::function<Response(const std::vector<store::EventOutcome>&)> on_success,
                  std::function<Response(const Status&)> on_error, Respond respond) {
   size_t n = events.size();
+  std::optional<std::chrono::minutes> first_step_delay =
+      events.empty() ? std::nullopt : events.front().first_step_delay;
   std::string actor_id = events.empty() ? "" : integration_type + ":" + events[0].service_id;
   // Responder is move-only; the store callback must be copyable, so it owns it via shared_ptr.
   auto shared = std::make_shared<Respond>(std::move(respond));
   store_.ApplyAlertEvents(
       std::move(events), store::Actor{"integration", actor_id, "integration"},
-      [this, shared, n, integration_type = std::move(integration_type),
+      [this, shared, n, first_step_delay, integration_type = std::move(integration_type),
        on_success = std::move(on_success),
        on_error = std::move(on_error)](Result<std::vector<store::EventOutcome>> r) {
         if (r) {
           CountEvent(integration_type, "accepted", n);
+          // Wake the engine only when it has work now: a step due at once, or an ack/resolve.
           for (const auto& o : *r) {
-            if (o.kind != store::EventOutcome::Kind::kDeduplicated &&
-                o.kind != store::EventOutcome::Kind::kDropped &&
-                o.kind != store::EventOutcome::Kind::kUnchanged) {
+            using K = store::EventOutcome::Kind;
+            bool due_now = o.kind == K::kCreated && o.incident_created &&
+                           (!first_step_delay || first_step_delay->count() == 0);
+            if (due_now || o.kind == K::kAcknowledged || o.kind == K::kResolved) {
               Changed();
               break;
             }
@@ -515,6 +523,7 @@ void Api::EventsV2(const HttpRequest& req, const store::Token*, Respond respond)
   if (!CheckRate(it->second, respond, true)) return;
   ev->service_id = it->second.service_id;
   ev->escalation_policy = it->second.escalation_policy;
+  ev->first_step_delay = it->second.first_step_delay;
   std::vector<core::AlertEvent> events;
   events.push_back(std::move(*ev));
   Submit(
@@ -612,6 +621,7 @@ void Api::WebhookIntake(IntegrationType type, const HttpRequest& req, Respond re
   for (auto& ev : *events) {
     ev.service_id = it->second.service_id;
     ev.escalation_policy = it->second.escalation_policy;
+    ev.first_step_delay = it->second.first_step_delay;
   }
   if (events->empty()) {
     return respond(http::JsonResponse(bhttp::status::accepted,

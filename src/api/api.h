@@ -25,6 +25,7 @@ struct IntegrationInfo {
   std::optional<double> rate_limit_per_second;
   ingest::GenericMapping mapping;
   std::string escalation_policy;  // the service's
+  std::optional<std::chrono::minutes> first_step_delay;  // of that policy
 };
 
 // The org as request handlers see it: immutable, replaced whole on reload.

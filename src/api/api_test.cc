@@ -102,10 +102,12 @@ class ApiTest : public ::testing::Test {
 
 TEST_F(ApiTest, EveryRouteHasARoleDecision) {
   for (const auto& r : Api::Routes()) {
-    // Intake authenticates by integration key, /actions/ by its signed link; probes are open.
+    // Intake authenticates by integration key, /actions/ and /calendars/ by signed links;
+    // probes are open.
     bool intake_or_probe = r.pattern.starts_with("/v2/") ||
                            r.pattern.starts_with("/integrations/") ||
-                           r.pattern.starts_with("/actions/") || r.pattern == "/healthz" ||
+                           r.pattern.starts_with("/actions/") ||
+                           r.pattern.starts_with("/calendars/") || r.pattern == "/healthz" ||
                            r.pattern == "/metrics";
     EXPECT_EQ(intake_or_probe, !r.min_role.has_value()) << r.pattern;
     EXPECT_NE(r.handler, nullptr) << r.pattern;

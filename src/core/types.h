@@ -65,6 +65,9 @@ struct AlertEvent {
   std::string images_json;  // JSON array, "[]" if none
   // The service's escalation policy, filled in by the API layer: a new incident starts it.
   std::string escalation_policy;
+  // The policy's first-step delay, when known: the new incident's escalation is then scheduled
+  // in the same transaction (no extra engine round trip). Unknown: the engine schedules it.
+  std::optional<std::chrono::minutes> first_step_delay;
 };
 
 // A PagerDuty change event (deploy, config change). Never opens alerts.

@@ -307,9 +307,13 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
       // Durable with the 202: the engine starts paging from this row, even after a crash.
       HOUSTON_ASSIGN_OR_RETURN(
           Stmt * e, db.Prepare("INSERT INTO escalations(incident_id, policy_id, state, due_at) "
-                               "VALUES (?, ?, 'new', ?)"));
+                               "VALUES (?, ?, ?, ?)"));
       HOUSTON_RETURN_IF_ERROR(
-          e->Bind(1, incident_id).Bind(2, ev.escalation_policy).Bind(3, Ms(now)).Run());
+          e->Bind(1, incident_id)
+              .Bind(2, ev.escalation_policy)
+              .Bind(3, ev.first_step_delay ? "active" : "new")
+              .Bind(4, Ms(now + ev.first_step_delay.value_or(std::chrono::minutes(0))))
+              .Run());
     }
   } else {
     HOUSTON_ASSIGN_OR_RETURN(
@@ -391,7 +395,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   HOUSTON_RETURN_IF_ERROR(db.Exec(store->options_.synchronous_full
                                       ? "PRAGMA synchronous = FULL"
                                       : "PRAGMA synchronous = NORMAL"));
-  HOUSTON_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"));
+  HOUSTON_RETURN_IF_ERROR(
+      db.Exec("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"));
   HOUSTON_RETURN_IF_ERROR(Migrate(db));
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
@@ -478,31 +483,46 @@ void SqliteStore::WriterLoop() {
 void SqliteStore::RunBatch(std::vector<WriteOp>& batch) {
   Db& db = *writer_db_;
   auto start = options_.clock->SteadyNow();
-  Status begin = db.Exec("BEGIN IMMEDIATE");
+  auto run = [&db](const std::string& sql) -> Status {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    return s->Run();
+  };
+  static const std::string kBegin = "BEGIN IMMEDIATE", kRollback = "ROLLBACK",
+                           kSavepoint = "SAVEPOINT w", kRelease = "RELEASE w",
+                           kRollbackTo = "ROLLBACK TO w";
+  std::vector<Status> results(batch.size());
+  Status begin = run(kBegin);
+  // Fast path: the whole batch in one transaction without savepoints. A savepoint per write
+  // would make SQLite copy every page each write first touches into its statement journal,
+  // which cost more than the writes themselves. Writes rarely fail; when one does, the batch is
+  // rolled back and replayed with a savepoint per write, so that only the failing one is lost.
+  bool failed = false;
+  if (begin.ok()) {
+    for (size_t i = 0; i < batch.size() && !failed; ++i) {
+      results[i] = batch[i].apply(db);
+      failed = !results[i].ok();
+    }
+    if (failed) {
+      (void)run(kRollback);
+      begin = run(kBegin);
+      for (size_t i = 0; begin.ok() && i < batch.size(); ++i) {
+        Status st = run(kSavepoint);
+        if (st.ok()) {
+          st = batch[i].apply(db);
+          // A failed write leaves no trace; its neighbours in the batch still commit.
+          if (!st.ok()) (void)run(kRollbackTo);
+          Status rel = run(kRelease);
+          if (st.ok() && !rel.ok()) st = rel;
+        }
+        results[i] = std::move(st);
+      }
+    }
+  }
   if (!begin.ok()) {
     for (auto& op : batch) op.finish(begin);
     std::lock_guard lock(mu_);
     ++stats_.failed_commits;
     return;
-  }
-  std::vector<Status> results;
-  results.reserve(batch.size());
-  auto run = [&db](const std::string& sql) -> Status {
-    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
-    return s->Run();
-  };
-  static const std::string kSavepoint = "SAVEPOINT w", kRelease = "RELEASE w",
-                           kRollbackTo = "ROLLBACK TO w";
-  for (auto& op : batch) {
-    Status st = run(kSavepoint);
-    if (st.ok()) {
-      st = op.apply(db);
-      // A failed write leaves no trace; its neighbours in the batch still commit.
-      if (!st.ok()) (void)run(kRollbackTo);
-      Status rel = run(kRelease);
-      if (st.ok() && !rel.ok()) st = rel;
-    }
-    results.push_back(std::move(st));
   }
   Status commit = db.Exec("COMMIT");
   if (!commit.ok()) {

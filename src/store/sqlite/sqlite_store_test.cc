@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "testing/fake_clock.h"
@@ -234,6 +235,37 @@ TEST_F(SqliteStoreTest, ConcurrentWritersProduceOneAlertPerKey) {
   for (const auto& a : *open) total += a.event_count;
   EXPECT_EQ(total, 8 * 200);
   EXPECT_GT(store_->Stats().committed_writes, 0u);
+}
+
+TEST_F(SqliteStoreTest, AFailingWriteDoesNotFailItsBatch) {
+  // Hold the writer inside a completion callback (they run on the writer thread) so that the
+  // next three writes are queued together and committed as one batch.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> held;
+  store_->CreateToken("first", Role::kViewer, "hash-1", "", {}, [&](Result<Token>) {
+    held.set_value();
+    released.wait();
+  });
+  held.get_future().wait();
+  std::promise<Result<std::vector<EventOutcome>>> a, c;
+  std::promise<Result<Token>> b;
+  store_->ApplyAlertEvents({Ev(EventAction::kTrigger, "before")}, {},
+                           [&](auto r) { a.set_value(std::move(r)); });
+  store_->CreateToken("dup", Role::kViewer, "hash-1", "", {},
+                      [&](auto r) { b.set_value(std::move(r)); });  // unique hash: fails
+  store_->ApplyAlertEvents({Ev(EventAction::kTrigger, "after")}, {},
+                           [&](auto r) { c.set_value(std::move(r)); });
+  release.set_value();
+  auto ra = a.get_future().get();
+  auto rb = b.get_future().get();
+  auto rc = c.get_future().get();
+  ASSERT_TRUE(ra) << ra.error().ToString();
+  ASSERT_FALSE(rb);
+  EXPECT_EQ(rb.error().code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(rc) << rc.error().ToString();
+  EXPECT_EQ(store_->ListAlerts({})->size(), 2u);
+  EXPECT_EQ(store_->Stats().failed_commits, 0u);
 }
 
 TEST_F(SqliteStoreTest, FullQueueRefusesWithResourceExhausted) {
