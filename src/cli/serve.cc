@@ -139,7 +139,7 @@ struct ServeFlags {
   std::string smtp_url, smtp_from, smtp_user;
   bool smtp_starttls = false;
   std::vector<std::string> allow_egress;
-  int notify_workers = 4;
+  int notify_workers = 8;
   int max_pages_per_minute = 6;
 };
 

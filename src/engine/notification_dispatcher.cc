@@ -61,7 +61,7 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
   return m;
 }
 
-void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch) {
+void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait) {
   std::vector<int64_t> ids;
   int attempts = 0;
   for (const auto& n : batch.notifications) {
@@ -118,9 +118,15 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch) {
     spdlog::warn("notification {} to {}/{}: {} ({})", ids.front(), batch.user_id,
                  batch.contact_method_id, result.state, result.detail);
   }
-  auto done = store::Wait<int>(
-      [&](auto cb) { store_.CompleteNotifications(ids, std::move(result), cb); });
-  if (!done) spdlog::error("recording a notification outcome failed: {}", done.error().ToString());
+  auto log = [](const Result<int>& r) {
+    if (!r) spdlog::error("recording a notification outcome failed: {}", r.error().ToString());
+  };
+  if (wait) {
+    log(store::Wait<int>(
+        [&](auto cb) { store_.CompleteNotifications(ids, std::move(result), cb); }));
+  } else {
+    store_.CompleteNotifications(std::move(ids), std::move(result), log);
+  }
 }
 
 Result<int> NotificationDispatcher::RunOnce() {
@@ -130,7 +136,7 @@ Result<int> NotificationDispatcher::RunOnce() {
   HOUSTON_ASSIGN_OR_RETURN(auto batches, store::Wait<std::vector<store::ClaimedBatch>>([&](auto cb) {
                              store_.ClaimNotifications(o, cb);
                            }));
-  for (const auto& b : batches) Deliver(b);
+  for (const auto& b : batches) Deliver(b, /*wait=*/true);
   return static_cast<int>(batches.size());
 }
 
@@ -215,7 +221,7 @@ void NotificationDispatcher::WorkerLoop() {
       work_.pop_front();
       ++busy_;
     }
-    Deliver(batch);
+    Deliver(batch, /*wait=*/false);
     {
       std::lock_guard lock(mu_);
       --busy_;

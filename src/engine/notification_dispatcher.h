@@ -28,7 +28,7 @@ struct DispatcherOptions {
   std::chrono::seconds first_backoff{30};
   std::chrono::seconds max_backoff{600};
   int max_per_minute = 6;  // per contact method; more are deferred and bundled
-  int workers = 4;
+  int workers = 8;
 };
 
 // The backoff before attempt `attempts + 1`, after `attempts` failed sends.
@@ -54,7 +54,9 @@ class NotificationDispatcher {
   void Stop();
 
  private:
-  void Deliver(const store::ClaimedBatch& batch);
+  // Sends one batch and records the outcome. `wait`: block until it is committed (RunOnce, for
+  // determinism); the workers do not wait, since the store applies writes in order anyway.
+  void Deliver(const store::ClaimedBatch& batch, bool wait);
   void ClaimLoop();
   void WorkerLoop();
 
