@@ -69,6 +69,7 @@ mkdir -p "$BENCH_DIR"
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true  # wrk under /usr/bin/time
     kill -TERM "$pid" 2>/dev/null || true
   done
   for pid in "${PIDS[@]}"; do
@@ -80,6 +81,17 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# run_waited CMD...: runs CMD in the background and waits for it, so that a signal stops the
+# script at once (bash runs traps only between foreground commands) and cleanup can stop CMD.
+run_waited() {
+  "$@" &
+  local p=$! rc=0
+  PIDS+=("$p")
+  wait "$p" || rc=$?
+  forget_pid "$p"
+  return "$rc"
+}
 
 forget_pid() {
   local keep=() p
@@ -252,7 +264,7 @@ houston_case() {
   local warm_args=("$@")
   [[ ${warm_args[0]:-} = new ]] && warm_args[1]="${warm_args[1]}-warmup"
   [[ $script = paced.lua ]] && warm_args[0]="${warm_args[0]}-warmup"
-  taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH/$script" "$url" \
+  run_waited taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH/$script" "$url" \
     -- "${warm_args[@]}" >"$raw.warmup" 2>&1 || die "wrk warm-up failed: $(tail -3 "$raw.warmup")"
   sleep 0.5  # let in-flight writes commit
   local before_events before_alerts t0
@@ -264,7 +276,7 @@ houston_case() {
   t0=$(cpu_ticks "$HPID")
   local s0 w0 s1 w1
   s0=$(cpu_stat "$SUT_CPU") w0=$(cpu_stat "$WRK_CPU")
-  /usr/bin/time -f '%U %S' -o "$raw.wrktime" taskset -c "$WRK_CPU" \
+  run_waited /usr/bin/time -f '%U %S' -o "$raw.wrktime" taskset -c "$WRK_CPU" \
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH/$script" "$url" -- "$@" \
     >"$raw" 2>&1 || die "wrk failed: $(tail -3 "$raw")"
   local t1
@@ -349,14 +361,15 @@ am_case() {  # am_case REP notify|ingest; sets LAST_RPS
     sleep 0.05
   done
   local url=http://127.0.0.1:$port
-  taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH/am.lua" "$url" >"$raw.warmup" 2>&1
+  run_waited taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH/am.lua" "$url" \
+    >"$raw.warmup" 2>&1 || true
   sleep 0.5
   local r0 t0 t1 r1
   r0=$(curl -sf "$url/metrics" | awk '/^alertmanager_alerts_received_total\{/ { s += $2 } END { print s + 0 }')
   t0=$(cpu_ticks "$apid")
   local s0 w0 s1 w1
   s0=$(cpu_stat "$SUT_CPU") w0=$(cpu_stat "$WRK_CPU")
-  /usr/bin/time -f '%U %S' -o "$raw.wrktime" taskset -c "$WRK_CPU" \
+  run_waited /usr/bin/time -f '%U %S' -o "$raw.wrktime" taskset -c "$WRK_CPU" \
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH/am.lua" "$url" >"$raw" 2>&1 \
     || die "wrk failed against alertmanager: $(tail -3 "$raw")"
   t1=$(cpu_ticks "$apid")

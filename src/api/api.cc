@@ -1271,7 +1271,10 @@ void Api::Calendar(const HttpRequest& req, const store::Token*, Respond respond)
     return respond(http::ErrorResponse(NotFound("no schedules")));
   }
   TimePoint now = clock_.Now();
-  TimePoint from = now - std::chrono::days(7), to = now + std::chrono::days(90);
+  // Whole UTC days, so that a shift cut by the range edge keeps its UID from one fetch to the
+  // next within a day.
+  TimePoint from = std::chrono::floor<std::chrono::days>(now) - std::chrono::days(7);
+  TimePoint to = from + std::chrono::days(98);
   std::string cal;
   auto colon = claim->user_id.find(':');
   std::string kind = claim->user_id.substr(0, colon);
