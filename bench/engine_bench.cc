@@ -125,7 +125,12 @@ void BM_DueTick(benchmark::State& state) {
   state.counters["escalations_fired_per_s"] =
       benchmark::Counter(fired, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DueTick)->ArgName("active")->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime()
+BENCHMARK(BM_DueTick)
+    ->ArgName("active")
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
     ->Iterations(2);
 
 }  // namespace

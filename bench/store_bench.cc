@@ -50,9 +50,9 @@ class TempDb {
     const char* env = std::getenv("HOUSTON_BENCH_DIR");
     fs::path dir = env != nullptr && *env != '\0' ? fs::path(env) : fs::temp_directory_path();
     std::random_device rd;
-    path_ = (dir / ("store_bench-" + std::to_string(::getpid()) + "-" + std::to_string(rd()) +
-                    ".db"))
-                .string();
+    path_ =
+        (dir / ("store_bench-" + std::to_string(::getpid()) + "-" + std::to_string(rd()) + ".db"))
+            .string();
   }
   ~TempDb() {
     std::error_code ec;
@@ -131,10 +131,9 @@ bool RunBurst(SqliteStore& store, int64_t n, int submitters, const KeyFn& key) {
     for (int64_t i = from; i < to; ++i) {
       std::vector<core::AlertEvent> events;
       events.push_back(Trigger(key(i)));
-      store.ApplyAlertEvents(std::move(events), Actor{"integration", kRoutingKey, "integration"},
-                             [&burst](Result<std::vector<EventOutcome>> r) {
-                               burst.Done(r.has_value());
-                             });
+      store.ApplyAlertEvents(
+          std::move(events), Actor{"integration", kRoutingKey, "integration"},
+          [&burst](Result<std::vector<EventOutcome>> r) { burst.Done(r.has_value()); });
     }
   };
   if (submitters <= 1) {

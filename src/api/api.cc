@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
-#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -298,8 +298,7 @@ const std::vector<Api::RouteSpec>& Api::Routes() {
       {V::get, "/api/v1/services", Role::kViewer, &Api::ListServices},
       {V::get, "/api/v1/changes", Role::kViewer, &Api::ListChanges},
       {V::get, "/api/v1/audit", Role::kAdmin, &Api::ListAudit},
-      {V::post, "/api/v1/incidents/{id}/acknowledge", Role::kResponder,
-       &Api::AcknowledgeIncident},
+      {V::post, "/api/v1/incidents/{id}/acknowledge", Role::kResponder, &Api::AcknowledgeIncident},
       {V::post, "/api/v1/incidents/{id}/resolve", Role::kResponder, &Api::ResolveIncident},
       {V::get, "/api/v1/incidents/{id}/timeline", Role::kViewer, &Api::IncidentTimeline},
       {V::get, "/api/v1/notifications", Role::kViewer, &Api::ListNotifications},
@@ -871,8 +870,7 @@ void Api::IncidentAction(bool acknowledge, core::IncidentId id, store::Actor act
   }
 }
 
-void Api::AcknowledgeIncident(const HttpRequest& req, const store::Token* token,
-                              Respond respond) {
+void Api::AcknowledgeIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   store::Actor actor{"token", token->name, req.Header("X-Houston-Client") == "cli" ? "cli" : "api"};
@@ -894,14 +892,16 @@ void Api::IncidentTimeline(const HttpRequest& req, const store::Token*, Respond 
   // The incident's own records plus those of its alerts, oldest first.
   std::vector<store::AuditRecord> all;
   auto own = store_.ListAudit({.resource_type = std::string("incident"),
-                               .resource_id = std::to_string(*id), .limit = 1000});
+                               .resource_id = std::to_string(*id),
+                               .limit = 1000});
   if (!own) return respond(http::ErrorResponse(own.error()));
   all = std::move(*own);
   auto alerts = store_.ListAlerts({.incident_id = *id, .limit = 1000});
   if (!alerts) return respond(http::ErrorResponse(alerts.error()));
   for (const auto& a : *alerts) {
     auto recs = store_.ListAudit({.resource_type = std::string("alert"),
-                                  .resource_id = std::to_string(a.id), .limit = 1000});
+                                  .resource_id = std::to_string(a.id),
+                                  .limit = 1000});
     if (!recs) return respond(http::ErrorResponse(recs.error()));
     all.insert(all.end(), recs->begin(), recs->end());
   }
@@ -1052,11 +1052,12 @@ void Api::ListSchedules(const HttpRequest&, const store::Token*, Respond respond
       std::string layers = "[";
       for (size_t j = 0; j < sch.layers.size(); ++j) {
         if (j) layers += ',';
-        layers += fmt::format("{{\"name\":{},\"start\":{},\"rotation\":{{\"type\":\"{}\","
-                              "\"length\":{}}},\"users\":{}}}",
-                              JsonQuote(sch.layers[j].name), JsonQuote(sch.layers[j].start),
-                              config::ToString(sch.layers[j].rotation.type),
-                              sch.layers[j].rotation.length, StringArray(sch.layers[j].users));
+        layers += fmt::format(
+            "{{\"name\":{},\"start\":{},\"rotation\":{{\"type\":\"{}\","
+            "\"length\":{}}},\"users\":{}}}",
+            JsonQuote(sch.layers[j].name), JsonQuote(sch.layers[j].start),
+            config::ToString(sch.layers[j].rotation.type), sch.layers[j].rotation.length,
+            StringArray(sch.layers[j].users));
       }
       Raw(o, "layers", layers + "]");
       Raw(o, "overrides", std::to_string(sch.overrides.size()));
@@ -1087,8 +1088,8 @@ void Api::ScheduleOnCall(const HttpRequest& req, const store::Token*, Respond re
   }
   auto users = options_.on_call(*view->org, id, at);
   if (!users) return respond(http::ErrorResponse(users.error()));
-  std::string body = "{\"schedule\":" + JsonQuote(id) + ",\"at\":" +
-                     JsonQuote(FormatRfc3339(at)) + ",\"users\":" + StringArray(*users) + "}";
+  std::string body = "{\"schedule\":" + JsonQuote(id) + ",\"at\":" + JsonQuote(FormatRfc3339(at)) +
+                     ",\"users\":" + StringArray(*users) + "}";
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
 }
 
@@ -1097,12 +1098,23 @@ std::string HtmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -1128,8 +1140,8 @@ void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respon
   // GET never acts: mail scanners and link previews follow links.
   auto claim = notify::VerifyActionToken(options_.link_key, req.Param("token"), clock_.Now());
   if (options_.link_key.empty() || !claim) {
-    std::string why = options_.link_key.empty() ? "links are disabled on this server"
-                                                : claim.error().message();
+    std::string why =
+        options_.link_key.empty() ? "links are disabled on this server" : claim.error().message();
     return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
                             "<p>" + HtmlEscape(why) + "</p>"));
   }
@@ -1150,8 +1162,8 @@ void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respon
 void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respond) {
   auto claim = notify::VerifyActionToken(options_.link_key, req.Param("token"), clock_.Now());
   if (options_.link_key.empty() || !claim) {
-    std::string why = options_.link_key.empty() ? "links are disabled on this server"
-                                                : claim.error().message();
+    std::string why =
+        options_.link_key.empty() ? "links are disabled on this server" : claim.error().message();
     return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
                             "<p>" + HtmlEscape(why) + "</p>"));
   }
@@ -1213,8 +1225,8 @@ std::string Api::CalendarUrl(std::string_view kind, std::string_view id) const {
   if (options_.link_key.empty()) return "";
   // Calendar links do not expire: they are revoked by changing the link key.
   TimePoint never = TimePoint(std::chrono::milliseconds(253'402'300'799'000));  // 9999-12-31
-  std::string token = notify::MakeActionToken(options_.link_key, 0, "ics", never,
-                                              fmt::format("{}:{}", kind, id));
+  std::string token =
+      notify::MakeActionToken(options_.link_key, 0, "ics", never, fmt::format("{}:{}", kind, id));
   std::string base = options_.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   return fmt::format("{}/calendars/{}.ics", base, token);
@@ -1232,8 +1244,8 @@ void Api::ScheduleShifts(const HttpRequest& req, const store::Token*, Respond re
     if (auto q = req.Query(name)) {
       auto t = ParseRfc3339(*q);
       if (!t) {
-        return respond(http::ErrorResponse(InvalidArgument(
-            fmt::format("query parameter '{}': {}", name, t.error().message()))));
+        return respond(http::ErrorResponse(
+            InvalidArgument(fmt::format("query parameter '{}': {}", name, t.error().message()))));
       }
       *target = *t;
     }
@@ -1323,7 +1335,8 @@ Result<std::map<std::string, std::string>> StringFields(
     std::string_view body, std::initializer_list<std::string_view> allowed) {
   boost::system::error_code ec;
   auto v = boost::json::parse(body, ec);
-  if (ec) return std::unexpected(InvalidArgument("request body is not valid JSON: " + ec.message()));
+  if (ec)
+    return std::unexpected(InvalidArgument("request body is not valid JSON: " + ec.message()));
   if (!v.is_object()) return std::unexpected(InvalidArgument("request body must be a JSON object"));
   std::map<std::string, std::string> out;
   std::vector<std::string> problems;
@@ -1472,8 +1485,8 @@ void Api::CreateSwap(const HttpRequest& req, const store::Token* token, Respond 
   // are created together or none.
   boost::system::error_code ec;
   auto v = boost::json::parse(req.raw.body(), ec);
-  if (ec || !v.is_object() || !v.as_object().contains("shifts") ||
-      !v.at("shifts").is_array() || v.as_object().size() != 1) {
+  if (ec || !v.is_object() || !v.as_object().contains("shifts") || !v.at("shifts").is_array() ||
+      v.as_object().size() != 1) {
     return respond(http::ErrorResponse(InvalidArgument(
         "request body must be {\"shifts\":[{\"user\":..,\"start\":..,\"end\":..}, ...]}")));
   }
@@ -1510,8 +1523,7 @@ void Api::CreateSwap(const HttpRequest& req, const store::Token* token, Respond 
                   std::move(respond));
 }
 
-void Api::CreateCoverRequest(const HttpRequest& req, const store::Token* token,
-                             Respond respond) {
+void Api::CreateCoverRequest(const HttpRequest& req, const store::Token* token, Respond respond) {
   auto view = org();
   std::string id = req.Param("id");
   if (!view->org || !config::FindSchedule(*view->org, id)) {
@@ -1566,26 +1578,26 @@ void Api::AcceptCover(const HttpRequest& req, const store::Token* token, Respond
     return respond(http::ErrorResponse(InvalidArgument(fmt::format("no user '{}'", user))));
   }
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.UpdateOverride(*id, user, store::Actor{"token", token->name, "api"},
-                        [this, shared](Result<store::ScheduleOverride> r) {
-                          if (!r) return (*shared)(StoreError(r.error()));
-                          if (options_.on_overrides_changed) options_.on_overrides_changed();
-                          (*shared)(http::JsonResponse(bhttp::status::ok,
-                                                       "{\"override\":" + OverrideJson(*r) + "}"));
-                        });
+  store_.UpdateOverride(
+      *id, user, store::Actor{"token", token->name, "api"},
+      [this, shared](Result<store::ScheduleOverride> r) {
+        if (!r) return (*shared)(StoreError(r.error()));
+        if (options_.on_overrides_changed) options_.on_overrides_changed();
+        (*shared)(http::JsonResponse(bhttp::status::ok, "{\"override\":" + OverrideJson(*r) + "}"));
+      });
 }
 
 void Api::CancelOverride(const HttpRequest& req, const store::Token* token, Respond respond) {
   auto id = ParseId(req.Param("id"), "override id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.UpdateOverride(*id, std::nullopt, store::Actor{"token", token->name, "api"},
-                        [this, shared](Result<store::ScheduleOverride> r) {
-                          if (!r) return (*shared)(StoreError(r.error()));
-                          if (options_.on_overrides_changed) options_.on_overrides_changed();
-                          (*shared)(http::JsonResponse(bhttp::status::ok,
-                                                       "{\"override\":" + OverrideJson(*r) + "}"));
-                        });
+  store_.UpdateOverride(
+      *id, std::nullopt, store::Actor{"token", token->name, "api"},
+      [this, shared](Result<store::ScheduleOverride> r) {
+        if (!r) return (*shared)(StoreError(r.error()));
+        if (options_.on_overrides_changed) options_.on_overrides_changed();
+        (*shared)(http::JsonResponse(bhttp::status::ok, "{\"override\":" + OverrideJson(*r) + "}"));
+      });
 }
 
 }  // namespace houston::api

@@ -9,8 +9,8 @@
 #include <unordered_map>
 
 #include "config/config.h"
-#include "core/schedule.h"
 #include "core/clock.h"
+#include "core/schedule.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -24,7 +24,7 @@ struct IntegrationInfo {
   core::IntegrationType type = core::IntegrationType::kEventsV2;
   std::optional<double> rate_limit_per_second;
   ingest::GenericMapping mapping;
-  std::string escalation_policy;  // the service's
+  std::string escalation_policy;                         // the service's
   std::optional<std::chrono::minutes> first_step_delay;  // of that policy
 };
 
@@ -60,8 +60,7 @@ struct ApiOptions {
   // Called after any alert or incident state change was committed (wakes the engine).
   std::function<void()> on_change;
   // Who is on call for a schedule at an instant (wired to the schedule resolver).
-  std::function<Result<std::vector<std::string>>(const config::Org&, const std::string&,
-                                                 TimePoint)>
+  std::function<Result<std::vector<std::string>>(const config::Org&, const std::string&, TimePoint)>
       on_call;
   // The compiled schedule (for timelines and calendars), or nullptr if unknown.
   std::function<const core::CompiledSchedule*(const config::Org&, const std::string&)> schedule;
@@ -131,21 +130,18 @@ class Api {
   void AcknowledgeIncident(const http::HttpRequest& req, const store::Token* token,
                            Respond respond);
   void ResolveIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void IncidentAction(bool acknowledge, core::IncidentId id, store::Actor actor,
-                      Respond respond);
+  void IncidentAction(bool acknowledge, core::IncidentId id, store::Actor actor, Respond respond);
   void IncidentTimeline(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListNotifications(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListUsers(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ListEscalationPolicies(const http::HttpRequest& req, const store::Token*,
-                              Respond respond);
+  void ListEscalationPolicies(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListSchedules(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ScheduleOnCall(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ScheduleShifts(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListOverrides(const http::HttpRequest& req, const store::Token*, Respond respond);
   void CreateOverride(const http::HttpRequest& req, const store::Token* token, Respond respond);
   void CreateSwap(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void CreateCoverRequest(const http::HttpRequest& req, const store::Token* token,
-                          Respond respond);
+  void CreateCoverRequest(const http::HttpRequest& req, const store::Token* token, Respond respond);
   void ListCoverRequests(const http::HttpRequest& req, const store::Token*, Respond respond);
   void AcceptCover(const http::HttpRequest& req, const store::Token* token, Respond respond);
   void CancelOverride(const http::HttpRequest& req, const store::Token* token, Respond respond);

@@ -104,11 +104,10 @@ TEST_F(ApiTest, EveryRouteHasARoleDecision) {
   for (const auto& r : Api::Routes()) {
     // Intake authenticates by integration key, /actions/ and /calendars/ by signed links;
     // probes are open.
-    bool intake_or_probe = r.pattern.starts_with("/v2/") ||
-                           r.pattern.starts_with("/integrations/") ||
-                           r.pattern.starts_with("/actions/") ||
-                           r.pattern.starts_with("/calendars/") || r.pattern == "/healthz" ||
-                           r.pattern == "/metrics";
+    bool intake_or_probe =
+        r.pattern.starts_with("/v2/") || r.pattern.starts_with("/integrations/") ||
+        r.pattern.starts_with("/actions/") || r.pattern.starts_with("/calendars/") ||
+        r.pattern == "/healthz" || r.pattern == "/metrics";
     EXPECT_EQ(intake_or_probe, !r.min_role.has_value()) << r.pattern;
     EXPECT_NE(r.handler, nullptr) << r.pattern;
     if (r.pattern.starts_with("/api/v1/") && r.method == bhttp::verb::post) {
@@ -118,13 +117,15 @@ TEST_F(ApiTest, EveryRouteHasARoleDecision) {
 }
 
 TEST_F(ApiTest, EventsV2AcceptsAndAnswersLikePagerDuty) {
-  auto r = Call(bhttp::verb::post, "/v2/enqueue", Trigger("0123456789abcdef0123456789abcdef", "k1"));
+  auto r =
+      Call(bhttp::verb::post, "/v2/enqueue", Trigger("0123456789abcdef0123456789abcdef", "k1"));
   EXPECT_EQ(r.result(), bhttp::status::accepted);
   EXPECT_EQ(r.body(), R"({"status":"success","message":"Event processed","dedup_key":"k1"})");
   auto bad = Call(bhttp::verb::post, "/v2/enqueue", Trigger("not-a-key", "k1"));
   EXPECT_EQ(bad.result(), bhttp::status::bad_request);
-  EXPECT_EQ(bad.body(),
-            R"({"status":"invalid event","message":"Event object is invalid","errors":["Invalid routing key"]})");
+  EXPECT_EQ(
+      bad.body(),
+      R"({"status":"invalid event","message":"Event object is invalid","errors":["Invalid routing key"]})");
   // Alertmanager's key is not an Events API key.
   auto wrong_type = Call(bhttp::verb::post, "/v2/enqueue", Trigger("am-checkout", "k1"));
   EXPECT_EQ(wrong_type.result(), bhttp::status::bad_request);

@@ -2,8 +2,8 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
 
@@ -268,9 +268,9 @@ int OnCall(const ClientFlags& f, const OnCallFlags& o) {
     }
     return 0;
   }
-  auto v = Fetch(f, "GET",
-                 fmt::format("/api/v1/schedules/{}/oncall", o.schedule) + Query({{"at", o.at}}),
-                 &raw);
+  auto v =
+      Fetch(f, "GET",
+            fmt::format("/api/v1/schedules/{}/oncall", o.schedule) + Query({{"at", o.at}}), &raw);
   if (!v) {
     PrintError(v.error());
     return 1;

@@ -14,13 +14,13 @@
 #include "cli/internal.h"
 #include "config/config.h"
 #include "core/json_util.h"
+#include "core/random.h"
 #include "engine/escalation_engine.h"
 #include "engine/heartbeat_monitor.h"
 #include "engine/notification_dispatcher.h"
 #include "engine/schedules.h"
-#include "core/random.h"
-#include "notify/notify.h"
 #include "http/http.h"
+#include "notify/notify.h"
 
 namespace houston::cli {
 namespace {
@@ -163,8 +163,8 @@ Result<std::string> LinkKey(const ServeFlags& f) {
   std::ofstream out(path, std::ios::trunc);
   out << key << "\n";
   if (!out) return std::unexpected(Unavailable(fmt::format("cannot write {}", path)));
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return key;
 }
 
@@ -254,8 +254,8 @@ int Serve(const ServeFlags& f) {
     if (!list) spdlog::error("loading schedule overrides failed: {}", list.error().ToString());
     return list ? *list : std::vector<store::ScheduleOverride>{};
   };
-  std::shared_ptr<const engine::OrgRuntime> runtime = engine::MakeOrgRuntime(
-      std::make_shared<const config::Org>(std::move(*org)), api_overrides());
+  std::shared_ptr<const engine::OrgRuntime> runtime =
+      engine::MakeOrgRuntime(std::make_shared<const config::Org>(std::move(*org)), api_overrides());
   auto current = [&] {
     std::lock_guard lock(org_mu);
     return runtime;
@@ -349,11 +349,10 @@ int Serve(const ServeFlags& f) {
     return 1;
   }
   if (f.base_url.empty()) {
-    dispatcher.set_base_url(fmt::format("{}://{}:{}", scheme,
-                                        listen->first.find(':') != std::string::npos
-                                            ? "[" + listen->first + "]"
-                                            : listen->first,
-                                        *port));
+    dispatcher.set_base_url(fmt::format(
+        "{}://{}:{}", scheme,
+        listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first,
+        *port));
   }
   engine::HeartbeatMonitor heartbeats(st, RealClock());
   heartbeats.Start();
@@ -448,11 +447,13 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("--allow-egress", flags->allow_egress,
                   "CIDR that notifications may reach although private or loopback (repeatable), "
                   "e.g. 127.0.0.1/32; by default such addresses are refused (SSRF guard)");
-  cmd->add_option("--notify-workers", flags->notify_workers,
-                  "threads sending notifications")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--notify-workers", flags->notify_workers, "threads sending notifications")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--max-pages-per-minute", flags->max_pages_per_minute,
                   "messages per contact method per minute; more are bundled")
-      ->capture_default_str()->check(CLI::Range(1, 1000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--port-file", flags->port_file,
                   "write the bound port to this file once listening (for scripts using port 0)");
   cmd->callback([flags, run] { *run = [flags] { return Serve(*flags); }; });

@@ -11,9 +11,9 @@ std::chrono::minutes DelayBefore(const EscalationPolicySpec& policy, EscalationC
   return kDefaultRepeatDelay;
 }
 
-std::optional<EscalationCursor> NextCursor(const EscalationPolicySpec& policy,
-                                           EscalationCursor c) {
-  if (c.step + 1 < static_cast<int>(policy.steps.size())) return EscalationCursor{c.step + 1, c.loop};
+std::optional<EscalationCursor> NextCursor(const EscalationPolicySpec& policy, EscalationCursor c) {
+  if (c.step + 1 < static_cast<int>(policy.steps.size()))
+    return EscalationCursor{c.step + 1, c.loop};
   if (c.loop < policy.repeat) return EscalationCursor{0, c.loop + 1};
   return std::nullopt;
 }

@@ -26,9 +26,10 @@ core::EscalationPolicySpec ToPolicySpec(const config::EscalationPolicy& p) {
     for (const auto& t : s.targets) {
       core::EscalationTargetSpec target;
       target.id = t.id;
-      target.type = t.type == config::TargetType::kUser       ? core::EscalationTargetSpec::Type::kUser
-                    : t.type == config::TargetType::kSchedule ? core::EscalationTargetSpec::Type::kSchedule
-                                                              : core::EscalationTargetSpec::Type::kTeam;
+      target.type = t.type == config::TargetType::kUser ? core::EscalationTargetSpec::Type::kUser
+                    : t.type == config::TargetType::kSchedule
+                        ? core::EscalationTargetSpec::Type::kSchedule
+                        : core::EscalationTargetSpec::Type::kTeam;
       step.targets.push_back(std::move(target));
     }
     spec.steps.push_back(std::move(step));
@@ -50,7 +51,8 @@ bool InDailyWindow(const config::DailyWindow& w, date::weekday day, int minute) 
     return has(day) && minute >= w.start_minute && minute < w.end_minute;
   }
   // Past midnight: from start on a listed day until end on the next day.
-  return (has(day) && minute >= w.start_minute) || (has(day - date::days(1)) && minute < w.end_minute);
+  return (has(day) && minute >= w.start_minute) ||
+         (has(day - date::days(1)) && minute < w.end_minute);
 }
 
 bool InMaintenance(const config::MaintenanceWindow& m, TimePoint now) {
@@ -64,8 +66,8 @@ bool InMaintenance(const config::MaintenanceWindow& m, TimePoint now) {
   }
   auto local = zone->to_local(now);
   auto day = date::floor<date::days>(local);
-  int minute = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+  int minute =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
   return InDailyWindow(m.recurring->window, date::weekday(day), minute);
 }
 
@@ -102,8 +104,12 @@ bool Matches(const config::Silence& s, const core::Alert& a) {
     std::string v = AlertField(a, m.field);
     bool ok = false;
     switch (m.op) {
-      case config::MatchOp::kEqual: ok = v == m.value; break;
-      case config::MatchOp::kNotEqual: ok = v != m.value; break;
+      case config::MatchOp::kEqual:
+        ok = v == m.value;
+        break;
+      case config::MatchOp::kNotEqual:
+        ok = v != m.value;
+        break;
       case config::MatchOp::kRegexMatch:
       case config::MatchOp::kRegexNoMatch: {
         bool hit = false;

@@ -107,8 +107,7 @@ class EngineTest : public ::testing::Test {
     auto org = [this] { return org_; };
     // The schedule "primary" has alice on call whenever it is asked.
     engine_ = std::make_unique<EscalationEngine>(
-        *store_, clock_, org,
-        [](const config::Org&, const std::string& id, TimePoint) {
+        *store_, clock_, org, [](const config::Org&, const std::string& id, TimePoint) {
           return id == "primary" ? std::vector<std::string>{"alice"} : std::vector<std::string>{};
         });
     DispatcherOptions d;
@@ -128,9 +127,8 @@ class EngineTest : public ::testing::Test {
     e.links_json = "[]";
     e.images_json = "[]";
     e.escalation_policy = config::FindService(*org_, service)->escalation_policy;
-    auto r = store::Wait<std::vector<store::EventOutcome>>([&](auto cb) {
-      store_->ApplyAlertEvents({e}, {}, cb);
-    });
+    auto r = store::Wait<std::vector<store::EventOutcome>>(
+        [&](auto cb) { store_->ApplyAlertEvents({e}, {}, cb); });
     EXPECT_TRUE(r);
     return r ? r->at(0).incident_id : 0;
   }
@@ -205,8 +203,9 @@ TEST_F(EngineTest, AcknowledgeStopsPagingAndCancelsPendingPages) {
   auto id = Trigger("checkout", "a");
   Tick();
   EXPECT_EQ(sender_.count(), 1u);  // alice's webhook; her email is due in 5 minutes
-  ASSERT_TRUE(store::Wait<core::Incident>(
-      [&](auto cb) { store_->AcknowledgeIncident(id, {"user", "alice", "api"}, cb); }));
+  ASSERT_TRUE(store::Wait<core::Incident>([&](auto cb) {
+    store_->AcknowledgeIncident(id, {"user", "alice", "api"}, cb);
+  }));
   Run(minutes(120));
   EXPECT_EQ(sender_.count(), 1u);  // the email was cancelled at claim; no escalation
   auto cancelled = store_->ListNotifications({.state = std::string("cancelled")});
@@ -221,8 +220,7 @@ TEST_F(EngineTest, AcknowledgeStopsPagingAndCancelsPendingPages) {
 TEST_F(EngineTest, ResolveEndsEscalation) {
   auto id = Trigger("checkout", "a");
   Tick();
-  ASSERT_TRUE(store::Wait<core::Incident>(
-      [&](auto cb) { store_->ResolveIncident(id, {}, cb); }));
+  ASSERT_TRUE(store::Wait<core::Incident>([&](auto cb) { store_->ResolveIncident(id, {}, cb); }));
   Run(minutes(60));
   EXPECT_EQ(sender_.count(), 1u);
   EXPECT_EQ((*store_->GetEscalation(id))->state, "done");
@@ -232,8 +230,8 @@ TEST_F(EngineTest, AckTimeoutRepagesAForgottenIncident) {
   auto id = Trigger("acky", "a");
   Tick();
   EXPECT_EQ(sender_.count(), 1u);
-  ASSERT_TRUE(store::Wait<core::Incident>(
-      [&](auto cb) { store_->AcknowledgeIncident(id, {}, cb); }));
+  ASSERT_TRUE(
+      store::Wait<core::Incident>([&](auto cb) { store_->AcknowledgeIncident(id, {}, cb); }));
   Run(minutes(29));
   EXPECT_EQ(sender_.count(), 1u);
   Run(minutes(2));
@@ -268,8 +266,8 @@ TEST_F(EngineTest, RestartContinuesWithoutSkippingOrRepeating) {
 }
 
 TEST_F(EngineTest, TransientFailuresRetryWithBackoffThenDeadLetter) {
-  sender_.Script({Outcome::kRetry, Outcome::kRetry, Outcome::kRetry, Outcome::kRetry,
-                  Outcome::kRetry});
+  sender_.Script(
+      {Outcome::kRetry, Outcome::kRetry, Outcome::kRetry, Outcome::kRetry, Outcome::kRetry});
   Trigger("acky", "a");
   Tick();
   EXPECT_EQ(sender_.count(), 1u);
@@ -358,8 +356,9 @@ TEST_F(EngineTest, ApiOverridesWinOverTheOrgAndCoverRequestsOnlyOnceAccepted) {
   cover.state = "requested";
   cover.start = o.end;
   cover.end = o.end + std::chrono::hours(8);
-  auto made = store::Wait<std::vector<store::ScheduleOverride>>(
-      [&](auto cb) { store_->CreateOverrides({o, cover}, {}, cb); });
+  auto made = store::Wait<std::vector<store::ScheduleOverride>>([&](auto cb) {
+    store_->CreateOverrides({o, cover}, {}, cb);
+  });
   ASSERT_TRUE(made);
   auto book = ScheduleBook::Build(*org_, *store_->ListOverrides("", clock_.Now()));
   EXPECT_EQ(*book->OnCall("primary", clock_.Now() + std::chrono::hours(1)),

@@ -51,12 +51,12 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
   if (!options_.link_key.empty() && !batch.incidents.empty()) {
     TimePoint expires = clock_.Now() + options_.link_lifetime;
     int64_t id = batch.incidents.front().id;
-    m.ack_url = fmt::format("{}/actions/{}", base,
-                            notify::MakeActionToken(options_.link_key, id, "ack", expires,
-                                                    batch.user_id));
-    m.resolve_url = fmt::format("{}/actions/{}", base,
-                                notify::MakeActionToken(options_.link_key, id, "resolve",
-                                                            expires, batch.user_id));
+    m.ack_url =
+        fmt::format("{}/actions/{}", base,
+                    notify::MakeActionToken(options_.link_key, id, "ack", expires, batch.user_id));
+    m.resolve_url = fmt::format(
+        "{}/actions/{}", base,
+        notify::MakeActionToken(options_.link_key, id, "resolve", expires, batch.user_id));
   }
   return m;
 }
@@ -133,9 +133,8 @@ Result<int> NotificationDispatcher::RunOnce() {
   store::ClaimOptions o;
   o.now = clock_.Now();
   o.max_per_minute = options_.max_per_minute;
-  HOUSTON_ASSIGN_OR_RETURN(auto batches, store::Wait<std::vector<store::ClaimedBatch>>([&](auto cb) {
-                             store_.ClaimNotifications(o, cb);
-                           }));
+  HOUSTON_ASSIGN_OR_RETURN(auto batches, store::Wait<std::vector<store::ClaimedBatch>>(
+                                             [&](auto cb) { store_.ClaimNotifications(o, cb); }));
   for (const auto& b : batches) Deliver(b, /*wait=*/true);
   return static_cast<int>(batches.size());
 }

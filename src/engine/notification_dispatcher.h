@@ -37,8 +37,8 @@ std::chrono::seconds Backoff(const DispatcherOptions& o, int attempts);
 // Thread-safe.
 class NotificationDispatcher {
  public:
-  NotificationDispatcher(store::Store& store, Clock& clock, notify::Sender& sender,
-                         OrgProvider org, DispatcherOptions options);
+  NotificationDispatcher(store::Store& store, Clock& clock, notify::Sender& sender, OrgProvider org,
+                         DispatcherOptions options);
   ~NotificationDispatcher() { Stop(); }
 
   // Claims what is due now and sends it on the calling thread. Returns batches sent.
@@ -67,12 +67,12 @@ class NotificationDispatcher {
   DispatcherOptions options_;
 
   std::mutex mu_;
-  std::condition_variable cv_;         // the claimer waits on it
-  std::condition_variable work_cv_;    // workers wait on it
+  std::condition_variable cv_;            // the claimer waits on it
+  std::condition_variable work_cv_;       // workers wait on it
   std::deque<store::ClaimedBatch> work_;  // guarded by mu_
-  size_t busy_ = 0;                    // batches being sent; guarded by mu_
-  bool stop_ = false;                  // guarded by mu_
-  bool woken_ = false;                 // guarded by mu_
+  size_t busy_ = 0;                       // batches being sent; guarded by mu_
+  bool stop_ = false;                     // guarded by mu_
+  bool woken_ = false;                    // guarded by mu_
   std::thread claimer_;
   std::vector<std::thread> workers_;
 };

@@ -124,7 +124,7 @@ struct Heartbeat {
   std::string service_id;
   std::chrono::milliseconds interval{0};
   TimePoint last_beat_at{};
-  bool missed = false;  // an alert is open because a beat was missed
+  bool missed = false;            // an alert is open because a beat was missed
   std::string escalation_policy;  // the service's: a missed beat pages through it
 };
 
@@ -289,8 +289,7 @@ class Store {
   // NotFound if no such incident; FailedPrecondition if it is resolved.
   virtual void AcknowledgeIncident(core::IncidentId id, Actor actor,
                                    Callback<core::Incident> done) = 0;
-  virtual void ResolveIncident(core::IncidentId id, Actor actor,
-                               Callback<core::Incident> done) = 0;
+  virtual void ResolveIncident(core::IncidentId id, Actor actor, Callback<core::Incident> done) = 0;
   // Applies the engine's decisions; each only if the escalation's version still matches.
   // Pages are created at most once per (incident, loop, step, user, contact method).
   // Returns how many updates were applied.

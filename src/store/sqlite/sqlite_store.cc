@@ -1120,8 +1120,7 @@ Notification ReadNotification(const Stmt& s) {
 
 }  // namespace
 
-void SqliteStore::AcknowledgeIncident(core::IncidentId id, Actor actor,
-                                      Callback<Incident> done) {
+void SqliteStore::AcknowledgeIncident(core::IncidentId id, Actor actor, Callback<Incident> done) {
   Submit<Incident>(
       [this, id, actor = std::move(actor)](Db& db) -> Result<Incident> {
         TimePoint now = options_.clock->Now();
@@ -1186,10 +1185,10 @@ void SqliteStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callb
           if (db.Changes() == 0) continue;  // changed since it was read: the newer state wins
           ++applied;
           if (u.retrigger_incident) {
-            HOUSTON_ASSIGN_OR_RETURN(
-                Stmt * i, db.Prepare("UPDATE incidents SET status = 'triggered', "
-                                     "acknowledged_at = NULL WHERE id = ? AND status = "
-                                     "'acknowledged'"));
+            HOUSTON_ASSIGN_OR_RETURN(Stmt * i,
+                                     db.Prepare("UPDATE incidents SET status = 'triggered', "
+                                                "acknowledged_at = NULL WHERE id = ? AND status = "
+                                                "'acknowledged'"));
             HOUSTON_RETURN_IF_ERROR(i->Bind(1, u.incident_id).Run());
             HOUSTON_ASSIGN_OR_RETURN(
                 Stmt * a, db.Prepare("UPDATE alerts SET status = 'triggered', acknowledged_at = "
@@ -1263,12 +1262,11 @@ void SqliteStore::ClaimNotifications(ClaimOptions options,
           }
           if (it->second.status != IncidentStatus::kTriggered) {
             cancel->Reset();
-            HOUSTON_RETURN_IF_ERROR(
-                cancel
-                    ->Bind(1, fmt::format("not sent: the incident was {} first",
-                                          core::ToString(it->second.status)))
-                    .Bind(2, n.id)
-                    .Run());
+            HOUSTON_RETURN_IF_ERROR(cancel
+                                        ->Bind(1, fmt::format("not sent: the incident was {} first",
+                                                              core::ToString(it->second.status)))
+                                        .Bind(2, n.id)
+                                        .Run());
             continue;
           }
           auto& g = groups[{n.user_id, n.contact_method_id}];
@@ -1524,10 +1522,10 @@ void SqliteStore::CreateOverrides(std::vector<ScheduleOverride> overrides, Actor
                                       .Bind(10, Ms(now))
                                       .Run());
           o.id = db.LastInsertRowid();
-          HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor,
-                                        o.state == "requested" ? "schedule.cover_requested"
-                                                               : "schedule.override_created",
-                                        "schedule", o.schedule_id, OverrideJson(o)));
+          HOUSTON_RETURN_IF_ERROR(Audit(
+              db, now, actor,
+              o.state == "requested" ? "schedule.cover_requested" : "schedule.override_created",
+              "schedule", o.schedule_id, OverrideJson(o)));
         }
         return overrides;
       },
@@ -1546,8 +1544,8 @@ void SqliteStore::UpdateOverride(int64_t id, std::optional<std::string> accept_u
         }
         if (accept_user) {
           if (o.state != "requested") {
-            return std::unexpected(FailedPrecondition(
-                fmt::format("override {} is not an open cover request", id)));
+            return std::unexpected(
+                FailedPrecondition(fmt::format("override {} is not an open cover request", id)));
           }
           HOUSTON_ASSIGN_OR_RETURN(
               Stmt * s, db.Prepare("UPDATE schedule_overrides SET user_id = ?, state = 'active' "
