@@ -970,7 +970,7 @@ std::string StringArray(const std::vector<std::string>& v) {
 }
 }  // namespace
 
-void Api::ListUsers(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::ListUsers(const HttpRequest& req, const store::Token*, Respond respond) {
   auto view = org();
   std::string body = "{\"users\":[";
   if (view->org) {
@@ -998,7 +998,7 @@ void Api::ListUsers(const HttpRequest&, const store::Token*, Respond respond) {
                              u.notification_rules[j].delay_minutes);
       }
       Raw(o, "notification_rules", rules + "]");
-      Field(o, "ical_url", CalendarUrl("user", u.id));
+      Field(o, "ical_url", CalendarUrl("user", u.id, req));
       body += o + "}";
     }
   }
@@ -1038,7 +1038,7 @@ void Api::ListEscalationPolicies(const HttpRequest&, const store::Token*, Respon
   respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
 }
 
-void Api::ListSchedules(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::ListSchedules(const HttpRequest& req, const store::Token*, Respond respond) {
   auto view = org();
   std::string body = "{\"schedules\":[";
   if (view->org) {
@@ -1061,7 +1061,7 @@ void Api::ListSchedules(const HttpRequest&, const store::Token*, Respond respond
       }
       Raw(o, "layers", layers + "]");
       Raw(o, "overrides", std::to_string(sch.overrides.size()));
-      Field(o, "ical_url", CalendarUrl("schedule", sch.id));
+      Field(o, "ical_url", CalendarUrl("schedule", sch.id, req));
       body += o + "}";
     }
   }
@@ -1136,6 +1136,22 @@ Response HtmlPage(bhttp::status code, std::string_view title, std::string_view b
 }
 }  // namespace
 
+Result<std::vector<core::Incident>> Api::BatchIncidents(int64_t batch_id) {
+  HOUSTON_ASSIGN_OR_RETURN(auto notifications,
+                           store_.ListNotifications({.batch_id = batch_id, .limit = 1000}));
+  std::vector<core::Incident> out;
+  for (const auto& n : notifications) {
+    bool seen = false;
+    for (const auto& i : out) seen = seen || i.id == n.incident_id;
+    if (seen) continue;
+    HOUSTON_ASSIGN_OR_RETURN(core::Incident inc, store_.GetIncident(n.incident_id));
+    out.push_back(std::move(inc));
+  }
+  if (out.empty()) return std::unexpected(NotFound("no incidents belong to this link"));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
 void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respond) {
   // GET never acts: mail scanners and link previews follow links.
   auto claim = notify::VerifyActionToken(options_.link_key, req.Param("token"), clock_.Now());
@@ -1144,6 +1160,23 @@ void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respon
         options_.link_key.empty() ? "links are disabled on this server" : claim.error().message();
     return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
                             "<p>" + HtmlEscape(why) + "</p>"));
+  }
+  if (claim->action == "ack_batch") {
+    auto incidents = BatchIncidents(claim->incident_id);
+    if (!incidents) return respond(http::ErrorResponse(incidents.error()));
+    std::string list;
+    for (const auto& i : *incidents) {
+      list +=
+          fmt::format("<li>#{} {} ({})</li>", i.id, HtmlEscape(i.title), core::ToString(i.status));
+    }
+    return respond(HtmlPage(
+        bhttp::status::ok, fmt::format("Acknowledge {} incidents", incidents->size()),
+        "<ul>" + list +
+            "</ul><form method=\"post\"><button type=\"submit\">Acknowledge all</button></form>"));
+  }
+  if (claim->action != "ack" && claim->action != "resolve") {
+    return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
+                            "<p>not an incident link</p>"));
   }
   auto inc = store_.GetIncident(claim->incident_id);
   if (!inc) {
@@ -1167,6 +1200,42 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
     return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
                             "<p>" + HtmlEscape(why) + "</p>"));
   }
+  store::Actor actor{"user", claim->user_id.empty() ? "unknown" : claim->user_id, "link"};
+  if (claim->action == "ack_batch") {
+    auto incidents = BatchIncidents(claim->incident_id);
+    if (!incidents) return respond(http::ErrorResponse(incidents.error()));
+    // Acknowledge them one after the other, then answer once.
+    struct State {
+      std::vector<core::Incident> incidents;
+      size_t next = 0;
+      std::vector<std::string> done;
+      Respond respond;
+    };
+    auto st = std::make_shared<State>(State{std::move(*incidents), 0, {}, std::move(respond)});
+    auto step = std::make_shared<std::function<void()>>();
+    *step = [this, st, step, actor] {
+      if (st->next == st->incidents.size()) {
+        Changed();
+        std::string list;
+        for (const auto& d : st->done) list += "<li>" + HtmlEscape(d) + "</li>";
+        st->respond(HtmlPage(bhttp::status::ok, "Acknowledged", "<ul>" + list + "</ul>"));
+        *step = nullptr;  // break the cycle
+        return;
+      }
+      const core::Incident& inc = st->incidents[st->next++];
+      store_.AcknowledgeIncident(inc.id, actor, [st, step, id = inc.id](Result<core::Incident> r) {
+        st->done.push_back(r ? fmt::format("#{} acknowledged", id)
+                             : fmt::format("#{}: {}", id, r.error().message()));
+        (*step)();
+      });
+    };
+    (*step)();
+    return;
+  }
+  if (claim->action != "ack" && claim->action != "resolve") {
+    return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
+                            "<p>not an incident link</p>"));
+  }
   bool ack = claim->action == "ack";
   auto shared = std::make_shared<Respond>(std::move(respond));
   auto done = [this, shared, ack](Result<core::Incident> r) {
@@ -1181,7 +1250,6 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
                        fmt::format("Incident #{} {}", r->id, ack ? "acknowledged" : "resolved"),
                        "<p>" + HtmlEscape(r->title) + "</p><p>Paging has stopped.</p>"));
   };
-  store::Actor actor{"user", claim->user_id.empty() ? "unknown" : claim->user_id, "link"};
   if (ack) {
     store_.AcknowledgeIncident(claim->incident_id, std::move(actor), std::move(done));
   } else {
@@ -1221,13 +1289,18 @@ std::string_view Events(std::string_view cal) {
 }
 }  // namespace
 
-std::string Api::CalendarUrl(std::string_view kind, std::string_view id) const {
+std::string Api::CalendarUrl(std::string_view kind, std::string_view id,
+                             const HttpRequest& req) const {
   if (options_.link_key.empty()) return "";
   // Calendar links do not expire: they are revoked by changing the link key.
   TimePoint never = TimePoint(std::chrono::milliseconds(253'402'300'799'000));  // 9999-12-31
   std::string token =
       notify::MakeActionToken(options_.link_key, 0, "ics", never, fmt::format("{}:{}", kind, id));
   std::string base = options_.base_url;
+  if (base.empty() && !req.Header("Host").empty()) {
+    // No --base-url: the address the client used to reach us.
+    base = fmt::format("{}://{}", options_.tls ? "https" : "http", req.Header("Host"));
+  }
   while (!base.empty() && base.back() == '/') base.pop_back();
   return fmt::format("{}/calendars/{}.ics", base, token);
 }
@@ -1267,7 +1340,7 @@ void Api::ScheduleShifts(const HttpRequest& req, const store::Token*, Respond re
                                               "add a layer or an override to cover them",
                                               timeline.gaps.size())));
   }
-  body += ",\"ical_url\":" + JsonQuote(CalendarUrl("schedule", id)) + "}";
+  body += ",\"ical_url\":" + JsonQuote(CalendarUrl("schedule", id, req)) + "}";
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
 }
 

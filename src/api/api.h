@@ -64,7 +64,8 @@ struct ApiOptions {
       on_call;
   // The compiled schedule (for timelines and calendars), or nullptr if unknown.
   std::function<const core::CompiledSchedule*(const config::Org&, const std::string&)> schedule;
-  std::string base_url;  // for calendar links; "" = relative links
+  std::string base_url;  // for calendar links; "" = from the request's Host header
+  bool tls = false;      // the server speaks HTTPS (for links built from Host)
   // Called after an API override, swap or cover request changed (recompile the schedules).
   std::function<void()> on_overrides_changed;
 };
@@ -149,7 +150,10 @@ class Api {
                        Respond respond);
   // iCalendar feeds, authenticated by a signed URL (calendar apps cannot send tokens).
   void Calendar(const http::HttpRequest& req, const store::Token*, Respond respond);
-  std::string CalendarUrl(std::string_view kind, std::string_view id) const;
+  std::string CalendarUrl(std::string_view kind, std::string_view id,
+                          const http::HttpRequest& req) const;
+  // The incidents of a bundled message (its batch id), oldest first.
+  Result<std::vector<core::Incident>> BatchIncidents(int64_t batch_id);
   // Signed links from notifications: GET shows a confirmation page, POST acts.
   void ActionPage(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ActionPost(const http::HttpRequest& req, const store::Token*, Respond respond);

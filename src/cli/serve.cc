@@ -308,6 +308,7 @@ int Serve(const ServeFlags& f) {
   api_options.on_change = [&escalations] { escalations.Wake(); };
   api_options.on_call = on_call;
   api_options.base_url = f.base_url;
+  api_options.tls = !f.tls_cert.empty();
   api_options.schedule = [&current](const config::Org& o,
                                     const std::string& id) -> const core::CompiledSchedule* {
     // Valid while the org snapshot `o` (held by the caller) is alive.

@@ -209,7 +209,8 @@ store::EscalationUpdate EscalationEngine::Fire(const config::Org& org,
     if (!user) continue;
     if (reached.size() > 1) reached += ',';
     reached += fmt::format("{{\"user\":{},\"via\":{}}}", JsonQuote(user_id), JsonQuote(via));
-    for (const auto& rule : user->notification_rules) {
+    for (size_t r = 0; r < user->notification_rules.size(); ++r) {
+      const auto& rule = user->notification_rules[r];
       for (const auto& cm : user->contact_methods) {
         if (cm.id != rule.contact_method) continue;
         store::PageRequest p;
@@ -218,6 +219,7 @@ store::EscalationUpdate EscalationEngine::Fire(const config::Org& org,
         p.channel_type = std::string(config::ToString(cm.type));
         p.not_before = fired_at + std::chrono::minutes(rule.delay_minutes);
         p.target = via;
+        p.rule = static_cast<int>(r);
         u.pages.push_back(std::move(p));
       }
     }

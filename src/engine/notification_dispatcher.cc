@@ -51,9 +51,13 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
   if (!options_.link_key.empty() && !batch.incidents.empty()) {
     TimePoint expires = clock_.Now() + options_.link_lifetime;
     int64_t id = batch.incidents.front().id;
+    // A bundled message's ack link acknowledges every incident in it (by its batch id, which is
+    // the first notification's id).
+    bool bundled = batch.incidents.size() > 1;
     m.ack_url =
         fmt::format("{}/actions/{}", base,
-                    notify::MakeActionToken(options_.link_key, id, "ack", expires, batch.user_id));
+                    notify::MakeActionToken(options_.link_key, bundled ? first.id : id,
+                                            bundled ? "ack_batch" : "ack", expires, batch.user_id));
     m.resolve_url = fmt::format(
         "{}/actions/{}", base,
         notify::MakeActionToken(options_.link_key, id, "resolve", expires, batch.user_id));

@@ -227,8 +227,10 @@ std::string MakeActionToken(std::string_view key, int64_t incident_id, std::stri
                             TimePoint expires, std::string_view user_id = {});
 
 struct ActionClaim {
+  // The incident; for "ack_batch" the message (batch) id; 0 for "ics".
   int64_t incident_id = 0;
-  std::string action;  // "ack" or "resolve"
+  std::string action;  // "ack", "resolve", "ack_batch" (every incident of a bundled message) or
+                       // "ics" (a calendar feed; user_id names it)
   TimePoint expires{};
   std::string user_id;  // who the link was sent to; may be empty
 };

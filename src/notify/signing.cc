@@ -117,7 +117,9 @@ Result<ActionClaim> VerifyActionToken(std::string_view key, std::string_view tok
   int64_t expires_ms = 0;
   std::optional<std::string> user = internal::Base64UrlDecode(parts[4]);
   if (!ParseDecimal(parts[1], claim.incident_id) || !ParseDecimal(parts[3], expires_ms) ||
-      (parts[2] != "ack" && parts[2] != "resolve") || !user) {
+      (parts[2] != "ack" && parts[2] != "resolve" && parts[2] != "ack_batch" &&
+       parts[2] != "ics") ||
+      !user) {
     return std::unexpected(malformed);
   }
   claim.action = std::string(parts[2]);

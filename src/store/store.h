@@ -156,6 +156,7 @@ struct PageRequest {
   std::string channel_type;
   TimePoint not_before{};
   std::string target;  // what led here, e.g. "schedule:payments-primary"
+  int rule = 0;        // which of the user's notification rules (a method may be listed twice)
 };
 
 // The engine's decision for one escalation, applied only if its version is unchanged.
@@ -221,6 +222,7 @@ struct SendResult {
 struct NotificationFilter {
   std::optional<std::string> state;
   std::optional<core::IncidentId> incident_id;
+  std::optional<int64_t> batch_id;  // the notifications sent together as one message
   int64_t before_id = 0;
   int limit = 100;
 };
@@ -302,7 +304,9 @@ class Store {
   // Records how sending a batch went.
   virtual void CompleteNotifications(std::vector<int64_t> ids, SendResult result,
                                      Callback<int> done) = 0;
-  // After a crash: notifications left in "sending" become "unknown" (never silently resent).
+  // After a crash: notifications left in "sending" go back to "pending" and are sent again
+  // with the same message id (receivers deduplicate on it): at least once, at most one
+  // duplicate per crash. (A send that timed out while houston ran stays "unknown".)
   virtual void RecoverInterruptedSends(Callback<int> done) = 0;
 
   // Creates overrides atomically (a swap is two). Returns them with ids.

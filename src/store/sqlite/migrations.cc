@@ -140,6 +140,7 @@ CREATE TABLE notifications (
   contact_method_id TEXT NOT NULL,
   channel_type TEXT NOT NULL,
   target TEXT NOT NULL DEFAULT '',
+  rule INTEGER NOT NULL DEFAULT 0,
   state TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   batch_id INTEGER,
@@ -149,9 +150,10 @@ CREATE TABLE notifications (
   sent_at INTEGER,
   last_error TEXT NOT NULL DEFAULT ''
 );
--- A page is created at most once per (incident, round, loop, step, user, contact method).
+-- A page is created at most once per (incident, round, loop, step, user, contact method, rule).
 CREATE UNIQUE INDEX notifications_once
-  ON notifications(incident_id, round, loop, step, user_id, contact_method_id);
+  ON notifications(incident_id, round, loop, step, user_id, contact_method_id, rule);
+CREATE INDEX notifications_batch ON notifications(batch_id);
 CREATE INDEX notifications_pending ON notifications(not_before) WHERE state = 'pending';
 CREATE INDEX notifications_recent ON notifications(user_id, contact_method_id, attempted_at);
 CREATE INDEX notifications_incident ON notifications(incident_id);

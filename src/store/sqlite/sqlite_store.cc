@@ -1206,7 +1206,7 @@ void SqliteStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callb
                 Stmt * n,
                 db.Prepare("INSERT OR IGNORE INTO notifications(incident_id, round, loop, step, "
                            "user_id, contact_method_id, channel_type, target, state, created_at, "
-                           "not_before) VALUES (?,?,?,?,?,?,?,?,'pending',?,?)"));
+                           "not_before, rule) VALUES (?,?,?,?,?,?,?,?,'pending',?,?,?)"));
             for (const auto& p : u.pages) {
               n->Reset();
               HOUSTON_RETURN_IF_ERROR(n->Bind(1, u.incident_id)
@@ -1219,6 +1219,7 @@ void SqliteStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callb
                                           .Bind(8, p.target)
                                           .Bind(9, Ms(now))
                                           .Bind(10, Ms(p.not_before))
+                                          .Bind(11, p.rule)
                                           .Run());
             }
           }
@@ -1341,9 +1342,9 @@ void SqliteStore::RecoverInterruptedSends(Callback<int> done) {
   Submit<int>(
       [](Db& db) -> Result<int> {
         HOUSTON_ASSIGN_OR_RETURN(
-            Stmt * s, db.Prepare("UPDATE notifications SET state = 'unknown', last_error = "
-                                 "'houston stopped while sending: delivery unknown, not resent' "
-                                 "WHERE state = 'sending'"));
+            Stmt * s, db.Prepare("UPDATE notifications SET state = 'pending', last_error = "
+                                 "'houston stopped while sending: sent again with the same "
+                                 "message id' WHERE state = 'sending'"));
         HOUSTON_RETURN_IF_ERROR(s->Run());
         return db.Changes();
       },
@@ -1430,6 +1431,7 @@ Result<std::vector<Notification>> SqliteStore::ListNotifications(const Notificat
   Where w;
   if (f.state) w.Add("state = ?", *f.state);
   if (f.incident_id) w.Add("incident_id = ?", *f.incident_id);
+  if (f.batch_id) w.Add("batch_id = ?", *f.batch_id);
   if (f.before_id > 0) w.Add("id < ?", f.before_id);
   std::string sql = fmt::format("SELECT {} FROM notifications{} ORDER BY id DESC LIMIT {}",
                                 kNotificationColumns, w.sql, ClampLimit(f.limit));
