@@ -495,36 +495,52 @@ void Api::Submit(std::vector<core::AlertEvent> events, std::string integration_t
       });
 }
 
-void Api::EventsV2(const HttpRequest& req, const store::Token*, Respond respond) {
-  constexpr std::string_view kType = "events_v2";
+// The shared front of /v2/enqueue and /v2/change/enqueue: size limit, parse, routing key,
+// rate limit. Answers (PagerDuty's way) and returns nullopt when the event goes no further.
+template <typename Event, typename Parse>
+std::optional<std::pair<Event, IntegrationInfo>> Api::PagerDutyEvent(std::string_view type,
+                                                                     const HttpRequest& req,
+                                                                     Parse parse,
+                                                                     Respond& respond) {
   const std::string& body = req.raw.body();
   if (body.size() > options_.max_event_bytes) {
-    CountEvent(kType, "rejected");
-    return respond(PdError(
+    CountEvent(type, "rejected");
+    respond(PdError(
         bhttp::status::bad_request, "invalid event", "Event object is invalid",
         {fmt::format("event is larger than the limit of {} bytes", options_.max_event_bytes)}));
+    return std::nullopt;
   }
-  auto ev = ingest::ParseEventsV2(body);
+  Result<Event> ev = parse(body);
   if (!ev) {
-    CountEvent(kType, "rejected");
+    CountEvent(type, "rejected");
     std::vector<std::string> errors = ev.error().details();
     if (errors.empty()) errors.push_back(ev.error().message());
-    return respond(
-        PdError(bhttp::status::bad_request, "invalid event", ev.error().message(), errors));
+    respond(PdError(bhttp::status::bad_request, "invalid event", ev.error().message(), errors));
+    return std::nullopt;
   }
   auto view = org();
   auto it = view->integrations.find(ev->integration_key);
   if (it == view->integrations.end() || it->second.type != IntegrationType::kEventsV2) {
-    CountEvent(kType, "unknown_key");
-    return respond(PdError(bhttp::status::bad_request, "invalid event", "Event object is invalid",
-                           {"Invalid routing key"}));
+    CountEvent(type, "unknown_key");
+    respond(PdError(bhttp::status::bad_request, "invalid event", "Event object is invalid",
+                    {"Invalid routing key"}));
+    return std::nullopt;
   }
-  if (!CheckRate(it->second, respond, true)) return;
+  if (!CheckRate(it->second, respond, true)) return std::nullopt;
   ev->service_id = it->second.service_id;
-  ev->escalation_policy = it->second.escalation_policy;
-  ev->first_step_delay = it->second.first_step_delay;
+  return std::make_pair(std::move(*ev), it->second);
+}
+
+void Api::EventsV2(const HttpRequest& req, const store::Token*, Respond respond) {
+  constexpr std::string_view kType = "events_v2";
+  auto parsed = PagerDutyEvent<core::AlertEvent>(
+      kType, req, [](std::string_view b) { return ingest::ParseEventsV2(b); }, respond);
+  if (!parsed) return;
+  auto& [ev, info] = *parsed;
+  ev.escalation_policy = info.escalation_policy;
+  ev.first_step_delay = info.first_step_delay;
   std::vector<core::AlertEvent> events;
-  events.push_back(std::move(*ev));
+  events.push_back(std::move(ev));
   Submit(
       std::move(events), std::string(kType),
       [](const std::vector<store::EventOutcome>& out) {
@@ -539,32 +555,11 @@ void Api::EventsV2(const HttpRequest& req, const store::Token*, Respond respond)
 
 void Api::ChangeEvent(const HttpRequest& req, const store::Token*, Respond respond) {
   constexpr std::string_view kType = "change";
-  const std::string& body = req.raw.body();
-  if (body.size() > options_.max_event_bytes) {
-    CountEvent(kType, "rejected");
-    return respond(PdError(
-        bhttp::status::bad_request, "invalid event", "Event object is invalid",
-        {fmt::format("event is larger than the limit of {} bytes", options_.max_event_bytes)}));
-  }
-  auto ev = ingest::ParseChangeEvent(body);
-  if (!ev) {
-    CountEvent(kType, "rejected");
-    std::vector<std::string> errors = ev.error().details();
-    if (errors.empty()) errors.push_back(ev.error().message());
-    return respond(
-        PdError(bhttp::status::bad_request, "invalid event", ev.error().message(), errors));
-  }
-  auto view = org();
-  auto it = view->integrations.find(ev->integration_key);
-  if (it == view->integrations.end() || it->second.type != IntegrationType::kEventsV2) {
-    CountEvent(kType, "unknown_key");
-    return respond(PdError(bhttp::status::bad_request, "invalid event", "Event object is invalid",
-                           {"Invalid routing key"}));
-  }
-  if (!CheckRate(it->second, respond, true)) return;
-  ev->service_id = it->second.service_id;
+  auto parsed = PagerDutyEvent<core::ChangeEvent>(
+      kType, req, [](std::string_view b) { return ingest::ParseChangeEvent(b); }, respond);
+  if (!parsed) return;
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.RecordChange(std::move(*ev), [this, shared](Result<core::Change> r) {
+  store_.RecordChange(std::move(parsed->first), [this, shared](Result<core::Change> r) {
     if (!r) {
       CountEvent("change",
                  r.error().code() == StatusCode::kResourceExhausted ? "overloaded" : "failed");

@@ -103,6 +103,10 @@ class Api {
   void MetricsText(const http::HttpRequest& req, const store::Token*, Respond respond);
   // Intake.
   void EventsV2(const http::HttpRequest& req, const store::Token*, Respond respond);
+  template <typename Event, typename Parse>
+  std::optional<std::pair<Event, IntegrationInfo>> PagerDutyEvent(std::string_view type,
+                                                                  const http::HttpRequest& req,
+                                                                  Parse parse, Respond& respond);
   void ChangeEvent(const http::HttpRequest& req, const store::Token*, Respond respond);
   void AlertmanagerIntake(const http::HttpRequest& req, const store::Token*, Respond respond);
   void GrafanaIntake(const http::HttpRequest& req, const store::Token*, Respond respond);

@@ -143,38 +143,6 @@ std::string_view TruncateCodePoints(std::string_view s, size_t max) {
   return s;
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  size_t run = 0;  // start of the pending run of characters that need no escaping
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
-
 std::string ToJson(const simdjson::dom::element& e) { return simdjson::minify(e); }
 
 std::string DetailsJson(const std::optional<simdjson::dom::element>& e) {

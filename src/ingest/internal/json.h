@@ -4,6 +4,8 @@
 // Only simdjson's error-code API is used here; nothing in this module throws.
 #pragma once
 
+#include "core/json_util.h"
+
 #include <simdjson.h>
 
 #include <array>
@@ -106,8 +108,8 @@ size_t CodePoints(std::string_view s);
 // The longest prefix of valid UTF-8 `s` with at most `max` code points.
 std::string_view TruncateCodePoints(std::string_view s, size_t max);
 
-// Appends `s` as a JSON string literal (quoted, escaped).
-void AppendJsonString(std::string& out, std::string_view s);
+// Quoting a JSON string: core's.
+using ::houston::AppendJsonString;
 // Compact JSON text of `e`.
 std::string ToJson(const simdjson::dom::element& e);
 // ToJson(e) if `e` is an object, else {"details": ToJson(e)}; "{}" when absent.

@@ -1,5 +1,7 @@
 #include "notify/internal/codec.h"
 
+#include "core/json_util.h"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -183,36 +185,8 @@ std::string SlackEscape(std::string_view s) {
 }
 
 std::string JsonStringContent(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
+  std::string quoted = JsonQuote(s);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 std::string FormEncode(std::string_view s) {
