@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/internal.h"
 #include "config/config.h"
+#include "core/time_util.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -152,6 +153,46 @@ int CreateToken(const std::string& db, const std::string& role_name, const std::
   return 0;
 }
 
+int ListTokens(const std::string& db) {
+  auto store = OpenStore(db, true);
+  if (!store) {
+    PrintError(store.error());
+    return 1;
+  }
+  auto tokens = (*store)->ListTokens();
+  if (!tokens) {
+    PrintError(tokens.error());
+    return 1;
+  }
+  std::printf("%-4s %-24s %-10s %-10s %-26s %s\n", "ID", "NAME", "ROLE", "PREFIX", "CREATED",
+              "REVOKED");
+  for (const auto& t : *tokens) {
+    std::printf("%-4lld %-24s %-10s %-10s %-26s %s\n", static_cast<long long>(t.id), t.name.c_str(),
+                std::string(store::ToString(t.role)).c_str(), t.prefix.c_str(),
+                FormatRfc3339(t.created_at).c_str(),
+                t.revoked_at ? FormatRfc3339(*t.revoked_at).c_str() : "-");
+  }
+  return 0;
+}
+
+int RevokeToken(const std::string& db, int64_t id) {
+  auto store = OpenStore(db, true);
+  if (!store) {
+    PrintError(store.error());
+    return 1;
+  }
+  auto t = store::Wait<store::Token>([&](auto cb) {
+    (*store)->RevokeToken(id, store::Actor{"user", "", "cli"}, cb);
+  });
+  if (!t) {
+    PrintError(t.error());
+    return 1;
+  }
+  std::printf("revoked token %lld (%s); it no longer works\n", static_cast<long long>(t->id),
+              t->name.c_str());
+  return 0;
+}
+
 }  // namespace
 
 void AddAdminCommands(CLI::App& app, std::function<int()>* run) {
@@ -186,6 +227,17 @@ void AddAdminCommands(CLI::App& app, std::function<int()>* run) {
     create->add_option("--role", *role, "admin, responder or viewer")->required();
     create->add_option("--name", *name, "a name for the token (who or what uses it)")->required();
     create->callback([=] { *run = [=] { return CreateToken(*db, *role, *name); }; });
+    auto* list = token->add_subcommand("list", "List API tokens (never their secrets).");
+    auto list_db = std::make_shared<std::string>("var/houston.db");
+    list->add_option("--db", *list_db, "SQLite database path")->capture_default_str();
+    list->callback([=] { *run = [=] { return ListTokens(*list_db); }; });
+    auto* revoke =
+        token->add_subcommand("revoke", "Revoke an API token (it stops working at once).");
+    auto revoke_db = std::make_shared<std::string>("var/houston.db");
+    auto revoke_id = std::make_shared<int64_t>(0);
+    revoke->add_option("ID", *revoke_id, "token id (see 'houston token list')")->required();
+    revoke->add_option("--db", *revoke_db, "SQLite database path")->capture_default_str();
+    revoke->callback([=] { *run = [=] { return RevokeToken(*revoke_db, *revoke_id); }; });
   }
 }
 

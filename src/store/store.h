@@ -286,6 +286,8 @@ class Store {
   virtual void CheckHeartbeats(TimePoint now, Callback<int> done) = 0;
   virtual void CreateToken(std::string name, Role role, std::string token_hash, std::string prefix,
                            Actor actor, Callback<Token> done) = 0;
+  // Revokes a token: it stops working at once. NotFound / FailedPrecondition (already revoked).
+  virtual void RevokeToken(int64_t id, Actor actor, Callback<Token> done) = 0;
 
   // Acknowledges (resolves) every open alert of an incident, and so the incident.
   // NotFound if no such incident; FailedPrecondition if it is resolved.
@@ -327,6 +329,8 @@ class Store {
   virtual Result<OrgSnapshot> LoadOrg() = 0;
   // NotFound if no live token has this hash.
   virtual Result<Token> FindTokenByHash(const std::string& token_hash) = 0;
+  // Every token, revoked ones included, oldest first (never the secret).
+  virtual Result<std::vector<Token>> ListTokens() = 0;
   virtual Result<std::vector<Heartbeat>> ListHeartbeats() = 0;
   // The earliest instant at which a watched heartbeat becomes overdue, if any.
   virtual Result<std::optional<TimePoint>> NextHeartbeatDeadline() = 0;

@@ -1590,4 +1590,67 @@ Result<std::vector<ScheduleOverride>> SqliteStore::ListOverrides(const std::stri
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Token listing and revocation.
+
+namespace {
+constexpr const char* kTokenColumns = "id, name, role, prefix, created_at, revoked_at";
+
+Token ReadToken(const Stmt& s) {
+  Token t;
+  t.id = s.Int(0);
+  t.name = s.Text(1);
+  t.role = ParseRole(s.Text(2)).value_or(Role::kViewer);
+  t.prefix = s.Text(3);
+  t.created_at = FromMs(s.Int(4));
+  t.revoked_at = OptTime(s, 5);
+  return t;
+}
+}  // namespace
+
+Result<std::vector<Token>> SqliteStore::ListTokens() {
+  static const std::string kSql = fmt::format("SELECT {} FROM tokens ORDER BY id", kTokenColumns);
+  return WithReader([&](Db& db) -> Result<std::vector<Token>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+    std::vector<Token> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadToken(*s));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
+void SqliteStore::RevokeToken(int64_t id, Actor actor, Callback<Token> done) {
+  Submit<Token>(
+      [this, id, actor = std::move(actor)](Db& db) -> Result<Token> {
+        TimePoint now = options_.clock->Now();
+        static const std::string kGet =
+            fmt::format("SELECT {} FROM tokens WHERE id = ?", kTokenColumns);
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kGet));
+        s->Bind(1, id);
+        HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) {
+          s->Reset();
+          return std::unexpected(NotFound(fmt::format("token {} does not exist", id)));
+        }
+        Token t = ReadToken(*s);
+        s->Reset();
+        if (t.revoked_at) {
+          return std::unexpected(
+              FailedPrecondition(fmt::format("token {} is already revoked", id)));
+        }
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * u,
+                                 db.Prepare("UPDATE tokens SET revoked_at = ? WHERE id = ?"));
+        HOUSTON_RETURN_IF_ERROR(u->Bind(1, Ms(now)).Bind(2, id).Run());
+        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, "token.revoked", "token", std::to_string(id),
+                                      fmt::format("{{\"name\":{}}}", JsonQuote(t.name))));
+        t.revoked_at = now;
+        return t;
+      },
+      std::move(done));
+}
+
 }  // namespace houston::store::sqlite

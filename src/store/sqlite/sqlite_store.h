@@ -59,6 +59,8 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& f) override;
   Result<OrgSnapshot> LoadOrg() override;
   Result<Token> FindTokenByHash(const std::string& token_hash) override;
+  Result<std::vector<Token>> ListTokens() override;
+  void RevokeToken(int64_t id, Actor actor, Callback<Token> done) override;
   Result<std::vector<Heartbeat>> ListHeartbeats() override;
   Result<std::optional<TimePoint>> NextHeartbeatDeadline() override;
 

@@ -336,6 +336,34 @@ TEST_F(SqliteStoreTest, MissedHeartbeatOpensAlertAndNextBeatResolvesIt) {
   EXPECT_EQ(unknown.error().code(), StatusCode::kNotFound);
 }
 
+TEST_F(SqliteStoreTest, RevokedTokensStopWorking) {
+  auto t = Wait<Token>(
+      [&](auto cb) { store_->CreateToken("laptop", Role::kAdmin, "h-1", "hou_abcd", {}, cb); });
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(store_->FindTokenByHash("h-1"));
+  auto revoked = Wait<Token>([&](auto cb) {
+    store_->RevokeToken(t->id, Actor{"user", "", "cli"}, cb);
+  });
+  ASSERT_TRUE(revoked);
+  EXPECT_TRUE(revoked->revoked_at.has_value());
+  auto gone = store_->FindTokenByHash("h-1");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code(), StatusCode::kNotFound);
+  auto twice = Wait<Token>([&](auto cb) { store_->RevokeToken(t->id, {}, cb); });
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code(), StatusCode::kFailedPrecondition);
+  auto missing = Wait<Token>([&](auto cb) { store_->RevokeToken(999, {}, cb); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
+  auto all = store_->ListTokens();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().prefix, "hou_abcd");
+  EXPECT_TRUE(all->front().revoked_at.has_value());
+  EXPECT_EQ(store_->ListAudit({.resource_type = std::string("token")})->front().action,
+            "token.revoked");
+}
+
 TEST_F(SqliteStoreTest, ChangesAndTokens) {
   core::ChangeEvent ch;
   ch.integration_key = "rk1";
