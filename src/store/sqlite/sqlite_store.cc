@@ -382,6 +382,19 @@ struct Where {
 
 int ClampLimit(int limit) { return limit <= 0 ? 100 : std::min(limit, 1000); }
 
+// Every row of `s` through `read`, then resets `s`.
+template <typename T, typename Read>
+Result<std::vector<T>> ReadAll(Stmt& s, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(read(s));
+  }
+  s.Reset();
+  return out;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -895,14 +908,7 @@ Result<std::vector<Alert>> SqliteStore::ListAlerts(const AlertFilter& f) {
   return WithReader([&](Db& db) -> Result<std::vector<Alert>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    std::vector<Alert> out;
-    for (;;) {
-      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      out.push_back(ReadAlert(*s));
-    }
-    s->Reset();
-    return out;
+    return ReadAll<Alert>(*s, ReadAlert);
   });
 }
 
@@ -917,14 +923,7 @@ Result<std::vector<Incident>> SqliteStore::ListIncidents(const IncidentFilter& f
   return WithReader([&](Db& db) -> Result<std::vector<Incident>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    std::vector<Incident> out;
-    for (;;) {
-      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      out.push_back(ReadIncident(*s));
-    }
-    s->Reset();
-    return out;
+    return ReadAll<Incident>(*s, ReadIncident);
   });
 }
 
@@ -938,14 +937,7 @@ Result<std::vector<core::Change>> SqliteStore::ListChanges(const ChangeFilter& f
   return WithReader([&](Db& db) -> Result<std::vector<core::Change>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    std::vector<core::Change> out;
-    for (;;) {
-      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      out.push_back(ReadChange(*s));
-    }
-    s->Reset();
-    return out;
+    return ReadAll<core::Change>(*s, ReadChange);
   });
 }
 
@@ -1070,14 +1062,7 @@ Result<std::vector<Alert>> OpenAlertsOf(Db& db, core::IncidentId id) {
       kAlertColumns);
   HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
   s->Bind(1, id);
-  std::vector<Alert> out;
-  for (;;) {
-    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    out.push_back(ReadAlert(*s));
-  }
-  s->Reset();
-  return out;
+  return ReadAll<Alert>(*s, ReadAlert);
 }
 
 constexpr const char* kEscalationColumns =
@@ -1438,14 +1423,7 @@ Result<std::vector<Notification>> SqliteStore::ListNotifications(const Notificat
   return WithReader([&](Db& db) -> Result<std::vector<Notification>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    std::vector<Notification> out;
-    for (;;) {
-      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      out.push_back(ReadNotification(*s));
-    }
-    s->Reset();
-    return out;
+    return ReadAll<Notification>(*s, ReadNotification);
   });
 }
 
@@ -1579,14 +1557,7 @@ Result<std::vector<ScheduleOverride>> SqliteStore::ListOverrides(const std::stri
   return WithReader([&](Db& db) -> Result<std::vector<ScheduleOverride>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    std::vector<ScheduleOverride> out;
-    for (;;) {
-      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      out.push_back(ReadOverride(*s));
-    }
-    s->Reset();
-    return out;
+    return ReadAll<ScheduleOverride>(*s, ReadOverride);
   });
 }
 
@@ -1612,14 +1583,7 @@ Result<std::vector<Token>> SqliteStore::ListTokens() {
   static const std::string kSql = fmt::format("SELECT {} FROM tokens ORDER BY id", kTokenColumns);
   return WithReader([&](Db& db) -> Result<std::vector<Token>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-    std::vector<Token> out;
-    for (;;) {
-      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      out.push_back(ReadToken(*s));
-    }
-    s->Reset();
-    return out;
+    return ReadAll<Token>(*s, ReadToken);
   });
 }
 
