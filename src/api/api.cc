@@ -1089,32 +1089,6 @@ void Api::ScheduleOnCall(const HttpRequest& req, const store::Token*, Respond re
 }
 
 namespace {
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 Response HtmlPage(bhttp::status code, std::string_view title, std::string_view body_html) {
   Response r{code, 11};
   r.set(bhttp::field::content_type, "text/html; charset=utf-8");
@@ -1126,7 +1100,7 @@ Response HtmlPage(bhttp::status code, std::string_view title, std::string_view b
       "system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}}"
       "button{{font-size:1.1rem;padding:.6rem 1.4rem;border:0;border-radius:6px;background:"
       "#1f6feb;color:#fff;cursor:pointer}}</style></head><body><h1>{0}</h1>{1}</body></html>",
-      HtmlEscape(title), body_html);
+      notify::HtmlEscape(title), body_html);
   return r;
 }
 }  // namespace
@@ -1154,15 +1128,15 @@ void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respon
     std::string why =
         options_.link_key.empty() ? "links are disabled on this server" : claim.error().message();
     return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
-                            "<p>" + HtmlEscape(why) + "</p>"));
+                            "<p>" + notify::HtmlEscape(why) + "</p>"));
   }
   if (claim->action == "ack_batch") {
     auto incidents = BatchIncidents(claim->incident_id);
     if (!incidents) return respond(http::ErrorResponse(incidents.error()));
     std::string list;
     for (const auto& i : *incidents) {
-      list +=
-          fmt::format("<li>#{} {} ({})</li>", i.id, HtmlEscape(i.title), core::ToString(i.status));
+      list += fmt::format("<li>#{} {} ({})</li>", i.id, notify::HtmlEscape(i.title),
+                          core::ToString(i.status));
     }
     return respond(HtmlPage(
         bhttp::status::ok, fmt::format("Acknowledge {} incidents", incidents->size()),
@@ -1176,14 +1150,14 @@ void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respon
   auto inc = store_.GetIncident(claim->incident_id);
   if (!inc) {
     return respond(HtmlPage(bhttp::status::not_found, "No such incident",
-                            "<p>" + HtmlEscape(inc.error().message()) + "</p>"));
+                            "<p>" + notify::HtmlEscape(inc.error().message()) + "</p>"));
   }
   std::string verb = claim->action == "ack" ? "Acknowledge" : "Resolve";
   respond(HtmlPage(
       bhttp::status::ok, fmt::format("{} incident #{}", verb, inc->id),
       fmt::format("<p><b>{}</b><br>service {} &middot; {} &middot; now {}</p><form method=\"post\">"
                   "<button type=\"submit\">{}</button></form>",
-                  HtmlEscape(inc->title), HtmlEscape(inc->service_id),
+                  notify::HtmlEscape(inc->title), notify::HtmlEscape(inc->service_id),
                   core::ToString(inc->severity), core::ToString(inc->status), verb)));
 }
 
@@ -1193,7 +1167,7 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
     std::string why =
         options_.link_key.empty() ? "links are disabled on this server" : claim.error().message();
     return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
-                            "<p>" + HtmlEscape(why) + "</p>"));
+                            "<p>" + notify::HtmlEscape(why) + "</p>"));
   }
   store::Actor actor{"user", claim->user_id.empty() ? "unknown" : claim->user_id, "link"};
   if (claim->action == "ack_batch") {
@@ -1212,7 +1186,7 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
       if (st->next == st->incidents.size()) {
         Changed();
         std::string list;
-        for (const auto& d : st->done) list += "<li>" + HtmlEscape(d) + "</li>";
+        for (const auto& d : st->done) list += "<li>" + notify::HtmlEscape(d) + "</li>";
         st->respond(HtmlPage(bhttp::status::ok, "Acknowledged", "<ul>" + list + "</ul>"));
         *step = nullptr;  // break the cycle
         return;
@@ -1238,12 +1212,12 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
       bool already = r.error().code() == StatusCode::kFailedPrecondition;
       return (*shared)(HtmlPage(already ? bhttp::status::ok : bhttp::status::conflict,
                                 already ? "Nothing to do" : "That did not work",
-                                "<p>" + HtmlEscape(r.error().message()) + "</p>"));
+                                "<p>" + notify::HtmlEscape(r.error().message()) + "</p>"));
     }
     Changed();
     (*shared)(HtmlPage(bhttp::status::ok,
                        fmt::format("Incident #{} {}", r->id, ack ? "acknowledged" : "resolved"),
-                       "<p>" + HtmlEscape(r->title) + "</p><p>Paging has stopped.</p>"));
+                       "<p>" + notify::HtmlEscape(r->title) + "</p><p>Paging has stopped.</p>"));
   };
   if (ack) {
     store_.AcknowledgeIncident(claim->incident_id, std::move(actor), std::move(done));

@@ -196,6 +196,9 @@ Result<std::string> ProviderBody(const std::string& mustache_template, const Mes
 TemplateEscape EscapeForContentType(std::string_view content_type);
 
 // "v1=" + lower-case hex HMAC-SHA256(secret, body): the X-Houston-Signature header value.
+// `s` escaped for HTML text and attribute values (& < > " ').
+std::string HtmlEscape(std::string_view s);
+
 std::string SignatureHeader(std::string_view secret, std::string_view body);
 
 // The Standard Webhooks signature header value: "v1," + base64 HMAC-SHA256(key,

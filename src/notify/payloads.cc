@@ -18,7 +18,6 @@ namespace houston::notify {
 namespace {
 
 namespace json = boost::json;
-using internal::HtmlEscape;
 using internal::IsHttpUrl;
 using internal::OneLine;
 using internal::SlackEscape;
@@ -499,5 +498,7 @@ Result<std::string> ProviderBody(const std::string& mustache_template, const Mes
   }
   return out;
 }
+
+std::string HtmlEscape(std::string_view s) { return internal::HtmlEscape(s); }
 
 }  // namespace houston::notify

@@ -71,20 +71,21 @@ constexpr const char* kIncidentColumns =
     "id, service_id, title, severity, status, integration_key, group_key, alert_count, "
     "created_at, acknowledged_at, resolved_at, escalation_policy";
 
-Incident ReadIncident(const Stmt& s) {
+// Reads the kIncidentColumns that start at column `first`.
+Incident ReadIncident(const Stmt& s, int first = 0) {
   Incident i;
-  i.id = s.Int(0);
-  i.service_id = s.Text(1);
-  i.title = s.Text(2);
-  i.severity = core::ParseSeverity(s.Text(3)).value_or(core::Severity::kError);
-  i.status = core::ParseIncidentStatus(s.Text(4)).value_or(IncidentStatus::kTriggered);
-  i.integration_key = s.Text(5);
-  i.group_key = s.Text(6);
-  i.alert_count = s.Int(7);
-  i.created_at = FromMs(s.Int(8));
-  i.acknowledged_at = OptTime(s, 9);
-  i.resolved_at = OptTime(s, 10);
-  i.escalation_policy = s.Text(11);
+  i.id = s.Int(first + 0);
+  i.service_id = s.Text(first + 1);
+  i.title = s.Text(first + 2);
+  i.severity = core::ParseSeverity(s.Text(first + 3)).value_or(core::Severity::kError);
+  i.status = core::ParseIncidentStatus(s.Text(first + 4)).value_or(IncidentStatus::kTriggered);
+  i.integration_key = s.Text(first + 5);
+  i.group_key = s.Text(first + 6);
+  i.alert_count = s.Int(first + 7);
+  i.created_at = FromMs(s.Int(first + 8));
+  i.acknowledged_at = OptTime(s, first + 9);
+  i.resolved_at = OptTime(s, first + 10);
+  i.escalation_policy = s.Text(first + 11);
   return i;
 }
 
@@ -923,7 +924,7 @@ Result<std::vector<Incident>> SqliteStore::ListIncidents(const IncidentFilter& f
   return WithReader([&](Db& db) -> Result<std::vector<Incident>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    return ReadAll<Incident>(*s, ReadIncident);
+    return ReadAll<Incident>(*s, [](const Stmt& row) { return ReadIncident(row); });
   });
 }
 
@@ -1351,19 +1352,7 @@ Result<std::vector<EscalationRow>> SqliteStore::ListDueEscalations(TimePoint now
       HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
       EscalationRow r = ReadEscalation(*s);
-      Incident& i = r.incident;
-      i.id = s->Int(7);
-      i.service_id = s->Text(8);
-      i.title = s->Text(9);
-      i.severity = core::ParseSeverity(s->Text(10)).value_or(core::Severity::kError);
-      i.status = core::ParseIncidentStatus(s->Text(11)).value_or(IncidentStatus::kTriggered);
-      i.integration_key = s->Text(12);
-      i.group_key = s->Text(13);
-      i.alert_count = s->Int(14);
-      i.created_at = FromMs(s->Int(15));
-      i.acknowledged_at = OptTime(*s, 16);
-      i.resolved_at = OptTime(*s, 17);
-      i.escalation_policy = s->Text(18);
+      r.incident = ReadIncident(*s, 7);
       out.push_back(std::move(r));
     }
     s->Reset();
