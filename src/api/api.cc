@@ -9,9 +9,11 @@
 #include <charconv>
 #include <map>
 
+#include "api/internal.h"
 #include "core/json_util.h"
 #include "core/random.h"
 #include "core/time_util.h"
+#include "engine/escalation_engine.h"
 #include "notify/notify.h"
 
 namespace houston::api {
@@ -41,6 +43,10 @@ std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> or
         if (policy && !policy->steps.empty()) {
           info.first_step_delay = std::chrono::minutes(policy->steps.front().delay_minutes);
         }
+        if (svc->grouping) {
+          info.group_window = std::chrono::minutes(svc->grouping->window_minutes);
+          info.group_by = svc->grouping->by;
+        }
       }
       if (integ.mapping) {
         const auto& m = *integ.mapping;
@@ -61,6 +67,32 @@ std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> or
     }
   }
   return view;
+}
+
+void Route(core::AlertEvent& ev, const IntegrationInfo& info) {
+  ev.service_id = info.service_id;
+  ev.escalation_policy = info.escalation_policy;
+  ev.first_step_delay = info.first_step_delay;
+  ev.group_window = info.group_window;
+  ev.grouping_key.clear();
+  if (info.group_window.count() > 0 && !info.group_by.empty()) {
+    // The content key: the values of the grouping fields, as silence matchers read them.
+    core::Alert a;
+    a.integration_key = ev.integration_key;
+    a.service_id = ev.service_id;
+    a.dedup_key = ev.dedup_key;
+    a.summary = ev.summary;
+    a.source = ev.source;
+    a.severity = ev.severity;
+    a.component = ev.component;
+    a.group = ev.group;
+    a.klass = ev.klass;
+    a.details_json = ev.details_json;
+    for (const auto& field : info.group_by) {
+      if (!ev.grouping_key.empty()) ev.grouping_key += '\x1f';
+      ev.grouping_key += engine::AlertField(a, field);
+    }
+  }
 }
 
 bool RateLimiter::Allow(const std::string& key, double per_second, int& retry_after) {
@@ -86,8 +118,6 @@ std::string TokenHash(std::string_view token) { return Sha256Hex(token); }
 // ---------------------------------------------------------------------------------------------
 // JSON renderings.
 
-namespace {
-
 void Field(std::string& out, std::string_view name, std::string_view value) {
   if (out.back() != '{') out += ',';
   AppendJsonString(out, name);
@@ -107,8 +137,6 @@ void Time(std::string& out, std::string_view name, const std::optional<TimePoint
     Raw(out, name, "null");
   }
 }
-
-}  // namespace
 
 std::string AlertJson(const core::Alert& a) {
   std::string o = "{";
@@ -139,22 +167,6 @@ std::string AlertJson(const core::Alert& a) {
   return o;
 }
 
-std::string IncidentJson(const core::Incident& i) {
-  std::string o = "{";
-  Raw(o, "id", std::to_string(i.id));
-  Field(o, "service", i.service_id);
-  Field(o, "title", i.title);
-  Field(o, "severity", core::ToString(i.severity));
-  Field(o, "status", core::ToString(i.status));
-  Field(o, "group_key", i.group_key);
-  Raw(o, "alert_count", std::to_string(i.alert_count));
-  Time(o, "created_at", i.created_at);
-  Time(o, "acknowledged_at", i.acknowledged_at);
-  Time(o, "resolved_at", i.resolved_at);
-  o += '}';
-  return o;
-}
-
 std::string ChangeJson(const core::Change& c) {
   std::string o = "{";
   Raw(o, "id", std::to_string(c.id));
@@ -173,6 +185,8 @@ std::string ChangeJson(const core::Change& c) {
 // Routes and auth.
 
 namespace {
+
+std::string_view IntegrationTypeLabel(IntegrationType t) { return core::ToString(t); }
 
 constexpr std::string_view kPdSuccess = R"({"status":"success","message":"Event processed")";
 
@@ -206,6 +220,8 @@ Response PdStoreError(const Status& st) {
   return r;
 }
 
+}  // namespace
+
 Response StoreError(const Status& st) {
   Response r = http::ErrorResponse(st.code() == StatusCode::kResourceExhausted
                                        ? Unavailable("houston is overloaded: " + st.message() +
@@ -214,8 +230,6 @@ Response StoreError(const Status& st) {
   if (r.result() == bhttp::status::service_unavailable) r.set(bhttp::field::retry_after, "1");
   return r;
 }
-
-std::string_view IntegrationTypeLabel(IntegrationType t) { return core::ToString(t); }
 
 Result<int64_t> ParseId(std::string_view s, std::string_view what) {
   int64_t v = 0;
@@ -226,12 +240,6 @@ Result<int64_t> ParseId(std::string_view s, std::string_view what) {
   }
   return v;
 }
-
-struct Page {
-  int limit = 100;
-  int64_t before_id = 0;
-  std::optional<TimePoint> since;
-};
 
 Result<Page> ParsePage(const HttpRequest& req) {
   Page p;
@@ -255,27 +263,32 @@ Result<Page> ParsePage(const HttpRequest& req) {
   return p;
 }
 
-// {"<name>":[items...],"next_cursor":"id"|null}
-template <typename T, typename F>
-Response ListResponse(std::string_view name, const std::vector<T>& items, int limit, F render) {
-  std::string body = "{";
-  AppendJsonString(body, name);
-  body += ":[";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) body += ',';
-    body += render(items[i]);
+Result<std::map<std::string, std::string>> StringFields(
+    std::string_view body, std::initializer_list<std::string_view> allowed) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec)
+    return std::unexpected(InvalidArgument("request body is not valid JSON: " + ec.message()));
+  if (!v.is_object()) return std::unexpected(InvalidArgument("request body must be a JSON object"));
+  std::map<std::string, std::string> out;
+  std::vector<std::string> problems;
+  for (const auto& [k, val] : v.as_object()) {
+    std::string key(k);
+    bool ok = false;
+    for (auto a : allowed) ok = ok || a == key;
+    if (!ok) {
+      problems.push_back(fmt::format("unknown field '{}'", key));
+    } else if (!val.is_string()) {
+      problems.push_back(fmt::format("'{}' must be a string", key));
+    } else {
+      out[key] = std::string(val.as_string());
+    }
   }
-  body += "],\"next_cursor\":";
-  if (static_cast<int>(items.size()) == limit && !items.empty()) {
-    AppendJsonString(body, std::to_string(items.back().id));
-  } else {
-    body += "null";
-  }
-  body += '}';
-  return http::JsonResponse(bhttp::status::ok, std::move(body));
+  if (!problems.empty()) return std::unexpected(InvalidArgument("invalid request body", problems));
+  return out;
 }
 
-}  // namespace
+// {"<name>":[items...],"next_cursor":"id"|null}
 
 const std::vector<Api::RouteSpec>& Api::Routes() {
   using V = bhttp::verb;
@@ -298,9 +311,33 @@ const std::vector<Api::RouteSpec>& Api::Routes() {
       {V::get, "/api/v1/services", Role::kViewer, &Api::ListServices},
       {V::get, "/api/v1/changes", Role::kViewer, &Api::ListChanges},
       {V::get, "/api/v1/audit", Role::kAdmin, &Api::ListAudit},
+      {V::post, "/api/v1/incidents", Role::kResponder, &Api::DeclareIncident},
+      {V::patch, "/api/v1/incidents/{id}", Role::kResponder, &Api::PatchIncident},
       {V::post, "/api/v1/incidents/{id}/acknowledge", Role::kResponder, &Api::AcknowledgeIncident},
+      {V::post, "/api/v1/incidents/{id}/mitigate", Role::kResponder, &Api::MitigateIncident},
       {V::post, "/api/v1/incidents/{id}/resolve", Role::kResponder, &Api::ResolveIncident},
+      {V::post, "/api/v1/incidents/{id}/reopen", Role::kResponder, &Api::ReopenIncident},
+      {V::post, "/api/v1/incidents/{id}/roles", Role::kResponder, &Api::AssignRole},
+      {V::post, "/api/v1/incidents/{id}/responders", Role::kResponder, &Api::AddResponder},
+      {V::delete_, "/api/v1/incidents/{id}/responders/{user}", Role::kResponder,
+       &Api::RemoveResponder},
+      {V::post, "/api/v1/incidents/{id}/notes", Role::kResponder, &Api::AddNote},
       {V::get, "/api/v1/incidents/{id}/timeline", Role::kViewer, &Api::IncidentTimeline},
+      {V::post, "/api/v1/incidents/{id}/timeline/{entry}/pin", Role::kResponder, &Api::PinEntry},
+      {V::delete_, "/api/v1/incidents/{id}/timeline/{entry}/pin", Role::kResponder,
+       &Api::UnpinEntry},
+      {V::get, "/api/v1/incidents/{id}/suspects", Role::kViewer, &Api::Suspects},
+      {V::post, "/api/v1/incidents/{id}/changes", Role::kResponder, &Api::LinkChange},
+      {V::get, "/api/v1/incidents/{id}/updates", Role::kViewer, &Api::ListUpdates},
+      {V::post, "/api/v1/incidents/{id}/updates", Role::kResponder, &Api::PublishUpdate},
+      {V::post, "/api/v1/incidents/{id}/merge", Role::kResponder, &Api::MergeIncident},
+      {V::post, "/api/v1/incidents/{id}/split", Role::kResponder, &Api::SplitIncident},
+      {V::get, "/api/v1/incident-roles", Role::kViewer, &Api::ListIncidentRoles},
+      {V::get, "/api/v1/severities", Role::kViewer, &Api::ListSeverities},
+      {V::get, "/status", std::nullopt, &Api::StatusHtml},
+      {V::get, "/status.json", std::nullopt, &Api::StatusJson},
+      {V::get, "/status/feed.atom", std::nullopt, &Api::StatusAtom},
+      {V::get, "/status/feed.rss", std::nullopt, &Api::StatusRss},
       {V::get, "/api/v1/notifications", Role::kViewer, &Api::ListNotifications},
       {V::get, "/api/v1/users", Role::kViewer, &Api::ListUsers},
       {V::get, "/api/v1/escalation-policies", Role::kViewer, &Api::ListEscalationPolicies},
@@ -537,8 +574,7 @@ void Api::EventsV2(const HttpRequest& req, const store::Token*, Respond respond)
       kType, req, [](std::string_view b) { return ingest::ParseEventsV2(b); }, respond);
   if (!parsed) return;
   auto& [ev, info] = *parsed;
-  ev.escalation_policy = info.escalation_policy;
-  ev.first_step_delay = info.first_step_delay;
+  Route(ev, info);
   std::vector<core::AlertEvent> events;
   events.push_back(std::move(ev));
   Submit(
@@ -612,11 +648,7 @@ void Api::WebhookIntake(IntegrationType type, const HttpRequest& req, Respond re
     CountEvent(type_name, "rejected");
     return respond(http::ErrorResponse(events.error()));
   }
-  for (auto& ev : *events) {
-    ev.service_id = it->second.service_id;
-    ev.escalation_policy = it->second.escalation_policy;
-    ev.first_step_delay = it->second.first_step_delay;
-  }
+  for (auto& ev : *events) Route(ev, it->second);
   if (events->empty()) {
     return respond(http::JsonResponse(bhttp::status::accepted,
                                       R"({"status":"success","message":"No alerts","alerts":[]})"));
@@ -725,14 +757,34 @@ void Api::ListIncidents(const HttpRequest& req, const store::Token*, Respond res
     auto st = core::ParseIncidentStatus(*s);
     if (!st) {
       return respond(http::ErrorResponse(InvalidArgument(fmt::format(
-          "query parameter 'status' must be triggered, acknowledged or resolved, not '{}'", *s))));
+          "query parameter 'status' must be triggered, acknowledged, mitigated or resolved, not "
+          "'{}'",
+          *s))));
     }
     f.status = st;
   }
   if (auto s = req.Query("service")) f.service_id = *s;
+  if (auto s = req.Query("open")) {
+    if (*s != "true" && *s != "false") {
+      return respond(http::ErrorResponse(InvalidArgument(
+          fmt::format("query parameter 'open' must be true or false, not '{}'", *s))));
+    }
+    f.open_only = *s == "true";
+  }
+  if (auto s = req.Query("sev")) {
+    auto view = org();
+    auto sev = core::NormalizeSev(
+        *s, view->org ? config::SevLevels(*view->org) : core::DefaultSevLevels());
+    if (!sev) {
+      return respond(
+          http::ErrorResponse(InvalidArgument("query parameter 'sev': " + sev.error().message())));
+    }
+    f.sev = *sev;
+  }
   auto incidents = store_.ListIncidents(f);
   if (!incidents) return respond(http::ErrorResponse(incidents.error()));
-  respond(ListResponse("incidents", *incidents, f.limit, IncidentJson));
+  respond(ListResponse("incidents", *incidents, f.limit,
+                       [](const core::Incident& i) { return core::IncidentJson(i); }));
 }
 
 void Api::GetIncident(const HttpRequest& req, const store::Token*, Respond respond) {
@@ -741,7 +793,7 @@ void Api::GetIncident(const HttpRequest& req, const store::Token*, Respond respo
   auto inc = store_.GetIncident(*id);
   if (!inc) return respond(http::ErrorResponse(inc.error()));
   // Its alerts: grouped incidents can have many; list the newest 1000.
-  std::string body = "{\"incident\":" + IncidentJson(*inc) + ",\"alerts\":[";
+  std::string body = "{\"incident\":" + core::IncidentJson(*inc) + ",\"alerts\":[";
   auto alerts = store_.ListAlerts({.incident_id = inc->id, .limit = 1000});
   if (!alerts) return respond(http::ErrorResponse(alerts.error()));
   for (size_t i = 0; i < alerts->size(); ++i) {
@@ -787,12 +839,8 @@ void Api::ListServices(const HttpRequest&, const store::Token*, Respond respond)
       }
       integ += ']';
       Raw(o, "integrations", integ);
-      auto open = store_.ListIncidents(
-          {.status = core::IncidentStatus::kTriggered, .service_id = s.id, .limit = 1000});
-      auto acked = store_.ListIncidents(
-          {.status = core::IncidentStatus::kAcknowledged, .service_id = s.id, .limit = 1000});
-      Raw(o, "open_incidents",
-          std::to_string((open ? open->size() : 0) + (acked ? acked->size() : 0)));
+      auto open = store_.ListIncidents({.service_id = s.id, .limit = 1000, .open_only = true});
+      Raw(o, "open_incidents", std::to_string(open ? open->size() : 0));
       o += '}';
       body += o;
     }
@@ -850,70 +898,103 @@ void Api::Changed() {
   if (options_.on_change) options_.on_change();
 }
 
-void Api::IncidentAction(bool acknowledge, core::IncidentId id, store::Actor actor,
-                         Respond respond) {
+store::Actor ActorOf(const HttpRequest& req, const store::Token& token) {
+  return store::Actor{"token", token.name, req.Header("X-Houston-Client") == "cli" ? "cli" : "api"};
+}
+
+void Api::TransitionIncident(core::IncidentAction action, core::IncidentId id, store::Actor actor,
+                             Respond respond) {
   auto shared = std::make_shared<Respond>(std::move(respond));
-  auto done = [this, shared](Result<core::Incident> r) {
+  store_.TransitionIncident(id, action, std::move(actor), [this, shared](Result<core::Incident> r) {
     if (!r) return (*shared)(StoreError(r.error()));
     Changed();
-    (*shared)(http::JsonResponse(bhttp::status::ok, "{\"incident\":" + IncidentJson(*r) + "}"));
-  };
-  if (acknowledge) {
-    store_.AcknowledgeIncident(id, std::move(actor), std::move(done));
-  } else {
-    store_.ResolveIncident(id, std::move(actor), std::move(done));
-  }
+    (*shared)(
+        http::JsonResponse(bhttp::status::ok, "{\"incident\":" + core::IncidentJson(*r) + "}"));
+  });
+}
+
+void Api::IncidentAction(core::IncidentAction action, const HttpRequest& req,
+                         const store::Token& token, Respond respond) {
+  auto id = ParseId(req.Param("id"), "incident id");
+  if (!id) return respond(http::ErrorResponse(id.error()));
+  TransitionIncident(action, *id, ActorOf(req, token), std::move(respond));
 }
 
 void Api::AcknowledgeIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
-  auto id = ParseId(req.Param("id"), "incident id");
-  if (!id) return respond(http::ErrorResponse(id.error()));
-  store::Actor actor{"token", token->name, req.Header("X-Houston-Client") == "cli" ? "cli" : "api"};
-  IncidentAction(true, *id, std::move(actor), std::move(respond));
+  IncidentAction(core::IncidentAction::kAcknowledge, req, *token, std::move(respond));
+}
+
+void Api::MitigateIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
+  IncidentAction(core::IncidentAction::kMitigate, req, *token, std::move(respond));
 }
 
 void Api::ResolveIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
-  auto id = ParseId(req.Param("id"), "incident id");
-  if (!id) return respond(http::ErrorResponse(id.error()));
-  store::Actor actor{"token", token->name, req.Header("X-Houston-Client") == "cli" ? "cli" : "api"};
-  IncidentAction(false, *id, std::move(actor), std::move(respond));
+  IncidentAction(core::IncidentAction::kResolve, req, *token, std::move(respond));
+}
+
+void Api::ReopenIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
+  IncidentAction(core::IncidentAction::kReopen, req, *token, std::move(respond));
 }
 
 void Api::IncidentTimeline(const HttpRequest& req, const store::Token*, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto inc = store_.GetIncident(*id);
-  if (!inc) return respond(http::ErrorResponse(inc.error()));
-  // The incident's own records plus those of its alerts, oldest first.
-  std::vector<store::AuditRecord> all;
-  auto own = store_.ListAudit({.resource_type = std::string("incident"),
-                               .resource_id = std::to_string(*id),
-                               .limit = 1000});
-  if (!own) return respond(http::ErrorResponse(own.error()));
-  all = std::move(*own);
-  auto alerts = store_.ListAlerts({.incident_id = *id, .limit = 1000});
-  if (!alerts) return respond(http::ErrorResponse(alerts.error()));
-  for (const auto& a : *alerts) {
-    auto recs = store_.ListAudit({.resource_type = std::string("alert"),
-                                  .resource_id = std::to_string(a.id),
-                                  .limit = 1000});
-    if (!recs) return respond(http::ErrorResponse(recs.error()));
-    all.insert(all.end(), recs->begin(), recs->end());
-  }
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  std::string body = "{\"incident_id\":" + std::to_string(*id) + ",\"timeline\":[";
-  for (size_t i = 0; i < all.size(); ++i) {
-    const auto& r = all[i];
-    if (i) body += ',';
+  bool pinned_only = req.Query("pinned") == std::optional<std::string_view>("true");
+  auto entries = store_.ListTimeline(*id);
+  if (!entries) return respond(http::ErrorResponse(entries.error()));
+  // The incident's own records and its alerts', plus every notification about it (pages, role
+  // pages, reminders, status updates, webhooks) at the time it was sent or gave up.
+  struct Item {
+    TimePoint at;
+    int order;  // records before notifications at the same instant
+    int64_t seq;
+    std::string json;
+  };
+  std::vector<Item> items;
+  for (const auto& e : *entries) {
+    if (pinned_only && !e.pinned) continue;
+    const auto& r = e.record;
     std::string o = "{";
+    Raw(o, "id", std::to_string(r.id));
     Time(o, "at", r.at);
     Field(o, "action", r.action);
     Field(o, "resource", r.resource_type + "/" + r.resource_id);
     Field(o, "actor", r.actor.type + ":" + r.actor.id);
     Field(o, "via", r.actor.method);
     Raw(o, "details", r.details_json.empty() ? "{}" : r.details_json);
-    o += '}';
-    body += o;
+    Raw(o, "pinned", e.pinned ? "true" : "false");
+    items.push_back({r.at, 0, r.id, o + "}"});
+  }
+  if (!pinned_only) {
+    auto notes = store_.ListNotifications({.incident_id = *id, .limit = 1000});
+    if (!notes) return respond(http::ErrorResponse(notes.error()));
+    for (const auto& n : *notes) {
+      if (n.state == "pending" || n.state == "sending") continue;
+      TimePoint at = n.sent_at.value_or(std::max(n.not_before, n.created_at));
+      std::string o = "{";
+      Raw(o, "id", "null");
+      Time(o, "at", at);
+      Field(o, "action", "notification." + n.state);
+      Field(o, "resource", fmt::format("notification/{}", n.id));
+      Field(o, "actor", "system:notification-dispatcher");
+      Field(o, "via", "system");
+      Raw(o, "details",
+          fmt::format(R"({{"kind":{},"user":{},"contact_method":{},"channel":{},"target":{},)"
+                      R"("attempts":{},"last_error":{}}})",
+                      JsonQuote(n.kind), JsonQuote(n.user_id), JsonQuote(n.contact_method_id),
+                      JsonQuote(n.channel_type), JsonQuote(n.target), n.attempts,
+                      JsonQuote(n.last_error)));
+      Raw(o, "pinned", "false");
+      items.push_back({at, 1, n.id, o + "}"});
+    }
+  }
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    return std::tie(a.at, a.order, a.seq) < std::tie(b.at, b.order, b.seq);
+  });
+  std::string body = "{\"incident_id\":" + std::to_string(*id) + ",\"timeline\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) body += ',';
+    body += items[i].json;
   }
   body += "]}";
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
@@ -1192,11 +1273,13 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
         return;
       }
       const core::Incident& inc = st->incidents[st->next++];
-      store_.AcknowledgeIncident(inc.id, actor, [st, step, id = inc.id](Result<core::Incident> r) {
-        st->done.push_back(r ? fmt::format("#{} acknowledged", id)
-                             : fmt::format("#{}: {}", id, r.error().message()));
-        (*step)();
-      });
+      store_.TransitionIncident(
+          inc.id, core::IncidentAction::kAcknowledge, actor,
+          [st, step, id = inc.id](Result<core::Incident> r) {
+            st->done.push_back(r ? fmt::format("#{} acknowledged", id)
+                                 : fmt::format("#{}: {}", id, r.error().message()));
+            (*step)();
+          });
     };
     (*step)();
     return;
@@ -1219,11 +1302,9 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
                        fmt::format("Incident #{} {}", r->id, ack ? "acknowledged" : "resolved"),
                        "<p>" + notify::HtmlEscape(r->title) + "</p><p>Paging has stopped.</p>"));
   };
-  if (ack) {
-    store_.AcknowledgeIncident(claim->incident_id, std::move(actor), std::move(done));
-  } else {
-    store_.ResolveIncident(claim->incident_id, std::move(actor), std::move(done));
-  }
+  store_.TransitionIncident(
+      claim->incident_id, ack ? core::IncidentAction::kAcknowledge : core::IncidentAction::kResolve,
+      std::move(actor), std::move(done));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1371,32 +1452,6 @@ void Api::Calendar(const HttpRequest& req, const store::Token*, Respond respond)
 namespace {
 
 constexpr auto kMaxOverrideLength = std::chrono::days(90);
-
-// A JSON object body with exactly the allowed keys, all strings.
-Result<std::map<std::string, std::string>> StringFields(
-    std::string_view body, std::initializer_list<std::string_view> allowed) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec)
-    return std::unexpected(InvalidArgument("request body is not valid JSON: " + ec.message()));
-  if (!v.is_object()) return std::unexpected(InvalidArgument("request body must be a JSON object"));
-  std::map<std::string, std::string> out;
-  std::vector<std::string> problems;
-  for (const auto& [k, val] : v.as_object()) {
-    std::string key(k);
-    bool ok = false;
-    for (auto a : allowed) ok = ok || a == key;
-    if (!ok) {
-      problems.push_back(fmt::format("unknown field '{}'", key));
-    } else if (!val.is_string()) {
-      problems.push_back(fmt::format("'{}' must be a string", key));
-    } else {
-      out[key] = std::string(val.as_string());
-    }
-  }
-  if (!problems.empty()) return std::unexpected(InvalidArgument("invalid request body", problems));
-  return out;
-}
 
 // Validates one override's user and times; appends problems prefixed with `where`.
 void CheckOverride(const config::Org& org, const store::ScheduleOverride& o, TimePoint now,

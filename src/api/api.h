@@ -8,8 +8,10 @@
 #include <string>
 #include <unordered_map>
 
+#include "api/status_page.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/incident.h"
 #include "core/schedule.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
@@ -26,7 +28,13 @@ struct IntegrationInfo {
   ingest::GenericMapping mapping;
   std::string escalation_policy;                         // the service's
   std::optional<std::chrono::minutes> first_step_delay;  // of that policy
+  std::chrono::minutes group_window{0};  // the service's time-window grouping (0: off)
+  std::vector<std::string> group_by;     // its content-key fields
 };
+
+// Fills in what routing adds to an inbound event: its service, the escalation policy, and the
+// service's grouping window and content key.
+void Route(core::AlertEvent& ev, const IntegrationInfo& info);
 
 // The org as request handlers see it: immutable, replaced whole on reload.
 struct OrgView {
@@ -135,8 +143,39 @@ class Api {
   void AcknowledgeIncident(const http::HttpRequest& req, const store::Token* token,
                            Respond respond);
   void ResolveIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void IncidentAction(bool acknowledge, core::IncidentId id, store::Actor actor, Respond respond);
+  void MitigateIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void ReopenIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void IncidentAction(core::IncidentAction action, const http::HttpRequest& req,
+                      const store::Token& token, Respond respond);
+  void TransitionIncident(core::IncidentAction action, core::IncidentId id, store::Actor actor,
+                          Respond respond);
   void IncidentTimeline(const http::HttpRequest& req, const store::Token*, Respond respond);
+  // Running incidents (api/incidents.cc).
+  void DeclareIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void PatchIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void AssignRole(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void AddResponder(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void RemoveResponder(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void AddNote(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void PinEntry(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void UnpinEntry(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void Suspects(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void LinkChange(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void ListUpdates(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void PublishUpdate(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void MergeIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void SplitIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void ListIncidentRoles(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ListSeverities(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void Patch(core::IncidentId id, store::IncidentPatch patch, store::Actor actor, Respond respond);
+  // The public status page (api/incidents.cc): no token, public facts only.
+  void StatusHtml(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void StatusJson(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void StatusAtom(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void StatusRss(const http::HttpRequest& req, const store::Token*, Respond respond);
+  Result<StatusPageModel> BuildStatusPage(const http::HttpRequest& req);
+  // The base URL for links: --base-url, else the request's Host.
+  std::string BaseUrl(const http::HttpRequest& req) const;
   void ListNotifications(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListUsers(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListEscalationPolicies(const http::HttpRequest& req, const store::Token*, Respond respond);
@@ -174,10 +213,12 @@ class Api {
   std::shared_ptr<const OrgView> org_;  // guarded by org_mu_
 };
 
-// JSON renderings used by the API and the CLI's --json output.
+// JSON renderings used by the API and the CLI's --json output (incidents: core::IncidentJson).
 std::string AlertJson(const core::Alert& a);
-std::string IncidentJson(const core::Incident& i);
 std::string ChangeJson(const core::Change& c);
+
+// Who did something through the API: the token, by api or (X-Houston-Client: cli) the CLI.
+store::Actor ActorOf(const http::HttpRequest& req, const store::Token& token);
 
 // A new API token: "hou_" + 43 base62 characters. Store only its hash (TokenHash).
 std::string NewApiToken();

@@ -103,14 +103,18 @@ class ApiTest : public ::testing::Test {
 TEST_F(ApiTest, EveryRouteHasARoleDecision) {
   for (const auto& r : Api::Routes()) {
     // Intake authenticates by integration key, /actions/ and /calendars/ by signed links;
-    // probes are open.
+    // probes and the public status page are open.
     bool intake_or_probe =
         r.pattern.starts_with("/v2/") || r.pattern.starts_with("/integrations/") ||
         r.pattern.starts_with("/actions/") || r.pattern.starts_with("/calendars/") ||
-        r.pattern == "/healthz" || r.pattern == "/metrics";
+        r.pattern == "/healthz" || r.pattern == "/metrics" || r.pattern == "/status" ||
+        r.pattern.starts_with("/status.") || r.pattern.starts_with("/status/");
     EXPECT_EQ(intake_or_probe, !r.min_role.has_value()) << r.pattern;
     EXPECT_NE(r.handler, nullptr) << r.pattern;
-    if (r.pattern.starts_with("/api/v1/") && r.method == bhttp::verb::post) {
+    if (!intake_or_probe) {
+      EXPECT_TRUE(r.pattern.starts_with("/api/v1/")) << r.pattern;
+    }
+    if (r.pattern.starts_with("/api/v1/") && r.method != bhttp::verb::get) {
       EXPECT_GE(*r.min_role, store::Role::kResponder) << r.pattern;
     }
   }

@@ -17,6 +17,7 @@
 #include "core/random.h"
 #include "engine/escalation_engine.h"
 #include "engine/heartbeat_monitor.h"
+#include "engine/incident_fanout.h"
 #include "engine/notification_dispatcher.h"
 #include "engine/schedules.h"
 #include "http/http.h"
@@ -302,10 +303,17 @@ int Serve(const ServeFlags& f) {
         return *users;
       });
   escalations.OnPagesCreated([&dispatcher] { dispatcher.Wake(); });
+  engine::FanoutOptions fopts;
+  fopts.base_url = f.base_url;
+  engine::IncidentFanout fanout(st, RealClock(), org_provider, fopts);
+  fanout.OnMessagesCreated([&dispatcher] { dispatcher.Wake(); });
 
   api::ApiOptions api_options;
   api_options.link_key = *link_key;
-  api_options.on_change = [&escalations] { escalations.Wake(); };
+  api_options.on_change = [&escalations, &fanout] {
+    escalations.Wake();
+    fanout.Wake();
+  };
   api_options.on_call = on_call;
   api_options.base_url = f.base_url;
   api_options.tls = !f.tls_cert.empty();
@@ -350,15 +358,18 @@ int Serve(const ServeFlags& f) {
     return 1;
   }
   if (f.base_url.empty()) {
-    dispatcher.set_base_url(fmt::format(
+    std::string base = fmt::format(
         "{}://{}:{}", scheme,
         listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first,
-        *port));
+        *port);
+    dispatcher.set_base_url(base);
+    fanout.set_base_url(base);
   }
   engine::HeartbeatMonitor heartbeats(st, RealClock());
   heartbeats.Start();
   dispatcher.Start();
   escalations.Start();
+  fanout.Start();
   spdlog::info("houston listening on {}://{}:{} (db {}, sync={})", scheme, listen->first, *port,
                f.db, f.sync);
   if (!f.port_file.empty()) {
@@ -384,6 +395,7 @@ int Serve(const ServeFlags& f) {
       api.SetOrg(org_provider());
       heartbeats.Wake();
       escalations.Wake();
+      fanout.Wake();
       spdlog::info("org reloaded");
       continue;
     }
@@ -394,6 +406,7 @@ int Serve(const ServeFlags& f) {
   server.Shutdown();
   heartbeats.Stop();
   escalations.Stop();
+  fanout.Stop();
   dispatcher.Stop();
   st.Shutdown();
   spdlog::info("stopped cleanly");

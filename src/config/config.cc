@@ -23,6 +23,7 @@
 #include <sstream>
 
 #include "config/internal/yaml_reader.h"
+#include "core/template.h"
 #include "core/time_util.h"
 
 namespace houston::config {
@@ -39,6 +40,10 @@ using internal::Value;
 namespace {
 
 constexpr int kMaxMinutes = 525'600;  // one year
+constexpr int kMinutesPerDay = 1440;
+constexpr int kMinutesPerWeek = 10'080;
+constexpr int kMaxLookbackHours = 720;  // 30 days
+constexpr int kMaxServiceTier = 5;
 constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
 constexpr size_t kMaxIdLength = 64;
 constexpr size_t kMinKeyLength = 8;
@@ -252,6 +257,61 @@ bool ValidMatcherField(std::string_view f) {
   return f.starts_with(kDetails) && ValidDottedPath(f.substr(kDetails.size()));
 }
 
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The data audience templates are test-rendered with when the file is loaded: every field set,
+// so that every section of a template is rendered.
+const core::AudienceContext& SampleAudienceContext() {
+  static const core::AudienceContext kContext = [] {
+    core::AudienceContext ctx;
+    TimePoint start = ParseRfc3339("2026-01-05T09:00:00Z").value_or(TimePoint{});
+    core::Incident& i = ctx.incident;
+    i.id = 42;
+    i.service_id = "checkout";
+    i.title = "Checkout errors";
+    i.sev = "SEV1";
+    i.summary = "Payments time out";
+    i.public_title = "Checkout is failing";
+    i.services = {"checkout"};
+    i.created_at = start;
+    i.impact_started_at = start;
+    i.detected_at = start;
+    ctx.sev_description = "Customers cannot buy";
+    ctx.services = {{"checkout", "Checkout API"}};
+    ctx.roles = {{"commander", "Commander", "Alice"},
+                 {"communications_lead", "Communications lead", "Bob"}};
+    ctx.suspects = {"Deploy 1.2.3 on checkout, 12 min before impact started"};
+    ctx.components = {"Checkout"};
+    ctx.incident_url = "https://houston.example.com/incidents/42";
+    ctx.status_page_url = "https://houston.example.com/status";
+    ctx.author = "Bob";
+    ctx.now = start + std::chrono::minutes(30);
+    return ctx;
+  }();
+  return kContext;
+}
+
+const core::UpdateFields& SampleUpdateFields() {
+  static const core::UpdateFields kFields = [] {
+    core::UpdateFields u;
+    u.phase = "identified";
+    u.message = "A bad deploy; rolling back";
+    u.impact = "No orders for 30 minutes";
+    u.customer_effect = "Checkout fails";
+    u.eta = "within the hour";
+    u.support_guidance = "Ask customers to retry later";
+    u.public_message = "Checkout is failing; we are rolling back a change";
+    u.next_update_in = std::chrono::minutes(30);
+    return u;
+  }();
+  return kFields;
+}
+
 enum class Kind { kUser, kTeam, kSchedule, kPolicy, kService, kCount };
 
 constexpr std::array<std::string_view, 5> kKindNames{"user", "team", "schedule",
@@ -279,7 +339,8 @@ class OrgParser {
     }
     MapReader m(top,
                 {"users", "teams", "schedules", "escalation_policies", "services",
-                 "maintenance_windows", "silences", "status_page", "severities", "settings"},
+                 "maintenance_windows", "silences", "status_page", "severities", "settings",
+                 "incident_roles", "incident_rules", "audiences", "webhooks"},
                 problems_);
     for (const Value& v : m.List("users")) ParseUser(v);
     for (const Value& v : m.List("teams")) ParseTeam(v);
@@ -291,7 +352,12 @@ class OrgParser {
     if (auto v = m.Get("status_page")) ParseStatusPage(*v);
     ParseSeverities(m.List("severities"));
     if (auto v = m.Get("settings")) ParseSettings(*v);
+    for (const Value& v : m.List("incident_roles")) ParseIncidentRole(v);
+    for (const Value& v : m.List("incident_rules")) ParseIncidentRule(v);
+    for (const Value& v : m.List("audiences")) ParseAudience(v);
+    for (const Value& v : m.List("webhooks")) ParseWebhook(v);
     CheckReferences();
+    CheckSevLevels();
     CheckDependencyCycles();
     return std::move(org_);
   }
@@ -299,6 +365,12 @@ class OrgParser {
  private:
   struct PendingRef {
     Kind kind;
+    std::string id;
+    Position pos;
+    std::string path;
+  };
+  // A value that must be one of the org's SEV levels, checked once severities are known.
+  struct PendingSev {
     std::string id;
     Position pos;
     std::string path;
@@ -384,6 +456,23 @@ class OrgParser {
       ids.push_back(*id);
     }
     return ids;
+  }
+
+  // A string field naming a SEV level.
+  std::string ParseSevRef(MapReader& m, std::string_view key, bool required) {
+    std::optional<std::string> id = m.String(key, required);
+    if (!id) return "";
+    sev_refs_.push_back(PendingSev{*id, m.PositionOfKey(key), m.PathOf(key)});
+    return *id;
+  }
+
+  // Reports and returns false unless `field` names an alert field as silence matchers do.
+  bool CheckMatcherField(Position pos, const std::string& path, const std::string& field) {
+    if (ValidMatcherField(field)) return true;
+    problems_.Add(pos, path,
+                  fmt::format("unknown field '{}' (use {} or details.<path>)", field,
+                              fmt::join(kMatcherFields, ", ")));
+    return false;
   }
 
   std::string ParseTimezone(MapReader& m, std::string_view key) {
@@ -505,12 +594,11 @@ class OrgParser {
 
     std::map<std::string, Position> method_ids;
     for (const Value& cv : m.List("contact_methods")) {
-      MapReader cm(cv, {"id", "type", "url", "address", "secret", "template", "headers"},
-                   problems_);
+      MapReader cm = ContactMethodReader(cv);
       if (!cm.ok()) continue;
       // Kept even when it has problems (the org is rejected then anyway), so that the
       // notification rules naming it do not report a second, misleading problem.
-      ContactMethod method = ParseContactMethod(cm);
+      ContactMethod method = ParseContactMethod(cm, /*id_required=*/true);
       CheckLocalDuplicate(method_ids, method.id, cm, "contact method");
       u.contact_methods.push_back(std::move(method));
     }
@@ -550,9 +638,16 @@ class OrgParser {
     }
   }
 
-  ContactMethod ParseContactMethod(MapReader& m) {
+  MapReader ContactMethodReader(const Value& v) {
+    return MapReader(v, {"id", "type", "url", "address", "secret", "template", "headers"},
+                     problems_);
+  }
+
+  // A user's contact method or an audience's subscriber. Without `id_required` an absent id is
+  // left empty for the caller to fill in.
+  ContactMethod ParseContactMethod(MapReader& m, bool id_required) {
     ContactMethod c;
-    std::optional<std::string> id = m.String("id", /*required=*/true);
+    std::optional<std::string> id = m.String("id", id_required);
     if (id && !ValidId(*id)) {
       problems_.Add(m.PositionOfKey("id"), m.PathOf("id"),
                     fmt::format("invalid id '{}': use 1 to {} letters, digits, '_', '-' or '.', "
@@ -794,7 +889,7 @@ class OrgParser {
   void ParseService(const Value& v) {
     MapReader m(v,
                 {"id", "name", "description", "team", "tier", "runbook_url", "escalation_policy",
-                 "depends_on", "integrations"},
+                 "depends_on", "integrations", "grouping"},
                 problems_);
     if (!m.ok()) return;
     Service s;
@@ -802,7 +897,7 @@ class OrgParser {
     s.name = m.String("name").value_or(s.id);
     s.description = m.String("description").value_or("");
     s.team = ParseRef(m, "team", Kind::kTeam, /*required=*/false);
-    if (auto tier = m.Int("tier", 1, 5)) s.tier = static_cast<int>(*tier);
+    if (auto tier = m.Int("tier", 1, kMaxServiceTier)) s.tier = static_cast<int>(*tier);
     s.runbook_url = ParseUrl(m, "runbook_url", /*required=*/false);
     s.escalation_policy = ParseRef(m, "escalation_policy", Kind::kPolicy, /*required=*/true);
     for (const Value& dv : m.List("depends_on")) {
@@ -825,7 +920,26 @@ class OrgParser {
         s.integrations.push_back(std::move(*integration));
       }
     }
+    if (auto gv = m.Get("grouping")) s.grouping = ParseGrouping(*gv);
     org_.services.push_back(std::move(s));
+  }
+
+  std::optional<Grouping> ParseGrouping(const Value& v) {
+    MapReader m(v, {"window_minutes", "by"}, problems_);
+    if (!m.ok()) return std::nullopt;
+    Grouping g;
+    g.window_minutes =
+        static_cast<int>(m.Int("window_minutes", 1, kMinutesPerDay, /*required=*/true).value_or(0));
+    for (const Value& fv : m.List("by")) {
+      std::optional<std::string> field = AsString(fv, problems_);
+      if (!field || !CheckMatcherField(fv.pos, fv.path, *field)) continue;
+      if (std::find(g.by.begin(), g.by.end(), *field) != g.by.end()) {
+        problems_.Add(fv.pos, fv.path, fmt::format("'{}' is listed twice", *field));
+        continue;
+      }
+      g.by.push_back(*field);
+    }
+    return g;
   }
 
   std::optional<Integration> ParseIntegration(const Value& v, const std::string& service_id) {
@@ -996,11 +1110,7 @@ class OrgParser {
       if (!mm.ok()) continue;
       Matcher matcher;
       if (auto field = mm.String("field", /*required=*/true)) {
-        if (!ValidMatcherField(*field)) {
-          problems_.Add(mm.PositionOfKey("field"), mm.PathOf("field"),
-                        fmt::format("unknown field '{}' (use {} or details.<path>)", *field,
-                                    fmt::join(kMatcherFields, ", ")));
-        }
+        CheckMatcherField(mm.PositionOfKey("field"), mm.PathOf("field"), *field);
         matcher.field = *field;
       }
       if (auto op = mm.String("op")) {
@@ -1058,22 +1168,185 @@ class OrgParser {
   void ParseSeverities(const std::vector<Value>& values) {
     std::map<std::string, Position> ids;
     for (const Value& v : values) {
-      MapReader m(v, {"id", "description"}, problems_);
+      MapReader m(v, {"id", "description", "update_every_minutes", "component_state"}, problems_);
       if (!m.ok()) continue;
       SeverityLevel level;
       level.id = ParseId(m, std::nullopt);
       CheckLocalDuplicate(ids, level.id, m, "severity");
       level.description = m.String("description").value_or("");
+      if (auto every = m.Int("update_every_minutes", 1, kMinutesPerDay)) {
+        level.update_every_minutes = static_cast<int>(*every);
+      }
+      if (auto state = m.String("component_state")) {
+        constexpr std::string_view kStates =
+            "use operational, degraded_performance, partial_outage or major_outage";
+        std::optional<core::ComponentState> s = core::ParseComponentState(*state);
+        if (!s) {
+          problems_.Add(m.PositionOfKey("component_state"), m.PathOf("component_state"),
+                        fmt::format("unknown component state '{}' ({})", *state, kStates));
+        } else if (*s == core::ComponentState::kUnderMaintenance) {
+          problems_.Add(m.PositionOfKey("component_state"), m.PathOf("component_state"),
+                        fmt::format("under_maintenance comes from maintenance windows, not from "
+                                    "incidents ({})",
+                                    kStates));
+        } else {
+          level.component_state = *s;
+        }
+      }
       org_.severities.push_back(std::move(level));
     }
   }
 
   void ParseSettings(const Value& v) {
-    MapReader m(v, {"base_url"}, problems_);
+    MapReader m(v, {"base_url", "suspect_lookback_hours"}, problems_);
     if (!m.ok()) return;
     Settings s;
     s.base_url = ParseUrl(m, "base_url", /*required=*/false);
+    s.suspect_lookback_hours = static_cast<int>(
+        m.Int("suspect_lookback_hours", 1, kMaxLookbackHours).value_or(s.suspect_lookback_hours));
     org_.settings = std::move(s);
+  }
+
+  // ---- incident roles, rules, audiences, webhooks ----
+
+  void ParseIncidentRole(const Value& v) {
+    MapReader m(v, {"id", "name", "description"}, problems_);
+    if (!m.ok()) return;
+    IncidentRole r;
+    r.id = ParseId(m, std::nullopt);
+    if (FindIncidentRole(BuiltinIncidentRoles(), r.id) != nullptr) {
+      std::vector<std::string_view> builtin;
+      for (const IncidentRole& b : BuiltinIncidentRoles()) builtin.push_back(b.id);
+      problems_.Add(m.PositionOfKey("id"), m.PathOf("id"),
+                    fmt::format("'{}' is a built-in incident role and always exists; choose "
+                                "another id (built-in: {})",
+                                r.id, fmt::join(builtin, ", ")));
+    } else {
+      CheckLocalDuplicate(role_ids_, r.id, m, "incident role");
+    }
+    r.name = m.String("name").value_or(r.id);
+    r.description = m.String("description").value_or("");
+    org_.incident_roles.push_back(std::move(r));
+  }
+
+  void ParseIncidentRule(const Value& v) {
+    MapReader m(v,
+                {"id", "services", "max_service_tier", "alert_severity", "alert_count",
+                 "window_minutes", "severity"},
+                problems_);
+    if (!m.ok()) return;
+    IncidentRule r;
+    r.id = ParseId(m, std::nullopt);
+    CheckLocalDuplicate(rule_ids_, r.id, m, "incident rule");
+    r.services = ParseRefList(m, "services", Kind::kService, /*required_non_empty=*/false,
+                              /*allow_duplicates=*/false);
+    if (auto tier = m.Int("max_service_tier", 1, kMaxServiceTier)) {
+      r.max_service_tier = static_cast<int>(*tier);
+    }
+    if (auto s = m.String("alert_severity")) {
+      if (auto severity = core::ParseSeverity(*s)) {
+        r.alert_severity = *severity;
+      } else {
+        problems_.Add(m.PositionOfKey("alert_severity"), m.PathOf("alert_severity"),
+                      fmt::format("unknown alert severity '{}' (use critical, error, warning or "
+                                  "info)",
+                                  *s));
+      }
+    }
+    if (auto count = m.Int("alert_count", 1, kMaxInt)) r.alert_count = static_cast<int>(*count);
+    if (auto window = m.Int("window_minutes", 1, kMinutesPerWeek)) {
+      r.window_minutes = static_cast<int>(*window);
+    }
+    if (m.Has("window_minutes") && !m.Has("alert_count")) {
+      problems_.Add(m.PositionOfKey("window_minutes"), m.PathOf("window_minutes"),
+                    "window_minutes is the window of alert_count; add alert_count or remove it");
+    }
+    // Whether a condition is written, valid or not: an invalid one is reported on its own.
+    std::optional<Value> services = m.Get("services");
+    bool has_services = services && (!services->node.IsSequence() || services->node.size() > 0);
+    if (!has_services && !m.Has("max_service_tier") && !m.Has("alert_severity") &&
+        !m.Has("alert_count")) {
+      problems_.Add(m.self().pos, m.path(),
+                    "a rule needs at least one condition (services, max_service_tier, "
+                    "alert_severity or alert_count)");
+    }
+    r.severity = ParseSevRef(m, "severity", /*required=*/true);
+    org_.incident_rules.push_back(std::move(r));
+  }
+
+  void ParseAudience(const Value& v) {
+    MapReader m(v, {"id", "name", "template", "subject", "min_severity", "subscribers"}, problems_);
+    if (!m.ok()) return;
+    Audience a;
+    a.id = ParseId(m, std::nullopt);
+    CheckLocalDuplicate(audience_ids_, a.id, m, "audience");
+    a.name = m.String("name").value_or(a.id);
+    a.subject_template = ParseUpdateTemplate(m, "subject", a.id);
+    a.body_template = ParseUpdateTemplate(m, "template", a.id);
+    a.min_severity = ParseSevRef(m, "min_severity", /*required=*/false);
+    std::map<std::string, Position> subscriber_ids;
+    std::vector<Value> subscribers = m.List("subscribers");
+    for (size_t i = 0; i < subscribers.size(); ++i) {
+      MapReader cm = ContactMethodReader(subscribers[i]);
+      if (!cm.ok()) continue;
+      ContactMethod c = ParseContactMethod(cm, /*id_required=*/false);
+      if (c.id.empty()) c.id = fmt::format("{}-{}", ToString(c.type), i + 1);
+      CheckLocalDuplicate(subscriber_ids, c.id, cm, "subscriber");
+      a.subscribers.push_back(std::move(c));
+    }
+    org_.audiences.push_back(std::move(a));
+  }
+
+  // A subject (`key` "subject") or body ("template") template of `audience`. Checked for syntax,
+  // then rendered with sample data, so that errors that only show while rendering surface now.
+  std::string ParseUpdateTemplate(MapReader& m, std::string_view key, const std::string& audience) {
+    std::optional<std::string> text = m.String(key);
+    if (!text) return "";
+    if (Status valid = core::ValidateTemplate(*text); !valid.ok()) {
+      problems_.Add(m.PositionOfKey(key), m.PathOf(key), valid.message());
+      return *text;
+    }
+    bool subject = key == "subject";
+    Result<core::Rendering> rendered =
+        core::RenderUpdate(audience, subject ? *text : "", subject ? "" : *text,
+                           SampleAudienceContext(), SampleUpdateFields());
+    if (!rendered) {
+      // RenderUpdate names the audience and the template; the path already does.
+      std::string message = rendered.error().message();
+      std::string prefix = fmt::format("audience '{}' {}: ", audience, key);
+      if (message.starts_with(prefix)) message.erase(0, prefix.size());
+      problems_.Add(m.PositionOfKey(key), m.PathOf(key), std::move(message));
+    }
+    return *text;
+  }
+
+  void ParseWebhook(const Value& v) {
+    MapReader m(v, {"id", "url", "secret", "headers", "events", "services"}, problems_);
+    if (!m.ok()) return;
+    OutboundWebhook w;
+    w.id = ParseId(m, std::nullopt);
+    CheckLocalDuplicate(webhook_ids_, w.id, m, "webhook");
+    w.url = ParseUrl(m, "url", /*required=*/true);
+    w.secret = m.String("secret").value_or("");
+    if (auto headers = m.Get("headers")) w.headers = ParseHeaders(*headers);
+    const std::vector<std::string>& names = WebhookEventNames();
+    for (const Value& ev : m.List("events")) {
+      std::optional<std::string> event = AsString(ev, problems_);
+      if (!event) continue;
+      if (std::find(names.begin(), names.end(), *event) == names.end()) {
+        problems_.Add(ev.pos, ev.path,
+                      fmt::format("unknown event '{}' (use {})", *event, fmt::join(names, ", ")));
+        continue;
+      }
+      if (std::find(w.events.begin(), w.events.end(), *event) != w.events.end()) {
+        problems_.Add(ev.pos, ev.path, fmt::format("'{}' is listed twice", *event));
+        continue;
+      }
+      w.events.push_back(*event);
+    }
+    w.services = ParseRefList(m, "services", Kind::kService, /*required_non_empty=*/false,
+                              /*allow_duplicates=*/false);
+    org_.webhooks.push_back(std::move(w));
   }
 
   // ---- cross-object checks ----
@@ -1102,6 +1375,23 @@ class OrgParser {
       }
       problems_.Add(ref.pos, ref.path,
                     fmt::format("unknown {} '{}' ({})", KindName(ref.kind), ref.id, list));
+    }
+  }
+
+  // Exact ids only: a rule or audience naming "sev1" would silently never match in the engine.
+  void CheckSevLevels() {
+    std::vector<std::string> levels = SevLevels(org_);
+    for (const PendingSev& ref : sev_refs_) {
+      if (std::find(levels.begin(), levels.end(), ref.id) != levels.end()) continue;
+      std::string hint;
+      for (const std::string& level : levels) {
+        if (EqualsIgnoreCase(level, ref.id)) {
+          hint = fmt::format("did you mean '{}'? levels are case-sensitive; ", level);
+        }
+      }
+      problems_.Add(ref.pos, ref.path,
+                    fmt::format("unknown SEV level '{}' ({}use one of {})", ref.id, hint,
+                                fmt::join(levels, ", ")));
     }
   }
 
@@ -1142,7 +1432,12 @@ class OrgParser {
   std::map<std::string, Position> integration_keys_;
   std::map<std::string, Position> window_ids_;
   std::map<std::string, Position> silence_ids_;
+  std::map<std::string, Position> role_ids_;
+  std::map<std::string, Position> rule_ids_;
+  std::map<std::string, Position> audience_ids_;
+  std::map<std::string, Position> webhook_ids_;
   std::vector<PendingRef> refs_;
+  std::vector<PendingSev> sev_refs_;
   std::vector<DependencyEdge> deps_;
 };
 
@@ -1174,6 +1469,51 @@ const EscalationPolicy* FindEscalationPolicy(const Org& org, std::string_view id
 }
 const Service* FindService(const Org& org, std::string_view id) {
   return FindById(org.services, id);
+}
+
+const std::vector<std::string>& WebhookEventNames() {
+  static const std::vector<std::string> kNames = {
+      "incident.triggered", "incident.acknowledged", "incident.mitigated",      "incident.resolved",
+      "incident.reopened",  "incident.updated",      "status_update_published",
+  };
+  return kNames;
+}
+
+std::vector<std::string> SevLevels(const Org& org) {
+  if (org.severities.empty()) return core::DefaultSevLevels();
+  std::vector<std::string> levels;
+  for (const SeverityLevel& level : org.severities) levels.push_back(level.id);
+  return levels;
+}
+
+const SeverityLevel* FindSeverity(const Org& org, std::string_view id) {
+  return FindById(org.severities, id);
+}
+
+const Audience* FindAudience(const Org& org, std::string_view id) {
+  return FindById(org.audiences, id);
+}
+
+Settings SettingsOf(const Org& org) { return org.settings.value_or(Settings{}); }
+
+const std::vector<IncidentRole>& BuiltinIncidentRoles() {
+  static const std::vector<IncidentRole> kRoles = {
+      {"commander", "Commander", "Leads the response and makes the decisions"},
+      {"communications_lead", "Communications lead",
+       "Writes the status updates for every audience"},
+      {"scribe", "Scribe", "Keeps the timeline and notes"},
+  };
+  return kRoles;
+}
+
+std::vector<IncidentRole> AllIncidentRoles(const Org& org) {
+  std::vector<IncidentRole> roles = BuiltinIncidentRoles();
+  roles.insert(roles.end(), org.incident_roles.begin(), org.incident_roles.end());
+  return roles;
+}
+
+const IncidentRole* FindIncidentRole(const std::vector<IncidentRole>& roles, std::string_view id) {
+  return FindById(roles, id);
 }
 
 const Service* FindServiceByIntegrationKey(const Org& org, std::string_view key) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/incident.h"
 #include "core/status.h"
 #include "core/types.h"
 
@@ -167,6 +168,14 @@ struct Integration {
   std::optional<GenericMapping> mapping;
 };
 
+// Time-window alert grouping for a service: a new alert joins the service's newest open
+// incident whose last alert arrived within `window_minutes` and whose content key (the values
+// of the `by` fields, as matcher fields name them) is the same.
+struct Grouping {
+  int window_minutes = 0;       // 1..1440
+  std::vector<std::string> by;  // alert fields (Matcher::field names); empty: service-wide
+};
+
 struct Service {
   std::string id;
   std::string name;  // defaults to id
@@ -177,6 +186,7 @@ struct Service {
   std::string escalation_policy;        // policy id, required
   std::vector<std::string> depends_on;  // service ids; no self-dependency, no cycles
   std::vector<Integration> integrations;
+  std::optional<Grouping> grouping;  // absent: each alert opens its own incident
 };
 
 // ---- maintenance, silences, status page, severities, settings -------------------------------
@@ -235,11 +245,73 @@ struct StatusPage {
 struct SeverityLevel {
   std::string id;  // e.g. "SEV1"
   std::string description;
+  // How often the communications lead must publish a status update for an open incident at
+  // this level; a reminder goes out when one is overdue. Absent: no cadence.
+  std::optional<int> update_every_minutes;  // 1..1440
+  // The public component state an open incident at this level causes; absent: by rank
+  // (core::StateForIncident). One of operational, degraded_performance, partial_outage,
+  // major_outage.
+  std::optional<core::ComponentState> component_state;
 };
 
 struct Settings {
   std::string base_url;  // public URL of this server, used in notification links; http(s)
+  // Suspect changes: how far before impact started changes are considered.
+  int suspect_lookback_hours = 24;  // 1..720
 };
+
+// ---- incidents: roles, rules, audiences, webhooks -------------------------------------------
+
+// A role people hold in an incident. commander, communications_lead and scribe always exist
+// (BuiltinIncidentRoles); `incident_roles` in the org adds more.
+struct IncidentRole {
+  std::string id;
+  std::string name;  // defaults to id
+  std::string description;
+};
+
+// Declares a SEV on an untriaged incident, or raises a declared one, when an alert opens or
+// joins it and every condition that is set holds. Never lowers a severity.
+struct IncidentRule {
+  std::string id;
+  std::vector<std::string> services;             // the alert's service is one of these
+  std::optional<int> max_service_tier;           // the service's tier is at most this (1 = top)
+  std::optional<core::Severity> alert_severity;  // the alert is at least this severe
+  // At least this many alerts: in the incident, or, with window_minutes, on the alert's service
+  // within that many minutes (an alert storm, whichever incidents the alerts opened).
+  std::optional<int> alert_count;
+  std::optional<int> window_minutes;
+  std::string severity;  // the SEV level to declare/raise to (required)
+};
+
+// Who receives status updates for one audience, and how the update is written for them.
+// Templates are mustache (core::RenderUpdate documents the variables); empty means the built-in
+// one. The audience "public" is the status page: its templates only see public fields.
+struct Audience {
+  std::string id;    // public, executives, engineering, support, or the org's own
+  std::string name;  // defaults to id
+  std::string subject_template;
+  std::string body_template;               // YAML `template`
+  std::vector<ContactMethod> subscribers;  // webhook, slack, email or sms_provider
+  // Only incidents at least this severe are sent to the subscribers ("" = every SEV).
+  std::string min_severity;
+};
+
+// An outbound incident webhook: chat tools and ticket systems follow incidents through it.
+// Signed like webhook contact methods (X-Houston-Signature and Standard Webhooks headers).
+struct OutboundWebhook {
+  std::string id;
+  std::string url;
+  std::string secret;
+  std::map<std::string, std::string> headers;
+  // Which events: incident.triggered, incident.acknowledged, incident.mitigated,
+  // incident.resolved, incident.reopened, incident.updated, status_update_published.
+  // Empty: all of them.
+  std::vector<std::string> events;
+  std::vector<std::string> services;  // only incidents affecting these; empty: all
+};
+// The events an OutboundWebhook may name.
+const std::vector<std::string>& WebhookEventNames();
 
 // ---- the org --------------------------------------------------------------------------------
 
@@ -256,7 +328,23 @@ struct Org {
   std::optional<StatusPage> status_page;
   std::vector<SeverityLevel> severities;  // empty: the built-in SEV1..SEV5
   std::optional<Settings> settings;
+  std::vector<IncidentRole> incident_roles;  // the org's own, beyond the built-in ones
+  std::vector<IncidentRule> incident_rules;
+  std::vector<Audience> audiences;
+  std::vector<OutboundWebhook> webhooks;
 };
+
+// The SEV level ids, most severe first (the built-in SEV1..SEV5 when the org defines none).
+std::vector<std::string> SevLevels(const Org& org);
+// The level with `id`, or nullptr (also for the built-in levels, which have no settings).
+const SeverityLevel* FindSeverity(const Org& org, std::string_view id);
+const Audience* FindAudience(const Org& org, std::string_view id);
+// The org's settings, or the defaults.
+Settings SettingsOf(const Org& org);
+const std::vector<IncidentRole>& BuiltinIncidentRoles();
+// The built-in roles followed by the org's own.
+std::vector<IncidentRole> AllIncidentRoles(const Org& org);
+const IncidentRole* FindIncidentRole(const std::vector<IncidentRole>& roles, std::string_view id);
 
 // Lookups by id; nullptr if absent. The pointer is valid while `org` is alive and unmodified.
 const User* FindUser(const Org& org, std::string_view id);
@@ -292,8 +380,9 @@ Result<Org> LoadOrgFile(const std::string& path);
 
 // One object of the flattened org. kind is one of: user, team, schedule, escalation_policy,
 // service, integration (id = key; the spec names its service), maintenance_window, silence,
-// status_page (id "status_page"), severity, settings (id "settings"). spec_json is canonical
-// JSON (fixed key order, no whitespace), so equal specs are equal strings.
+// status_page (id "status_page"), severity, settings (id "settings"), incident_role,
+// incident_rule, audience, webhook. spec_json is canonical JSON (fixed key order, no
+// whitespace), so equal specs are equal strings.
 struct OrgObject {
   std::string kind;
   std::string id;
@@ -302,9 +391,9 @@ struct OrgObject {
   friend bool operator==(const OrgObject&, const OrgObject&) = default;
 };
 
-// Flattens `org` into objects sorted by (kind, id). Contact-method secrets are included unless
-// `redacted`, in which case every non-empty secret and every contact-method header value is
-// replaced by "***" (for printing only; never store redacted objects).
+// Flattens `org` into objects sorted by (kind, id). Secrets (of contact methods, audience
+// subscribers and webhooks) are included unless `redacted`, in which case every non-empty secret
+// and every header value is replaced by "***" (for printing only; never store redacted objects).
 std::vector<OrgObject> Flatten(const Org& org, bool redacted = false);
 
 // What turns `current` into `desired`, matching objects by (kind, id). Inputs need not be sorted;

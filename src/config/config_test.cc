@@ -256,6 +256,24 @@ TEST(ParseOrgTest, BundledExampleIsValid) {
   EXPECT_GE(org->services.size(), 3u);
   EXPECT_TRUE(org->status_page.has_value());
   EXPECT_EQ(org->maintenance_windows.size(), 1u);
+
+  ASSERT_NE(FindSeverity(*org, "SEV1"), nullptr);
+  EXPECT_EQ(FindSeverity(*org, "SEV1")->update_every_minutes, 30);
+  EXPECT_EQ(FindSeverity(*org, "SEV2")->update_every_minutes, 60);
+  EXPECT_EQ(FindSeverity(*org, "SEV3")->update_every_minutes, 120);
+  EXPECT_EQ(SettingsOf(*org).suspect_lookback_hours, 24);
+  ASSERT_NE(FindService(*org, "checkout"), nullptr);
+  ASSERT_TRUE(FindService(*org, "checkout")->grouping.has_value());
+  EXPECT_EQ(FindService(*org, "checkout")->grouping->window_minutes, 10);
+  EXPECT_NE(FindIncidentRole(AllIncidentRoles(*org), "security_lead"), nullptr);
+  EXPECT_EQ(org->incident_rules.size(), 2u);
+  for (std::string_view audience : core::kWellKnownAudiences) {
+    EXPECT_NE(FindAudience(*org, audience), nullptr) << audience;
+  }
+  ASSERT_THAT(org->webhooks, SizeIs(1));
+  EXPECT_EQ(org->webhooks[0].id, "chatops");
+  EXPECT_EQ(org->webhooks[0].url, "http://127.0.0.1:9000/incident-events");
+  EXPECT_FALSE(org->webhooks[0].secret.empty());
 }
 
 TEST(ParseOrgTest, EmptyOrCommentOnlyFileIsAnEmptyOrg) {
@@ -1002,7 +1020,373 @@ TEST(ValidationTest, StatusPageSeveritiesAndSettings) {
                           "defined at line 1)",
                           "org.yaml:2:22: settings.base_url: invalid URL 'localhost': it must "
                           "start with http:// or https:// and contain no spaces",
-                          "org.yaml:2:33: settings.port: unknown key 'port' (allowed: base_url)"));
+                          "org.yaml:2:33: settings.port: unknown key 'port' (allowed: base_url, "
+                          "suspect_lookback_hours)"));
+}
+
+// ---- incidents: severities, grouping, roles, rules, audiences, webhooks ----------------------
+
+// kRefsBase plus every incident section; it continues kRefsBase's services list.
+constexpr std::string_view kIncidentSections = R"yaml(  - id: payments-db
+    tier: 1
+    escalation_policy: payments-ep
+    grouping: {window_minutes: 10, by: [component, class, details.labels.alertname]}
+severities:
+  - {id: SEV1, description: Critical, update_every_minutes: 30, component_state: major_outage}
+  - {id: SEV2, update_every_minutes: 60}
+  - {id: SEV3}
+settings: {suspect_lookback_hours: 48}
+incident_roles:
+  - {id: security_lead, name: Security lead, description: Owns the security response}
+  - {id: liaison}
+incident_rules:
+  - {id: tier1-critical, max_service_tier: 1, alert_severity: critical, severity: SEV2}
+  - {id: storm, services: [checkout], alert_count: 5, window_minutes: 10, severity: SEV1}
+audiences:
+  - id: public
+    subject: "{{title}}"
+    template: |
+      {{title}}: {{update.phase_label}}
+      {{#update.eta}}We expect to resolve it {{update.eta}}.{{/update.eta}}
+  - id: executives
+    min_severity: SEV2
+    subscribers:
+      - {type: email, address: execs@example.com}
+      - id: exec-hook
+        type: webhook
+        url: "https://hooks.example.com/execs"
+        secret: exec-s3cret
+        headers: {X-Token: exec-token}
+  - id: engineering
+    name: Engineers
+    subscribers:
+      - {type: slack, url: "http://127.0.0.1:9000/slack/engineering"}
+webhooks:
+  - id: chatops
+    url: "http://127.0.0.1:9000/incident-events"
+    secret: hook-s3cret
+    headers: {Authorization: Bearer chat-token}
+    events: [incident.triggered, status_update_published]
+    services: [checkout]
+  - {id: tickets, url: "https://tickets.example.com/hook"}
+)yaml";
+
+std::string IncidentOrgText() { return std::string(kRefsBase) + std::string(kIncidentSections); }
+
+TEST(IncidentConfigTest, EverySectionParses) {
+  Org org = ParseValid(IncidentOrgText());
+
+  ASSERT_THAT(org.services, SizeIs(2));
+  EXPECT_FALSE(org.services[0].grouping.has_value());
+  ASSERT_TRUE(org.services[1].grouping.has_value());
+  EXPECT_EQ(org.services[1].grouping->window_minutes, 10);
+  EXPECT_THAT(org.services[1].grouping->by,
+              ElementsAre("component", "class", "details.labels.alertname"));
+
+  ASSERT_THAT(org.severities, SizeIs(3));
+  EXPECT_EQ(org.severities[0].update_every_minutes, 30);
+  EXPECT_EQ(org.severities[0].component_state, core::ComponentState::kMajorOutage);
+  EXPECT_EQ(org.severities[1].update_every_minutes, 60);
+  EXPECT_FALSE(org.severities[1].component_state.has_value());
+  EXPECT_FALSE(org.severities[2].update_every_minutes.has_value());
+  EXPECT_THAT(SevLevels(org), ElementsAre("SEV1", "SEV2", "SEV3"));
+  EXPECT_EQ(FindSeverity(org, "SEV2"), &org.severities[1]);
+  EXPECT_EQ(FindSeverity(org, "SEV4"), nullptr);
+  EXPECT_EQ(SettingsOf(org).suspect_lookback_hours, 48);
+
+  ASSERT_THAT(org.incident_roles, SizeIs(2));
+  EXPECT_EQ(org.incident_roles[0].name, "Security lead");
+  EXPECT_EQ(org.incident_roles[0].description, "Owns the security response");
+  EXPECT_EQ(org.incident_roles[1].name, "liaison");
+  std::vector<IncidentRole> roles = AllIncidentRoles(org);
+  std::vector<std::string> role_ids;
+  for (const IncidentRole& r : roles) role_ids.push_back(r.id);
+  EXPECT_THAT(role_ids, ElementsAre("commander", "communications_lead", "scribe", "security_lead",
+                                    "liaison"));
+  ASSERT_NE(FindIncidentRole(roles, "security_lead"), nullptr);
+  EXPECT_EQ(FindIncidentRole(roles, "security_lead")->name, "Security lead");
+  EXPECT_EQ(FindIncidentRole(BuiltinIncidentRoles(), "security_lead"), nullptr);
+
+  ASSERT_THAT(org.incident_rules, SizeIs(2));
+  const IncidentRule& tier1 = org.incident_rules[0];
+  EXPECT_EQ(tier1.id, "tier1-critical");
+  EXPECT_THAT(tier1.services, IsEmpty());
+  EXPECT_EQ(tier1.max_service_tier, 1);
+  EXPECT_EQ(tier1.alert_severity, core::Severity::kCritical);
+  EXPECT_FALSE(tier1.alert_count.has_value());
+  EXPECT_EQ(tier1.severity, "SEV2");
+  const IncidentRule& storm = org.incident_rules[1];
+  EXPECT_THAT(storm.services, ElementsAre("checkout"));
+  EXPECT_FALSE(storm.max_service_tier.has_value());
+  EXPECT_FALSE(storm.alert_severity.has_value());
+  EXPECT_EQ(storm.alert_count, 5);
+  EXPECT_EQ(storm.window_minutes, 10);
+  EXPECT_EQ(storm.severity, "SEV1");
+
+  ASSERT_THAT(org.audiences, SizeIs(3));
+  const Audience* pub = FindAudience(org, "public");
+  ASSERT_EQ(pub, &org.audiences[0]);
+  EXPECT_EQ(pub->name, "public");
+  EXPECT_EQ(pub->subject_template, "{{title}}");
+  EXPECT_EQ(pub->body_template,
+            "{{title}}: {{update.phase_label}}\n"
+            "{{#update.eta}}We expect to resolve it {{update.eta}}.{{/update.eta}}\n");
+  EXPECT_EQ(pub->min_severity, "");
+  EXPECT_THAT(pub->subscribers, IsEmpty());
+  const Audience& execs = org.audiences[1];
+  EXPECT_EQ(execs.min_severity, "SEV2");
+  EXPECT_TRUE(execs.subject_template.empty());  // the built-in one
+  ASSERT_THAT(execs.subscribers, SizeIs(2));
+  EXPECT_EQ(execs.subscribers[0].id, "email-1");  // defaults to <type>-<position>
+  EXPECT_EQ(execs.subscribers[0].type, ContactMethodType::kEmail);
+  EXPECT_EQ(execs.subscribers[0].address, "execs@example.com");
+  EXPECT_EQ(execs.subscribers[1].id, "exec-hook");
+  EXPECT_EQ(execs.subscribers[1].secret, "exec-s3cret");
+  EXPECT_EQ(execs.subscribers[1].headers.at("X-Token"), "exec-token");
+  EXPECT_EQ(org.audiences[2].name, "Engineers");
+  ASSERT_THAT(org.audiences[2].subscribers, SizeIs(1));
+  EXPECT_EQ(org.audiences[2].subscribers[0].id, "slack-1");
+  EXPECT_EQ(org.audiences[2].subscribers[0].url, "http://127.0.0.1:9000/slack/engineering");
+  EXPECT_EQ(FindAudience(org, "support"), nullptr);
+
+  ASSERT_THAT(org.webhooks, SizeIs(2));
+  const OutboundWebhook& chatops = org.webhooks[0];
+  EXPECT_EQ(chatops.id, "chatops");
+  EXPECT_EQ(chatops.url, "http://127.0.0.1:9000/incident-events");
+  EXPECT_EQ(chatops.secret, "hook-s3cret");
+  EXPECT_EQ(chatops.headers.at("Authorization"), "Bearer chat-token");
+  EXPECT_THAT(chatops.events, ElementsAre("incident.triggered", "status_update_published"));
+  EXPECT_THAT(chatops.services, ElementsAre("checkout"));
+  EXPECT_THAT(org.webhooks[1].events, IsEmpty());  // every event
+  EXPECT_THAT(org.webhooks[1].services, IsEmpty());
+}
+
+TEST(IncidentConfigTest, DefaultsWithoutTheSections) {
+  Org org = ParseValid(kRefsBase);
+  EXPECT_THAT(SevLevels(org), ElementsAre("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"));
+  EXPECT_EQ(FindSeverity(org, "SEV1"), nullptr);  // built-in levels have no settings
+  EXPECT_FALSE(org.settings.has_value());
+  EXPECT_EQ(SettingsOf(org).suspect_lookback_hours, 24);
+  EXPECT_EQ(SettingsOf(org).base_url, "");
+  EXPECT_EQ(ParseValid("settings: {base_url: \"https://h.example.com\"}\n")
+                .settings->suspect_lookback_hours,
+            24);
+  EXPECT_THAT(AllIncidentRoles(org), SizeIs(3));
+  const std::vector<IncidentRole>& builtin = BuiltinIncidentRoles();
+  ASSERT_THAT(builtin, SizeIs(3));
+  EXPECT_EQ(builtin[0].id, "commander");
+  EXPECT_EQ(builtin[0].name, "Commander");
+  EXPECT_EQ(builtin[0].description, "Leads the response and makes the decisions");
+  EXPECT_EQ(builtin[1].id, "communications_lead");
+  EXPECT_EQ(builtin[1].name, "Communications lead");
+  EXPECT_EQ(builtin[1].description, "Writes the status updates for every audience");
+  EXPECT_EQ(builtin[2].id, "scribe");
+  EXPECT_EQ(builtin[2].name, "Scribe");
+  EXPECT_EQ(builtin[2].description, "Keeps the timeline and notes");
+  EXPECT_THAT(WebhookEventNames(),
+              ElementsAre("incident.triggered", "incident.acknowledged", "incident.mitigated",
+                          "incident.resolved", "incident.reopened", "incident.updated",
+                          "status_update_published"));
+}
+
+TEST(IncidentConfigTest, SeverityCadenceComponentStateAndLookback) {
+  EXPECT_THAT(
+      ProblemsOf("severities:\n"
+                 "  - {id: SEV1, update_every_minutes: 0}\n"
+                 "  - {id: SEV2, update_every_minutes: 1441, component_state: under_maintenance}\n"
+                 "  - {id: SEV3, component_state: down}\n"
+                 "settings: {suspect_lookback_hours: 721}\n"),
+      ElementsAre("org.yaml:2:38: severities[0].update_every_minutes: must be between 1 and 1440, "
+                  "got 0",
+                  "org.yaml:3:38: severities[1].update_every_minutes: must be between 1 and 1440, "
+                  "got 1441",
+                  "org.yaml:3:61: severities[1].component_state: under_maintenance comes from "
+                  "maintenance windows, not from incidents (use operational, "
+                  "degraded_performance, partial_outage or major_outage)",
+                  "org.yaml:4:33: severities[2].component_state: unknown component state 'down' "
+                  "(use operational, degraded_performance, partial_outage or major_outage)",
+                  "org.yaml:5:36: settings.suspect_lookback_hours: must be between 1 and 720, got "
+                  "721"));
+}
+
+TEST(IncidentConfigTest, Grouping) {
+  EXPECT_THAT(ProblemsOf(std::string(kRefsBase) +
+                         "  - id: a\n"
+                         "    escalation_policy: payments-ep\n"
+                         "    grouping: {by: [component, colour, component, \"details.\"]}\n"
+                         "  - id: b\n"
+                         "    escalation_policy: payments-ep\n"
+                         "    grouping: {window_minutes: 1441, by: dedup_key}\n"
+                         "  - id: c\n"
+                         "    escalation_policy: payments-ep\n"
+                         "    grouping: 10\n"),
+              ElementsAre("org.yaml:16:15: services[1].grouping: missing required key "
+                          "'window_minutes'",
+                          "org.yaml:16:32: services[1].grouping.by[1]: unknown field 'colour' (use "
+                          "service, integration, severity, summary, source, component, group, "
+                          "class, dedup_key or details.<path>)",
+                          "org.yaml:16:40: services[1].grouping.by[2]: 'component' is listed twice",
+                          "org.yaml:16:51: services[1].grouping.by[3]: unknown field 'details.' "
+                          "(use service, integration, severity, summary, source, component, "
+                          "group, class, dedup_key or details.<path>)",
+                          "org.yaml:19:32: services[2].grouping.window_minutes: must be between 1 "
+                          "and 1440, got 1441",
+                          "org.yaml:19:42: services[2].grouping.by: expected a list, got "
+                          "'dedup_key'",
+                          "org.yaml:22:15: services[3].grouping: expected a mapping, got '10'"));
+}
+
+TEST(IncidentConfigTest, IncidentRoles) {
+  EXPECT_THAT(ProblemsOf("incident_roles:\n"
+                         "  - {id: commander, name: Boss}\n"
+                         "  - {id: security_lead}\n"
+                         "  - {id: security_lead}\n"
+                         "  - {id: \"tech lead\"}\n"
+                         "  - {name: Nameless}\n"),
+              ElementsAre("org.yaml:2:10: incident_roles[0].id: 'commander' is a built-in "
+                          "incident role and always exists; choose another id (built-in: "
+                          "commander, communications_lead, scribe)",
+                          "org.yaml:4:10: incident_roles[2].id: duplicate incident role id "
+                          "'security_lead' (first defined at line 3)",
+                          "org.yaml:5:10: incident_roles[3].id: invalid id 'tech lead': use 1 to "
+                          "64 letters, digits, '_', '-' or '.', starting with a letter or digit",
+                          "org.yaml:6:5: incident_roles[4]: missing required key 'id'"));
+}
+
+TEST(IncidentConfigTest, IncidentRules) {
+  EXPECT_THAT(
+      ProblemsOf(std::string(kRefsBase) +
+                 "incident_rules:\n"
+                 "  - {id: r1, severity: SEV2}\n"
+                 "  - {id: r1, services: [checkout, nope], severity: sev2}\n"
+                 "  - {id: r3, max_service_tier: 6, alert_severity: fatal, severity: SEV9}\n"
+                 "  - {id: r4, alert_count: 0, window_minutes: 10081, severity: SEV1}\n"
+                 "  - {id: r5, alert_severity: critical, window_minutes: 10}\n"
+                 "  - {id: r6, services: [], severity: SEV1}\n"),
+      ElementsAre(
+          "org.yaml:15:5: incident_rules[0]: a rule needs at least one condition (services, "
+          "max_service_tier, alert_severity or alert_count)",
+          "org.yaml:16:10: incident_rules[1].id: duplicate incident rule id 'r1' (first defined "
+          "at line 15)",
+          "org.yaml:16:35: incident_rules[1].services[1]: unknown service 'nope' (defined: "
+          "checkout)",
+          "org.yaml:16:52: incident_rules[1].severity: unknown SEV level 'sev2' (did you mean "
+          "'SEV2'? levels are case-sensitive; use one of SEV1, SEV2, SEV3, SEV4, SEV5)",
+          "org.yaml:17:32: incident_rules[2].max_service_tier: must be between 1 and 5, got 6",
+          "org.yaml:17:51: incident_rules[2].alert_severity: unknown alert severity 'fatal' (use "
+          "critical, error, warning or info)",
+          "org.yaml:17:68: incident_rules[2].severity: unknown SEV level 'SEV9' (use one of SEV1, "
+          "SEV2, SEV3, SEV4, SEV5)",
+          "org.yaml:18:27: incident_rules[3].alert_count: must be at least 1, got 0",
+          "org.yaml:18:46: incident_rules[3].window_minutes: must be between 1 and 10080, got "
+          "10081",
+          "org.yaml:19:5: incident_rules[4]: missing required key 'severity'",
+          "org.yaml:19:56: incident_rules[4].window_minutes: window_minutes is the window of "
+          "alert_count; add alert_count or remove it",
+          "org.yaml:20:5: incident_rules[5]: a rule needs at least one condition (services, "
+          "max_service_tier, alert_severity or alert_count)"));
+}
+
+TEST(IncidentConfigTest, WrongShapesAreReportedOnce) {
+  EXPECT_THAT(ProblemsOf("incident_rules: {id: r}\n"),
+              ElementsAre("org.yaml:1:17: incident_rules: expected a list, got a mapping"));
+  EXPECT_THAT(ProblemsOf(std::string(kRefsBase) +
+                         "incident_rules: [{id: r, services: checkout, severity: SEV1}]\n"),
+              ElementsAre("org.yaml:14:36: incident_rules[0].services: expected a list, got "
+                          "'checkout'"));
+  EXPECT_THAT(ProblemsOf("audiences: [{id: a, template: [x], subscribers: {type: email}}]\n"),
+              ElementsAre("org.yaml:1:31: audiences[0].template: expected a string, got a list",
+                          "org.yaml:1:49: audiences[0].subscribers: expected a list, got a "
+                          "mapping"));
+  EXPECT_THAT(ProblemsOf("webhooks: [{id: w, url: \"http://a\", events: incident.triggered}]\n"),
+              ElementsAre("org.yaml:1:45: webhooks[0].events: expected a list, got "
+                          "'incident.triggered'"));
+}
+
+TEST(IncidentConfigTest, SevLevelsAreTheOrgsOwnWhenDefined) {
+  std::string yaml = std::string(kRefsBase) +
+                     "severities: [{id: P1}, {id: P2}]\n"
+                     "incident_rules:\n"
+                     "  - {id: r, alert_severity: critical, severity: SEV1}\n"
+                     "audiences:\n"
+                     "  - {id: executives, min_severity: p1}\n";
+  EXPECT_THAT(ProblemsOf(yaml),
+              ElementsAre("org.yaml:16:49: incident_rules[0].severity: unknown SEV level 'SEV1' "
+                          "(use one of P1, P2)",
+                          "org.yaml:18:36: audiences[0].min_severity: unknown SEV level 'p1' (did "
+                          "you mean 'P1'? levels are case-sensitive; use one of P1, P2)"));
+}
+
+TEST(IncidentConfigTest, AudienceTemplatesAreCheckedWithLineAndColumn) {
+  EXPECT_THAT(
+      ProblemsOf("audiences:\n"
+                 "  - id: engineering\n"
+                 "    template: |\n"
+                 "      Incident {{incident.title}}\n"
+                 "      {{#update.eta}}\n"
+                 "      ETA {{update.eta}}\n"
+                 "  - id: public\n"
+                 "    subject: \"Status: {{title\"\n"
+                 "    template: \"{{/update.eta}}\"\n"),
+      ElementsAre(
+          "org.yaml:3:15: audiences[0].template: invalid template: Unclosed section "
+          "\"update.eta\" at line 2, column 1",
+          "org.yaml:8:14: audiences[1].subject: invalid template: Unclosed tag at line 1, column 9",
+          "org.yaml:9:15: audiences[1].template: invalid template: Unopened section "
+          "\"update.eta\" at line 1, column 1"));
+}
+
+TEST(IncidentConfigTest, AudienceSubscribers) {
+  EXPECT_THAT(
+      ProblemsOf("audiences:\n"
+                 "  - id: support\n"
+                 "    subscribers:\n"
+                 "      - {type: email}\n"
+                 "      - {id: x, type: pager}\n"
+                 "      - {type: slack, url: \"http://127.0.0.1:9000/slack\", secret: s}\n"
+                 "      - {id: email-1, type: email, address: a@example.com}\n"
+                 "      - {id: \"bad id\", type: webhook, url: \"http://127.0.0.1/\"}\n"
+                 "  - id: support\n"
+                 "  - id: \"Status page\"\n"),
+      ElementsAre(
+          "org.yaml:4:9: audiences[0].subscribers[0]: missing required key 'address'",
+          "org.yaml:5:23: audiences[0].subscribers[1].type: unknown contact method type 'pager' "
+          "(use webhook, email, slack or sms_provider)",
+          "org.yaml:6:67: audiences[0].subscribers[2].secret: 'secret' is not used by contact "
+          "methods of type slack; remove it",
+          "org.yaml:7:14: audiences[0].subscribers[3].id: duplicate subscriber id 'email-1' "
+          "(first defined at line 4)",
+          "org.yaml:8:14: audiences[0].subscribers[4].id: invalid id 'bad id': use 1 to 64 "
+          "letters, digits, '_', '-' or '.', starting with a letter or digit",
+          "org.yaml:9:9: audiences[1].id: duplicate audience id 'support' (first defined at line "
+          "2)",
+          "org.yaml:10:9: audiences[2].id: invalid id 'Status page': use 1 to 64 letters, digits, "
+          "'_', '-' or '.', starting with a letter or digit"));
+}
+
+TEST(IncidentConfigTest, Webhooks) {
+  EXPECT_THAT(
+      ProblemsOf(std::string(kRefsBase) +
+                 "webhooks:\n"
+                 "  - {id: w, events: [incident.created, incident.resolved, incident.resolved]}\n"
+                 "  - id: w\n"
+                 "    url: \"ftp://example.com/hook\"\n"
+                 "    services: [nope]\n"
+                 "    headers: {\"Bad Header\": x}\n"),
+      ElementsAre("org.yaml:15:5: webhooks[0]: missing required key 'url'",
+                  "org.yaml:15:22: webhooks[0].events[0]: unknown event 'incident.created' (use "
+                  "incident.triggered, incident.acknowledged, incident.mitigated, "
+                  "incident.resolved, incident.reopened, incident.updated, "
+                  "status_update_published)",
+                  "org.yaml:15:59: webhooks[0].events[2]: 'incident.resolved' is listed twice",
+                  "org.yaml:16:9: webhooks[1].id: duplicate webhook id 'w' (first defined at "
+                  "line 15)",
+                  "org.yaml:17:10: webhooks[1].url: invalid URL 'ftp://example.com/hook': it "
+                  "must start with http:// or https:// and contain no spaces",
+                  "org.yaml:18:16: webhooks[1].services[0]: unknown service 'nope' (defined: "
+                  "checkout)",
+                  "org.yaml:19:15: webhooks[1].headers.Bad Header: invalid header name: use "
+                  "letters, digits and - (e.g. X-Api-Key)"));
 }
 
 TEST(ValidationTest, ManyProblemsAreReportedTogetherInFileOrder) {
@@ -1100,7 +1484,7 @@ TEST(FlattenTest, IsCanonicalAndSorted) {
   EXPECT_EQ(FindObject(a, "service", "checkout")->spec_json,
             R"({"id":"checkout","name":"Checkout API","description":"","team":"payments",)"
             R"("tier":1,"runbook_url":"https://wiki.example.com/checkout",)"
-            R"("escalation_policy":"payments-ep","depends_on":["payments-db"]})");
+            R"("escalation_policy":"payments-ep","depends_on":["payments-db"],"grouping":null})");
   EXPECT_EQ(FindObject(a, "schedule", "payments-primary")->spec_json,
             R"({"id":"payments-primary","name":"payments-primary","timezone":"America/New_York",)"
             R"("layers":[{"name":"weekly","start":"2026-01-05T09:00:00",)"
@@ -1252,6 +1636,144 @@ TEST(DiffTest, AddedContactMethodsAndHeadersAreMasked) {
                               "\"address\":\"\",\"secret\":\"***\",\"template\":\"\","
                               "\"headers\":{\"Authorization\":\"***\"}}\n"));
   EXPECT_THAT(plan, HasSubstr("0 to add, 1 to change, 0 to remove\n"));
+}
+
+TEST(FlattenTest, IncidentSections) {
+  std::vector<OrgObject> objects = Flatten(ParseValid(IncidentOrgText()));
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const OrgObject& o : objects) {
+    if (o.kind == "audience" || o.kind.starts_with("incident_") || o.kind == "webhook") {
+      keys.emplace_back(o.kind, o.id);
+    }
+  }
+  using Key = std::pair<std::string, std::string>;
+  EXPECT_THAT(keys,
+              ElementsAre(Key{"audience", "engineering"}, Key{"audience", "executives"},
+                          Key{"audience", "public"}, Key{"incident_role", "liaison"},
+                          Key{"incident_role", "security_lead"}, Key{"incident_rule", "storm"},
+                          Key{"incident_rule", "tier1-critical"}, Key{"webhook", "chatops"},
+                          Key{"webhook", "tickets"}));
+  auto spec = [&](std::string_view kind, std::string_view id) {
+    const OrgObject* o = FindObject(objects, kind, id);
+    return o == nullptr ? std::string("(missing)") : o->spec_json;
+  };
+  EXPECT_EQ(spec("severity", "SEV1"),
+            R"({"id":"SEV1","description":"Critical","rank":1,"update_every_minutes":30,)"
+            R"("component_state":"major_outage"})");
+  EXPECT_EQ(spec("severity", "SEV3"),
+            R"({"id":"SEV3","description":"","rank":3,"update_every_minutes":null,)"
+            R"("component_state":null})");
+  EXPECT_EQ(spec("settings", "settings"), R"({"base_url":"","suspect_lookback_hours":48})");
+  EXPECT_EQ(spec("service", "payments-db"),
+            R"({"id":"payments-db","name":"payments-db","description":"","team":"","tier":1,)"
+            R"("runbook_url":"","escalation_policy":"payments-ep","depends_on":[],)"
+            R"("grouping":{"window_minutes":10,"by":["component","class",)"
+            R"("details.labels.alertname"]}})");
+  EXPECT_EQ(spec("incident_role", "security_lead"),
+            R"({"id":"security_lead","name":"Security lead",)"
+            R"("description":"Owns the security response"})");
+  EXPECT_EQ(spec("incident_rule", "tier1-critical"),
+            R"({"id":"tier1-critical","services":[],"max_service_tier":1,)"
+            R"("alert_severity":"critical","alert_count":null,"window_minutes":null,)"
+            R"("severity":"SEV2"})");
+  EXPECT_EQ(spec("incident_rule", "storm"),
+            R"({"id":"storm","services":["checkout"],"max_service_tier":null,)"
+            R"("alert_severity":null,"alert_count":5,"window_minutes":10,"severity":"SEV1"})");
+  EXPECT_EQ(spec("audience", "executives"),
+            R"({"id":"executives","name":"executives","subject":"","template":"",)"
+            R"("min_severity":"SEV2","subscribers":[{"id":"email-1","type":"email","url":"",)"
+            R"("address":"execs@example.com","secret":"","template":"","headers":{}},)"
+            R"({"id":"exec-hook","type":"webhook","url":"https://hooks.example.com/execs",)"
+            R"("address":"","secret":"exec-s3cret","template":"",)"
+            R"("headers":{"X-Token":"exec-token"}}]})");
+  EXPECT_EQ(spec("webhook", "chatops"),
+            R"({"id":"chatops","url":"http://127.0.0.1:9000/incident-events",)"
+            R"("secret":"hook-s3cret","headers":{"Authorization":"Bearer chat-token"},)"
+            R"("events":["incident.triggered","status_update_published"],)"
+            R"("services":["checkout"]})");
+  EXPECT_EQ(spec("webhook", "tickets"),
+            R"({"id":"tickets","url":"https://tickets.example.com/hook","secret":"",)"
+            R"("headers":{},"events":[],"services":[]})");
+}
+
+TEST(FlattenTest, SubscriberAndWebhookSecretsAreRedacted) {
+  std::vector<OrgObject> objects = Flatten(ParseValid(IncidentOrgText()), /*redacted=*/true);
+  const OrgObject* execs = FindObject(objects, "audience", "executives");
+  const OrgObject* chatops = FindObject(objects, "webhook", "chatops");
+  const OrgObject* tickets = FindObject(objects, "webhook", "tickets");
+  ASSERT_NE(execs, nullptr);
+  ASSERT_NE(chatops, nullptr);
+  ASSERT_NE(tickets, nullptr);
+  for (const OrgObject& o : objects) {
+    for (std::string_view secret : {"exec-s3cret", "exec-token", "hook-s3cret", "chat-token"}) {
+      EXPECT_THAT(o.spec_json, Not(HasSubstr(secret))) << o.kind << " " << o.id;
+    }
+  }
+  EXPECT_THAT(execs->spec_json, HasSubstr(R"("secret":"***","template":"",)"
+                                          R"("headers":{"X-Token":"***"})"));
+  EXPECT_THAT(execs->spec_json, HasSubstr(R"("address":"execs@example.com","secret":"")"));
+  EXPECT_THAT(chatops->spec_json, HasSubstr(R"("secret":"***","headers":{"Authorization":"***"})"));
+  EXPECT_THAT(tickets->spec_json, HasSubstr(R"("secret":"","headers":{})"));
+}
+
+TEST(DiffTest, IncidentSectionChangesNeverShowSecrets) {
+  std::string before_text = IncidentOrgText();
+  std::string after_text = before_text;
+  auto replace = [&](std::string_view from, std::string_view to) {
+    size_t pos = after_text.find(from);
+    ASSERT_NE(pos, std::string::npos) << from;
+    after_text.replace(pos, from.size(), to);
+  };
+  replace("secret: hook-s3cret", "secret: new-hook-s3cret");
+  replace("headers: {Authorization: Bearer chat-token}",
+          "headers: {Authorization: Bearer new-chat-token, X-Extra: extra-token}");
+  replace("secret: exec-s3cret", "secret: new-exec-s3cret");
+  replace("      - {type: slack, url: \"http://127.0.0.1:9000/slack/engineering\"}\n",
+          "      - {type: slack, url: \"http://127.0.0.1:9000/slack/engineering\"}\n"
+          "      - {id: pager, type: webhook, url: \"http://127.0.0.1:9000/p\", secret: p-s3cret, "
+          "headers: {X-Key: p-token}}\n");
+  replace("alert_count: 5,", "alert_count: 3,");
+  replace("{id: SEV2, update_every_minutes: 60}", "{id: SEV2, update_every_minutes: 45}");
+  replace("{window_minutes: 10, by: [component, class, details.labels.alertname]}",
+          "{window_minutes: 5, by: [component]}");
+  replace("  - {id: liaison}\n", "");
+  replace("  - {id: tickets, url: \"https://tickets.example.com/hook\"}\n",
+          "  - {id: tickets, url: \"https://tickets.example.com/hook\", secret: t-s3cret}\n");
+
+  std::string plan =
+      FormatDiff(Diff(Flatten(ParseValid(before_text)), Flatten(ParseValid(after_text))));
+  EXPECT_EQ(plan,
+            "~ audience engineering: subscribers[1] (none) -> {\"id\":\"pager\",\"type\":"
+            "\"webhook\",\"url\":\"http://127.0.0.1:9000/p\",\"address\":\"\",\"secret\":\"***\","
+            "\"template\":\"\",\"headers\":{\"X-Key\":\"***\"}}\n"
+            "~ audience executives: subscribers[1].secret (secret changed)\n"
+            "~ incident_rule storm: alert_count 5 -> 3\n"
+            "~ service payments-db: grouping.window_minutes 10 -> 5\n"
+            "~ service payments-db: grouping.by [\"component\",\"class\","
+            "\"details.labels.alertname\"] -> [\"component\"]\n"
+            "~ severity SEV2: update_every_minutes 60 -> 45\n"
+            "~ webhook chatops: secret (secret changed)\n"
+            "~ webhook chatops: headers.Authorization (secret changed)\n"
+            "~ webhook chatops: headers.X-Extra (secret changed)\n"
+            "~ webhook tickets: secret (secret changed)\n"
+            "- incident_role liaison\n"
+            "0 to add, 7 to change, 1 to remove\n");
+  for (std::string_view secret : {"s3cret", "token"}) {
+    EXPECT_THAT(plan, Not(HasSubstr(secret)));
+  }
+}
+
+TEST(DiffTest, SecretsAddedWhereTheStoredSpecHasNoneAreMasked) {
+  // A spec stored before `headers` and `secret` existed on the object.
+  OrgDiff diff =
+      Diff({{"webhook", "w", R"({"id":"w"})"}},
+           {{"webhook", "w",
+             R"({"id":"w","secret":"s3cret","headers":{"Authorization":"Bearer t0ken"}})"}});
+  std::string plan = FormatDiff(diff);
+  EXPECT_EQ(plan,
+            "~ webhook w: secret (secret changed)\n"
+            "~ webhook w: headers (none) -> {\"Authorization\":\"***\"}\n"
+            "0 to add, 1 to change, 0 to remove\n");
 }
 
 TEST(DiffTest, UnparseableSpecStillShowsAChange) {

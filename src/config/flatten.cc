@@ -62,23 +62,36 @@ json::object Window(const DailyWindow& w) {
   return o;
 }
 
-json::object UserSpec(const User& u, bool redacted) {
-  json::array methods;
-  for (const ContactMethod& c : u.contact_methods) {
-    json::object headers;
-    for (const auto& [name, value] : c.headers) {
-      headers[name] = redacted ? kRedacted : std::string_view(value);
-    }
+json::string_view Secret(const std::string& secret, bool redacted) {
+  return redacted && !secret.empty() ? kRedacted : std::string_view(secret);
+}
+
+json::object Headers(const std::map<std::string, std::string>& headers, bool redacted) {
+  json::object o;
+  for (const auto& [name, value] : headers) {
+    o[name] = redacted ? kRedacted : std::string_view(value);
+  }
+  return o;
+}
+
+// A user's contact method or an audience's subscriber.
+json::array ContactMethods(const std::vector<ContactMethod>& methods, bool redacted) {
+  json::array a;
+  for (const ContactMethod& c : methods) {
     json::object m;
     m["id"] = c.id;
     m["type"] = ToString(c.type);
     m["url"] = c.url;
     m["address"] = c.address;
-    m["secret"] = redacted && !c.secret.empty() ? kRedacted : std::string_view(c.secret);
+    m["secret"] = Secret(c.secret, redacted);
     m["template"] = c.body_template;
-    m["headers"] = std::move(headers);
-    methods.emplace_back(std::move(m));
+    m["headers"] = Headers(c.headers, redacted);
+    a.emplace_back(std::move(m));
   }
+  return a;
+}
+
+json::object UserSpec(const User& u, bool redacted) {
   json::array rules;
   for (const NotificationRule& r : u.notification_rules) {
     json::object o;
@@ -91,7 +104,7 @@ json::object UserSpec(const User& u, bool redacted) {
   o["name"] = u.name;
   o["email"] = u.email;
   o["timezone"] = u.timezone;
-  o["contact_methods"] = std::move(methods);
+  o["contact_methods"] = ContactMethods(u.contact_methods, redacted);
   o["notification_rules"] = std::move(rules);
   return o;
 }
@@ -172,6 +185,14 @@ json::object ServiceSpec(const Service& s) {
   o["runbook_url"] = s.runbook_url;
   o["escalation_policy"] = s.escalation_policy;
   o["depends_on"] = Strings(s.depends_on);
+  if (s.grouping) {
+    json::object g;
+    g["window_minutes"] = s.grouping->window_minutes;
+    g["by"] = Strings(s.grouping->by);
+    o["grouping"] = std::move(g);
+  } else {
+    o["grouping"] = nullptr;
+  }
   return o;
 }
 
@@ -260,11 +281,82 @@ json::object StatusPageSpec(const StatusPage& p) {
   return o;
 }
 
+json::object SeveritySpec(const SeverityLevel& level, size_t rank) {
+  json::object o;
+  o["id"] = level.id;
+  o["description"] = level.description;
+  o["rank"] = rank;
+  o["update_every_minutes"] = Optional(level.update_every_minutes);
+  o["component_state"] = level.component_state ? json::value(core::ToString(*level.component_state))
+                                               : json::value(nullptr);
+  return o;
+}
+
+json::object SettingsSpec(const Settings& s) {
+  json::object o;
+  o["base_url"] = s.base_url;
+  o["suspect_lookback_hours"] = s.suspect_lookback_hours;
+  return o;
+}
+
+json::object IncidentRoleSpec(const IncidentRole& r) {
+  json::object o;
+  o["id"] = r.id;
+  o["name"] = r.name;
+  o["description"] = r.description;
+  return o;
+}
+
+json::object IncidentRuleSpec(const IncidentRule& r) {
+  json::object o;
+  o["id"] = r.id;
+  o["services"] = Strings(r.services);
+  o["max_service_tier"] = Optional(r.max_service_tier);
+  o["alert_severity"] =
+      r.alert_severity ? json::value(core::ToString(*r.alert_severity)) : json::value(nullptr);
+  o["alert_count"] = Optional(r.alert_count);
+  o["window_minutes"] = Optional(r.window_minutes);
+  o["severity"] = r.severity;
+  return o;
+}
+
+json::object AudienceSpec(const Audience& a, bool redacted) {
+  json::object o;
+  o["id"] = a.id;
+  o["name"] = a.name;
+  o["subject"] = a.subject_template;
+  o["template"] = a.body_template;
+  o["min_severity"] = a.min_severity;
+  o["subscribers"] = ContactMethods(a.subscribers, redacted);
+  return o;
+}
+
+json::object WebhookSpec(const OutboundWebhook& w, bool redacted) {
+  json::object o;
+  o["id"] = w.id;
+  o["url"] = w.url;
+  o["secret"] = Secret(w.secret, redacted);
+  o["headers"] = Headers(w.headers, redacted);
+  o["events"] = Strings(w.events);
+  o["services"] = Strings(w.services);
+  return o;
+}
+
 // ---- diff printing ----
 
 // Compact JSON for humans: like the canonical form, but real numbers in plain notation (0.5,
-// not 5E-1) and secrets masked.
-std::string Show(const json::value& v) {
+// not 5E-1) and secrets masked. `key` is the name `v` has in its object: a non-empty "secret"
+// and the values of a "headers" mapping (contact methods, subscribers, webhooks) are masked.
+std::string Show(const json::value& v, std::string_view key = "") {
+  if (key == "secret" && v.is_string() && !v.get_string().empty()) return "\"***\"";
+  if (key == "headers" && v.is_object()) {
+    std::string headers = "{";
+    for (const auto& [name, value] : v.get_object()) {
+      if (headers.size() > 1) headers += ",";
+      headers += json::serialize(json::value(name)) + ":\"***\"";
+    }
+    return headers + "}";
+  }
   switch (v.kind()) {
     case json::kind::null:
       return "(none)";
@@ -292,18 +384,7 @@ std::string Show(const json::value& v) {
         if (out.size() > 1) out += ",";
         out += json::serialize(json::value(key));
         out += ":";
-        if (key == "secret" && e.is_string() && !e.get_string().empty()) {
-          out += "\"***\"";
-        } else if (key == "headers" && e.is_object()) {
-          std::string headers = "{";
-          for (const auto& [name, value] : e.get_object()) {
-            if (headers.size() > 1) headers += ",";
-            headers += json::serialize(json::value(name)) + ":\"***\"";
-          }
-          out += headers + "}";
-        } else {
-          out += e.is_null() ? "null" : Show(e);
-        }
+        out += e.is_null() ? "null" : Show(e, key);
       }
       return out + "}";
     }
@@ -312,6 +393,14 @@ std::string Show(const json::value& v) {
 }
 
 bool IsScalar(const json::value& v) { return !v.is_array() && !v.is_object(); }
+
+// The object key a diff path ends in ("headers" for "subscribers[0].headers"); "" for an array
+// element.
+std::string_view LastKey(std::string_view path) {
+  if (path.ends_with(']')) return "";
+  size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? path : path.substr(dot + 1);
+}
 
 // Appends "path old -> new" for each difference; `secret` marks values never to print.
 void FieldChanges(const json::value& before, const json::value& after, const std::string& path,
@@ -354,7 +443,10 @@ void FieldChanges(const json::value& before, const json::value& after, const std
       return;
     }
   }
-  out.push_back(fmt::format("{} {} -> {}", path, Show(before), Show(after)));
+  // Printed whole: mask by the key, in case a secret or headers map is added where the other
+  // side has none (a spec stored before the key existed).
+  std::string_view key = LastKey(path);
+  out.push_back(fmt::format("{} {} -> {}", path, Show(before, key), Show(after, key)));
 }
 
 using ObjectKey = std::pair<std::string_view, std::string_view>;
@@ -384,18 +476,13 @@ std::vector<OrgObject> Flatten(const Org& org, bool redacted) {
   for (const Silence& s : org.silences) add("silence", s.id, SilenceSpec(s));
   if (org.status_page) add("status_page", "status_page", StatusPageSpec(*org.status_page));
   for (size_t i = 0; i < org.severities.size(); ++i) {
-    const SeverityLevel& level = org.severities[i];
-    json::object o;
-    o["id"] = level.id;
-    o["description"] = level.description;
-    o["rank"] = i + 1;
-    add("severity", level.id, o);
+    add("severity", org.severities[i].id, SeveritySpec(org.severities[i], i + 1));
   }
-  if (org.settings) {
-    json::object o;
-    o["base_url"] = org.settings->base_url;
-    add("settings", "settings", o);
-  }
+  if (org.settings) add("settings", "settings", SettingsSpec(*org.settings));
+  for (const IncidentRole& r : org.incident_roles) add("incident_role", r.id, IncidentRoleSpec(r));
+  for (const IncidentRule& r : org.incident_rules) add("incident_rule", r.id, IncidentRuleSpec(r));
+  for (const Audience& a : org.audiences) add("audience", a.id, AudienceSpec(a, redacted));
+  for (const OutboundWebhook& w : org.webhooks) add("webhook", w.id, WebhookSpec(w, redacted));
   std::sort(out.begin(), out.end(),
             [](const OrgObject& a, const OrgObject& b) { return KeyOf(a) < KeyOf(b); });
   return out;

@@ -37,9 +37,10 @@ constexpr std::array<std::pair<AlertStatus, std::string_view>, 3> kAlertStatuses
     {AlertStatus::kAcknowledged, "acknowledged"},
     {AlertStatus::kResolved, "resolved"},
 }};
-constexpr std::array<std::pair<IncidentStatus, std::string_view>, 3> kIncidentStatuses{{
+constexpr std::array<std::pair<IncidentStatus, std::string_view>, 4> kIncidentStatuses{{
     {IncidentStatus::kTriggered, "triggered"},
     {IncidentStatus::kAcknowledged, "acknowledged"},
+    {IncidentStatus::kMitigated, "mitigated"},
     {IncidentStatus::kResolved, "resolved"},
 }};
 constexpr std::array<std::pair<IntegrationType, std::string_view>, 5> kIntegrationTypes{{

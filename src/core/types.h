@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -20,7 +21,9 @@ enum class Severity { kCritical, kError, kWarning, kInfo };
 // What an inbound event asks for.
 enum class EventAction { kTrigger, kAcknowledge, kResolve };
 enum class AlertStatus { kTriggered, kAcknowledged, kResolved };
-enum class IncidentStatus { kTriggered, kAcknowledged, kResolved };
+// An incident moves triggered -> acknowledged -> mitigated -> resolved (see
+// CheckIncidentTransition in core/incident.h); a resolved incident can be reopened.
+enum class IncidentStatus { kTriggered, kAcknowledged, kMitigated, kResolved };
 
 // The integration types of org.yaml (`services[].integrations[].type`).
 enum class IntegrationType { kEventsV2, kAlertmanager, kGrafana, kGeneric, kHeartbeat };
@@ -68,6 +71,10 @@ struct AlertEvent {
   // The policy's first-step delay, when known: the new incident's escalation is then scheduled
   // in the same transaction (no extra engine round trip). Unknown: the engine schedules it.
   std::optional<std::chrono::minutes> first_step_delay;
+  // Time-window grouping of the service (0: off): a new alert joins the service's newest open
+  // incident with the same `grouping_key` whose last alert arrived within the window.
+  std::chrono::minutes group_window{0};
+  std::string grouping_key;  // content-based key from the service's `grouping.by` fields
 };
 
 // A PagerDuty change event (deploy, config change). Never opens alerts.
@@ -113,17 +120,38 @@ struct Alert {
 
 struct Incident {
   IncidentId id = 0;
-  std::string service_id;
+  std::string service_id;  // the primary service (the first of `services`)
   std::string title;
+  // The most severe alert severity seen (PagerDuty's urgency); declared incidents: chosen.
   Severity severity = Severity::kError;
   IncidentStatus status = IncidentStatus::kTriggered;
-  std::string integration_key;
-  std::string group_key;  // non-empty for grouped (Alertmanager/Grafana) incidents
+  std::string integration_key;  // "" for declared incidents
+  std::string group_key;        // non-empty for grouped (Alertmanager/Grafana) incidents
   std::string escalation_policy;
   int64_t alert_count = 0;
   TimePoint created_at{};
   std::optional<TimePoint> acknowledged_at;
   std::optional<TimePoint> resolved_at;
+
+  // --- Running the incident (declared, or triaged from a page).
+  // The SEV level id ("SEV1".."SEV5" or the org's own); "" while untriaged (a page only).
+  std::string sev;
+  std::string summary;                // what is known, for responders (internal)
+  std::string public_title;           // the title on the public status page; "" = a generic one
+  std::vector<std::string> services;  // affected services; services[0] == service_id
+  std::vector<std::string> tags;      // sorted, unique
+  std::vector<std::pair<std::string, std::string>> roles;  // (role id, user id), by role id
+  std::vector<std::string> responders;                     // user ids, in the order added
+  // The customer impact window. Editable, because detection often comes after the start.
+  std::optional<TimePoint> impact_started_at;  // default: the first alert's own timestamp
+  std::optional<TimePoint> detected_at;        // default: when houston opened the incident
+  std::optional<TimePoint> mitigated_at;       // set when the status becomes mitigated
+  std::string declared_by;                     // who declared it ("" when an alert opened it)
+  std::string grouping_key;                    // the content key alerts joined it by ("" = none)
+  std::optional<TimePoint> last_alert_at;      // when the newest alert joined
+  std::optional<TimePoint> update_due_at;      // the next status update is due (reminders)
+  std::optional<TimePoint> last_update_at;     // the latest status update was published
+  IncidentId merged_into = 0;                  // set when merged into another incident
 };
 
 struct Change {

@@ -55,6 +55,36 @@ bool InDailyWindow(const config::DailyWindow& w, date::weekday day, int minute) 
          (has(day - date::days(1)) && minute < w.end_minute);
 }
 
+bool Matches(const config::Silence& s, const core::Alert& a) {
+  for (const auto& m : s.matchers) {
+    std::string v = AlertField(a, m.field);
+    bool ok = false;
+    switch (m.op) {
+      case config::MatchOp::kEqual:
+        ok = v == m.value;
+        break;
+      case config::MatchOp::kNotEqual:
+        ok = v != m.value;
+        break;
+      case config::MatchOp::kRegexMatch:
+      case config::MatchOp::kRegexNoMatch: {
+        bool hit = false;
+        try {
+          hit = std::regex_match(v, std::regex(m.value));
+        } catch (const std::regex_error&) {
+          hit = false;  // validated at load
+        }
+        ok = m.op == config::MatchOp::kRegexMatch ? hit : !hit;
+        break;
+      }
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool InMaintenance(const config::MaintenanceWindow& m, TimePoint now) {
   if (m.start && m.end) return *m.start <= now && now < *m.end;
   if (!m.recurring) return false;
@@ -99,35 +129,25 @@ std::string AlertField(const core::Alert& a, const std::string& field) {
   return "";
 }
 
-bool Matches(const config::Silence& s, const core::Alert& a) {
-  for (const auto& m : s.matchers) {
-    std::string v = AlertField(a, m.field);
-    bool ok = false;
-    switch (m.op) {
-      case config::MatchOp::kEqual:
-        ok = v == m.value;
-        break;
-      case config::MatchOp::kNotEqual:
-        ok = v != m.value;
-        break;
-      case config::MatchOp::kRegexMatch:
-      case config::MatchOp::kRegexNoMatch: {
-        bool hit = false;
-        try {
-          hit = std::regex_match(v, std::regex(m.value));
-        } catch (const std::regex_error&) {
-          hit = false;  // validated at load
-        }
-        ok = m.op == config::MatchOp::kRegexMatch ? hit : !hit;
-        break;
-      }
+std::vector<store::PageRequest> PagesForUser(const config::User& user, TimePoint at,
+                                             const std::string& via) {
+  std::vector<store::PageRequest> out;
+  for (size_t r = 0; r < user.notification_rules.size(); ++r) {
+    const auto& rule = user.notification_rules[r];
+    for (const auto& cm : user.contact_methods) {
+      if (cm.id != rule.contact_method) continue;
+      store::PageRequest p;
+      p.user_id = user.id;
+      p.contact_method_id = cm.id;
+      p.channel_type = std::string(config::ToString(cm.type));
+      p.not_before = at + std::chrono::minutes(rule.delay_minutes);
+      p.target = via;
+      p.rule = static_cast<int>(r);
+      out.push_back(std::move(p));
     }
-    if (!ok) return false;
   }
-  return true;
+  return out;
 }
-
-}  // namespace
 
 std::string SuppressionReason(const config::Org& org, const core::Incident& incident,
                               const std::vector<core::Alert>& alerts, TimePoint now) {
@@ -209,20 +229,7 @@ store::EscalationUpdate EscalationEngine::Fire(const config::Org& org,
     if (!user) continue;
     if (reached.size() > 1) reached += ',';
     reached += fmt::format("{{\"user\":{},\"via\":{}}}", JsonQuote(user_id), JsonQuote(via));
-    for (size_t r = 0; r < user->notification_rules.size(); ++r) {
-      const auto& rule = user->notification_rules[r];
-      for (const auto& cm : user->contact_methods) {
-        if (cm.id != rule.contact_method) continue;
-        store::PageRequest p;
-        p.user_id = user_id;
-        p.contact_method_id = cm.id;
-        p.channel_type = std::string(config::ToString(cm.type));
-        p.not_before = fired_at + std::chrono::minutes(rule.delay_minutes);
-        p.target = via;
-        p.rule = static_cast<int>(r);
-        u.pages.push_back(std::move(p));
-      }
-    }
+    for (auto& p : PagesForUser(*user, fired_at, via)) u.pages.push_back(std::move(p));
   }
   reached += ']';
   u.audit_action = "incident.escalated";

@@ -28,6 +28,19 @@ using OnCallResolver =
 
 core::EscalationPolicySpec ToPolicySpec(const config::EscalationPolicy& p);
 
+// One page per notification rule of `user` (each at its delay after `at`), reached via `via`
+// (e.g. "schedule:primary", "role:commander").
+std::vector<store::PageRequest> PagesForUser(const config::User& user, TimePoint at,
+                                             const std::string& via);
+
+// The value of an alert field as silence matchers and grouping keys name it: service,
+// integration, severity, summary, source, component, group, class, dedup_key, or
+// details.<dotted.path> (a string as is, anything else as JSON); "" when absent.
+std::string AlertField(const core::Alert& a, const std::string& field);
+
+// Whether the maintenance window covers `now` (a fixed window, or a recurring one in its zone).
+bool InMaintenance(const config::MaintenanceWindow& m, TimePoint now);
+
 // Why paging is suppressed for `incident` at `now` (a maintenance window or silence), or "".
 std::string SuppressionReason(const config::Org& org, const core::Incident& incident,
                               const std::vector<core::Alert>& alerts, TimePoint now);

@@ -204,7 +204,8 @@ TEST_F(EngineTest, AcknowledgeStopsPagingAndCancelsPendingPages) {
   Tick();
   EXPECT_EQ(sender_.count(), 1u);  // alice's webhook; her email is due in 5 minutes
   ASSERT_TRUE(store::Wait<core::Incident>([&](auto cb) {
-    store_->AcknowledgeIncident(id, {"user", "alice", "api"}, cb);
+    store_->TransitionIncident(id, core::IncidentAction::kAcknowledge, {"user", "alice", "api"},
+                               cb);
   }));
   Run(minutes(120));
   EXPECT_EQ(sender_.count(), 1u);  // the email was cancelled at claim; no escalation
@@ -220,7 +221,8 @@ TEST_F(EngineTest, AcknowledgeStopsPagingAndCancelsPendingPages) {
 TEST_F(EngineTest, ResolveEndsEscalation) {
   auto id = Trigger("checkout", "a");
   Tick();
-  ASSERT_TRUE(store::Wait<core::Incident>([&](auto cb) { store_->ResolveIncident(id, {}, cb); }));
+  ASSERT_TRUE(store::Wait<core::Incident>(
+      [&](auto cb) { store_->TransitionIncident(id, core::IncidentAction::kResolve, {}, cb); }));
   Run(minutes(60));
   EXPECT_EQ(sender_.count(), 1u);
   EXPECT_EQ((*store_->GetEscalation(id))->state, "done");
@@ -230,8 +232,9 @@ TEST_F(EngineTest, AckTimeoutRepagesAForgottenIncident) {
   auto id = Trigger("acky", "a");
   Tick();
   EXPECT_EQ(sender_.count(), 1u);
-  ASSERT_TRUE(
-      store::Wait<core::Incident>([&](auto cb) { store_->AcknowledgeIncident(id, {}, cb); }));
+  ASSERT_TRUE(store::Wait<core::Incident>([&](auto cb) {
+    store_->TransitionIncident(id, core::IncidentAction::kAcknowledge, {}, cb);
+  }));
   Run(minutes(29));
   EXPECT_EQ(sender_.count(), 1u);
   Run(minutes(2));

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json.hpp>
+
+#include "engine/suspects.h"
+
 namespace houston::engine {
 
 std::chrono::seconds Backoff(const DispatcherOptions& o, int attempts) {
@@ -26,6 +30,16 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
   const auto& first = batch.notifications.front();
   m.id = fmt::format("ntf-{}", first.id);
   m.event = first.step == 0 && first.loop == 0 ? "incident.triggered" : "incident.escalated";
+  boost::json::object payload;
+  {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(first.payload_json, ec);
+    if (!ec && v.is_object()) payload = std::move(v.as_object());
+  }
+  auto str = [&payload](std::string_view key) -> std::string {
+    const auto* v = payload.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
   m.user_id = batch.user_id;
   m.step = first.step;
   m.loop = first.loop;
@@ -46,7 +60,62 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
     ref.severity = std::string(core::ToString(inc.severity));
     ref.status = std::string(core::ToString(inc.status));
     ref.url = fmt::format("{}/api/v1/incidents/{}", base, inc.id);
+    ref.sev = inc.sev;
     m.incidents.push_back(std::move(ref));
+  }
+  const std::string& kind = batch.kind;
+  if (kind == "webhook") {
+    m.event = "incident.event";
+    m.body_json = first.payload_json;
+    if (auto* e = payload.if_contains("event"); e && e->is_string()) {
+      m.event = std::string(e->as_string());
+    }
+    return m;
+  }
+  if (kind == "update") {
+    m.event = "status_update_published";
+    m.subject = str("subject");
+    m.text = str("text");
+    return m;
+  }
+  const notify::IncidentRef* inc = m.incidents.empty() ? nullptr : &m.incidents.front();
+  std::string about = inc ? fmt::format("#{}{} {}", inc->id,
+                                        inc->sev.empty() ? "" : " (" + inc->sev + ")", inc->title)
+                          : std::string("an incident");
+  if (kind == "role") {
+    m.event = "incident.role_assigned";
+    std::string role = str("role_name");
+    bool responder = str("role").empty();
+    m.subject = responder ? fmt::format("You were added as a responder to {}", about)
+                          : fmt::format("You are the {} of {}", role, about);
+    m.text = responder ? fmt::format("You were added as a responder to incident {}.", about)
+                       : fmt::format("You were assigned the role {} on incident {}.", role, about);
+    if (inc) m.text += fmt::format("\nStatus: {}. Service: {}.", inc->status, inc->service_name);
+    return m;
+  }
+  if (kind == "reminder") {
+    m.event = "incident.update_overdue";
+    int64_t overdue = 0;
+    if (auto* v = payload.if_contains("overdue_minutes"); v && v->is_int64()) {
+      overdue = v->as_int64();
+    }
+    m.subject = fmt::format("Status update overdue for {}", about);
+    m.text = fmt::format(
+        "A status update for incident {} is due{}. Publish one for every audience with: "
+        "houston incident update {} --message ...",
+        about, overdue > 0 ? fmt::format(" (overdue by {} min)", overdue) : "",
+        inc ? inc->id : first.incident_id);
+    return m;
+  }
+  // What may have caused it: the changes just before impact, for the first incident.
+  if (!batch.incidents.empty()) {
+    auto suspects = FindSuspects(store_, org, batch.incidents.front(), 3);
+    if (suspects) {
+      for (const auto& sc : *suspects) m.suspects.push_back(SuspectLine(sc));
+    } else {
+      spdlog::warn("suspect changes for incident {}: {}", batch.incidents.front().id,
+                   suspects.error().ToString());
+    }
   }
   if (!options_.link_key.empty() && !batch.incidents.empty()) {
     TimePoint expires = clock_.Now() + options_.link_lifetime;
@@ -65,6 +134,53 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
   return m;
 }
 
+namespace {
+
+notify::Channel ToChannel(const config::ContactMethod& cm) {
+  notify::Channel channel;
+  channel.type = std::string(config::ToString(cm.type));
+  channel.url = cm.url;
+  channel.address = cm.address;
+  channel.secret = cm.secret;
+  channel.body_template = cm.body_template;
+  channel.headers = cm.headers;
+  return channel;
+}
+
+}  // namespace
+
+std::optional<notify::Channel> ChannelFor(const config::Org& org, const store::ClaimedBatch& b) {
+  const std::string& cm = b.contact_method_id;
+  if (cm.starts_with("webhook:")) {
+    for (const auto& wh : org.webhooks) {
+      if ("webhook:" + wh.id != cm) continue;
+      notify::Channel channel;
+      channel.type = "webhook";
+      channel.url = wh.url;
+      channel.secret = wh.secret;
+      channel.headers = wh.headers;
+      return channel;
+    }
+    return std::nullopt;
+  }
+  if (cm.starts_with("audience:")) {
+    auto slash = cm.find('/');
+    if (slash == std::string::npos) return std::nullopt;
+    const config::Audience* aud = config::FindAudience(org, cm.substr(9, slash - 9));
+    if (!aud) return std::nullopt;
+    for (const auto& sub : aud->subscribers) {
+      if (sub.id == cm.substr(slash + 1)) return ToChannel(sub);
+    }
+    return std::nullopt;
+  }
+  if (const config::User* user = config::FindUser(org, b.user_id)) {
+    for (const auto& c : user->contact_methods) {
+      if (c.id == cm) return ToChannel(c);
+    }
+  }
+  return std::nullopt;
+}
+
 void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait) {
   std::vector<int64_t> ids;
   int attempts = 0;
@@ -74,26 +190,13 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait
   }
   store::SendResult result;
   auto org = org_();
-  const config::User* user = org ? config::FindUser(*org, batch.user_id) : nullptr;
-  const config::ContactMethod* cm = nullptr;
-  if (user) {
-    for (const auto& c : user->contact_methods) {
-      if (c.id == batch.contact_method_id) cm = &c;
-    }
-  }
-  if (!cm) {
+  auto channel = org ? ChannelFor(*org, batch) : std::nullopt;
+  if (!channel) {
     result.state = "failed";
-    result.detail = fmt::format("contact method {}/{} no longer exists", batch.user_id,
-                                batch.contact_method_id);
+    result.detail = fmt::format("destination {}{}{} no longer exists in the org", batch.user_id,
+                                batch.user_id.empty() ? "" : "/", batch.contact_method_id);
   } else {
-    notify::Channel channel;
-    channel.type = std::string(config::ToString(cm->type));
-    channel.url = cm->url;
-    channel.address = cm->address;
-    channel.secret = cm->secret;
-    channel.body_template = cm->body_template;
-    channel.headers = cm->headers;
-    notify::Delivery d = sender_.Send(channel, BuildMessage(*org, batch));
+    notify::Delivery d = sender_.Send(*channel, BuildMessage(*org, batch));
     result.detail = d.detail;
     switch (d.outcome) {
       case notify::Outcome::kSent:

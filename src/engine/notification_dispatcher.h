@@ -31,6 +31,11 @@ struct DispatcherOptions {
   int workers = 8;
 };
 
+// Where a claimed batch goes: a user's contact method, an audience subscriber
+// ("audience:<id>/<subscriber>") or an outbound incident webhook ("webhook:<id>"); nullopt when
+// the org no longer has it.
+std::optional<notify::Channel> ChannelFor(const config::Org& org, const store::ClaimedBatch& b);
+
 // The backoff before attempt `attempts + 1`, after `attempts` failed sends.
 std::chrono::seconds Backoff(const DispatcherOptions& o, int attempts);
 

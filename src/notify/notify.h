@@ -37,8 +37,9 @@ struct IncidentRef {
   std::string service;       // service id
   std::string service_name;  // display name (may equal the id)
   std::string severity;      // wire name, e.g. "critical"
-  std::string status;        // "triggered", "acknowledged", "resolved"
+  std::string status;        // "triggered", "acknowledged", "mitigated", "resolved"
   std::string url;           // the incident's page in the UI
+  std::string sev;           // the SEV level, e.g. "SEV2"; empty while untriaged
 };
 
 // One notification to one contact method.
@@ -55,6 +56,14 @@ struct Message {
   int step = 0, loop = 0;            // escalation step and policy repetition
   TimePoint created_at{};            // when the engine created the message (email Date header)
   std::string runbook_url;           // the service's runbook; empty: none
+  // Suspect changes, one line each, most suspicious first (pages show the first few).
+  std::vector<std::string> suspects;
+  // Messages written for people rather than pages (a status update, a reminder, a role
+  // assignment): the subject line and the text. Empty for pages.
+  std::string subject;
+  std::string text;
+  // An outbound incident webhook's exact JSON body: sent as is by webhook channels.
+  std::string body_json;
 };
 
 // What a contact method says, copied from config::ContactMethod by the caller.
@@ -142,9 +151,10 @@ std::unique_ptr<Sender> NewSender(SenderOptions options);
 // ---- pure helpers ---------------------------------------------------------------------------
 
 // The webhook JSON (DESIGN.md "Contracts"):
-// {"event","message_id","created_at","incident":{id,title,service,service_name,severity,status,
-//  url} (null when there is none),"incidents":[...],"ack_url","resolve_url","runbook_url",
-//  "user":{"id","name"},"step","loop"}.
+// {"event","message_id","created_at","incident":{id,title,service,service_name,severity,sev,
+//  status,url} (null when there is none),"incidents":[...],"ack_url","resolve_url",
+//  "runbook_url","user":{"id","name"},"step","loop","suspects":[...]}, plus "subject" and
+// "text" when the message has them. A message with `body_json` is sent as that body instead.
 std::string WebhookBody(const Message& message);
 
 // A Slack incoming-webhook message: "text" (the notification fallback) and blocks: a header

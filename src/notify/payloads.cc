@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/template.h"
 #include "core/time_util.h"
 #include "notify/internal/codec.h"
 #include "notify/notify.h"
@@ -31,6 +32,9 @@ std::string_view EventLabel(std::string_view event) {
   if (event == "incident.reminder") return "Reminder";
   if (event == "incident.acknowledged") return "Acknowledged";
   if (event == "incident.resolved") return "Resolved";
+  if (event == "incident.role_assigned") return "Role assigned";
+  if (event == "incident.update_overdue") return "Status update overdue";
+  if (event == "status_update_published") return "Status update";
   if (event == "test") return "Test";
   return event;
 }
@@ -79,13 +83,15 @@ std::string Headline(const Message& m) {
 // ---- webhook --------------------------------------------------------------------------------
 
 json::object IncidentJson(const IncidentRef& i) {
-  return {{"id", i.id},
-          {"title", i.title},
-          {"service", i.service},
-          {"service_name", ServiceName(i)},
-          {"severity", i.severity},
-          {"status", i.status},
-          {"url", i.url}};
+  json::object o{{"id", i.id},
+                 {"title", i.title},
+                 {"service", i.service},
+                 {"service_name", ServiceName(i)},
+                 {"severity", i.severity},
+                 {"status", i.status},
+                 {"url", i.url}};
+  o["sev"] = i.sev.empty() ? json::value(nullptr) : json::value(i.sev);
+  return o;
 }
 
 // ---- Slack ----------------------------------------------------------------------------------
@@ -180,37 +186,22 @@ std::string Rfc5322Date(TimePoint t) {
 namespace mustache = kainjow::mustache;
 
 mustache::object IncidentData(const IncidentRef& i) {
-  return {{"id", std::to_string(i.id)},
-          {"title", i.title},
-          {"service", i.service},
-          {"service_name", ServiceName(i)},
-          {"severity", i.severity},
-          {"status", i.status},
-          {"url", i.url}};
+  return {{"id", std::to_string(i.id)}, {"title", i.title},
+          {"service", i.service},       {"service_name", ServiceName(i)},
+          {"severity", i.severity},     {"sev", i.sev},
+          {"status", i.status},         {"url", i.url}};
 }
 
 std::string SmsSummary(const Message& m) {
+  if (!m.text.empty()) {
+    return "houston " + OneLine(m.subject.empty() ? m.text : m.subject + ": " + m.text);
+  }
   std::string out = "houston " + Headline(m);
   if (!m.ack_url.empty()) {
     out += m.incidents.size() > 1 ? ". Ack all: " : ". Ack: ";
     out += m.ack_url;
   }
   return out;
-}
-
-// kainjow reports "... at <byte offset>"; people want a line and a column.
-std::string WithLineColumn(const std::string& error, std::string_view text) {
-  size_t at = error.rfind(" at ");
-  if (at == std::string::npos) return error;
-  size_t offset = 0;
-  std::string_view digits = std::string_view(error).substr(at + 4);
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), offset);
-  if (ec != std::errc() || ptr != digits.data() + digits.size()) return error;
-  offset = std::min(offset, text.size());
-  size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
-  size_t line_start = text.rfind('\n', offset == 0 ? std::string_view::npos : offset - 1);
-  size_t column = line_start == std::string_view::npos ? offset + 1 : offset - line_start;
-  return fmt::format("{} at line {}, column {}", error.substr(0, at), line, column);
 }
 
 }  // namespace
@@ -230,6 +221,7 @@ std::string_view ToString(Outcome o) {
 }
 
 std::string WebhookBody(const Message& m) {
+  if (!m.body_json.empty()) return m.body_json;
   json::array incidents;
   for (const IncidentRef& i : m.incidents) incidents.emplace_back(IncidentJson(i));
   json::object body;
@@ -248,10 +240,51 @@ std::string WebhookBody(const Message& m) {
   body["user"] = json::object{{"id", m.user_id}, {"name", m.user_name}};
   body["step"] = m.step;
   body["loop"] = m.loop;
+  json::array suspects;
+  for (const auto& line : m.suspects) suspects.emplace_back(line);
+  body["suspects"] = std::move(suspects);
+  if (!m.subject.empty()) body["subject"] = m.subject;
+  if (!m.text.empty()) body["text"] = m.text;
   return json::serialize(body);
 }
 
+namespace {
+
+// Suspect changes listed in a page, at most.
+constexpr size_t kMaxListedSuspects = 3;
+
+// A message written for people (status update, reminder, role): subject, text, incident link.
+std::string SlackTextBody(const Message& m) {
+  json::array blocks;
+  std::string subject = m.subject.empty() ? std::string(EventLabel(m.event)) : m.subject;
+  std::string emoji =
+      m.incidents.empty()
+          ? ":information_source:"
+          : std::string(SeverityEmoji(m.incidents[0].sev.empty() ? m.incidents[0].severity
+                                                                 : m.incidents[0].sev));
+  blocks.emplace_back(json::object{
+      {"type", "header"},
+      {"text", PlainText(internal::Utf8Truncate(emoji + " " + OneLine(subject), 150))}});
+  blocks.emplace_back(json::object{
+      {"type", "section"}, {"text", Mrkdwn(SlackEscape(internal::Utf8Truncate(m.text, 2900)))}});
+  json::array actions;
+  if (!m.incidents.empty()) AddButton(actions, "Open incident", m.incidents[0].url, "houston_open");
+  if (!actions.empty()) {
+    blocks.emplace_back(json::object{{"type", "actions"}, {"elements", std::move(actions)}});
+  }
+  blocks.emplace_back(json::object{
+      {"type", "context"},
+      {"elements", json::array{Mrkdwn("houston · " + std::string(EventLabel(m.event)))}}});
+  json::object body;
+  body["text"] = SlackEscape(internal::Utf8Truncate(OneLine(subject), 3000));
+  body["blocks"] = std::move(blocks);
+  return json::serialize(body);
+}
+
+}  // namespace
+
 std::string SlackBody(const Message& m) {
+  if (!m.text.empty()) return SlackTextBody(m);
   json::array blocks;
   json::array actions;
   const bool bundled = m.incidents.size() > 1;
@@ -275,6 +308,13 @@ std::string SlackBody(const Message& m) {
       fields.emplace_back(Mrkdwn("*Runbook*\n" + SlackLink(m.runbook_url, "open runbook")));
     }
     blocks.emplace_back(json::object{{"type", "section"}, {"fields", std::move(fields)}});
+    if (!m.suspects.empty()) {
+      std::string text = "*Suspect changes*";
+      for (size_t k = 0; k < std::min(m.suspects.size(), kMaxListedSuspects); ++k) {
+        text += "\n• " + SlackEscape(OneLine(m.suspects[k]));
+      }
+      blocks.emplace_back(json::object{{"type", "section"}, {"text", Mrkdwn(text)}});
+    }
     AddButton(actions, "Acknowledge", m.ack_url, "houston_ack", "primary");
     AddButton(actions, "Resolve", m.resolve_url, "houston_resolve", "danger");
     AddButton(actions, "Open incident", i.url, "houston_open");
@@ -325,6 +365,27 @@ std::string SlackBody(const Message& m) {
 
 Email EmailFor(const Message& m) {
   Email e;
+  if (!m.text.empty()) {
+    // Written for people: the subject and text as they are, and a link to the incident.
+    std::string subject = m.subject.empty() ? std::string(EventLabel(m.event)) : m.subject;
+    e.subject = internal::Utf8Truncate("[houston] " + OneLine(subject), 250);
+    e.text = m.text;
+    if (!e.text.empty() && e.text.back() != '\n') e.text += '\n';
+    std::string link = m.incidents.empty() ? "" : m.incidents[0].url;
+    if (!link.empty()) e.text += "\nIncident: " + OneLine(link) + "\n";
+    e.text += "\n-- \nSent by houston. Message " + OneLine(m.id) + "\n";
+    std::string body;
+    for (char c : m.text) body += c == '\n' ? std::string("<br>\n") : HtmlEscape(std::string(1, c));
+    e.html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" +
+             HtmlEscape(e.subject) +
+             "</title></head>\n<body style=\"font-family:-apple-system,Segoe UI,Helvetica,Arial,"
+             "sans-serif;color:#222222;max-width:640px\">\n<p style=\"font-size:15px\">" +
+             body + "</p>\n";
+    if (!link.empty()) e.html += "<p>" + HtmlLink(link, "Open the incident") + "</p>\n";
+    e.html += "<p style=\"color:#777777;font-size:12px\">Sent by houston. Message " +
+              HtmlEscape(m.id) + "</p>\n</body></html>\n";
+    return e;
+  }
   e.subject = internal::Utf8Truncate("[houston] " + Headline(m), 250);
 
   const bool bundled = m.incidents.size() > 1;
@@ -363,6 +424,14 @@ Email EmailFor(const Message& m) {
         fmt::format("<tr><td>&hellip;and {} more.</td></tr>\n", m.incidents.size() - listed);
   }
   if (!m.runbook_url.empty()) t += "\nRunbook: " + OneLine(m.runbook_url) + "\n";
+  std::string suspects_html;
+  if (!m.suspects.empty()) {
+    t += "\nSuspect changes:\n";
+    for (size_t k = 0; k < std::min(m.suspects.size(), kMaxListedSuspects); ++k) {
+      t += "  - " + OneLine(m.suspects[k]) + "\n";
+      suspects_html += "<li>" + HtmlEscape(OneLine(m.suspects[k])) + "</li>";
+    }
+  }
   std::string ack_label = bundled ? "Acknowledge all" : "Acknowledge";
   std::string resolve_label =
       bundled ? fmt::format("Resolve #{}", m.incidents[0].id) : std::string("Resolve");
@@ -391,6 +460,7 @@ Email EmailFor(const Message& m) {
   if (!m.runbook_url.empty()) {
     h += "<p>Runbook: " + HtmlLink(m.runbook_url, m.runbook_url) + "</p>\n";
   }
+  if (!suspects_html.empty()) h += "<p>Suspect changes:</p><ul>" + suspects_html + "</ul>\n";
   std::string buttons = HtmlButton(m.ack_url, ack_label, "#1f7a3a") +
                         HtmlButton(m.resolve_url, resolve_label, "#555555");
   if (!buttons.empty()) {
@@ -458,7 +528,8 @@ Result<std::string> ProviderBody(const std::string& mustache_template, const Mes
   mustache::mustache tmpl{mustache_template};
   if (!tmpl.is_valid()) {
     return std::unexpected(InvalidArgument(
-        "invalid message template: " + WithLineColumn(tmpl.error_message(), mustache_template)));
+        "invalid message template: " +
+        core::TemplateErrorWithLineColumn(tmpl.error_message(), mustache_template)));
   }
   switch (context.escape) {
     case TemplateEscape::kJson:
@@ -494,7 +565,8 @@ Result<std::string> ProviderBody(const std::string& mustache_template, const Mes
   std::string out = tmpl.render(data);
   if (!tmpl.is_valid()) {
     return std::unexpected(InvalidArgument(
-        "invalid message template: " + WithLineColumn(tmpl.error_message(), mustache_template)));
+        "invalid message template: " +
+        core::TemplateErrorWithLineColumn(tmpl.error_message(), mustache_template)));
   }
   return out;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/incident.h"
 #include "core/status.h"
 #include "core/types.h"
 
@@ -61,10 +62,14 @@ struct AlertFilter {
 
 struct IncidentFilter {
   std::optional<core::IncidentStatus> status;
-  std::optional<std::string> service_id;
-  std::optional<TimePoint> since;
+  std::optional<std::string> service_id;  // the primary service
+  std::optional<TimePoint> since;         // created_at >= since
   int64_t before_id = 0;
   int limit = 100;
+  bool open_only = false;                 // status is not resolved
+  std::optional<std::string> sev;         // this SEV level ("" = untriaged)
+  bool declared_only = false;             // with a SEV (declared, or triaged from a page)
+  std::optional<TimePoint> active_since;  // open, or resolved at/after this instant
 };
 
 struct ChangeFilter {
@@ -76,6 +81,7 @@ struct ChangeFilter {
 
 struct AuditRecord {
   int64_t id = 0;
+  core::IncidentId incident_id = 0;  // the incident it belongs to (0 = none)
   TimePoint at{};
   Actor actor;
   std::string action;  // e.g. alert.triggered, alert.acknowledged, org.applied, token.created
@@ -178,10 +184,12 @@ struct EscalationUpdate {
 
 // A notification in the outbox. `state`: pending, sending, sent, failed (permanent), unknown
 // (may or may not have arrived), cancelled (the incident was acknowledged or resolved before it
-// was sent), dead (retries exhausted).
+// was sent), dead (retries exhausted). `kind`: page (escalation), or an OutboxMessage kind.
 struct Notification {
   int64_t id = 0;
   core::IncidentId incident_id = 0;
+  std::string kind = "page";
+  std::string payload_json = "{}";
   std::string user_id;
   std::string contact_method_id;
   std::string channel_type;
@@ -198,6 +206,7 @@ struct Notification {
 
 // Notifications claimed for one contact method, to be sent as one message (bundled).
 struct ClaimedBatch {
+  std::string kind = "page";  // as Notification::kind; only pages are bundled
   std::string user_id;
   std::string contact_method_id;
   std::string channel_type;
@@ -242,6 +251,113 @@ struct ScheduleOverride {
   std::string note;
   std::string created_by;
   TimePoint created_at{};
+};
+
+// --- Running incidents ------------------------------------------------------------------------
+
+// An incident declared by a person (or opened by a split).
+struct NewIncident {
+  std::string title;
+  std::string sev;                    // a SEV level id ("" = untriaged)
+  std::vector<std::string> services;  // non-empty; the first is the primary service
+  core::Severity severity = core::Severity::kCritical;
+  std::string summary;
+  std::string public_title;
+  std::vector<std::string> tags;
+  std::vector<std::pair<std::string, std::string>> roles;  // (role, user)
+  std::vector<std::string> responders;
+  std::optional<TimePoint> impact_started_at;  // default: now
+  // Paging: the primary service's escalation policy starts unless `page` is false.
+  bool page = true;
+  std::string escalation_policy;
+  std::optional<std::chrono::minutes> first_step_delay;
+};
+
+// A change to an incident's fields; unset fields stay as they are.
+struct IncidentPatch {
+  std::optional<std::string> title;
+  std::optional<std::string> sev;
+  std::optional<std::string> summary;
+  std::optional<std::string> public_title;
+  std::optional<std::vector<std::string>> services;  // replaces the list; first = primary
+  std::vector<std::string> add_tags, remove_tags;
+  std::vector<std::pair<std::string, std::string>> set_roles;  // (role, user); "" unassigns
+  std::vector<std::string> add_responders, remove_responders;
+  // The impact window; an inner nullopt clears the time.
+  std::optional<std::optional<TimePoint>> impact_started_at, detected_at, mitigated_at, resolved_at;
+  std::string reason;  // why (shown on the timeline), e.g. the rule that raised the SEV
+  bool empty() const {
+    return !title && !sev && !summary && !public_title && !services && add_tags.empty() &&
+           remove_tags.empty() && set_roles.empty() && add_responders.empty() &&
+           remove_responders.empty() && !impact_started_at && !detected_at && !mitigated_at &&
+           !resolved_at;
+  }
+};
+
+// One status update, written once and rendered per audience.
+struct StatusUpdate {
+  int64_t id = 0;
+  core::IncidentId incident_id = 0;
+  TimePoint at{};
+  std::string author;                       // who published it (token or user name)
+  std::string via;                          // api | cli | ui
+  std::string phase;                        // investigating | identified | monitoring | resolved
+  std::string fields_json = "{}";           // the fields as the author wrote them
+  std::vector<core::Rendering> renderings;  // one per audience it was published to
+};
+
+struct StatusUpdateFilter {
+  std::optional<core::IncidentId> incident_id;
+  std::optional<TimePoint> since;
+  int64_t before_id = 0;
+  int limit = 100;
+};
+
+// An entry on an incident's timeline: an audit record, pinned or not.
+struct TimelineEntry {
+  AuditRecord record;
+  bool pinned = false;
+};
+
+// A message that the incident fan-out puts in the outbox. `kind`:
+//   role      a role was assigned to / a responder added: pages that person
+//   reminder  a status update is overdue: reminds the communications lead
+//   update    a status update, to one subscriber of an audience
+//   webhook   an incident event, to an outbound incident webhook
+// user_id/contact_method_id identify the destination: a user's contact method, or ("",
+// "audience:<audience>/<subscriber>") or ("", "webhook:<id>").
+struct OutboxMessage {
+  core::IncidentId incident_id = 0;
+  std::string kind;
+  std::string ref;  // unique per message of a kind and destination, e.g. "audit:123"
+  std::string user_id;
+  std::string contact_method_id;
+  std::string channel_type;
+  std::string target;  // what led here, e.g. "role:commander"
+  int rule = 0;
+  TimePoint not_before{};
+  std::string payload_json = "{}";  // what the dispatcher needs to build the message
+};
+
+// The incident fan-out's decisions for a batch of audit records and due reminders.
+struct FanoutWork {
+  std::vector<int64_t> processed;  // audit ids now handled
+  std::vector<OutboxMessage> messages;
+  struct SevRaise {  // applied only if the incident's SEV is still `expected`
+    core::IncidentId incident_id = 0;
+    std::string expected;
+    std::string sev;
+    std::string reason;  // e.g. "rule tier1-critical: ..."
+  };
+  std::vector<SevRaise> sev_raises;
+  struct Due {  // sets update_due_at, only if it is still `expected`
+    core::IncidentId incident_id = 0;
+    std::optional<TimePoint> expected;
+    std::optional<TimePoint> due;
+    std::string audit_action;  // "" for none, e.g. "incident.update_overdue"
+    std::string audit_details_json = "{}";
+  };
+  std::vector<Due> dues;
 };
 
 // Counters a backend exposes for /metrics. Thread-safe snapshot.
@@ -289,11 +405,6 @@ class Store {
   // Revokes a token: it stops working at once. NotFound / FailedPrecondition (already revoked).
   virtual void RevokeToken(int64_t id, Actor actor, Callback<Token> done) = 0;
 
-  // Acknowledges (resolves) every open alert of an incident, and so the incident.
-  // NotFound if no such incident; FailedPrecondition if it is resolved.
-  virtual void AcknowledgeIncident(core::IncidentId id, Actor actor,
-                                   Callback<core::Incident> done) = 0;
-  virtual void ResolveIncident(core::IncidentId id, Actor actor, Callback<core::Incident> done) = 0;
   // Applies the engine's decisions; each only if the escalation's version still matches.
   // Pages are created at most once per (incident, loop, step, user, contact method).
   // Returns how many updates were applied.
@@ -310,6 +421,46 @@ class Store {
   // with the same message id (receivers deduplicate on it): at least once, at most one
   // duplicate per crash. (A send that timed out while houston ran stays "unknown".)
   virtual void RecoverInterruptedSends(Callback<int> done) = 0;
+
+  // --- Running incidents. Every change writes a timeline (audit) record in the same
+  // transaction; records the incident fan-out must act on are marked pending for it.
+
+  // Declares an incident (status triggered); starts its escalation when `page` is set and it
+  // has a policy. Roles and responders given are assigned (and so paged by the fan-out).
+  virtual void DeclareIncident(NewIncident incident, Actor actor,
+                               Callback<core::Incident> done) = 0;
+  // Moves an incident's status (core::NextIncidentStatus): acknowledging also acknowledges its
+  // triggered alerts and stops paging, resolving resolves its open alerts, reopening starts
+  // paging again. NotFound; FailedPrecondition for an illegal transition (nothing changes).
+  virtual void TransitionIncident(core::IncidentId id, core::IncidentAction action, Actor actor,
+                                  Callback<core::Incident> done) = 0;
+  // Applies a patch (the caller has validated ids against the org). NotFound; InvalidArgument
+  // for an impossible impact window.
+  virtual void UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor actor,
+                              Callback<core::Incident> done) = 0;
+  // Adds a note to the timeline; returns its entry.
+  virtual void AddNote(core::IncidentId id, std::string text, Actor actor,
+                       Callback<AuditRecord> done) = 0;
+  // Pins (or unpins) a timeline entry of the incident. NotFound if the entry is not on it.
+  virtual void PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, Actor actor,
+                        Callback<TimelineEntry> done) = 0;
+  // Records a change event as linked to the incident (a confirmed or likely cause).
+  virtual void LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
+                          Callback<core::Change> done) = 0;
+  // Publishes a status update (the renderings are final). NotFound.
+  virtual void PublishStatusUpdate(StatusUpdate update, Actor actor,
+                                   Callback<StatusUpdate> done) = 0;
+  // Moves every alert of `source` into `target` and resolves `source` as merged.
+  // NotFound; FailedPrecondition when either is resolved or they are the same.
+  virtual void MergeIncidents(core::IncidentId source, core::IncidentId target, Actor actor,
+                              Callback<core::Incident> done) = 0;
+  // Moves `alerts` (all from `source`) into a new incident described by `incident`; the new
+  // incident is acknowledged by the actor when `source` was, else triggered and paged.
+  // NotFound; InvalidArgument when an alert is not in `source` or would leave it empty.
+  virtual void SplitIncident(core::IncidentId source, std::vector<core::AlertId> alerts,
+                             NewIncident incident, Actor actor, Callback<core::Incident> done) = 0;
+  // Applies the fan-out's decisions in one transaction.
+  virtual void ApplyFanout(FanoutWork work, Callback<int> done) = 0;
 
   // Creates overrides atomically (a swap is two). Returns them with ids.
   virtual void CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,
@@ -341,6 +492,15 @@ class Store {
   virtual Result<std::optional<TimePoint>> NextNotificationDue() = 0;
   virtual Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) = 0;
   virtual Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) = 0;
+  // Every timeline record of an incident (its own and its alerts'), oldest first.
+  virtual Result<std::vector<TimelineEntry>> ListTimeline(core::IncidentId id) = 0;
+  virtual Result<std::vector<StatusUpdate>> ListStatusUpdates(const StatusUpdateFilter& f) = 0;
+  virtual Result<core::Change> GetChange(int64_t id) = 0;
+  // Audit records the fan-out has not handled yet, oldest first.
+  virtual Result<std::vector<AuditRecord>> ListPendingFanout(int limit) = 0;
+  // Open incidents whose status update is due at `now`, and the earliest due time of any.
+  virtual Result<std::vector<core::Incident>> ListDueReminders(TimePoint now, int limit) = 0;
+  virtual Result<std::optional<TimePoint>> NextReminderDue() = 0;
   // Overrides not cancelled that end after `ending_after` ("" schedule: all schedules).
   virtual Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
                                                               TimePoint ending_after) = 0;

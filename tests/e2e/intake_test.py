@@ -736,7 +736,8 @@ class IntakeTest(harness.HoustonTestCase):
         self.assertEqual(json.loads(p.stdout)["alert"]["status"], "resolved")
 
         p = self.h.client_cli("incident", "list", check=True)
-        self.assertRegex(p.stdout.splitlines()[0], r"^ID\s+STATUS\s+SEVERITY\s+SERVICE")
+        self.assertRegex(p.stdout.splitlines()[0],
+                         r"^ID\s+SEV\s+STATUS\s+SEVERITY\s+SERVICE\s+COMMANDER")
         self.assertIn(str(alert["incident_id"]), p.stdout)
         p = self.h.client_cli("incident", "list", "--json", "--limit", "1000", check=True)
         incs = {i["id"]: i for i in json.loads(p.stdout)["incidents"]}

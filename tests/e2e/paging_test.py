@@ -357,7 +357,7 @@ class PagingTest(PagingMixin, harness.HoustonTestCase):
         ts = int(hook.header("webhook-timestamp"))
         self.assertLess(abs(ts - time.time()), 300, "webhook-timestamp is not now")
         want_incident = {"id": inc, "title": title, "service": "web", "service_name": "Web Shop",
-                         "severity": "critical", "status": "triggered",
+                         "severity": "critical", "sev": None, "status": "triggered",
                          "url": f"{self.h.url}/api/v1/incidents/{inc}"}
         self.assertEqual(body["incident"], want_incident)
         self.assertEqual(body["incidents"], [want_incident])

@@ -175,6 +175,70 @@ CREATE TABLE schedule_overrides (
 );
 CREATE INDEX schedule_overrides_schedule ON schedule_overrides(schedule_id, end_at);
 )sql"},
+      {4, "running incidents: SEVs, roles, impact window, status updates, fan-out", R"sql(
+ALTER TABLE incidents ADD COLUMN sev TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN public_title TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN services_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE incidents ADD COLUMN tags_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE incidents ADD COLUMN roles_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE incidents ADD COLUMN responders_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE incidents ADD COLUMN impact_started_at INTEGER;
+ALTER TABLE incidents ADD COLUMN detected_at INTEGER;
+ALTER TABLE incidents ADD COLUMN mitigated_at INTEGER;
+ALTER TABLE incidents ADD COLUMN declared_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN grouping_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN last_alert_at INTEGER;
+ALTER TABLE incidents ADD COLUMN update_due_at INTEGER;
+ALTER TABLE incidents ADD COLUMN last_update_at INTEGER;
+ALTER TABLE incidents ADD COLUMN merged_into INTEGER NOT NULL DEFAULT 0;
+UPDATE incidents SET services_json = json_array(service_id), impact_started_at = created_at,
+  detected_at = created_at, last_alert_at = created_at;
+-- Time-window grouping: the newest open incident of a service with a content key.
+CREATE INDEX incidents_grouping ON incidents(service_id, grouping_key, last_alert_at)
+  WHERE status <> 'resolved';
+CREATE INDEX incidents_update_due ON incidents(update_due_at) WHERE update_due_at IS NOT NULL;
+CREATE INDEX incidents_resolved ON incidents(resolved_at);
+
+-- Every record about an incident (its own and its alerts') carries incident_id: the timeline.
+-- fanout: NULL nothing to do, 0 the incident fan-out has yet to act on it, 1 done.
+ALTER TABLE audit_log ADD COLUMN incident_id INTEGER;
+ALTER TABLE audit_log ADD COLUMN fanout INTEGER;
+UPDATE audit_log SET incident_id = CAST(resource_id AS INTEGER) WHERE resource_type = 'incident';
+UPDATE audit_log SET incident_id = (SELECT incident_id FROM alerts
+  WHERE alerts.id = CAST(audit_log.resource_id AS INTEGER)) WHERE resource_type = 'alert';
+CREATE INDEX audit_incident ON audit_log(incident_id, id) WHERE incident_id IS NOT NULL;
+CREATE INDEX audit_fanout ON audit_log(id) WHERE fanout = 0;
+
+-- The outbox carries more than pages: role pages, reminders, status updates, incident webhooks.
+ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT 'page';
+ALTER TABLE notifications ADD COLUMN ref TEXT NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN payload_json TEXT NOT NULL DEFAULT '{}';
+DROP INDEX notifications_once;
+CREATE UNIQUE INDEX notifications_once ON notifications(incident_id, kind, ref, round, loop, step,
+  user_id, contact_method_id, rule);
+
+CREATE TABLE status_updates (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  at INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  via TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  fields_json TEXT NOT NULL DEFAULT '{}',
+  renderings_json TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX status_updates_incident ON status_updates(incident_id, id);
+CREATE INDEX status_updates_at ON status_updates(at);
+
+CREATE TABLE timeline_pins (
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  entry_id INTEGER NOT NULL REFERENCES audit_log(id),
+  pinned_by TEXT NOT NULL,
+  pinned_at INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, entry_id)
+);
+)sql"},
   };
   return kMigrations;
 }

@@ -4,11 +4,13 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 #include <variant>
 
 #include "core/json_util.h"
 #include "core/random.h"
 #include "core/time_util.h"
+#include "store/sqlite/internal.h"
 #include "store/sqlite/migrations.h"
 
 namespace houston::store::sqlite {
@@ -19,384 +21,6 @@ using core::AlertStatus;
 using core::EventAction;
 using core::Incident;
 using core::IncidentStatus;
-
-namespace {
-
-int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
-TimePoint FromMs(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
-std::optional<TimePoint> OptTime(const Stmt& s, int col) {
-  auto v = s.OptInt(col);
-  return v ? std::optional<TimePoint>(FromMs(*v)) : std::nullopt;
-}
-std::optional<int64_t> OptMs(const std::optional<TimePoint>& t) {
-  return t ? std::optional<int64_t>(Ms(*t)) : std::nullopt;
-}
-
-constexpr const char* kAlertColumns =
-    "id, integration_key, service_id, dedup_key, group_key, status, summary, source, severity, "
-    "component, grp, class, details_json, links_json, images_json, client, client_url, "
-    "event_count, created_at, last_event_at, event_timestamp, acknowledged_at, resolved_at, "
-    "incident_id";
-
-Alert ReadAlert(const Stmt& s) {
-  Alert a;
-  a.id = s.Int(0);
-  a.integration_key = s.Text(1);
-  a.service_id = s.Text(2);
-  a.dedup_key = s.Text(3);
-  a.group_key = s.Text(4);
-  a.status = core::ParseAlertStatus(s.Text(5)).value_or(AlertStatus::kTriggered);
-  a.summary = s.Text(6);
-  a.source = s.Text(7);
-  a.severity = core::ParseSeverity(s.Text(8)).value_or(core::Severity::kError);
-  a.component = s.Text(9);
-  a.group = s.Text(10);
-  a.klass = s.Text(11);
-  a.details_json = s.Text(12);
-  a.links_json = s.Text(13);
-  a.images_json = s.Text(14);
-  a.client = s.Text(15);
-  a.client_url = s.Text(16);
-  a.event_count = s.Int(17);
-  a.created_at = FromMs(s.Int(18));
-  a.last_event_at = FromMs(s.Int(19));
-  a.event_timestamp = OptTime(s, 20);
-  a.acknowledged_at = OptTime(s, 21);
-  a.resolved_at = OptTime(s, 22);
-  a.incident_id = s.Int(23);
-  return a;
-}
-
-constexpr const char* kIncidentColumns =
-    "id, service_id, title, severity, status, integration_key, group_key, alert_count, "
-    "created_at, acknowledged_at, resolved_at, escalation_policy";
-
-// Reads the kIncidentColumns that start at column `first`.
-Incident ReadIncident(const Stmt& s, int first = 0) {
-  Incident i;
-  i.id = s.Int(first + 0);
-  i.service_id = s.Text(first + 1);
-  i.title = s.Text(first + 2);
-  i.severity = core::ParseSeverity(s.Text(first + 3)).value_or(core::Severity::kError);
-  i.status = core::ParseIncidentStatus(s.Text(first + 4)).value_or(IncidentStatus::kTriggered);
-  i.integration_key = s.Text(first + 5);
-  i.group_key = s.Text(first + 6);
-  i.alert_count = s.Int(first + 7);
-  i.created_at = FromMs(s.Int(first + 8));
-  i.acknowledged_at = OptTime(s, first + 9);
-  i.resolved_at = OptTime(s, first + 10);
-  i.escalation_policy = s.Text(first + 11);
-  return i;
-}
-
-constexpr const char* kChangeColumns =
-    "id, integration_key, service_id, summary, source, timestamp, received_at, details_json, "
-    "links_json";
-
-core::Change ReadChange(const Stmt& s) {
-  core::Change c;
-  c.id = s.Int(0);
-  c.integration_key = s.Text(1);
-  c.service_id = s.Text(2);
-  c.summary = s.Text(3);
-  c.source = s.Text(4);
-  c.timestamp = FromMs(s.Int(5));
-  c.received_at = FromMs(s.Int(6));
-  c.details_json = s.Text(7);
-  c.links_json = s.Text(8);
-  return c;
-}
-
-Status Audit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
-             std::string_view resource_type, std::string_view resource_id,
-             std::string_view details_json) {
-  HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * s, db.Prepare("INSERT INTO audit_log(at, actor_type, actor_id, method, action, "
-                           "resource_type, resource_id, details_json) VALUES (?,?,?,?,?,?,?,?)"));
-  return s->Bind(1, Ms(now))
-      .Bind(2, actor.type)
-      .Bind(3, actor.id)
-      .Bind(4, actor.method)
-      .Bind(5, action)
-      .Bind(6, resource_type)
-      .Bind(7, resource_id)
-      .Bind(8, details_json)
-      .Run();
-}
-
-Result<std::optional<Alert>> FindOpenAlert(Db& db, const std::string& integration_key,
-                                           const std::string& dedup_key) {
-  static const std::string kSql = fmt::format(
-      "SELECT {} FROM alerts WHERE integration_key = ? AND dedup_key = ? AND status <> "
-      "'resolved'",
-      kAlertColumns);
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, integration_key).Bind(2, dedup_key);
-  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-  std::optional<Alert> out;
-  if (row) out = ReadAlert(*s);
-  s->Reset();
-  return out;
-}
-
-Result<Alert> LoadAlert(Db& db, core::AlertId id) {
-  static const std::string kSql = fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns);
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, id);
-  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-  if (!row) return std::unexpected(NotFound(fmt::format("alert {} does not exist", id)));
-  Alert a = ReadAlert(*s);
-  s->Reset();
-  return a;
-}
-
-Result<Incident> LoadIncident(Db& db, core::IncidentId id) {
-  static const std::string kSql =
-      fmt::format("SELECT {} FROM incidents WHERE id = ?", kIncidentColumns);
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, id);
-  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-  if (!row) return std::unexpected(NotFound(fmt::format("incident {} does not exist", id)));
-  Incident i = ReadIncident(*s);
-  s->Reset();
-  return i;
-}
-
-// Moves an open alert to acknowledged, and its incident with it.
-Status AcknowledgeOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& actor) {
-  HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * s, db.Prepare("UPDATE alerts SET status = 'acknowledged', acknowledged_at = ? "
-                           "WHERE id = ?"));
-  HOUSTON_RETURN_STATUS_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).Run());
-  HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * inc, db.Prepare("UPDATE incidents SET status = 'acknowledged', acknowledged_at = ? "
-                             "WHERE id = ? AND status = 'triggered'"));
-  HOUSTON_RETURN_STATUS_IF_ERROR(inc->Bind(1, Ms(now)).Bind(2, a.incident_id).Run());
-  bool incident_moved = db.Changes() > 0;
-  if (incident_moved) {
-    // The engine looks at acknowledged escalations at once (ack timeout or stop).
-    HOUSTON_ASSIGN_OR_RETURN(
-        Stmt * e, db.Prepare("UPDATE escalations SET state = 'acked', due_at = ?, version = "
-                             "version + 1 WHERE incident_id = ? AND state IN ('new', 'active', "
-                             "'exhausted')"));
-    HOUSTON_RETURN_STATUS_IF_ERROR(e->Bind(1, Ms(now)).Bind(2, a.incident_id).Run());
-  }
-  HOUSTON_RETURN_STATUS_IF_ERROR(
-      Audit(db, now, actor, "alert.acknowledged", "alert", std::to_string(a.id),
-            fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_acknowledged\":{}}}",
-                        a.incident_id, JsonQuote(a.dedup_key), incident_moved)));
-  return OkStatus();
-}
-
-// Resolves an open alert; resolves its incident when no open alert is left in it.
-Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& actor) {
-  HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * s, db.Prepare("UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE id = ?"));
-  HOUSTON_RETURN_STATUS_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).Run());
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * open,
-                           db.Prepare("SELECT COUNT(*) FROM alerts WHERE incident_id = ? AND "
-                                      "status <> 'resolved'"));
-  open->Bind(1, a.incident_id);
-  HOUSTON_ASSIGN_OR_RETURN(bool row, open->Step());
-  int64_t still_open = row ? open->Int(0) : 0;
-  open->Reset();
-  bool incident_resolved = false;
-  if (still_open == 0) {
-    HOUSTON_ASSIGN_OR_RETURN(Stmt * inc,
-                             db.Prepare("UPDATE incidents SET status = 'resolved', resolved_at = ? "
-                                        "WHERE id = ? AND status <> 'resolved'"));
-    HOUSTON_RETURN_STATUS_IF_ERROR(inc->Bind(1, Ms(now)).Bind(2, a.incident_id).Run());
-    incident_resolved = db.Changes() > 0;
-    if (incident_resolved) {
-      HOUSTON_ASSIGN_OR_RETURN(
-          Stmt * e, db.Prepare("UPDATE escalations SET state = 'done', due_at = NULL, version = "
-                               "version + 1 WHERE incident_id = ?"));
-      HOUSTON_RETURN_STATUS_IF_ERROR(e->Bind(1, a.incident_id).Run());
-    }
-  }
-  return Audit(db, now, actor, "alert.resolved", "alert", std::to_string(a.id),
-               fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_resolved\":{}}}",
-                           a.incident_id, JsonQuote(a.dedup_key), incident_resolved));
-}
-
-// Applies one inbound event: the PagerDuty dedup semantics.
-Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Actor& actor) {
-  using Kind = EventOutcome::Kind;
-  EventOutcome out;
-  if (ev.action == EventAction::kTrigger && ev.dedup_key.empty()) ev.dedup_key = NewUuid();
-  out.dedup_key = ev.dedup_key;
-  HOUSTON_ASSIGN_OR_RETURN(std::optional<Alert> open,
-                           FindOpenAlert(db, ev.integration_key, ev.dedup_key));
-  if (ev.action != EventAction::kTrigger) {
-    if (!open) {
-      out.kind = Kind::kDropped;  // unknown or resolved key: accepted and dropped
-      return out;
-    }
-    out.alert_id = open->id;
-    out.incident_id = open->incident_id;
-    if (ev.action == EventAction::kAcknowledge) {
-      if (open->status == AlertStatus::kAcknowledged) {
-        out.kind = Kind::kUnchanged;
-        return out;
-      }
-      HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, *open, now, actor));
-      out.kind = Kind::kAcknowledged;
-      return out;
-    }
-    HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, *open, now, actor));
-    out.kind = Kind::kResolved;
-    return out;
-  }
-
-  if (open) {
-    // A repeat trigger: fold it into the open alert and keep its latest payload.
-    HOUSTON_ASSIGN_OR_RETURN(
-        Stmt * s,
-        db.Prepare("UPDATE alerts SET event_count = event_count + 1, last_event_at = ?, "
-                   "summary = ?, source = ?, severity = ?, component = ?, grp = ?, class = ?, "
-                   "details_json = ?, links_json = ?, images_json = ?, client = ?, "
-                   "client_url = ?, event_timestamp = ? WHERE id = ?"));
-    HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now))
-                                .Bind(2, ev.summary)
-                                .Bind(3, ev.source)
-                                .Bind(4, core::ToString(ev.severity))
-                                .Bind(5, ev.component)
-                                .Bind(6, ev.group)
-                                .Bind(7, ev.klass)
-                                .Bind(8, ev.details_json)
-                                .Bind(9, ev.links_json)
-                                .Bind(10, ev.images_json)
-                                .Bind(11, ev.client)
-                                .Bind(12, ev.client_url)
-                                .Bind(13, OptMs(ev.timestamp))
-                                .Bind(14, open->id)
-                                .Run());
-    out.kind = Kind::kDeduplicated;
-    out.alert_id = open->id;
-    out.incident_id = open->incident_id;
-    return out;
-  }
-
-  // A new alert: join the open incident of its group, or open a new incident.
-  core::IncidentId incident_id = 0;
-  if (!ev.group_key.empty()) {
-    HOUSTON_ASSIGN_OR_RETURN(Stmt * g,
-                             db.Prepare("SELECT id FROM incidents WHERE integration_key = ? AND "
-                                        "group_key = ? AND status <> 'resolved'"));
-    g->Bind(1, ev.integration_key).Bind(2, ev.group_key);
-    HOUSTON_ASSIGN_OR_RETURN(bool row, g->Step());
-    if (row) incident_id = g->Int(0);
-    g->Reset();
-  }
-  if (incident_id == 0) {
-    HOUSTON_ASSIGN_OR_RETURN(
-        Stmt * s,
-        db.Prepare("INSERT INTO incidents(service_id, title, severity, status, "
-                   "integration_key, group_key, alert_count, created_at, escalation_policy) "
-                   "VALUES (?,?,?,'triggered',?,?,1,?,?)"));
-    HOUSTON_RETURN_IF_ERROR(s->Bind(1, ev.service_id)
-                                .Bind(2, ev.summary)
-                                .Bind(3, core::ToString(ev.severity))
-                                .Bind(4, ev.integration_key)
-                                .Bind(5, ev.group_key)
-                                .Bind(6, Ms(now))
-                                .Bind(7, ev.escalation_policy)
-                                .Run());
-    incident_id = db.LastInsertRowid();
-    out.incident_created = true;
-    if (!ev.escalation_policy.empty()) {
-      // Durable with the 202: the engine starts paging from this row, even after a crash.
-      HOUSTON_ASSIGN_OR_RETURN(
-          Stmt * e, db.Prepare("INSERT INTO escalations(incident_id, policy_id, state, due_at) "
-                               "VALUES (?, ?, ?, ?)"));
-      HOUSTON_RETURN_IF_ERROR(
-          e->Bind(1, incident_id)
-              .Bind(2, ev.escalation_policy)
-              .Bind(3, ev.first_step_delay ? "active" : "new")
-              .Bind(4, Ms(now + ev.first_step_delay.value_or(std::chrono::minutes(0))))
-              .Run());
-    }
-  } else {
-    HOUSTON_ASSIGN_OR_RETURN(
-        Stmt * s, db.Prepare("UPDATE incidents SET alert_count = alert_count + 1 WHERE id = ?"));
-    HOUSTON_RETURN_IF_ERROR(s->Bind(1, incident_id).Run());
-  }
-  HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * s,
-      db.Prepare("INSERT INTO alerts(integration_key, service_id, dedup_key, group_key, status, "
-                 "summary, source, severity, component, grp, class, details_json, links_json, "
-                 "images_json, client, client_url, event_count, created_at, last_event_at, "
-                 "event_timestamp, incident_id) VALUES "
-                 "(?,?,?,?,'triggered',?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)"));
-  HOUSTON_RETURN_IF_ERROR(s->Bind(1, ev.integration_key)
-                              .Bind(2, ev.service_id)
-                              .Bind(3, ev.dedup_key)
-                              .Bind(4, ev.group_key)
-                              .Bind(5, ev.summary)
-                              .Bind(6, ev.source)
-                              .Bind(7, core::ToString(ev.severity))
-                              .Bind(8, ev.component)
-                              .Bind(9, ev.group)
-                              .Bind(10, ev.klass)
-                              .Bind(11, ev.details_json)
-                              .Bind(12, ev.links_json)
-                              .Bind(13, ev.images_json)
-                              .Bind(14, ev.client)
-                              .Bind(15, ev.client_url)
-                              .Bind(16, Ms(now))
-                              .Bind(17, Ms(now))
-                              .Bind(18, OptMs(ev.timestamp))
-                              .Bind(19, incident_id)
-                              .Run());
-  out.kind = Kind::kCreated;
-  out.alert_id = db.LastInsertRowid();
-  out.incident_id = incident_id;
-  HOUSTON_RETURN_IF_ERROR(
-      Audit(db, now, actor, "alert.triggered", "alert", std::to_string(out.alert_id),
-            fmt::format("{{\"incident_id\":{},\"incident_created\":{},\"dedup_key\":{},"
-                        "\"service\":{}}}",
-                        incident_id, out.incident_created, JsonQuote(ev.dedup_key),
-                        JsonQuote(ev.service_id))));
-  return out;
-}
-
-// Appends " AND <clause>" pieces; binds are collected in order.
-struct Where {
-  std::string sql;
-  std::vector<std::variant<int64_t, std::string>> binds;
-  void Add(std::string clause, std::variant<int64_t, std::string> v) {
-    sql += sql.empty() ? " WHERE " : " AND ";
-    sql += clause;
-    binds.push_back(std::move(v));
-  }
-  void BindAll(Stmt& s) const {
-    int i = 1;
-    for (const auto& b : binds) {
-      if (std::holds_alternative<int64_t>(b)) {
-        s.Bind(i++, std::get<int64_t>(b));
-      } else {
-        s.Bind(i++, std::get<std::string>(b));
-      }
-    }
-  }
-};
-
-int ClampLimit(int limit) { return limit <= 0 ? 100 : std::min(limit, 1000); }
-
-// Every row of `s` through `read`, then resets `s`.
-template <typename T, typename Read>
-Result<std::vector<T>> ReadAll(Stmt& s, Read read) {
-  std::vector<T> out;
-  for (;;) {
-    HOUSTON_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(read(s));
-  }
-  s.Reset();
-  return out;
-}
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Lifecycle and the writer.
@@ -456,23 +80,6 @@ void SqliteStore::Enqueue(WriteOp op) {
   }
   op.finish(stopping ? Unavailable("the store is shutting down")
                      : ResourceExhausted("the write queue is full; retry later"));
-}
-
-template <typename T>
-void SqliteStore::Submit(std::function<Result<T>(Db&)> work, Callback<T> done) {
-  // Shared between apply (writer thread, inside the transaction) and finish (after commit).
-  auto result = std::make_shared<std::optional<Result<T>>>();
-  Enqueue(WriteOp{[work = std::move(work), result](Db& db) -> Status {
-                    *result = work(db);
-                    return result->value().has_value() ? OkStatus() : result->value().error();
-                  },
-                  [done = std::move(done), result](Status st) {
-                    if (!st.ok()) {
-                      done(std::unexpected(std::move(st)));
-                    } else {
-                      done(std::move(result->value()));
-                    }
-                  }});
 }
 
 void SqliteStore::WriterLoop() {
@@ -558,27 +165,6 @@ void SqliteStore::RunBatch(std::vector<WriteOp>& batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     batch[i].finish(commit.ok() ? std::move(results[i]) : commit);
   }
-}
-
-template <typename F>
-auto SqliteStore::WithReader(F&& fn) -> decltype(fn(std::declval<Db&>())) {
-  std::unique_ptr<Db> db;
-  {
-    std::lock_guard lock(readers_mu_);
-    if (!idle_readers_.empty()) {
-      db = std::move(idle_readers_.back());
-      idle_readers_.pop_back();
-    }
-  }
-  if (!db) {
-    auto opened = Db::Open(options_.path, true);
-    if (!opened) return std::unexpected(opened.error());
-    db = std::move(*opened);
-  }
-  auto result = fn(*db);
-  std::lock_guard lock(readers_mu_);
-  if (idle_readers_.size() < 16) idle_readers_.push_back(std::move(db));
-  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -919,8 +505,12 @@ Result<std::vector<Incident>> SqliteStore::ListIncidents(const IncidentFilter& f
   if (f.service_id) w.Add("service_id = ?", *f.service_id);
   if (f.since) w.Add("created_at >= ?", Ms(*f.since));
   if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  if (f.open_only) w.AddRaw("status <> 'resolved'");
+  if (f.sev) w.Add("sev = ?", *f.sev);
+  if (f.declared_only) w.AddRaw("sev <> ''");
+  if (f.active_since) w.Add("(status <> 'resolved' OR resolved_at >= ?)", Ms(*f.active_since));
   std::string sql = fmt::format("SELECT {} FROM incidents{} ORDER BY id DESC LIMIT {}",
-                                kIncidentColumns, w.sql, ClampLimit(f.limit));
+                                IncidentColumns(), w.sql, ClampLimit(f.limit));
   return WithReader([&](Db& db) -> Result<std::vector<Incident>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
@@ -947,29 +537,12 @@ Result<std::vector<AuditRecord>> SqliteStore::ListAudit(const AuditFilter& f) {
   if (f.resource_type) w.Add("resource_type = ?", *f.resource_type);
   if (f.resource_id) w.Add("resource_id = ?", *f.resource_id);
   if (f.before_id > 0) w.Add("id < ?", f.before_id);
-  std::string sql = fmt::format(
-      "SELECT id, at, actor_type, actor_id, method, action, resource_type, resource_id, "
-      "details_json FROM audit_log{} ORDER BY id DESC LIMIT {}",
-      w.sql, ClampLimit(f.limit));
+  std::string sql = fmt::format("SELECT {} FROM audit_log{} ORDER BY id DESC LIMIT {}",
+                                kAuditColumns, w.sql, ClampLimit(f.limit));
   return WithReader([&](Db& db) -> Result<std::vector<AuditRecord>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    std::vector<AuditRecord> out;
-    for (;;) {
-      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      AuditRecord r;
-      r.id = s->Int(0);
-      r.at = FromMs(s->Int(1));
-      r.actor = Actor{s->Text(2), s->Text(3), s->Text(4)};
-      r.action = s->Text(5);
-      r.resource_type = s->Text(6);
-      r.resource_id = s->Text(7);
-      r.details_json = s->Text(8);
-      out.push_back(std::move(r));
-    }
-    s->Reset();
-    return out;
+    return ReadAll<AuditRecord>(*s, ReadAudit);
   });
 }
 
@@ -1057,15 +630,6 @@ Result<std::optional<TimePoint>> SqliteStore::NextHeartbeatDeadline() {
 
 namespace {
 
-Result<std::vector<Alert>> OpenAlertsOf(Db& db, core::IncidentId id) {
-  static const std::string kSql = fmt::format(
-      "SELECT {} FROM alerts WHERE incident_id = ? AND status <> 'resolved' ORDER BY id",
-      kAlertColumns);
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, id);
-  return ReadAll<Alert>(*s, ReadAlert);
-}
-
 constexpr const char* kEscalationColumns =
     "e.incident_id, e.policy_id, e.state, e.step, e.loop, e.due_at, e.version";
 
@@ -1083,7 +647,7 @@ EscalationRow ReadEscalation(const Stmt& s) {
 
 constexpr const char* kNotificationColumns =
     "id, incident_id, user_id, contact_method_id, channel_type, step, loop, target, state, "
-    "attempts, created_at, not_before, sent_at, last_error";
+    "attempts, created_at, not_before, sent_at, last_error, kind, payload_json";
 
 Notification ReadNotification(const Stmt& s) {
   Notification n;
@@ -1101,53 +665,12 @@ Notification ReadNotification(const Stmt& s) {
   n.not_before = FromMs(s.Int(11));
   n.sent_at = OptTime(s, 12);
   n.last_error = s.Text(13);
+  n.kind = s.Text(14);
+  n.payload_json = s.Text(15);
   return n;
 }
 
 }  // namespace
-
-void SqliteStore::AcknowledgeIncident(core::IncidentId id, Actor actor, Callback<Incident> done) {
-  Submit<Incident>(
-      [this, id, actor = std::move(actor)](Db& db) -> Result<Incident> {
-        TimePoint now = options_.clock->Now();
-        HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, id));
-        if (inc.status == IncidentStatus::kResolved) {
-          return std::unexpected(
-              FailedPrecondition(fmt::format("incident {} is already resolved", id)));
-        }
-        if (inc.status == IncidentStatus::kAcknowledged) return inc;
-        HOUSTON_ASSIGN_OR_RETURN(std::vector<Alert> open, OpenAlertsOf(db, id));
-        for (const auto& a : open) {
-          if (a.status == AlertStatus::kTriggered) {
-            HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, a, now, actor));
-          }
-        }
-        HOUSTON_RETURN_IF_ERROR(
-            Audit(db, now, actor, "incident.acknowledged", "incident", std::to_string(id), "{}"));
-        return LoadIncident(db, id);
-      },
-      std::move(done));
-}
-
-void SqliteStore::ResolveIncident(core::IncidentId id, Actor actor, Callback<Incident> done) {
-  Submit<Incident>(
-      [this, id, actor = std::move(actor)](Db& db) -> Result<Incident> {
-        TimePoint now = options_.clock->Now();
-        HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, id));
-        if (inc.status == IncidentStatus::kResolved) {
-          return std::unexpected(
-              FailedPrecondition(fmt::format("incident {} is already resolved", id)));
-        }
-        HOUSTON_ASSIGN_OR_RETURN(std::vector<Alert> open, OpenAlertsOf(db, id));
-        for (const auto& a : open) {
-          HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, a, now, actor));
-        }
-        HOUSTON_RETURN_IF_ERROR(
-            Audit(db, now, actor, "incident.resolved", "incident", std::to_string(id), "{}"));
-        return LoadIncident(db, id);
-      },
-      std::move(done));
-}
 
 void SqliteStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) {
   Submit<int>(
@@ -1210,8 +733,8 @@ void SqliteStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callb
             }
           }
           if (!u.audit_action.empty()) {
-            HOUSTON_RETURN_IF_ERROR(Audit(db, now, engine, u.audit_action, "incident",
-                                          std::to_string(u.incident_id), u.audit_details_json));
+            HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, engine, u.audit_action, u.incident_id,
+                                                  u.audit_details_json));
           }
         }
         return applied;
@@ -1237,7 +760,7 @@ void SqliteStore::ClaimNotifications(ClaimOptions options,
         }
         s->Reset();
         std::map<core::IncidentId, Incident> incidents;
-        std::map<std::pair<std::string, std::string>, ClaimedBatch> groups;
+        std::map<std::tuple<std::string, std::string, int64_t>, ClaimedBatch> groups;
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * cancel, db.Prepare("UPDATE notifications SET state = 'cancelled', last_error = "
                                       "? WHERE id = ?"));
@@ -1247,7 +770,9 @@ void SqliteStore::ClaimNotifications(ClaimOptions options,
             HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, n.incident_id));
             it = incidents.emplace(n.incident_id, std::move(inc)).first;
           }
-          if (it->second.status != IncidentStatus::kTriggered) {
+          // Pages are for incidents nobody has taken yet; role pages, reminders, status
+          // updates and incident webhooks go out whatever the status.
+          if (n.kind == "page" && it->second.status != IncidentStatus::kTriggered) {
             cancel->Reset();
             HOUSTON_RETURN_IF_ERROR(cancel
                                         ->Bind(1, fmt::format("not sent: the incident was {} first",
@@ -1256,10 +781,13 @@ void SqliteStore::ClaimNotifications(ClaimOptions options,
                                         .Run());
             continue;
           }
-          auto& g = groups[{n.user_id, n.contact_method_id}];
+          // Pages for one contact method are bundled into one message; other kinds are each
+          // their own message.
+          auto& g = groups[{n.user_id, n.contact_method_id, n.kind == "page" ? 0 : n.id}];
           g.user_id = n.user_id;
           g.contact_method_id = n.contact_method_id;
           g.channel_type = n.channel_type;
+          g.kind = n.kind;
           bool seen = false;
           for (const auto& i : g.incidents) seen = seen || i.id == n.incident_id;
           if (!seen) g.incidents.push_back(it->second);
@@ -1281,8 +809,10 @@ void SqliteStore::ClaimNotifications(ClaimOptions options,
           HOUSTON_ASSIGN_OR_RETURN(bool row, recent->Step());
           int64_t sent_last_minute = row ? recent->Int(0) : 0;
           recent->Reset();
-          // Throttled: stays pending and is bundled with whatever else arrives meanwhile.
-          if (sent_last_minute >= options.max_per_minute) continue;
+          // Throttled: stays pending and is bundled with whatever else arrives meanwhile. Only
+          // what reaches a person is throttled (not status updates or incident webhooks).
+          bool to_person = g.kind == "page" || g.kind == "role" || g.kind == "reminder";
+          if (to_person && sent_last_minute >= options.max_per_minute) continue;
           int64_t batch_id = g.notifications.front().id;
           for (auto& n : g.notifications) {
             mark->Reset();
@@ -1339,11 +869,9 @@ void SqliteStore::RecoverInterruptedSends(Callback<int> done) {
 
 Result<std::vector<EscalationRow>> SqliteStore::ListDueEscalations(TimePoint now, int limit) {
   static const std::string kSql = fmt::format(
-      "SELECT {}, i.id, i.service_id, i.title, i.severity, i.status, i.integration_key, "
-      "i.group_key, i.alert_count, i.created_at, i.acknowledged_at, i.resolved_at, "
-      "i.escalation_policy FROM escalations e JOIN incidents i ON i.id = e.incident_id WHERE "
+      "SELECT {}, {} FROM escalations e JOIN incidents i ON i.id = e.incident_id WHERE "
       "e.due_at IS NOT NULL AND e.due_at <= ? ORDER BY e.due_at LIMIT ?",
-      kEscalationColumns);
+      kEscalationColumns, IncidentColumns("i."));
   return WithReader([&](Db& db) -> Result<std::vector<EscalationRow>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
     s->Bind(1, Ms(now)).Bind(2, limit);

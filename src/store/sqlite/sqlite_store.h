@@ -64,9 +64,29 @@ class SqliteStore final : public Store {
   Result<std::vector<Heartbeat>> ListHeartbeats() override;
   Result<std::optional<TimePoint>> NextHeartbeatDeadline() override;
 
-  void AcknowledgeIncident(core::IncidentId id, Actor actor,
-                           Callback<core::Incident> done) override;
-  void ResolveIncident(core::IncidentId id, Actor actor, Callback<core::Incident> done) override;
+  void DeclareIncident(NewIncident incident, Actor actor, Callback<core::Incident> done) override;
+  void TransitionIncident(core::IncidentId id, core::IncidentAction action, Actor actor,
+                          Callback<core::Incident> done) override;
+  void UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor actor,
+                      Callback<core::Incident> done) override;
+  void AddNote(core::IncidentId id, std::string text, Actor actor,
+               Callback<AuditRecord> done) override;
+  void PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, Actor actor,
+                Callback<TimelineEntry> done) override;
+  void LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
+                  Callback<core::Change> done) override;
+  void PublishStatusUpdate(StatusUpdate update, Actor actor, Callback<StatusUpdate> done) override;
+  void MergeIncidents(core::IncidentId source, core::IncidentId target, Actor actor,
+                      Callback<core::Incident> done) override;
+  void SplitIncident(core::IncidentId source, std::vector<core::AlertId> alerts,
+                     NewIncident incident, Actor actor, Callback<core::Incident> done) override;
+  void ApplyFanout(FanoutWork work, Callback<int> done) override;
+  Result<std::vector<TimelineEntry>> ListTimeline(core::IncidentId id) override;
+  Result<std::vector<StatusUpdate>> ListStatusUpdates(const StatusUpdateFilter& f) override;
+  Result<core::Change> GetChange(int64_t id) override;
+  Result<std::vector<AuditRecord>> ListPendingFanout(int limit) override;
+  Result<std::vector<core::Incident>> ListDueReminders(TimePoint now, int limit) override;
+  Result<std::optional<TimePoint>> NextReminderDue() override;
   void UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) override;
   void ClaimNotifications(ClaimOptions options, Callback<std::vector<ClaimedBatch>> done) override;
   void CompleteNotifications(std::vector<int64_t> ids, SendResult result,
@@ -119,5 +139,45 @@ class SqliteStore final : public Store {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Db>> idle_readers_;  // guarded by readers_mu_
 };
+
+// ---- template definitions (used by every source file of SqliteStore)
+
+template <typename T>
+void SqliteStore::Submit(std::function<Result<T>(Db&)> work, Callback<T> done) {
+  // Shared between apply (writer thread, inside the transaction) and finish (after commit).
+  auto result = std::make_shared<std::optional<Result<T>>>();
+  Enqueue(WriteOp{[work = std::move(work), result](Db& db) -> Status {
+                    *result = work(db);
+                    return result->value().has_value() ? OkStatus() : result->value().error();
+                  },
+                  [done = std::move(done), result](Status st) {
+                    if (!st.ok()) {
+                      done(std::unexpected(std::move(st)));
+                    } else {
+                      done(std::move(result->value()));
+                    }
+                  }});
+}
+
+template <typename F>
+auto SqliteStore::WithReader(F&& fn) -> decltype(fn(std::declval<Db&>())) {
+  std::unique_ptr<Db> db;
+  {
+    std::lock_guard lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      db = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+  }
+  if (!db) {
+    auto opened = Db::Open(options_.path, true);
+    if (!opened) return std::unexpected(opened.error());
+    db = std::move(*opened);
+  }
+  auto result = fn(*db);
+  std::lock_guard lock(readers_mu_);
+  if (idle_readers_.size() < 16) idle_readers_.push_back(std::move(db));
+  return result;
+}
 
 }  // namespace houston::store::sqlite

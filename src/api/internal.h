@@ -1,0 +1,63 @@
+// Helpers shared by the API's source files: JSON field writers, id and paging parsing, list
+// and error responses, strict body readers. Not part of the module's interface.
+#pragma once
+
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json_util.h"
+#include "core/status.h"
+#include "http/http.h"
+
+namespace houston::api {
+
+namespace bhttp = http::bhttp;
+
+// Appends "name":value to an object being built in `out` (which ends in '{' or a value).
+void Field(std::string& out, std::string_view name, std::string_view value);  // a string
+void Raw(std::string& out, std::string_view name, std::string_view raw_json);  // JSON as is
+void Time(std::string& out, std::string_view name, const std::optional<TimePoint>& t);
+
+// The store's error as an API error (an overloaded store is 503 with Retry-After).
+http::Response StoreError(const Status& st);
+// A positive integer id, or InvalidArgument naming `what`.
+Result<int64_t> ParseId(std::string_view s, std::string_view what);
+
+struct Page {
+  int limit = 100;
+  int64_t before_id = 0;
+  std::optional<TimePoint> since;
+};
+// ?limit=&cursor=&since= of a list request.
+Result<Page> ParsePage(const http::HttpRequest& req);
+
+// A JSON object body with exactly the allowed keys, all strings.
+Result<std::map<std::string, std::string>> StringFields(
+    std::string_view body, std::initializer_list<std::string_view> allowed);
+
+// {"<name>":[items...],"next_cursor":"id"|null}
+template <typename T, typename F>
+http::Response ListResponse(std::string_view name, const std::vector<T>& items, int limit, F render) {
+  std::string body = "{";
+  AppendJsonString(body, name);
+  body += ":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) body += ',';
+    body += render(items[i]);
+  }
+  body += "],\"next_cursor\":";
+  if (static_cast<int>(items.size()) == limit && !items.empty()) {
+    AppendJsonString(body, std::to_string(items.back().id));
+  } else {
+    body += "null";
+  }
+  body += '}';
+  return http::JsonResponse(bhttp::status::ok, std::move(body));
+}
+
+
+}  // namespace houston::api

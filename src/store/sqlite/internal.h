@@ -1,0 +1,140 @@
+// What SqliteStore's source files share: row readers, the audit writer and the operations on
+// alerts and incidents that run inside a write transaction. Not part of the store's interface.
+// Every function that takes a Db& must run on the writer thread inside a transaction (or on a
+// read connection, for the readers); none is thread-safe on its own.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/incident.h"
+#include "store/sqlite/db.h"
+#include "store/store.h"
+
+namespace houston::store::sqlite {
+
+int64_t Ms(TimePoint t);
+TimePoint FromMs(int64_t ms);
+std::optional<TimePoint> OptTime(const Stmt& s, int col);
+std::optional<int64_t> OptMs(const std::optional<TimePoint>& t);
+
+// ["a","b"] <-> vector; {"role":"user",...} <-> pairs (sorted by role). Malformed JSON reads as
+// empty (the store only ever writes these columns itself).
+std::string StringListJson(const std::vector<std::string>& v);
+std::vector<std::string> ParseStringList(std::string_view json);
+std::string PairsJson(const std::vector<std::pair<std::string, std::string>>& v);
+std::vector<std::pair<std::string, std::string>> ParsePairs(std::string_view json);
+
+extern const char* const kAlertColumns;
+core::Alert ReadAlert(const Stmt& s);
+// The incident columns, each prefixed with `prefix` (e.g. "i.").
+std::string IncidentColumns(std::string_view prefix = "");
+inline constexpr int kIncidentColumnCount = 28;
+// Reads the IncidentColumns() that start at column `first`.
+core::Incident ReadIncident(const Stmt& s, int first = 0);
+extern const char* const kChangeColumns;
+core::Change ReadChange(const Stmt& s);
+extern const char* const kAuditColumns;
+AuditRecord ReadAudit(const Stmt& s);
+
+// Writes an audit record. `incident_id` ties it to an incident's timeline; records whose action
+// the incident fan-out acts on (NeedsFanout) are marked pending for it. Returns the record id.
+Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
+                      std::string_view resource_type, std::string_view resource_id,
+                      std::string_view details_json, core::IncidentId incident_id = 0);
+// Audit with resource incident/<id>.
+Result<int64_t> IncidentAudit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
+                              core::IncidentId id, std::string_view details_json = "{}");
+// The actions the incident fan-out handles: incident.triggered/acknowledged/mitigated/resolved/
+// reopened/updated/role_assigned/responder_added, status_update.published and alert.triggered.
+bool NeedsFanout(std::string_view action);
+
+Result<core::Alert> LoadAlert(Db& db, core::AlertId id);
+Result<core::Incident> LoadIncident(Db& db, core::IncidentId id);
+Result<std::vector<core::Alert>> OpenAlertsOf(Db& db, core::IncidentId id);
+Result<std::optional<core::Alert>> FindOpenAlert(Db& db, const std::string& integration_key,
+                                                 const std::string& dedup_key);
+
+// Moves an incident to `to` (the caller has checked the transition): sets the status times,
+// stops, ends or restarts its escalation, and writes "incident.<verb>" to the timeline.
+// `details_json` adds to the record (e.g. why).
+Status SetIncidentStatus(Db& db, const core::Incident& inc, core::IncidentStatus to, TimePoint now,
+                         const Actor& actor, std::string_view details_json = "{}");
+// Moves an open alert to acknowledged; with `move_incident`, the incident with it when it was
+// triggered.
+Status AcknowledgeOpenAlert(Db& db, const core::Alert& a, TimePoint now, const Actor& actor,
+                            bool move_incident = true);
+// Resolves an open alert; with `move_incident`, resolves its incident when no open alert is
+// left in it, unless the incident has a SEV (a declared incident is resolved by people, not by
+// its alerts).
+Status ResolveOpenAlert(Db& db, const core::Alert& a, TimePoint now, const Actor& actor,
+                        bool move_incident = true);
+// Applies one inbound event: the PagerDuty dedup semantics, grouping, new incidents.
+Result<EventOutcome> ApplyEvent(Db& db, core::AlertEvent& ev, TimePoint now, const Actor& actor);
+// Inserts a new incident row (status `status`) and its escalation when `policy` is set and the
+// incident is triggered. Returns the id.
+struct IncidentRow {
+  std::string service_id;
+  std::vector<std::string> services;
+  std::string title;
+  core::Severity severity = core::Severity::kError;
+  core::IncidentStatus status = core::IncidentStatus::kTriggered;
+  std::string integration_key, group_key, grouping_key;
+  std::string sev, summary, public_title, declared_by;
+  std::vector<std::string> tags;
+  int64_t alert_count = 0;
+  std::optional<TimePoint> impact_started_at;
+  std::string escalation_policy;
+  std::optional<std::chrono::minutes> first_step_delay;  // unknown: the engine schedules it
+  bool page = true;
+};
+Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& row, TimePoint now,
+                                        const Actor& actor);
+
+// Appends " AND <clause>" pieces; binds are collected in order.
+struct Where {
+  std::string sql;
+  std::vector<std::variant<int64_t, std::string>> binds;
+  void Add(std::string clause, std::variant<int64_t, std::string> v) {
+    sql += sql.empty() ? " WHERE " : " AND ";
+    sql += clause;
+    binds.push_back(std::move(v));
+  }
+  // A clause without a bind.
+  void AddRaw(std::string clause) {
+    sql += sql.empty() ? " WHERE " : " AND ";
+    sql += clause;
+  }
+  void BindAll(Stmt& s) const {
+    int i = 1;
+    for (const auto& b : binds) {
+      if (std::holds_alternative<int64_t>(b)) {
+        s.Bind(i++, std::get<int64_t>(b));
+      } else {
+        s.Bind(i++, std::get<std::string>(b));
+      }
+    }
+  }
+};
+
+inline int ClampLimit(int limit) { return limit <= 0 ? 100 : std::min(limit, 1000); }
+
+// Every row of `s` through `read`, then resets `s`.
+template <typename T, typename Read>
+Result<std::vector<T>> ReadAll(Stmt& s, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(read(s));
+  }
+  s.Reset();
+  return out;
+}
+
+}  // namespace houston::store::sqlite
