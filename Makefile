@@ -47,12 +47,12 @@ asan: deps-build
 	@cmake --build build-asan -j $(JOBS) --target $(UNIT_TESTS)
 	@cd build-asan && ctest --output-on-failure -L unit -j $(JOBS)
 
-# The store and the engine (the concurrent modules) under ThreadSanitizer.
+# The store, the engine and the incident fan-out (the concurrent modules) under ThreadSanitizer.
 tsan: deps-build
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOUSTON_SANITIZE=thread \
 	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target store_test engine_test
-	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'SqliteStore|EngineTest|Backoff'
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'SqliteStore|IncidentStore|EngineTest|FanoutTest|Backoff'
 
 bench: build
 	@bench/run.sh

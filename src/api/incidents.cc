@@ -38,7 +38,8 @@ class Body {
     if (ec) {
       return std::unexpected(InvalidArgument("request body is not valid JSON: " + ec.message()));
     }
-    if (!v.is_object()) return std::unexpected(InvalidArgument("request body must be a JSON object"));
+    if (!v.is_object())
+      return std::unexpected(InvalidArgument("request body must be a JSON object"));
     b.obj_ = std::move(v.as_object());
     return b;
   }
@@ -326,14 +327,18 @@ void Api::DeclareIncident(const HttpRequest& req, const store::Token* token, Res
     body->Problem(fmt::format("'sev' is missing: declare a severity ({})", Known(check.Levels())));
   }
   std::vector<std::string> services;
-  if (auto s = body->String("service")) services.push_back(*s);
-  if (auto list = body->StringList("services", 50)) {
-    services.insert(services.end(), list->begin(), list->end());
+  if (auto s = body->String("service"); s && check.Service(*s, "service")) {
+    services.push_back(*s);
   }
-  n.services = ValidServices(check, services, services.size() == 1 && body->Has("service")
-                                                  ? "service"
-                                                  : "services");
-  if (services.empty()) body->Problem("'service' is missing: name the affected service");
+  if (auto list = body->StringList("services", 50)) {
+    for (const auto& s : ValidServices(check, *list, "services")) {
+      if (std::find(services.begin(), services.end(), s) == services.end()) services.push_back(s);
+    }
+  }
+  n.services = services;
+  if (!body->Has("service") && !body->Has("services")) {
+    body->Problem("'service' is missing: name the affected service");
+  }
   if (auto s = body->String("summary")) n.summary = *s;
   if (auto s = body->String("public_title", false, kMaxTitle)) n.public_title = *s;
   if (auto s = body->String("severity")) {
@@ -531,8 +536,8 @@ void Api::PinEntry(const HttpRequest& req, const store::Token* token, Respond re
   auto shared = std::make_shared<Respond>(std::move(respond));
   store_.PinEntry(*id, *entry, true, ActorOf(req, *token), [shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
-    (*shared)(http::JsonResponse(
-        bhttp::status::ok, fmt::format(R"({{"entry_id":{},"pinned":true}})", r->record.id)));
+    (*shared)(http::JsonResponse(bhttp::status::ok,
+                                 fmt::format(R"({{"entry_id":{},"pinned":true}})", r->record.id)));
   });
 }
 
@@ -544,8 +549,8 @@ void Api::UnpinEntry(const HttpRequest& req, const store::Token* token, Respond 
   auto shared = std::make_shared<Respond>(std::move(respond));
   store_.PinEntry(*id, *entry, false, ActorOf(req, *token), [shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
-    (*shared)(http::JsonResponse(
-        bhttp::status::ok, fmt::format(R"({{"entry_id":{},"pinned":false}})", r->record.id)));
+    (*shared)(http::JsonResponse(bhttp::status::ok,
+                                 fmt::format(R"({{"entry_id":{},"pinned":false}})", r->record.id)));
   });
 }
 
@@ -561,11 +566,11 @@ void Api::Suspects(const HttpRequest& req, const store::Token*, Respond respond)
   std::string out;
   for (const auto& s : *suspects) {
     if (!out.empty()) out += ',';
-    out += fmt::format(
-        R"({{"change":{},"score":{:.3f},"hops":{},"via":{},"minutes_before_impact":{},)"
-        R"("reason":{}}})",
-        ChangeJson(s.change), s.score, s.hops, JsonQuote(s.via), s.before.count() / 60,
-        JsonQuote(s.reason));
+    out +=
+        fmt::format(R"({{"change":{},"score":{:.3f},"hops":{},"via":{},"minutes_before_impact":{},)"
+                    R"("reason":{}}})",
+                    ChangeJson(s.change), s.score, s.hops, JsonQuote(s.via), s.before.count() / 60,
+                    JsonQuote(s.reason));
   }
   TimePoint start = inc->impact_started_at.value_or(inc->created_at);
   respond(http::JsonResponse(
@@ -620,14 +625,15 @@ void Api::PublishUpdate(const HttpRequest& req, const store::Token* token, Respo
         u.phase));
   } else if (u.phase == "resolved" && core::IsOpen(inc->status)) {
     // The status page must never say "resolved" while the incident is open.
-    body->Problem(fmt::format(
-        "'phase' is resolved but incident {} is {}: resolve the incident first, or say "
-        "monitoring",
-        *id, core::ToString(inc->status)));
+    body->Problem(
+        fmt::format("'phase' is resolved but incident {} is {}: resolve the incident first, or say "
+                    "monitoring",
+                    *id, core::ToString(inc->status)));
   } else if (u.phase != "resolved" && !core::IsOpen(inc->status)) {
-    body->Problem(fmt::format("incident {} is resolved: a new update must say phase 'resolved' "
-                              "(or reopen the incident)",
-                              *id));
+    body->Problem(
+        fmt::format("incident {} is resolved: a new update must say phase 'resolved' "
+                    "(or reopen the incident)",
+                    *id));
   }
   u.message = body->String("message").value_or("");
   u.impact = body->String("impact").value_or("");
@@ -660,18 +666,18 @@ void Api::PublishUpdate(const HttpRequest& req, const store::Token* token, Respo
   }
   std::vector<std::string> unique;
   for (const auto& a : audiences) {
-    bool known = std::find(std::begin(core::kWellKnownAudiences),
-                           std::end(core::kWellKnownAudiences), a) !=
-                     std::end(core::kWellKnownAudiences) ||
-                 (org && config::FindAudience(*org, a));
+    bool known =
+        std::find(std::begin(core::kWellKnownAudiences), std::end(core::kWellKnownAudiences), a) !=
+            std::end(core::kWellKnownAudiences) ||
+        (org && config::FindAudience(*org, a));
     if (!known) {
       std::vector<std::string> ids;
       for (auto w : core::kWellKnownAudiences) ids.emplace_back(w);
       if (org) {
         for (const auto& x : org->audiences) ids.push_back(x.id);
       }
-      body->Problem(fmt::format("'audiences': unknown audience '{}' (audiences: {})", a,
-                                Known(ids)));
+      body->Problem(
+          fmt::format("'audiences': unknown audience '{}' (audiences: {})", a, Known(ids)));
     } else if (std::find(unique.begin(), unique.end(), a) == unique.end()) {
       unique.push_back(a);
     }
@@ -711,8 +717,8 @@ void Api::PublishUpdate(const HttpRequest& req, const store::Token* token, Respo
   update.phase = u.phase;
   for (const auto& a : unique) {
     const config::Audience* aud = org ? config::FindAudience(*org, a) : nullptr;
-    auto r = core::RenderUpdate(a, aud ? aud->subject_template : "",
-                                aud ? aud->body_template : "", ctx, u);
+    auto r = core::RenderUpdate(a, aud ? aud->subject_template : "", aud ? aud->body_template : "",
+                                ctx, u);
     if (!r) return respond(http::ErrorResponse(r.error()));
     update.renderings.push_back(std::move(*r));
   }
@@ -833,9 +839,8 @@ void Api::ListSeverities(const HttpRequest&, const store::Token*, Respond respon
         view->org ? config::FindSeverity(*view->org, levels[i]) : nullptr;
     json::object o{{"id", levels[i]}, {"rank", i + 1}};
     o["description"] = l ? l->description : "";
-    o["update_every_minutes"] = l && l->update_every_minutes
-                                    ? json::value(*l->update_every_minutes)
-                                    : json::value(nullptr);
+    o["update_every_minutes"] =
+        l && l->update_every_minutes ? json::value(*l->update_every_minutes) : json::value(nullptr);
     out.push_back(std::move(o));
   }
   respond(http::JsonResponse(bhttp::status::ok,
@@ -856,7 +861,8 @@ Result<StatusPageModel> Api::BuildStatusPage(const HttpRequest& req) {
   m.title = org->status_page->title;
   auto levels = config::SevLevels(*org);
   std::map<std::string, core::ComponentState> state;  // by component id
-  for (const auto& c : org->status_page->components) state[c.id] = core::ComponentState::kOperational;
+  for (const auto& c : org->status_page->components)
+    state[c.id] = core::ComponentState::kOperational;
   // Maintenance: windows in progress, and those starting within a week.
   for (const auto& w : org->maintenance_windows) {
     PublicMaintenance pm;
@@ -867,12 +873,12 @@ Result<StatusPageModel> Api::BuildStatusPage(const HttpRequest& req) {
     if (w.recurring) {
       std::string days;
       static constexpr const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-      for (auto d : w.recurring->window.days) days += (days.empty() ? "" : ", ") + std::string(kDays[d.c_encoding()]);
-      pm.recurrence = fmt::format("every {} {:02}:{:02}-{:02}:{:02} ({})", days,
-                                  w.recurring->window.start_minute / 60,
-                                  w.recurring->window.start_minute % 60,
-                                  w.recurring->window.end_minute / 60,
-                                  w.recurring->window.end_minute % 60, w.recurring->timezone);
+      for (auto d : w.recurring->window.days)
+        days += (days.empty() ? "" : ", ") + std::string(kDays[d.c_encoding()]);
+      pm.recurrence = fmt::format(
+          "every {} {:02}:{:02}-{:02}:{:02} ({})", days, w.recurring->window.start_minute / 60,
+          w.recurring->window.start_minute % 60, w.recurring->window.end_minute / 60,
+          w.recurring->window.end_minute % 60, w.recurring->timezone);
     }
     bool upcoming = w.start && w.end && *w.end > now && *w.start < now + std::chrono::days(7);
     if (!pm.active && !upcoming && !w.recurring) continue;
@@ -883,19 +889,20 @@ Result<StatusPageModel> Api::BuildStatusPage(const HttpRequest& req) {
       }
       if (!hit) continue;
       pm.components.push_back(c.name);
-      if (pm.active) state[c.id] = core::Worse(state[c.id], core::ComponentState::kUnderMaintenance);
+      if (pm.active)
+        state[c.id] = core::Worse(state[c.id], core::ComponentState::kUnderMaintenance);
     }
     if (!pm.components.empty()) m.maintenance.push_back(std::move(pm));
   }
   // Incidents open now or resolved within the history window that touch a component.
   HOUSTON_ASSIGN_OR_RETURN(
-      auto incidents, store_.ListIncidents({.limit = 1000,
-                                            .declared_only = true,
-                                            .active_since = now - std::chrono::days(m.history_days)}));
-  HOUSTON_ASSIGN_OR_RETURN(auto updates,
-                           store_.ListStatusUpdates(
-                               {.since = now - std::chrono::days(m.history_days + 30),
-                                .limit = 1000}));
+      auto incidents,
+      store_.ListIncidents({.limit = 1000,
+                            .declared_only = true,
+                            .active_since = now - std::chrono::days(m.history_days)}));
+  HOUSTON_ASSIGN_OR_RETURN(
+      auto updates, store_.ListStatusUpdates(
+                        {.since = now - std::chrono::days(m.history_days + 30), .limit = 1000}));
   std::map<core::IncidentId, std::vector<PublicUpdate>> public_updates;
   for (const auto& u : updates) {  // newest first
     for (const auto& r : u.renderings) {
@@ -933,7 +940,7 @@ Result<StatusPageModel> Api::BuildStatusPage(const HttpRequest& req) {
       m.open.push_back(std::move(pi));
     } else {
       pi.impact = impact == core::ComponentState::kOperational ? core::ComponentState::kOperational
-                                                              : impact;
+                                                               : impact;
       pi.phase = "resolved";
       pi.resolved_at = inc.resolved_at;
       m.history.push_back(std::move(pi));

@@ -18,7 +18,7 @@ namespace houston::api {
 namespace bhttp = http::bhttp;
 
 // Appends "name":value to an object being built in `out` (which ends in '{' or a value).
-void Field(std::string& out, std::string_view name, std::string_view value);  // a string
+void Field(std::string& out, std::string_view name, std::string_view value);   // a string
 void Raw(std::string& out, std::string_view name, std::string_view raw_json);  // JSON as is
 void Time(std::string& out, std::string_view name, const std::optional<TimePoint>& t);
 
@@ -41,7 +41,8 @@ Result<std::map<std::string, std::string>> StringFields(
 
 // {"<name>":[items...],"next_cursor":"id"|null}
 template <typename T, typename F>
-http::Response ListResponse(std::string_view name, const std::vector<T>& items, int limit, F render) {
+http::Response ListResponse(std::string_view name, const std::vector<T>& items, int limit,
+                            F render) {
   std::string body = "{";
   AppendJsonString(body, name);
   body += ":[";
@@ -58,6 +59,5 @@ http::Response ListResponse(std::string_view name, const std::vector<T>& items, 
   body += '}';
   return http::JsonResponse(bhttp::status::ok, std::move(body));
 }
-
 
 }  // namespace houston::api

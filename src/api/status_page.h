@@ -57,8 +57,8 @@ struct StatusPageModel {
   TimePoint generated_at{};
   core::ComponentState overall = core::ComponentState::kOperational;  // the worst component
   std::vector<PublicComponent> components;
-  std::vector<PublicIncident> open;     // newest first
-  std::vector<PublicIncident> history;  // resolved within `history_days`, newest first
+  std::vector<PublicIncident> open;            // newest first
+  std::vector<PublicIncident> history;         // resolved within `history_days`, newest first
   std::vector<PublicMaintenance> maintenance;  // active or upcoming
   int history_days = 90;
 };

@@ -364,8 +364,10 @@ TemplateObject InternalTemplateData(const AudienceContext& ctx, const UpdateFiel
       {"author", ctx.author},
   };
   return TemplateObject{
-      {"incident", std::move(incident)}, {"update", std::move(update)},
-      {"roles", std::move(roles)},       {"suspects", std::move(suspects)},
+      {"incident", std::move(incident)},
+      {"update", std::move(update)},
+      {"roles", std::move(roles)},
+      {"suspects", std::move(suspects)},
       {"has_suspects", !ctx.suspects.empty()},
   };
 }

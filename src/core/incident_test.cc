@@ -124,13 +124,13 @@ TEST(SuspectTest, RanksByTimeAndDistanceWithReasons) {
   auto reach = ReachableServices({"checkout"}, Graph());
   TimePoint impact = T("2026-11-20T12:00:00Z");
   std::vector<Change> changes = {
-      C(1, "checkout", "2026-11-20T11:48:00Z", "checkout v42"),      // 12 min, 0 hops
-      C(2, "payments-db", "2026-11-20T11:50:00Z", "db flag flip"),   // 10 min, 1 hop
-      C(3, "checkout", "2026-11-20T06:00:00Z", "checkout v41"),      // 6 h, 0 hops
-      C(4, "storefront", "2026-11-20T11:59:00Z", "storefront v7"),   // not reachable
-      C(5, "checkout", "2026-11-19T10:00:00Z", "too old"),           // beyond 24 h
-      C(6, "checkout", "2026-11-20T12:30:00Z", "after the fact"),    // 30 min after
-      C(7, "payments-api", "2026-11-20T12:05:00Z", "api v3"),        // 5 min after: grace
+      C(1, "checkout", "2026-11-20T11:48:00Z", "checkout v42"),     // 12 min, 0 hops
+      C(2, "payments-db", "2026-11-20T11:50:00Z", "db flag flip"),  // 10 min, 1 hop
+      C(3, "checkout", "2026-11-20T06:00:00Z", "checkout v41"),     // 6 h, 0 hops
+      C(4, "storefront", "2026-11-20T11:59:00Z", "storefront v7"),  // not reachable
+      C(5, "checkout", "2026-11-19T10:00:00Z", "too old"),          // beyond 24 h
+      C(6, "checkout", "2026-11-20T12:30:00Z", "after the fact"),   // 30 min after
+      C(7, "payments-api", "2026-11-20T12:05:00Z", "api v3"),       // 5 min after: grace
   };
   auto s = RankSuspectChanges(changes, reach, impact);
   ASSERT_EQ(s.size(), 4u);
@@ -162,9 +162,9 @@ TEST(SuspectTest, DistantHopsAndLimits) {
   o.limit = 5;
   EXPECT_EQ(RankSuspectChanges(many, reach, impact, o).size(), 5u);
   o.lookback = hours(1);
-  EXPECT_EQ(RankSuspectChanges({C(1, "storefront", "2026-11-20T10:59:00Z")}, reach, impact, o)
-                .size(),
-            0u);
+  EXPECT_EQ(
+      RankSuspectChanges({C(1, "storefront", "2026-11-20T10:59:00Z")}, reach, impact, o).size(),
+      0u);
 }
 
 TEST(SuspectTest, FormatDuration) {
@@ -237,8 +237,7 @@ TEST(UpdateRenderTest, EngineeringGetsTechnicalDetailAndSuspects) {
 TEST(UpdateRenderTest, SupportGetsWhatToTellCustomers) {
   auto r = RenderUpdate("support", "", "", Ctx(), Fields()).value();
   EXPECT_NE(r.text.find("What to tell customers: ask customers to retry"), std::string::npos);
-  EXPECT_NE(r.text.find("What customers notice: checkout shows an error page"),
-            std::string::npos);
+  EXPECT_NE(r.text.find("What customers notice: checkout shows an error page"), std::string::npos);
   EXPECT_EQ(r.text.find("db-7"), std::string::npos);
 }
 
@@ -276,8 +275,8 @@ TEST(UpdateRenderTest, CustomTemplatesAndErrorsWithLineAndColumn) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->subject, "SEV2 update");
   EXPECT_EQ(r->text, "Hi,\nabout 30% of orders fail (Alice Example)");
-  auto bad = RenderUpdate("support", "", "line one\n  {{#update.eta}} never closed", Ctx(),
-                          Fields());
+  auto bad =
+      RenderUpdate("support", "", "line one\n  {{#update.eta}} never closed", Ctx(), Fields());
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.error().message().find("audience 'support' template: invalid template"),

@@ -24,7 +24,7 @@ struct TemplateValue {
   std::variant<std::string, bool, Object, List> value;
 
   TemplateValue() : value(std::string()) {}
-  TemplateValue(std::string s) : value(std::move(s)) {}  // NOLINT: implicit on purpose
+  TemplateValue(std::string s) : value(std::move(s)) {}    // NOLINT: implicit on purpose
   TemplateValue(const char* s) : value(std::string(s)) {}  // NOLINT
   TemplateValue(bool b) : value(b) {}                      // NOLINT
   TemplateValue(Object o) : value(std::move(o)) {}         // NOLINT

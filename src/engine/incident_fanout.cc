@@ -54,8 +54,7 @@ class IncidentFanout::Pass {
     if (a == "alert.triggered") {
       ApplyRules(*inc, details, r);
     } else if (a == "incident.triggered" || a == "incident.acknowledged" ||
-               a == "incident.mitigated" || a == "incident.resolved" ||
-               a == "incident.reopened") {
+               a == "incident.mitigated" || a == "incident.resolved" || a == "incident.reopened") {
       Webhooks(*inc, a, r, "");
       if (a == "incident.triggered" || a == "incident.reopened") SetDue(*inc, r.at);
     } else if (a == "incident.updated") {
@@ -99,12 +98,13 @@ class IncidentFanout::Pass {
     auto cadence = std::chrono::minutes(*level->update_every_minutes);
     auto overdue = std::chrono::duration_cast<std::chrono::minutes>(now_ - *inc->update_due_at);
     std::string ref = fmt::format("reminder:{}", inc->update_due_at->time_since_epoch().count());
-    Page(*inc, who, "reminder", "reminder:status-update", ref,
-         fmt::format(R"({{"sev":{},"cadence_minutes":{},"overdue_minutes":{},"last_update_at":{}}})",
-                     JsonQuote(inc->sev), cadence.count(), overdue.count(),
-                     inc->last_update_at ? JsonQuote(FormatRfc3339(*inc->last_update_at))
-                                         : std::string("null")),
-         now_);
+    Page(
+        *inc, who, "reminder", "reminder:status-update", ref,
+        fmt::format(R"({{"sev":{},"cadence_minutes":{},"overdue_minutes":{},"last_update_at":{}}})",
+                    JsonQuote(inc->sev), cadence.count(), overdue.count(),
+                    inc->last_update_at ? JsonQuote(FormatRfc3339(*inc->last_update_at))
+                                        : std::string("null")),
+        now_);
     Due(*inc, now_ + std::min(cadence, f_.options_.max_reminder_interval),
         "incident.update_overdue",
         fmt::format(R"({{"due_at":{},"cadence_minutes":{},"reminded":{}}})",
@@ -129,8 +129,7 @@ class IncidentFanout::Pass {
   }
 
   // Declares or raises the incident's SEV when a rule matches the new alert.
-  void ApplyRules(core::Incident& inc, const json::object& details,
-                  const store::AuditRecord& r) {
+  void ApplyRules(core::Incident& inc, const json::object& details, const store::AuditRecord& r) {
     if (org_.incident_rules.empty() || !core::IsOpen(inc.status)) return;
     std::string service = Str(details, "service");
     auto alert_severity = core::ParseSeverity(Str(details, "severity"));
@@ -328,9 +327,8 @@ Result<std::optional<TimePoint>> IncidentFanout::RunOnce() {
     for (const auto& r : records) p.Handle(r);
     for (const auto& inc : due) p.Remind(inc);
     created = created || !p.work.messages.empty();
-    HOUSTON_ASSIGN_OR_RETURN(int done, store::Wait<int>([&](auto cb) {
-                               store_.ApplyFanout(std::move(p.work), cb);
-                             }));
+    HOUSTON_ASSIGN_OR_RETURN(
+        int done, store::Wait<int>([&](auto cb) { store_.ApplyFanout(std::move(p.work), cb); }));
     if (done == 0 && due.empty()) break;  // someone else handled them: do not spin
   }
   if (created && on_messages_) on_messages_();

@@ -86,8 +86,9 @@ class FanoutTest : public ::testing::Test {
     store_ = std::move(*s);
     auto org_fn = [this] { return org_; };
     engine_ = std::make_unique<EscalationEngine>(
-        *store_, clock_, org_fn,
-        [](const config::Org&, const std::string&, TimePoint) { return std::vector<std::string>{}; });
+        *store_, clock_, org_fn, [](const config::Org&, const std::string&, TimePoint) {
+          return std::vector<std::string>{};
+        });
     fanout_ = std::make_unique<IncidentFanout>(*store_, clock_, org_fn, FanoutOptions{});
     DispatcherOptions d;
     d.max_per_minute = 100;
@@ -140,14 +141,16 @@ class FanoutTest : public ::testing::Test {
   core::Incident Declare(store::NewIncident n) {
     n.escalation_policy = "main";
     n.first_step_delay = minutes(0);
-    auto r = store::Wait<core::Incident>(
-        [&](auto cb) { store_->DeclareIncident(std::move(n), {"token", "me", "api"}, cb); });
+    auto r = store::Wait<core::Incident>([&](auto cb) {
+      store_->DeclareIncident(std::move(n), {"token", "me", "api"}, cb);
+    });
     EXPECT_TRUE(r) << r.error().ToString();
     return r ? *r : core::Incident{};
   }
   core::Incident Patch(core::IncidentId id, store::IncidentPatch p) {
-    auto r = store::Wait<core::Incident>(
-        [&](auto cb) { store_->UpdateIncident(id, std::move(p), {"token", "me", "api"}, cb); });
+    auto r = store::Wait<core::Incident>([&](auto cb) {
+      store_->UpdateIncident(id, std::move(p), {"token", "me", "api"}, cb);
+    });
     EXPECT_TRUE(r) << r.error().ToString();
     return r ? *r : core::Incident{};
   }
@@ -158,8 +161,9 @@ class FanoutTest : public ::testing::Test {
     u.via = "api";
     u.phase = "identified";
     u.renderings = std::move(renderings);
-    auto r = store::Wait<store::StatusUpdate>(
-        [&](auto cb) { store_->PublishStatusUpdate(std::move(u), {"token", "me", "api"}, cb); });
+    auto r = store::Wait<store::StatusUpdate>([&](auto cb) {
+      store_->PublishStatusUpdate(std::move(u), {"token", "me", "api"}, cb);
+    });
     EXPECT_TRUE(r) << r.error().ToString();
     return r ? *r : store::StatusUpdate{};
   }
@@ -321,14 +325,15 @@ TEST_F(FanoutTest, IncidentWebhooksFollowTheLifecycleWithFilters) {
   auto inc = Declare({.title = "Checkout down", .sev = "SEV2", .services = {"checkout"}});
   for (auto a : {core::IncidentAction::kAcknowledge, core::IncidentAction::kMitigate,
                  core::IncidentAction::kResolve, core::IncidentAction::kReopen}) {
-    ASSERT_TRUE(store::Wait<core::Incident>(
-        [&](auto cb) { store_->TransitionIncident(inc.id, a, {"token", "me", "cli"}, cb); }));
+    ASSERT_TRUE(store::Wait<core::Incident>([&](auto cb) {
+      store_->TransitionIncident(inc.id, a, {"token", "me", "cli"}, cb);
+    }));
   }
   Tick();
-  EXPECT_EQ(WebhookEvents("http://127.0.0.1:9/all"),
-            (std::vector<std::string>{"incident.triggered", "incident.acknowledged",
-                                      "incident.mitigated", "incident.resolved",
-                                      "incident.reopened"}));
+  EXPECT_EQ(
+      WebhookEvents("http://127.0.0.1:9/all"),
+      (std::vector<std::string>{"incident.triggered", "incident.acknowledged", "incident.mitigated",
+                                "incident.resolved", "incident.reopened"}));
   EXPECT_EQ(WebhookEvents("http://127.0.0.1:9/resolved"),
             std::vector<std::string>{"incident.resolved"});
   EXPECT_TRUE(WebhookEvents("http://127.0.0.1:9/db").empty());  // checkout is not db
@@ -418,8 +423,8 @@ TEST_F(FanoutTest, NothingIsDoneTwiceAcrossRuns) {
   Tick();
   size_t n = sender_.count();
   // The records are handled: running again (as after a restart) sends nothing new.
-  auto again = std::make_unique<IncidentFanout>(*store_, clock_, [this] { return org_; },
-                                                FanoutOptions{});
+  auto again = std::make_unique<IncidentFanout>(
+      *store_, clock_, [this] { return org_; }, FanoutOptions{});
   ASSERT_TRUE(again->RunOnce());
   ASSERT_TRUE(dispatcher_->RunOnce());
   EXPECT_EQ(sender_.count(), n);

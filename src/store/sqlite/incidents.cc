@@ -95,9 +95,9 @@ Result<bool> ApplyPatch(Db& db, const Incident& inc, const IncidentPatch& patch,
                     inc.id, core::ToString(next.status))));
   }
   if (next.impact_started_at) {
-    for (auto [name, t] : {std::pair{"detected_at", next.detected_at},
-                           std::pair{"mitigated_at", next.mitigated_at},
-                           std::pair{"resolved_at", next.resolved_at}}) {
+    for (auto [name, t] :
+         {std::pair{"detected_at", next.detected_at}, std::pair{"mitigated_at", next.mitigated_at},
+          std::pair{"resolved_at", next.resolved_at}}) {
       if (t && *t < *next.impact_started_at) {
         return std::unexpected(InvalidArgument(fmt::format(
             "'{}' ({}) is before 'impact_started_at' ({}): impact cannot be {} before it "
@@ -108,9 +108,9 @@ Result<bool> ApplyPatch(Db& db, const Incident& inc, const IncidentPatch& patch,
     }
   }
   if (next.mitigated_at && next.resolved_at && *next.resolved_at < *next.mitigated_at) {
-    return std::unexpected(InvalidArgument(fmt::format(
-        "'resolved_at' ({}) is before 'mitigated_at' ({})", FormatRfc3339(*next.resolved_at),
-        FormatRfc3339(*next.mitigated_at))));
+    return std::unexpected(InvalidArgument(
+        fmt::format("'resolved_at' ({}) is before 'mitigated_at' ({})",
+                    FormatRfc3339(*next.resolved_at), FormatRfc3339(*next.mitigated_at))));
   }
 
   // Roles and responders: each change is its own timeline record (the fan-out pages people).
@@ -165,18 +165,19 @@ Result<bool> ApplyPatch(Db& db, const Incident& inc, const IncidentPatch& patch,
   if (!changes.empty()) {
     std::string details = "{\"changes\":{" + changes + "}";
     if (!patch.reason.empty()) details += ",\"reason\":" + JsonQuote(patch.reason);
-    HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, "incident.updated", inc.id, details + "}"));
+    HOUSTON_RETURN_IF_ERROR(
+        IncidentAudit(db, now, actor, "incident.updated", inc.id, details + "}"));
   }
   for (const auto& [role, previous] : role_changes) {
     std::string user;
     for (const auto& [r, u] : next.roles) {
       if (r == role) user = u;
     }
-    HOUSTON_RETURN_IF_ERROR(IncidentAudit(
-        db, now, actor, user.empty() ? "incident.role_unassigned" : "incident.role_assigned",
-        inc.id,
-        fmt::format(R"({{"role":{},"user":{},"previous":{}}})", JsonQuote(role), JsonQuote(user),
-                    JsonQuote(previous))));
+    HOUSTON_RETURN_IF_ERROR(
+        IncidentAudit(db, now, actor,
+                      user.empty() ? "incident.role_unassigned" : "incident.role_assigned", inc.id,
+                      fmt::format(R"({{"role":{},"user":{},"previous":{}}})", JsonQuote(role),
+                                  JsonQuote(user), JsonQuote(previous))));
   }
   for (const auto& u : added) {
     HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, "incident.responder_added", inc.id,
@@ -210,8 +211,8 @@ IncidentRow RowFor(const NewIncident& n, const Actor& actor) {
 std::string RenderingsJson(const std::vector<core::Rendering>& rs) {
   boost::json::array a;
   for (const auto& r : rs) {
-    a.push_back(boost::json::object{
-        {"audience", r.audience}, {"subject", r.subject}, {"text", r.text}});
+    a.push_back(
+        boost::json::object{{"audience", r.audience}, {"subject", r.subject}, {"text", r.text}});
   }
   return boost::json::serialize(a);
 }
@@ -317,8 +318,8 @@ void SqliteStore::DeclareIncident(NewIncident n, Actor actor, Callback<Incident>
         if (n.services.empty()) {
           return std::unexpected(InvalidArgument("an incident needs at least one service"));
         }
-        HOUSTON_ASSIGN_OR_RETURN(core::IncidentId id, InsertIncident(db, RowFor(n, actor), now,
-                                                                     actor));
+        HOUSTON_ASSIGN_OR_RETURN(core::IncidentId id,
+                                 InsertIncident(db, RowFor(n, actor), now, actor));
         HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, id));
         IncidentPatch people;
         people.set_roles = n.roles;
@@ -336,9 +337,9 @@ void SqliteStore::TransitionIncident(core::IncidentId id, core::IncidentAction a
         TimePoint now = options_.clock->Now();
         HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, id));
         if (action == core::IncidentAction::kReopen && inc.merged_into != 0) {
-          return std::unexpected(FailedPrecondition(fmt::format(
-              "incident {} was merged into incident {}: reopen that one instead", id,
-              inc.merged_into)));
+          return std::unexpected(FailedPrecondition(
+              fmt::format("incident {} was merged into incident {}: reopen that one instead", id,
+                          inc.merged_into)));
         }
         auto to = core::NextIncidentStatus(inc.status, action);
         if (!to) return std::unexpected(FailedPrecondition(Prefixed(id, to.error())));
@@ -377,9 +378,9 @@ void SqliteStore::AddNote(core::IncidentId id, std::string text, Actor actor,
   Submit<AuditRecord>(
       [this, id, text = std::move(text), actor = std::move(actor)](Db& db) -> Result<AuditRecord> {
         HOUSTON_RETURN_IF_ERROR(LoadIncident(db, id));
-        HOUSTON_ASSIGN_OR_RETURN(int64_t entry,
-                                 IncidentAudit(db, options_.clock->Now(), actor, "incident.note",
-                                               id, fmt::format(R"({{"text":{}}})", JsonQuote(text))));
+        HOUSTON_ASSIGN_OR_RETURN(
+            int64_t entry, IncidentAudit(db, options_.clock->Now(), actor, "incident.note", id,
+                                         fmt::format(R"({{"text":{}}})", JsonQuote(text))));
         return LoadAudit(db, entry);
       },
       std::move(done));
@@ -388,8 +389,7 @@ void SqliteStore::AddNote(core::IncidentId id, std::string text, Actor actor,
 void SqliteStore::PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, Actor actor,
                            Callback<TimelineEntry> done) {
   Submit<TimelineEntry>(
-      [this, id, entry_id, pinned,
-       actor = std::move(actor)](Db& db) -> Result<TimelineEntry> {
+      [this, id, entry_id, pinned, actor = std::move(actor)](Db& db) -> Result<TimelineEntry> {
         TimePoint now = options_.clock->Now();
         HOUSTON_RETURN_IF_ERROR(LoadIncident(db, id));
         auto rec = LoadAudit(db, entry_id);
@@ -401,8 +401,8 @@ void SqliteStore::PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, A
           HOUSTON_ASSIGN_OR_RETURN(
               Stmt * s, db.Prepare("INSERT OR IGNORE INTO timeline_pins(incident_id, entry_id, "
                                    "pinned_by, pinned_at) VALUES (?,?,?,?)"));
-          HOUSTON_RETURN_IF_ERROR(s->Bind(1, id).Bind(2, entry_id).Bind(3, actor.id).Bind(4, Ms(now))
-                                      .Run());
+          HOUSTON_RETURN_IF_ERROR(
+              s->Bind(1, id).Bind(2, entry_id).Bind(3, actor.id).Bind(4, Ms(now)).Run());
         } else {
           HOUSTON_ASSIGN_OR_RETURN(
               Stmt * s,
@@ -410,10 +410,10 @@ void SqliteStore::PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, A
           HOUSTON_RETURN_IF_ERROR(s->Bind(1, id).Bind(2, entry_id).Run());
         }
         if (db.Changes() > 0) {
-          HOUSTON_RETURN_IF_ERROR(IncidentAudit(
-              db, now, actor, pinned ? "incident.pinned" : "incident.unpinned", id,
-              fmt::format(R"({{"entry_id":{},"entry_action":{}}})", entry_id,
-                          JsonQuote(rec->action))));
+          HOUSTON_RETURN_IF_ERROR(
+              IncidentAudit(db, now, actor, pinned ? "incident.pinned" : "incident.unpinned", id,
+                            fmt::format(R"({{"entry_id":{},"entry_action":{}}})", entry_id,
+                                        JsonQuote(rec->action))));
         }
         return TimelineEntry{*rec, pinned};
       },
@@ -459,10 +459,10 @@ void SqliteStore::PublishStatusUpdate(StatusUpdate u, Actor actor, Callback<Stat
         HOUSTON_RETURN_IF_ERROR(t->Bind(1, Ms(now)).Bind(2, inc.id).Run());
         std::vector<std::string> audiences;
         for (const auto& r : u.renderings) audiences.push_back(r.audience);
-        HOUSTON_RETURN_IF_ERROR(IncidentAudit(
-            db, now, actor, "status_update.published", inc.id,
-            fmt::format(R"({{"update_id":{},"phase":{},"audiences":{}}})", u.id,
-                        JsonQuote(u.phase), StringListJson(audiences))));
+        HOUSTON_RETURN_IF_ERROR(
+            IncidentAudit(db, now, actor, "status_update.published", inc.id,
+                          fmt::format(R"({{"update_id":{},"phase":{},"audiences":{}}})", u.id,
+                                      JsonQuote(u.phase), StringListJson(audiences))));
         return u;
       },
       std::move(done));
@@ -480,8 +480,8 @@ void SqliteStore::MergeIncidents(core::IncidentId source, core::IncidentId targe
         HOUSTON_ASSIGN_OR_RETURN(Incident into, LoadIncident(db, target));
         for (const Incident* i : {&from, &into}) {
           if (!core::IsOpen(i->status)) {
-            return std::unexpected(FailedPrecondition(fmt::format(
-                "incident {} is resolved: only open incidents can be merged", i->id)));
+            return std::unexpected(FailedPrecondition(
+                fmt::format("incident {} is resolved: only open incidents can be merged", i->id)));
           }
         }
         HOUSTON_ASSIGN_OR_RETURN(std::vector<core::AlertId> moved, AlertIdsOf(db, source));
@@ -504,10 +504,10 @@ void SqliteStore::MergeIncidents(core::IncidentId source, core::IncidentId targe
         HOUSTON_ASSIGN_OR_RETURN(Stmt * m,
                                  db.Prepare("UPDATE incidents SET merged_into = ? WHERE id = ?"));
         HOUSTON_RETURN_IF_ERROR(m->Bind(1, target).Bind(2, source).Run());
-        HOUSTON_RETURN_IF_ERROR(IncidentAudit(
-            db, now, actor, "incident.merged", target,
-            fmt::format(R"({{"from":{},"alerts_moved":{},"title":{}}})", source, moved.size(),
-                        JsonQuote(from.title))));
+        HOUSTON_RETURN_IF_ERROR(
+            IncidentAudit(db, now, actor, "incident.merged", target,
+                          fmt::format(R"({{"from":{},"alerts_moved":{},"title":{}}})", source,
+                                      moved.size(), JsonQuote(from.title))));
         HOUSTON_ASSIGN_OR_RETURN(from, LoadIncident(db, source));
         HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(
             db, from, IncidentStatus::kResolved, now, actor,
@@ -532,14 +532,14 @@ void SqliteStore::SplitIncident(core::IncidentId source, std::vector<core::Alert
         if (alerts.empty()) {
           return std::unexpected(InvalidArgument("'alerts' must list at least one alert id"));
         }
-        alerts.erase(std::unique((std::sort(alerts.begin(), alerts.end()), alerts.begin()),
-                                 alerts.end()),
-                     alerts.end());
+        alerts.erase(
+            std::unique((std::sort(alerts.begin(), alerts.end()), alerts.begin()), alerts.end()),
+            alerts.end());
         HOUSTON_ASSIGN_OR_RETURN(std::vector<core::AlertId> all, AlertIdsOf(db, source));
         for (core::AlertId a : alerts) {
           if (!std::binary_search(all.begin(), all.end(), a)) {
-            return std::unexpected(InvalidArgument(
-                fmt::format("alert {} is not part of incident {}", a, source)));
+            return std::unexpected(
+                InvalidArgument(fmt::format("alert {} is not part of incident {}", a, source)));
           }
         }
         if (alerts.size() == all.size()) {
@@ -620,13 +620,11 @@ void SqliteStore::ApplyFanout(FanoutWork work, Callback<int> done) {
         Actor reminders{"system", "update-reminders", "system"};
         for (const auto& d : work.dues) {
           due->Reset();
-          HOUSTON_RETURN_IF_ERROR(due->Bind(1, OptMs(d.due))
-                                      .Bind(2, d.incident_id)
-                                      .Bind(3, OptMs(d.expected))
-                                      .Run());
+          HOUSTON_RETURN_IF_ERROR(
+              due->Bind(1, OptMs(d.due)).Bind(2, d.incident_id).Bind(3, OptMs(d.expected)).Run());
           if (db.Changes() > 0 && !d.audit_action.empty()) {
-            HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, reminders, d.audit_action,
-                                                  d.incident_id, d.audit_details_json));
+            HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, reminders, d.audit_action, d.incident_id,
+                                                  d.audit_details_json));
           }
         }
         return processed;
@@ -646,8 +644,9 @@ Result<std::vector<TimelineEntry>> SqliteStore::ListTimeline(core::IncidentId id
     HOUSTON_RETURN_IF_ERROR(LoadIncident(db, id));
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
     s->Bind(1, id);
-    return ReadAll<TimelineEntry>(
-        *s, [](const Stmt& row) { return TimelineEntry{ReadAudit(row), row.Int(10) != 0}; });
+    return ReadAll<TimelineEntry>(*s, [](const Stmt& row) {
+      return TimelineEntry{ReadAudit(row), row.Int(10) != 0};
+    });
   });
 }
 
@@ -670,8 +669,8 @@ Result<core::Change> SqliteStore::GetChange(int64_t id) {
 }
 
 Result<std::vector<AuditRecord>> SqliteStore::ListPendingFanout(int limit) {
-  static const std::string kSql = fmt::format(
-      "SELECT {} FROM audit_log WHERE fanout = 0 ORDER BY id LIMIT ?", kAuditColumns);
+  static const std::string kSql =
+      fmt::format("SELECT {} FROM audit_log WHERE fanout = 0 ORDER BY id LIMIT ?", kAuditColumns);
   return WithReader([&](Db& db) -> Result<std::vector<AuditRecord>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
     s->Bind(1, limit);

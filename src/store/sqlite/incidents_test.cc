@@ -61,16 +61,19 @@ class IncidentStoreTest : public ::testing::Test {
     return r ? r->front() : EventOutcome{};
   }
   Result<core::Incident> Declare(NewIncident n) {
-    return Wait<core::Incident>(
-        [&](auto cb) { store_->DeclareIncident(std::move(n), {"token", "me", "cli"}, cb); });
+    return Wait<core::Incident>([&](auto cb) {
+      store_->DeclareIncident(std::move(n), {"token", "me", "cli"}, cb);
+    });
   }
   Result<core::Incident> Move(core::IncidentId id, IncidentAction a) {
-    return Wait<core::Incident>(
-        [&](auto cb) { store_->TransitionIncident(id, a, {"token", "me", "api"}, cb); });
+    return Wait<core::Incident>([&](auto cb) {
+      store_->TransitionIncident(id, a, {"token", "me", "api"}, cb);
+    });
   }
   Result<core::Incident> Patch(core::IncidentId id, IncidentPatch p) {
-    return Wait<core::Incident>(
-        [&](auto cb) { store_->UpdateIncident(id, std::move(p), {"token", "me", "api"}, cb); });
+    return Wait<core::Incident>([&](auto cb) {
+      store_->UpdateIncident(id, std::move(p), {"token", "me", "api"}, cb);
+    });
   }
   std::vector<TimelineEntry> Timeline(core::IncidentId id) {
     auto t = store_->ListTimeline(id);
@@ -112,20 +115,20 @@ TEST_F(IncidentStoreTest, DeclareRecordsEverythingAndStartsPaging) {
   auto esc = store_->GetEscalation(inc->id);
   ASSERT_TRUE(esc && *esc);
   EXPECT_EQ((*esc)->state, "active");
-  EXPECT_EQ(Actions(inc->id), (std::vector<std::string>{"incident.triggered",
-                                                        "incident.role_assigned",
-                                                        "incident.responder_added"}));
+  EXPECT_EQ(Actions(inc->id),
+            (std::vector<std::string>{"incident.triggered", "incident.role_assigned",
+                                      "incident.responder_added"}));
   // Declared without paging: no escalation.
-  auto quiet = Declare({.title = "q", .services = {"checkout"}, .page = false,
-                        .escalation_policy = "main"});
+  auto quiet =
+      Declare({.title = "q", .services = {"checkout"}, .page = false, .escalation_policy = "main"});
   ASSERT_TRUE(quiet);
   EXPECT_FALSE(*store_->GetEscalation(quiet->id));
   EXPECT_EQ(Declare({.title = "none"}).error().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(IncidentStoreTest, StatusMachineAndIllegalTransitionsChangeNothing) {
-  auto inc = *Declare({.title = "x", .sev = "SEV3", .services = {"checkout"},
-                       .escalation_policy = "main"});
+  auto inc = *Declare(
+      {.title = "x", .sev = "SEV3", .services = {"checkout"}, .escalation_policy = "main"});
   EXPECT_EQ(Move(inc.id, IncidentAction::kAcknowledge)->status, IncidentStatus::kAcknowledged);
   clock_.Advance(minutes(3));
   auto mitigated = *Move(inc.id, IncidentAction::kMitigate);
@@ -142,8 +145,8 @@ TEST_F(IncidentStoreTest, StatusMachineAndIllegalTransitionsChangeNothing) {
   EXPECT_EQ(resolved.status, IncidentStatus::kResolved);
   EXPECT_EQ((*store_->GetEscalation(inc.id))->state, "done");
   auto before = Actions(inc.id);
-  for (auto a : {IncidentAction::kAcknowledge, IncidentAction::kMitigate,
-                 IncidentAction::kResolve}) {
+  for (auto a :
+       {IncidentAction::kAcknowledge, IncidentAction::kMitigate, IncidentAction::kResolve}) {
     auto r = Move(inc.id, a);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code(), StatusCode::kFailedPrecondition);
@@ -192,8 +195,7 @@ TEST_F(IncidentStoreTest, AlertsResolveAPageButNotADeclaredIncident) {
   Send(grouped);
   EXPECT_EQ(store_->GetIncident(g.incident_id)->status, IncidentStatus::kTriggered);
   auto timeline = *store_->ListTimeline(g.incident_id);
-  EXPECT_NE(timeline.back().record.details_json.find("\"open_alerts_left\":0"),
-            std::string::npos);
+  EXPECT_NE(timeline.back().record.details_json.find("\"open_alerts_left\":0"), std::string::npos);
 }
 
 TEST_F(IncidentStoreTest, GroupingWindowJoinsRecentIncidentsOfTheService) {
@@ -278,8 +280,8 @@ TEST_F(IncidentStoreTest, RolesResponderTagsAndTheirTimeline) {
   auto timeline = *store_->ListTimeline(inc.id);
   bool handover = false;
   for (const auto& e : timeline) {
-    handover = handover || e.record.details_json ==
-                               R"({"role":"commander","user":"bob","previous":"alice"})";
+    handover = handover ||
+               e.record.details_json == R"({"role":"commander","user":"bob","previous":"alice"})";
   }
   EXPECT_TRUE(handover);
   auto actions = Actions(inc.id);
@@ -299,19 +301,22 @@ TEST_F(IncidentStoreTest, NotesAndPins) {
   ASSERT_TRUE(note);
   EXPECT_EQ(note->action, "incident.note");
   EXPECT_EQ(note->details_json, R"({"text":"rolled back v42"})");
-  auto pin = Wait<TimelineEntry>(
-      [&](auto cb) { store_->PinEntry(inc.id, note->id, true, {"token", "me", "api"}, cb); });
+  auto pin = Wait<TimelineEntry>([&](auto cb) {
+    store_->PinEntry(inc.id, note->id, true, {"token", "me", "api"}, cb);
+  });
   ASSERT_TRUE(pin);
   int pinned = 0;
   for (const auto& e : Timeline(inc.id)) pinned += e.pinned;
   EXPECT_EQ(pinned, 1);
   // An entry of another incident cannot be pinned here.
   auto other = *Declare({.title = "y", .services = {"checkout"}});
-  auto wrong = Wait<TimelineEntry>(
-      [&](auto cb) { store_->PinEntry(other.id, note->id, true, {"token", "me", "api"}, cb); });
+  auto wrong = Wait<TimelineEntry>([&](auto cb) {
+    store_->PinEntry(other.id, note->id, true, {"token", "me", "api"}, cb);
+  });
   EXPECT_EQ(wrong.error().code(), StatusCode::kNotFound);
-  ASSERT_TRUE(Wait<TimelineEntry>(
-      [&](auto cb) { store_->PinEntry(inc.id, note->id, false, {"token", "me", "api"}, cb); }));
+  ASSERT_TRUE(Wait<TimelineEntry>([&](auto cb) {
+    store_->PinEntry(inc.id, note->id, false, {"token", "me", "api"}, cb);
+  }));
   pinned = 0;
   for (const auto& e : Timeline(inc.id)) pinned += e.pinned;
   EXPECT_EQ(pinned, 0);
@@ -392,8 +397,9 @@ TEST_F(IncidentStoreTest, StatusUpdatesAndIncidentFilters) {
   u.phase = "investigating";
   u.fields_json = R"({"message":"m"})";
   u.renderings = {{"public", "S", "public text"}, {"engineering", "E", "eng text"}};
-  auto published = Wait<StatusUpdate>(
-      [&](auto cb) { store_->PublishStatusUpdate(u, {"token", "me", "cli"}, cb); });
+  auto published = Wait<StatusUpdate>([&](auto cb) {
+    store_->PublishStatusUpdate(u, {"token", "me", "cli"}, cb);
+  });
   ASSERT_TRUE(published);
   auto list = *store_->ListStatusUpdates({.incident_id = inc.id});
   ASSERT_EQ(list.size(), 1u);

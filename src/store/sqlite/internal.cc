@@ -60,7 +60,6 @@ Alert ReadAlert(const Stmt& s) {
   return a;
 }
 
-
 std::string StringListJson(const std::vector<std::string>& v) {
   std::string out = "[";
   for (size_t i = 0; i < v.size(); ++i) {
@@ -105,14 +104,34 @@ std::vector<std::pair<std::string, std::string>> ParsePairs(std::string_view jso
 }
 
 std::string IncidentColumns(std::string_view prefix) {
-  static constexpr std::string_view kColumns[] = {
-      "id",           "service_id",        "title",           "severity",
-      "status",       "integration_key",   "group_key",       "alert_count",
-      "created_at",   "acknowledged_at",   "resolved_at",     "escalation_policy",
-      "sev",          "summary",           "public_title",    "services_json",
-      "tags_json",    "roles_json",        "responders_json", "impact_started_at",
-      "detected_at",  "mitigated_at",      "declared_by",     "grouping_key",
-      "last_alert_at", "update_due_at",    "last_update_at",  "merged_into"};
+  static constexpr std::string_view kColumns[] = {"id",
+                                                  "service_id",
+                                                  "title",
+                                                  "severity",
+                                                  "status",
+                                                  "integration_key",
+                                                  "group_key",
+                                                  "alert_count",
+                                                  "created_at",
+                                                  "acknowledged_at",
+                                                  "resolved_at",
+                                                  "escalation_policy",
+                                                  "sev",
+                                                  "summary",
+                                                  "public_title",
+                                                  "services_json",
+                                                  "tags_json",
+                                                  "roles_json",
+                                                  "responders_json",
+                                                  "impact_started_at",
+                                                  "detected_at",
+                                                  "mitigated_at",
+                                                  "declared_by",
+                                                  "grouping_key",
+                                                  "last_alert_at",
+                                                  "update_due_at",
+                                                  "last_update_at",
+                                                  "merged_into"};
   static_assert(std::size(kColumns) == kIncidentColumnCount);
   std::string out;
   for (auto c : kColumns) {
@@ -175,7 +194,6 @@ core::Change ReadChange(const Stmt& s) {
   return c;
 }
 
-
 const char* const kAuditColumns =
     "id, at, actor_type, actor_id, method, action, resource_type, resource_id, details_json, "
     "incident_id";
@@ -195,9 +213,9 @@ AuditRecord ReadAudit(const Stmt& s) {
 
 bool NeedsFanout(std::string_view action) {
   static constexpr std::string_view kActions[] = {
-      "incident.triggered",      "incident.acknowledged",   "incident.mitigated",
-      "incident.resolved",       "incident.reopened",       "incident.updated",
-      "incident.role_assigned",  "incident.responder_added", "status_update.published",
+      "incident.triggered",     "incident.acknowledged",    "incident.mitigated",
+      "incident.resolved",      "incident.reopened",        "incident.updated",
+      "incident.role_assigned", "incident.responder_added", "status_update.published",
       "alert.triggered"};
   return std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions);
 }
@@ -256,7 +274,6 @@ Result<Alert> LoadAlert(Db& db, core::AlertId id) {
   return a;
 }
 
-
 Result<Incident> LoadIncident(Db& db, core::IncidentId id) {
   static const std::string kSql =
       fmt::format("SELECT {} FROM incidents WHERE id = ?", IncidentColumns());
@@ -299,8 +316,8 @@ std::string_view StatusVerb(IncidentStatus from, IncidentStatus to) {
 
 // Merges `extra` (a JSON object, possibly "{}") into a {"from":..,"to":..} record.
 std::string StatusDetails(IncidentStatus from, IncidentStatus to, std::string_view extra) {
-  std::string out = fmt::format(R"({{"from":"{}","to":"{}")", core::ToString(from),
-                                core::ToString(to));
+  std::string out =
+      fmt::format(R"({{"from":"{}","to":"{}")", core::ToString(from), core::ToString(to));
   if (extra.size() > 2) {
     out += ',';
     out += extra.substr(1, extra.size() - 2);
@@ -324,10 +341,10 @@ Status SetIncidentStatus(Db& db, const Incident& inc, IncidentStatus to, TimePoi
       break;
     }
     case IncidentStatus::kMitigated: {
-      HOUSTON_ASSIGN_OR_RETURN(
-          Stmt * s, db.Prepare("UPDATE incidents SET status = ?, acknowledged_at = "
-                               "COALESCE(acknowledged_at, ?), mitigated_at = COALESCE("
-                               "mitigated_at, ?) WHERE id = ?"));
+      HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
+                               db.Prepare("UPDATE incidents SET status = ?, acknowledged_at = "
+                                          "COALESCE(acknowledged_at, ?), mitigated_at = COALESCE("
+                                          "mitigated_at, ?) WHERE id = ?"));
       HOUSTON_RETURN_IF_ERROR(s->Bind(1, status).Bind(2, t).Bind(3, t).Bind(4, inc.id).Run());
       break;
     }
@@ -426,9 +443,8 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
                         a.incident_id, JsonQuote(a.dedup_key), incident_resolved, still_open),
             a.incident_id));
   if (incident_resolved) {
-    HOUSTON_RETURN_IF_ERROR(
-        SetIncidentStatus(db, inc, IncidentStatus::kResolved, now, actor,
-                          R"({"reason":"its last open alert was resolved"})"));
+    HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(db, inc, IncidentStatus::kResolved, now, actor,
+                                              R"({"reason":"its last open alert was resolved"})"));
   }
   return OkStatus();
 }
@@ -444,29 +460,29 @@ Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& r, TimePoint 
                  "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   std::vector<std::string> services = r.services;
   if (services.empty()) services.push_back(r.service_id);
-  HOUSTON_RETURN_IF_ERROR(
-      s->Bind(1, r.service_id)
-          .Bind(2, r.title)
-          .Bind(3, core::ToString(r.severity))
-          .Bind(4, core::ToString(r.status))
-          .Bind(5, r.integration_key)
-          .Bind(6, r.group_key)
-          .Bind(7, r.alert_count)
-          .Bind(8, Ms(now))
-          .Bind(9, r.escalation_policy)
-          .Bind(10, r.sev)
-          .Bind(11, r.summary)
-          .Bind(12, r.public_title)
-          .Bind(13, StringListJson(services))
-          .Bind(14, StringListJson(r.tags))
-          .Bind(15, Ms(r.impact_started_at.value_or(now)))
-          .Bind(16, Ms(now))
-          .Bind(17, r.declared_by)
-          .Bind(18, r.grouping_key)
-          .Bind(19, Ms(now))
-          .Bind(20, r.status == IncidentStatus::kTriggered ? std::nullopt
-                                                           : std::optional<int64_t>(Ms(now)))
-          .Run());
+  HOUSTON_RETURN_IF_ERROR(s->Bind(1, r.service_id)
+                              .Bind(2, r.title)
+                              .Bind(3, core::ToString(r.severity))
+                              .Bind(4, core::ToString(r.status))
+                              .Bind(5, r.integration_key)
+                              .Bind(6, r.group_key)
+                              .Bind(7, r.alert_count)
+                              .Bind(8, Ms(now))
+                              .Bind(9, r.escalation_policy)
+                              .Bind(10, r.sev)
+                              .Bind(11, r.summary)
+                              .Bind(12, r.public_title)
+                              .Bind(13, StringListJson(services))
+                              .Bind(14, StringListJson(r.tags))
+                              .Bind(15, Ms(r.impact_started_at.value_or(now)))
+                              .Bind(16, Ms(now))
+                              .Bind(17, r.declared_by)
+                              .Bind(18, r.grouping_key)
+                              .Bind(19, Ms(now))
+                              .Bind(20, r.status == IncidentStatus::kTriggered
+                                            ? std::nullopt
+                                            : std::optional<int64_t>(Ms(now)))
+                              .Run());
   core::IncidentId id = db.LastInsertRowid();
   if (!r.escalation_policy.empty() && r.page && r.status == IncidentStatus::kTriggered) {
     // Durable with the answer: the engine starts paging from this row, even after a crash.
@@ -624,14 +640,13 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
   out.kind = Kind::kCreated;
   out.alert_id = db.LastInsertRowid();
   out.incident_id = incident_id;
-  HOUSTON_RETURN_IF_ERROR(
-      Audit(db, now, actor, "alert.triggered", "alert", std::to_string(out.alert_id),
-            fmt::format("{{\"incident_id\":{},\"incident_created\":{},\"dedup_key\":{},"
-                        "\"service\":{},\"severity\":\"{}\",\"summary\":{}}}",
-                        incident_id, out.incident_created, JsonQuote(ev.dedup_key),
-                        JsonQuote(ev.service_id), core::ToString(ev.severity),
-                        JsonQuote(ev.summary)),
-            incident_id));
+  HOUSTON_RETURN_IF_ERROR(Audit(
+      db, now, actor, "alert.triggered", "alert", std::to_string(out.alert_id),
+      fmt::format("{{\"incident_id\":{},\"incident_created\":{},\"dedup_key\":{},"
+                  "\"service\":{},\"severity\":\"{}\",\"summary\":{}}}",
+                  incident_id, out.incident_created, JsonQuote(ev.dedup_key),
+                  JsonQuote(ev.service_id), core::ToString(ev.severity), JsonQuote(ev.summary)),
+      incident_id));
   return out;
 }
 
