@@ -14,6 +14,7 @@
 #include "core/random.h"
 #include "core/time_util.h"
 #include "engine/escalation_engine.h"
+#include "engine/suspects.h"
 #include "notify/notify.h"
 
 namespace houston::api {
@@ -799,6 +800,16 @@ void Api::GetIncident(const HttpRequest& req, const store::Token*, Respond respo
   for (size_t i = 0; i < alerts->size(); ++i) {
     if (i) body += ',';
     body += AlertJson((*alerts)[i]);
+  }
+  // What may have caused it, as one line each (GET .../suspects has the detail).
+  body += "],\"suspects\":[";
+  if (auto view = org(); view->org) {
+    auto suspects = engine::FindSuspects(store_, *view->org, *inc, 5);
+    if (!suspects) return respond(http::ErrorResponse(suspects.error()));
+    for (size_t i = 0; i < suspects->size(); ++i) {
+      if (i) body += ',';
+      AppendJsonString(body, engine::SuspectLine((*suspects)[i]));
+    }
   }
   body += "]}";
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));

@@ -913,18 +913,21 @@ Result<StatusPageModel> Api::BuildStatusPage(const HttpRequest& req) {
   for (const auto& inc : incidents) {
     auto comps = ComponentsOf(*org, inc);
     if (comps.empty()) continue;
-    auto rank = core::SevRank(inc.sev, levels);
+    auto rank = core::SevRank(inc.sev, levels).value_or(static_cast<int>(levels.size()));
     const config::SeverityLevel* level = config::FindSeverity(*org, inc.sev);
-    core::ComponentState impact =
+    // What the incident does to its components at its worst, and now.
+    core::ComponentState worst =
         level && level->component_state
-            ? (inc.status == core::IncidentStatus::kMitigated &&
-                       *level->component_state != core::ComponentState::kOperational
-                   ? core::ComponentState::kDegradedPerformance
-                   : *level->component_state)
-            : core::StateForIncident(rank.value_or(static_cast<int>(levels.size())), inc.status);
+            ? *level->component_state
+            : core::StateForIncident(rank, core::IncidentStatus::kTriggered);
+    core::ComponentState impact = worst;
+    if (inc.status == core::IncidentStatus::kMitigated &&
+        worst != core::ComponentState::kOperational) {
+      impact = core::ComponentState::kDegradedPerformance;  // impact stopped, not yet over
+    }
     auto& ups = public_updates[inc.id];
     // Only what customers would notice, or what has been told to them, is shown.
-    if (impact == core::ComponentState::kOperational && ups.empty()) continue;
+    if (worst == core::ComponentState::kOperational && ups.empty()) continue;
     PublicIncident pi;
     pi.id = inc.id;
     std::vector<std::string> names;
@@ -939,8 +942,7 @@ Result<StatusPageModel> Api::BuildStatusPage(const HttpRequest& req) {
       for (const auto* c : comps) state[c->id] = core::Worse(state[c->id], impact);
       m.open.push_back(std::move(pi));
     } else {
-      pi.impact = impact == core::ComponentState::kOperational ? core::ComponentState::kOperational
-                                                               : impact;
+      pi.impact = worst;
       pi.phase = "resolved";
       pi.resolved_at = inc.resolved_at;
       m.history.push_back(std::move(pi));

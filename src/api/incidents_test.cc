@@ -143,9 +143,9 @@ TEST_F(IncidentApiTest, DeclareNamesEveryProblemAndStoresNothing) {
 }
 
 TEST_F(IncidentApiTest, DeclareRunAndResolve) {
-  int64_t id = DeclareOk(
-      R"({"title":"Checkout 500s","sev":2,"service":"checkout","commander":"alice",)"
-      R"("summary":"pool exhausted","tags":["db"]})");
+  int64_t id =
+      DeclareOk(R"({"title":"Checkout 500s","sev":2,"service":"checkout","commander":"alice",)"
+                R"("summary":"pool exhausted","tags":["db"]})");
   auto inc = Json(Call(bhttp::verb::get, "/api/v1/incidents/" + std::to_string(id)));
   EXPECT_EQ(inc.at("incident").at("sev"), "SEV2");
   EXPECT_EQ(inc.at("incident").at("commander"), "alice");
@@ -188,9 +188,8 @@ TEST_F(IncidentApiTest, PatchChecksTheImpactWindowAndSaysWhatCanChange) {
 }
 
 TEST_F(IncidentApiTest, StatusUpdatesAreRenderedPerAudienceAndKeptConsistent) {
-  int64_t id = DeclareOk(
-      R"({"title":"Checkout 500s","sev":1,"service":"checkout",)"
-      R"("commander":"alice"})");
+  int64_t id = DeclareOk(R"({"title":"Checkout 500s","sev":1,"service":"checkout",)"
+                         R"("commander":"alice"})");
   auto path = "/api/v1/incidents/" + std::to_string(id) + "/updates";
   // The status page may never say resolved while the incident is open.
   auto early = Call(bhttp::verb::post, path, R"({"phase":"resolved","message":"fixed?"})");
@@ -220,14 +219,14 @@ TEST_F(IncidentApiTest, StatusUpdatesAreRenderedPerAudienceAndKeptConsistent) {
   EXPECT_EQ(text["executives"].find("db-7.internal"), std::string::npos) << text["executives"];
   EXPECT_EQ(text["board"], "Board: Checkout 500s (orders fail)");
   // After resolution only a "resolved" update is consistent.
-  ASSERT_EQ(Call(bhttp::verb::post, "/api/v1/incidents/" + std::to_string(id) + "/resolve")
-                .result(),
-            bhttp::status::ok);
+  ASSERT_EQ(
+      Call(bhttp::verb::post, "/api/v1/incidents/" + std::to_string(id) + "/resolve").result(),
+      bhttp::status::ok);
   EXPECT_EQ(Call(bhttp::verb::post, path, R"({"phase":"monitoring","message":"m"})").result(),
             bhttp::status::bad_request);
-  EXPECT_EQ(Call(bhttp::verb::post, path, R"({"phase":"resolved","public_message":"Fixed."})")
-                .result(),
-            bhttp::status::created);
+  EXPECT_EQ(
+      Call(bhttp::verb::post, path, R"({"phase":"resolved","public_message":"Fixed."})").result(),
+      bhttp::status::created);
   EXPECT_EQ(Json(Call(bhttp::verb::get, path)).at("updates").as_array().size(), 2u);
 }
 

@@ -97,12 +97,14 @@ Result<json::value> Fetch(const ClientFlags& f, const char* method, const std::s
     if (!ec && v.is_object() && v.as_object().contains("error")) {
       const auto& e = v.at("error");
       std::vector<std::string> details;
+      std::string message;
       if (e.is_object() && e.as_object().contains("message") && e.at("message").is_string()) {
-        msg += ": " + std::string(e.at("message").as_string());
+        message = std::string(e.at("message").as_string());
+        msg += ": " + message;
       }
       if (e.is_object() && e.as_object().contains("details") && e.at("details").is_array()) {
         for (const auto& d : e.at("details").as_array()) {
-          if (d.is_string() && std::string_view(d.as_string()) != msg) {
+          if (d.is_string() && std::string_view(d.as_string()) != message) {
             details.emplace_back(d.as_string());
           }
         }

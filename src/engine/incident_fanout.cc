@@ -67,9 +67,8 @@ class IncidentFanout::Pass {
       std::string role = Str(details, "role");
       std::string via = role.empty() ? "responder" : "role:" + role;
       std::string role_name = role.empty() ? "Responder" : role;
-      if (const auto* def = config::FindIncidentRole(config::AllIncidentRoles(org_), role)) {
-        role_name = def->name;
-      }
+      auto roles = config::AllIncidentRoles(org_);
+      if (const auto* def = config::FindIncidentRole(roles, role)) role_name = def->name;
       Page(*inc, Str(details, "user"), "role", via, fmt::format("audit:{}", r.id),
            fmt::format(R"({{"role":{},"role_name":{},"assigned_by":{}}})", JsonQuote(role),
                        JsonQuote(role_name), ActorJson(r.actor)),
@@ -122,10 +121,27 @@ class IncidentFanout::Pass {
     return &incidents_.emplace(id, std::move(*inc)).first->second;
   }
 
-  std::string Url(core::IncidentId id) const {
+  std::string Base() const {
     std::string base = f_.options_.base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
-    return fmt::format("{}/api/v1/incidents/{}", base, id);
+    return base;
+  }
+  std::string Url(core::IncidentId id) const {
+    return fmt::format("{}/api/v1/incidents/{}", Base(), id);
+  }
+  // The incident's public title, naming the status page components it affects.
+  std::string PublicTitleOf(const core::Incident& inc) const {
+    std::vector<std::string> names;
+    if (org_.status_page) {
+      for (const auto& c : org_.status_page->components) {
+        bool hit = false;
+        for (const auto& s : c.services) {
+          hit = hit || std::find(inc.services.begin(), inc.services.end(), s) != inc.services.end();
+        }
+        if (hit) names.push_back(c.name);
+      }
+    }
+    return core::PublicTitle(inc, names);
   }
 
   // Declares or raises the incident's SEV when a rule matches the new alert.
@@ -263,12 +279,15 @@ class IncidentFanout::Pass {
         m.channel_type = std::string(config::ToString(sub.type));
         m.target = "audience:" + aud->id;
         m.not_before = now_;
-        m.payload_json = json::serialize(json::object{{"audience", aud->id},
-                                                      {"audience_name", aud->name},
-                                                      {"subject", rendering.subject},
-                                                      {"text", rendering.text},
-                                                      {"update_id", u->id},
-                                                      {"phase", u->phase}});
+        json::object payload{{"audience", aud->id},          {"audience_name", aud->name},
+                             {"subject", rendering.subject}, {"text", rendering.text},
+                             {"update_id", u->id},           {"phase", u->phase}};
+        if (aud->id == core::kPublicAudience) {
+          // What the public may know of the incident: its public title and status page entry.
+          payload["public_title"] = PublicTitleOf(inc);
+          payload["status_url"] = fmt::format("{}/status#incident-{}", Base(), inc.id);
+        }
+        m.payload_json = json::serialize(payload);
         work.messages.push_back(std::move(m));
       }
     }

@@ -76,6 +76,19 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
     m.event = "status_update_published";
     m.subject = str("subject");
     m.text = str("text");
+    // Public subscribers are outside the company: they get the public text and nothing about
+    // the incident's internals (its title, services, internal links).
+    if (str("audience") == core::kPublicAudience) {
+      notify::IncidentRef pub;
+      pub.id = first.incident_id;
+      pub.title = str("public_title");
+      pub.status = str("phase");
+      pub.url = str("status_url");
+      m.incidents = {std::move(pub)};
+      m.runbook_url.clear();
+      m.user_id.clear();
+      m.user_name.clear();
+    }
     return m;
   }
   const notify::IncidentRef* inc = m.incidents.empty() ? nullptr : &m.incidents.front();
@@ -240,10 +253,17 @@ Result<int> NotificationDispatcher::RunOnce() {
   store::ClaimOptions o;
   o.now = clock_.Now();
   o.max_per_minute = options_.max_per_minute;
-  HOUSTON_ASSIGN_OR_RETURN(auto batches, store::Wait<std::vector<store::ClaimedBatch>>(
-                                             [&](auto cb) { store_.ClaimNotifications(o, cb); }));
-  for (const auto& b : batches) Deliver(b, /*wait=*/true);
-  return static_cast<int>(batches.size());
+  int sent = 0;
+  // Ordered destinations release their next message only when the previous one is done:
+  // claim again until nothing more is due now.
+  for (int round = 0; round < 1000; ++round) {
+    HOUSTON_ASSIGN_OR_RETURN(auto batches, store::Wait<std::vector<store::ClaimedBatch>>(
+                                               [&](auto cb) { store_.ClaimNotifications(o, cb); }));
+    if (batches.empty()) break;
+    for (const auto& b : batches) Deliver(b, /*wait=*/true);
+    sent += static_cast<int>(batches.size());
+  }
+  return sent;
 }
 
 void NotificationDispatcher::Start() {
@@ -329,8 +349,11 @@ void NotificationDispatcher::WorkerLoop() {
     }
     Deliver(batch, /*wait=*/false);
     {
+      // The outcome is queued in the store before the claimer's next claim (the store applies
+      // writes in order), so an ordered destination's next message can be claimed at once.
       std::lock_guard lock(mu_);
       --busy_;
+      woken_ = true;
     }
     cv_.notify_all();
   }

@@ -217,6 +217,9 @@ ALTER TABLE notifications ADD COLUMN payload_json TEXT NOT NULL DEFAULT '{}';
 DROP INDEX notifications_once;
 CREATE UNIQUE INDEX notifications_once ON notifications(incident_id, kind, ref, round, loop, step,
   user_id, contact_method_id, rule);
+-- Ordered destinations (incident webhooks, status updates): the oldest unfinished message.
+CREATE INDEX notifications_unfinished ON notifications(user_id, contact_method_id, id)
+  WHERE state IN ('pending', 'sending');
 
 CREATE TABLE status_updates (
   id INTEGER PRIMARY KEY,

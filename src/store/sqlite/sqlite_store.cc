@@ -761,6 +761,11 @@ void SqliteStore::ClaimNotifications(ClaimOptions options,
         s->Reset();
         std::map<core::IncidentId, Incident> incidents;
         std::map<std::tuple<std::string, std::string, int64_t>, ClaimedBatch> groups;
+        std::set<std::pair<std::string, std::string>> ordered;  // destinations seen
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * head,
+            db.Prepare("SELECT MIN(id), SUM(state = 'sending') FROM notifications WHERE user_id = "
+                       "? AND contact_method_id = ? AND state IN ('pending', 'sending')"));
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * cancel, db.Prepare("UPDATE notifications SET state = 'cancelled', last_error = "
                                       "? WHERE id = ?"));
@@ -780,6 +785,18 @@ void SqliteStore::ClaimNotifications(ClaimOptions options,
                                         .Bind(2, n.id)
                                         .Run());
             continue;
+          }
+          // Incident webhooks and status updates reach each destination in order: only its
+          // oldest unfinished message may be claimed, and only when none is being sent.
+          if (n.kind == "webhook" || n.kind == "update") {
+            auto dest = std::make_pair(n.user_id, n.contact_method_id);
+            if (!ordered.insert(dest).second) continue;
+            head->Reset();
+            head->Bind(1, n.user_id).Bind(2, n.contact_method_id);
+            HOUSTON_ASSIGN_OR_RETURN(bool found, head->Step());
+            bool first = found && head->Int(0) == n.id && head->Int(1) == 0;
+            head->Reset();
+            if (!first) continue;
           }
           // Pages for one contact method are bundled into one message; other kinds are each
           // their own message.
