@@ -241,6 +241,10 @@ int Serve(const ServeFlags& f) {
     PrintError(org.error());
     return 2;
   }
+  // Links in notifications and webhooks: --base-url, else the org's settings.base_url, else the
+  // listen address (below).
+  std::string base_url = f.base_url;
+  if (base_url.empty() && org->settings) base_url = org->settings->base_url;
 
   auto link_key = LinkKey(f);
   if (!link_key) {
@@ -287,7 +291,7 @@ int Serve(const ServeFlags& f) {
   auto sender = notify::NewSender(sender_options);
   engine::DispatcherOptions dopts;
   std::string scheme = f.tls_cert.empty() ? "http" : "https";
-  dopts.base_url = f.base_url;
+  dopts.base_url = base_url;
   dopts.link_key = *link_key;
   dopts.workers = f.notify_workers;
   dopts.max_per_minute = f.max_pages_per_minute;
@@ -304,7 +308,7 @@ int Serve(const ServeFlags& f) {
       });
   escalations.OnPagesCreated([&dispatcher] { dispatcher.Wake(); });
   engine::FanoutOptions fopts;
-  fopts.base_url = f.base_url;
+  fopts.base_url = base_url;
   engine::IncidentFanout fanout(st, RealClock(), org_provider, fopts);
   fanout.OnMessagesCreated([&dispatcher] { dispatcher.Wake(); });
 
@@ -315,7 +319,7 @@ int Serve(const ServeFlags& f) {
     fanout.Wake();
   };
   api_options.on_call = on_call;
-  api_options.base_url = f.base_url;
+  api_options.base_url = base_url;
   api_options.tls = !f.tls_cert.empty();
   api_options.schedule = [&current](const config::Org& o,
                                     const std::string& id) -> const core::CompiledSchedule* {
@@ -357,7 +361,7 @@ int Serve(const ServeFlags& f) {
     PrintError(port.error());
     return 1;
   }
-  if (f.base_url.empty()) {
+  if (base_url.empty()) {
     std::string base = fmt::format(
         "{}://{}:{}", scheme,
         listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first,

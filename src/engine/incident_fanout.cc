@@ -42,6 +42,8 @@ class IncidentFanout::Pass {
 
   void Handle(const store::AuditRecord& r) {
     work.processed.push_back(r.id);
+    // New alerts only matter to the incident rules: without rules, nothing to read.
+    if (r.action == "alert.triggered" && org_.incident_rules.empty()) return;
     core::Incident* inc = Incident(r.incident_id);
     if (!inc) return;
     json::object details;
