@@ -9,20 +9,29 @@
 # and prints events/s per run and the NEW/OLD ratio of the medians. Cases:
 #   intake   every request a new dedup key (a new alert and incident), bench/org-intake.yaml:
 #            nothing is paged, no incident rules or webhooks: the cost of intake itself.
-#   example  the same load on examples/org.yaml: escalations page, and (in builds that have them)
+#   example  the same load on each build's own examples/org.yaml (<build>/../examples/org.yaml
+#            if present, else this tree's): escalations page, and (in builds that have them)
 #            incident rules, outbound incident webhooks and the incident fan-out run too.
 #   hot      100 hot keys (every request folds into an open alert), org-intake.yaml.
+#   rules    new keys; OLD on org-intake.yaml, NEW on bench/org-rules.yaml (an incident rule
+#            declares every new incident SEV2 and an outbound webhook hears of it): what the
+#            incident fan-out costs intake when it has work for every alert.
 # Environment: REPEAT [3], DURATION seconds [10], WARMUP [2], CONNECTIONS [32], SUT_CPU [1],
-# WRK_CPU [0], CASES ["intake example hot"]. Loopback only; stops what it starts.
+# WRK_CPU [0], CASES ["intake hot rules example"], OLD_LABEL / NEW_LABEL (e.g. the commits).
+# Loopback only; stops what it starts.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 [[ $# -eq 2 ]] || { sed -n '2,18p' "$0" >&2; exit 2; }
-OLD=$(cd "$1" && pwd)/houston NEW=$(cd "$2" && pwd)/houston
+OLD_DIR=$(cd "$1" && pwd) NEW_DIR=$(cd "$2" && pwd)
+OLD=$OLD_DIR/houston NEW=$NEW_DIR/houston
+example_org() {  # the examples/org.yaml of the tree a build directory sits in
+  if [[ -f $1/../examples/org.yaml ]]; then echo "$1/../examples/org.yaml"; else echo "$ROOT/examples/org.yaml"; fi
+}
 for b in "$OLD" "$NEW"; do [[ -x $b ]] || { echo "no executable $b" >&2; exit 2; }; done
 REPEAT=${REPEAT:-3} DURATION=${DURATION:-10} WARMUP=${WARMUP:-2} CONNECTIONS=${CONNECTIONS:-32}
-SUT_CPU=${SUT_CPU:-1} WRK_CPU=${WRK_CPU:-0} CASES=${CASES:-"intake example hot"}
+SUT_CPU=${SUT_CPU:-1} WRK_CPU=${WRK_CPU:-0} CASES=${CASES:-"intake hot rules example"}
 for tool in wrk taskset curl; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install wrk util-linux curl)" >&2; exit 2; }
 done
@@ -62,8 +71,8 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { prin
 
 echo "# houston builds side by side: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
-echo "OLD: $OLD ($(cd "$(dirname "$OLD")" && git -C "$ROOT" log -1 --format=%h 2>/dev/null || true))"
-echo "NEW: $NEW"
+echo "OLD: $OLD ${OLD_LABEL:-}"
+echo "NEW: $NEW ${NEW_LABEL:-}"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s (warm-up ${WARMUP}s), houston on CPU $SUT_CPU, wrk on CPU $WRK_CPU, --sync full, $REPEAT repetitions"
 echo
@@ -71,19 +80,20 @@ echo "| case | OLD events/s (each run) | NEW events/s (each run) | NEW/OLD (medi
 echo "|---|---|---|---|"
 for c in $CASES; do
   case $c in
-    intake) org=$BENCH/org-intake.yaml mode=new ;;
-    example) org=$ROOT/examples/org.yaml mode=new ;;
-    hot) org=$BENCH/org-intake.yaml mode=hot ;;
+    intake) org_old=$BENCH/org-intake.yaml org_new=$org_old mode=new ;;
+    example) org_old=$(example_org "$OLD_DIR") org_new=$(example_org "$NEW_DIR") mode=new ;;
+    hot) org_old=$BENCH/org-intake.yaml org_new=$org_old mode=hot ;;
+    rules) org_old=$BENCH/org-intake.yaml org_new=$BENCH/org-rules.yaml mode=new ;;
     *) echo "unknown case $c" >&2; exit 2 ;;
   esac
   olds='' news=''
   for r in $(seq "$REPEAT"); do
     if (( r % 2 )); then
-      olds+=" $(run_one "$OLD" "$org" "$mode" "o$r$RANDOM")"
-      news+=" $(run_one "$NEW" "$org" "$mode" "n$r$RANDOM")"
+      olds+=" $(run_one "$OLD" "$org_old" "$mode" "o$r$RANDOM")"
+      news+=" $(run_one "$NEW" "$org_new" "$mode" "n$r$RANDOM")"
     else
-      news+=" $(run_one "$NEW" "$org" "$mode" "n$r$RANDOM")"
-      olds+=" $(run_one "$OLD" "$org" "$mode" "o$r$RANDOM")"
+      news+=" $(run_one "$NEW" "$org_new" "$mode" "n$r$RANDOM")"
+      olds+=" $(run_one "$OLD" "$org_old" "$mode" "o$r$RANDOM")"
     fi
   done
   mo=$(echo "$olds" | median) mn=$(echo "$news" | median)

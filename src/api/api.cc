@@ -38,6 +38,7 @@ std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> or
       info.service_id = integ.service_id;
       info.type = integ.type;
       info.rate_limit_per_second = integ.rate_limit_per_second;
+      info.fanout = !org->incident_rules.empty() || !org->webhooks.empty();
       if (const auto* svc = config::FindService(*org, integ.service_id)) {
         info.escalation_policy = svc->escalation_policy;
         const auto* policy = config::FindEscalationPolicy(*org, svc->escalation_policy);
@@ -75,6 +76,7 @@ void Route(core::AlertEvent& ev, const IntegrationInfo& info) {
   ev.escalation_policy = info.escalation_policy;
   ev.first_step_delay = info.first_step_delay;
   ev.group_window = info.group_window;
+  ev.fanout = info.fanout;
   ev.grouping_key.clear();
   if (info.group_window.count() > 0 && !info.group_by.empty()) {
     // The content key: the values of the grouping fields, as silence matchers read them.

@@ -30,6 +30,7 @@ struct IntegrationInfo {
   std::optional<std::chrono::minutes> first_step_delay;  // of that policy
   std::chrono::minutes group_window{0};  // the service's time-window grouping (0: off)
   std::vector<std::string> group_by;     // its content-key fields
+  bool fanout = true;                    // the org has incident rules or incident webhooks
 };
 
 // Fills in what routing adds to an inbound event: its service, the escalation policy, and the

@@ -75,6 +75,9 @@ struct AlertEvent {
   // incident with the same `grouping_key` whose last alert arrived within the window.
   std::chrono::minutes group_window{0};
   std::string grouping_key;  // content-based key from the service's `grouping.by` fields
+  // Whether the incident fan-out has anything to do with this event (the org has incident
+  // rules or incident webhooks); false spares intake the fan-out's bookkeeping.
+  bool fanout = true;
 };
 
 // A PagerDuty change event (deploy, config change). Never opens alerts.

@@ -42,8 +42,10 @@ class IncidentFanout::Pass {
 
   void Handle(const store::AuditRecord& r) {
     work.processed.push_back(r.id);
-    // New alerts only matter to the incident rules: without rules, nothing to read.
-    if (r.action == "alert.triggered" && org_.incident_rules.empty()) return;
+    // New alerts matter to the incident rules and, when they open an incident, to webhooks.
+    if (r.action == "alert.triggered" && org_.incident_rules.empty() && org_.webhooks.empty()) {
+      return;
+    }
     core::Incident* inc = Incident(r.incident_id);
     if (!inc) return;
     json::object details;
@@ -54,6 +56,11 @@ class IncidentFanout::Pass {
     }
     const std::string& a = r.action;
     if (a == "alert.triggered") {
+      // A new alert's incident is announced by the alert's own record.
+      const auto* created = details.if_contains("incident_created");
+      if (created && created->is_bool() && created->as_bool()) {
+        Webhooks(*inc, "incident.triggered", r, "");
+      }
       ApplyRules(*inc, details, r);
     } else if (a == "incident.triggered" || a == "incident.acknowledged" ||
                a == "incident.mitigated" || a == "incident.resolved" || a == "incident.reopened") {

@@ -217,6 +217,8 @@ TEST_F(FanoutTest, RuleDeclaresASevForACriticalAlertOnATierOneService) {
   EXPECT_TRUE(found);
   auto events = WebhookEvents("http://127.0.0.1:9/all");
   EXPECT_NE(std::find(events.begin(), events.end(), "incident.updated"), events.end());
+  // Incidents opened by alerts are announced to the webhooks too (one per new incident).
+  EXPECT_EQ(std::count(events.begin(), events.end(), "incident.triggered"), 3);
 }
 
 TEST_F(FanoutTest, AlertStormWithinTheWindowRaisesToSev1AndNeverLowers) {

@@ -227,6 +227,23 @@ TEST_F(IncidentStoreTest, GroupingWindowJoinsRecentIncidentsOfTheService) {
   EXPECT_TRUE(Send(Ev("k")).incident_created);
 }
 
+TEST_F(IncidentStoreTest, IntakeLeavesTheFanOutAloneWhenTheOrgHasNothingForIt) {
+  auto quiet = Ev("q");
+  quiet.fanout = false;
+  auto o = Send(quiet);
+  quiet.action = EventAction::kResolve;
+  Send(quiet);
+  EXPECT_TRUE(store_->ListPendingFanout(100)->empty());
+  EXPECT_EQ(store_->GetIncident(o.incident_id)->status, IncidentStatus::kResolved);
+  EXPECT_EQ(Actions(o.incident_id),
+            (std::vector<std::string>{"alert.triggered", "alert.resolved", "incident.resolved"}));
+  auto loud = Send(Ev("l"));
+  auto pending = *store_->ListPendingFanout(100);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].action, "alert.triggered");
+  EXPECT_EQ(pending[0].incident_id, loud.incident_id);
+}
+
 TEST_F(IncidentStoreTest, ImpactWindowIsEditableAndChecked) {
   auto inc = *Declare({.title = "x", .services = {"checkout"}});
   TimePoint t0 = clock_.Now();

@@ -222,12 +222,12 @@ bool NeedsFanout(std::string_view action) {
 
 Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
                       std::string_view resource_type, std::string_view resource_id,
-                      std::string_view details_json, core::IncidentId incident_id) {
+                      std::string_view details_json, core::IncidentId incident_id, bool fanout) {
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * s,
       db.Prepare("INSERT INTO audit_log(at, actor_type, actor_id, method, action, resource_type, "
                  "resource_id, details_json, incident_id, fanout) VALUES (?,?,?,?,?,?,?,?,?,?)"));
-  bool fanout = incident_id != 0 && NeedsFanout(action);
+  fanout = fanout && incident_id != 0 && NeedsFanout(action);
   HOUSTON_RETURN_IF_ERROR(
       s->Bind(1, Ms(now))
           .Bind(2, actor.type)
@@ -244,8 +244,8 @@ Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_vie
 }
 
 Result<int64_t> IncidentAudit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
-                              core::IncidentId id, std::string_view details_json) {
-  return Audit(db, now, actor, action, "incident", std::to_string(id), details_json, id);
+                              core::IncidentId id, std::string_view details_json, bool fanout) {
+  return Audit(db, now, actor, action, "incident", std::to_string(id), details_json, id, fanout);
 }
 
 Result<std::optional<Alert>> FindOpenAlert(Db& db, const std::string& integration_key,
@@ -328,7 +328,7 @@ std::string StatusDetails(IncidentStatus from, IncidentStatus to, std::string_vi
 }  // namespace
 
 Status SetIncidentStatus(Db& db, const Incident& inc, IncidentStatus to, TimePoint now,
-                         const Actor& actor, std::string_view details_json) {
+                         const Actor& actor, std::string_view details_json, bool fanout) {
   if (inc.status == to) return OkStatus();
   const int64_t t = Ms(now);
   std::string_view status = core::ToString(to);
@@ -394,12 +394,12 @@ Status SetIncidentStatus(Db& db, const Incident& inc, IncidentStatus to, TimePoi
     HOUSTON_RETURN_IF_ERROR(e->Bind(1, inc.id).Bind(2, inc.escalation_policy).Bind(3, t).Run());
   }
   HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, StatusVerb(inc.status, to), inc.id,
-                                        StatusDetails(inc.status, to, details_json)));
+                                        StatusDetails(inc.status, to, details_json), fanout));
   return OkStatus();
 }
 
 Status AcknowledgeOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& actor,
-                            bool move_incident) {
+                            bool move_incident, bool fanout) {
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * s, db.Prepare("UPDATE alerts SET status = 'acknowledged', acknowledged_at = ? "
                            "WHERE id = ?"));
@@ -410,17 +410,18 @@ Status AcknowledgeOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& 
       Audit(db, now, actor, "alert.acknowledged", "alert", std::to_string(a.id),
             fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_acknowledged\":{}}}",
                         a.incident_id, JsonQuote(a.dedup_key), incident_moved),
-            a.incident_id));
+            a.incident_id, fanout));
   if (incident_moved) {
     HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(
         db, inc, IncidentStatus::kAcknowledged, now, actor,
-        fmt::format("{{\"reason\":{}}}", JsonQuote(fmt::format("alert {} acknowledged", a.id)))));
+        fmt::format("{{\"reason\":{}}}", JsonQuote(fmt::format("alert {} acknowledged", a.id))),
+        fanout));
   }
   return OkStatus();
 }
 
 Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& actor,
-                        bool move_incident) {
+                        bool move_incident, bool fanout) {
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * s, db.Prepare("UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE id = ?"));
   HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).Run());
@@ -441,10 +442,11 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
             fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_resolved\":{},"
                         "\"open_alerts_left\":{}}}",
                         a.incident_id, JsonQuote(a.dedup_key), incident_resolved, still_open),
-            a.incident_id));
+            a.incident_id, fanout));
   if (incident_resolved) {
     HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(db, inc, IncidentStatus::kResolved, now, actor,
-                                              R"({"reason":"its last open alert was resolved"})"));
+                                              R"({"reason":"its last open alert was resolved"})",
+                                              fanout));
   }
   return OkStatus();
 }
@@ -496,11 +498,13 @@ Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& r, TimePoint 
             .Bind(4, Ms(now + r.first_step_delay.value_or(std::chrono::minutes(0))))
             .Run());
   }
-  std::string details = fmt::format(
-      R"({{"title":{},"service":{},"services":{},"sev":{},"declared":{},"status":"{}"}})",
-      JsonQuote(r.title), JsonQuote(r.service_id), StringListJson(services), JsonQuote(r.sev),
-      !r.declared_by.empty(), core::ToString(r.status));
-  HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, "incident.triggered", id, details));
+  if (!r.declared_by.empty()) {
+    std::string details = fmt::format(
+        R"({{"title":{},"service":{},"services":{},"sev":{},"declared":true,"status":"{}"}})",
+        JsonQuote(r.title), JsonQuote(r.service_id), StringListJson(services), JsonQuote(r.sev),
+        core::ToString(r.status));
+    HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, "incident.triggered", id, details));
+  }
   return id;
 }
 
@@ -523,11 +527,11 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
         out.kind = Kind::kUnchanged;
         return out;
       }
-      HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, *open, now, actor));
+      HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, *open, now, actor, true, ev.fanout));
       out.kind = Kind::kAcknowledged;
       return out;
     }
-    HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, *open, now, actor));
+    HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, *open, now, actor, true, ev.fanout));
     out.kind = Kind::kResolved;
     return out;
   }
@@ -646,7 +650,7 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
                   "\"service\":{},\"severity\":\"{}\",\"summary\":{}}}",
                   incident_id, out.incident_created, JsonQuote(ev.dedup_key),
                   JsonQuote(ev.service_id), core::ToString(ev.severity), JsonQuote(ev.summary)),
-      incident_id));
+      incident_id, ev.fanout));
   return out;
 }
 

@@ -42,14 +42,18 @@ core::Change ReadChange(const Stmt& s);
 extern const char* const kAuditColumns;
 AuditRecord ReadAudit(const Stmt& s);
 
-// Writes an audit record. `incident_id` ties it to an incident's timeline; records whose action
-// the incident fan-out acts on (NeedsFanout) are marked pending for it. Returns the record id.
+// Writes an audit record. `incident_id` ties it to an incident's timeline; with `fanout`, a
+// record whose action the incident fan-out acts on (NeedsFanout) is marked pending for it (intake
+// passes false when the org has nothing for the fan-out to do with alerts: no incident rules, no
+// incident webhooks). Returns the record id.
 Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
                       std::string_view resource_type, std::string_view resource_id,
-                      std::string_view details_json, core::IncidentId incident_id = 0);
+                      std::string_view details_json, core::IncidentId incident_id = 0,
+                      bool fanout = true);
 // Audit with resource incident/<id>.
 Result<int64_t> IncidentAudit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
-                              core::IncidentId id, std::string_view details_json = "{}");
+                              core::IncidentId id, std::string_view details_json = "{}",
+                              bool fanout = true);
 // The actions the incident fan-out handles: incident.triggered/acknowledged/mitigated/resolved/
 // reopened/updated/role_assigned/responder_added, status_update.published and alert.triggered.
 bool NeedsFanout(std::string_view action);
@@ -64,20 +68,23 @@ Result<std::optional<core::Alert>> FindOpenAlert(Db& db, const std::string& inte
 // stops, ends or restarts its escalation, and writes "incident.<verb>" to the timeline.
 // `details_json` adds to the record (e.g. why).
 Status SetIncidentStatus(Db& db, const core::Incident& inc, core::IncidentStatus to, TimePoint now,
-                         const Actor& actor, std::string_view details_json = "{}");
+                         const Actor& actor, std::string_view details_json = "{}",
+                         bool fanout = true);
 // Moves an open alert to acknowledged; with `move_incident`, the incident with it when it was
 // triggered.
 Status AcknowledgeOpenAlert(Db& db, const core::Alert& a, TimePoint now, const Actor& actor,
-                            bool move_incident = true);
+                            bool move_incident = true, bool fanout = true);
 // Resolves an open alert; with `move_incident`, resolves its incident when no open alert is
 // left in it, unless the incident has a SEV (a declared incident is resolved by people, not by
 // its alerts).
 Status ResolveOpenAlert(Db& db, const core::Alert& a, TimePoint now, const Actor& actor,
-                        bool move_incident = true);
+                        bool move_incident = true, bool fanout = true);
 // Applies one inbound event: the PagerDuty dedup semantics, grouping, new incidents.
 Result<EventOutcome> ApplyEvent(Db& db, core::AlertEvent& ev, TimePoint now, const Actor& actor);
 // Inserts a new incident row (status `status`) and its escalation when `policy` is set and the
-// incident is triggered. Returns the id.
+// incident is triggered. A declared incident (declared_by set) gets an "incident.triggered"
+// timeline record; an alert's incident is announced by the alert's own record
+// ("alert.triggered" with incident_created). Returns the id.
 struct IncidentRow {
   std::string service_id;
   std::vector<std::string> services;

@@ -198,7 +198,8 @@ UPDATE incidents SET services_json = json_array(service_id), impact_started_at =
 CREATE INDEX incidents_grouping ON incidents(service_id, grouping_key, last_alert_at)
   WHERE status <> 'resolved';
 CREATE INDEX incidents_update_due ON incidents(update_due_at) WHERE update_due_at IS NOT NULL;
-CREATE INDEX incidents_resolved ON incidents(resolved_at);
+-- Declared (SEV) incidents: the status page reads only these.
+CREATE INDEX incidents_declared ON incidents(id) WHERE sev <> '';
 
 -- Every record about an incident (its own and its alerts') carries incident_id: the timeline.
 -- fanout: NULL nothing to do, 0 the incident fan-out has yet to act on it, 1 done.
