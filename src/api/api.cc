@@ -40,11 +40,9 @@ std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> or
       info.rate_limit_per_second = integ.rate_limit_per_second;
       info.fanout = !org->incident_rules.empty() || !org->webhooks.empty();
       if (const auto* svc = config::FindService(*org, integ.service_id)) {
-        info.escalation_policy = svc->escalation_policy;
-        const auto* policy = config::FindEscalationPolicy(*org, svc->escalation_policy);
-        if (policy && !policy->steps.empty()) {
-          info.first_step_delay = std::chrono::minutes(policy->steps.front().delay_minutes);
-        }
+        Paging paging = PagingOf(*org, svc->id);
+        info.escalation_policy = paging.policy;
+        info.first_step_delay = paging.first_step_delay;
         if (svc->grouping) {
           info.group_window = std::chrono::minutes(svc->grouping->window_minutes);
           info.group_by = svc->grouping->by;
@@ -69,6 +67,18 @@ std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> or
     }
   }
   return view;
+}
+
+Paging PagingOf(const config::Org& org, std::string_view service) {
+  Paging p;
+  const auto* svc = config::FindService(org, service);
+  if (!svc) return p;
+  p.policy = svc->escalation_policy;
+  const auto* policy = config::FindEscalationPolicy(org, svc->escalation_policy);
+  if (policy && !policy->steps.empty()) {
+    p.first_step_delay = std::chrono::minutes(policy->steps.front().delay_minutes);
+  }
+  return p;
 }
 
 void Route(core::AlertEvent& ev, const IntegrationInfo& info) {

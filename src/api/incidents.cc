@@ -371,13 +371,9 @@ void Api::DeclareIncident(const HttpRequest& req, const store::Token* token, Res
   if (auto p = body->Bool("page")) n.page = *p;
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
   if (org && !n.services.empty()) {
-    if (const auto* svc = config::FindService(*org, n.services.front())) {
-      n.escalation_policy = svc->escalation_policy;
-      const auto* policy = config::FindEscalationPolicy(*org, svc->escalation_policy);
-      if (policy && !policy->steps.empty()) {
-        n.first_step_delay = std::chrono::minutes(policy->steps.front().delay_minutes);
-      }
-    }
+    Paging paging = PagingOf(*org, n.services.front());
+    n.escalation_policy = paging.policy;
+    n.first_step_delay = paging.first_step_delay;
   }
   auto shared = std::make_shared<Respond>(std::move(respond));
   store_.DeclareIncident(std::move(n), ActorOf(req, *token), [this, shared](auto r) {
@@ -799,13 +795,9 @@ void Api::SplitIncident(const HttpRequest& req, const store::Token* token, Respo
     if (service.empty()) {
       if (auto a = store_.GetAlert(alerts.front())) service = a->service_id;
     }
-    if (const auto* svc = config::FindService(*org, service)) {
-      n.escalation_policy = svc->escalation_policy;
-      const auto* policy = config::FindEscalationPolicy(*org, svc->escalation_policy);
-      if (policy && !policy->steps.empty()) {
-        n.first_step_delay = std::chrono::minutes(policy->steps.front().delay_minutes);
-      }
-    }
+    Paging paging = PagingOf(*org, service);
+    n.escalation_policy = paging.policy;
+    n.first_step_delay = paging.first_step_delay;
   }
   auto shared = std::make_shared<Respond>(std::move(respond));
   store_.SplitIncident(*id, std::move(alerts), std::move(n), ActorOf(req, *token),

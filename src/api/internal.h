@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
 #include "core/json_util.h"
 #include "core/status.h"
 #include "http/http.h"
@@ -21,6 +22,14 @@ namespace bhttp = http::bhttp;
 void Field(std::string& out, std::string_view name, std::string_view value);   // a string
 void Raw(std::string& out, std::string_view name, std::string_view raw_json);  // JSON as is
 void Time(std::string& out, std::string_view name, const std::optional<TimePoint>& t);
+
+// The escalation policy a new incident of `service` starts, and its first step's delay ("" and
+// nullopt when the service is unknown or its policy has no steps).
+struct Paging {
+  std::string policy;
+  std::optional<std::chrono::minutes> first_step_delay;
+};
+Paging PagingOf(const config::Org& org, std::string_view service);
 
 // The store's error as an API error (an overloaded store is 503 with Retry-After).
 http::Response StoreError(const Status& st);

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <tuple>
 
 #include "cli/commands.h"
@@ -167,6 +168,22 @@ std::string Query(const std::vector<std::pair<std::string, std::string>>& params
   return q;
 }
 
+// The end of every client command: a failed call prints its error (exit 1); with --json the
+// server's answer is printed as is; otherwise `print` shows it for people.
+int Answer(const ClientFlags& f, const Result<json::value>& v, const std::string& raw,
+           const std::function<void(const json::value&)>& print) {
+  if (!v) {
+    PrintError(v.error());
+    return 1;
+  }
+  if (f.json) {
+    std::printf("%s\n", raw.c_str());
+  } else {
+    print(*v);
+  }
+  return 0;
+}
+
 struct ListFlags {
   std::string status, service, since, sev;
   bool open = false;
@@ -181,39 +198,25 @@ int ListAlerts(const ClientFlags& f, const ListFlags& l) {
                                            {"since", l.since},
                                            {"limit", std::to_string(l.limit)}}),
                  &raw);
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& a : v->at("alerts").as_array()) {
-    rows.push_back({Str(a, "id"), Str(a, "status"), Str(a, "severity"), Str(a, "service"),
-                    Str(a, "event_count"), Str(a, "created_at"), Str(a, "summary")});
-  }
-  PrintTable({"ID", "STATUS", "SEVERITY", "SERVICE", "EVENTS", "CREATED", "SUMMARY"}, rows);
-  return 0;
+  return Answer(f, v, raw, [](const json::value& answer) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : answer.at("alerts").as_array()) {
+      rows.push_back({Str(a, "id"), Str(a, "status"), Str(a, "severity"), Str(a, "service"),
+                      Str(a, "event_count"), Str(a, "created_at"), Str(a, "summary")});
+    }
+    PrintTable({"ID", "STATUS", "SEVERITY", "SERVICE", "EVENTS", "CREATED", "SUMMARY"}, rows);
+  });
 }
 
 int AlertAction(const ClientFlags& f, const std::string& id, bool ack) {
   std::string raw;
   auto v = Fetch(f, "POST",
                  fmt::format("/api/v1/alerts/{}/{}", id, ack ? "acknowledge" : "resolve"), &raw);
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-  } else {
-    const auto& a = v->at("alert");
+  return Answer(f, v, raw, [](const json::value& answer) {
+    const auto& a = answer.at("alert");
     std::printf("alert %s is %s (incident %s)\n", Str(a, "id").c_str(), Str(a, "status").c_str(),
                 Str(a, "incident_id").c_str());
-  }
-  return 0;
+  });
 }
 
 int ListIncidents(const ClientFlags& f, const ListFlags& l) {
@@ -226,41 +229,27 @@ int ListIncidents(const ClientFlags& f, const ListFlags& l) {
                                               {"open", l.open ? "true" : ""},
                                               {"limit", std::to_string(l.limit)}}),
                  &raw);
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& i : v->at("incidents").as_array()) {
-    rows.push_back({Str(i, "id"), Str(i, "sev"), Str(i, "status"), Str(i, "severity"),
-                    Str(i, "service"), Str(i, "commander"), Str(i, "alert_count"),
-                    Str(i, "created_at"), Str(i, "title")});
-  }
-  PrintTable(
-      {"ID", "SEV", "STATUS", "SEVERITY", "SERVICE", "COMMANDER", "ALERTS", "CREATED", "TITLE"},
-      rows);
-  return 0;
+  return Answer(f, v, raw, [](const json::value& answer) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& i : answer.at("incidents").as_array()) {
+      rows.push_back({Str(i, "id"), Str(i, "sev"), Str(i, "status"), Str(i, "severity"),
+                      Str(i, "service"), Str(i, "commander"), Str(i, "alert_count"),
+                      Str(i, "created_at"), Str(i, "title")});
+    }
+    PrintTable(
+        {"ID", "SEV", "STATUS", "SEVERITY", "SERVICE", "COMMANDER", "ALERTS", "CREATED", "TITLE"},
+        rows);
+  });
 }
 
-// Prints the incident in an answer (or the raw JSON with --json).
+// Prints the incident in an answer.
 int PrintIncident(const ClientFlags& f, const Result<json::value>& v, const std::string& raw) {
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-    return 0;
-  }
-  const auto& i = v->at("incident");
-  std::string sev = Str(i, "sev");
-  std::printf("incident %s is %s: %s%s\n", Str(i, "id").c_str(), Str(i, "status").c_str(),
-              Str(i, "title").c_str(), sev == "-" ? "" : (" [" + sev + "]").c_str());
-  return 0;
+  return Answer(f, v, raw, [](const json::value& answer) {
+    const auto& i = answer.at("incident");
+    std::string sev = Str(i, "sev");
+    std::printf("incident %s is %s: %s%s\n", Str(i, "id").c_str(), Str(i, "status").c_str(),
+                Str(i, "title").c_str(), sev == "-" ? "" : (" [" + sev + "]").c_str());
+  });
 }
 
 int IncidentAction(const ClientFlags& f, const std::string& id, const std::string& action) {
@@ -276,10 +265,7 @@ struct DeclareFlags {
 };
 
 int Declare(const ClientFlags& f, const DeclareFlags& d) {
-  json::object body{{"title", d.title}, {"sev", d.sev}};
-  json::array services;
-  for (const auto& s : d.services) services.emplace_back(s);
-  body["services"] = std::move(services);
+  json::object body{{"title", d.title}, {"sev", d.sev}, {"services", json::value_from(d.services)}};
   if (!d.summary.empty()) body["summary"] = d.summary;
   if (!d.public_title.empty()) body["public_title"] = d.public_title;
   if (!d.commander.empty()) body["commander"] = d.commander;
@@ -325,10 +311,10 @@ int Assign(const ClientFlags& f, const std::string& id, const std::string& role,
   std::string raw;
   auto v =
       Fetch(f, "POST", fmt::format("/api/v1/incidents/{}/roles", id), &raw, json::serialize(body));
-  if (!v || f.json) return PrintIncident(f, v, raw);
-  std::printf("incident %s: %s is %s\n", id.c_str(), role.c_str(),
-              user.empty() ? "unassigned" : user.c_str());
-  return 0;
+  return Answer(f, v, raw, [&](const json::value&) {
+    std::printf("incident %s: %s is %s\n", id.c_str(), role.c_str(),
+                user.empty() ? "unassigned" : user.c_str());
+  });
 }
 
 int Responders(const ClientFlags& f, const std::string& id, const std::vector<std::string>& add,
@@ -338,13 +324,13 @@ int Responders(const ClientFlags& f, const std::string& id, const std::vector<st
   if (!remove.empty()) body["remove_responders"] = json::value_from(remove);
   std::string raw;
   auto v = Fetch(f, "PATCH", "/api/v1/incidents/" + id, &raw, json::serialize(body));
-  if (!v || f.json) return PrintIncident(f, v, raw);
-  std::string names;
-  for (const auto& r : v->at("incident").at("responders").as_array()) {
-    names += (names.empty() ? "" : ", ") + std::string(r.as_string());
-  }
-  std::printf("incident %s responders: %s\n", id.c_str(), names.empty() ? "none" : names.c_str());
-  return 0;
+  return Answer(f, v, raw, [&](const json::value& answer) {
+    std::string names;
+    for (const auto& r : answer.at("incident").at("responders").as_array()) {
+      names += (names.empty() ? "" : ", ") + std::string(r.as_string());
+    }
+    std::printf("incident %s responders: %s\n", id.c_str(), names.empty() ? "none" : names.c_str());
+  });
 }
 
 int Note(const ClientFlags& f, const std::string& id, const std::string& text, bool pin) {
@@ -353,33 +339,19 @@ int Note(const ClientFlags& f, const std::string& id, const std::string& text, b
   std::string raw;
   auto v =
       Fetch(f, "POST", fmt::format("/api/v1/incidents/{}/notes", id), &raw, json::serialize(body));
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-  } else {
-    std::printf("note %s added to incident %s%s\n", Str(v->at("entry"), "id").c_str(), id.c_str(),
-                pin ? " (pinned)" : "");
-  }
-  return 0;
+  return Answer(f, v, raw, [&](const json::value& answer) {
+    std::printf("note %s added to incident %s%s\n", Str(answer.at("entry"), "id").c_str(),
+                id.c_str(), pin ? " (pinned)" : "");
+  });
 }
 
 int Pin(const ClientFlags& f, const std::string& id, const std::string& entry, bool unpin) {
   std::string raw;
   auto v = Fetch(f, unpin ? "DELETE" : "POST",
                  fmt::format("/api/v1/incidents/{}/timeline/{}/pin", id, entry), &raw);
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-  } else {
+  return Answer(f, v, raw, [&](const json::value&) {
     std::printf("timeline entry %s %s\n", entry.c_str(), unpin ? "unpinned" : "pinned");
-  }
-  return 0;
+  });
 }
 
 int Timeline(const ClientFlags& f, const std::string& id, bool pinned) {
@@ -387,51 +359,38 @@ int Timeline(const ClientFlags& f, const std::string& id, bool pinned) {
   auto v =
       Fetch(f, "GET",
             fmt::format("/api/v1/incidents/{}/timeline{}", id, pinned ? "?pinned=true" : ""), &raw);
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& e : v->at("timeline").as_array()) {
-    std::string details = Str(e, "details");
-    if (e.at("action").as_string() == "incident.note") details = Str(e.at("details"), "text");
-    rows.push_back({Str(e, "id"), Str(e, "at"), e.at("pinned").as_bool() ? "*" : "",
-                    Str(e, "action"), Str(e, "actor") + " (" + Str(e, "via") + ")", details});
-  }
-  PrintTable({"ENTRY", "AT", "PIN", "WHAT", "WHO", "DETAILS"}, rows);
-  return 0;
+  return Answer(f, v, raw, [](const json::value& answer) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : answer.at("timeline").as_array()) {
+      std::string details = Str(e, "details");
+      if (e.at("action").as_string() == "incident.note") details = Str(e.at("details"), "text");
+      rows.push_back({Str(e, "id"), Str(e, "at"), e.at("pinned").as_bool() ? "*" : "",
+                      Str(e, "action"), Str(e, "actor") + " (" + Str(e, "via") + ")", details});
+    }
+    PrintTable({"ENTRY", "AT", "PIN", "WHAT", "WHO", "DETAILS"}, rows);
+  });
 }
 
 int Suspects(const ClientFlags& f, const std::string& id) {
   std::string raw;
   auto v = Fetch(f, "GET", fmt::format("/api/v1/incidents/{}/suspects", id), &raw);
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& s : v->at("suspects").as_array()) {
-    const auto& c = s.at("change");
-    rows.push_back({Str(c, "id"), Str(s, "score"), Str(c, "service"), Str(c, "timestamp"),
-                    Str(c, "summary"), Str(s, "reason")});
-  }
-  if (rows.empty()) {
-    std::printf(
-        "no changes on incident %s's services or their dependencies in the %s h before "
-        "impact started (%s)\n",
-        id.c_str(), Str(*v, "lookback_hours").c_str(), Str(*v, "impact_started_at").c_str());
-    return 0;
-  }
-  PrintTable({"CHANGE", "SCORE", "SERVICE", "AT", "SUMMARY", "WHY"}, rows);
-  return 0;
+  return Answer(f, v, raw, [&](const json::value& answer) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : answer.at("suspects").as_array()) {
+      const auto& c = s.at("change");
+      rows.push_back({Str(c, "id"), Str(s, "score"), Str(c, "service"), Str(c, "timestamp"),
+                      Str(c, "summary"), Str(s, "reason")});
+    }
+    if (rows.empty()) {
+      std::printf(
+          "no changes on incident %s's services or their dependencies in the %s h "
+          "before impact started (%s)\n",
+          id.c_str(), Str(answer, "lookback_hours").c_str(),
+          Str(answer, "impact_started_at").c_str());
+    } else {
+      PrintTable({"CHANGE", "SCORE", "SERVICE", "AT", "SUMMARY", "WHY"}, rows);
+    }
+  });
 }
 
 struct UpdateFlags {
@@ -459,51 +418,40 @@ int Update(const ClientFlags& f, const std::string& id, const UpdateFlags& u) {
   std::string raw;
   auto v = Fetch(f, "POST", fmt::format("/api/v1/incidents/{}/updates", id), &raw,
                  json::serialize(body));
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-    return 0;
-  }
-  const auto& up = v->at("update");
-  std::printf("%s update %s on incident %s (%s), as each audience reads it:\n",
-              u.dry_run ? "preview of" : "published", Str(up, "id").c_str(), id.c_str(),
-              Str(up, "phase").c_str());
-  for (const auto& r : up.at("renderings").as_array()) {
-    std::printf("\n== %s: %s\n%s\n", Str(r, "audience").c_str(), Str(r, "subject").c_str(),
-                Str(r, "text").c_str());
-  }
-  return 0;
+  return Answer(f, v, raw, [&](const json::value& answer) {
+    const auto& up = answer.at("update");
+    std::printf("%s update %s on incident %s (%s), as each audience reads it:\n",
+                u.dry_run ? "preview of" : "published", Str(up, "id").c_str(), id.c_str(),
+                Str(up, "phase").c_str());
+    for (const auto& r : up.at("renderings").as_array()) {
+      std::printf("\n== %s: %s\n%s\n", Str(r, "audience").c_str(), Str(r, "subject").c_str(),
+                  Str(r, "text").c_str());
+    }
+  });
 }
 
 int Show(const ClientFlags& f, const std::string& id) {
   std::string raw;
   auto v = Fetch(f, "GET", "/api/v1/incidents/" + id, &raw);
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-    return 0;
-  }
-  const auto& i = v->at("incident");
-  std::printf("#%s %s\n", Str(i, "id").c_str(), Str(i, "title").c_str());
-  std::printf("  sev:       %s   status: %s   alerts: %s\n", Str(i, "sev").c_str(),
-              Str(i, "status").c_str(), Str(i, "alert_count").c_str());
-  std::printf("  services:  %s\n", Str(i, "services").c_str());
-  std::printf("  roles:     %s\n", Str(i, "roles").c_str());
-  std::printf("  responders:%s\n", (" " + Str(i, "responders")).c_str());
-  std::printf("  impact:    started %s, detected %s, mitigated %s, resolved %s\n",
-              Str(i, "impact_started_at").c_str(), Str(i, "detected_at").c_str(),
-              Str(i, "mitigated_at").c_str(), Str(i, "resolved_at").c_str());
-  if (!Str(i, "summary").empty() && Str(i, "summary") != "-") {
-    std::printf("  summary:   %s\n", Str(i, "summary").c_str());
-  }
-  std::printf("  next status update due: %s\n", Str(i, "update_due_at").c_str());
-  return 0;
+  return Answer(f, v, raw, [](const json::value& answer) {
+    const auto& i = answer.at("incident");
+    std::printf("#%s %s\n", Str(i, "id").c_str(), Str(i, "title").c_str());
+    std::printf("  sev:        %s   status: %s   alerts: %s\n", Str(i, "sev").c_str(),
+                Str(i, "status").c_str(), Str(i, "alert_count").c_str());
+    std::printf("  services:   %s\n", Str(i, "services").c_str());
+    std::printf("  roles:      %s\n", Str(i, "roles").c_str());
+    std::printf("  responders: %s\n", Str(i, "responders").c_str());
+    std::printf("  impact:     started %s, detected %s, mitigated %s, resolved %s\n",
+                Str(i, "impact_started_at").c_str(), Str(i, "detected_at").c_str(),
+                Str(i, "mitigated_at").c_str(), Str(i, "resolved_at").c_str());
+    if (std::string summary = Str(i, "summary"); !summary.empty() && summary != "-") {
+      std::printf("  summary:    %s\n", summary.c_str());
+    }
+    std::printf("  next status update due: %s\n", Str(i, "update_due_at").c_str());
+    for (const auto& s : answer.at("suspects").as_array()) {
+      std::printf("  suspect:    %s\n", std::string(s.as_string()).c_str());
+    }
+  });
 }
 
 int Merge(const ClientFlags& f, const std::string& id, int64_t into) {
@@ -528,17 +476,10 @@ int LinkChange(const ClientFlags& f, const std::string& id, int64_t change) {
   std::string raw;
   auto v = Fetch(f, "POST", fmt::format("/api/v1/incidents/{}/changes", id), &raw,
                  json::serialize(json::object{{"change_id", change}}));
-  if (!v) {
-    PrintError(v.error());
-    return 1;
-  }
-  if (f.json) {
-    std::printf("%s\n", raw.c_str());
-  } else {
+  return Answer(f, v, raw, [&](const json::value& answer) {
     std::printf("change %lld linked to incident %s: %s\n", static_cast<long long>(change),
-                id.c_str(), Str(v->at("linked"), "summary").c_str());
-  }
-  return 0;
+                id.c_str(), Str(answer.at("linked"), "summary").c_str());
+  });
 }
 
 struct OnCallFlags {

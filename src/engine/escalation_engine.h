@@ -8,15 +8,13 @@
 // week of escalations runs in milliseconds.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/escalation.h"
+#include "engine/deadline_loop.h"
 #include "store/store.h"
 
 namespace houston::engine {
@@ -56,9 +54,9 @@ class EscalationEngine {
   // Called after pages were created (to wake the notification dispatcher).
   void OnPagesCreated(std::function<void()> fn) { on_pages_ = std::move(fn); }
 
-  void Start();
-  void Wake();
-  void Stop();
+  void Start() { loop_.Start(); }
+  void Wake() { loop_.Wake(); }
+  void Stop() { loop_.Stop(); }
 
  private:
   store::EscalationUpdate Decide(const config::Org& org, const store::EscalationRow& row,
@@ -66,18 +64,13 @@ class EscalationEngine {
   store::EscalationUpdate Fire(const config::Org& org, const store::EscalationRow& row,
                                const core::EscalationPolicySpec& policy,
                                core::EscalationCursor cursor, TimePoint fired_at, TimePoint now);
-  void Loop();
 
   store::Store& store_;
   Clock& clock_;
   OrgProvider org_;
   OnCallResolver on_call_;
   std::function<void()> on_pages_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;   // guarded by mu_
-  bool woken_ = false;  // guarded by mu_
-  std::thread thread_;
+  DeadlineLoop loop_{"escalation engine", clock_, [this] { return RunOnce(); }};
 };
 
 }  // namespace houston::engine

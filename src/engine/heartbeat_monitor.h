@@ -5,11 +5,8 @@
 // Wake() after the org changed) and asks the store to open alerts for overdue heartbeats.
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
 #include "core/clock.h"
+#include "engine/deadline_loop.h"
 #include "store/store.h"
 
 namespace houston::engine {
@@ -17,27 +14,27 @@ namespace houston::engine {
 // Thread-safe.
 class HeartbeatMonitor {
  public:
-  HeartbeatMonitor(store::Store& store, Clock& clock) : store_(store), clock_(clock) {}
+  HeartbeatMonitor(store::Store& store, Clock& clock)
+      : store_(store),
+        clock_(clock),
+        loop_(
+            "heartbeat check", clock, [this] { return RunOnce(); }, std::chrono::milliseconds(10)) {
+  }
   ~HeartbeatMonitor() { Stop(); }
 
   // Checks once at `clock.Now()`: opens alerts for overdue heartbeats and returns the next due
   // time (nullopt if nothing is watched). Deterministic; tests call it with a FakeClock.
   Result<std::optional<TimePoint>> RunOnce();
 
-  void Start();
+  void Start() { loop_.Start(); }
   // Re-reads due times now (call after the org changed).
-  void Wake();
-  void Stop();
+  void Wake() { loop_.Wake(); }
+  void Stop() { loop_.Stop(); }
 
  private:
-  void Loop();
   store::Store& store_;
   Clock& clock_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;   // guarded by mu_
-  bool woken_ = false;  // guarded by mu_
-  std::thread thread_;
+  DeadlineLoop loop_;
 };
 
 }  // namespace houston::engine

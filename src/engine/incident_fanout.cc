@@ -363,45 +363,4 @@ Result<std::optional<TimePoint>> IncidentFanout::RunOnce() {
   return store_.NextReminderDue();
 }
 
-void IncidentFanout::Start() {
-  thread_ = std::thread([this] { Loop(); });
-}
-
-void IncidentFanout::Wake() {
-  {
-    std::lock_guard lock(mu_);
-    woken_ = true;
-  }
-  cv_.notify_all();
-}
-
-void IncidentFanout::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void IncidentFanout::Loop() {
-  constexpr auto kMaxSleep = std::chrono::seconds(30);
-  for (;;) {
-    auto next = RunOnce();
-    std::chrono::milliseconds sleep = kMaxSleep;
-    if (!next) {
-      spdlog::error("incident fan-out: {}", next.error().ToString());
-      sleep = std::chrono::seconds(1);
-    } else if (*next) {
-      sleep = std::clamp<std::chrono::milliseconds>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(**next - clock_.Now()),
-          std::chrono::milliseconds(5), kMaxSleep);
-    }
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, sleep, [&] { return stop_ || woken_; });
-    if (stop_) return;
-    woken_ = false;
-  }
-}
-
 }  // namespace houston::engine

@@ -17,14 +17,11 @@
 // Wake(). Tests drive RunOnce() with a FakeClock.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
-#include <map>
-#include <mutex>
-#include <thread>
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "engine/deadline_loop.h"
 #include "engine/escalation_engine.h"
 #include "store/store.h"
 
@@ -51,24 +48,19 @@ class IncidentFanout {
   // Sets the base of incident links. Call before Start().
   void set_base_url(std::string url) { options_.base_url = std::move(url); }
 
-  void Start();
-  void Wake();
-  void Stop();
+  void Start() { loop_.Start(); }
+  void Wake() { loop_.Wake(); }
+  void Stop() { loop_.Stop(); }
 
  private:
   class Pass;  // one batch's decisions and caches
-  void Loop();
 
   store::Store& store_;
   Clock& clock_;
   OrgProvider org_;
   FanoutOptions options_;
   std::function<void()> on_messages_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;   // guarded by mu_
-  bool woken_ = false;  // guarded by mu_
-  std::thread thread_;
+  DeadlineLoop loop_{"incident fan-out", clock_, [this] { return RunOnce(); }};
 };
 
 }  // namespace houston::engine
