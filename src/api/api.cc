@@ -927,13 +927,7 @@ store::Actor ActorOf(const HttpRequest& req, const store::Token& token) {
 
 void Api::TransitionIncident(core::IncidentAction action, core::IncidentId id, store::Actor actor,
                              Respond respond) {
-  auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.TransitionIncident(id, action, std::move(actor), [this, shared](Result<core::Incident> r) {
-    if (!r) return (*shared)(StoreError(r.error()));
-    Changed();
-    (*shared)(
-        http::JsonResponse(bhttp::status::ok, "{\"incident\":" + core::IncidentJson(*r) + "}"));
-  });
+  store_.TransitionIncident(id, action, std::move(actor), AnswerIncident(std::move(respond)));
 }
 
 void Api::IncidentAction(core::IncidentAction action, const HttpRequest& req,

@@ -169,6 +169,10 @@ class Api {
   void ListIncidentRoles(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListSeverities(const http::HttpRequest& req, const store::Token*, Respond respond);
   void Patch(core::IncidentId id, store::IncidentPatch patch, store::Actor actor, Respond respond);
+  // A store callback that answers {"incident": ...} with `code` (and wakes the engines), or the
+  // store's error.
+  store::Callback<core::Incident> AnswerIncident(
+      Respond respond, http::bhttp::status code = http::bhttp::status::ok);
   // The public status page (api/incidents.cc): no token, public facts only.
   void StatusHtml(const http::HttpRequest& req, const store::Token*, Respond respond);
   void StatusJson(const http::HttpRequest& req, const store::Token*, Respond respond);

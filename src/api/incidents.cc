@@ -258,10 +258,6 @@ std::vector<std::string> ValidServices(OrgCheck& check, const std::vector<std::s
   return out;
 }
 
-Response IncidentResponse(const core::Incident& i, bhttp::status code = bhttp::status::ok) {
-  return http::JsonResponse(code, "{\"incident\":" + core::IncidentJson(i) + "}");
-}
-
 std::string UpdateJson(const store::StatusUpdate& u) {
   json::array renderings;
   for (const auto& r : u.renderings) {
@@ -306,6 +302,15 @@ std::string Api::BaseUrl(const HttpRequest& req) const {
   }
   while (!base.empty() && base.back() == '/') base.pop_back();
   return base;
+}
+
+store::Callback<core::Incident> Api::AnswerIncident(Respond respond, bhttp::status code) {
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  return [this, shared, code](Result<core::Incident> r) {
+    if (!r) return (*shared)(StoreError(r.error()));
+    Changed();
+    (*shared)(http::JsonResponse(code, "{\"incident\":" + core::IncidentJson(*r) + "}"));
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,22 +380,13 @@ void Api::DeclareIncident(const HttpRequest& req, const store::Token* token, Res
     n.escalation_policy = paging.policy;
     n.first_step_delay = paging.first_step_delay;
   }
-  auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.DeclareIncident(std::move(n), ActorOf(req, *token), [this, shared](auto r) {
-    if (!r) return (*shared)(StoreError(r.error()));
-    Changed();
-    (*shared)(IncidentResponse(*r, bhttp::status::created));
-  });
+  store_.DeclareIncident(std::move(n), ActorOf(req, *token),
+                         AnswerIncident(std::move(respond), bhttp::status::created));
 }
 
 void Api::Patch(core::IncidentId id, store::IncidentPatch patch, store::Actor actor,
                 Respond respond) {
-  auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.UpdateIncident(id, std::move(patch), std::move(actor), [this, shared](auto r) {
-    if (!r) return (*shared)(StoreError(r.error()));
-    Changed();
-    (*shared)(IncidentResponse(*r));
-  });
+  store_.UpdateIncident(id, std::move(patch), std::move(actor), AnswerIncident(std::move(respond)));
 }
 
 void Api::PatchIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
@@ -752,12 +748,7 @@ void Api::MergeIncident(const HttpRequest& req, const store::Token* token, Respo
   auto into = body->Int("into", 1, INT64_MAX);
   if (!into && !body->Has("into")) body->Problem("'into' is missing: the incident to merge into");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.MergeIncidents(*id, *into, ActorOf(req, *token), [this, shared](auto r) {
-    if (!r) return (*shared)(StoreError(r.error()));
-    Changed();
-    (*shared)(IncidentResponse(*r));
-  });
+  store_.MergeIncidents(*id, *into, ActorOf(req, *token), AnswerIncident(std::move(respond)));
 }
 
 void Api::SplitIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
@@ -799,13 +790,8 @@ void Api::SplitIncident(const HttpRequest& req, const store::Token* token, Respo
     n.escalation_policy = paging.policy;
     n.first_step_delay = paging.first_step_delay;
   }
-  auto shared = std::make_shared<Respond>(std::move(respond));
   store_.SplitIncident(*id, std::move(alerts), std::move(n), ActorOf(req, *token),
-                       [this, shared](auto r) {
-                         if (!r) return (*shared)(StoreError(r.error()));
-                         Changed();
-                         (*shared)(IncidentResponse(*r, bhttp::status::created));
-                       });
+                       AnswerIncident(std::move(respond), bhttp::status::created));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,8 +7,7 @@
 namespace houston::engine {
 
 DeadlineLoop::DeadlineLoop(std::string name, Clock& clock, Tick tick,
-                           std::chrono::milliseconds min_sleep,
-                           std::chrono::milliseconds max_sleep)
+                           std::chrono::milliseconds min_sleep, std::chrono::milliseconds max_sleep)
     : name_(std::move(name)),
       clock_(clock),
       tick_(std::move(tick)),
