@@ -65,7 +65,8 @@ class IncidentFanout::Pass {
     } else if (a == "incident.triggered" || a == "incident.acknowledged" ||
                a == "incident.mitigated" || a == "incident.resolved" || a == "incident.reopened") {
       Webhooks(*inc, a, r, "");
-      if (a == "incident.triggered" || a == "incident.reopened") SetDue(*inc, r.at);
+      // A new (or reopened) incident owes its first update a cadence from now.
+      if (a == "incident.triggered" || a == "incident.reopened") SetDue(*inc, r.at, false);
     } else if (a == "incident.updated") {
       Webhooks(*inc, a, r, "");
       const auto* changes = details.if_contains("changes");
@@ -310,12 +311,14 @@ class IncidentFanout::Pass {
     SetDue(inc, u->at);
   }
 
-  // The next update is due a cadence after the last one (or after `at` if there was none).
-  void SetDue(core::Incident& inc, TimePoint at) {
+  // The next update is due a cadence after the last one (with `from_last_update`, and if there
+  // was one), else a cadence after `at`.
+  void SetDue(core::Incident& inc, TimePoint at, bool from_last_update = true) {
     const config::SeverityLevel* level = config::FindSeverity(org_, inc.sev);
     std::optional<TimePoint> due;
     if (level && level->update_every_minutes && core::IsOpen(inc.status)) {
-      due = inc.last_update_at.value_or(at) + std::chrono::minutes(*level->update_every_minutes);
+      TimePoint base = from_last_update ? inc.last_update_at.value_or(at) : at;
+      due = base + std::chrono::minutes(*level->update_every_minutes);
     }
     if (due != inc.update_due_at) Due(inc, due, "", "{}");
   }
