@@ -9,10 +9,11 @@ BUILD_PKGS=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libsimdjson-dev libsqlite3-dev libyaml-cpp-dev libhowardhinnant-date-dev tzdata
   libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libkainjow-mustache-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libkainjow-mustache-dev libpq-dev
 )
 TEST_PKGS=(
   curl sqlite3 openssl python3 python3-aiosmtpd prometheus-alertmanager nodejs npm clang-format wrk
+  postgresql-15
 )
 
 pkgs=("${BUILD_PKGS[@]}")

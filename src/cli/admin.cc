@@ -9,6 +9,7 @@
 #include "cli/internal.h"
 #include "config/config.h"
 #include "core/time_util.h"
+#include "store/sqlite/db.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -44,12 +45,12 @@ int Migrate(const std::string& db, bool status_only) {
     PrintError(FailedPrecondition("the PostgreSQL backend is not built into this houston yet"));
     return 1;
   }
-  auto conn = store::sqlite::Db::Open(db, false);
+  auto conn = store::sqlite::SqliteDb::Open(db, false);
   if (!conn) {
     PrintError(conn.error());
     return 1;
   }
-  auto version = store::sqlite::SchemaVersion(**conn);
+  auto version = store::sql::SchemaVersion(**conn);
   if (!version) {
     PrintError(version.error());
     return 1;
@@ -65,7 +66,7 @@ int Migrate(const std::string& db, bool status_only) {
     }
     return 0;
   }
-  auto applied = store::sqlite::Migrate(**conn);
+  auto applied = store::sql::Migrate(**conn, all, RealClock().Now());
   if (!applied) {
     PrintError(applied.error());
     return 1;

@@ -4,7 +4,7 @@
 
 namespace houston::store::sqlite {
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only) {
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool read_only) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX |
               (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
@@ -16,15 +16,15 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only) {
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 10000);
-  return std::unique_ptr<Db>(new Db(raw));
+  return std::unique_ptr<SqliteDb>(new SqliteDb(raw));
 }
 
-Db::~Db() {
+SqliteDb::~SqliteDb() {
   cache_.clear();  // finalize statements before closing
   sqlite3_close(db_);
 }
 
-Status Db::Error(std::string_view what) const {
+Status SqliteDb::Error(std::string_view what) const {
   int code = sqlite3_errcode(db_);
   std::string msg = fmt::format("{}: {} (sqlite code {})", what, sqlite3_errmsg(db_), code);
   int primary = code & 0xff;
@@ -36,7 +36,7 @@ Status Db::Error(std::string_view what) const {
   return Internal(std::move(msg));
 }
 
-Status Db::Exec(std::string_view sql) {
+Status SqliteDb::Exec(std::string_view sql) {
   std::string s(sql);
   char* err = nullptr;
   if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -47,7 +47,7 @@ Status Db::Exec(std::string_view sql) {
   return OkStatus();
 }
 
-Result<Stmt*> Db::Prepare(const std::string& sql) {
+Result<sql::Stmt*> SqliteDb::Prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) {
     it->second->Reset();
@@ -58,23 +58,25 @@ Result<Stmt*> Db::Prepare(const std::string& sql) {
                          &s, nullptr) != SQLITE_OK) {
     return std::unexpected(Error("prepare failed for: " + sql.substr(0, 80)));
   }
-  auto [pos, inserted] = cache_.emplace(sql, std::make_unique<Stmt>(this, s));
+  auto [pos, inserted] = cache_.emplace(sql, std::make_unique<SqliteStmt>(this, s));
   return pos->second.get();
 }
 
-Result<bool> Stmt::Step() {
+Result<bool> SqliteStmt::Step() {
   int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   return std::unexpected(db_->Error("step failed"));
 }
 
-Status Stmt::Run() {
-  for (;;) {
-    auto r = Step();
-    if (!r) return r.error();
-    if (!*r) return OkStatus();
+std::string_view SqliteDb::Sql(sql::Fragment f) const {
+  switch (f) {
+    case sql::Fragment::kBeginWrite:
+      return "BEGIN IMMEDIATE";
+    case sql::Fragment::kForUpdateSkip:
+      return "";  // one writer: nothing to skip
   }
+  return "";
 }
 
 }  // namespace houston::store::sqlite

@@ -1,5 +1,5 @@
-// Thin RAII wrappers over the sqlite3 C API: Db (a connection) and Stmt (a prepared
-// statement). Errors come back as Status; nothing throws.
+// The SQLite side of the store's SQL seam (store/sql/db.h): thin RAII wrappers over the sqlite3
+// C API, a connection (SqliteDb) and its cached prepared statements. Nothing throws.
 #pragma once
 
 #include <sqlite3.h>
@@ -12,89 +12,76 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "store/sql/db.h"
 
 namespace houston::store::sqlite {
 
-class Stmt;
+class SqliteStmt;
 
 // One connection. Thread-compatible: use from one thread at a time.
-class Db {
+class SqliteDb final : public sql::Db {
  public:
   // Opens (creating if needed) the database at `path`.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path, bool read_only);
-  ~Db();
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool read_only);
+  ~SqliteDb() override;
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
 
-  // Runs one or more statements with no results.
-  Status Exec(std::string_view sql);
-  // A cached prepared statement, reset and with bindings cleared. Valid until the Db closes.
-  Result<Stmt*> Prepare(const std::string& sql);
-  int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
-  int Changes() const { return sqlite3_changes(db_); }
+  sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
+  Status Exec(std::string_view sql) override;
+  Result<sql::Stmt*> Prepare(const std::string& sql) override;
+  int64_t Changes() const override { return sqlite3_changes(db_); }
+  std::string_view Sql(sql::Fragment f) const override;
   Status Error(std::string_view what) const;
-  sqlite3* raw() { return db_; }
 
  private:
-  explicit Db(sqlite3* db) : db_(db) {}
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
-  std::map<std::string, std::unique_ptr<Stmt>, std::less<>> cache_;
+  std::map<std::string, std::unique_ptr<SqliteStmt>, std::less<>> cache_;
 };
 
 // A prepared statement. Bind indices are 1-based, column indices 0-based.
-class Stmt {
+class SqliteStmt final : public sql::Stmt {
  public:
-  Stmt(Db* db, sqlite3_stmt* s) : db_(db), s_(s) {}
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
+  SqliteStmt(SqliteDb* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  ~SqliteStmt() override { sqlite3_finalize(s_); }
+  SqliteStmt(const SqliteStmt&) = delete;
+  SqliteStmt& operator=(const SqliteStmt&) = delete;
 
-  Stmt& Bind(int i, int64_t v) {
+  using sql::Stmt::Bind;
+  sql::Stmt& Bind(int i, int64_t v) override {
     sqlite3_bind_int64(s_, i, v);
     return *this;
   }
-  Stmt& Bind(int i, int v) { return Bind(i, static_cast<int64_t>(v)); }
-  Stmt& Bind(int i, double v) {
+  sql::Stmt& Bind(int i, double v) override {
     sqlite3_bind_double(s_, i, v);
     return *this;
   }
-  Stmt& Bind(int i, std::string_view v) {
+  sql::Stmt& Bind(int i, std::string_view v) override {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
-  Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
-  Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
-  Stmt& BindNull(int i) {
+  sql::Stmt& BindNull(int i) override {
     sqlite3_bind_null(s_, i);
     return *this;
   }
-  template <typename T>
-  Stmt& Bind(int i, const std::optional<T>& v) {
-    return v ? Bind(i, *v) : BindNull(i);
-  }
 
-  // Steps once: true if a row is available, false when done.
-  Result<bool> Step();
-  // Steps to completion, for statements without results.
-  Status Run();
-  void Reset() {
+  Result<bool> Step() override;
+  void Reset() override {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
   }
 
-  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
-  double Double(int col) const { return sqlite3_column_double(s_, col); }
-  bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
-  std::string Text(int col) const {
+  int64_t Int(int col) const override { return sqlite3_column_int64(s_, col); }
+  double Double(int col) const override { return sqlite3_column_double(s_, col); }
+  bool IsNull(int col) const override { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  std::string Text(int col) const override {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
     return p ? std::string(p, sqlite3_column_bytes(s_, col)) : std::string();
   }
-  std::optional<int64_t> OptInt(int col) const {
-    return IsNull(col) ? std::nullopt : std::optional<int64_t>(Int(col));
-  }
 
  private:
-  Db* db_;
+  SqliteDb* db_;
   sqlite3_stmt* s_;
 };
 

@@ -1,21 +1,11 @@
-// SqliteStore: the embedded single-node Store backend (SQLite in WAL mode).
-//
-// One writer thread owns the write connection and group-commits: every write queued while the
-// previous transaction was being made durable goes into the next transaction, each inside its
-// own savepoint so that one failing write does not fail its neighbours. Reads use a small pool
-// of read-only connections and never wait for the writer (WAL).
+// SqliteStore: the embedded single-node Store backend (SQLite in WAL mode): SqlStore on SQLite
+// connections. Reads use read-only connections and never wait for the writer (WAL).
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include <string>
 
-#include "core/clock.h"
-#include "store/sqlite/db.h"
-#include "store/store.h"
+#include "store/sql/sql_store.h"
 
 namespace houston::store::sqlite {
 
@@ -32,152 +22,13 @@ struct SqliteOptions {
 };
 
 // Thread-safe.
-class SqliteStore final : public Store {
+class SqliteStore final : public sql::SqlStore {
  public:
   // Opens the database, applies pending migrations and starts the writer thread.
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteOptions options);
-  ~SqliteStore() override;
-
-  void ApplyAlertEvents(std::vector<core::AlertEvent> events, Actor actor,
-                        Callback<std::vector<EventOutcome>> done) override;
-  void RecordChange(core::ChangeEvent event, Callback<core::Change> done) override;
-  void AcknowledgeAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) override;
-  void ResolveAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) override;
-  void ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> heartbeats,
-                std::string source_yaml, std::string source_name, Actor actor,
-                Callback<int> done) override;
-  void RecordHeartbeat(std::string integration_key, Callback<Heartbeat> done) override;
-  void CheckHeartbeats(TimePoint now, Callback<int> done) override;
-  void CreateToken(std::string name, Role role, std::string token_hash, std::string prefix,
-                   Actor actor, Callback<Token> done) override;
-
-  Result<core::Alert> GetAlert(core::AlertId id) override;
-  Result<std::vector<core::Alert>> ListAlerts(const AlertFilter& f) override;
-  Result<core::Incident> GetIncident(core::IncidentId id) override;
-  Result<std::vector<core::Incident>> ListIncidents(const IncidentFilter& f) override;
-  Result<std::vector<core::Change>> ListChanges(const ChangeFilter& f) override;
-  Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& f) override;
-  Result<OrgSnapshot> LoadOrg() override;
-  Result<Token> FindTokenByHash(const std::string& token_hash) override;
-  Result<std::vector<Token>> ListTokens() override;
-  void RevokeToken(int64_t id, Actor actor, Callback<Token> done) override;
-  Result<std::vector<Heartbeat>> ListHeartbeats() override;
-  Result<std::optional<TimePoint>> NextHeartbeatDeadline() override;
-
-  void DeclareIncident(NewIncident incident, Actor actor, Callback<core::Incident> done) override;
-  void TransitionIncident(core::IncidentId id, core::IncidentAction action, Actor actor,
-                          Callback<core::Incident> done) override;
-  void UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor actor,
-                      Callback<core::Incident> done) override;
-  void AddNote(core::IncidentId id, std::string text, Actor actor,
-               Callback<AuditRecord> done) override;
-  void PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, Actor actor,
-                Callback<TimelineEntry> done) override;
-  void LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
-                  Callback<core::Change> done) override;
-  void PublishStatusUpdate(StatusUpdate update, Actor actor, Callback<StatusUpdate> done) override;
-  void MergeIncidents(core::IncidentId source, core::IncidentId target, Actor actor,
-                      Callback<core::Incident> done) override;
-  void SplitIncident(core::IncidentId source, std::vector<core::AlertId> alerts,
-                     NewIncident incident, Actor actor, Callback<core::Incident> done) override;
-  void ApplyFanout(FanoutWork work, Callback<int> done) override;
-  Result<std::vector<TimelineEntry>> ListTimeline(core::IncidentId id) override;
-  Result<std::vector<StatusUpdate>> ListStatusUpdates(const StatusUpdateFilter& f) override;
-  Result<core::Change> GetChange(int64_t id) override;
-  Result<std::vector<AuditRecord>> ListPendingFanout(int limit) override;
-  Result<std::vector<core::Incident>> ListDueReminders(TimePoint now, int limit) override;
-  Result<std::optional<TimePoint>> NextReminderDue() override;
-  void UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) override;
-  void ClaimNotifications(ClaimOptions options, Callback<std::vector<ClaimedBatch>> done) override;
-  void CompleteNotifications(std::vector<int64_t> ids, SendResult result,
-                             Callback<int> done) override;
-  void RecoverInterruptedSends(Callback<int> done) override;
-  Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) override;
-  Result<std::optional<TimePoint>> NextEscalationDue() override;
-  Result<std::optional<TimePoint>> NextNotificationDue() override;
-  Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) override;
-  Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) override;
-  void CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,
-                       Callback<std::vector<ScheduleOverride>> done) override;
-  void UpdateOverride(int64_t id, std::optional<std::string> accept_user, Actor actor,
-                      Callback<ScheduleOverride> done) override;
-  Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
-                                                      TimePoint ending_after) override;
-
-  StoreStats Stats() const override;
-  void Shutdown() override;
 
  private:
-  // A queued write: `apply` runs inside the batch transaction (in its own savepoint);
-  // `finish` runs after the commit with the commit's status (or apply's error).
-  struct WriteOp {
-    std::function<Status(Db&)> apply;
-    std::function<void(Status)> finish;
-  };
-
-  explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
-  template <typename T>
-  void Submit(std::function<Result<T>(Db&)> work, Callback<T> done);
-  void Enqueue(WriteOp op);
-  void WriterLoop();
-  void RunBatch(std::vector<WriteOp>& batch);
-
-  // Borrows a read connection for the duration of `fn(Db&)`.
-  template <typename F>
-  auto WithReader(F&& fn) -> decltype(fn(std::declval<Db&>()));
-
-  SqliteOptions options_;
-  std::unique_ptr<Db> writer_db_;  // owned by the writer thread after Open()
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<WriteOp> queue_;  // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
-  StoreStats stats_;           // guarded by mu_
-  std::thread writer_;
-
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Db>> idle_readers_;  // guarded by readers_mu_
+  using SqlStore::SqlStore;
 };
-
-// ---- template definitions (used by every source file of SqliteStore)
-
-template <typename T>
-void SqliteStore::Submit(std::function<Result<T>(Db&)> work, Callback<T> done) {
-  // Shared between apply (writer thread, inside the transaction) and finish (after commit).
-  auto result = std::make_shared<std::optional<Result<T>>>();
-  Enqueue(WriteOp{[work = std::move(work), result](Db& db) -> Status {
-                    *result = work(db);
-                    return result->value().has_value() ? OkStatus() : result->value().error();
-                  },
-                  [done = std::move(done), result](Status st) {
-                    if (!st.ok()) {
-                      done(std::unexpected(std::move(st)));
-                    } else {
-                      done(std::move(result->value()));
-                    }
-                  }});
-}
-
-template <typename F>
-auto SqliteStore::WithReader(F&& fn) -> decltype(fn(std::declval<Db&>())) {
-  std::unique_ptr<Db> db;
-  {
-    std::lock_guard lock(readers_mu_);
-    if (!idle_readers_.empty()) {
-      db = std::move(idle_readers_.back());
-      idle_readers_.pop_back();
-    }
-  }
-  if (!db) {
-    auto opened = Db::Open(options_.path, true);
-    if (!opened) return std::unexpected(opened.error());
-    db = std::move(*opened);
-  }
-  auto result = fn(*db);
-  std::lock_guard lock(readers_mu_);
-  if (idle_readers_.size() < 16) idle_readers_.push_back(std::move(db));
-  return result;
-}
 
 }  // namespace houston::store::sqlite

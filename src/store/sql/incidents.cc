@@ -7,10 +7,10 @@
 
 #include "core/json_util.h"
 #include "core/time_util.h"
-#include "store/sqlite/internal.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/sql/internal.h"
+#include "store/sql/sql_store.h"
 
-namespace houston::store::sqlite {
+namespace houston::store::sql {
 
 using core::Alert;
 using core::AlertStatus;
@@ -311,7 +311,7 @@ std::string Prefixed(core::IncidentId id, const Status& st) {
 
 }  // namespace
 
-void SqliteStore::DeclareIncident(NewIncident n, Actor actor, Callback<Incident> done) {
+void SqlStore::DeclareIncident(NewIncident n, Actor actor, Callback<Incident> done) {
   Submit<Incident>(
       [this, n = std::move(n), actor = std::move(actor)](Db& db) -> Result<Incident> {
         TimePoint now = options_.clock->Now();
@@ -330,8 +330,8 @@ void SqliteStore::DeclareIncident(NewIncident n, Actor actor, Callback<Incident>
       std::move(done));
 }
 
-void SqliteStore::TransitionIncident(core::IncidentId id, core::IncidentAction action, Actor actor,
-                                     Callback<Incident> done) {
+void SqlStore::TransitionIncident(core::IncidentId id, core::IncidentAction action, Actor actor,
+                                  Callback<Incident> done) {
   Submit<Incident>(
       [this, id, action, actor = std::move(actor)](Db& db) -> Result<Incident> {
         TimePoint now = options_.clock->Now();
@@ -362,8 +362,8 @@ void SqliteStore::TransitionIncident(core::IncidentId id, core::IncidentAction a
       std::move(done));
 }
 
-void SqliteStore::UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor actor,
-                                 Callback<Incident> done) {
+void SqlStore::UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor actor,
+                              Callback<Incident> done) {
   Submit<Incident>(
       [this, id, patch = std::move(patch), actor = std::move(actor)](Db& db) -> Result<Incident> {
         HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, id));
@@ -373,8 +373,8 @@ void SqliteStore::UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor
       std::move(done));
 }
 
-void SqliteStore::AddNote(core::IncidentId id, std::string text, Actor actor,
-                          Callback<AuditRecord> done) {
+void SqlStore::AddNote(core::IncidentId id, std::string text, Actor actor,
+                       Callback<AuditRecord> done) {
   Submit<AuditRecord>(
       [this, id, text = std::move(text), actor = std::move(actor)](Db& db) -> Result<AuditRecord> {
         HOUSTON_RETURN_IF_ERROR(LoadIncident(db, id));
@@ -386,8 +386,8 @@ void SqliteStore::AddNote(core::IncidentId id, std::string text, Actor actor,
       std::move(done));
 }
 
-void SqliteStore::PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, Actor actor,
-                           Callback<TimelineEntry> done) {
+void SqlStore::PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, Actor actor,
+                        Callback<TimelineEntry> done) {
   Submit<TimelineEntry>(
       [this, id, entry_id, pinned, actor = std::move(actor)](Db& db) -> Result<TimelineEntry> {
         TimePoint now = options_.clock->Now();
@@ -399,8 +399,8 @@ void SqliteStore::PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, A
         }
         if (pinned) {
           HOUSTON_ASSIGN_OR_RETURN(
-              Stmt * s, db.Prepare("INSERT OR IGNORE INTO timeline_pins(incident_id, entry_id, "
-                                   "pinned_by, pinned_at) VALUES (?,?,?,?)"));
+              Stmt * s, db.Prepare("INSERT INTO timeline_pins(incident_id, entry_id, pinned_by, "
+                                   "pinned_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING"));
           HOUSTON_RETURN_IF_ERROR(
               s->Bind(1, id).Bind(2, entry_id).Bind(3, actor.id).Bind(4, Ms(now)).Run());
         } else {
@@ -420,8 +420,8 @@ void SqliteStore::PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, A
       std::move(done));
 }
 
-void SqliteStore::LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
-                             Callback<core::Change> done) {
+void SqlStore::LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
+                          Callback<core::Change> done) {
   Submit<core::Change>(
       [this, id, change_id, actor = std::move(actor)](Db& db) -> Result<core::Change> {
         HOUSTON_RETURN_IF_ERROR(LoadIncident(db, id));
@@ -436,7 +436,7 @@ void SqliteStore::LinkChange(core::IncidentId id, int64_t change_id, Actor actor
       std::move(done));
 }
 
-void SqliteStore::PublishStatusUpdate(StatusUpdate u, Actor actor, Callback<StatusUpdate> done) {
+void SqlStore::PublishStatusUpdate(StatusUpdate u, Actor actor, Callback<StatusUpdate> done) {
   Submit<StatusUpdate>(
       [this, u = std::move(u), actor = std::move(actor)](Db& db) mutable -> Result<StatusUpdate> {
         TimePoint now = options_.clock->Now();
@@ -444,16 +444,16 @@ void SqliteStore::PublishStatusUpdate(StatusUpdate u, Actor actor, Callback<Stat
         u.at = now;
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * s, db.Prepare("INSERT INTO status_updates(incident_id, at, author, via, phase, "
-                                 "fields_json, renderings_json) VALUES (?,?,?,?,?,?,?)"));
-        HOUSTON_RETURN_IF_ERROR(s->Bind(1, u.incident_id)
-                                    .Bind(2, Ms(now))
-                                    .Bind(3, u.author)
-                                    .Bind(4, u.via)
-                                    .Bind(5, u.phase)
-                                    .Bind(6, u.fields_json)
-                                    .Bind(7, RenderingsJson(u.renderings))
-                                    .Run());
-        u.id = db.LastInsertRowid();
+                                 "fields_json, renderings_json) VALUES (?,?,?,?,?,?,?) RETURNING "
+                                 "id"));
+        s->Bind(1, u.incident_id)
+            .Bind(2, Ms(now))
+            .Bind(3, u.author)
+            .Bind(4, u.via)
+            .Bind(5, u.phase)
+            .Bind(6, u.fields_json)
+            .Bind(7, RenderingsJson(u.renderings));
+        HOUSTON_ASSIGN_OR_RETURN(u.id, InsertedId(*s));
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * t, db.Prepare("UPDATE incidents SET last_update_at = ? WHERE id = ?"));
         HOUSTON_RETURN_IF_ERROR(t->Bind(1, Ms(now)).Bind(2, inc.id).Run());
@@ -468,8 +468,8 @@ void SqliteStore::PublishStatusUpdate(StatusUpdate u, Actor actor, Callback<Stat
       std::move(done));
 }
 
-void SqliteStore::MergeIncidents(core::IncidentId source, core::IncidentId target, Actor actor,
-                                 Callback<Incident> done) {
+void SqlStore::MergeIncidents(core::IncidentId source, core::IncidentId target, Actor actor,
+                              Callback<Incident> done) {
   Submit<Incident>(
       [this, source, target, actor = std::move(actor)](Db& db) -> Result<Incident> {
         TimePoint now = options_.clock->Now();
@@ -518,8 +518,8 @@ void SqliteStore::MergeIncidents(core::IncidentId source, core::IncidentId targe
       std::move(done));
 }
 
-void SqliteStore::SplitIncident(core::IncidentId source, std::vector<core::AlertId> alerts,
-                                NewIncident n, Actor actor, Callback<Incident> done) {
+void SqlStore::SplitIncident(core::IncidentId source, std::vector<core::AlertId> alerts,
+                             NewIncident n, Actor actor, Callback<Incident> done) {
   Submit<Incident>(
       [this, source, alerts = std::move(alerts), n = std::move(n),
        actor = std::move(actor)](Db& db) mutable -> Result<Incident> {
@@ -572,7 +572,7 @@ void SqliteStore::SplitIncident(core::IncidentId source, std::vector<core::Alert
       std::move(done));
 }
 
-void SqliteStore::ApplyFanout(FanoutWork work, Callback<int> done) {
+void SqlStore::ApplyFanout(FanoutWork work, Callback<int> done) {
   Submit<int>(
       [this, work = std::move(work)](Db& db) -> Result<int> {
         TimePoint now = options_.clock->Now();
@@ -586,10 +586,10 @@ void SqliteStore::ApplyFanout(FanoutWork work, Callback<int> done) {
         }
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * ins,
-            db.Prepare("INSERT OR IGNORE INTO notifications(incident_id, kind, ref, round, loop, "
-                       "step, user_id, contact_method_id, channel_type, target, rule, state, "
+            db.Prepare("INSERT INTO notifications(incident_id, kind, ref, round, loop, step, "
+                       "user_id, contact_method_id, channel_type, target, rule, state, "
                        "created_at, not_before, payload_json) VALUES "
-                       "(?,?,?,0,0,0,?,?,?,?,?,'pending',?,?,?)"));
+                       "(?,?,?,0,0,0,?,?,?,?,?,'pending',?,?,?) ON CONFLICT DO NOTHING"));
         for (const auto& m : work.messages) {
           ins->Reset();
           HOUSTON_RETURN_IF_ERROR(ins->Bind(1, m.incident_id)
@@ -615,8 +615,9 @@ void SqliteStore::ApplyFanout(FanoutWork work, Callback<int> done) {
           HOUSTON_RETURN_IF_ERROR(ApplyPatch(db, inc, p, now, rules));
         }
         HOUSTON_ASSIGN_OR_RETURN(
-            Stmt * due, db.Prepare("UPDATE incidents SET update_due_at = ? WHERE id = ? AND "
-                                   "update_due_at IS ? AND status <> 'resolved'"));
+            Stmt * due,
+            db.Prepare("UPDATE incidents SET update_due_at = ? WHERE id = ? AND "
+                       "update_due_at IS NOT DISTINCT FROM ? AND status <> 'resolved'"));
         Actor reminders{"system", "update-reminders", "system"};
         for (const auto& d : work.dues) {
           due->Reset();
@@ -635,10 +636,11 @@ void SqliteStore::ApplyFanout(FanoutWork work, Callback<int> done) {
 // ---------------------------------------------------------------------------------------------
 // Reads.
 
-Result<std::vector<TimelineEntry>> SqliteStore::ListTimeline(core::IncidentId id) {
+Result<std::vector<TimelineEntry>> SqlStore::ListTimeline(core::IncidentId id) {
   static const std::string kSql = fmt::format(
-      "SELECT {}, EXISTS (SELECT 1 FROM timeline_pins p WHERE p.incident_id = ?1 AND p.entry_id "
-      "= audit_log.id) FROM audit_log WHERE incident_id = ?1 ORDER BY id LIMIT 10000",
+      "SELECT {}, CASE WHEN EXISTS (SELECT 1 FROM timeline_pins p WHERE p.incident_id = ?1 AND "
+      "p.entry_id = audit_log.id) THEN 1 ELSE 0 END FROM audit_log WHERE incident_id = ?1 ORDER "
+      "BY id LIMIT 10000",
       kAuditColumns);
   return WithReader([&](Db& db) -> Result<std::vector<TimelineEntry>> {
     HOUSTON_RETURN_IF_ERROR(LoadIncident(db, id));
@@ -650,7 +652,7 @@ Result<std::vector<TimelineEntry>> SqliteStore::ListTimeline(core::IncidentId id
   });
 }
 
-Result<std::vector<StatusUpdate>> SqliteStore::ListStatusUpdates(const StatusUpdateFilter& f) {
+Result<std::vector<StatusUpdate>> SqlStore::ListStatusUpdates(const StatusUpdateFilter& f) {
   Where w;
   if (f.incident_id) w.Add("incident_id = ?", *f.incident_id);
   if (f.since) w.Add("at >= ?", Ms(*f.since));
@@ -664,11 +666,11 @@ Result<std::vector<StatusUpdate>> SqliteStore::ListStatusUpdates(const StatusUpd
   });
 }
 
-Result<core::Change> SqliteStore::GetChange(int64_t id) {
+Result<core::Change> SqlStore::GetChange(int64_t id) {
   return WithReader([&](Db& db) { return LoadChange(db, id); });
 }
 
-Result<std::vector<AuditRecord>> SqliteStore::ListPendingFanout(int limit) {
+Result<std::vector<AuditRecord>> SqlStore::ListPendingFanout(int limit) {
   static const std::string kSql =
       fmt::format("SELECT {} FROM audit_log WHERE fanout = 0 ORDER BY id LIMIT ?", kAuditColumns);
   return WithReader([&](Db& db) -> Result<std::vector<AuditRecord>> {
@@ -678,7 +680,7 @@ Result<std::vector<AuditRecord>> SqliteStore::ListPendingFanout(int limit) {
   });
 }
 
-Result<std::vector<Incident>> SqliteStore::ListDueReminders(TimePoint now, int limit) {
+Result<std::vector<Incident>> SqlStore::ListDueReminders(TimePoint now, int limit) {
   static const std::string kSql = fmt::format(
       "SELECT {} FROM incidents WHERE update_due_at IS NOT NULL AND update_due_at <= ? AND "
       "status <> 'resolved' ORDER BY update_due_at LIMIT ?",
@@ -690,7 +692,7 @@ Result<std::vector<Incident>> SqliteStore::ListDueReminders(TimePoint now, int l
   });
 }
 
-Result<std::optional<TimePoint>> SqliteStore::NextReminderDue() {
+Result<std::optional<TimePoint>> SqlStore::NextReminderDue() {
   return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
     HOUSTON_ASSIGN_OR_RETURN(
         Stmt * s, db.Prepare("SELECT MIN(update_due_at) FROM incidents WHERE update_due_at IS NOT "
@@ -703,4 +705,4 @@ Result<std::optional<TimePoint>> SqliteStore::NextReminderDue() {
   });
 }
 
-}  // namespace houston::store::sqlite
+}  // namespace houston::store::sql

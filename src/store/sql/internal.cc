@@ -1,4 +1,4 @@
-#include "store/sqlite/internal.h"
+#include "store/sql/internal.h"
 
 #include <boost/json.hpp>
 
@@ -6,7 +6,7 @@
 #include "core/random.h"
 #include "core/time_util.h"
 
-namespace houston::store::sqlite {
+namespace houston::store::sql {
 
 using core::Alert;
 using core::AlertEvent;
@@ -226,21 +226,21 @@ Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_vie
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * s,
       db.Prepare("INSERT INTO audit_log(at, actor_type, actor_id, method, action, resource_type, "
-                 "resource_id, details_json, incident_id, fanout) VALUES (?,?,?,?,?,?,?,?,?,?)"));
+                 "resource_id, details_json, incident_id, fanout) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                 "RETURNING id"));
   fanout = fanout && incident_id != 0 && NeedsFanout(action);
-  HOUSTON_RETURN_IF_ERROR(
-      s->Bind(1, Ms(now))
-          .Bind(2, actor.type)
-          .Bind(3, actor.id)
-          .Bind(4, actor.method)
-          .Bind(5, action)
-          .Bind(6, resource_type)
-          .Bind(7, resource_id)
-          .Bind(8, details_json)
-          .Bind(9, incident_id ? std::optional<int64_t>(incident_id) : std::nullopt)
-          .Bind(10, fanout ? std::optional<int64_t>(0) : std::nullopt)
-          .Run());
-  return db.LastInsertRowid();
+
+  s->Bind(1, Ms(now))
+      .Bind(2, actor.type)
+      .Bind(3, actor.id)
+      .Bind(4, actor.method)
+      .Bind(5, action)
+      .Bind(6, resource_type)
+      .Bind(7, resource_id)
+      .Bind(8, details_json)
+      .Bind(9, incident_id ? std::optional<int64_t>(incident_id) : std::nullopt)
+      .Bind(10, fanout ? std::optional<int64_t>(0) : std::nullopt);
+  return InsertedId(*s);
 }
 
 Result<int64_t> IncidentAudit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
@@ -459,33 +459,31 @@ Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& r, TimePoint 
                  "group_key, alert_count, created_at, escalation_policy, sev, summary, "
                  "public_title, services_json, tags_json, impact_started_at, detected_at, "
                  "declared_by, grouping_key, last_alert_at, acknowledged_at) VALUES "
-                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id"));
   std::vector<std::string> services = r.services;
   if (services.empty()) services.push_back(r.service_id);
-  HOUSTON_RETURN_IF_ERROR(s->Bind(1, r.service_id)
-                              .Bind(2, r.title)
-                              .Bind(3, core::ToString(r.severity))
-                              .Bind(4, core::ToString(r.status))
-                              .Bind(5, r.integration_key)
-                              .Bind(6, r.group_key)
-                              .Bind(7, r.alert_count)
-                              .Bind(8, Ms(now))
-                              .Bind(9, r.escalation_policy)
-                              .Bind(10, r.sev)
-                              .Bind(11, r.summary)
-                              .Bind(12, r.public_title)
-                              .Bind(13, StringListJson(services))
-                              .Bind(14, StringListJson(r.tags))
-                              .Bind(15, Ms(r.impact_started_at.value_or(now)))
-                              .Bind(16, Ms(now))
-                              .Bind(17, r.declared_by)
-                              .Bind(18, r.grouping_key)
-                              .Bind(19, Ms(now))
-                              .Bind(20, r.status == IncidentStatus::kTriggered
-                                            ? std::nullopt
-                                            : std::optional<int64_t>(Ms(now)))
-                              .Run());
-  core::IncidentId id = db.LastInsertRowid();
+  s->Bind(1, r.service_id)
+      .Bind(2, r.title)
+      .Bind(3, core::ToString(r.severity))
+      .Bind(4, core::ToString(r.status))
+      .Bind(5, r.integration_key)
+      .Bind(6, r.group_key)
+      .Bind(7, r.alert_count)
+      .Bind(8, Ms(now))
+      .Bind(9, r.escalation_policy)
+      .Bind(10, r.sev)
+      .Bind(11, r.summary)
+      .Bind(12, r.public_title)
+      .Bind(13, StringListJson(services))
+      .Bind(14, StringListJson(r.tags))
+      .Bind(15, Ms(r.impact_started_at.value_or(now)))
+      .Bind(16, Ms(now))
+      .Bind(17, r.declared_by)
+      .Bind(18, r.grouping_key)
+      .Bind(19, Ms(now))
+      .Bind(20, r.status == IncidentStatus::kTriggered ? std::nullopt
+                                                       : std::optional<int64_t>(Ms(now)));
+  HOUSTON_ASSIGN_OR_RETURN(core::IncidentId id, InsertedId(*s));
   if (!r.escalation_policy.empty() && r.page && r.status == IncidentStatus::kTriggered) {
     // Durable with the answer: the engine starts paging from this row, even after a crash.
     HOUSTON_ASSIGN_OR_RETURN(
@@ -620,29 +618,28 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
                  "summary, source, severity, component, grp, class, details_json, links_json, "
                  "images_json, client, client_url, event_count, created_at, last_event_at, "
                  "event_timestamp, incident_id) VALUES "
-                 "(?,?,?,?,'triggered',?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)"));
-  HOUSTON_RETURN_IF_ERROR(s->Bind(1, ev.integration_key)
-                              .Bind(2, ev.service_id)
-                              .Bind(3, ev.dedup_key)
-                              .Bind(4, ev.group_key)
-                              .Bind(5, ev.summary)
-                              .Bind(6, ev.source)
-                              .Bind(7, core::ToString(ev.severity))
-                              .Bind(8, ev.component)
-                              .Bind(9, ev.group)
-                              .Bind(10, ev.klass)
-                              .Bind(11, ev.details_json)
-                              .Bind(12, ev.links_json)
-                              .Bind(13, ev.images_json)
-                              .Bind(14, ev.client)
-                              .Bind(15, ev.client_url)
-                              .Bind(16, Ms(now))
-                              .Bind(17, Ms(now))
-                              .Bind(18, OptMs(ev.timestamp))
-                              .Bind(19, incident_id)
-                              .Run());
+                 "(?,?,?,?,'triggered',?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?) RETURNING id"));
+  s->Bind(1, ev.integration_key)
+      .Bind(2, ev.service_id)
+      .Bind(3, ev.dedup_key)
+      .Bind(4, ev.group_key)
+      .Bind(5, ev.summary)
+      .Bind(6, ev.source)
+      .Bind(7, core::ToString(ev.severity))
+      .Bind(8, ev.component)
+      .Bind(9, ev.group)
+      .Bind(10, ev.klass)
+      .Bind(11, ev.details_json)
+      .Bind(12, ev.links_json)
+      .Bind(13, ev.images_json)
+      .Bind(14, ev.client)
+      .Bind(15, ev.client_url)
+      .Bind(16, Ms(now))
+      .Bind(17, Ms(now))
+      .Bind(18, OptMs(ev.timestamp))
+      .Bind(19, incident_id);
   out.kind = Kind::kCreated;
-  out.alert_id = db.LastInsertRowid();
+  HOUSTON_ASSIGN_OR_RETURN(out.alert_id, InsertedId(*s));
   out.incident_id = incident_id;
   HOUSTON_RETURN_IF_ERROR(Audit(
       db, now, actor, "alert.triggered", "alert", std::to_string(out.alert_id),
@@ -654,4 +651,4 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
   return out;
 }
 
-}  // namespace houston::store::sqlite
+}  // namespace houston::store::sql

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "core/incident.h"
-#include "store/sqlite/db.h"
+#include "store/sql/db.h"
 #include "store/store.h"
 
-namespace houston::store::sqlite {
+namespace houston::store::sql {
 
 int64_t Ms(TimePoint t);
 TimePoint FromMs(int64_t ms);
@@ -129,6 +129,15 @@ struct Where {
   }
 };
 
+// The id an `INSERT ... RETURNING id` statement produced (runs it; resets it).
+inline Result<int64_t> InsertedId(Stmt& s) {
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::unexpected(Internal("INSERT ... RETURNING id returned no row"));
+  int64_t id = s.Int(0);
+  s.Reset();
+  return id;
+}
+
 inline int ClampLimit(int limit) { return limit <= 0 ? 100 : std::min(limit, 1000); }
 
 // Every row of `s` through `read`, then resets `s`.
@@ -144,4 +153,4 @@ Result<std::vector<T>> ReadAll(Stmt& s, Read read) {
   return out;
 }
 
-}  // namespace houston::store::sqlite
+}  // namespace houston::store::sql

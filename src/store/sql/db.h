@@ -1,0 +1,85 @@
+// The SQL seam of the store: one connection (Db) and its prepared statements (Stmt), as the
+// store's logic uses them, whichever database is behind. SQLite (store/sqlite/) and PostgreSQL
+// (store/postgres/) implement it; the store writes SQL both understand:
+//   - placeholders are `?` (a PostgreSQL connection numbers them $1, $2, ... itself), or `?N`;
+//   - new ids come back with `INSERT ... RETURNING id`;
+//   - upserts are `ON CONFLICT (...) DO NOTHING | DO UPDATE SET ... = excluded....`;
+//   - NULL-safe comparison is `IS NOT DISTINCT FROM`;
+//   - booleans are stored as integers 0/1, and no query returns a boolean column;
+//   - what only one dialect has comes from Db::Sql() (e.g. `FOR UPDATE SKIP LOCKED`).
+// Errors come back as Status; nothing throws. A constraint violation is AlreadyExists; a lost or
+// unreachable database is Unavailable.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace houston::store::sql {
+
+enum class Dialect { kSqlite, kPostgres };
+
+// A prepared statement. Bind indices are 1-based, column indices 0-based. Thread-compatible.
+class Stmt {
+ public:
+  virtual ~Stmt() = default;
+
+  virtual Stmt& Bind(int i, int64_t v) = 0;
+  virtual Stmt& Bind(int i, double v) = 0;
+  virtual Stmt& Bind(int i, std::string_view v) = 0;
+  virtual Stmt& BindNull(int i) = 0;
+  Stmt& Bind(int i, int v) { return Bind(i, static_cast<int64_t>(v)); }
+  Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  template <typename T>
+  Stmt& Bind(int i, const std::optional<T>& v) {
+    return v ? Bind(i, *v) : BindNull(i);
+  }
+
+  // Steps once: true if a row is available, false when done.
+  virtual Result<bool> Step() = 0;
+  // Steps to completion, for statements without results.
+  Status Run() {
+    for (;;) {
+      auto r = Step();
+      if (!r) return r.error();
+      if (!*r) return OkStatus();
+    }
+  }
+  // Ready to run again; bindings cleared.
+  virtual void Reset() = 0;
+
+  virtual int64_t Int(int col) const = 0;
+  virtual double Double(int col) const = 0;
+  virtual bool IsNull(int col) const = 0;
+  virtual std::string Text(int col) const = 0;
+  std::optional<int64_t> OptInt(int col) const {
+    return IsNull(col) ? std::nullopt : std::optional<int64_t>(Int(col));
+  }
+};
+
+// Dialect-specific SQL fragments the store asks for by name.
+enum class Fragment {
+  kBeginWrite,     // starts a write transaction ("BEGIN IMMEDIATE" / "BEGIN")
+  kForUpdateSkip,  // appended to a SELECT that claims rows ("" / " FOR UPDATE SKIP LOCKED")
+};
+
+// One connection. Thread-compatible: use from one thread at a time.
+class Db {
+ public:
+  virtual ~Db() = default;
+  virtual Dialect dialect() const = 0;
+  // Runs one or more statements with no results and no parameters.
+  virtual Status Exec(std::string_view sql) = 0;
+  // A cached prepared statement, reset and with bindings cleared. Valid until the Db closes (or,
+  // for a network database, until the connection is re-established).
+  virtual Result<Stmt*> Prepare(const std::string& sql) = 0;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  virtual int64_t Changes() const = 0;
+  virtual std::string_view Sql(Fragment f) const = 0;
+};
+
+}  // namespace houston::store::sql

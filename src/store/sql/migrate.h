@@ -1,0 +1,27 @@
+// Versioned schema migrations, the same numbered list for every backend (each backend has its
+// own SQL for each version), applied by one runner.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/sql/db.h"
+
+namespace houston::store::sql {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// The schema version of `db` (0 for an empty database).
+Result<int> SchemaVersion(Db& db);
+
+// Applies every migration of `all` newer than the database, each in its own transaction.
+// Returns the versions applied. FailedPrecondition if the database is newer than `all`.
+Result<std::vector<int>> Migrate(Db& db, const std::vector<Migration>& all, TimePoint now);
+
+}  // namespace houston::store::sql

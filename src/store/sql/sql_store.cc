@@ -1,0 +1,1142 @@
+#include "store/sql/sql_store.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <tuple>
+#include <variant>
+
+#include "core/json_util.h"
+#include "core/random.h"
+#include "core/time_util.h"
+#include "store/sql/internal.h"
+
+namespace houston::store::sql {
+
+using core::Alert;
+using core::AlertEvent;
+using core::AlertStatus;
+using core::EventAction;
+using core::Incident;
+using core::IncidentStatus;
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle and the writer.
+
+void SqlStore::StartWriter(std::unique_ptr<Db> writer) {
+  writer_db_ = std::move(writer);
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+SqlStore::~SqlStore() { Shutdown(); }
+
+void SqlStore::Shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+StoreStats SqlStore::Stats() const {
+  std::lock_guard lock(mu_);
+  StoreStats s = stats_;
+  s.queue_depth = queue_.size();
+  s.queue_capacity = options_.queue_capacity;
+  return s;
+}
+
+void SqlStore::Enqueue(WriteOp op) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      // Fall through to the refusal below, outside the lock.
+    } else if (queue_.size() >= options_.queue_capacity) {
+      // Refused below.
+    } else {
+      queue_.push_back(std::move(op));
+      if (queue_.size() == 1) cv_.notify_one();
+      return;
+    }
+  }
+  bool stopping;
+  {
+    std::lock_guard lock(mu_);
+    stopping = stopping_;
+  }
+  op.finish(stopping ? Unavailable("the store is shutting down")
+                     : ResourceExhausted("the write queue is full; retry later"));
+}
+
+void SqlStore::WriterLoop() {
+  std::vector<WriteOp> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    RunBatch(batch);
+    batch.clear();
+  }
+}
+
+void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
+  Db& db = *writer_db_;
+  auto start = options_.clock->SteadyNow();
+  auto run = [&db](const std::string& sql) -> Status {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    return s->Run();
+  };
+  const std::string kBegin(db.Sql(Fragment::kBeginWrite));
+  static const std::string kRollback = "ROLLBACK", kSavepoint = "SAVEPOINT w",
+                           kRelease = "RELEASE w", kRollbackTo = "ROLLBACK TO w";
+  std::vector<Status> results(batch.size());
+  Status begin = run(kBegin);
+  // Fast path: the whole batch in one transaction without savepoints. A savepoint per write
+  // would make SQLite copy every page each write first touches into its statement journal,
+  // which cost more than the writes themselves. Writes rarely fail; when one does, the batch is
+  // rolled back and replayed with a savepoint per write, so that only the failing one is lost.
+  bool failed = false;
+  if (begin.ok()) {
+    for (size_t i = 0; i < batch.size() && !failed; ++i) {
+      results[i] = batch[i].apply(db);
+      failed = !results[i].ok();
+    }
+    if (failed) {
+      (void)run(kRollback);
+      begin = run(kBegin);
+      for (size_t i = 0; begin.ok() && i < batch.size(); ++i) {
+        Status st = run(kSavepoint);
+        if (st.ok()) {
+          st = batch[i].apply(db);
+          // A failed write leaves no trace; its neighbours in the batch still commit.
+          if (!st.ok()) (void)run(kRollbackTo);
+          Status rel = run(kRelease);
+          if (st.ok() && !rel.ok()) st = rel;
+        }
+        results[i] = std::move(st);
+      }
+    }
+  }
+  if (!begin.ok()) {
+    for (auto& op : batch) op.finish(begin);
+    std::lock_guard lock(mu_);
+    ++stats_.failed_commits;
+    return;
+  }
+  Status commit = db.Exec("COMMIT");
+  if (!commit.ok()) {
+    (void)db.Exec("ROLLBACK");
+    commit = Unavailable("commit failed, nothing was stored: " + commit.message());
+  }
+  auto latency =
+      std::chrono::duration_cast<std::chrono::microseconds>(options_.clock->SteadyNow() - start);
+  {
+    std::lock_guard lock(mu_);
+    if (commit.ok()) {
+      ++stats_.commits;
+      stats_.committed_writes += batch.size();
+    } else {
+      ++stats_.failed_commits;
+    }
+  }
+  if (options_.on_commit) options_.on_commit(latency, batch.size());
+  if (commit.ok() && options_.after_commit) options_.after_commit();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].finish(commit.ok() ? std::move(results[i]) : commit);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes.
+
+void SqlStore::ApplyAlertEvents(std::vector<AlertEvent> events, Actor actor,
+                                Callback<std::vector<EventOutcome>> done) {
+  Submit<std::vector<EventOutcome>>(
+      [this, events = std::move(events),
+       actor = std::move(actor)](Db& db) mutable -> Result<std::vector<EventOutcome>> {
+        TimePoint now = options_.clock->Now();
+        std::vector<EventOutcome> outcomes;
+        outcomes.reserve(events.size());
+        for (auto& ev : events) {
+          HOUSTON_ASSIGN_OR_RETURN(EventOutcome o, ApplyEvent(db, ev, now, actor));
+          outcomes.push_back(std::move(o));
+        }
+        return outcomes;
+      },
+      std::move(done));
+}
+
+void SqlStore::RecordChange(core::ChangeEvent ev, Callback<core::Change> done) {
+  Submit<core::Change>(
+      [this, ev = std::move(ev)](Db& db) -> Result<core::Change> {
+        core::Change c;
+        c.integration_key = ev.integration_key;
+        c.service_id = ev.service_id;
+        c.summary = ev.summary;
+        c.source = ev.source;
+        c.received_at = options_.clock->Now();
+        c.timestamp = ev.timestamp.value_or(c.received_at);
+        c.details_json = ev.details_json.empty() ? "{}" : ev.details_json;
+        c.links_json = ev.links_json.empty() ? "[]" : ev.links_json;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("INSERT INTO changes(integration_key, service_id, summary, "
+                                 "source, timestamp, received_at, details_json, links_json) "
+                                 "VALUES (?,?,?,?,?,?,?,?) RETURNING id"));
+        s->Bind(1, c.integration_key)
+            .Bind(2, c.service_id)
+            .Bind(3, c.summary)
+            .Bind(4, c.source)
+            .Bind(5, Ms(c.timestamp))
+            .Bind(6, Ms(c.received_at))
+            .Bind(7, c.details_json)
+            .Bind(8, c.links_json);
+        HOUSTON_ASSIGN_OR_RETURN(c.id, InsertedId(*s));
+        return c;
+      },
+      std::move(done));
+}
+
+void SqlStore::AcknowledgeAlert(core::AlertId id, Actor actor, Callback<Alert> done) {
+  Submit<Alert>(
+      [this, id, actor = std::move(actor)](Db& db) -> Result<Alert> {
+        HOUSTON_ASSIGN_OR_RETURN(Alert a, LoadAlert(db, id));
+        if (a.status == AlertStatus::kResolved) {
+          return std::unexpected(
+              FailedPrecondition(fmt::format("alert {} is already resolved", id)));
+        }
+        if (a.status == AlertStatus::kTriggered) {
+          HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, a, options_.clock->Now(), actor));
+        }
+        return LoadAlert(db, id);
+      },
+      std::move(done));
+}
+
+void SqlStore::ResolveAlert(core::AlertId id, Actor actor, Callback<Alert> done) {
+  Submit<Alert>(
+      [this, id, actor = std::move(actor)](Db& db) -> Result<Alert> {
+        HOUSTON_ASSIGN_OR_RETURN(Alert a, LoadAlert(db, id));
+        if (a.status == AlertStatus::kResolved) {
+          return std::unexpected(
+              FailedPrecondition(fmt::format("alert {} is already resolved", id)));
+        }
+        HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, a, options_.clock->Now(), actor));
+        return LoadAlert(db, id);
+      },
+      std::move(done));
+}
+
+void SqlStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> heartbeats,
+                        std::string source_yaml, std::string source_name, Actor actor,
+                        Callback<int> done) {
+  Submit<int>(
+      [this, objects = std::move(objects), heartbeats = std::move(heartbeats),
+       source_yaml = std::move(source_yaml), source_name = std::move(source_name),
+       actor = std::move(actor)](Db& db) -> Result<int> {
+        TimePoint now = options_.clock->Now();
+        std::map<std::pair<std::string, std::string>, std::string> current;
+        {
+          HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
+                                   db.Prepare("SELECT kind, id, spec_json FROM org_objects"));
+          for (;;) {
+            HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+            if (!row) break;
+            current[{s->Text(0), s->Text(1)}] = s->Text(2);
+          }
+          s->Reset();
+        }
+        int changed = 0;
+        std::string added_ids, changed_ids, removed_ids;
+        auto note = [](std::string& list, const std::string& kind, const std::string& id) {
+          if (!list.empty()) list += ',';
+          list += JsonQuote(kind + "/" + id);
+        };
+        std::set<std::pair<std::string, std::string>> desired;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * up, db.Prepare("INSERT INTO org_objects(kind, id, spec_json, updated_at) "
+                                  "VALUES (?,?,?,?) ON CONFLICT(kind, id) DO UPDATE SET "
+                                  "spec_json = excluded.spec_json, updated_at = "
+                                  "excluded.updated_at"));
+        for (const auto& o : objects) {
+          desired.insert({o.kind, o.id});
+          auto it = current.find({o.kind, o.id});
+          if (it != current.end() && it->second == o.spec_json) continue;
+          note(it == current.end() ? added_ids : changed_ids, o.kind, o.id);
+          ++changed;
+          up->Reset();
+          HOUSTON_RETURN_IF_ERROR(
+              up->Bind(1, o.kind).Bind(2, o.id).Bind(3, o.spec_json).Bind(4, Ms(now)).Run());
+        }
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * del,
+                                 db.Prepare("DELETE FROM org_objects WHERE kind = ? AND id = ?"));
+        for (const auto& [key, spec] : current) {
+          if (desired.count(key)) continue;
+          note(removed_ids, key.first, key.second);
+          ++changed;
+          del->Reset();
+          HOUSTON_RETURN_IF_ERROR(del->Bind(1, key.first).Bind(2, key.second).Run());
+        }
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * src,
+            db.Prepare("INSERT INTO org_source(singleton, name, yaml, applied_at) VALUES "
+                       "(1,?,?,?) ON CONFLICT(singleton) DO UPDATE SET name = excluded.name, "
+                       "yaml = excluded.yaml, applied_at = excluded.applied_at"));
+        HOUSTON_RETURN_IF_ERROR(
+            src->Bind(1, source_name).Bind(2, source_yaml).Bind(3, Ms(now)).Run());
+        // Heartbeats: keep the last beat of existing ones, watch new ones from now.
+        std::set<std::string> keep;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * hb,
+            db.Prepare("INSERT INTO heartbeats(integration_key, service_id, interval_ms, "
+                       "last_beat_at, escalation_policy) VALUES (?,?,?,?,?) ON "
+                       "CONFLICT(integration_key) DO UPDATE SET service_id = "
+                       "excluded.service_id, interval_ms = excluded.interval_ms, "
+                       "escalation_policy = excluded.escalation_policy"));
+        for (const auto& h : heartbeats) {
+          keep.insert(h.integration_key);
+          hb->Reset();
+          HOUSTON_RETURN_IF_ERROR(hb->Bind(1, h.integration_key)
+                                      .Bind(2, h.service_id)
+                                      .Bind(3, static_cast<int64_t>(h.interval.count()))
+                                      .Bind(4, Ms(now))
+                                      .Bind(5, h.escalation_policy)
+                                      .Run());
+        }
+        std::vector<std::string> drop;
+        {
+          HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT integration_key FROM heartbeats"));
+          for (;;) {
+            HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+            if (!row) break;
+            if (!keep.count(s->Text(0))) drop.push_back(s->Text(0));
+          }
+          s->Reset();
+        }
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * hdel,
+                                 db.Prepare("DELETE FROM heartbeats WHERE integration_key = ?"));
+        for (const auto& k : drop) {
+          hdel->Reset();
+          HOUSTON_RETURN_IF_ERROR(hdel->Bind(1, k).Run());
+        }
+        if (changed > 0) {
+          HOUSTON_RETURN_IF_ERROR(
+              Audit(db, now, actor, "org.applied", "org", source_name,
+                    fmt::format("{{\"added\":[{}],\"changed\":[{}],\"removed\":[{}]}}", added_ids,
+                                changed_ids, removed_ids)));
+        }
+        return changed;
+      },
+      std::move(done));
+}
+
+void SqlStore::RecordHeartbeat(std::string integration_key, Callback<Heartbeat> done) {
+  Submit<Heartbeat>(
+      [this, key = std::move(integration_key)](Db& db) -> Result<Heartbeat> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("SELECT service_id, interval_ms, missed FROM heartbeats WHERE "
+                                 "integration_key = ?"));
+        s->Bind(1, key);
+        HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) {
+          s->Reset();
+          return std::unexpected(NotFound("no heartbeat integration has this key"));
+        }
+        Heartbeat h;
+        h.integration_key = key;
+        h.service_id = s->Text(0);
+        h.interval = std::chrono::milliseconds(s->Int(1));
+        bool was_missed = s->Int(2) != 0;
+        s->Reset();
+        h.last_beat_at = now;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * u, db.Prepare("UPDATE heartbeats SET last_beat_at = ?, missed = 0 WHERE "
+                                 "integration_key = ?"));
+        HOUSTON_RETURN_IF_ERROR(u->Bind(1, Ms(now)).Bind(2, key).Run());
+        if (was_missed) {
+          AlertEvent ev;
+          ev.integration_key = key;
+          ev.service_id = h.service_id;
+          ev.action = EventAction::kResolve;
+          ev.dedup_key = "heartbeat";
+          Actor actor{"integration", "heartbeat:" + h.service_id, "integration"};
+          HOUSTON_RETURN_IF_ERROR(ApplyEvent(db, ev, now, actor));
+        }
+        return h;
+      },
+      std::move(done));
+}
+
+void SqlStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
+  Submit<int>(
+      [now](Db& db) -> Result<int> {
+        std::vector<Heartbeat> overdue;
+        {
+          HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
+                                   db.Prepare("SELECT integration_key, service_id, interval_ms, "
+                                              "last_beat_at, escalation_policy FROM heartbeats "
+                                              "WHERE missed = 0 AND last_beat_at + interval_ms "
+                                              "<= ?"));
+          s->Bind(1, Ms(now));
+          for (;;) {
+            HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+            if (!row) break;
+            Heartbeat h;
+            h.integration_key = s->Text(0);
+            h.service_id = s->Text(1);
+            h.interval = std::chrono::milliseconds(s->Int(2));
+            h.last_beat_at = FromMs(s->Int(3));
+            h.escalation_policy = s->Text(4);
+            overdue.push_back(std::move(h));
+          }
+          s->Reset();
+        }
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * u, db.Prepare("UPDATE heartbeats SET missed = 1 WHERE integration_key = ?"));
+        for (const auto& h : overdue) {
+          AlertEvent ev;
+          ev.integration_key = h.integration_key;
+          ev.service_id = h.service_id;
+          ev.action = EventAction::kTrigger;
+          ev.dedup_key = "heartbeat";
+          ev.severity = core::Severity::kCritical;
+          ev.source = "houston";
+          ev.summary = fmt::format(
+              "Heartbeat missed for service {}: no beat for {} min (last beat {})", h.service_id,
+              std::chrono::duration_cast<std::chrono::minutes>(now - h.last_beat_at).count(),
+              FormatRfc3339(h.last_beat_at));
+          ev.details_json =
+              fmt::format("{{\"last_beat_at\":{},\"interval_seconds\":{}}}",
+                          JsonQuote(FormatRfc3339(h.last_beat_at)),
+                          std::chrono::duration_cast<std::chrono::seconds>(h.interval).count());
+          ev.links_json = "[]";
+          ev.images_json = "[]";
+          ev.escalation_policy = h.escalation_policy;
+          Actor actor{"system", "heartbeat-monitor", "system"};
+          HOUSTON_RETURN_IF_ERROR(ApplyEvent(db, ev, now, actor));
+          u->Reset();
+          HOUSTON_RETURN_IF_ERROR(u->Bind(1, h.integration_key).Run());
+        }
+        return static_cast<int>(overdue.size());
+      },
+      std::move(done));
+}
+
+void SqlStore::CreateToken(std::string name, Role role, std::string token_hash, std::string prefix,
+                           Actor actor, Callback<Token> done) {
+  Submit<Token>(
+      [this, name = std::move(name), role, hash = std::move(token_hash), prefix = std::move(prefix),
+       actor = std::move(actor)](Db& db) -> Result<Token> {
+        Token t;
+        t.name = name;
+        t.role = role;
+        t.prefix = prefix;
+        t.created_at = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("INSERT INTO tokens(name, role, hash, prefix, created_at) "
+                                 "VALUES (?,?,?,?,?) RETURNING id"));
+        s->Bind(1, name)
+            .Bind(2, ToString(role))
+            .Bind(3, hash)
+            .Bind(4, prefix)
+            .Bind(5, Ms(t.created_at));
+        HOUSTON_ASSIGN_OR_RETURN(t.id, InsertedId(*s));
+        HOUSTON_RETURN_IF_ERROR(
+            Audit(db, t.created_at, actor, "token.created", "token", std::to_string(t.id),
+                  fmt::format("{{\"name\":{},\"role\":\"{}\"}}", JsonQuote(name), ToString(role))));
+        return t;
+      },
+      std::move(done));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads.
+
+Result<Alert> SqlStore::GetAlert(core::AlertId id) {
+  return WithReader([&](Db& db) { return LoadAlert(db, id); });
+}
+
+Result<Incident> SqlStore::GetIncident(core::IncidentId id) {
+  return WithReader([&](Db& db) { return LoadIncident(db, id); });
+}
+
+Result<std::vector<Alert>> SqlStore::ListAlerts(const AlertFilter& f) {
+  Where w;
+  if (f.status) w.Add("status = ?", std::string(core::ToString(*f.status)));
+  if (f.service_id) w.Add("service_id = ?", *f.service_id);
+  if (f.incident_id) w.Add("incident_id = ?", *f.incident_id);
+  if (f.since) w.Add("created_at >= ?", Ms(*f.since));
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  std::string sql = fmt::format("SELECT {} FROM alerts{} ORDER BY id DESC LIMIT {}", kAlertColumns,
+                                w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<Alert>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    return ReadAll<Alert>(*s, ReadAlert);
+  });
+}
+
+Result<std::vector<Incident>> SqlStore::ListIncidents(const IncidentFilter& f) {
+  Where w;
+  if (f.status) w.Add("status = ?", std::string(core::ToString(*f.status)));
+  if (f.service_id) w.Add("service_id = ?", *f.service_id);
+  if (f.since) w.Add("created_at >= ?", Ms(*f.since));
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  if (f.open_only) w.AddRaw("status <> 'resolved'");
+  if (f.sev) w.Add("sev = ?", *f.sev);
+  if (f.declared_only) w.AddRaw("sev <> ''");
+  if (f.active_since) w.Add("(status <> 'resolved' OR resolved_at >= ?)", Ms(*f.active_since));
+  std::string sql = fmt::format("SELECT {} FROM incidents{} ORDER BY id DESC LIMIT {}",
+                                IncidentColumns(), w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<Incident>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    return ReadAll<Incident>(*s, [](const Stmt& row) { return ReadIncident(row); });
+  });
+}
+
+Result<std::vector<core::Change>> SqlStore::ListChanges(const ChangeFilter& f) {
+  Where w;
+  if (f.service_id) w.Add("service_id = ?", *f.service_id);
+  if (f.since) w.Add("timestamp >= ?", Ms(*f.since));
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  std::string sql = fmt::format("SELECT {} FROM changes{} ORDER BY id DESC LIMIT {}",
+                                kChangeColumns, w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<core::Change>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    return ReadAll<core::Change>(*s, ReadChange);
+  });
+}
+
+Result<std::vector<AuditRecord>> SqlStore::ListAudit(const AuditFilter& f) {
+  Where w;
+  if (f.resource_type) w.Add("resource_type = ?", *f.resource_type);
+  if (f.resource_id) w.Add("resource_id = ?", *f.resource_id);
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  std::string sql = fmt::format("SELECT {} FROM audit_log{} ORDER BY id DESC LIMIT {}",
+                                kAuditColumns, w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<AuditRecord>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    return ReadAll<AuditRecord>(*s, ReadAudit);
+  });
+}
+
+Result<OrgSnapshot> SqlStore::LoadOrg() {
+  return WithReader([&](Db& db) -> Result<OrgSnapshot> {
+    OrgSnapshot snap;
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("SELECT kind, id, spec_json FROM org_objects ORDER BY kind, id"));
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      snap.objects.push_back(OrgObject{s->Text(0), s->Text(1), s->Text(2)});
+    }
+    s->Reset();
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * src, db.Prepare("SELECT name, yaml FROM org_source"));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, src->Step());
+    if (row) {
+      snap.source_name = src->Text(0);
+      snap.source_yaml = src->Text(1);
+    }
+    src->Reset();
+    return snap;
+  });
+}
+
+Result<Token> SqlStore::FindTokenByHash(const std::string& token_hash) {
+  return WithReader([&](Db& db) -> Result<Token> {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("SELECT id, name, role, prefix, created_at FROM tokens WHERE "
+                             "hash = ? AND revoked_at IS NULL"));
+    s->Bind(1, token_hash);
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) {
+      s->Reset();
+      return std::unexpected(NotFound("no such token"));
+    }
+    Token t;
+    t.id = s->Int(0);
+    t.name = s->Text(1);
+    t.role = ParseRole(s->Text(2)).value_or(Role::kViewer);
+    t.prefix = s->Text(3);
+    t.created_at = FromMs(s->Int(4));
+    s->Reset();
+    return t;
+  });
+}
+
+Result<std::vector<Heartbeat>> SqlStore::ListHeartbeats() {
+  return WithReader([&](Db& db) -> Result<std::vector<Heartbeat>> {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("SELECT integration_key, service_id, interval_ms, last_beat_at, "
+                             "missed FROM heartbeats ORDER BY integration_key"));
+    std::vector<Heartbeat> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      Heartbeat h;
+      h.integration_key = s->Text(0);
+      h.service_id = s->Text(1);
+      h.interval = std::chrono::milliseconds(s->Int(2));
+      h.last_beat_at = FromMs(s->Int(3));
+      h.missed = s->Int(4) != 0;
+      out.push_back(std::move(h));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::optional<TimePoint>> SqlStore::NextHeartbeatDeadline() {
+  return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s,
+        db.Prepare("SELECT MIN(last_beat_at + interval_ms) FROM heartbeats WHERE missed = 0"));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<TimePoint> out;
+    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
+    s->Reset();
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paging: incidents, escalations, the notification outbox.
+
+namespace {
+
+constexpr const char* kEscalationColumns =
+    "e.incident_id, e.policy_id, e.state, e.step, e.loop, e.due_at, e.version";
+
+EscalationRow ReadEscalation(const Stmt& s) {
+  EscalationRow r;
+  r.incident_id = s.Int(0);
+  r.policy_id = s.Text(1);
+  r.state = s.Text(2);
+  r.step = static_cast<int>(s.Int(3));
+  r.loop = static_cast<int>(s.Int(4));
+  r.due_at = FromMs(s.IsNull(5) ? 0 : s.Int(5));
+  r.version = s.Int(6);
+  return r;
+}
+
+constexpr const char* kNotificationColumns =
+    "id, incident_id, user_id, contact_method_id, channel_type, step, loop, target, state, "
+    "attempts, created_at, not_before, sent_at, last_error, kind, payload_json";
+
+Notification ReadNotification(const Stmt& s) {
+  Notification n;
+  n.id = s.Int(0);
+  n.incident_id = s.Int(1);
+  n.user_id = s.Text(2);
+  n.contact_method_id = s.Text(3);
+  n.channel_type = s.Text(4);
+  n.step = static_cast<int>(s.Int(5));
+  n.loop = static_cast<int>(s.Int(6));
+  n.target = s.Text(7);
+  n.state = s.Text(8);
+  n.attempts = static_cast<int>(s.Int(9));
+  n.created_at = FromMs(s.Int(10));
+  n.not_before = FromMs(s.Int(11));
+  n.sent_at = OptTime(s, 12);
+  n.last_error = s.Text(13);
+  n.kind = s.Text(14);
+  n.payload_json = s.Text(15);
+  return n;
+}
+
+}  // namespace
+
+void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) {
+  Submit<int>(
+      [this, updates = std::move(updates)](Db& db) -> Result<int> {
+        TimePoint now = options_.clock->Now();
+        int applied = 0;
+        Actor engine{"system", "escalation-engine", "system"};
+        for (const auto& u : updates) {
+          HOUSTON_ASSIGN_OR_RETURN(
+              Stmt * s, db.Prepare("UPDATE escalations SET state = ?, step = ?, loop = ?, "
+                                   "due_at = ?, round = round + ?, version = version + 1 "
+                                   "WHERE incident_id = ? AND version = ?"));
+          HOUSTON_RETURN_IF_ERROR(s->Bind(1, u.state)
+                                      .Bind(2, u.step)
+                                      .Bind(3, u.loop)
+                                      .Bind(4, OptMs(u.due_at))
+                                      .Bind(5, u.retrigger_incident ? 1 : 0)
+                                      .Bind(6, u.incident_id)
+                                      .Bind(7, u.expected_version)
+                                      .Run());
+          if (db.Changes() == 0) continue;  // changed since it was read: the newer state wins
+          ++applied;
+          if (u.retrigger_incident) {
+            HOUSTON_ASSIGN_OR_RETURN(Stmt * i,
+                                     db.Prepare("UPDATE incidents SET status = 'triggered', "
+                                                "acknowledged_at = NULL WHERE id = ? AND status = "
+                                                "'acknowledged'"));
+            HOUSTON_RETURN_IF_ERROR(i->Bind(1, u.incident_id).Run());
+            HOUSTON_ASSIGN_OR_RETURN(
+                Stmt * a, db.Prepare("UPDATE alerts SET status = 'triggered', acknowledged_at = "
+                                     "NULL WHERE incident_id = ? AND status = 'acknowledged'"));
+            HOUSTON_RETURN_IF_ERROR(a->Bind(1, u.incident_id).Run());
+          }
+          if (!u.pages.empty()) {
+            HOUSTON_ASSIGN_OR_RETURN(
+                Stmt * r, db.Prepare("SELECT round FROM escalations WHERE incident_id = ?"));
+            r->Bind(1, u.incident_id);
+            HOUSTON_ASSIGN_OR_RETURN(bool row, r->Step());
+            int64_t round = row ? r->Int(0) : 0;
+            r->Reset();
+            HOUSTON_ASSIGN_OR_RETURN(
+                Stmt * n,
+                db.Prepare("INSERT INTO notifications(incident_id, round, loop, step, user_id, "
+                           "contact_method_id, channel_type, target, state, created_at, "
+                           "not_before, rule) VALUES (?,?,?,?,?,?,?,?,'pending',?,?,?) ON "
+                           "CONFLICT DO NOTHING"));
+            for (const auto& p : u.pages) {
+              n->Reset();
+              HOUSTON_RETURN_IF_ERROR(n->Bind(1, u.incident_id)
+                                          .Bind(2, round)
+                                          .Bind(3, u.fired_loop)
+                                          .Bind(4, u.fired_step)
+                                          .Bind(5, p.user_id)
+                                          .Bind(6, p.contact_method_id)
+                                          .Bind(7, p.channel_type)
+                                          .Bind(8, p.target)
+                                          .Bind(9, Ms(now))
+                                          .Bind(10, Ms(p.not_before))
+                                          .Bind(11, p.rule)
+                                          .Run());
+            }
+          }
+          if (!u.audit_action.empty()) {
+            HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, engine, u.audit_action, u.incident_id,
+                                                  u.audit_details_json));
+          }
+        }
+        return applied;
+      },
+      std::move(done));
+}
+
+void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<ClaimedBatch>> done) {
+  Submit<std::vector<ClaimedBatch>>(
+      [options](Db& db) -> Result<std::vector<ClaimedBatch>> {
+        static const std::string kPending = fmt::format(
+            "SELECT {} FROM notifications WHERE state = 'pending' AND not_before <= ? ORDER BY "
+            "not_before, id LIMIT ?",
+            kNotificationColumns);
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kPending));
+        s->Bind(1, Ms(options.now)).Bind(2, options.limit);
+        std::vector<Notification> due;
+        for (;;) {
+          HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+          if (!row) break;
+          due.push_back(ReadNotification(*s));
+        }
+        s->Reset();
+        std::map<core::IncidentId, Incident> incidents;
+        std::map<std::tuple<std::string, std::string, int64_t>, ClaimedBatch> groups;
+        std::set<std::pair<std::string, std::string>> ordered;  // destinations seen
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * head,
+            db.Prepare("SELECT MIN(id), SUM(CASE WHEN state = 'sending' THEN 1 ELSE 0 END) FROM "
+                       "notifications WHERE user_id = "
+                       "? AND contact_method_id = ? AND state IN ('pending', 'sending')"));
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * cancel, db.Prepare("UPDATE notifications SET state = 'cancelled', last_error = "
+                                      "? WHERE id = ?"));
+        for (auto& n : due) {
+          auto it = incidents.find(n.incident_id);
+          if (it == incidents.end()) {
+            HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, n.incident_id));
+            it = incidents.emplace(n.incident_id, std::move(inc)).first;
+          }
+          // Pages are for incidents nobody has taken yet; role pages, reminders, status
+          // updates and incident webhooks go out whatever the status.
+          if (n.kind == "page" && it->second.status != IncidentStatus::kTriggered) {
+            cancel->Reset();
+            HOUSTON_RETURN_IF_ERROR(cancel
+                                        ->Bind(1, fmt::format("not sent: the incident was {} first",
+                                                              core::ToString(it->second.status)))
+                                        .Bind(2, n.id)
+                                        .Run());
+            continue;
+          }
+          // Incident webhooks and status updates reach each destination in order: only its
+          // oldest unfinished message may be claimed, and only when none is being sent.
+          if (n.kind == "webhook" || n.kind == "update") {
+            auto dest = std::make_pair(n.user_id, n.contact_method_id);
+            if (!ordered.insert(dest).second) continue;
+            head->Reset();
+            head->Bind(1, n.user_id).Bind(2, n.contact_method_id);
+            HOUSTON_ASSIGN_OR_RETURN(bool found, head->Step());
+            bool first = found && head->Int(0) == n.id && head->Int(1) == 0;
+            head->Reset();
+            if (!first) continue;
+          }
+          // Pages for one contact method are bundled into one message; other kinds are each
+          // their own message.
+          auto& g = groups[{n.user_id, n.contact_method_id, n.kind == "page" ? 0 : n.id}];
+          g.user_id = n.user_id;
+          g.contact_method_id = n.contact_method_id;
+          g.channel_type = n.channel_type;
+          g.kind = n.kind;
+          bool seen = false;
+          for (const auto& i : g.incidents) seen = seen || i.id == n.incident_id;
+          if (!seen) g.incidents.push_back(it->second);
+          g.notifications.push_back(std::move(n));
+        }
+        std::vector<ClaimedBatch> out;
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * recent,
+            db.Prepare("SELECT COUNT(DISTINCT batch_id) FROM notifications WHERE user_id = ? AND "
+                       "contact_method_id = ? AND attempted_at >= ?"));
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * mark, db.Prepare("UPDATE notifications SET state = 'sending', attempts = "
+                                    "attempts + 1, attempted_at = ?, batch_id = ? WHERE id = ?"));
+        for (auto& [key, g] : groups) {
+          recent->Reset();
+          recent->Bind(1, g.user_id)
+              .Bind(2, g.contact_method_id)
+              .Bind(3, Ms(options.now - std::chrono::minutes(1)));
+          HOUSTON_ASSIGN_OR_RETURN(bool row, recent->Step());
+          int64_t sent_last_minute = row ? recent->Int(0) : 0;
+          recent->Reset();
+          // Throttled: stays pending and is bundled with whatever else arrives meanwhile. Only
+          // what reaches a person is throttled (not status updates or incident webhooks).
+          bool to_person = g.kind == "page" || g.kind == "role" || g.kind == "reminder";
+          if (to_person && sent_last_minute >= options.max_per_minute) continue;
+          int64_t batch_id = g.notifications.front().id;
+          for (auto& n : g.notifications) {
+            mark->Reset();
+            HOUSTON_RETURN_IF_ERROR(
+                mark->Bind(1, Ms(options.now)).Bind(2, batch_id).Bind(3, n.id).Run());
+            n.state = "sending";
+            ++n.attempts;
+          }
+          out.push_back(std::move(g));
+        }
+        return out;
+      },
+      std::move(done));
+}
+
+void SqlStore::CompleteNotifications(std::vector<int64_t> ids, SendResult result,
+                                     Callback<int> done) {
+  Submit<int>(
+      [this, ids = std::move(ids), result = std::move(result)](Db& db) -> Result<int> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("UPDATE notifications SET state = ?, last_error = ?, sent_at = "
+                                 "?, not_before = COALESCE(?, not_before) WHERE id = ? AND "
+                                 "state = 'sending'"));
+        int changed = 0;
+        for (int64_t id : ids) {
+          s->Reset();
+          HOUSTON_RETURN_IF_ERROR(
+              s->Bind(1, result.state)
+                  .Bind(2, result.detail)
+                  .Bind(3, result.state == "sent" ? std::optional<int64_t>(Ms(now)) : std::nullopt)
+                  .Bind(4, OptMs(result.retry_at))
+                  .Bind(5, id)
+                  .Run());
+          changed += db.Changes();
+        }
+        return changed;
+      },
+      std::move(done));
+}
+
+void SqlStore::RecoverInterruptedSends(Callback<int> done) {
+  Submit<int>(
+      [](Db& db) -> Result<int> {
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("UPDATE notifications SET state = 'pending', last_error = "
+                                 "'houston stopped while sending: sent again with the same "
+                                 "message id' WHERE state = 'sending'"));
+        HOUSTON_RETURN_IF_ERROR(s->Run());
+        return db.Changes();
+      },
+      std::move(done));
+}
+
+Result<std::vector<EscalationRow>> SqlStore::ListDueEscalations(TimePoint now, int limit) {
+  static const std::string kSql = fmt::format(
+      "SELECT {}, {} FROM escalations e JOIN incidents i ON i.id = e.incident_id WHERE "
+      "e.due_at IS NOT NULL AND e.due_at <= ? ORDER BY e.due_at LIMIT ?",
+      kEscalationColumns, IncidentColumns("i."));
+  return WithReader([&](Db& db) -> Result<std::vector<EscalationRow>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+    s->Bind(1, Ms(now)).Bind(2, limit);
+    std::vector<EscalationRow> out;
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      EscalationRow r = ReadEscalation(*s);
+      r.incident = ReadIncident(*s, 7);
+      out.push_back(std::move(r));
+    }
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::optional<EscalationRow>> SqlStore::GetEscalation(core::IncidentId id) {
+  static const std::string kSql =
+      fmt::format("SELECT {} FROM escalations e WHERE e.incident_id = ?", kEscalationColumns);
+  return WithReader([&](Db& db) -> Result<std::optional<EscalationRow>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+    s->Bind(1, id);
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<EscalationRow> out;
+    if (row) out = ReadEscalation(*s);
+    s->Reset();
+    if (out) {
+      HOUSTON_ASSIGN_OR_RETURN(out->incident, LoadIncident(db, id));
+    }
+    return out;
+  });
+}
+
+Result<std::optional<TimePoint>> SqlStore::NextEscalationDue() {
+  return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT MIN(due_at) FROM escalations WHERE "
+                                                  "due_at IS NOT NULL"));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<TimePoint> out;
+    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::optional<TimePoint>> SqlStore::NextNotificationDue() {
+  return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT MIN(not_before) FROM notifications "
+                                                  "WHERE state = 'pending'"));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<TimePoint> out;
+    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
+    s->Reset();
+    return out;
+  });
+}
+
+Result<std::vector<Notification>> SqlStore::ListNotifications(const NotificationFilter& f) {
+  Where w;
+  if (f.state) w.Add("state = ?", *f.state);
+  if (f.incident_id) w.Add("incident_id = ?", *f.incident_id);
+  if (f.batch_id) w.Add("batch_id = ?", *f.batch_id);
+  if (f.before_id > 0) w.Add("id < ?", f.before_id);
+  std::string sql = fmt::format("SELECT {} FROM notifications{} ORDER BY id DESC LIMIT {}",
+                                kNotificationColumns, w.sql, ClampLimit(f.limit));
+  return WithReader([&](Db& db) -> Result<std::vector<Notification>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    return ReadAll<Notification>(*s, ReadNotification);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schedule overrides.
+
+namespace {
+
+constexpr const char* kOverrideColumns =
+    "id, schedule_id, user_id, start_at, end_at, kind, state, requested_by, note, created_by, "
+    "created_at";
+
+ScheduleOverride ReadOverride(const Stmt& s) {
+  ScheduleOverride o;
+  o.id = s.Int(0);
+  o.schedule_id = s.Text(1);
+  o.user_id = s.Text(2);
+  o.start = FromMs(s.Int(3));
+  o.end = FromMs(s.Int(4));
+  o.kind = s.Text(5);
+  o.state = s.Text(6);
+  o.requested_by = s.Text(7);
+  o.note = s.Text(8);
+  o.created_by = s.Text(9);
+  o.created_at = FromMs(s.Int(10));
+  return o;
+}
+
+Result<ScheduleOverride> LoadOverride(Db& db, int64_t id) {
+  static const std::string kSql =
+      fmt::format("SELECT {} FROM schedule_overrides WHERE id = ?", kOverrideColumns);
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+  s->Bind(1, id);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) {
+    s->Reset();
+    return std::unexpected(NotFound(fmt::format("override {} does not exist", id)));
+  }
+  ScheduleOverride o = ReadOverride(*s);
+  s->Reset();
+  return o;
+}
+
+std::string OverrideJson(const ScheduleOverride& o) {
+  return fmt::format(
+      "{{\"schedule\":{},\"user\":{},\"start\":{},\"end\":{},\"kind\":{},\"state\":{}}}",
+      JsonQuote(o.schedule_id), JsonQuote(o.user_id), JsonQuote(FormatRfc3339(o.start)),
+      JsonQuote(FormatRfc3339(o.end)), JsonQuote(o.kind), JsonQuote(o.state));
+}
+
+}  // namespace
+
+void SqlStore::CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,
+                               Callback<std::vector<ScheduleOverride>> done) {
+  Submit<std::vector<ScheduleOverride>>(
+      [this, overrides = std::move(overrides),
+       actor = std::move(actor)](Db& db) mutable -> Result<std::vector<ScheduleOverride>> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare("INSERT INTO schedule_overrides(schedule_id, user_id, start_at, "
+                                 "end_at, kind, state, requested_by, note, created_by, "
+                                 "created_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id"));
+        for (auto& o : overrides) {
+          o.created_at = now;
+          o.created_by = actor.id;
+          s->Reset();
+          s->Bind(1, o.schedule_id)
+              .Bind(2, o.user_id)
+              .Bind(3, Ms(o.start))
+              .Bind(4, Ms(o.end))
+              .Bind(5, o.kind)
+              .Bind(6, o.state)
+              .Bind(7, o.requested_by)
+              .Bind(8, o.note)
+              .Bind(9, o.created_by)
+              .Bind(10, Ms(now));
+          HOUSTON_ASSIGN_OR_RETURN(o.id, InsertedId(*s));
+          HOUSTON_RETURN_IF_ERROR(Audit(
+              db, now, actor,
+              o.state == "requested" ? "schedule.cover_requested" : "schedule.override_created",
+              "schedule", o.schedule_id, OverrideJson(o)));
+        }
+        return overrides;
+      },
+      std::move(done));
+}
+
+void SqlStore::UpdateOverride(int64_t id, std::optional<std::string> accept_user, Actor actor,
+                              Callback<ScheduleOverride> done) {
+  Submit<ScheduleOverride>(
+      [this, id, accept_user = std::move(accept_user),
+       actor = std::move(actor)](Db& db) -> Result<ScheduleOverride> {
+        TimePoint now = options_.clock->Now();
+        HOUSTON_ASSIGN_OR_RETURN(ScheduleOverride o, LoadOverride(db, id));
+        if (o.state == "cancelled") {
+          return std::unexpected(FailedPrecondition(fmt::format("override {} was cancelled", id)));
+        }
+        if (accept_user) {
+          if (o.state != "requested") {
+            return std::unexpected(
+                FailedPrecondition(fmt::format("override {} is not an open cover request", id)));
+          }
+          HOUSTON_ASSIGN_OR_RETURN(
+              Stmt * s, db.Prepare("UPDATE schedule_overrides SET user_id = ?, state = 'active' "
+                                   "WHERE id = ? AND state = 'requested'"));
+          HOUSTON_RETURN_IF_ERROR(s->Bind(1, *accept_user).Bind(2, id).Run());
+        } else {
+          HOUSTON_ASSIGN_OR_RETURN(
+              Stmt * s, db.Prepare("UPDATE schedule_overrides SET state = 'cancelled' WHERE id = "
+                                   "?"));
+          HOUSTON_RETURN_IF_ERROR(s->Bind(1, id).Run());
+        }
+        HOUSTON_ASSIGN_OR_RETURN(o, LoadOverride(db, id));
+        HOUSTON_RETURN_IF_ERROR(Audit(
+            db, now, actor, accept_user ? "schedule.cover_accepted" : "schedule.override_cancelled",
+            "schedule", o.schedule_id, OverrideJson(o)));
+        return o;
+      },
+      std::move(done));
+}
+
+Result<std::vector<ScheduleOverride>> SqlStore::ListOverrides(const std::string& schedule_id,
+                                                              TimePoint ending_after) {
+  Where w;
+  w.Add("state <> ?", std::string("cancelled"));
+  w.Add("end_at > ?", Ms(ending_after));
+  if (!schedule_id.empty()) w.Add("schedule_id = ?", schedule_id);
+  std::string sql = fmt::format("SELECT {} FROM schedule_overrides{} ORDER BY id LIMIT 10000",
+                                kOverrideColumns, w.sql);
+  return WithReader([&](Db& db) -> Result<std::vector<ScheduleOverride>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+    w.BindAll(*s);
+    return ReadAll<ScheduleOverride>(*s, ReadOverride);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token listing and revocation.
+
+namespace {
+constexpr const char* kTokenColumns = "id, name, role, prefix, created_at, revoked_at";
+
+Token ReadToken(const Stmt& s) {
+  Token t;
+  t.id = s.Int(0);
+  t.name = s.Text(1);
+  t.role = ParseRole(s.Text(2)).value_or(Role::kViewer);
+  t.prefix = s.Text(3);
+  t.created_at = FromMs(s.Int(4));
+  t.revoked_at = OptTime(s, 5);
+  return t;
+}
+}  // namespace
+
+Result<std::vector<Token>> SqlStore::ListTokens() {
+  static const std::string kSql = fmt::format("SELECT {} FROM tokens ORDER BY id", kTokenColumns);
+  return WithReader([&](Db& db) -> Result<std::vector<Token>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+    return ReadAll<Token>(*s, ReadToken);
+  });
+}
+
+void SqlStore::RevokeToken(int64_t id, Actor actor, Callback<Token> done) {
+  Submit<Token>(
+      [this, id, actor = std::move(actor)](Db& db) -> Result<Token> {
+        TimePoint now = options_.clock->Now();
+        static const std::string kGet =
+            fmt::format("SELECT {} FROM tokens WHERE id = ?", kTokenColumns);
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kGet));
+        s->Bind(1, id);
+        HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) {
+          s->Reset();
+          return std::unexpected(NotFound(fmt::format("token {} does not exist", id)));
+        }
+        Token t = ReadToken(*s);
+        s->Reset();
+        if (t.revoked_at) {
+          return std::unexpected(
+              FailedPrecondition(fmt::format("token {} is already revoked", id)));
+        }
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * u,
+                                 db.Prepare("UPDATE tokens SET revoked_at = ? WHERE id = ?"));
+        HOUSTON_RETURN_IF_ERROR(u->Bind(1, Ms(now)).Bind(2, id).Run());
+        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, "token.revoked", "token", std::to_string(id),
+                                      fmt::format("{{\"name\":{}}}", JsonQuote(t.name))));
+        t.revoked_at = now;
+        return t;
+      },
+      std::move(done));
+}
+
+}  // namespace houston::store::sql
