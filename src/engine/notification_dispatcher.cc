@@ -195,11 +195,21 @@ std::optional<notify::Channel> ChannelFor(const config::Org& org, const store::C
 }
 
 void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait) {
-  std::vector<int64_t> ids;
+  std::vector<store::ClaimRef> claims;
   int attempts = 0;
   for (const auto& n : batch.notifications) {
-    ids.push_back(n.id);
+    claims.push_back({n.id, n.attempts});
     attempts = std::max(attempts, n.attempts);
+  }
+  // Fencing: a claim this old may have been taken over by another server (this process was
+  // paused, e.g. SIGSTOP, or starved). Sending now could page twice: leave it to the new claim.
+  if (clock_.Now() - batch.claimed_at > options_.lease - options_.lease_margin) {
+    spdlog::warn(
+        "notification {}: claimed {} ms ago, past its lease; not sent by this server",
+        claims.front().id,
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - batch.claimed_at)
+            .count());
+    return;
   }
   store::SendResult result;
   auto org = org_();
@@ -235,7 +245,7 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait
     }
   }
   if (result.state != "sent") {
-    spdlog::warn("notification {} to {}/{}: {} ({})", ids.front(), batch.user_id,
+    spdlog::warn("notification {} to {}/{}: {} ({})", claims.front().id, batch.user_id,
                  batch.contact_method_id, result.state, result.detail);
   }
   auto log = [](const Result<int>& r) {
@@ -243,9 +253,9 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait
   };
   if (wait) {
     log(store::Wait<int>(
-        [&](auto cb) { store_.CompleteNotifications(ids, std::move(result), cb); }));
+        [&](auto cb) { store_.CompleteNotifications(claims, std::move(result), cb); }));
   } else {
-    store_.CompleteNotifications(std::move(ids), std::move(result), log);
+    store_.CompleteNotifications(std::move(claims), std::move(result), log);
   }
 }
 
@@ -253,6 +263,7 @@ Result<int> NotificationDispatcher::RunOnce() {
   store::ClaimOptions o;
   o.now = clock_.Now();
   o.max_per_minute = options_.max_per_minute;
+  o.lease = options_.lease;
   int sent = 0;
   // Ordered destinations release their next message only when the previous one is done:
   // claim again until nothing more is due now.
@@ -267,7 +278,9 @@ Result<int> NotificationDispatcher::RunOnce() {
 }
 
 void NotificationDispatcher::Start() {
-  auto recovered = store::Wait<int>([&](auto cb) { store_.RecoverInterruptedSends(cb); });
+  auto recovered = options_.sole_server
+                       ? store::Wait<int>([&](auto cb) { store_.RecoverInterruptedSends(cb); })
+                       : Result<int>(0);
   if (recovered && *recovered > 0) {
     spdlog::warn("{} notification(s) were being sent when houston stopped: marked unknown",
                  *recovered);
@@ -313,6 +326,7 @@ void NotificationDispatcher::ClaimLoop() {
     o.now = clock_.Now();
     o.max_per_minute = options_.max_per_minute;
     o.limit = options_.workers * 4;
+    o.lease = options_.lease;
     auto batches = store::Wait<std::vector<store::ClaimedBatch>>(
         [&](auto cb) { store_.ClaimNotifications(o, cb); });
     std::chrono::milliseconds sleep = kMaxSleep;

@@ -29,6 +29,14 @@ struct DispatcherOptions {
   std::chrono::seconds max_backoff{600};
   int max_per_minute = 6;  // per contact method; more are deferred and bundled
   int workers = 8;
+  // How long a claim is this dispatcher's (store::ClaimOptions::lease). A batch whose claim is
+  // older than the lease minus `lease_margin` when its turn to be sent comes (this process was
+  // paused or starved) is not sent: another server may have taken it over.
+  std::chrono::milliseconds lease{std::chrono::minutes(2)};
+  std::chrono::milliseconds lease_margin{std::chrono::seconds(15)};
+  // Whether this is the only server on its database: then, at start, sends interrupted by a
+  // crash are resent at once instead of when their lease runs out.
+  bool sole_server = true;
 };
 
 // Where a claimed batch goes: a user's contact method, an audience subscriber

@@ -207,6 +207,7 @@ struct Notification {
 // Notifications claimed for one contact method, to be sent as one message (bundled).
 struct ClaimedBatch {
   std::string kind = "page";  // as Notification::kind; only pages are bundled
+  TimePoint claimed_at{};     // the claim's lease runs from here
   std::string user_id;
   std::string contact_method_id;
   std::string channel_type;
@@ -219,6 +220,17 @@ struct ClaimOptions {
   int limit = 100;
   // At most this many messages per contact method per minute; the rest wait (and bundle).
   int max_per_minute = 6;
+  // A claim is a lease: a notification still "sending" this long after it was claimed (its
+  // claimer died or stalled) goes back to pending and is claimed again, with the same message
+  // id. Must be well over the send timeout.
+  std::chrono::milliseconds lease{std::chrono::minutes(2)};
+};
+
+// A claimed notification: its id and the attempt number of the claim (the fencing token: the
+// outcome of a claim that was taken over is ignored).
+struct ClaimRef {
+  int64_t id = 0;
+  int attempt = 0;
 };
 
 // The outcome of sending one batch.
@@ -409,17 +421,21 @@ class Store {
   // Pages are created at most once per (incident, loop, step, user, contact method).
   // Returns how many updates were applied.
   virtual void UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) = 0;
-  // Claims due pending notifications, grouped per contact method, and marks them sending.
-  // In the same transaction, a notification whose incident is no longer triggered is cancelled
-  // instead (nobody is paged for an incident already acknowledged or resolved).
+  // Claims due pending notifications, grouped per contact method, and marks them sending (each
+  // claim is a lease, see ClaimOptions::lease; expired leases are taken back first). Several
+  // servers may claim at once: a row is claimed by one of them only. In the same transaction,
+  // a page whose incident is no longer triggered is cancelled instead (nobody is paged for an
+  // incident already acknowledged or resolved).
   virtual void ClaimNotifications(ClaimOptions options,
                                   Callback<std::vector<ClaimedBatch>> done) = 0;
-  // Records how sending a batch went.
-  virtual void CompleteNotifications(std::vector<int64_t> ids, SendResult result,
+  // Records how sending a batch went; a claim that was taken over (its attempt is no longer the
+  // row's) is left alone. Returns how many rows changed.
+  virtual void CompleteNotifications(std::vector<ClaimRef> claims, SendResult result,
                                      Callback<int> done) = 0;
-  // After a crash: notifications left in "sending" go back to "pending" and are sent again
-  // with the same message id (receivers deduplicate on it): at least once, at most one
-  // duplicate per crash. (A send that timed out while houston ran stays "unknown".)
+  // After a crash of the only server: notifications left in "sending" go back to "pending" and
+  // are sent again with the same message id (receivers deduplicate on it): at least once, at
+  // most one duplicate per crash. (A send that timed out while houston ran stays "unknown".)
+  // With several servers on one database, leases do this instead (ClaimOptions::lease).
   virtual void RecoverInterruptedSends(Callback<int> done) = 0;
 
   // --- Running incidents. Every change writes a timeline (audit) record in the same
@@ -505,6 +521,8 @@ class Store {
   virtual Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
                                                               TimePoint ending_after) = 0;
 
+  // OK when the database can be used now; Unavailable (with why) when it cannot be reached.
+  virtual Status Ready() { return OkStatus(); }
   virtual StoreStats Stats() const = 0;
   // Finishes queued writes (their callbacks run), then refuses new ones with Unavailable.
   virtual void Shutdown() = 0;

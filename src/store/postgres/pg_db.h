@@ -74,7 +74,8 @@ class PgDb final : public sql::Db {
   // Rows changed by the most recent INSERT, UPDATE, DELETE or MERGE on this connection, whether
   // run by Exec() or a Stmt (other commands leave it alone; 0 before the first).
   int64_t Changes() const override;
-  // kBeginWrite: "BEGIN"; kForUpdateSkip: " FOR UPDATE SKIP LOCKED".
+  // kBeginWrite: "BEGIN"; kForUpdateSkip: " FOR UPDATE SKIP LOCKED"; kLockMigrations and
+  // kUnlockMigrations take and release a session-level advisory lock (pg_advisory_lock).
   std::string_view Sql(sql::Fragment f) const override;
 
   // Whether the connection was fine when last used. Cheap: no round trip.

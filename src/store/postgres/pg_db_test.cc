@@ -1,0 +1,643 @@
+#include "store/postgres/pg_db.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <thread>
+
+#include "testing/pg_server.h"
+
+namespace houston::store::postgres {
+namespace {
+
+using ::houston::testing::PgServer;
+using std::chrono::milliseconds;
+
+#define ASSERT_OK(expr)                                                \
+  do {                                                                 \
+    ::houston::Status status_ = ::houston::internal::AsStatus((expr)); \
+    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_.ToString();  \
+  } while (0)
+#define EXPECT_OK(expr)                                                \
+  do {                                                                 \
+    ::houston::Status status_ = ::houston::internal::AsStatus((expr)); \
+    EXPECT_TRUE(status_.ok()) << #expr << ": " << status_.ToString();  \
+  } while (0)
+
+TEST(TranslatePlaceholdersTest, NumbersBareQuestionMarksInOrder) {
+  EXPECT_EQ(TranslatePlaceholders("SELECT ?, ?, ?"), "SELECT $1, $2, $3");
+  EXPECT_EQ(TranslatePlaceholders("INSERT INTO t(a,b) VALUES (?,?)"),
+            "INSERT INTO t(a,b) VALUES ($1,$2)");
+  EXPECT_EQ(TranslatePlaceholders("SELECT 1"), "SELECT 1");
+  EXPECT_EQ(TranslatePlaceholders(""), "");
+  EXPECT_EQ(TranslatePlaceholders("?"), "$1");
+}
+
+TEST(TranslatePlaceholdersTest, NumberedQuestionMarksFollowSqlite) {
+  EXPECT_EQ(TranslatePlaceholders("a = ?1 OR b = ?1"), "a = $1 OR b = $1");
+  EXPECT_EQ(TranslatePlaceholders("?2 ?1 ?10"), "$2 $1 $10");
+  // A bare ? after ?N takes the number after the largest so far, as in SQLite.
+  EXPECT_EQ(TranslatePlaceholders("?2, ?, ?1, ?"), "$2, $3, $1, $4");
+}
+
+TEST(TranslatePlaceholdersTest, LeavesLiteralsIdentifiersAndCommentsAlone) {
+  EXPECT_EQ(TranslatePlaceholders("WHERE a = '?' AND b = ?"), "WHERE a = '?' AND b = $1");
+  EXPECT_EQ(TranslatePlaceholders("SELECT 'it''s ?', ?"), "SELECT 'it''s ?', $1");
+  EXPECT_EQ(TranslatePlaceholders("SELECT '', ?"), "SELECT '', $1");
+  EXPECT_EQ(TranslatePlaceholders(R"(SELECT "we?rd", "a""?b" FROM t WHERE x = ?)"),
+            R"(SELECT "we?rd", "a""?b" FROM t WHERE x = $1)");
+  EXPECT_EQ(TranslatePlaceholders("SELECT ? -- why? because?\n, ?"),
+            "SELECT $1 -- why? because?\n, $2");
+  EXPECT_EQ(TranslatePlaceholders("SELECT ? -- trailing?"), "SELECT $1 -- trailing?");
+  EXPECT_EQ(TranslatePlaceholders("/* a ? /* nested ? */ still ? */ ?"),
+            "/* a ? /* nested ? */ still ? */ $1");
+  EXPECT_EQ(TranslatePlaceholders("SELECT 5 - -?"), "SELECT 5 - -$1");
+  EXPECT_EQ(TranslatePlaceholders("SELECT 4 / ?"), "SELECT 4 / $1");
+}
+
+TEST(TranslatePlaceholdersTest, PostgresOnlyQuoting) {
+  EXPECT_EQ(TranslatePlaceholders("SELECT $$ ? $$, ?"), "SELECT $$ ? $$, $1");
+  EXPECT_EQ(TranslatePlaceholders("SELECT $fn$ '?' $x$ ? $fn$, ?"),
+            "SELECT $fn$ '?' $x$ ? $fn$, $1");
+  EXPECT_EQ(TranslatePlaceholders(R"(SELECT E'it\'s ?', ?)"), R"(SELECT E'it\'s ?', $1)");
+  // Not an E-string: a backslash means itself in a standard string.
+  EXPECT_EQ(TranslatePlaceholders(R"(SELECT 'a\', ?)"), R"(SELECT 'a\', $1)");
+  // Identifiers may contain '$'; $1 is already a parameter.
+  EXPECT_EQ(TranslatePlaceholders("SELECT a$b$, ? FROM t WHERE x = $1"),
+            "SELECT a$b$, $1 FROM t WHERE x = $1");
+  EXPECT_EQ(TranslatePlaceholders("SELECT x::bigint, ?::text"), "SELECT x::bigint, $1::text");
+}
+
+TEST(TranslatePlaceholdersTest, UnterminatedTextIsCopiedForTheServerToReject) {
+  EXPECT_EQ(TranslatePlaceholders("SELECT 'abc ?"), "SELECT 'abc ?");
+  EXPECT_EQ(TranslatePlaceholders("SELECT \"abc ?"), "SELECT \"abc ?");
+  EXPECT_EQ(TranslatePlaceholders("SELECT /* ?"), "SELECT /* ?");
+  EXPECT_EQ(TranslatePlaceholders("SELECT $q$ ?"), "SELECT $q$ ?");
+}
+
+TEST(PgDbConnectTest, UnreachableServerIsUnavailableWithoutThePassword) {
+  auto db =
+      PgDb::Connect("postgresql://houston:s3cret-pw@/houston?host=/nonexistent-houston-dir&port=1");
+  ASSERT_FALSE(db.has_value());
+  EXPECT_EQ(db.error().code(), StatusCode::kUnavailable) << db.error().ToString();
+  EXPECT_NE(db.error().message().find("cannot connect to PostgreSQL"), std::string::npos);
+  EXPECT_EQ(db.error().message().find("s3cret-pw"), std::string::npos) << db.error().message();
+}
+
+TEST(PgDbConnectTest, MalformedUrlDoesNotEchoThePassword) {
+  for (std::string url : {"postgresql://houston:s3cret%zz@/houston?host=/nonexistent",
+                          "postgresql://houston@/houston?password=s3cret%zz&host=/nonexistent",
+                          "host=/nonexistent password=s3cret%zz port=abc"}) {
+    auto db = PgDb::Connect(url);
+    ASSERT_FALSE(db.has_value()) << url;
+    EXPECT_EQ(db.error().code(), StatusCode::kUnavailable) << db.error().ToString();
+    EXPECT_EQ(db.error().message().find("s3cret"), std::string::npos) << db.error().message();
+  }
+}
+
+TEST(PgListenerOpenTest, UnreachableServerIsUnavailable) {
+  auto l = PgListener::Open("postgresql://houston@/houston?host=/nonexistent-houston-dir", "c");
+  ASSERT_FALSE(l.has_value());
+  EXPECT_EQ(l.error().code(), StatusCode::kUnavailable) << l.error().ToString();
+}
+
+TEST(PgServerTest, StartReapsServersOfDeadProcesses) {
+  // A child process starts a server and dies without stopping it.
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto server = PgServer::Start();
+    std::string dir = server.has_value() ? (*server)->dir() : "";
+    if (!server.has_value() && server.error().code() == StatusCode::kFailedPrecondition) {
+      dir = "-";
+    }
+    (void)!write(fds[1], dir.data(), dir.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  char buffer[256] = {};
+  ssize_t n = read(fds[0], buffer, sizeof(buffer) - 1);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const std::string orphan(buffer, n > 0 ? n : 0);
+  if (orphan == "-") GTEST_SKIP() << "PostgreSQL 15 is not installed";
+  ASSERT_FALSE(orphan.empty()) << "the child could not start a server";
+  ASSERT_TRUE(std::filesystem::exists(orphan + "/data/postmaster.pid"));
+
+  auto server = PgServer::Start();
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  EXPECT_FALSE(std::filesystem::exists(orphan)) << orphan;
+  EXPECT_TRUE(std::filesystem::exists((*server)->dir()));
+}
+
+// One server for the suite, a fresh database per test.
+class PgDbTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto server = PgServer::Start();
+    if (server.has_value()) {
+      server_ = std::move(*server);
+    } else {
+      start_error_ = server.error();
+    }
+  }
+  static void TearDownTestSuite() { server_.reset(); }
+
+  void SetUp() override {
+    if (server_ == nullptr) {
+      if (start_error_.code() == StatusCode::kFailedPrecondition) {
+        GTEST_SKIP() << start_error_.message();
+      }
+      FAIL() << "cannot start PostgreSQL: " << start_error_.ToString();
+    }
+    ASSERT_OK(server_->StartAgain());  // after a test that failed with the server down
+    auto url = server_->NewDatabase(fmt::format("test_{}", ++databases_));
+    ASSERT_TRUE(url.has_value()) << url.error().ToString();
+    url_ = *url;
+    auto db = PgDb::Connect(url_);
+    ASSERT_TRUE(db.has_value()) << db.error().ToString();
+    db_ = std::move(*db);
+  }
+
+  std::unique_ptr<PgDb> Connect() {
+    auto db = PgDb::Connect(url_);
+    EXPECT_TRUE(db.has_value()) << db.error().ToString();
+    return db.has_value() ? std::move(*db) : nullptr;
+  }
+
+  // The first column of the first row of `sql`, an integer.
+  static Result<int64_t> QueryInt(PgDb& db, const std::string& sql) {
+    HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * s, db.Prepare(sql));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return std::unexpected(NotFound("no row"));
+    int64_t v = s->Int(0);
+    s->Reset();
+    return v;
+  }
+
+  // Calls `f` until it returns OK or 20 s have passed: for waiting out a server restart and the
+  // reconnection backoff.
+  template <typename F>
+  static Status EventuallyOk(F f) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      Status st = f();
+      if (st.ok() || std::chrono::steady_clock::now() > deadline) return st;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+
+  void CreateTable() {
+    ASSERT_OK(
+        db_->Exec("CREATE TABLE t (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, n BIGINT, "
+                  "x DOUBLE PRECISION, note TEXT)"));
+  }
+
+  static inline std::unique_ptr<PgServer> server_;
+  static inline Status start_error_;
+  static inline int databases_ = 0;
+  std::string url_;
+  std::unique_ptr<PgDb> db_;
+};
+
+TEST_F(PgDbTest, DialectAndFragments) {
+  EXPECT_EQ(db_->dialect(), sql::Dialect::kPostgres);
+  EXPECT_EQ(db_->Sql(sql::Fragment::kBeginWrite), "BEGIN");
+  EXPECT_EQ(db_->Sql(sql::Fragment::kForUpdateSkip), " FOR UPDATE SKIP LOCKED");
+  EXPECT_TRUE(db_->Healthy());
+  EXPECT_OK(db_->Ping());
+  EXPECT_EQ(db_->Changes(), 0);
+}
+
+TEST_F(PgDbTest, InsertReturningIdAndSelect) {
+  CreateTable();
+  ASSERT_OK(db_->Exec("SELECT 1; SELECT 2"));  // several statements, rows discarded
+  const std::string insert = "INSERT INTO t(name, n, x) VALUES (?, ?, ?) RETURNING id";
+  for (int i = 1; i <= 3; ++i) {
+    auto s = db_->Prepare(insert);
+    ASSERT_TRUE(s.has_value()) << s.error().ToString();
+    (*s)->Bind(1, fmt::format("n{}", i)).Bind(2, i * 10).Bind(3, i + 0.5);
+    auto row = (*s)->Step();
+    ASSERT_TRUE(row.has_value()) << row.error().ToString();
+    ASSERT_TRUE(*row);
+    EXPECT_EQ((*s)->Int(0), i);
+    EXPECT_EQ(db_->Changes(), 1);
+    row = (*s)->Step();
+    ASSERT_TRUE(row.has_value());
+    EXPECT_FALSE(*row);
+  }
+  auto s = db_->Prepare("SELECT id, name, n, x FROM t WHERE n >= ?1 AND id <> ?2 ORDER BY id");
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  (*s)->Bind(1, 20).Bind(2, 0);
+  std::vector<std::string> names;
+  for (;;) {
+    auto row = (*s)->Step();
+    ASSERT_TRUE(row.has_value()) << row.error().ToString();
+    if (!*row) break;
+    names.push_back((*s)->Text(1));
+    EXPECT_EQ((*s)->Int(2), (*s)->Int(0) * 10);
+    EXPECT_DOUBLE_EQ((*s)->Double(3), static_cast<double>((*s)->Int(0)) + 0.5);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"n2", "n3"}));
+}
+
+TEST_F(PgDbTest, PrepareCachesAndResets) {
+  auto a = db_->Prepare("SELECT ?::bigint + 1");
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  (*a)->Bind(1, 41);
+  ASSERT_TRUE(*(*a)->Step());
+  EXPECT_EQ((*a)->Int(0), 42);
+  // Prepared again: the same statement, reset, its binding gone (an unbound parameter is NULL).
+  auto b = db_->Prepare("SELECT ?::bigint + 1");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(*a, *b);
+  ASSERT_TRUE(*(*b)->Step());
+  EXPECT_TRUE((*b)->IsNull(0));
+  (*b)->Reset();
+  (*b)->Bind(1, 1);
+  ASSERT_TRUE(*(*b)->Step());
+  EXPECT_EQ((*b)->Int(0), 2);
+  // Columns of a finished statement read as NULL.
+  ASSERT_FALSE(*(*b)->Step());
+  EXPECT_TRUE((*b)->IsNull(0));
+  EXPECT_EQ((*b)->Int(0), 0);
+  EXPECT_EQ((*b)->Text(0), "");
+}
+
+TEST_F(PgDbTest, OnConflictDoNothingAndChanges) {
+  CreateTable();
+  const std::string insert = "INSERT INTO t(name) VALUES (?) ON CONFLICT (name) DO NOTHING";
+  auto s = db_->Prepare(insert);
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  ASSERT_OK((*s)->Bind(1, "a").Run());
+  EXPECT_EQ(db_->Changes(), 1);
+  s = db_->Prepare(insert);
+  ASSERT_OK((*s)->Bind(1, "a").Run());
+  EXPECT_EQ(db_->Changes(), 0);
+  // An upsert that returns nothing when it does nothing.
+  s = db_->Prepare("INSERT INTO t(name) VALUES (?) ON CONFLICT DO NOTHING RETURNING id");
+  (*s)->Bind(1, "a");
+  auto row = (*s)->Step();
+  ASSERT_TRUE(row.has_value()) << row.error().ToString();
+  EXPECT_FALSE(*row);
+  s = db_->Prepare("INSERT INTO t(name) VALUES (?) ON CONFLICT (name) DO UPDATE SET n = 7");
+  ASSERT_OK((*s)->Bind(1, "a").Run());
+  EXPECT_EQ(db_->Changes(), 1);
+  ASSERT_OK(db_->Exec("INSERT INTO t(name) VALUES ('b'), ('c')"));
+  EXPECT_EQ(db_->Changes(), 2);
+  s = db_->Prepare("UPDATE t SET n = ? WHERE n IS NOT DISTINCT FROM ?");
+  ASSERT_OK((*s)->Bind(1, 5).BindNull(2).Run());
+  EXPECT_EQ(db_->Changes(), 2);
+  // Other commands leave Changes() alone, as in SQLite.
+  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 3);
+  EXPECT_EQ(db_->Changes(), 2);
+  s = db_->Prepare("DELETE FROM t WHERE name = ?");
+  ASSERT_OK((*s)->Bind(1, "zz").Run());
+  EXPECT_EQ(db_->Changes(), 0);
+}
+
+TEST_F(PgDbTest, NullsRoundTrip) {
+  CreateTable();
+  auto s = db_->Prepare("INSERT INTO t(name, n, x, note) VALUES (?, ?, ?, ?) RETURNING id");
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  std::optional<int64_t> none;
+  (*s)->Bind(1, "a").Bind(2, none).BindNull(3).BindNull(4);
+  ASSERT_TRUE(*(*s)->Step());
+  s = db_->Prepare("INSERT INTO t(name, n, note) VALUES (?, ?, ?)");
+  (*s)->Bind(1, "b").Bind(2, std::optional<int64_t>(0)).Bind(3, "");
+  ASSERT_OK((*s)->Run());
+  s = db_->Prepare("SELECT n, x, note FROM t ORDER BY name");
+  ASSERT_TRUE(*(*s)->Step());
+  EXPECT_TRUE((*s)->IsNull(0));
+  EXPECT_TRUE((*s)->IsNull(1));
+  EXPECT_TRUE((*s)->IsNull(2));
+  EXPECT_EQ((*s)->OptInt(0), std::nullopt);
+  ASSERT_TRUE(*(*s)->Step());
+  EXPECT_FALSE((*s)->IsNull(0));
+  EXPECT_EQ((*s)->OptInt(0), 0);
+  EXPECT_FALSE((*s)->IsNull(2));  // an empty string is not NULL
+  EXPECT_EQ((*s)->Text(2), "");
+  // A NULL parameter compared NULL-safely.
+  s = db_->Prepare("SELECT count(*) FROM t WHERE note IS NOT DISTINCT FROM ?");
+  (*s)->BindNull(1);
+  ASSERT_TRUE(*(*s)->Step());
+  EXPECT_EQ((*s)->Int(0), 1);
+}
+
+TEST_F(PgDbTest, TextRoundTrip) {
+  CreateTable();
+  const std::vector<std::string> texts = {"it's",
+                                          "\"quoted\"",
+                                          "back\\slash",
+                                          "?",
+                                          "$1",
+                                          "-- not a comment",
+                                          "line\nbreak\ttab",
+                                          "Grüße, 東京, 🚨",
+                                          std::string(100000, 'x'),
+                                          "'; DROP TABLE t; --"};
+  auto insert = db_->Prepare("INSERT INTO t(name, note) VALUES (?, ?) RETURNING id");
+  ASSERT_TRUE(insert.has_value()) << insert.error().ToString();
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    (*insert)->Reset();
+    (*insert)->Bind(1, fmt::format("k{}", i)).Bind(2, texts[i]);
+    auto row = (*insert)->Step();
+    ASSERT_TRUE(row.has_value()) << row.error().ToString();
+    ids.push_back((*insert)->Int(0));
+  }
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto s = db_->Prepare("SELECT note, length(note) FROM t WHERE id = ?");
+    (*s)->Bind(1, ids[i]);
+    ASSERT_TRUE(*(*s)->Step());
+    EXPECT_EQ((*s)->Text(0), texts[i]);
+  }
+  // A string bound where the server infers text, and read back unchanged.
+  auto s = db_->Prepare("SELECT ?");
+  (*s)->Bind(1, "Grüße 🚨 'x'");
+  ASSERT_TRUE(*(*s)->Step());
+  EXPECT_EQ((*s)->Text(0), "Grüße 🚨 'x'");
+}
+
+TEST_F(PgDbTest, NumbersRoundTrip) {
+  CreateTable();
+  const std::vector<int64_t> ints = {0, -1, 1, std::numeric_limits<int64_t>::min(),
+                                     std::numeric_limits<int64_t>::max()};
+  const std::vector<double> doubles = {0.1, -2.5e-300, 1.7976931348623157e308, 1.0 / 3, 0};
+  auto insert = db_->Prepare("INSERT INTO t(name, n, x) VALUES (?, ?, ?) RETURNING n, x");
+  ASSERT_TRUE(insert.has_value()) << insert.error().ToString();
+  for (size_t i = 0; i < ints.size(); ++i) {
+    (*insert)->Reset();
+    (*insert)->Bind(1, fmt::format("k{}", i)).Bind(2, ints[i]).Bind(3, doubles[i]);
+    auto row = (*insert)->Step();
+    ASSERT_TRUE(row.has_value()) << row.error().ToString();
+    ASSERT_TRUE(*row);
+    EXPECT_EQ((*insert)->Int(0), ints[i]);
+    EXPECT_EQ((*insert)->Double(1), doubles[i]);  // exact: the text form round-trips
+  }
+  auto s = db_->Prepare("SELECT ?::double precision, ?::double precision, ?::double precision");
+  (*s)->Bind(1, std::numeric_limits<double>::infinity())
+      .Bind(2, -std::numeric_limits<double>::infinity())
+      .Bind(3, std::numeric_limits<double>::quiet_NaN());
+  ASSERT_TRUE(*(*s)->Step());
+  EXPECT_EQ((*s)->Double(0), std::numeric_limits<double>::infinity());
+  EXPECT_EQ((*s)->Double(1), -std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan((*s)->Double(2)));
+  // Booleans and numerics, defensively.
+  s = db_->Prepare("SELECT true, false, avg(n)::numeric, sum(n) FROM t WHERE n IN (0, 1)");
+  ASSERT_TRUE(*(*s)->Step());
+  EXPECT_EQ((*s)->Int(0), 1);
+  EXPECT_EQ((*s)->Int(1), 0);
+  EXPECT_EQ((*s)->Int(2), 0);  // 0.5 truncated
+  EXPECT_EQ((*s)->Int(3), 1);
+  EXPECT_EQ((*s)->Double(2), 0.5);
+}
+
+TEST_F(PgDbTest, ConstraintViolationsAreAlreadyExists) {
+  CreateTable();
+  ASSERT_OK(db_->Exec("INSERT INTO t(name) VALUES ('a')"));
+  Status exec = db_->Exec("INSERT INTO t(name) VALUES ('a')");
+  EXPECT_EQ(exec.code(), StatusCode::kAlreadyExists) << exec.ToString();
+  EXPECT_NE(exec.message().find("23505"), std::string::npos) << exec.message();
+  auto s = db_->Prepare("INSERT INTO t(name) VALUES (?)");
+  Status step = (*s)->Bind(1, "a").Run();
+  EXPECT_EQ(step.code(), StatusCode::kAlreadyExists) << step.ToString();
+  EXPECT_NE(step.message().find("step failed for: INSERT INTO t(name)"), std::string::npos)
+      << step.message();
+  s = db_->Prepare("INSERT INTO t(name) VALUES (?)");
+  step = (*s)->BindNull(1).Run();  // NOT NULL
+  EXPECT_EQ(step.code(), StatusCode::kAlreadyExists) << step.ToString();
+  // The connection is fine afterwards.
+  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 1);
+}
+
+TEST_F(PgDbTest, OtherErrorsAreInternalAndSaySo) {
+  auto s = db_->Prepare("SELEC oops FROM nowhere WHERE x = ?");
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), StatusCode::kInternal);
+  EXPECT_NE(s.error().message().find("prepare failed for: SELEC oops FROM nowhere"),
+            std::string::npos)
+      << s.error().message();
+  EXPECT_NE(s.error().message().find("42601"), std::string::npos) << s.error().message();
+  // Long SQL is cut in the message.
+  std::string long_sql = "SELECT * FROM missing_table WHERE " + std::string(200, 'x') + " = 1";
+  s = db_->Prepare(long_sql);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_NE(s.error().message().find(long_sql.substr(0, 80) + ":"), std::string::npos)
+      << s.error().message();
+  EXPECT_EQ(s.error().message().find(long_sql.substr(0, 81)), std::string::npos);
+
+  Status exec = db_->Exec("CREATE TABLE (");
+  EXPECT_EQ(exec.code(), StatusCode::kInternal);
+  EXPECT_NE(exec.message().find("exec failed for: CREATE TABLE ("), std::string::npos)
+      << exec.message();
+  auto div = db_->Prepare("SELECT 1 / ?::int");
+  ASSERT_TRUE(div.has_value()) << div.error().ToString();
+  auto row = (*div)->Bind(1, 0).Step();
+  ASSERT_FALSE(row.has_value());
+  EXPECT_EQ(row.error().code(), StatusCode::kInternal);
+  EXPECT_NE(row.error().message().find("division by zero"), std::string::npos)
+      << row.error().message();
+  EXPECT_NE(row.error().message().find("22012"), std::string::npos);
+  EXPECT_TRUE(db_->Healthy());
+}
+
+TEST_F(PgDbTest, TransactionsCommitAndRollBack) {
+  CreateTable();
+  auto other = Connect();
+  ASSERT_NE(other, nullptr);
+  ASSERT_OK(db_->Exec(db_->Sql(sql::Fragment::kBeginWrite)));
+  ASSERT_OK(db_->Exec("INSERT INTO t(name) VALUES ('a')"));
+  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(*QueryInt(*other, "SELECT count(*) FROM t"), 0);  // not committed
+  ASSERT_OK(db_->Exec("ROLLBACK"));
+  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 0);
+
+  // As the store runs them: transaction control as prepared statements, with a savepoint that
+  // undoes one failed write in an aborted transaction.
+  auto run = [this](const std::string& sql) -> Status {
+    HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * s, db_->Prepare(sql));
+    return s->Run();
+  };
+  ASSERT_OK(run("BEGIN"));
+  ASSERT_OK(run("INSERT INTO t(name) VALUES ('b')"));
+  ASSERT_OK(run("SAVEPOINT w"));
+  EXPECT_EQ(run("INSERT INTO t(name) VALUES ('b')").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(run("SELECT 1").code(), StatusCode::kInternal);  // 25P02: transaction aborted
+  ASSERT_OK(run("ROLLBACK TO w"));
+  ASSERT_OK(run("RELEASE w"));
+  ASSERT_OK(run("INSERT INTO t(name) VALUES ('c')"));
+  ASSERT_OK(db_->Exec("COMMIT"));
+  EXPECT_EQ(*QueryInt(*other, "SELECT count(*) FROM t"), 2);
+  ASSERT_OK(db_->Exec("ROLLBACK"));  // none in progress: only a warning
+}
+
+TEST_F(PgDbTest, ForUpdateSkipLockedClaimsDistinctRows) {
+  CreateTable();
+  ASSERT_OK(db_->Exec("INSERT INTO t(name) VALUES ('a'), ('b'), ('c')"));
+  auto other = Connect();
+  ASSERT_NE(other, nullptr);
+  const std::string claim =
+      "SELECT id FROM t ORDER BY id LIMIT 2" + std::string(db_->Sql(sql::Fragment::kForUpdateSkip));
+  ASSERT_OK(db_->Exec("BEGIN"));
+  ASSERT_OK(other->Exec("BEGIN"));
+  EXPECT_EQ(*QueryInt(*db_, claim), 1);
+  EXPECT_EQ(*QueryInt(*other, claim), 3);  // rows 1 and 2 are locked by the first
+  ASSERT_OK(db_->Exec("COMMIT"));
+  ASSERT_OK(other->Exec("COMMIT"));
+}
+
+TEST_F(PgDbTest, DeadlockIsUnavailableToRetry) {
+  CreateTable();
+  ASSERT_OK(db_->Exec("INSERT INTO t(name, n) VALUES ('a', 0), ('b', 0)"));
+  auto other = Connect();
+  ASSERT_NE(other, nullptr);
+  for (PgDb* db : {db_.get(), other.get()}) {
+    ASSERT_OK(db->Exec("SET deadlock_timeout = '10ms'"));
+    ASSERT_OK(db->Exec("BEGIN"));
+  }
+  ASSERT_OK(db_->Exec("UPDATE t SET n = 1 WHERE name = 'a'"));
+  ASSERT_OK(other->Exec("UPDATE t SET n = 2 WHERE name = 'b'"));
+  // Each now updates the row the other holds: whichever waits first, the second closes the cycle
+  // and the server aborts one of the two.
+  Status theirs;
+  std::thread t([&] { theirs = other->Exec("UPDATE t SET n = 2 WHERE name = 'a'"); });
+  Status mine = db_->Exec("UPDATE t SET n = 1 WHERE name = 'b'");
+  EXPECT_OK(db_->Exec(mine.ok() ? "COMMIT" : "ROLLBACK"));  // lets the other go on
+  t.join();
+  EXPECT_OK(other->Exec(theirs.ok() ? "COMMIT" : "ROLLBACK"));
+  EXPECT_NE(mine.ok(), theirs.ok()) << mine.ToString() << " / " << theirs.ToString();
+  const Status& victim = mine.ok() ? theirs : mine;
+  EXPECT_EQ(victim.code(), StatusCode::kUnavailable) << victim.ToString();
+  EXPECT_NE(victim.message().find("40P01"), std::string::npos) << victim.message();
+  EXPECT_NE(victim.message().find("retry"), std::string::npos) << victim.message();
+}
+
+TEST_F(PgDbTest, ReconnectsAfterRestartAndPreparesAgain) {
+  CreateTable();
+  ASSERT_OK(db_->Exec("INSERT INTO t(name, n) VALUES ('a', 1)"));
+  const std::string query = "SELECT n FROM t WHERE name = ?";
+  auto s = db_->Prepare(query);
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  sql::Stmt* stale = *s;
+
+  ASSERT_OK(server_->Restart());
+  // The first call finds the old session gone: Unavailable (or, had the loss been noticed
+  // already, a reconnection). Either way the connection comes back without waiting.
+  Status first = db_->Exec("SELECT 1");
+  if (!first.ok()) {
+    EXPECT_EQ(first.code(), StatusCode::kUnavailable) << first.ToString();
+    EXPECT_FALSE(db_->Healthy());
+  }
+  ASSERT_OK(EventuallyOk([this] { return db_->Exec("SELECT 1"); }));
+  EXPECT_TRUE(db_->Healthy());
+
+  // A statement from before the reconnection fails until prepared again.
+  auto row = stale->Bind(1, "a").Step();
+  ASSERT_FALSE(row.has_value());
+  EXPECT_EQ(row.error().code(), StatusCode::kUnavailable) << row.error().ToString();
+  EXPECT_NE(row.error().message().find("prepare it again"), std::string::npos);
+  auto again = db_->Prepare(query);
+  ASSERT_TRUE(again.has_value()) << again.error().ToString();
+  EXPECT_EQ(*again, stale);
+  (*again)->Bind(1, "a");
+  row = (*again)->Step();
+  ASSERT_TRUE(row.has_value()) << row.error().ToString();
+  ASSERT_TRUE(*row);
+  EXPECT_EQ((*again)->Int(0), 1);
+  // Statements never prepared before work too.
+  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 1);
+}
+
+TEST_F(PgDbTest, FailsFastWhileDownAndRecoversWithBackoff) {
+  CreateTable();
+  auto s = db_->Prepare("INSERT INTO t(name) VALUES (?)");
+  ASSERT_TRUE(s.has_value());
+  ASSERT_OK(server_->Kill());
+  Status down = (*s)->Bind(1, "a").Run();
+  EXPECT_EQ(down.code(), StatusCode::kUnavailable) << down.ToString();
+  EXPECT_FALSE(db_->Healthy());
+  // Every call now fails, fast, without a server to reconnect to.
+  for (int i = 0; i < 3; ++i) {
+    Status st = db_->Exec("SELECT 1");
+    EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+    EXPECT_NE(st.message().find("PostgreSQL is unreachable"), std::string::npos) << st.message();
+    auto p = db_->Prepare("SELECT 2");
+    ASSERT_FALSE(p.has_value());
+    EXPECT_EQ(p.error().code(), StatusCode::kUnavailable);
+  }
+  EXPECT_EQ(db_->Ping().code(), StatusCode::kUnavailable);
+
+  ASSERT_OK(server_->StartAgain());
+  ASSERT_OK(EventuallyOk([this] { return db_->Ping(); }));
+  EXPECT_TRUE(db_->Healthy());
+  s = db_->Prepare("INSERT INTO t(name) VALUES (?)");
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  ASSERT_OK((*s)->Bind(1, "a").Run());
+  EXPECT_EQ(db_->Changes(), 1);
+}
+
+TEST_F(PgDbTest, ListenerReceivesNotifications) {
+  auto listener = PgListener::Open(url_, "Houston Events");
+  ASSERT_TRUE(listener.has_value()) << listener.error().ToString();
+  auto none = (*listener)->Wait(milliseconds(0));
+  ASSERT_TRUE(none.has_value()) << none.error().ToString();
+  EXPECT_TRUE(none->empty());
+
+  ASSERT_OK(Notify(*db_, "Houston Events", "one"));
+  ASSERT_OK(Notify(*db_, "houston events", "other channel"));  // channels are case-sensitive
+  ASSERT_OK(Notify(*db_, "Houston Events", "zwei 🚨 'quoted'"));
+  std::vector<std::string> got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (got.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    auto payloads = (*listener)->Wait(std::chrono::seconds(10));
+    ASSERT_TRUE(payloads.has_value()) << payloads.error().ToString();
+    got.insert(got.end(), payloads->begin(), payloads->end());
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "zwei 🚨 'quoted'"}));
+
+  // Inside a transaction: delivered on COMMIT, never on ROLLBACK.
+  ASSERT_OK(db_->Exec("BEGIN"));
+  ASSERT_OK(Notify(*db_, "Houston Events", "rolled back"));
+  ASSERT_OK(db_->Exec("ROLLBACK"));
+  ASSERT_OK(db_->Exec("BEGIN"));
+  ASSERT_OK(Notify(*db_, "Houston Events", "committed"));
+  auto early = (*listener)->Wait(milliseconds(0));
+  ASSERT_TRUE(early.has_value());
+  EXPECT_TRUE(early->empty());
+  ASSERT_OK(db_->Exec("COMMIT"));
+  auto late = (*listener)->Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(late.has_value()) << late.error().ToString();
+  EXPECT_EQ(*late, (std::vector<std::string>{"committed"}));
+}
+
+TEST_F(PgDbTest, ListenerReconnectsAfterRestart) {
+  auto listener = PgListener::Open(url_, "events");
+  ASSERT_TRUE(listener.has_value()) << listener.error().ToString();
+  ASSERT_OK(server_->Restart());
+  // The server closed the session: Wait says so rather than waiting out its timeout.
+  auto lost = (*listener)->Wait(std::chrono::seconds(20));
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().code(), StatusCode::kUnavailable) << lost.error().ToString();
+  // The next Wait reconnects and listens again.
+  ASSERT_OK(EventuallyOk(
+      [&] { return ::houston::internal::AsStatus((*listener)->Wait(milliseconds(0))); }));
+  ASSERT_OK(EventuallyOk([this] { return db_->Ping(); }));
+  ASSERT_OK(Notify(*db_, "events", "after restart"));
+  auto got = (*listener)->Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(*got, (std::vector<std::string>{"after restart"}));
+}
+
+}  // namespace
+}  // namespace houston::store::postgres

@@ -63,8 +63,11 @@ class Stmt {
 
 // Dialect-specific SQL fragments the store asks for by name.
 enum class Fragment {
-  kBeginWrite,     // starts a write transaction ("BEGIN IMMEDIATE" / "BEGIN")
-  kForUpdateSkip,  // appended to a SELECT that claims rows ("" / " FOR UPDATE SKIP LOCKED")
+  kBeginWrite,      // starts a write transaction ("BEGIN IMMEDIATE" / "BEGIN")
+  kForUpdateSkip,   // appended to a SELECT that claims rows ("" / " FOR UPDATE SKIP LOCKED")
+  kLockMigrations,  // a statement that waits for (and takes) the schema-migration lock, held
+                    // until kUnlockMigrations ("SELECT 1" / "SELECT pg_advisory_lock(...)")
+  kUnlockMigrations,
 };
 
 // One connection. Thread-compatible: use from one thread at a time.

@@ -389,8 +389,8 @@ Status SetIncidentStatus(Db& db, const Incident& inc, IncidentStatus to, TimePoi
         Stmt * e,
         db.Prepare("INSERT INTO escalations(incident_id, policy_id, state, step, loop, round, "
                    "due_at) VALUES (?, ?, 'active', 0, 0, 0, ?) ON CONFLICT(incident_id) DO "
-                   "UPDATE SET state = 'active', step = 0, loop = 0, round = round + 1, due_at = "
-                   "excluded.due_at, version = version + 1"));
+                   "UPDATE SET state = 'active', step = 0, loop = 0, round = escalations.round + "
+                   "1, due_at = excluded.due_at, version = escalations.version + 1"));
     HOUSTON_RETURN_IF_ERROR(e->Bind(1, inc.id).Bind(2, inc.escalation_policy).Bind(3, t).Run());
   }
   HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, StatusVerb(inc.status, to), inc.id,

@@ -134,7 +134,12 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     ++stats_.failed_commits;
     return;
   }
-  Status commit = db.Exec("COMMIT");
+  Status commit = OkStatus();
+  if (options_.before_commit) {
+    // A failed statement can leave the transaction unable to commit: fail the batch instead.
+    commit = options_.before_commit(db);
+  }
+  if (commit.ok()) commit = db.Exec("COMMIT");
   if (!commit.ok()) {
     (void)db.Exec("ROLLBACK");
     commit = Unavailable("commit failed, nothing was stored: " + commit.message());
@@ -151,7 +156,6 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     }
   }
   if (options_.on_commit) options_.on_commit(latency, batch.size());
-  if (commit.ok() && options_.after_commit) options_.after_commit();
   for (size_t i = 0; i < batch.size(); ++i) {
     batch[i].finish(commit.ok() ? std::move(results[i]) : commit);
   }
@@ -734,11 +738,19 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
 void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<ClaimedBatch>> done) {
   Submit<std::vector<ClaimedBatch>>(
       [options](Db& db) -> Result<std::vector<ClaimedBatch>> {
+        // Leases that ran out: the claimer died or stalled; send again, same message id.
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * expired,
+            db.Prepare("UPDATE notifications SET state = 'pending', last_error = 'the claim on "
+                       "it ran out (its sender stopped or stalled): sent again with the same "
+                       "message id' WHERE state = 'sending' AND attempted_at < ?"));
+        HOUSTON_RETURN_IF_ERROR(expired->Bind(1, Ms(options.now - options.lease)).Run());
         static const std::string kPending = fmt::format(
             "SELECT {} FROM notifications WHERE state = 'pending' AND not_before <= ? ORDER BY "
             "not_before, id LIMIT ?",
             kNotificationColumns);
-        HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kPending));
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * s, db.Prepare(kPending + std::string(db.Sql(Fragment::kForUpdateSkip))));
         s->Bind(1, Ms(options.now)).Bind(2, options.limit);
         std::vector<Notification> due;
         for (;;) {
@@ -806,7 +818,8 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
                        "contact_method_id = ? AND attempted_at >= ?"));
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * mark, db.Prepare("UPDATE notifications SET state = 'sending', attempts = "
-                                    "attempts + 1, attempted_at = ?, batch_id = ? WHERE id = ?"));
+                                    "attempts + 1, attempted_at = ?, batch_id = ? WHERE id = ? "
+                                    "AND state = 'pending'"));
         for (auto& [key, g] : groups) {
           recent->Reset();
           recent->Bind(1, g.user_id)
@@ -820,13 +833,19 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
           bool to_person = g.kind == "page" || g.kind == "role" || g.kind == "reminder";
           if (to_person && sent_last_minute >= options.max_per_minute) continue;
           int64_t batch_id = g.notifications.front().id;
+          std::vector<Notification> claimed;
           for (auto& n : g.notifications) {
             mark->Reset();
             HOUSTON_RETURN_IF_ERROR(
                 mark->Bind(1, Ms(options.now)).Bind(2, batch_id).Bind(3, n.id).Run());
+            if (db.Changes() == 0) continue;  // another server claimed it first
             n.state = "sending";
             ++n.attempts;
+            claimed.push_back(std::move(n));
           }
+          if (claimed.empty()) continue;
+          g.notifications = std::move(claimed);
+          g.claimed_at = options.now;
           out.push_back(std::move(g));
         }
         return out;
@@ -834,24 +853,26 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
       std::move(done));
 }
 
-void SqlStore::CompleteNotifications(std::vector<int64_t> ids, SendResult result,
+void SqlStore::CompleteNotifications(std::vector<ClaimRef> claims, SendResult result,
                                      Callback<int> done) {
   Submit<int>(
-      [this, ids = std::move(ids), result = std::move(result)](Db& db) -> Result<int> {
+      [this, claims = std::move(claims), result = std::move(result)](Db& db) -> Result<int> {
         TimePoint now = options_.clock->Now();
+        // Fenced by the attempt: a claim taken over after its lease ran out changes nothing.
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * s, db.Prepare("UPDATE notifications SET state = ?, last_error = ?, sent_at = "
                                  "?, not_before = COALESCE(?, not_before) WHERE id = ? AND "
-                                 "state = 'sending'"));
+                                 "state = 'sending' AND attempts = ?"));
         int changed = 0;
-        for (int64_t id : ids) {
+        for (const ClaimRef& c : claims) {
           s->Reset();
           HOUSTON_RETURN_IF_ERROR(
               s->Bind(1, result.state)
                   .Bind(2, result.detail)
                   .Bind(3, result.state == "sent" ? std::optional<int64_t>(Ms(now)) : std::nullopt)
                   .Bind(4, OptMs(result.retry_at))
-                  .Bind(5, id)
+                  .Bind(5, c.id)
+                  .Bind(6, c.attempt)
                   .Run());
           changed += db.Changes();
         }

@@ -32,8 +32,9 @@ struct SqlStoreOptions {
   size_t max_idle_readers = 16;
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
-  // Called on the writer thread after every successful commit (e.g. to NOTIFY other replicas).
-  std::function<void()> after_commit;
+  // Runs inside every write transaction just before COMMIT (e.g. NOTIFY the other replicas,
+  // which PostgreSQL delivers only if the transaction commits). If it fails, nothing commits.
+  std::function<Status(Db&)> before_commit;
 };
 
 // Thread-safe.
@@ -92,7 +93,7 @@ class SqlStore : public Store {
   Result<std::optional<TimePoint>> NextReminderDue() override;
   void UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) override;
   void ClaimNotifications(ClaimOptions options, Callback<std::vector<ClaimedBatch>> done) override;
-  void CompleteNotifications(std::vector<int64_t> ids, SendResult result,
+  void CompleteNotifications(std::vector<ClaimRef> claims, SendResult result,
                              Callback<int> done) override;
   void RecoverInterruptedSends(Callback<int> done) override;
   Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) override;
@@ -114,6 +115,9 @@ class SqlStore : public Store {
   explicit SqlStore(SqlStoreOptions options) : options_(std::move(options)) {}
   // Takes the writer connection (already migrated) and starts the writer thread.
   void StartWriter(std::unique_ptr<Db> writer);
+  // Borrows a read connection for the duration of `fn(Db&)`.
+  template <typename F>
+  auto WithReader(F&& fn) -> decltype(fn(std::declval<Db&>()));
 
  private:
   // A queued write: `apply` runs inside the batch transaction (in its own savepoint);
@@ -128,10 +132,6 @@ class SqlStore : public Store {
   void Enqueue(WriteOp op);
   void WriterLoop();
   void RunBatch(std::vector<WriteOp>& batch);
-
-  // Borrows a read connection for the duration of `fn(Db&)`.
-  template <typename F>
-  auto WithReader(F&& fn) -> decltype(fn(std::declval<Db&>()));
 
   SqlStoreOptions options_;
   std::unique_ptr<Db> writer_db_;  // owned by the writer thread after StartWriter()

@@ -219,6 +219,8 @@ CREATE UNIQUE INDEX notifications_once ON notifications(incident_id, kind, ref, 
 -- Ordered destinations (incident webhooks, status updates): the oldest unfinished message.
 CREATE INDEX notifications_unfinished ON notifications(user_id, contact_method_id, id)
   WHERE state IN ('pending', 'sending');
+-- Claims whose lease may have run out.
+CREATE INDEX notifications_sending ON notifications(attempted_at) WHERE state = 'sending';
 
 CREATE TABLE status_updates (
   id INTEGER PRIMARY KEY,

@@ -1,4 +1,4 @@
-#include "store/sqlite/sqlite_store.h"
+#include "testing/store_backend.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "testing/fake_clock.h"
 
-namespace houston::store::sqlite {
+namespace houston::store {
 namespace {
 
 using core::AlertEvent;
@@ -17,31 +17,8 @@ using core::EventAction;
 using core::IncidentStatus;
 using Kind = EventOutcome::Kind;
 
-class SqliteStoreTest : public ::testing::Test {
+class StoreContractTest : public houston::testing::StoreBackendTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-store-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    Reopen();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Reopen(size_t capacity = 65536) {
-    store_.reset();
-    SqliteOptions o;
-    o.path = (dir_ / "houston.db").string();
-    o.clock = &clock_;
-    o.queue_capacity = capacity;
-    auto s = SqliteStore::Open(o);
-    ASSERT_TRUE(s.has_value()) << s.error().ToString();
-    store_ = std::move(*s);
-  }
-
   static AlertEvent Ev(EventAction action, std::string key, std::string routing = "rk1",
                        std::string group = "") {
     AlertEvent e;
@@ -68,13 +45,9 @@ class SqliteStoreTest : public ::testing::Test {
     EXPECT_TRUE(r.has_value()) << r.error().ToString();
     return r.has_value() ? r->at(0) : EventOutcome{};
   }
-
-  std::filesystem::path dir_;
-  houston::testing::FakeClock clock_;
-  std::unique_ptr<SqliteStore> store_;
 };
 
-TEST_F(SqliteStoreTest, TriggerOpensAlertAndIncident) {
+TEST_P(StoreContractTest, TriggerOpensAlertAndIncident) {
   auto o = Apply1(Ev(EventAction::kTrigger, "k1"));
   EXPECT_EQ(o.kind, Kind::kCreated);
   EXPECT_TRUE(o.incident_created);
@@ -89,7 +62,7 @@ TEST_F(SqliteStoreTest, TriggerOpensAlertAndIncident) {
   EXPECT_EQ(i->title, "disk full on db1");
 }
 
-TEST_F(SqliteStoreTest, RepeatTriggerDeduplicatesAndKeepsLatestPayload) {
+TEST_P(StoreContractTest, RepeatTriggerDeduplicatesAndKeepsLatestPayload) {
   auto first = Apply1(Ev(EventAction::kTrigger, "k1"));
   clock_.Advance(std::chrono::seconds(30));
   auto again = Ev(EventAction::kTrigger, "k1");
@@ -104,7 +77,7 @@ TEST_F(SqliteStoreTest, RepeatTriggerDeduplicatesAndKeepsLatestPayload) {
   EXPECT_EQ(a->last_event_at - a->created_at, std::chrono::seconds(30));
 }
 
-TEST_F(SqliteStoreTest, DedupIsScopedPerRoutingKey) {
+TEST_P(StoreContractTest, DedupIsScopedPerRoutingKey) {
   auto a = Apply1(Ev(EventAction::kTrigger, "same", "rk1"));
   auto b = Apply1(Ev(EventAction::kTrigger, "same", "rk2"));
   EXPECT_EQ(b.kind, Kind::kCreated);
@@ -114,7 +87,7 @@ TEST_F(SqliteStoreTest, DedupIsScopedPerRoutingKey) {
   EXPECT_EQ(c.kind, Kind::kDropped);
 }
 
-TEST_F(SqliteStoreTest, AckAndResolveMoveAlertAndIncident) {
+TEST_P(StoreContractTest, AckAndResolveMoveAlertAndIncident) {
   auto t = Apply1(Ev(EventAction::kTrigger, "k1"));
   EXPECT_EQ(Apply1(Ev(EventAction::kAcknowledge, "k1")).kind, Kind::kAcknowledged);
   EXPECT_EQ(store_->GetIncident(t.incident_id)->status, IncidentStatus::kAcknowledged);
@@ -127,7 +100,7 @@ TEST_F(SqliteStoreTest, AckAndResolveMoveAlertAndIncident) {
   EXPECT_EQ(store_->GetIncident(t.incident_id)->status, IncidentStatus::kResolved);
 }
 
-TEST_F(SqliteStoreTest, AckOrResolveOfUnknownOrResolvedKeyIsDropped) {
+TEST_P(StoreContractTest, AckOrResolveOfUnknownOrResolvedKeyIsDropped) {
   EXPECT_EQ(Apply1(Ev(EventAction::kAcknowledge, "nope")).kind, Kind::kDropped);
   EXPECT_EQ(Apply1(Ev(EventAction::kResolve, "nope")).kind, Kind::kDropped);
   Apply1(Ev(EventAction::kTrigger, "k1"));
@@ -139,7 +112,7 @@ TEST_F(SqliteStoreTest, AckOrResolveOfUnknownOrResolvedKeyIsDropped) {
   EXPECT_EQ(alerts->size(), 1u);  // nothing was created by the dropped events
 }
 
-TEST_F(SqliteStoreTest, TriggerAfterResolveOpensNewAlertAndIncident) {
+TEST_P(StoreContractTest, TriggerAfterResolveOpensNewAlertAndIncident) {
   auto first = Apply1(Ev(EventAction::kTrigger, "k1"));
   Apply1(Ev(EventAction::kResolve, "k1"));
   auto second = Apply1(Ev(EventAction::kTrigger, "k1"));
@@ -148,7 +121,7 @@ TEST_F(SqliteStoreTest, TriggerAfterResolveOpensNewAlertAndIncident) {
   EXPECT_NE(second.incident_id, first.incident_id);
 }
 
-TEST_F(SqliteStoreTest, KeylessTriggerGetsGeneratedKey) {
+TEST_P(StoreContractTest, KeylessTriggerGetsGeneratedKey) {
   auto a = Apply1(Ev(EventAction::kTrigger, ""));
   auto b = Apply1(Ev(EventAction::kTrigger, ""));
   EXPECT_EQ(a.dedup_key.size(), 36u);
@@ -157,7 +130,7 @@ TEST_F(SqliteStoreTest, KeylessTriggerGetsGeneratedKey) {
   EXPECT_EQ(store_->GetAlert(a.alert_id)->dedup_key, a.dedup_key);
 }
 
-TEST_F(SqliteStoreTest, GroupedAlertsShareIncidentUntilAllResolve) {
+TEST_P(StoreContractTest, GroupedAlertsShareIncidentUntilAllResolve) {
   auto a = Apply1(Ev(EventAction::kTrigger, "fp1", "am", "{}:{alertname=\"X\"}"));
   auto b = Apply1(Ev(EventAction::kTrigger, "fp2", "am", "{}:{alertname=\"X\"}"));
   EXPECT_TRUE(a.incident_created);
@@ -173,7 +146,7 @@ TEST_F(SqliteStoreTest, GroupedAlertsShareIncidentUntilAllResolve) {
   EXPECT_TRUE(c.incident_created);
 }
 
-TEST_F(SqliteStoreTest, BatchIsAtomicAndOrdered) {
+TEST_P(StoreContractTest, BatchIsAtomicAndOrdered) {
   auto r = Apply({Ev(EventAction::kTrigger, "k1"), Ev(EventAction::kTrigger, "k1"),
                   Ev(EventAction::kResolve, "k1")});
   ASSERT_TRUE(r);
@@ -182,7 +155,7 @@ TEST_F(SqliteStoreTest, BatchIsAtomicAndOrdered) {
   EXPECT_EQ((*r)[2].kind, Kind::kResolved);
 }
 
-TEST_F(SqliteStoreTest, StateChangesAreAudited) {
+TEST_P(StoreContractTest, StateChangesAreAudited) {
   auto t = Apply1(Ev(EventAction::kTrigger, "k1"));
   Apply1(Ev(EventAction::kTrigger, "k1"));  // dedup: not a state change
   auto acked = Wait<core::Alert>([&](auto cb) {
@@ -199,7 +172,7 @@ TEST_F(SqliteStoreTest, StateChangesAreAudited) {
   EXPECT_EQ((*audit)[1].action, "alert.triggered");
 }
 
-TEST_F(SqliteStoreTest, ApiAckAndResolveErrors) {
+TEST_P(StoreContractTest, ApiAckAndResolveErrors) {
   auto missing = Wait<core::Alert>([&](auto cb) { store_->AcknowledgeAlert(999, {}, cb); });
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
@@ -210,7 +183,7 @@ TEST_F(SqliteStoreTest, ApiAckAndResolveErrors) {
   EXPECT_EQ(again.error().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(SqliteStoreTest, ConcurrentWritersProduceOneAlertPerKey) {
+TEST_P(StoreContractTest, ConcurrentWritersProduceOneAlertPerKey) {
   std::vector<std::thread> threads;
   std::atomic<int> created{0}, failed{0};
   for (int t = 0; t < 8; ++t) {
@@ -237,7 +210,7 @@ TEST_F(SqliteStoreTest, ConcurrentWritersProduceOneAlertPerKey) {
   EXPECT_GT(store_->Stats().committed_writes, 0u);
 }
 
-TEST_F(SqliteStoreTest, AFailingWriteDoesNotFailItsBatch) {
+TEST_P(StoreContractTest, AFailingWriteDoesNotFailItsBatch) {
   // Hold the writer inside a completion callback (they run on the writer thread) so that the
   // next three writes are queued together and committed as one batch.
   std::promise<void> release;
@@ -268,14 +241,14 @@ TEST_F(SqliteStoreTest, AFailingWriteDoesNotFailItsBatch) {
   EXPECT_EQ(store_->Stats().failed_commits, 0u);
 }
 
-TEST_F(SqliteStoreTest, FullQueueRefusesWithResourceExhausted) {
+TEST_P(StoreContractTest, FullQueueRefusesWithResourceExhausted) {
   Reopen(/*capacity=*/0);
   auto r = Apply({Ev(EventAction::kTrigger, "k1")});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), StatusCode::kResourceExhausted);
 }
 
-TEST_F(SqliteStoreTest, DataSurvivesReopen) {
+TEST_P(StoreContractTest, DataSurvivesReopen) {
   auto t = Apply1(Ev(EventAction::kTrigger, "k1"));
   Reopen();
   auto a = store_->GetAlert(t.alert_id);
@@ -284,7 +257,7 @@ TEST_F(SqliteStoreTest, DataSurvivesReopen) {
   EXPECT_EQ(Apply1(Ev(EventAction::kTrigger, "k1")).kind, Kind::kDeduplicated);
 }
 
-TEST_F(SqliteStoreTest, FiltersAndCursor) {
+TEST_P(StoreContractTest, FiltersAndCursor) {
   for (int i = 0; i < 5; ++i) Apply1(Ev(EventAction::kTrigger, "k" + std::to_string(i)));
   Apply1(Ev(EventAction::kResolve, "k0"));
   auto open = store_->ListAlerts({.status = AlertStatus::kTriggered});
@@ -297,7 +270,7 @@ TEST_F(SqliteStoreTest, FiltersAndCursor) {
   EXPECT_EQ(store_->ListAlerts({.service_id = std::string("other")})->size(), 0u);
 }
 
-TEST_F(SqliteStoreTest, ApplyOrgDiffsAndRecordsSource) {
+TEST_P(StoreContractTest, ApplyOrgDiffsAndRecordsSource) {
   auto apply = [&](std::vector<OrgObject> objs) {
     return Wait<int>([&](auto cb) {
       store_->ApplyOrg(objs, {}, "yaml: 1", "org.yaml", Actor{"user", "cli", "cli"}, cb);
@@ -314,7 +287,7 @@ TEST_F(SqliteStoreTest, ApplyOrgDiffsAndRecordsSource) {
   EXPECT_EQ(store_->ListAudit({.resource_type = "org"})->size(), 2u);
 }
 
-TEST_F(SqliteStoreTest, MissedHeartbeatOpensAlertAndNextBeatResolvesIt) {
+TEST_P(StoreContractTest, MissedHeartbeatOpensAlertAndNextBeatResolvesIt) {
   Heartbeat hb{"hb-key", "checkout", std::chrono::minutes(5), {}, false};
   ASSERT_TRUE(Wait<int>([&](auto cb) { store_->ApplyOrg({}, {hb}, "", "", {}, cb); }));
   auto deadline = store_->NextHeartbeatDeadline();
@@ -336,7 +309,7 @@ TEST_F(SqliteStoreTest, MissedHeartbeatOpensAlertAndNextBeatResolvesIt) {
   EXPECT_EQ(unknown.error().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, RevokedTokensStopWorking) {
+TEST_P(StoreContractTest, RevokedTokensStopWorking) {
   auto t = Wait<Token>(
       [&](auto cb) { store_->CreateToken("laptop", Role::kAdmin, "h-1", "hou_abcd", {}, cb); });
   ASSERT_TRUE(t);
@@ -364,7 +337,7 @@ TEST_F(SqliteStoreTest, RevokedTokensStopWorking) {
             "token.revoked");
 }
 
-TEST_F(SqliteStoreTest, ChangesAndTokens) {
+TEST_P(StoreContractTest, ChangesAndTokens) {
   core::ChangeEvent ch;
   ch.integration_key = "rk1";
   ch.service_id = "checkout";
@@ -387,5 +360,7 @@ TEST_F(SqliteStoreTest, ChangesAndTokens) {
   EXPECT_EQ(dup.error().code(), StatusCode::kAlreadyExists);
 }
 
+HOUSTON_STORE_CONTRACT(StoreContractTest);
+
 }  // namespace
-}  // namespace houston::store::sqlite
+}  // namespace houston::store

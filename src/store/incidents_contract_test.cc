@@ -5,10 +5,9 @@
 
 #include <filesystem>
 
-#include "store/sqlite/sqlite_store.h"
-#include "testing/fake_clock.h"
+#include "testing/store_backend.h"
 
-namespace houston::store::sqlite {
+namespace houston::store {
 namespace {
 
 using core::EventAction;
@@ -16,27 +15,8 @@ using core::IncidentAction;
 using core::IncidentStatus;
 using std::chrono::minutes;
 
-class IncidentStoreTest : public ::testing::Test {
+class IncidentStoreTest : public houston::testing::StoreBackendTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-incident-store-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    SqliteOptions o;
-    o.path = (dir_ / "houston.db").string();
-    o.clock = &clock_;
-    o.synchronous_full = false;
-    auto s = SqliteStore::Open(o);
-    ASSERT_TRUE(s.has_value()) << s.error().ToString();
-    store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   core::AlertEvent Ev(std::string key, std::string service = "checkout",
                       minutes window = minutes(0), std::string content = "") {
     core::AlertEvent e;
@@ -85,13 +65,9 @@ class IncidentStoreTest : public ::testing::Test {
     for (const auto& e : Timeline(id)) out.push_back(e.record.action);
     return out;
   }
-
-  std::filesystem::path dir_;
-  houston::testing::FakeClock clock_;
-  std::unique_ptr<SqliteStore> store_;
 };
 
-TEST_F(IncidentStoreTest, DeclareRecordsEverythingAndStartsPaging) {
+TEST_P(IncidentStoreTest, DeclareRecordsEverythingAndStartsPaging) {
   auto inc = Declare({.title = "Checkout 500s",
                       .sev = "SEV2",
                       .services = {"checkout", "payments"},
@@ -126,7 +102,7 @@ TEST_F(IncidentStoreTest, DeclareRecordsEverythingAndStartsPaging) {
   EXPECT_EQ(Declare({.title = "none"}).error().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(IncidentStoreTest, StatusMachineAndIllegalTransitionsChangeNothing) {
+TEST_P(IncidentStoreTest, StatusMachineAndIllegalTransitionsChangeNothing) {
   auto inc = *Declare(
       {.title = "x", .sev = "SEV3", .services = {"checkout"}, .escalation_policy = "main"});
   EXPECT_EQ(Move(inc.id, IncidentAction::kAcknowledge)->status, IncidentStatus::kAcknowledged);
@@ -167,7 +143,7 @@ TEST_F(IncidentStoreTest, StatusMachineAndIllegalTransitionsChangeNothing) {
   EXPECT_EQ(Move(999, IncidentAction::kAcknowledge).error().code(), StatusCode::kNotFound);
 }
 
-TEST_F(IncidentStoreTest, AcknowledgingAnIncidentAcknowledgesItsAlertsOnce) {
+TEST_P(IncidentStoreTest, AcknowledgingAnIncidentAcknowledgesItsAlertsOnce) {
   auto a = Send(Ev("a"));
   auto ack = *Move(a.incident_id, IncidentAction::kAcknowledge);
   EXPECT_EQ(store_->GetAlert(a.alert_id)->status, core::AlertStatus::kAcknowledged);
@@ -177,7 +153,7 @@ TEST_F(IncidentStoreTest, AcknowledgingAnIncidentAcknowledgesItsAlertsOnce) {
   (void)ack;
 }
 
-TEST_F(IncidentStoreTest, AlertsResolveAPageButNotADeclaredIncident) {
+TEST_P(IncidentStoreTest, AlertsResolveAPageButNotADeclaredIncident) {
   auto page = Send(Ev("p"));
   Send(Ev("p")).kind;  // dedup
   auto e = Ev("p");
@@ -198,7 +174,7 @@ TEST_F(IncidentStoreTest, AlertsResolveAPageButNotADeclaredIncident) {
   EXPECT_NE(timeline.back().record.details_json.find("\"open_alerts_left\":0"), std::string::npos);
 }
 
-TEST_F(IncidentStoreTest, GroupingWindowJoinsRecentIncidentsOfTheService) {
+TEST_P(IncidentStoreTest, GroupingWindowJoinsRecentIncidentsOfTheService) {
   auto first = Send(Ev("a", "checkout", minutes(10)));
   EXPECT_TRUE(first.incident_created);
   clock_.Advance(minutes(9));
@@ -227,7 +203,7 @@ TEST_F(IncidentStoreTest, GroupingWindowJoinsRecentIncidentsOfTheService) {
   EXPECT_TRUE(Send(Ev("k")).incident_created);
 }
 
-TEST_F(IncidentStoreTest, IntakeLeavesTheFanOutAloneWhenTheOrgHasNothingForIt) {
+TEST_P(IncidentStoreTest, IntakeLeavesTheFanOutAloneWhenTheOrgHasNothingForIt) {
   auto quiet = Ev("q");
   quiet.fanout = false;
   auto o = Send(quiet);
@@ -244,7 +220,7 @@ TEST_F(IncidentStoreTest, IntakeLeavesTheFanOutAloneWhenTheOrgHasNothingForIt) {
   EXPECT_EQ(pending[0].incident_id, loud.incident_id);
 }
 
-TEST_F(IncidentStoreTest, ImpactWindowIsEditableAndChecked) {
+TEST_P(IncidentStoreTest, ImpactWindowIsEditableAndChecked) {
   auto inc = *Declare({.title = "x", .services = {"checkout"}});
   TimePoint t0 = clock_.Now();
   IncidentPatch p;
@@ -278,7 +254,7 @@ TEST_F(IncidentStoreTest, ImpactWindowIsEditableAndChecked) {
   EXPECT_NE(timeline.back().record.details_json.find("resolved_at"), std::string::npos);
 }
 
-TEST_F(IncidentStoreTest, RolesResponderTagsAndTheirTimeline) {
+TEST_P(IncidentStoreTest, RolesResponderTagsAndTheirTimeline) {
   auto inc = *Declare({.title = "x", .services = {"checkout"}});
   IncidentPatch p;
   p.set_roles = {{"commander", "alice"}, {"scribe", "carol"}};
@@ -310,7 +286,7 @@ TEST_F(IncidentStoreTest, RolesResponderTagsAndTheirTimeline) {
   EXPECT_EQ(Actions(inc.id).size(), n);
 }
 
-TEST_F(IncidentStoreTest, NotesAndPins) {
+TEST_P(IncidentStoreTest, NotesAndPins) {
   auto inc = *Declare({.title = "x", .services = {"checkout"}});
   auto note = Wait<AuditRecord>([&](auto cb) {
     store_->AddNote(inc.id, "rolled back v42", {"token", "me", "cli"}, cb);
@@ -339,7 +315,7 @@ TEST_F(IncidentStoreTest, NotesAndPins) {
   EXPECT_EQ(pinned, 0);
 }
 
-TEST_F(IncidentStoreTest, MergeMovesAlertsAndTheirHistory) {
+TEST_P(IncidentStoreTest, MergeMovesAlertsAndTheirHistory) {
   auto a = Send(Ev("a"));
   auto b = Send(Ev("b", "payments"));
   auto merged = Wait<core::Incident>([&](auto cb) {
@@ -373,7 +349,7 @@ TEST_F(IncidentStoreTest, MergeMovesAlertsAndTheirHistory) {
   EXPECT_EQ(self.error().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(IncidentStoreTest, SplitMovesChosenAlertsToANewIncident) {
+TEST_P(IncidentStoreTest, SplitMovesChosenAlertsToANewIncident) {
   auto first = Send(Ev("a", "checkout", minutes(10)));
   auto second = Send(Ev("b", "checkout", minutes(10)));
   auto third = Send(Ev("c", "checkout", minutes(10)));
@@ -404,7 +380,7 @@ TEST_F(IncidentStoreTest, SplitMovesChosenAlertsToANewIncident) {
   EXPECT_EQ(all.error().code(), StatusCode::kInvalidArgument);  // would leave it empty
 }
 
-TEST_F(IncidentStoreTest, StatusUpdatesAndIncidentFilters) {
+TEST_P(IncidentStoreTest, StatusUpdatesAndIncidentFilters) {
   auto inc = *Declare({.title = "x", .sev = "SEV1", .services = {"checkout"}});
   auto page = Send(Ev("p"));
   StatusUpdate u;
@@ -432,5 +408,7 @@ TEST_F(IncidentStoreTest, StatusUpdatesAndIncidentFilters) {
             1u);  // the open one; the page was resolved two days ago
 }
 
+HOUSTON_STORE_CONTRACT(IncidentStoreTest);
+
 }  // namespace
-}  // namespace houston::store::sqlite
+}  // namespace houston::store

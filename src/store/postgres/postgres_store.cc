@@ -1,0 +1,62 @@
+#include "store/postgres/postgres_store.h"
+
+#include <fmt/format.h>
+
+#include "store/postgres/migrations.h"
+#include "store/postgres/pg_db.h"
+
+namespace houston::store::postgres {
+
+bool IsPostgresUrl(std::string_view db) {
+  return db.starts_with("postgres://") || db.starts_with("postgresql://");
+}
+
+std::string RedactUrl(std::string_view url) {
+  // scheme://user:password@host... -> scheme://user:***@host...
+  auto scheme = url.find("://");
+  auto at = url.find('@', scheme == std::string_view::npos ? 0 : scheme + 3);
+  if (scheme == std::string_view::npos || at == std::string_view::npos) return std::string(url);
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions options) {
+  sql::SqlStoreOptions o;
+  o.connect = [url = options.url](bool) -> Result<std::unique_ptr<sql::Db>> {
+    HOUSTON_ASSIGN_OR_RETURN(auto db, PgDb::Connect(url));
+    return std::unique_ptr<sql::Db>(std::move(db));
+  };
+  o.queue_capacity = options.queue_capacity;
+  o.max_batch = options.max_batch;
+  o.clock = options.clock;
+  o.on_commit = std::move(options.on_commit);
+  // Delivered when (and only if) the transaction commits.
+  o.before_commit = [](sql::Db& db) -> Status {
+    static const std::string kNotify = fmt::format("NOTIFY {}", kChangeChannel);
+    HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * s, db.Prepare(kNotify));
+    return s->Run();
+  };
+  auto db = PgDb::Connect(options.url);
+  if (!db) {
+    return std::unexpected(Unavailable(fmt::format("cannot connect to PostgreSQL at {}: {}",
+                                                   RedactUrl(options.url),
+                                                   db.error().message())));
+  }
+  HOUSTON_RETURN_IF_ERROR(sql::Migrate(**db, Migrations(), o.clock->Now()));
+  std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(o)));
+  store->StartWriter(std::move(*db));
+  return store;
+}
+
+Status PostgresStore::Ready() {
+  auto r = WithReader([](sql::Db& db) -> Result<bool> {
+    auto* pg = dynamic_cast<PgDb*>(&db);
+    if (pg) HOUSTON_RETURN_IF_ERROR(pg->Ping());
+    return true;
+  });
+  if (r) return OkStatus();
+  return Unavailable("PostgreSQL does not answer: " + r.error().message());
+}
+
+}  // namespace houston::store::postgres

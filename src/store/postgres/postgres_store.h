@@ -1,0 +1,45 @@
+// PostgresStore: the Store on PostgreSQL (SqlStore on libpq connections), for running several
+// houston replicas on one database. Every commit also NOTIFYs the channel kChangeChannel, so
+// that the other replicas' engines wake at once (PgListener). Migrations take an advisory lock,
+// so replicas may start together.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/sql/sql_store.h"
+
+namespace houston::store::postgres {
+
+// Every write transaction notifies this channel (payload empty) when it commits.
+inline constexpr const char* kChangeChannel = "houston_changes";
+
+struct PostgresOptions {
+  std::string url;  // postgres://user@host:port/db?... (libpq URL)
+  size_t queue_capacity = 65536;
+  size_t max_batch = 8192;
+  Clock* clock = &RealClock();
+  CommitObserver on_commit;  // optional
+};
+
+// Thread-safe.
+class PostgresStore final : public sql::SqlStore {
+ public:
+  // Connects, applies pending migrations (under an advisory lock) and starts the writer.
+  // Unavailable if the database cannot be reached.
+  static Result<std::unique_ptr<PostgresStore>> Open(PostgresOptions options);
+
+  // Whether the database answers now (for /readyz): OK, or Unavailable with the reason.
+  Status Ready() override;
+
+ private:
+  using SqlStore::SqlStore;
+};
+
+// True for the URLs PostgresStore takes: postgres://... or postgresql://...
+bool IsPostgresUrl(std::string_view db);
+
+// The URL with any password replaced by "***" (for messages and logs).
+std::string RedactUrl(std::string_view url);
+
+}  // namespace houston::store::postgres
