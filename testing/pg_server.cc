@@ -156,15 +156,17 @@ void PgServer::ReapOrphans(const std::optional<Account>& account) {
     if (!entry.path().filename().string().starts_with("houston-pg-") || !Orphaned(entry.path())) {
       continue;
     }
-    // Adopted, then stopped and removed by the destructor.
-    PgServer orphan(entry.path().string(), account);
-    orphan.running_ = true;
+    PgServer orphan(entry.path().string(), account);  // its destructor stops and removes it
   }
 }
 
 PgServer::~PgServer() {
-  if (running_) (void)PgCtl("stop", {"-m", "immediate"});
+  // Whatever running_ says (a failed Restart() may have left it either way): a server is up,
+  // or was when it crashed, while its postmaster.pid exists.
   std::error_code ignored;
+  if (std::filesystem::exists(dir_ + "/data/postmaster.pid", ignored)) {
+    (void)PgCtl("stop", {"-m", "immediate"});
+  }
   std::filesystem::remove_all(dir_, ignored);
 }
 
@@ -204,8 +206,7 @@ Status PgServer::StartAgain() {
 }
 
 Status PgServer::Restart() {
-  // Whatever happens, the server may or may not be up: StartAgain() must try.
-  running_ = false;
+  running_ = false;  // unless it comes back: then StartAgain() tries again
   HOUSTON_RETURN_STATUS_IF_ERROR(PgCtl("restart", {"-m", "fast", "-l", dir_ + "/log"}));
   running_ = true;
   return OkStatus();

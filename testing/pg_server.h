@@ -29,9 +29,8 @@ namespace houston::testing {
 class PgServer {
  public:
   // Starts a server with a database `houston` (first reaping any left by dead processes).
-  // FailedPrecondition if PostgreSQL 15 is not
-  // installed (or, as root, the `postgres` user is missing); Internal if initdb or pg_ctl fail,
-  // with the tail of their output.
+  // FailedPrecondition if PostgreSQL 15 is not installed (or, as root, the `postgres` user is
+  // missing); Internal if initdb or pg_ctl fail, with the tail of their output.
   static Result<std::unique_ptr<PgServer>> Start();
   ~PgServer();
   PgServer(const PgServer&) = delete;
@@ -54,6 +53,7 @@ class PgServer {
   // Restarts it (pg_ctl restart -m fast): every open connection is terminated. Returns once the
   // server accepts connections again.
   Status Restart();
+  // Whether the last Start/StartAgain/Restart succeeded and no Stop/Kill came after.
   bool running() const { return running_; }
 
   // The directory holding the cluster (data/), the socket, and the logs (log: the server's,

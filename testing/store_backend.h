@@ -101,6 +101,6 @@ class StoreBackendTest : public ::testing::TestWithParam<std::string> {
 }  // namespace houston::testing
 
 // Runs every TEST_P of `fixture` on both backends.
-#define HOUSTON_STORE_CONTRACT(fixture)                                          \
+#define HOUSTON_STORE_CONTRACT(fixture)                                                \
   INSTANTIATE_TEST_SUITE_P(Backends, fixture, ::testing::Values("sqlite", "postgres"), \
                            [](const auto& info) { return info.param; })

@@ -307,6 +307,7 @@ const std::vector<Api::RouteSpec>& Api::Routes() {
   using V = bhttp::verb;
   static const std::vector<RouteSpec> kRoutes = {
       {V::get, "/healthz", std::nullopt, &Api::Health},
+      {V::get, "/readyz", std::nullopt, &Api::Ready},
       {V::get, "/metrics", std::nullopt, &Api::MetricsText},
       {V::post, "/v2/enqueue", std::nullopt, &Api::EventsV2},
       {V::post, "/v2/change/enqueue", std::nullopt, &Api::ChangeEvent},
@@ -447,6 +448,16 @@ void Api::Dispatch(const RouteSpec& spec, const HttpRequest& req, Respond respon
 
 void Api::Health(const HttpRequest&, const store::Token*, Respond respond) {
   respond(http::JsonResponse(bhttp::status::ok, R"({"status":"ok"})"));
+}
+
+void Api::Ready(const HttpRequest&, const store::Token*, Respond respond) {
+  Status st = store_.Ready();
+  if (st.ok()) return respond(http::JsonResponse(bhttp::status::ok, R"({"status":"ready"})"));
+  Response r =
+      http::JsonResponse(bhttp::status::service_unavailable,
+                         R"({"status":"unavailable","reason":)" + JsonQuote(st.message()) + "}");
+  r.set(bhttp::field::retry_after, "1");
+  respond(std::move(r));
 }
 
 void Api::MetricsText(const HttpRequest&, const store::Token*, Respond respond) {

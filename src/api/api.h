@@ -109,6 +109,8 @@ class Api {
   Result<store::Token> Authenticate(const http::HttpRequest& req);
 
   void Health(const http::HttpRequest& req, const store::Token*, Respond respond);
+  // 200 when the database answers, 503 with the reason when it does not (load balancers).
+  void Ready(const http::HttpRequest& req, const store::Token*, Respond respond);
   void MetricsText(const http::HttpRequest& req, const store::Token*, Respond respond);
   // Intake.
   void EventsV2(const http::HttpRequest& req, const store::Token*, Respond respond);

@@ -107,8 +107,9 @@ TEST_F(ApiTest, EveryRouteHasARoleDecision) {
     bool intake_or_probe =
         r.pattern.starts_with("/v2/") || r.pattern.starts_with("/integrations/") ||
         r.pattern.starts_with("/actions/") || r.pattern.starts_with("/calendars/") ||
-        r.pattern == "/healthz" || r.pattern == "/metrics" || r.pattern == "/status" ||
-        r.pattern.starts_with("/status.") || r.pattern.starts_with("/status/");
+        r.pattern == "/healthz" || r.pattern == "/readyz" || r.pattern == "/metrics" ||
+        r.pattern == "/status" || r.pattern.starts_with("/status.") ||
+        r.pattern.starts_with("/status/");
     EXPECT_EQ(intake_or_probe, !r.min_role.has_value()) << r.pattern;
     EXPECT_NE(r.handler, nullptr) << r.pattern;
     if (!intake_or_probe) {

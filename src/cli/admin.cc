@@ -9,6 +9,10 @@
 #include "cli/internal.h"
 #include "config/config.h"
 #include "core/time_util.h"
+#include "store/postgres/import.h"
+#include "store/postgres/migrations.h"
+#include "store/postgres/pg_db.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -22,9 +26,12 @@ void PrintError(const Status& st) {
 
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
                                                 store::CommitObserver on_commit) {
-  if (db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-    return std::unexpected(FailedPrecondition(
-        "the PostgreSQL backend is not built into this houston yet; use a SQLite path for --db"));
+  if (store::postgres::IsPostgresUrl(db)) {
+    store::postgres::PostgresOptions o;
+    o.url = db;
+    o.on_commit = std::move(on_commit);
+    HOUSTON_ASSIGN_OR_RETURN(auto s, store::postgres::PostgresStore::Open(std::move(o)));
+    return std::unique_ptr<store::Store>(std::move(s));
   }
   if (db.empty()) return std::unexpected(InvalidArgument("--db must not be empty"));
   std::filesystem::path parent = std::filesystem::path(db).parent_path();
@@ -40,22 +47,39 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool sync
 
 namespace {
 
+constexpr const char* kDbHelp = "SQLite database path, or a postgres:// URL";
+
+// A connection for migrating `db` (SQLite path or postgres:// URL) and its migration list.
+Result<std::pair<std::unique_ptr<store::sql::Db>, const std::vector<store::sql::Migration>*>>
+MigrationTarget(const std::string& db) {
+  if (store::postgres::IsPostgresUrl(db)) {
+    auto conn = store::postgres::PgDb::Connect(db);
+    if (!conn) {
+      return std::unexpected(
+          Unavailable(fmt::format("cannot connect to PostgreSQL at {}: {}",
+                                  store::postgres::RedactUrl(db), conn.error().message())));
+    }
+    return std::make_pair(std::unique_ptr<store::sql::Db>(std::move(*conn)),
+                          &store::postgres::Migrations());
+  }
+  HOUSTON_ASSIGN_OR_RETURN(auto conn, store::sqlite::SqliteDb::Open(db, false));
+  return std::make_pair(std::unique_ptr<store::sql::Db>(std::move(conn)),
+                        &store::sqlite::Migrations());
+}
+
 int Migrate(const std::string& db, bool status_only) {
-  if (db.starts_with("postgres://")) {
-    PrintError(FailedPrecondition("the PostgreSQL backend is not built into this houston yet"));
+  auto target = MigrationTarget(db);
+  if (!target) {
+    PrintError(target.error());
     return 1;
   }
-  auto conn = store::sqlite::SqliteDb::Open(db, false);
-  if (!conn) {
-    PrintError(conn.error());
-    return 1;
-  }
-  auto version = store::sql::SchemaVersion(**conn);
+  auto& [conn, migrations] = *target;
+  auto version = store::sql::SchemaVersion(*conn);
   if (!version) {
     PrintError(version.error());
     return 1;
   }
-  const auto& all = store::sqlite::Migrations();
+  const auto& all = *migrations;
   int latest = all.empty() ? 0 : all.back().version;
   if (status_only) {
     std::printf("schema version %d, latest %d: %s\n", *version, latest,
@@ -66,7 +90,7 @@ int Migrate(const std::string& db, bool status_only) {
     }
     return 0;
   }
-  auto applied = store::sql::Migrate(**conn, all, RealClock().Now());
+  auto applied = store::sql::Migrate(*conn, all, RealClock().Now());
   if (!applied) {
     PrintError(applied.error());
     return 1;
@@ -77,6 +101,39 @@ int Migrate(const std::string& db, bool status_only) {
     for (int v : *applied) std::printf("applied migration %d (%s)\n", v, all[v - 1].name);
     std::printf("schema is now at version %d\n", latest);
   }
+  return 0;
+}
+
+// houston migrate --from sqlite:PATH --to postgres://...
+int Import(const std::string& from, const std::string& to) {
+  if (!from.starts_with("sqlite:")) {
+    PrintError(InvalidArgument(
+        fmt::format("--from '{}' must be sqlite:PATH (the SQLite database to move)", from)));
+    return 2;
+  }
+  if (!store::postgres::IsPostgresUrl(to)) {
+    PrintError(
+        InvalidArgument(fmt::format("--to '{}' must be a postgres:// or postgresql:// URL", to)));
+    return 2;
+  }
+  std::string path = from.substr(7);
+  std::printf("copying %s into %s (one transaction: all or nothing)\n", path.c_str(),
+              store::postgres::RedactUrl(to).c_str());
+  auto copied = store::postgres::ImportFromSqlite(
+      path, to, RealClock().Now(), [](std::string_view table, int64_t rows) {
+        std::printf("  %-20.*s %lld rows\n", static_cast<int>(table.size()), table.data(),
+                    static_cast<long long>(rows));
+        std::fflush(stdout);
+      });
+  if (!copied) {
+    PrintError(copied.error());
+    return 1;
+  }
+  int64_t total = 0;
+  for (const auto& [table, rows] : *copied) total += rows;
+  std::printf("done: %lld rows in %zu tables. Start houston with --db %s\n",
+              static_cast<long long>(total), copied->size(),
+              store::postgres::RedactUrl(to).c_str());
   return 0;
 }
 
@@ -200,10 +257,28 @@ void AddAdminCommands(CLI::App& app, std::function<int()>* run) {
   {
     auto db = std::make_shared<std::string>("var/houston.db");
     auto status = std::make_shared<bool>(false);
-    auto* cmd = app.add_subcommand("migrate", "Apply pending database schema migrations.");
-    cmd->add_option("--db", *db, "SQLite database path")->capture_default_str();
+    auto from = std::make_shared<std::string>();
+    auto to = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand(
+        "migrate",
+        "Apply pending database schema migrations, or (--from/--to) move a SQLite database to "
+        "PostgreSQL.");
+    cmd->add_option("--db", *db, kDbHelp)->capture_default_str();
     cmd->add_flag("--status", *status, "only show the schema version and pending migrations");
-    cmd->callback([=] { *run = [=] { return Migrate(*db, *status); }; });
+    cmd->add_option("--from", *from, "sqlite:PATH: copy this SQLite database ...");
+    cmd->add_option("--to", *to, "... into this empty PostgreSQL database (postgres://...)");
+    cmd->callback([=] {
+      *run = [=] {
+        if (!from->empty() || !to->empty()) {
+          if (from->empty() || to->empty()) {
+            PrintError(InvalidArgument("--from and --to go together"));
+            return 2;
+          }
+          return Import(*from, *to);
+        }
+        return Migrate(*db, *status);
+      };
+    });
   }
   {
     auto file = std::make_shared<std::string>();
@@ -212,7 +287,7 @@ void AddAdminCommands(CLI::App& app, std::function<int()>* run) {
     auto* cmd = app.add_subcommand(
         "apply", "Validate an org.yaml, show what would change, and apply it to the database.");
     cmd->add_option("-f,--file", *file, "org.yaml to apply")->required();
-    cmd->add_option("--db", *db, "SQLite database path")->capture_default_str();
+    cmd->add_option("--db", *db, kDbHelp)->capture_default_str();
     cmd->add_flag("--dry-run", *dry, "show the changes without applying them");
     cmd->callback([=] { *run = [=] { return Apply(*file, *db, *dry); }; });
   }
@@ -224,20 +299,20 @@ void AddAdminCommands(CLI::App& app, std::function<int()>* run) {
     auto name = std::make_shared<std::string>();
     auto* create =
         token->add_subcommand("create", "Create an API token and print it (shown only once).");
-    create->add_option("--db", *db, "SQLite database path")->capture_default_str();
+    create->add_option("--db", *db, kDbHelp)->capture_default_str();
     create->add_option("--role", *role, "admin, responder or viewer")->required();
     create->add_option("--name", *name, "a name for the token (who or what uses it)")->required();
     create->callback([=] { *run = [=] { return CreateToken(*db, *role, *name); }; });
     auto* list = token->add_subcommand("list", "List API tokens (never their secrets).");
     auto list_db = std::make_shared<std::string>("var/houston.db");
-    list->add_option("--db", *list_db, "SQLite database path")->capture_default_str();
+    list->add_option("--db", *list_db, kDbHelp)->capture_default_str();
     list->callback([=] { *run = [=] { return ListTokens(*list_db); }; });
     auto* revoke =
         token->add_subcommand("revoke", "Revoke an API token (it stops working at once).");
     auto revoke_db = std::make_shared<std::string>("var/houston.db");
     auto revoke_id = std::make_shared<int64_t>(0);
     revoke->add_option("ID", *revoke_id, "token id (see 'houston token list')")->required();
-    revoke->add_option("--db", *revoke_db, "SQLite database path")->capture_default_str();
+    revoke->add_option("--db", *revoke_db, kDbHelp)->capture_default_str();
     revoke->callback([=] { *run = [=] { return RevokeToken(*revoke_db, *revoke_id); }; });
   }
 }

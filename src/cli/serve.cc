@@ -5,9 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "api/api.h"
 #include "cli/commands.h"
@@ -22,6 +24,8 @@
 #include "engine/schedules.h"
 #include "http/http.h"
 #include "notify/notify.h"
+#include "store/postgres/pg_db.h"
+#include "store/postgres/postgres_store.h"
 
 namespace houston::cli {
 namespace {
@@ -141,12 +145,18 @@ struct ServeFlags {
   bool smtp_starttls = false;
   std::vector<std::string> allow_egress;
   int notify_workers = 8;
+  int claim_lease_s = 120;
   int max_pages_per_minute = 6;
 };
 
 // The key that signs acknowledge/resolve links: from --link-key-file, or created once next to
 // the database so links keep working across restarts.
-Result<std::string> LinkKey(const ServeFlags& f) {
+Result<std::string> LinkKey(const ServeFlags& f, store::Store& st) {
+  if (f.link_key_file.empty() && store::postgres::IsPostgresUrl(f.db)) {
+    // Every server on the database must sign and check links with the same key: keep it there.
+    return store::Wait<std::string>(
+        [&](auto cb) { st.SharedSecret("link_key", RandomBase62(32), cb); });
+  }
   std::string path = f.link_key_file.empty() ? f.db + ".link-key" : f.link_key_file;
   if (auto existing = ReadFile(path); existing && !existing->empty()) {
     std::string key = *existing;
@@ -246,7 +256,7 @@ int Serve(const ServeFlags& f) {
   std::string base_url = f.base_url;
   if (base_url.empty() && org->settings) base_url = org->settings->base_url;
 
-  auto link_key = LinkKey(f);
+  auto link_key = LinkKey(f, st);
   if (!link_key) {
     PrintError(link_key.error());
     return 2;
@@ -294,6 +304,11 @@ int Serve(const ServeFlags& f) {
   dopts.base_url = base_url;
   dopts.link_key = *link_key;
   dopts.workers = f.notify_workers;
+  dopts.lease = std::chrono::seconds(f.claim_lease_s);
+  dopts.lease_margin =
+      std::min<std::chrono::milliseconds>(std::chrono::seconds(15), dopts.lease / 4);
+  // On PostgreSQL other servers may be sending: only expired claims are taken back.
+  dopts.sole_server = !store::postgres::IsPostgresUrl(f.db);
   dopts.max_per_minute = f.max_pages_per_minute;
   engine::NotificationDispatcher dispatcher(st, RealClock(), *sender, org_provider, dopts);
   engine::EscalationEngine escalations(
@@ -374,6 +389,33 @@ int Serve(const ServeFlags& f) {
   dispatcher.Start();
   escalations.Start();
   fanout.Start();
+  // Other servers on the same PostgreSQL database announce every commit: wake up for their
+  // work as for ours.
+  std::atomic<bool> listening{store::postgres::IsPostgresUrl(f.db)};
+  std::thread listener;
+  if (listening) {
+    listener = std::thread([&] {
+      std::unique_ptr<store::postgres::PgListener> l;
+      while (listening) {
+        if (!l) {
+          auto opened = store::postgres::PgListener::Open(f.db, store::postgres::kChangeChannel);
+          if (!opened) {
+            spdlog::warn("listening for other servers' changes: {}", opened.error().message());
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            continue;
+          }
+          l = std::move(*opened);
+        }
+        auto got = l->Wait(std::chrono::milliseconds(500));
+        if (!got) continue;  // lost: the next Wait reconnects
+        if (!got->empty()) {
+          escalations.Wake();
+          fanout.Wake();
+          dispatcher.Wake();
+        }
+      }
+    });
+  }
   spdlog::info("houston listening on {}://{}:{} (db {}, sync={})", scheme, listen->first, *port,
                f.db, f.sync);
   if (!f.port_file.empty()) {
@@ -408,6 +450,8 @@ int Serve(const ServeFlags& f) {
     break;
   }
   server.Shutdown();
+  listening = false;
+  if (listener.joinable()) listener.join();
   heartbeats.Stop();
   escalations.Stop();
   fanout.Stop();
@@ -425,7 +469,15 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("--config", flags->config,
                   "org.yaml to load and apply at start (and on SIGHUP). Without it, the org last "
                   "applied to --db is used.");
-  cmd->add_option("--db", flags->db, "SQLite database path")->capture_default_str();
+  cmd->add_option("--db", flags->db,
+                  "SQLite database path, or a postgres:// URL (several servers may share one "
+                  "PostgreSQL database)")
+      ->capture_default_str();
+  cmd->add_option("--claim-lease", flags->claim_lease_s,
+                  "seconds a server holds a notification it is sending; after that (it died or "
+                  "stalled) another server sends it again")
+      ->capture_default_str()
+      ->check(CLI::Range(5, 3600));
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (port 0 picks a free port)")
       ->capture_default_str();
   cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain: serve HTTPS");
@@ -455,7 +507,8 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
                   "listen address)");
   cmd->add_option("--link-key-file", flags->link_key_file,
                   "file holding the key that signs acknowledge/resolve links (default: "
-                  "<db>.link-key, created on first start)");
+                  "<db>.link-key, created on first start; on PostgreSQL, a key kept in the "
+                  "database and shared by every server)");
   cmd->add_option("--smtp-url", flags->smtp_url,
                   "SMTP server for email notifications, smtp://host:port or smtps://host:port");
   cmd->add_option("--smtp-from", flags->smtp_from, "sender address of notification emails");

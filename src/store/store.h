@@ -478,6 +478,11 @@ class Store {
   // Applies the fan-out's decisions in one transaction.
   virtual void ApplyFanout(FanoutWork work, Callback<int> done) = 0;
 
+  // The secret called `name` that every server on this database shares: the stored one, or
+  // `candidate` stored now if there is none yet (the first server to start wins).
+  virtual void SharedSecret(std::string name, std::string candidate,
+                            Callback<std::string> done) = 0;
+
   // Creates overrides atomically (a swap is two). Returns them with ids.
   virtual void CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,
                                Callback<std::vector<ScheduleOverride>> done) = 0;

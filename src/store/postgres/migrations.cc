@@ -237,6 +237,13 @@ CREATE TABLE status_updates (
 CREATE INDEX status_updates_incident ON status_updates(incident_id, id);
 CREATE INDEX status_updates_at ON status_updates(at);
 
+-- Secrets every server of one database shares (e.g. the key that signs links in notifications).
+CREATE TABLE server_secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
 CREATE TABLE timeline_pins (
   incident_id BIGINT NOT NULL REFERENCES incidents(id),
   entry_id BIGINT NOT NULL REFERENCES audit_log(id),

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <thread>
 #include <utility>
 
 namespace houston::store::postgres {
@@ -238,8 +239,9 @@ class Connection {
     const char* keywords[] = {"fallback_application_name", "connect_timeout", "dbname", nullptr};
     const char* values[] = {"houston", "10", url.c_str(), nullptr};
     PGconn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-    if (raw == nullptr)
-      return std::unexpected(Unavailable("cannot connect to PostgreSQL: no memory"));
+    if (raw == nullptr) {
+      return std::unexpected(Unavailable("cannot connect to PostgreSQL: out of memory"));
+    }
     auto conn = std::unique_ptr<Connection>(new Connection(raw, PasswordsIn(url)));
     if (PQstatus(raw) != CONNECTION_OK) {
       return std::unexpected(
@@ -258,6 +260,8 @@ class Connection {
   // Counts the server sessions: starts at 1 and grows with each reconnection.
   uint64_t session() const { return session_; }
   int64_t changes() const { return changes_; }
+  // When EnsureConnected() may next try to reconnect (the past if it may now).
+  SteadyClock::time_point next_attempt() const { return next_attempt_; }
 
   // OK if connected, reconnecting first if the connection is broken and the backoff allows an
   // attempt; Unavailable otherwise.
@@ -280,7 +284,7 @@ class Connection {
     return Unavailable(fmt::format("PostgreSQL is unreachable: {}", last_error_));
   }
 
-  // Runs `sql` without parameters; `what` names it in errors.
+  // Runs `sql` without parameters; errors say "<what> for: <sql>".
   Status Exec(std::string_view sql, std::string_view what) {
     std::string text(sql);
     ResultPtr result(PQexec(conn_, text.c_str()));
@@ -289,7 +293,7 @@ class Connection {
       Record(result.get());
       return OkStatus();
     }
-    return Error(result.get(), what);
+    return Error(result.get(), fmt::format("{} for: {}", what, Abbreviated(sql)));
   }
 
   // Notes the rows changed by a successful command.
@@ -319,9 +323,12 @@ class Connection {
     if (message.empty()) message = "unknown error";
     message = Redacted(std::move(message), passwords_);
     const std::string code = sqlstate.empty() ? "" : fmt::format(" (SQLSTATE {})", sqlstate);
-    if (sqlstate.empty()) broken_ = true;
-    if (!ok() || sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
-        sqlstate == "57P03") {
+    // Class 08: connection exception; 57P01-57P03: the server is shutting down or starting.
+    if (sqlstate.empty() || sqlstate.starts_with("08") || sqlstate == "57P01" ||
+        sqlstate == "57P02" || sqlstate == "57P03") {
+      broken_ = true;
+    }
+    if (!ok()) {
       return Unavailable(
           fmt::format("{}: connection to PostgreSQL lost: {}{}", what, message, code));
     }
@@ -396,6 +403,10 @@ class PgStmt final : public sql::Stmt {
     if (executed_) {
       if (row_ < rows_) ++row_;
       return row_ < rows_;
+    }
+    if (!conn_->ok()) {
+      return std::unexpected(
+          conn_->Error(nullptr, fmt::format("step failed for: {}", Abbreviated(sql_))));
     }
     if (!prepared()) {
       return std::unexpected(Unavailable(fmt::format(
@@ -490,7 +501,7 @@ Result<std::unique_ptr<PgDb>> PgDb::Connect(const std::string& url) {
 
 Status PgDb::Exec(std::string_view sql) {
   HOUSTON_RETURN_STATUS_IF_ERROR(conn_->EnsureConnected());
-  return conn_->Exec(sql, fmt::format("exec failed for: {}", Abbreviated(sql)));
+  return conn_->Exec(sql, "exec failed");
 }
 
 Result<sql::Stmt*> PgDb::Prepare(const std::string& sql) {
@@ -545,32 +556,36 @@ Result<std::unique_ptr<PgListener>> PgListener::Open(const std::string& url, std
 Status PgListener::Listen() {
   char* quoted = PQescapeIdentifier(conn_->get(), channel_.data(), channel_.size());
   if (quoted == nullptr) {
-    return InvalidArgument(
-        fmt::format("cannot LISTEN on channel {:?}: not valid in the "
-                    "connection's encoding",
-                    channel_));
+    return InvalidArgument(fmt::format("channel {:?} is not valid text", channel_));
   }
   std::string sql = fmt::format("LISTEN {}", quoted);
   PQfreemem(quoted);
-  HOUSTON_RETURN_STATUS_IF_ERROR(conn_->Exec(sql, fmt::format("{} failed", sql)));
+  HOUSTON_RETURN_STATUS_IF_ERROR(conn_->Exec(sql, "LISTEN failed"));
   listening_session_ = conn_->session();
   return OkStatus();
 }
 
 Result<std::vector<std::string>> PgListener::Wait(std::chrono::milliseconds timeout) {
   const SteadyClock::time_point deadline = SteadyClock::now() + timeout;
+  if (!conn_->ok() && conn_->next_attempt() > SteadyClock::now()) {
+    // Down, and too early to try again: wait (as callers expect Wait to) rather than fail at
+    // once, so that a loop around Wait does not spin while the server is away.
+    std::this_thread::sleep_until(std::min(conn_->next_attempt(), deadline));
+  }
   HOUSTON_RETURN_IF_ERROR(conn_->EnsureConnected());
   if (listening_session_ != conn_->session()) HOUSTON_RETURN_IF_ERROR(Listen());
   std::vector<std::string> payloads;
   for (;;) {
-    if (PQconsumeInput(conn_->get()) == 0 || !conn_->ok()) {
-      return std::unexpected(conn_->Error(nullptr, "waiting for notifications failed"));
-    }
+    const bool read = PQconsumeInput(conn_->get()) != 0;
     while (PGnotify* n = PQnotifies(conn_->get())) {
       payloads.emplace_back(n->extra != nullptr ? n->extra : "");
       PQfreemem(n);
     }
+    // What arrived before a failure is delivered; the next call reports the failure.
     if (!payloads.empty()) return payloads;
+    if (!read || !conn_->ok()) {
+      return std::unexpected(conn_->Error(nullptr, "waiting for notifications failed"));
+    }
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now());
     if (left.count() <= 0) return payloads;
     pollfd fd{.fd = PQsocket(conn_->get()), .events = POLLIN, .revents = 0};

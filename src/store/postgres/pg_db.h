@@ -37,7 +37,8 @@ std::string TranslatePlaceholders(std::string_view sql);
 //
 // Statements: Prepare() translates placeholders (TranslatePlaceholders), prepares each distinct
 // SQL text once per server session (names "s1", "s2", ...) with parameter types inferred by the
-// server, and caches it. Values travel as text in both directions.
+// server, and caches it. Values travel as text in both directions. The first Step() after a
+// Reset() runs the statement and fetches all its rows at once; later steps read them locally.
 //
 // Errors: a constraint violation (SQLSTATE class 23) is AlreadyExists; a lost or unreachable
 // server (SQLSTATE class 08, 57P01-57P03, or a broken connection) and a serialization failure or
@@ -110,7 +111,9 @@ class PgListener {
   // Waits up to `timeout` (0: just checks) for notifications and returns the payloads received,
   // oldest first; empty on timeout. Returns as soon as at least one is there. Unavailable if the
   // connection is lost or cannot be re-established; the next call then reconnects (with the
-  // same backoff as PgDb) and LISTENs again before waiting.
+  // same backoff as PgDb) and LISTENs again before waiting. While the backoff forbids an
+  // attempt, a call sleeps until the next attempt or its timeout, whichever comes first, so a
+  // loop around Wait() does not spin while the server is down.
   Result<std::vector<std::string>> Wait(std::chrono::milliseconds timeout);
 
   const std::string& channel() const { return channel_; }

@@ -185,6 +185,29 @@ class PgDbTest : public ::testing::Test {
     return v;
   }
 
+  // `sql` prepared on `db` (default: db_); after reporting a failure, a statement whose Step()
+  // fails, so that the test goes on safely.
+  static sql::Stmt* Prep(PgDb& db, const std::string& sql) {
+    auto s = db.Prepare(sql);
+    EXPECT_TRUE(s.has_value()) << sql << ": " << s.error().ToString();
+    return s.has_value() ? *s : &unprepared_;
+  }
+  sql::Stmt* Prep(const std::string& sql) { return Prep(*db_, sql); }
+
+  // Steps `s`: whether it has a row, after reporting any error.
+  static bool Next(sql::Stmt* s) {
+    auto row = s->Step();
+    EXPECT_TRUE(row.has_value()) << row.error().ToString();
+    return row.value_or(false);
+  }
+
+  // QueryInt's value, or -1 after reporting its error.
+  static int64_t IntOf(PgDb& db, const std::string& sql) {
+    auto v = QueryInt(db, sql);
+    EXPECT_TRUE(v.has_value()) << sql << ": " << v.error().ToString();
+    return v.value_or(-1);
+  }
+
   // Calls `f` until it returns OK or 20 s have passed: for waiting out a server restart and the
   // reconnection backoff.
   template <typename F>
@@ -203,6 +226,22 @@ class PgDbTest : public ::testing::Test {
                   "x DOUBLE PRECISION, note TEXT)"));
   }
 
+  // What Prep() returns when Prepare() failed.
+  class UnpreparedStmt final : public sql::Stmt {
+   public:
+    Stmt& Bind(int, int64_t) override { return *this; }
+    Stmt& Bind(int, double) override { return *this; }
+    Stmt& Bind(int, std::string_view) override { return *this; }
+    Stmt& BindNull(int) override { return *this; }
+    Result<bool> Step() override { return std::unexpected(Internal("not prepared")); }
+    void Reset() override {}
+    int64_t Int(int) const override { return 0; }
+    double Double(int) const override { return 0; }
+    bool IsNull(int) const override { return true; }
+    std::string Text(int) const override { return ""; }
+  };
+
+  static inline UnpreparedStmt unprepared_;
   static inline std::unique_ptr<PgServer> server_;
   static inline Status start_error_;
   static inline int databases_ = 0;
@@ -217,125 +256,119 @@ TEST_F(PgDbTest, DialectAndFragments) {
   EXPECT_TRUE(db_->Healthy());
   EXPECT_OK(db_->Ping());
   EXPECT_EQ(db_->Changes(), 0);
+  // The migration lock is held until released, and only once.
+  ASSERT_OK(db_->Exec(db_->Sql(sql::Fragment::kLockMigrations)));
+  auto other = Connect();
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(IntOf(*other, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 1);
+  ASSERT_OK(db_->Exec(db_->Sql(sql::Fragment::kUnlockMigrations)));
+  EXPECT_EQ(IntOf(*other, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
 }
 
 TEST_F(PgDbTest, InsertReturningIdAndSelect) {
-  CreateTable();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   ASSERT_OK(db_->Exec("SELECT 1; SELECT 2"));  // several statements, rows discarded
-  const std::string insert = "INSERT INTO t(name, n, x) VALUES (?, ?, ?) RETURNING id";
   for (int i = 1; i <= 3; ++i) {
-    auto s = db_->Prepare(insert);
-    ASSERT_TRUE(s.has_value()) << s.error().ToString();
-    (*s)->Bind(1, fmt::format("n{}", i)).Bind(2, i * 10).Bind(3, i + 0.5);
-    auto row = (*s)->Step();
-    ASSERT_TRUE(row.has_value()) << row.error().ToString();
-    ASSERT_TRUE(*row);
-    EXPECT_EQ((*s)->Int(0), i);
+    sql::Stmt* s = Prep("INSERT INTO t(name, n, x) VALUES (?, ?, ?) RETURNING id");
+    s->Bind(1, fmt::format("n{}", i)).Bind(2, i * 10).Bind(3, i + 0.5);
+    ASSERT_TRUE(Next(s));
+    EXPECT_EQ(s->Int(0), i);
     EXPECT_EQ(db_->Changes(), 1);
-    row = (*s)->Step();
-    ASSERT_TRUE(row.has_value());
-    EXPECT_FALSE(*row);
+    EXPECT_FALSE(Next(s));
   }
-  auto s = db_->Prepare("SELECT id, name, n, x FROM t WHERE n >= ?1 AND id <> ?2 ORDER BY id");
-  ASSERT_TRUE(s.has_value()) << s.error().ToString();
-  (*s)->Bind(1, 20).Bind(2, 0);
+  sql::Stmt* s = Prep("SELECT id, name, n, x FROM t WHERE n >= ?1 AND id <> ?2 ORDER BY id");
+  s->Bind(1, 20).Bind(2, 0);
   std::vector<std::string> names;
-  for (;;) {
-    auto row = (*s)->Step();
-    ASSERT_TRUE(row.has_value()) << row.error().ToString();
-    if (!*row) break;
-    names.push_back((*s)->Text(1));
-    EXPECT_EQ((*s)->Int(2), (*s)->Int(0) * 10);
-    EXPECT_DOUBLE_EQ((*s)->Double(3), static_cast<double>((*s)->Int(0)) + 0.5);
+  while (Next(s)) {
+    names.push_back(s->Text(1));
+    EXPECT_EQ(s->Int(2), s->Int(0) * 10);
+    EXPECT_DOUBLE_EQ(s->Double(3), static_cast<double>(s->Int(0)) + 0.5);
   }
   EXPECT_EQ(names, (std::vector<std::string>{"n2", "n3"}));
 }
 
 TEST_F(PgDbTest, PrepareCachesAndResets) {
-  auto a = db_->Prepare("SELECT ?::bigint + 1");
-  ASSERT_TRUE(a.has_value()) << a.error().ToString();
-  (*a)->Bind(1, 41);
-  ASSERT_TRUE(*(*a)->Step());
-  EXPECT_EQ((*a)->Int(0), 42);
+  sql::Stmt* a = Prep("SELECT ?::bigint + 1");
+  a->Bind(1, 41);
+  ASSERT_TRUE(Next(a));
+  EXPECT_EQ(a->Int(0), 42);
   // Prepared again: the same statement, reset, its binding gone (an unbound parameter is NULL).
-  auto b = db_->Prepare("SELECT ?::bigint + 1");
-  ASSERT_TRUE(b.has_value());
-  EXPECT_EQ(*a, *b);
-  ASSERT_TRUE(*(*b)->Step());
-  EXPECT_TRUE((*b)->IsNull(0));
-  (*b)->Reset();
-  (*b)->Bind(1, 1);
-  ASSERT_TRUE(*(*b)->Step());
-  EXPECT_EQ((*b)->Int(0), 2);
+  sql::Stmt* b = Prep("SELECT ?::bigint + 1");
+  EXPECT_EQ(a, b);
+  ASSERT_TRUE(Next(b));
+  EXPECT_TRUE(b->IsNull(0));
+  b->Reset();
+  b->Bind(1, 1);
+  ASSERT_TRUE(Next(b));
+  EXPECT_EQ(b->Int(0), 2);
   // Columns of a finished statement read as NULL.
-  ASSERT_FALSE(*(*b)->Step());
-  EXPECT_TRUE((*b)->IsNull(0));
-  EXPECT_EQ((*b)->Int(0), 0);
-  EXPECT_EQ((*b)->Text(0), "");
+  ASSERT_FALSE(Next(b));
+  EXPECT_TRUE(b->IsNull(0));
+  EXPECT_EQ(b->Int(0), 0);
+  EXPECT_EQ(b->Text(0), "");
 }
 
 TEST_F(PgDbTest, OnConflictDoNothingAndChanges) {
-  CreateTable();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   const std::string insert = "INSERT INTO t(name) VALUES (?) ON CONFLICT (name) DO NOTHING";
-  auto s = db_->Prepare(insert);
-  ASSERT_TRUE(s.has_value()) << s.error().ToString();
-  ASSERT_OK((*s)->Bind(1, "a").Run());
+  ASSERT_OK(Prep(insert)->Bind(1, "a").Run());
   EXPECT_EQ(db_->Changes(), 1);
-  s = db_->Prepare(insert);
-  ASSERT_OK((*s)->Bind(1, "a").Run());
+  ASSERT_OK(Prep(insert)->Bind(1, "a").Run());
   EXPECT_EQ(db_->Changes(), 0);
   // An upsert that returns nothing when it does nothing.
-  s = db_->Prepare("INSERT INTO t(name) VALUES (?) ON CONFLICT DO NOTHING RETURNING id");
-  (*s)->Bind(1, "a");
-  auto row = (*s)->Step();
-  ASSERT_TRUE(row.has_value()) << row.error().ToString();
-  EXPECT_FALSE(*row);
-  s = db_->Prepare("INSERT INTO t(name) VALUES (?) ON CONFLICT (name) DO UPDATE SET n = 7");
-  ASSERT_OK((*s)->Bind(1, "a").Run());
+  sql::Stmt* s = Prep("INSERT INTO t(name) VALUES (?) ON CONFLICT DO NOTHING RETURNING id");
+  s->Bind(1, "a");
+  EXPECT_FALSE(Next(s));
+  ASSERT_OK(Prep("INSERT INTO t(name) VALUES (?) ON CONFLICT (name) DO UPDATE SET n = 7")
+                ->Bind(1, "a")
+                .Run());
   EXPECT_EQ(db_->Changes(), 1);
   ASSERT_OK(db_->Exec("INSERT INTO t(name) VALUES ('b'), ('c')"));
   EXPECT_EQ(db_->Changes(), 2);
-  s = db_->Prepare("UPDATE t SET n = ? WHERE n IS NOT DISTINCT FROM ?");
-  ASSERT_OK((*s)->Bind(1, 5).BindNull(2).Run());
+  ASSERT_OK(
+      Prep("UPDATE t SET n = ? WHERE n IS NOT DISTINCT FROM ?")->Bind(1, 5).BindNull(2).Run());
   EXPECT_EQ(db_->Changes(), 2);
   // Other commands leave Changes() alone, as in SQLite.
-  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 3);
+  EXPECT_EQ(IntOf(*db_, "SELECT count(*) FROM t"), 3);
   EXPECT_EQ(db_->Changes(), 2);
-  s = db_->Prepare("DELETE FROM t WHERE name = ?");
-  ASSERT_OK((*s)->Bind(1, "zz").Run());
+  ASSERT_OK(Prep("DELETE FROM t WHERE name = ?")->Bind(1, "zz").Run());
   EXPECT_EQ(db_->Changes(), 0);
 }
 
 TEST_F(PgDbTest, NullsRoundTrip) {
-  CreateTable();
-  auto s = db_->Prepare("INSERT INTO t(name, n, x, note) VALUES (?, ?, ?, ?) RETURNING id");
-  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   std::optional<int64_t> none;
-  (*s)->Bind(1, "a").Bind(2, none).BindNull(3).BindNull(4);
-  ASSERT_TRUE(*(*s)->Step());
-  s = db_->Prepare("INSERT INTO t(name, n, note) VALUES (?, ?, ?)");
-  (*s)->Bind(1, "b").Bind(2, std::optional<int64_t>(0)).Bind(3, "");
-  ASSERT_OK((*s)->Run());
-  s = db_->Prepare("SELECT n, x, note FROM t ORDER BY name");
-  ASSERT_TRUE(*(*s)->Step());
-  EXPECT_TRUE((*s)->IsNull(0));
-  EXPECT_TRUE((*s)->IsNull(1));
-  EXPECT_TRUE((*s)->IsNull(2));
-  EXPECT_EQ((*s)->OptInt(0), std::nullopt);
-  ASSERT_TRUE(*(*s)->Step());
-  EXPECT_FALSE((*s)->IsNull(0));
-  EXPECT_EQ((*s)->OptInt(0), 0);
-  EXPECT_FALSE((*s)->IsNull(2));  // an empty string is not NULL
-  EXPECT_EQ((*s)->Text(2), "");
+  ASSERT_OK(Prep("INSERT INTO t(name, n, x, note) VALUES (?, ?, ?, ?)")
+                ->Bind(1, "a")
+                .Bind(2, none)
+                .BindNull(3)
+                .BindNull(4)
+                .Run());
+  ASSERT_OK(Prep("INSERT INTO t(name, n, note) VALUES (?, ?, ?)")
+                ->Bind(1, "b")
+                .Bind(2, std::optional<int64_t>(0))
+                .Bind(3, "")
+                .Run());
+  sql::Stmt* s = Prep("SELECT n, x, note FROM t ORDER BY name");
+  ASSERT_TRUE(Next(s));
+  EXPECT_TRUE(s->IsNull(0));
+  EXPECT_TRUE(s->IsNull(1));
+  EXPECT_TRUE(s->IsNull(2));
+  EXPECT_EQ(s->OptInt(0), std::nullopt);
+  ASSERT_TRUE(Next(s));
+  EXPECT_FALSE(s->IsNull(0));
+  EXPECT_EQ(s->OptInt(0), 0);
+  EXPECT_FALSE(s->IsNull(2));  // an empty string is not NULL
+  EXPECT_EQ(s->Text(2), "");
   // A NULL parameter compared NULL-safely.
-  s = db_->Prepare("SELECT count(*) FROM t WHERE note IS NOT DISTINCT FROM ?");
-  (*s)->BindNull(1);
-  ASSERT_TRUE(*(*s)->Step());
-  EXPECT_EQ((*s)->Int(0), 1);
+  s = Prep("SELECT count(*) FROM t WHERE note IS NOT DISTINCT FROM ?");
+  s->BindNull(1);
+  ASSERT_TRUE(Next(s));
+  EXPECT_EQ(s->Int(0), 1);
 }
 
 TEST_F(PgDbTest, TextRoundTrip) {
-  CreateTable();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   const std::vector<std::string> texts = {"it's",
                                           "\"quoted\"",
                                           "back\\slash",
@@ -346,79 +379,71 @@ TEST_F(PgDbTest, TextRoundTrip) {
                                           "Grüße, 東京, 🚨",
                                           std::string(100000, 'x'),
                                           "'; DROP TABLE t; --"};
-  auto insert = db_->Prepare("INSERT INTO t(name, note) VALUES (?, ?) RETURNING id");
-  ASSERT_TRUE(insert.has_value()) << insert.error().ToString();
   std::vector<int64_t> ids;
   for (size_t i = 0; i < texts.size(); ++i) {
-    (*insert)->Reset();
-    (*insert)->Bind(1, fmt::format("k{}", i)).Bind(2, texts[i]);
-    auto row = (*insert)->Step();
-    ASSERT_TRUE(row.has_value()) << row.error().ToString();
-    ids.push_back((*insert)->Int(0));
+    sql::Stmt* s = Prep("INSERT INTO t(name, note) VALUES (?, ?) RETURNING id");
+    s->Bind(1, fmt::format("k{}", i)).Bind(2, texts[i]);
+    ASSERT_TRUE(Next(s));
+    ids.push_back(s->Int(0));
   }
   for (size_t i = 0; i < texts.size(); ++i) {
-    auto s = db_->Prepare("SELECT note, length(note) FROM t WHERE id = ?");
-    (*s)->Bind(1, ids[i]);
-    ASSERT_TRUE(*(*s)->Step());
-    EXPECT_EQ((*s)->Text(0), texts[i]);
+    sql::Stmt* s = Prep("SELECT note FROM t WHERE id = ?");
+    s->Bind(1, ids[i]);
+    ASSERT_TRUE(Next(s));
+    EXPECT_EQ(s->Text(0), texts[i]);
   }
   // A string bound where the server infers text, and read back unchanged.
-  auto s = db_->Prepare("SELECT ?");
-  (*s)->Bind(1, "Grüße 🚨 'x'");
-  ASSERT_TRUE(*(*s)->Step());
-  EXPECT_EQ((*s)->Text(0), "Grüße 🚨 'x'");
+  sql::Stmt* s = Prep("SELECT ?");
+  s->Bind(1, "Grüße 🚨 'x'");
+  ASSERT_TRUE(Next(s));
+  EXPECT_EQ(s->Text(0), "Grüße 🚨 'x'");
 }
 
 TEST_F(PgDbTest, NumbersRoundTrip) {
-  CreateTable();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   const std::vector<int64_t> ints = {0, -1, 1, std::numeric_limits<int64_t>::min(),
                                      std::numeric_limits<int64_t>::max()};
   const std::vector<double> doubles = {0.1, -2.5e-300, 1.7976931348623157e308, 1.0 / 3, 0};
-  auto insert = db_->Prepare("INSERT INTO t(name, n, x) VALUES (?, ?, ?) RETURNING n, x");
-  ASSERT_TRUE(insert.has_value()) << insert.error().ToString();
   for (size_t i = 0; i < ints.size(); ++i) {
-    (*insert)->Reset();
-    (*insert)->Bind(1, fmt::format("k{}", i)).Bind(2, ints[i]).Bind(3, doubles[i]);
-    auto row = (*insert)->Step();
-    ASSERT_TRUE(row.has_value()) << row.error().ToString();
-    ASSERT_TRUE(*row);
-    EXPECT_EQ((*insert)->Int(0), ints[i]);
-    EXPECT_EQ((*insert)->Double(1), doubles[i]);  // exact: the text form round-trips
+    sql::Stmt* s = Prep("INSERT INTO t(name, n, x) VALUES (?, ?, ?) RETURNING n, x");
+    s->Bind(1, fmt::format("k{}", i)).Bind(2, ints[i]).Bind(3, doubles[i]);
+    ASSERT_TRUE(Next(s));
+    EXPECT_EQ(s->Int(0), ints[i]);
+    EXPECT_EQ(s->Double(1), doubles[i]);  // exact: the text form round-trips
   }
-  auto s = db_->Prepare("SELECT ?::double precision, ?::double precision, ?::double precision");
-  (*s)->Bind(1, std::numeric_limits<double>::infinity())
+  sql::Stmt* s = Prep("SELECT ?::double precision, ?::double precision, ?::double precision");
+  s->Bind(1, std::numeric_limits<double>::infinity())
       .Bind(2, -std::numeric_limits<double>::infinity())
       .Bind(3, std::numeric_limits<double>::quiet_NaN());
-  ASSERT_TRUE(*(*s)->Step());
-  EXPECT_EQ((*s)->Double(0), std::numeric_limits<double>::infinity());
-  EXPECT_EQ((*s)->Double(1), -std::numeric_limits<double>::infinity());
-  EXPECT_TRUE(std::isnan((*s)->Double(2)));
+  ASSERT_TRUE(Next(s));
+  EXPECT_EQ(s->Double(0), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(s->Double(1), -std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan(s->Double(2)));
   // Booleans and numerics, defensively.
-  s = db_->Prepare("SELECT true, false, avg(n)::numeric, sum(n) FROM t WHERE n IN (0, 1)");
-  ASSERT_TRUE(*(*s)->Step());
-  EXPECT_EQ((*s)->Int(0), 1);
-  EXPECT_EQ((*s)->Int(1), 0);
-  EXPECT_EQ((*s)->Int(2), 0);  // 0.5 truncated
-  EXPECT_EQ((*s)->Int(3), 1);
-  EXPECT_EQ((*s)->Double(2), 0.5);
+  s = Prep("SELECT true, false, avg(n)::numeric, sum(n) FROM t WHERE n IN (0, 1)");
+  ASSERT_TRUE(Next(s));
+  EXPECT_EQ(s->Int(0), 1);
+  EXPECT_EQ(s->Int(1), 0);
+  EXPECT_EQ(s->Int(2), 0);  // 0.5 truncated
+  EXPECT_EQ(s->Int(3), 1);
+  EXPECT_EQ(s->Double(2), 0.5);
 }
 
 TEST_F(PgDbTest, ConstraintViolationsAreAlreadyExists) {
-  CreateTable();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   ASSERT_OK(db_->Exec("INSERT INTO t(name) VALUES ('a')"));
   Status exec = db_->Exec("INSERT INTO t(name) VALUES ('a')");
   EXPECT_EQ(exec.code(), StatusCode::kAlreadyExists) << exec.ToString();
   EXPECT_NE(exec.message().find("23505"), std::string::npos) << exec.message();
-  auto s = db_->Prepare("INSERT INTO t(name) VALUES (?)");
-  Status step = (*s)->Bind(1, "a").Run();
+  Status step = Prep("INSERT INTO t(name) VALUES (?)")->Bind(1, "a").Run();
   EXPECT_EQ(step.code(), StatusCode::kAlreadyExists) << step.ToString();
   EXPECT_NE(step.message().find("step failed for: INSERT INTO t(name)"), std::string::npos)
       << step.message();
-  s = db_->Prepare("INSERT INTO t(name) VALUES (?)");
-  step = (*s)->BindNull(1).Run();  // NOT NULL
+  step = Prep("INSERT INTO t(name) VALUES (?)")->BindNull(1).Run();  // NOT NULL
   EXPECT_EQ(step.code(), StatusCode::kAlreadyExists) << step.ToString();
   // The connection is fine afterwards.
-  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 1);
+  EXPECT_TRUE(db_->Healthy());
+  EXPECT_EQ(IntOf(*db_, "SELECT count(*) FROM t"), 1);
 }
 
 TEST_F(PgDbTest, OtherErrorsAreInternalAndSaySo) {
@@ -441,9 +466,7 @@ TEST_F(PgDbTest, OtherErrorsAreInternalAndSaySo) {
   EXPECT_EQ(exec.code(), StatusCode::kInternal);
   EXPECT_NE(exec.message().find("exec failed for: CREATE TABLE ("), std::string::npos)
       << exec.message();
-  auto div = db_->Prepare("SELECT 1 / ?::int");
-  ASSERT_TRUE(div.has_value()) << div.error().ToString();
-  auto row = (*div)->Bind(1, 0).Step();
+  auto row = Prep("SELECT 1 / ?::int")->Bind(1, 0).Step();
   ASSERT_FALSE(row.has_value());
   EXPECT_EQ(row.error().code(), StatusCode::kInternal);
   EXPECT_NE(row.error().message().find("division by zero"), std::string::npos)
@@ -453,37 +476,34 @@ TEST_F(PgDbTest, OtherErrorsAreInternalAndSaySo) {
 }
 
 TEST_F(PgDbTest, TransactionsCommitAndRollBack) {
-  CreateTable();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   auto other = Connect();
   ASSERT_NE(other, nullptr);
   ASSERT_OK(db_->Exec(db_->Sql(sql::Fragment::kBeginWrite)));
   ASSERT_OK(db_->Exec("INSERT INTO t(name) VALUES ('a')"));
-  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 1);
-  EXPECT_EQ(*QueryInt(*other, "SELECT count(*) FROM t"), 0);  // not committed
+  EXPECT_EQ(IntOf(*db_, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(IntOf(*other, "SELECT count(*) FROM t"), 0);  // not committed
   ASSERT_OK(db_->Exec("ROLLBACK"));
-  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 0);
+  EXPECT_EQ(IntOf(*db_, "SELECT count(*) FROM t"), 0);
 
   // As the store runs them: transaction control as prepared statements, with a savepoint that
   // undoes one failed write in an aborted transaction.
-  auto run = [this](const std::string& sql) -> Status {
-    HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * s, db_->Prepare(sql));
-    return s->Run();
-  };
+  auto run = [this](const std::string& sql) { return Prep(sql)->Run(); };
   ASSERT_OK(run("BEGIN"));
   ASSERT_OK(run("INSERT INTO t(name) VALUES ('b')"));
   ASSERT_OK(run("SAVEPOINT w"));
   EXPECT_EQ(run("INSERT INTO t(name) VALUES ('b')").code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(run("SELECT 1").code(), StatusCode::kInternal);  // 25P02: transaction aborted
+  EXPECT_EQ(db_->Exec("SELECT 1").code(), StatusCode::kInternal);  // 25P02: transaction aborted
   ASSERT_OK(run("ROLLBACK TO w"));
   ASSERT_OK(run("RELEASE w"));
   ASSERT_OK(run("INSERT INTO t(name) VALUES ('c')"));
   ASSERT_OK(db_->Exec("COMMIT"));
-  EXPECT_EQ(*QueryInt(*other, "SELECT count(*) FROM t"), 2);
+  EXPECT_EQ(IntOf(*other, "SELECT count(*) FROM t"), 2);
   ASSERT_OK(db_->Exec("ROLLBACK"));  // none in progress: only a warning
 }
 
 TEST_F(PgDbTest, ForUpdateSkipLockedClaimsDistinctRows) {
-  CreateTable();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   ASSERT_OK(db_->Exec("INSERT INTO t(name) VALUES ('a'), ('b'), ('c')"));
   auto other = Connect();
   ASSERT_NE(other, nullptr);
@@ -491,14 +511,14 @@ TEST_F(PgDbTest, ForUpdateSkipLockedClaimsDistinctRows) {
       "SELECT id FROM t ORDER BY id LIMIT 2" + std::string(db_->Sql(sql::Fragment::kForUpdateSkip));
   ASSERT_OK(db_->Exec("BEGIN"));
   ASSERT_OK(other->Exec("BEGIN"));
-  EXPECT_EQ(*QueryInt(*db_, claim), 1);
-  EXPECT_EQ(*QueryInt(*other, claim), 3);  // rows 1 and 2 are locked by the first
+  EXPECT_EQ(IntOf(*db_, claim), 1);
+  EXPECT_EQ(IntOf(*other, claim), 3);  // rows 1 and 2 are locked by the first
   ASSERT_OK(db_->Exec("COMMIT"));
   ASSERT_OK(other->Exec("COMMIT"));
 }
 
 TEST_F(PgDbTest, DeadlockIsUnavailableToRetry) {
-  CreateTable();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   ASSERT_OK(db_->Exec("INSERT INTO t(name, n) VALUES ('a', 0), ('b', 0)"));
   auto other = Connect();
   ASSERT_NE(other, nullptr);
@@ -524,12 +544,10 @@ TEST_F(PgDbTest, DeadlockIsUnavailableToRetry) {
 }
 
 TEST_F(PgDbTest, ReconnectsAfterRestartAndPreparesAgain) {
-  CreateTable();
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
   ASSERT_OK(db_->Exec("INSERT INTO t(name, n) VALUES ('a', 1)"));
   const std::string query = "SELECT n FROM t WHERE name = ?";
-  auto s = db_->Prepare(query);
-  ASSERT_TRUE(s.has_value()) << s.error().ToString();
-  sql::Stmt* stale = *s;
+  sql::Stmt* stale = Prep(query);
 
   ASSERT_OK(server_->Restart());
   // The first call finds the old session gone: Unavailable (or, had the loss been noticed
@@ -547,24 +565,21 @@ TEST_F(PgDbTest, ReconnectsAfterRestartAndPreparesAgain) {
   ASSERT_FALSE(row.has_value());
   EXPECT_EQ(row.error().code(), StatusCode::kUnavailable) << row.error().ToString();
   EXPECT_NE(row.error().message().find("prepare it again"), std::string::npos);
-  auto again = db_->Prepare(query);
-  ASSERT_TRUE(again.has_value()) << again.error().ToString();
-  EXPECT_EQ(*again, stale);
-  (*again)->Bind(1, "a");
-  row = (*again)->Step();
-  ASSERT_TRUE(row.has_value()) << row.error().ToString();
-  ASSERT_TRUE(*row);
-  EXPECT_EQ((*again)->Int(0), 1);
+  sql::Stmt* again = Prep(query);
+  EXPECT_EQ(again, stale);
+  again->Bind(1, "a");
+  ASSERT_TRUE(Next(again));
+  EXPECT_EQ(again->Int(0), 1);
   // Statements never prepared before work too.
-  EXPECT_EQ(*QueryInt(*db_, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(IntOf(*db_, "SELECT count(*) FROM t"), 1);
 }
 
 TEST_F(PgDbTest, FailsFastWhileDownAndRecoversWithBackoff) {
-  CreateTable();
-  auto s = db_->Prepare("INSERT INTO t(name) VALUES (?)");
-  ASSERT_TRUE(s.has_value());
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
+  const std::string insert = "INSERT INTO t(name) VALUES (?)";
+  sql::Stmt* s = Prep(insert);
   ASSERT_OK(server_->Kill());
-  Status down = (*s)->Bind(1, "a").Run();
+  Status down = s->Bind(1, "a").Run();
   EXPECT_EQ(down.code(), StatusCode::kUnavailable) << down.ToString();
   EXPECT_FALSE(db_->Healthy());
   // Every call now fails, fast, without a server to reconnect to.
@@ -581,9 +596,7 @@ TEST_F(PgDbTest, FailsFastWhileDownAndRecoversWithBackoff) {
   ASSERT_OK(server_->StartAgain());
   ASSERT_OK(EventuallyOk([this] { return db_->Ping(); }));
   EXPECT_TRUE(db_->Healthy());
-  s = db_->Prepare("INSERT INTO t(name) VALUES (?)");
-  ASSERT_TRUE(s.has_value()) << s.error().ToString();
-  ASSERT_OK((*s)->Bind(1, "a").Run());
+  ASSERT_OK(Prep(insert)->Bind(1, "a").Run());
   EXPECT_EQ(db_->Changes(), 1);
 }
 
@@ -613,7 +626,7 @@ TEST_F(PgDbTest, ListenerReceivesNotifications) {
   ASSERT_OK(db_->Exec("BEGIN"));
   ASSERT_OK(Notify(*db_, "Houston Events", "committed"));
   auto early = (*listener)->Wait(milliseconds(0));
-  ASSERT_TRUE(early.has_value());
+  ASSERT_TRUE(early.has_value()) << early.error().ToString();
   EXPECT_TRUE(early->empty());
   ASSERT_OK(db_->Exec("COMMIT"));
   auto late = (*listener)->Wait(std::chrono::seconds(10));
@@ -637,6 +650,34 @@ TEST_F(PgDbTest, ListenerReconnectsAfterRestart) {
   auto got = (*listener)->Wait(std::chrono::seconds(10));
   ASSERT_TRUE(got.has_value()) << got.error().ToString();
   EXPECT_EQ(*got, (std::vector<std::string>{"after restart"}));
+}
+
+TEST_F(PgDbTest, ListenerDoesNotSpinWhileTheServerIsDown) {
+  auto listener = PgListener::Open(url_, "events");
+  ASSERT_TRUE(listener.has_value()) << listener.error().ToString();
+  ASSERT_OK(server_->Kill());
+  auto lost = (*listener)->Wait(std::chrono::seconds(20));
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().code(), StatusCode::kUnavailable) << lost.error().ToString();
+  // The first reconnection attempt fails; the next is 250 ms away, so this Wait takes its
+  // whole timeout before it reports the server still unreachable.
+  EXPECT_FALSE((*listener)->Wait(milliseconds(0)).has_value());
+  const auto start = std::chrono::steady_clock::now();
+  auto still = (*listener)->Wait(milliseconds(100));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(100));
+  ASSERT_FALSE(still.has_value());
+  EXPECT_EQ(still.error().code(), StatusCode::kUnavailable);
+  EXPECT_NE(still.error().message().find("PostgreSQL is unreachable"), std::string::npos)
+      << still.error().message();
+
+  ASSERT_OK(server_->StartAgain());
+  ASSERT_OK(EventuallyOk(
+      [&] { return ::houston::internal::AsStatus((*listener)->Wait(milliseconds(0))); }));
+  ASSERT_OK(EventuallyOk([this] { return db_->Ping(); }));
+  ASSERT_OK(Notify(*db_, "events", "back"));
+  auto got = (*listener)->Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(*got, (std::vector<std::string>{"back"}));
 }
 
 }  // namespace

@@ -40,8 +40,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
   auto db = PgDb::Connect(options.url);
   if (!db) {
     return std::unexpected(Unavailable(fmt::format("cannot connect to PostgreSQL at {}: {}",
-                                                   RedactUrl(options.url),
-                                                   db.error().message())));
+                                                   RedactUrl(options.url), db.error().message())));
   }
   HOUSTON_RETURN_IF_ERROR(sql::Migrate(**db, Migrations(), o.clock->Now()));
   std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(o)));

@@ -603,7 +603,8 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
     HOUSTON_ASSIGN_OR_RETURN(
         Stmt * s,
         db.Prepare("UPDATE incidents SET alert_count = alert_count + 1, last_alert_at = ?, "
-                   "severity = CASE WHEN ? < (CASE severity WHEN 'critical' THEN 0 WHEN 'error' "
+                   "severity = CASE WHEN CAST(? AS BIGINT) < (CASE severity WHEN 'critical' THEN 0 "
+                   "WHEN 'error' "
                    "THEN 1 WHEN 'warning' THEN 2 ELSE 3 END) THEN ? ELSE severity END WHERE id "
                    "= ?"));
     HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now))

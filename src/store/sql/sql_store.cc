@@ -142,7 +142,9 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
   if (commit.ok()) commit = db.Exec("COMMIT");
   if (!commit.ok()) {
     (void)db.Exec("ROLLBACK");
-    commit = Unavailable("commit failed, nothing was stored: " + commit.message());
+    // Usually nothing was stored; if the connection was lost during COMMIT, the outcome is
+    // unknown. Either way the caller is told to retry, and retries are deduplicated.
+    commit = Unavailable("the write could not be committed; retry: " + commit.message());
   }
   auto latency =
       std::chrono::duration_cast<std::chrono::microseconds>(options_.clock->SteadyNow() - start);
@@ -672,9 +674,10 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
         Actor engine{"system", "escalation-engine", "system"};
         for (const auto& u : updates) {
           HOUSTON_ASSIGN_OR_RETURN(
-              Stmt * s, db.Prepare("UPDATE escalations SET state = ?, step = ?, loop = ?, "
-                                   "due_at = ?, round = round + ?, version = version + 1 "
-                                   "WHERE incident_id = ? AND version = ?"));
+              Stmt * s,
+              db.Prepare("UPDATE escalations SET state = ?, step = ?, loop = ?, "
+                         "due_at = ?, round = round + CAST(? AS BIGINT), version = version + 1 "
+                         "WHERE incident_id = ? AND version = ?"));
           HOUSTON_RETURN_IF_ERROR(s->Bind(1, u.state)
                                       .Bind(2, u.step)
                                       .Bind(3, u.loop)
@@ -860,9 +863,10 @@ void SqlStore::CompleteNotifications(std::vector<ClaimRef> claims, SendResult re
         TimePoint now = options_.clock->Now();
         // Fenced by the attempt: a claim taken over after its lease ran out changes nothing.
         HOUSTON_ASSIGN_OR_RETURN(
-            Stmt * s, db.Prepare("UPDATE notifications SET state = ?, last_error = ?, sent_at = "
-                                 "?, not_before = COALESCE(?, not_before) WHERE id = ? AND "
-                                 "state = 'sending' AND attempts = ?"));
+            Stmt * s,
+            db.Prepare("UPDATE notifications SET state = ?, last_error = ?, sent_at = "
+                       "?, not_before = COALESCE(CAST(? AS BIGINT), not_before) WHERE id = ? AND "
+                       "state = 'sending' AND attempts = ?"));
         int changed = 0;
         for (const ClaimRef& c : claims) {
           s->Reset();
@@ -877,6 +881,27 @@ void SqlStore::CompleteNotifications(std::vector<ClaimRef> claims, SendResult re
           changed += db.Changes();
         }
         return changed;
+      },
+      std::move(done));
+}
+
+void SqlStore::SharedSecret(std::string name, std::string candidate, Callback<std::string> done) {
+  Submit<std::string>(
+      [this, name = std::move(name),
+       candidate = std::move(candidate)](Db& db) -> Result<std::string> {
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * ins, db.Prepare("INSERT INTO server_secrets(name, value, created_at) VALUES "
+                                   "(?,?,?) ON CONFLICT DO NOTHING"));
+        HOUSTON_RETURN_IF_ERROR(
+            ins->Bind(1, name).Bind(2, candidate).Bind(3, Ms(options_.clock->Now())).Run());
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
+                                 db.Prepare("SELECT value FROM server_secrets WHERE name = ?"));
+        s->Bind(1, name);
+        HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) return std::unexpected(Internal("secret " + name + " vanished"));
+        std::string value = s->Text(0);
+        s->Reset();
+        return value;
       },
       std::move(done));
 }

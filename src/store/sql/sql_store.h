@@ -96,6 +96,7 @@ class SqlStore : public Store {
   void CompleteNotifications(std::vector<ClaimRef> claims, SendResult result,
                              Callback<int> done) override;
   void RecoverInterruptedSends(Callback<int> done) override;
+  void SharedSecret(std::string name, std::string candidate, Callback<std::string> done) override;
   Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) override;
   Result<std::optional<TimePoint>> NextEscalationDue() override;
   Result<std::optional<TimePoint>> NextNotificationDue() override;
