@@ -5,7 +5,7 @@ BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
 LISTEN      ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
-UNIT_TESTS  := core_test ingest_test config_test store_test http_test api_test engine_test notify_test
+UNIT_TESTS  := core_test ingest_test config_test store_test pg_db_test http_test api_test engine_test notify_test
 
 .PHONY: all deps deps-build configure build run test unit e2e asan tsan bench format format-check tidy clean
 
@@ -51,8 +51,8 @@ asan: deps-build
 tsan: deps-build
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOUSTON_SANITIZE=thread \
 	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF >/dev/null
-	@cmake --build build-tsan -j $(JOBS) --target store_test engine_test
-	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'SqliteStore|IncidentStore|EngineTest|FanoutTest|Backoff'
+	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test engine_test
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|PgDb|EngineTest|FanoutTest|Backoff'
 
 bench: build
 	@bench/run.sh

@@ -25,11 +25,13 @@ void PrintError(const Status& st) {
 }
 
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
-                                                store::CommitObserver on_commit) {
+                                                store::CommitObserver on_commit,
+                                                std::string instance) {
   if (store::postgres::IsPostgresUrl(db)) {
     store::postgres::PostgresOptions o;
     o.url = db;
     o.on_commit = std::move(on_commit);
+    o.instance = std::move(instance);
     HOUSTON_ASSIGN_OR_RETURN(auto s, store::postgres::PostgresStore::Open(std::move(o)));
     return std::unique_ptr<store::Store>(std::move(s));
   }

@@ -15,10 +15,11 @@ namespace houston::cli {
 // Adds every subcommand to `app`; the selected one stores its runner in `*run`.
 void AddCommands(CLI::App& app, std::function<int()>* run);
 
-// Opens the store named by --db (a SQLite path; postgres:// is reserved for the PostgreSQL
-// backend). Creates parent directories of a SQLite path.
+// Opens the store named by --db: a SQLite path (its parent directories are created) or a
+// postgres:// URL. `instance` names this server in PostgreSQL change notifications.
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
-                                                store::CommitObserver on_commit = {});
+                                                store::CommitObserver on_commit = {},
+                                                std::string instance = "houston-cli");
 
 // Prints `st` (message and detail lines) to stderr as "houston: ...".
 void PrintError(const Status& st);

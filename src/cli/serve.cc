@@ -234,11 +234,15 @@ int Serve(const ServeFlags& f) {
                    "Writes per group-committed transaction.",
                    {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192});
   metrics.Describe("houston_store_queue_depth", "gauge", "Writes waiting for the store writer.");
+  // This server's name among the servers sharing a PostgreSQL database.
+  const std::string instance = "houston-" + RandomBase62(12);
   auto store = OpenStore(
-      f.db, f.sync == "full", [&metrics](std::chrono::microseconds latency, size_t batch) {
+      f.db, f.sync == "full",
+      [&metrics](std::chrono::microseconds latency, size_t batch) {
         metrics.Observe("houston_store_commit_duration_seconds", "", latency.count() / 1e6);
         metrics.Observe("houston_store_commit_batch_size", "", static_cast<double>(batch));
-      });
+      },
+      instance);
   if (!store) {
     PrintError(store.error());
     return 1;
@@ -408,7 +412,9 @@ int Serve(const ServeFlags& f) {
         }
         auto got = l->Wait(std::chrono::milliseconds(500));
         if (!got) continue;  // lost: the next Wait reconnects
-        if (!got->empty()) {
+        bool others = false;
+        for (const auto& who : *got) others = others || who != instance;
+        if (others) {
           escalations.Wake();
           fanout.Wake();
           dispatcher.Wake();

@@ -338,7 +338,7 @@ void NotificationDispatcher::ClaimLoop() {
       for (auto& b : *batches) work_.push_back(std::move(b));
       work_cv_.notify_all();
       continue;
-    } else if (auto next = store_.NextNotificationDue(); next && *next) {
+    } else if (auto next = store_.NextNotificationDue(options_.lease); next && *next) {
       sleep = std::clamp<std::chrono::milliseconds>(
           std::chrono::duration_cast<std::chrono::milliseconds>(**next - clock_.Now()),
           std::chrono::milliseconds(20), kMaxSleep);

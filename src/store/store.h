@@ -510,7 +510,9 @@ class Store {
   // Escalations due at `now` (including new and acknowledged ones the engine must look at).
   virtual Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) = 0;
   virtual Result<std::optional<TimePoint>> NextEscalationDue() = 0;
-  virtual Result<std::optional<TimePoint>> NextNotificationDue() = 0;
+  // The earliest instant a notification can be claimed: a pending one's not_before, or when a
+  // claim still "sending" runs out of its `lease`.
+  virtual Result<std::optional<TimePoint>> NextNotificationDue(std::chrono::milliseconds lease) = 0;
   virtual Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) = 0;
   virtual Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) = 0;
   // Every timeline record of an incident (its own and its alerts'), oldest first.

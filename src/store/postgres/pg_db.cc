@@ -260,6 +260,7 @@ class Connection {
   // Counts the server sessions: starts at 1 and grows with each reconnection.
   uint64_t session() const { return session_; }
   int64_t changes() const { return changes_; }
+  int64_t total_changes() const { return total_changes_; }
   // When EnsureConnected() may next try to reconnect (the past if it may now).
   SteadyClock::time_point next_attempt() const { return next_attempt_; }
 
@@ -302,6 +303,7 @@ class Connection {
     for (std::string_view write : {"INSERT ", "UPDATE ", "DELETE ", "MERGE "}) {
       if (command.starts_with(write)) {
         changes_ = ParseInt(PQcmdTuples(const_cast<PGresult*>(result))).value_or(0);
+        total_changes_ += changes_;
         return;
       }
     }
@@ -360,6 +362,7 @@ class Connection {
   bool broken_ = false;  // set on a client-side failure; PQreset clears it
   uint64_t session_ = 1;
   int64_t changes_ = 0;
+  int64_t total_changes_ = 0;
   SteadyClock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_ = kFirstBackoff;
   std::string last_error_;
@@ -519,6 +522,7 @@ Result<sql::Stmt*> PgDb::Prepare(const std::string& sql) {
 }
 
 int64_t PgDb::Changes() const { return conn_->changes(); }
+int64_t PgDb::TotalChanges() const { return conn_->total_changes(); }
 
 std::string_view PgDb::Sql(sql::Fragment f) const {
   switch (f) {

@@ -80,7 +80,8 @@ class PgDb final : public sql::Db {
   std::string_view Sql(sql::Fragment f) const override;
 
   // Whether the connection was fine when last used. Cheap: no round trip.
-  bool Healthy() const;
+  bool Healthy() const override;
+  int64_t TotalChanges() const override;
   // Runs `SELECT 1` (reconnecting first if needed, like Exec); OK if the server answered.
   Status Ping();
 

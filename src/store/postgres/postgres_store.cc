@@ -31,10 +31,14 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
   o.max_batch = options.max_batch;
   o.clock = options.clock;
   o.on_commit = std::move(options.on_commit);
-  // Delivered when (and only if) the transaction commits.
-  o.before_commit = [](sql::Db& db) -> Status {
-    static const std::string kNotify = fmt::format("NOTIFY {}", kChangeChannel);
+  // Delivered when (and only if) the transaction commits; SqlStore calls this only when the
+  // transaction changed rows (a claim that claimed nothing wakes nobody). The payload says who:
+  // a server ignores its own notifications.
+  o.before_commit = [instance = options.instance](sql::Db& db) -> Status {
+    static const std::string kNotify =
+        fmt::format("SELECT pg_notify('{}', CAST(? AS TEXT))", kChangeChannel);
     HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * s, db.Prepare(kNotify));
+    s->Bind(1, instance);
     return s->Run();
   };
   auto db = PgDb::Connect(options.url);

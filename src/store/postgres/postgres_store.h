@@ -11,7 +11,8 @@
 
 namespace houston::store::postgres {
 
-// Every write transaction notifies this channel (payload empty) when it commits.
+// Every transaction that wrote something notifies this channel when it commits; the payload is
+// the committing server's PostgresOptions::instance.
 inline constexpr const char* kChangeChannel = "houston_changes";
 
 struct PostgresOptions {
@@ -20,6 +21,8 @@ struct PostgresOptions {
   size_t max_batch = 8192;
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
+  // This server's name in change notifications (so that it can ignore its own).
+  std::string instance = "houston";
 };
 
 // Thread-safe.

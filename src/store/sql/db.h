@@ -82,7 +82,11 @@ class Db {
   virtual Result<Stmt*> Prepare(const std::string& sql) = 0;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   virtual int64_t Changes() const = 0;
+  // Rows changed by every INSERT, UPDATE and DELETE since the connection opened.
+  virtual int64_t TotalChanges() const = 0;
   virtual std::string_view Sql(Fragment f) const = 0;
+  // False once the connection is known to be broken (an embedded database never is).
+  virtual bool Healthy() const { return true; }
 };
 
 }  // namespace houston::store::sql

@@ -101,32 +101,56 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
   static const std::string kRollback = "ROLLBACK", kSavepoint = "SAVEPOINT w",
                            kRelease = "RELEASE w", kRollbackTo = "ROLLBACK TO w";
   std::vector<Status> results(batch.size());
-  Status begin = run(kBegin);
   // Fast path: the whole batch in one transaction without savepoints. A savepoint per write
   // would make SQLite copy every page each write first touches into its statement journal,
   // which cost more than the writes themselves. Writes rarely fail; when one does, the batch is
   // rolled back and replayed with a savepoint per write, so that only the failing one is lost.
-  bool failed = false;
-  if (begin.ok()) {
-    for (size_t i = 0; i < batch.size() && !failed; ++i) {
-      results[i] = batch[i].apply(db);
-      failed = !results[i].ok();
-    }
-    if (failed) {
-      (void)run(kRollback);
-      begin = run(kBegin);
-      for (size_t i = 0; begin.ok() && i < batch.size(); ++i) {
-        Status st = run(kSavepoint);
-        if (st.ok()) {
-          st = batch[i].apply(db);
-          // A failed write leaves no trace; its neighbours in the batch still commit.
-          if (!st.ok()) (void)run(kRollbackTo);
-          Status rel = run(kRelease);
-          if (st.ok() && !rel.ok()) st = rel;
-        }
-        results[i] = std::move(st);
+  // On PostgreSQL another server's transaction can deadlock with this one (the server aborts
+  // one of them, which still holds its locks): the batch is rolled back, which releases them,
+  // and runs again from the start, a few times at most.
+  auto deadlocked = [&db](const Status& st) {
+    return st.code() == StatusCode::kUnavailable && db.dialect() == Dialect::kPostgres &&
+           db.Healthy();
+  };
+  constexpr int kMaxRounds = 5;
+  bool savepoints = false;
+  Status begin;
+  int64_t changes_at_begin = 0;
+  for (int round = 1;; ++round) {
+    begin = run(kBegin);
+    changes_at_begin = db.TotalChanges();
+    if (!begin.ok()) break;
+    bool restart = false;
+    for (size_t i = 0; i < batch.size() && !restart; ++i) {
+      if (!savepoints) {
+        results[i] = batch[i].apply(db);
+        restart = !results[i].ok();
+        continue;
       }
+      Status st;
+      // A write that lost a race on a unique constraint (another server committed the same
+      // row first) is tried again: the other's row is visible now, so the write finds it (e.g.
+      // folds the event into the alert the other server opened).
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        st = run(kSavepoint);
+        if (!st.ok()) break;
+        st = batch[i].apply(db);
+        // A failed write leaves no trace; its neighbours in the batch still commit.
+        if (!st.ok()) (void)run(kRollbackTo);
+        Status rel = run(kRelease);
+        if (st.ok() && !rel.ok()) st = rel;
+        if (st.code() != StatusCode::kAlreadyExists) break;
+      }
+      restart = deadlocked(st) && round < kMaxRounds;
+      results[i] = std::move(st);
     }
+    if (!restart) break;
+    (void)run(kRollback);
+    // A deadlock: the same way again. Anything else: write by write, to isolate the failure.
+    bool again = false;
+    for (const auto& r : results) again = again || deadlocked(r);
+    if (!again || round >= kMaxRounds) savepoints = true;
+    std::fill(results.begin(), results.end(), OkStatus());
   }
   if (!begin.ok()) {
     for (auto& op : batch) op.finish(begin);
@@ -135,7 +159,7 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     return;
   }
   Status commit = OkStatus();
-  if (options_.before_commit) {
+  if (options_.before_commit && db.TotalChanges() != changes_at_begin) {
     // A failed statement can leave the transaction unable to commit: fail the batch instead.
     commit = options_.before_commit(db);
   }
@@ -969,14 +993,21 @@ Result<std::optional<TimePoint>> SqlStore::NextEscalationDue() {
   });
 }
 
-Result<std::optional<TimePoint>> SqlStore::NextNotificationDue() {
+Result<std::optional<TimePoint>> SqlStore::NextNotificationDue(std::chrono::milliseconds lease) {
   return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
-    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT MIN(not_before) FROM notifications "
-                                                  "WHERE state = 'pending'"));
-    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
     std::optional<TimePoint> out;
-    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
-    s->Reset();
+    for (const char* sql :
+         {"SELECT MIN(not_before) FROM notifications WHERE state = 'pending'",
+          "SELECT MIN(attempted_at) FROM notifications WHERE state = 'sending'"}) {
+      HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (row && !s->IsNull(0)) {
+        TimePoint t = FromMs(s->Int(0));
+        if (std::string_view(sql).find("sending") != std::string_view::npos) t += lease;
+        if (!out || t < *out) out = t;
+      }
+      s->Reset();
+    }
     return out;
   });
 }

@@ -32,8 +32,9 @@ struct SqlStoreOptions {
   size_t max_idle_readers = 16;
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
-  // Runs inside every write transaction just before COMMIT (e.g. NOTIFY the other replicas,
-  // which PostgreSQL delivers only if the transaction commits). If it fails, nothing commits.
+  // Runs inside every write transaction that changed rows, just before COMMIT (e.g. NOTIFY the
+  // other servers, which PostgreSQL delivers only if the transaction commits). If it fails,
+  // nothing commits.
   std::function<Status(Db&)> before_commit;
 };
 
@@ -99,7 +100,7 @@ class SqlStore : public Store {
   void SharedSecret(std::string name, std::string candidate, Callback<std::string> done) override;
   Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) override;
   Result<std::optional<TimePoint>> NextEscalationDue() override;
-  Result<std::optional<TimePoint>> NextNotificationDue() override;
+  Result<std::optional<TimePoint>> NextNotificationDue(std::chrono::milliseconds lease) override;
   Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) override;
   Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) override;
   void CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,

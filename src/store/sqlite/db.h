@@ -31,6 +31,7 @@ class SqliteDb final : public sql::Db {
   Status Exec(std::string_view sql) override;
   Result<sql::Stmt*> Prepare(const std::string& sql) override;
   int64_t Changes() const override { return sqlite3_changes(db_); }
+  int64_t TotalChanges() const override { return sqlite3_total_changes(db_); }
   std::string_view Sql(sql::Fragment f) const override;
   Status Error(std::string_view what) const;
 
