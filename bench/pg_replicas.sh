@@ -16,12 +16,14 @@
 #     (sum of alerts.event_count, read with sqlite3 or psql) must equal the 202s wrk counted, plus
 #     at most one in-flight request per connection. Reports the median, min-max and the ratio to
 #     SQLite, houston's and PostgreSQL's CPU per event, houston's group commits, and PostgreSQL's
-#     own transaction and WAL counters.
+#     own transaction and WAL counters. Before its warm-up, each run first watches the started
+#     servers for IDLE_SECONDS with no load at all (CPU, PostgreSQL transactions/s).
 # (b) First-page latency (event accepted -> webhook received at a loopback sink) at RATE
 #     events/s for PAGING_SECONDS, with bench/pg_replicas.py (bench/paging_latency.py's org,
 #     sender and percentiles; it starts the servers itself, and spreads the events over them),
 #     once per configuration: p50/p90/p99/max, and every page delivered exactly once (counted by
-#     incident and by message_id).
+#     incident and by message_id), and from the database where each page's time went (escalation
+#     step fired, claimed by a sender, sent).
 #
 # Pinning (2 CPUs): houston and PostgreSQL (the postmaster is started under taskset, so every
 # backend, the WAL writer and the checkpointer inherit its CPU) on SUT_CPU; wrk and the paging
@@ -54,6 +56,8 @@
 #   CONFIGS          configurations to run ["sqlite pg1 pg2"]
 #   SKIP_INTAKE=1, SKIP_PAGING=1   leave out (a) or (b)
 #   OUT              also write the report to this file [only stdout]
+#   BUILD_COMMIT, SOURCE_NOTE  when BUILD was not built from this working tree: the commit it was
+#                    built from and a note on its source (e.g. "git archive 02b725a"), for the report
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -145,8 +149,12 @@ stats() {  # stats V...: "median|min|max"
     printf "%s|%s|%s", m, v[1], v[NR] }'
 }
 
-COMMIT=$(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo unknown)
-DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | head -c1 || true)
+if [[ -n ${BUILD_COMMIT:-} ]]; then
+  COMMIT=$BUILD_COMMIT DIRTY=''
+else
+  COMMIT=$(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo unknown)
+  DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | head -c1 || true)
+fi
 : >"$TMP/report.md"
 out() { printf '%s\n' "$*"; printf '%s\n' "$*" >>"$TMP/report.md"; }
 RAW=$TMP/raw
@@ -211,8 +219,8 @@ rm -f "$probe"
 
 out "# houston on PostgreSQL, 1 and 2 servers, beside SQLite: $(date -u '+%F %T UTC')"
 out ""
-out "Commit \`$COMMIT\` ($(git -C "$ROOT" log -1 --format=%ci 2>/dev/null))$([[ -n $DIRTY ]] && echo ', working tree has uncommitted changes'); binary \`${HOUSTON_SRC#$ROOT/}\` built $BIN_MTIME, sha256 $BIN_SHA… (copied at the start and run from the copy)."
-out "Command: \`REPEAT=$REPEAT DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS RATE=$RATE PAGING_SECONDS=$PAGING_SECONDS bench/pg_replicas.sh\`"
+out "Commit \`$COMMIT\` ($(git -C "$ROOT" log -1 --format=%ci "$COMMIT" 2>/dev/null))$([[ -n $DIRTY ]] && echo ', working tree has uncommitted changes')${SOURCE_NOTE:+ ($SOURCE_NOTE)}; binary \`${HOUSTON_SRC#$ROOT/}\` built $BIN_MTIME, sha256 $BIN_SHA… (copied at the start and run from the copy)."
+out "Command: \`$([[ $BUILD != "$ROOT/build" ]] && echo "BUILD=$BUILD ")REPEAT=$REPEAT DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS RATE=$RATE PAGING_SECONDS=$PAGING_SECONDS bench/pg_replicas.sh\`"
 out ""
 out '```'
 out "\$ lscpu | grep -E 'Model name|^CPU\(s\)|Hypervisor'"

@@ -573,6 +573,16 @@ void SqlStore::SplitIncident(core::IncidentId source, std::vector<core::AlertId>
 }
 
 void SqlStore::ApplyFanout(FanoutWork work, Callback<int> done) {
+  // Rows (and unique-index entries) are taken in one order on every server, so that two
+  // servers applying overlapping work never wait on each other in a cycle (a deadlock).
+  std::sort(work.processed.begin(), work.processed.end());
+  // Stable, by incident only: one incident's messages (e.g. its webhook events) keep their order.
+  std::stable_sort(work.messages.begin(), work.messages.end(),
+                   [](const auto& a, const auto& b) { return a.incident_id < b.incident_id; });
+  std::stable_sort(work.sev_raises.begin(), work.sev_raises.end(),
+                   [](const auto& a, const auto& b) { return a.incident_id < b.incident_id; });
+  std::stable_sort(work.dues.begin(), work.dues.end(),
+                   [](const auto& a, const auto& b) { return a.incident_id < b.incident_id; });
   Submit<int>(
       [this, work = std::move(work)](Db& db) -> Result<int> {
         TimePoint now = options_.clock->Now();

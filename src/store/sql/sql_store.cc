@@ -691,6 +691,10 @@ Notification ReadNotification(const Stmt& s) {
 }  // namespace
 
 void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) {
+  // Rows are locked in incident order, so that two servers applying overlapping decisions
+  // never wait on each other in a cycle (a deadlock).
+  std::stable_sort(updates.begin(), updates.end(),
+                   [](const auto& a, const auto& b) { return a.incident_id < b.incident_id; });
   Submit<int>(
       [this, updates = std::move(updates)](Db& db) -> Result<int> {
         TimePoint now = options_.clock->Now();
