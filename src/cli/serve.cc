@@ -126,6 +126,9 @@ Result<std::string> ReadFile(const std::string& path) {
 
 namespace {
 
+// How often other servers' commits may wake this server's engines (see the listener in Serve).
+constexpr auto kOthersWakeInterval = std::chrono::milliseconds(10);
+
 struct ServeFlags {
   std::string config;
   std::string db = "var/houston.db";
@@ -418,6 +421,11 @@ int Serve(const ServeFlags& f) {
           escalations.Wake();
           fanout.Wake();
           dispatcher.Wake();
+          // Coalesce: the notifications of the next few milliseconds queue up on the connection
+          // and cost one more wake-up, not one each. A server wakes its own engines directly, so
+          // this only delays taking over another server's work, by at most this much; without
+          // it, two busy servers tick each other's engines on every commit.
+          std::this_thread::sleep_for(kOthersWakeInterval);
         }
       }
     });
