@@ -310,6 +310,58 @@ TEST_F(EngineTest, ManyIncidentsForOnePersonAreThrottledAndBundled) {
   EXPECT_EQ(sender_.sent()[0].message.incidents.size(), 10u);
 }
 
+TEST_F(EngineTest, ThrottledPagesWaitForTheirMinuteWithoutHoldingBackOthers) {
+  dispatcher_.reset();
+  DispatcherOptions d;
+  d.max_per_minute = 2;
+  dispatcher_ = std::make_unique<NotificationDispatcher>(
+      *store_, clock_, sender_, [this] { return org_; }, d);
+  // Two messages to bob's webhook, 10 s apart, use up his minute.
+  const TimePoint first = clock_.Now();
+  Trigger("acky", "first");
+  Tick();
+  clock_.Advance(std::chrono::seconds(10));
+  Trigger("acky", "second");
+  Tick();
+  ASSERT_EQ(sender_.count(), 2u);
+  // A storm for bob, more pages than one claim reads (100), waits until the first message
+  // leaves his minute: not due before then, so nobody claims it again and again meanwhile.
+  clock_.Advance(std::chrono::seconds(5));
+  for (int i = 0; i < 120; ++i) Trigger("acky", "storm-" + std::to_string(i));
+  Tick();  // the first claim reads 100 of them and puts them off,
+  auto due = store_->NextNotificationDue(minutes(2));
+  ASSERT_TRUE(due && *due);
+  EXPECT_EQ(**due, clock_.Now());  // (the other 20 are still due now)
+  Tick();  // the next claim the other 20
+  EXPECT_EQ(sender_.count(), 2u);
+  const TimePoint reopen = first + minutes(1) + std::chrono::milliseconds(1);
+  due = store_->NextNotificationDue(minutes(2));
+  ASSERT_TRUE(due && *due);
+  EXPECT_EQ(**due, reopen);
+  // Alice's page, queued behind the storm, goes out at once.
+  Trigger("checkout", "elsewhere");
+  Tick();
+  ASSERT_EQ(Recipients(),
+            (std::vector<std::string>{"bob/webhook", "bob/webhook", "alice/webhook"}));
+  // At the reopening, one message bundles what one claim read; the rest waits for the next
+  // opening (the second message's minute).
+  clock_.Set(reopen - std::chrono::milliseconds(1));
+  Tick();
+  EXPECT_EQ(sender_.count(), 3u);
+  clock_.Set(reopen);
+  Tick();
+  ASSERT_EQ(sender_.count(), 4u);
+  EXPECT_EQ(sender_.sent()[3].message.user_id, "bob");
+  EXPECT_EQ(sender_.sent()[3].message.incidents.size(), 100u);
+  due = store_->NextNotificationDue(minutes(2));
+  ASSERT_TRUE(due && *due);
+  EXPECT_EQ(**due, first + std::chrono::seconds(10) + minutes(1) + std::chrono::milliseconds(1));
+  clock_.Set(**due);
+  Tick();
+  ASSERT_EQ(sender_.count(), 5u);
+  EXPECT_EQ(sender_.sent()[4].message.incidents.size(), 20u);
+}
+
 TEST_F(EngineTest, RoundRobinRotatesTargets) {
   auto a = Trigger("rrsvc", "a");
   auto b = Trigger("rrsvc", "b");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <variant>
@@ -845,8 +846,11 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
         std::vector<ClaimedBatch> out;
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * recent,
-            db.Prepare("SELECT COUNT(DISTINCT batch_id) FROM notifications WHERE user_id = ? AND "
-                       "contact_method_id = ? AND attempted_at >= ?"));
+            db.Prepare("SELECT COUNT(DISTINCT batch_id), MIN(attempted_at) FROM notifications "
+                       "WHERE user_id = ? AND contact_method_id = ? AND attempted_at >= ?"));
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * hold, db.Prepare("UPDATE notifications SET not_before = ? WHERE id = ? AND "
+                                    "state = 'pending'"));
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * mark, db.Prepare("UPDATE notifications SET state = 'sending', attempts = "
                                     "attempts + 1, attempted_at = ?, batch_id = ? WHERE id = ? "
@@ -858,11 +862,24 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
               .Bind(3, Ms(options.now - std::chrono::minutes(1)));
           HOUSTON_ASSIGN_OR_RETURN(bool row, recent->Step());
           int64_t sent_last_minute = row ? recent->Int(0) : 0;
+          std::optional<TimePoint> oldest;
+          if (row && !recent->IsNull(1)) oldest = FromMs(recent->Int(1));
           recent->Reset();
           // Throttled: stays pending and is bundled with whatever else arrives meanwhile. Only
-          // what reaches a person is throttled (not status updates or incident webhooks).
+          // what reaches a person is throttled (not status updates or incident webhooks). It is
+          // due again when the oldest message of the minute leaves the window, so that it is
+          // neither claimed again (and again) before then nor in the way of other people's
+          // messages behind it.
           bool to_person = g.kind == "page" || g.kind == "role" || g.kind == "reminder";
-          if (to_person && sent_last_minute >= options.max_per_minute) continue;
+          if (to_person && sent_last_minute >= options.max_per_minute) {
+            TimePoint reopen = (oldest ? *oldest : options.now) + std::chrono::minutes(1) +
+                               std::chrono::milliseconds(1);
+            for (const auto& n : g.notifications) {
+              hold->Reset();
+              HOUSTON_RETURN_IF_ERROR(hold->Bind(1, Ms(reopen)).Bind(2, n.id).Run());
+            }
+            continue;
+          }
           int64_t batch_id = g.notifications.front().id;
           std::vector<Notification> claimed;
           for (auto& n : g.notifications) {
