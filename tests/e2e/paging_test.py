@@ -987,16 +987,23 @@ class BundleThrottleTest(PagingMixin, harness.HoustonTestCase):
             self.assertEqual(len(msgs), 1, msgs)
             body = msgs[0].json
             self.assertEqual(sorted(i["id"] for i in body["incidents"]), sorted([y1, y2]))
-            self.assertEqual(self.wait_states(h, y1, ["sent"])[0]["attempts"], 1)
+            first = self.wait_states(h, y1, ["sent"])[0]
+            self.assertEqual(first["attempts"], 1)
             self.wait_states(h, y2, ["sent"])
 
-            # Throttled: a third incident within the minute stays pending, not sent.
+            # Throttled: a third incident within the minute stays pending, not sent, and is due
+            # again when the first message's minute is over (it was claimed between y1's
+            # creation and its sending), not at once over and over.
             y3 = self.incident_of(h, self.trigger(h, "crash-y-0123456789"))
             self.wait_states(h, y3, ["pending"])
             time.sleep(1.5)
             n = self.wait_states(h, y3, ["pending"])[0]
+            minute = datetime.timedelta(minutes=1)
+            self.assertGreaterEqual(parse_time(n["not_before"]),
+                                    parse_time(first["created_at"]) + minute)
             self.assertLessEqual(parse_time(n["not_before"]),
-                                 datetime.datetime.now(datetime.timezone.utc))
+                                 parse_time(first["sent_at"]) + minute +
+                                 datetime.timedelta(milliseconds=1))
             self.assertEqual(len(c.requests("/k/yves")), 1, "throttle ignored")
 
             # "Acknowledge all" in the bundled message acknowledges every incident listed.
