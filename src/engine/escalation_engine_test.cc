@@ -332,7 +332,8 @@ TEST_F(EngineTest, ThrottledPagesWaitForTheirMinuteWithoutHoldingBackOthers) {
   auto due = store_->NextNotificationDue(minutes(2));
   ASSERT_TRUE(due && *due);
   EXPECT_EQ(**due, clock_.Now());  // (the other 20 are still due now)
-  Tick();  // the next claim the other 20
+  // The next claim reads the other 20.
+  Tick();
   EXPECT_EQ(sender_.count(), 2u);
   const TimePoint reopen = first + minutes(1) + std::chrono::milliseconds(1);
   due = store_->NextNotificationDue(minutes(2));
