@@ -241,6 +241,59 @@ TEST_P(StoreContractTest, AFailingWriteDoesNotFailItsBatch) {
   EXPECT_EQ(store_->Stats().failed_commits, 0u);
 }
 
+TEST_P(StoreContractTest, AWriteWhoseLaterStatementFailsFailsAloneInItsBatch) {
+  // On PostgreSQL a repeat trigger's UPDATE is pipelined (RunLater): its error arrives with the
+  // next statement, which may be the next write's or the flush before COMMIT. Text that is not
+  // UTF-8 makes it fail there (SQLite stores any bytes).
+  if (!postgres()) GTEST_SKIP() << "PostgreSQL pipelining";
+  Apply1(Ev(EventAction::kTrigger, "dup"));
+  // Runs the events as one batch, one write each (held back behind a write that waits).
+  auto batch = [this](const std::vector<AlertEvent>& events) {
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::promise<void> held;
+    store_->CreateToken("hold-" + events.front().dedup_key, Role::kViewer,
+                        "hash-" + events.front().dedup_key, "", {}, [&](Result<Token>) {
+                          held.set_value();
+                          released.wait();
+                        });
+    held.get_future().wait();
+    std::vector<std::promise<Result<std::vector<EventOutcome>>>> done(events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      store_->ApplyAlertEvents({events[i]}, {},
+                               [&, i](auto r) { done[i].set_value(std::move(r)); });
+    }
+    release.set_value();
+    std::vector<Result<std::vector<EventOutcome>>> out;
+    for (auto& d : done) out.push_back(d.get_future().get());
+    return out;
+  };
+  AlertEvent bad = Ev(EventAction::kTrigger, "dup");
+  bad.summary = "disk \xff full";
+  auto expect_failed = [](const Result<std::vector<EventOutcome>>& r) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), StatusCode::kInternal) << r.error().ToString();
+    EXPECT_NE(r.error().message().find("UPDATE alerts"), std::string::npos) << r.error().message();
+  };
+  // Reported by the next write's first statement...
+  auto r = batch({Ev(EventAction::kTrigger, "before"), bad, Ev(EventAction::kTrigger, "after")});
+  ASSERT_TRUE(r[0]) << r[0].error().ToString();
+  expect_failed(r[1]);
+  ASSERT_TRUE(r[2]) << r[2].error().ToString();
+  // ...and by the flush before COMMIT when it is the last write.
+  r = batch({Ev(EventAction::kTrigger, "last"), bad});
+  ASSERT_TRUE(r[0]) << r[0].error().ToString();
+  expect_failed(r[1]);
+  auto alerts = store_->ListAlerts({});
+  ASSERT_TRUE(alerts);
+  ASSERT_EQ(alerts->size(), 4u);
+  for (const auto& a : *alerts) {
+    EXPECT_EQ(a.event_count, 1) << a.dedup_key;
+    EXPECT_EQ(a.summary, "disk full on db1") << a.dedup_key;
+  }
+  EXPECT_EQ(store_->Stats().failed_commits, 0u);
+}
+
 TEST_P(StoreContractTest, FullQueueRefusesWithResourceExhausted) {
   Reopen(/*capacity=*/0);
   auto r = Apply({Ev(EventAction::kTrigger, "k1")});

@@ -271,8 +271,10 @@ class Connection {
     if (SteadyClock::now() < next_attempt_) {
       return Unavailable(fmt::format("PostgreSQL is unreachable: {}", last_error_));
     }
+    queued_.clear();  // lost with the old session
     PQreset(conn_);
     if (PQstatus(conn_) == CONNECTION_OK) {
+      if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) (void)PQexitPipelineMode(conn_);
       broken_ = false;
       ++session_;
       backoff_ = kFirstBackoff;
@@ -285,16 +287,67 @@ class Connection {
     return Unavailable(fmt::format("PostgreSQL is unreachable: {}", last_error_));
   }
 
-  // Runs `sql` without parameters; errors say "<what> for: <sql>".
+  // Runs `sql` without parameters; errors say "<what> for: <sql>". Queued statements are
+  // completed first; if one of them failed, `sql` still runs and that error is returned.
   Status Exec(std::string_view sql, std::string_view what) {
+    Status queued = Flush();
+    if (!ok()) return queued;
     std::string text(sql);
     ResultPtr result(PQexec(conn_, text.c_str()));
     ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
       Record(result.get());
-      return OkStatus();
+      return queued;
     }
-    return Error(result.get(), fmt::format("{} for: {}", what, Abbreviated(sql)));
+    Status st = Error(result.get(), fmt::format("{} for: {}", what, Abbreviated(sql)));
+    return queued.ok() ? st : queued;
+  }
+
+  // Pipelining. Queue() sends a statement without waiting for its result (libpq's pipeline
+  // mode); the next statement that needs an answer goes in the same round trip, after it
+  // (RunAfterQueued), and Flush() reads what is queued. A queued statement counts as a change
+  // (TotalChanges) when it is sent.
+  bool queued() const { return !queued_.empty(); }
+
+  // `send` is a PQsend* call for one statement, `sql` its text for messages.
+  template <typename Send>
+  Status Queue(Send send, std::string_view sql) {
+    if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1) {
+      return Error(nullptr, fmt::format("queue failed for: {}", Abbreviated(sql)));
+    }
+    if (send() != 1) {
+      broken_ = true;  // a send fails only when the connection does
+      return Error(nullptr, fmt::format("queue failed for: {}", Abbreviated(sql)));
+    }
+    queued_.emplace_back(sql);
+    ++total_changes_;
+    return OkStatus();
+  }
+
+  // Reads the results of the queued statements (one round trip): the first error among them.
+  Status Flush() {
+    if (queued_.empty()) return OkStatus();
+    return Sync(nullptr);
+  }
+
+  // Sends one more statement behind the queued ones (`send`, as for Queue), ends the pipeline
+  // and returns that statement's result. A statement behind a failed one does not run on the
+  // server (the pipeline is aborted up to the sync); it is then run again on its own by
+  // `rerun` (a blocking PQexec* call), so that it runs in every case, e.g. a ROLLBACK. The error
+  // of a failed queued statement is returned in preference to the statement's own result.
+  template <typename Send, typename Rerun>
+  Result<ResultPtr> RunAfterQueued(Send send, Rerun rerun, std::string_view sql) {
+    if (send() != 1) {
+      broken_ = true;
+      queued_.clear();
+      return std::unexpected(Error(nullptr, fmt::format("step failed for: {}", Abbreviated(sql))));
+    }
+    ResultPtr own;
+    Status queued = Sync(&own);
+    if (!ok()) return std::unexpected(queued);
+    if (own && PQresultStatus(own.get()) == PGRES_PIPELINE_ABORTED) own.reset(rerun());
+    if (!queued.ok()) return std::unexpected(queued);
+    return own;
   }
 
   // Notes the rows changed by a successful command.
@@ -357,9 +410,60 @@ class Connection {
     return Redacted(OneLine(PQerrorMessage(conn_)), secrets);
   }
 
+  // Ends the pipeline: sends a sync, reads each queued statement's result (and, if `own` is
+  // given, one more into it), and leaves pipeline mode. Returns the first error of a queued
+  // statement; stops reading (the connection is then broken) if the server goes away.
+  Status Sync(ResultPtr* own) {
+    std::vector<std::string> queued = std::move(queued_);
+    queued_.clear();
+    if (PQpipelineSync(conn_) != 1) {
+      broken_ = true;
+      return Error(nullptr, "sync failed");
+    }
+    Status first;
+    // One result per statement, then a null that ends it.
+    auto next = [&](std::string_view sql) -> std::optional<ResultPtr> {
+      ResultPtr r(PQgetResult(conn_));
+      if (!r) {
+        broken_ = true;
+        Status st = Error(nullptr, fmt::format("step failed for: {}", Abbreviated(sql)));
+        if (first.ok()) first = st;
+        return std::nullopt;
+      }
+      ResultPtr end(PQgetResult(conn_));
+      return r;
+    };
+    for (const std::string& sql : queued) {
+      auto r = next(sql);
+      if (!r) return first;
+      ExecStatusType status = PQresultStatus(r->get());
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
+          status == PGRES_PIPELINE_ABORTED) {
+        continue;
+      }
+      Status st = Error(r->get(), fmt::format("step failed for: {}", Abbreviated(sql)));
+      if (first.ok()) first = st;
+      if (!ok()) return first;
+    }
+    if (own != nullptr) {
+      auto r = next("the statement after them");
+      if (!r) return first;
+      *own = std::move(*r);
+    }
+    ResultPtr sync(PQgetResult(conn_));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC ||
+        PQexitPipelineMode(conn_) != 1) {
+      broken_ = true;
+      Status st = Error(sync.get(), "sync failed");
+      if (first.ok()) first = st;
+    }
+    return first;
+  }
+
   PGconn* conn_;
   const std::vector<std::string> passwords_;
-  bool broken_ = false;  // set on a client-side failure; PQreset clears it
+  std::vector<std::string> queued_;  // SQL of the statements queued, oldest first
+  bool broken_ = false;              // set on a client-side failure; PQreset clears it
   uint64_t session_ = 1;
   int64_t changes_ = 0;
   int64_t total_changes_ = 0;
@@ -380,8 +484,10 @@ class PgStmt final : public sql::Stmt {
 
   bool prepared() const { return session_ == conn_->session(); }
 
-  // Prepares the statement on the connection's current session.
+  // Prepares the statement on the connection's current session (after completing what is
+  // queued: preparing is a round trip of its own).
   Status PrepareOnServer() {
+    HOUSTON_RETURN_IF_ERROR(conn_->Flush());
     ResultPtr result(PQprepare(conn_->get(), name_.c_str(), translated_.c_str(), 0, nullptr));
     if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
       return conn_->Error(result.get(), fmt::format("prepare failed for: {}", Abbreviated(sql_)));
@@ -407,22 +513,19 @@ class PgStmt final : public sql::Stmt {
       if (row_ < rows_) ++row_;
       return row_ < rows_;
     }
-    if (!conn_->ok()) {
-      return std::unexpected(
-          conn_->Error(nullptr, fmt::format("step failed for: {}", Abbreviated(sql_))));
+    HOUSTON_RETURN_IF_ERROR(Runnable());
+    std::vector<const char*> values = Values();
+    auto exec = [&] {
+      return PQexecPrepared(conn_->get(), name_.c_str(), static_cast<int>(values.size()),
+                            values.data(), nullptr, nullptr, /*resultFormat=*/0);
+    };
+    ResultPtr result;
+    if (conn_->queued()) {
+      HOUSTON_ASSIGN_OR_RETURN(result,
+                               conn_->RunAfterQueued([&] { return Send(values); }, exec, sql_));
+    } else {
+      result.reset(exec());
     }
-    if (!prepared()) {
-      return std::unexpected(Unavailable(fmt::format(
-          "step failed for: {}: the connection to PostgreSQL was re-established since the "
-          "statement was prepared; prepare it again",
-          Abbreviated(sql_))));
-    }
-    std::vector<const char*> values(values_.size());
-    for (size_t i = 0; i < values_.size(); ++i) {
-      values[i] = values_[i] ? values_[i]->c_str() : nullptr;
-    }
-    ResultPtr result(PQexecPrepared(conn_->get(), name_.c_str(), static_cast<int>(values.size()),
-                                    values.data(), nullptr, nullptr, /*resultFormat=*/0));
     ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       return std::unexpected(
@@ -434,6 +537,14 @@ class PgStmt final : public sql::Stmt {
     row_ = 0;
     executed_ = true;
     return row_ < rows_;
+  }
+
+  Status RunLater() override {
+    HOUSTON_RETURN_IF_ERROR(Runnable());
+    std::vector<const char*> values = Values();
+    HOUSTON_RETURN_IF_ERROR(conn_->Queue([&] { return Send(values); }, sql_));
+    executed_ = true;  // no rows
+    return OkStatus();
   }
 
   void Reset() override {
@@ -460,6 +571,35 @@ class PgStmt final : public sql::Stmt {
 
  private:
   bool HasRow() const { return result_ && row_ < rows_; }
+
+  // OK if the statement can be sent now.
+  Status Runnable() const {
+    if (!conn_->ok()) {
+      return conn_->Error(nullptr, fmt::format("step failed for: {}", Abbreviated(sql_)));
+    }
+    if (!prepared()) {
+      return Unavailable(fmt::format(
+          "step failed for: {}: the connection to PostgreSQL was re-established since the "
+          "statement was prepared; prepare it again",
+          Abbreviated(sql_)));
+    }
+    return OkStatus();
+  }
+
+  // The parameters as libpq takes them (pointers into values_).
+  std::vector<const char*> Values() const {
+    std::vector<const char*> values(values_.size());
+    for (size_t i = 0; i < values_.size(); ++i) {
+      values[i] = values_[i] ? values_[i]->c_str() : nullptr;
+    }
+    return values;
+  }
+
+  // Sends the statement in pipeline mode (libpq copies the parameters).
+  int Send(const std::vector<const char*>& values) const {
+    return PQsendQueryPrepared(conn_->get(), name_.c_str(), static_cast<int>(values.size()),
+                               values.data(), nullptr, nullptr, /*resultFormat=*/0);
+  }
 
   // The text of column `col` of the current row; empty for NULL or no row.
   std::string_view Value(int col) const {
@@ -520,6 +660,8 @@ Result<sql::Stmt*> PgDb::Prepare(const std::string& sql) {
   HOUSTON_RETURN_IF_ERROR(stmt->PrepareOnServer());
   return cache_.emplace(sql, std::move(stmt)).first->second.get();
 }
+
+Status PgDb::Flush() { return conn_->Flush(); }
 
 int64_t PgDb::Changes() const { return conn_->changes(); }
 int64_t PgDb::TotalChanges() const { return conn_->total_changes(); }

@@ -72,8 +72,15 @@ class PgDb final : public sql::Db {
   // The cached statement for `sql`, reset and with bindings cleared. Owned by this PgDb. Errors:
   // "prepare failed for: <SQL>" mapped as above. Parameters left unbound are NULL.
   Result<sql::Stmt*> Prepare(const std::string& sql) override;
+  // Statements given to Stmt::RunLater() are sent in pipeline mode without waiting; the next
+  // statement that needs an answer (a Step(), Exec(), a first Prepare(), or Flush()) goes in
+  // the same round trip after them and reads their results. If one of them failed, the
+  // statements behind it in that round trip are run again on their own (so a ROLLBACK always
+  // runs) and the failed one's error is returned.
+  Status Flush() override;
   // Rows changed by the most recent INSERT, UPDATE, DELETE or MERGE on this connection, whether
-  // run by Exec() or a Stmt (other commands leave it alone; 0 before the first).
+  // run by Exec() or a Stmt (other commands leave it alone; 0 before the first). Statements run
+  // later do not set it.
   int64_t Changes() const override;
   // kBeginWrite: "BEGIN"; kForUpdateSkip: " FOR UPDATE SKIP LOCKED"; kLockMigrations and
   // kUnlockMigrations take and release a session-level advisory lock (pg_advisory_lock).
@@ -81,6 +88,7 @@ class PgDb final : public sql::Db {
 
   // Whether the connection was fine when last used. Cheap: no round trip.
   bool Healthy() const override;
+  // Counts each statement run later as one change, when it is sent.
   int64_t TotalChanges() const override;
   // Runs `SELECT 1` (reconnecting first if needed, like Exec); OK if the server answered.
   Status Ping();

@@ -502,6 +502,66 @@ TEST_F(PgDbTest, TransactionsCommitAndRollBack) {
   ASSERT_OK(db_->Exec("ROLLBACK"));  // none in progress: only a warning
 }
 
+TEST_F(PgDbTest, StatementsRunLaterGoWithTheNextOneInOrder) {
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
+  auto other = Connect();
+  ASSERT_NE(other, nullptr);
+  auto run = [this](const std::string& sql) { return Prep(sql)->Run(); };
+  const std::string insert = "INSERT INTO t(name, n) VALUES (?, ?)";
+  ASSERT_OK(run("BEGIN"));
+  const int64_t changes = db_->TotalChanges();
+  ASSERT_OK(Prep(insert)->Bind(1, "a").Bind(2, 1).RunLater());
+  ASSERT_OK(Prep(insert)->Bind(1, "b").Bind(2, 2).RunLater());
+  EXPECT_EQ(db_->TotalChanges(), changes + 2);  // counted when sent
+  // The next statement runs after them and sees their rows.
+  sql::Stmt* names = Prep("SELECT string_agg(name, ',' ORDER BY id) FROM t");
+  ASSERT_TRUE(Next(names));
+  EXPECT_EQ(names->Text(0), "a,b");
+  ASSERT_OK(Prep("UPDATE t SET n = n + 10 WHERE name = ?")->Bind(1, "a").RunLater());
+  ASSERT_OK(db_->Exec("COMMIT"));  // completes what is queued first
+  EXPECT_EQ(IntOf(*other, "SELECT sum(n) FROM t"), 13);
+  // A first Prepare() and Flush() complete them too.
+  ASSERT_OK(Prep(insert)->Bind(1, "c").Bind(2, 3).RunLater());
+  EXPECT_EQ(IntOf(*db_, "SELECT count(*) FROM t WHERE n < 100"), 3);
+  ASSERT_OK(Prep(insert)->Bind(1, "d").Bind(2, 4).RunLater());
+  ASSERT_OK(db_->Flush());
+  ASSERT_OK(db_->Flush());  // nothing queued
+  EXPECT_EQ(IntOf(*other, "SELECT count(*) FROM t"), 4);
+}
+
+TEST_F(PgDbTest, AFailedStatementRunLaterReportsWithTheNextOne) {
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
+  auto run = [this](const std::string& sql) { return Prep(sql)->Run(); };
+  const std::string insert = "INSERT INTO t(name) VALUES (?)";
+  ASSERT_OK(run("INSERT INTO t(name) VALUES ('a')"));
+  ASSERT_OK(run("SELECT 1"));  // prepared now: its next Step() goes with the queued statements
+  // Reported by the next statement, which did not run in the aborted transaction.
+  ASSERT_OK(run("BEGIN"));
+  ASSERT_OK(Prep(insert)->Bind(1, "a").RunLater());
+  auto next = Prep("SELECT 1")->Step();
+  ASSERT_FALSE(next.has_value());
+  EXPECT_EQ(next.error().code(), StatusCode::kAlreadyExists) << next.error().ToString();
+  EXPECT_NE(next.error().message().find("INSERT INTO t"), std::string::npos)
+      << next.error().message();
+  ASSERT_OK(run("ROLLBACK"));
+  // A ROLLBACK behind the failed statement still runs: the transaction is over.
+  ASSERT_OK(run("BEGIN"));
+  ASSERT_OK(Prep(insert)->Bind(1, "b").RunLater());
+  ASSERT_OK(Prep(insert)->Bind(1, "a").RunLater());
+  ASSERT_OK(Prep(insert)->Bind(1, "c").RunLater());
+  EXPECT_EQ(run("ROLLBACK").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(IntOf(*db_, "SELECT count(*) FROM t"), 1);  // not in an aborted transaction
+  // So does a COMMIT behind it, which then rolls back; Flush() reports the error too.
+  ASSERT_OK(run("BEGIN"));
+  ASSERT_OK(Prep(insert)->Bind(1, "a").RunLater());
+  EXPECT_EQ(db_->Exec("COMMIT").code(), StatusCode::kAlreadyExists);
+  ASSERT_OK(Prep(insert)->Bind(1, "a").RunLater());
+  EXPECT_EQ(db_->Flush().code(), StatusCode::kAlreadyExists);
+  EXPECT_OK(db_->Flush());
+  EXPECT_EQ(IntOf(*db_, "SELECT count(*) FROM t"), 1);
+  EXPECT_TRUE(db_->Healthy());
+}
+
 TEST_F(PgDbTest, ForUpdateSkipLockedClaimsDistinctRows) {
   ASSERT_NO_FATAL_FAILURE(CreateTable());
   ASSERT_OK(db_->Exec("INSERT INTO t(name) VALUES ('a'), ('b'), ('c')"));
@@ -598,6 +658,22 @@ TEST_F(PgDbTest, FailsFastWhileDownAndRecoversWithBackoff) {
   EXPECT_TRUE(db_->Healthy());
   ASSERT_OK(Prep(insert)->Bind(1, "a").Run());
   EXPECT_EQ(db_->Changes(), 1);
+}
+
+TEST_F(PgDbTest, StatementsQueuedWhenTheServerGoesAreLostWithTheSession) {
+  ASSERT_NO_FATAL_FAILURE(CreateTable());
+  const std::string insert = "INSERT INTO t(name) VALUES (?)";
+  ASSERT_OK(Prep(insert)->Bind(1, "a").RunLater());
+  ASSERT_OK(server_->Kill());
+  Status down = db_->Flush();
+  EXPECT_EQ(down.code(), StatusCode::kUnavailable) << down.ToString();
+  EXPECT_FALSE(db_->Healthy());
+  ASSERT_OK(server_->StartAgain());
+  ASSERT_OK(EventuallyOk([this] { return db_->Ping(); }));
+  ASSERT_OK(Prep(insert)->Bind(1, "b").RunLater());
+  ASSERT_OK(db_->Flush());
+  // "a" was in an implicit transaction that never reached its sync: not stored.
+  EXPECT_EQ(IntOf(*db_, "SELECT count(*) FROM t"), 1);
 }
 
 TEST_F(PgDbTest, ListenerReceivesNotifications) {

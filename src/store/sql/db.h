@@ -49,6 +49,12 @@ class Stmt {
       if (!*r) return OkStatus();
     }
   }
+  // Runs a statement whose rows and Changes() the caller does not need, perhaps later: a
+  // network database may send it without waiting for its answer and take that answer in the
+  // round trip of the next statement on the connection (pipelining). Its error then comes back
+  // from that statement, from Db::Flush() or Db::Exec(); it still belongs to the transaction it
+  // was sent in. Statements run in the order they were given either way.
+  virtual Status RunLater() { return Run(); }
   // Ready to run again; bindings cleared.
   virtual void Reset() = 0;
 
@@ -85,6 +91,8 @@ class Db {
   // Rows changed by every INSERT, UPDATE and DELETE since the connection opened.
   virtual int64_t TotalChanges() const = 0;
   virtual std::string_view Sql(Fragment f) const = 0;
+  // Completes every statement given to RunLater(): the first error among them.
+  virtual Status Flush() { return OkStatus(); }
   // False once the connection is known to be broken (an embedded database never is).
   virtual bool Healthy() const { return true; }
 };

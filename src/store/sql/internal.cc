@@ -220,17 +220,17 @@ bool NeedsFanout(std::string_view action) {
   return std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions);
 }
 
-Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
-                      std::string_view resource_type, std::string_view resource_id,
-                      std::string_view details_json, core::IncidentId incident_id, bool fanout) {
-  HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * s,
-      db.Prepare("INSERT INTO audit_log(at, actor_type, actor_id, method, action, resource_type, "
-                 "resource_id, details_json, incident_id, fanout) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                 "RETURNING id"));
-  fanout = fanout && incident_id != 0 && NeedsFanout(action);
+namespace {
 
-  s->Bind(1, Ms(now))
+constexpr std::string_view kAuditInsert =
+    "INSERT INTO audit_log(at, actor_type, actor_id, method, action, resource_type, resource_id, "
+    "details_json, incident_id, fanout) VALUES (?,?,?,?,?,?,?,?,?,?)";
+
+void BindAudit(Stmt& s, TimePoint now, const Actor& actor, std::string_view action,
+               std::string_view resource_type, std::string_view resource_id,
+               std::string_view details_json, core::IncidentId incident_id, bool fanout) {
+  fanout = fanout && incident_id != 0 && NeedsFanout(action);
+  s.Bind(1, Ms(now))
       .Bind(2, actor.type)
       .Bind(3, actor.id)
       .Bind(4, actor.method)
@@ -240,7 +240,26 @@ Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_vie
       .Bind(8, details_json)
       .Bind(9, incident_id ? std::optional<int64_t>(incident_id) : std::nullopt)
       .Bind(10, fanout ? std::optional<int64_t>(0) : std::nullopt);
+}
+
+}  // namespace
+
+Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
+                      std::string_view resource_type, std::string_view resource_id,
+                      std::string_view details_json, core::IncidentId incident_id, bool fanout) {
+  static const std::string kSql = std::string(kAuditInsert) + " RETURNING id";
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+  BindAudit(*s, now, actor, action, resource_type, resource_id, details_json, incident_id, fanout);
   return InsertedId(*s);
+}
+
+Status AuditLater(Db& db, TimePoint now, const Actor& actor, std::string_view action,
+                  std::string_view resource_type, std::string_view resource_id,
+                  std::string_view details_json, core::IncidentId incident_id, bool fanout) {
+  static const std::string kSql(kAuditInsert);
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+  BindAudit(*s, now, actor, action, resource_type, resource_id, details_json, incident_id, fanout);
+  return s->RunLater();
 }
 
 Result<int64_t> IncidentAudit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
@@ -403,14 +422,14 @@ Status AcknowledgeOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& 
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * s, db.Prepare("UPDATE alerts SET status = 'acknowledged', acknowledged_at = ? "
                            "WHERE id = ?"));
-  HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).Run());
+  HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).RunLater());
   HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, a.incident_id));
   bool incident_moved = move_incident && inc.status == IncidentStatus::kTriggered;
   HOUSTON_RETURN_IF_ERROR(
-      Audit(db, now, actor, "alert.acknowledged", "alert", std::to_string(a.id),
-            fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_acknowledged\":{}}}",
-                        a.incident_id, JsonQuote(a.dedup_key), incident_moved),
-            a.incident_id, fanout));
+      AuditLater(db, now, actor, "alert.acknowledged", "alert", std::to_string(a.id),
+                 fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_acknowledged\":{}}}",
+                             a.incident_id, JsonQuote(a.dedup_key), incident_moved),
+                 a.incident_id, fanout));
   if (incident_moved) {
     HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(
         db, inc, IncidentStatus::kAcknowledged, now, actor,
@@ -424,7 +443,7 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
                         bool move_incident, bool fanout) {
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * s, db.Prepare("UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE id = ?"));
-  HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).Run());
+  HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).RunLater());
   HOUSTON_ASSIGN_OR_RETURN(Stmt * open,
                            db.Prepare("SELECT COUNT(*) FROM alerts WHERE incident_id = ? AND "
                                       "status <> 'resolved'"));
@@ -438,11 +457,11 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
   bool incident_resolved =
       move_incident && still_open == 0 && inc.sev.empty() && core::IsOpen(inc.status);
   HOUSTON_RETURN_IF_ERROR(
-      Audit(db, now, actor, "alert.resolved", "alert", std::to_string(a.id),
-            fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_resolved\":{},"
-                        "\"open_alerts_left\":{}}}",
-                        a.incident_id, JsonQuote(a.dedup_key), incident_resolved, still_open),
-            a.incident_id, fanout));
+      AuditLater(db, now, actor, "alert.resolved", "alert", std::to_string(a.id),
+                 fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_resolved\":{},"
+                             "\"open_alerts_left\":{}}}",
+                             a.incident_id, JsonQuote(a.dedup_key), incident_resolved, still_open),
+                 a.incident_id, fanout));
   if (incident_resolved) {
     HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(db, inc, IncidentStatus::kResolved, now, actor,
                                               R"({"reason":"its last open alert was resolved"})",
@@ -494,7 +513,7 @@ Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& r, TimePoint 
             .Bind(2, r.escalation_policy)
             .Bind(3, r.first_step_delay ? "active" : "new")
             .Bind(4, Ms(now + r.first_step_delay.value_or(std::chrono::minutes(0))))
-            .Run());
+            .RunLater());
   }
   if (!r.declared_by.empty()) {
     std::string details = fmt::format(
@@ -556,7 +575,7 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
                                 .Bind(12, ev.client_url)
                                 .Bind(13, OptMs(ev.timestamp))
                                 .Bind(14, open->id)
-                                .Run());
+                                .RunLater());
     out.kind = Kind::kDeduplicated;
     out.alert_id = open->id;
     out.incident_id = open->incident_id;
@@ -611,7 +630,7 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
                                 .Bind(2, static_cast<int64_t>(ev.severity))
                                 .Bind(3, core::ToString(ev.severity))
                                 .Bind(4, incident_id)
-                                .Run());
+                                .RunLater());
   }
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * s,
@@ -642,7 +661,7 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
   out.kind = Kind::kCreated;
   HOUSTON_ASSIGN_OR_RETURN(out.alert_id, InsertedId(*s));
   out.incident_id = incident_id;
-  HOUSTON_RETURN_IF_ERROR(Audit(
+  HOUSTON_RETURN_IF_ERROR(AuditLater(
       db, now, actor, "alert.triggered", "alert", std::to_string(out.alert_id),
       fmt::format("{{\"incident_id\":{},\"incident_created\":{},\"dedup_key\":{},"
                   "\"service\":{},\"severity\":\"{}\",\"summary\":{}}}",

@@ -50,6 +50,12 @@ Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_vie
                       std::string_view resource_type, std::string_view resource_id,
                       std::string_view details_json, core::IncidentId incident_id = 0,
                       bool fanout = true);
+// Audit without the record id, written with RunLater() (its error may come back from a later
+// statement of the same write).
+Status AuditLater(Db& db, TimePoint now, const Actor& actor, std::string_view action,
+                  std::string_view resource_type, std::string_view resource_id,
+                  std::string_view details_json, core::IncidentId incident_id = 0,
+                  bool fanout = true);
 // Audit with resource incident/<id>.
 Result<int64_t> IncidentAudit(Db& db, TimePoint now, const Actor& actor, std::string_view action,
                               core::IncidentId id, std::string_view details_json = "{}",

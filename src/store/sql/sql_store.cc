@@ -136,6 +136,8 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
         st = run(kSavepoint);
         if (!st.ok()) break;
         st = batch[i].apply(db);
+        // Statements the write ran later report now, so that their error is the write's own.
+        if (Status queued = db.Flush(); st.ok()) st = queued;
         // A failed write leaves no trace; its neighbours in the batch still commit.
         if (!st.ok()) (void)run(kRollbackTo);
         Status rel = run(kRelease);
@@ -144,6 +146,14 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
       }
       restart = deadlocked(st) && round < kMaxRounds;
       results[i] = std::move(st);
+    }
+    if (!restart && !savepoints && !batch.empty()) {
+      // Statements run later report before COMMIT: one that failed fails the batch as a failed
+      // write does (it is replayed with savepoints, which tell whose it was).
+      if (Status queued = db.Flush(); !queued.ok()) {
+        results.back() = std::move(queued);
+        restart = true;
+      }
     }
     if (!restart) break;
     (void)run(kRollback);
