@@ -253,25 +253,13 @@ StatusUpdate ReadStatusUpdate(const Stmt& s) {
 Result<AuditRecord> LoadAudit(Db& db, int64_t id) {
   static const std::string kSql =
       fmt::format("SELECT {} FROM audit_log WHERE id = ?", kAuditColumns);
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, id);
-  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-  if (!row) return std::unexpected(NotFound(fmt::format("timeline entry {} does not exist", id)));
-  AuditRecord r = ReadAudit(*s);
-  s->Reset();
-  return r;
+  return LoadById(db, kSql, id, "timeline entry", ReadAudit);
 }
 
 Result<core::Change> LoadChange(Db& db, int64_t id) {
   static const std::string kSql =
       fmt::format("SELECT {} FROM changes WHERE id = ?", kChangeColumns);
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, id);
-  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-  if (!row) return std::unexpected(NotFound(fmt::format("change {} does not exist", id)));
-  core::Change c = ReadChange(*s);
-  s->Reset();
-  return c;
+  return LoadById(db, kSql, id, "change", ReadChange);
 }
 
 // Moves alerts to another incident, their timeline records with them.

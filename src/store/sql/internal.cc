@@ -284,25 +284,13 @@ Result<std::optional<Alert>> FindOpenAlert(Db& db, const std::string& integratio
 
 Result<Alert> LoadAlert(Db& db, core::AlertId id) {
   static const std::string kSql = fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns);
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, id);
-  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-  if (!row) return std::unexpected(NotFound(fmt::format("alert {} does not exist", id)));
-  Alert a = ReadAlert(*s);
-  s->Reset();
-  return a;
+  return LoadById(db, kSql, id, "alert", ReadAlert);
 }
 
 Result<Incident> LoadIncident(Db& db, core::IncidentId id) {
   static const std::string kSql =
       fmt::format("SELECT {} FROM incidents WHERE id = ?", IncidentColumns());
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, id);
-  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-  if (!row) return std::unexpected(NotFound(fmt::format("incident {} does not exist", id)));
-  Incident i = ReadIncident(*s);
-  s->Reset();
-  return i;
+  return LoadById(db, kSql, id, "incident", [](const Stmt& row) { return ReadIncident(row); });
 }
 
 Result<std::vector<Alert>> OpenAlertsOf(Db& db, core::IncidentId id) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -29,6 +30,23 @@ std::string StringListJson(const std::vector<std::string>& v);
 std::vector<std::string> ParseStringList(std::string_view json);
 std::string PairsJson(const std::vector<std::pair<std::string, std::string>>& v);
 std::vector<std::pair<std::string, std::string>> ParsePairs(std::string_view json);
+
+// The one row `sql` (a SELECT whose only parameter is the id) finds for `id`, read by `read`,
+// or NotFound "<what> <id> does not exist".
+template <typename Read>
+auto LoadById(Db& db, const std::string& sql, int64_t id, std::string_view what, Read read)
+    -> Result<decltype(read(std::declval<const Stmt&>()))> {
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
+  s->Bind(1, id);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) {
+    s->Reset();
+    return std::unexpected(NotFound(fmt::format("{} {} does not exist", what, id)));
+  }
+  auto out = read(*s);
+  s->Reset();
+  return out;
+}
 
 extern const char* const kAlertColumns;
 core::Alert ReadAlert(const Stmt& s);

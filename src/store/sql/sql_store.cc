@@ -1086,16 +1086,7 @@ ScheduleOverride ReadOverride(const Stmt& s) {
 Result<ScheduleOverride> LoadOverride(Db& db, int64_t id) {
   static const std::string kSql =
       fmt::format("SELECT {} FROM schedule_overrides WHERE id = ?", kOverrideColumns);
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, id);
-  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-  if (!row) {
-    s->Reset();
-    return std::unexpected(NotFound(fmt::format("override {} does not exist", id)));
-  }
-  ScheduleOverride o = ReadOverride(*s);
-  s->Reset();
-  return o;
+  return LoadById(db, kSql, id, "override", ReadOverride);
 }
 
 std::string OverrideJson(const ScheduleOverride& o) {
@@ -1223,15 +1214,7 @@ void SqlStore::RevokeToken(int64_t id, Actor actor, Callback<Token> done) {
         TimePoint now = options_.clock->Now();
         static const std::string kGet =
             fmt::format("SELECT {} FROM tokens WHERE id = ?", kTokenColumns);
-        HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kGet));
-        s->Bind(1, id);
-        HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-        if (!row) {
-          s->Reset();
-          return std::unexpected(NotFound(fmt::format("token {} does not exist", id)));
-        }
-        Token t = ReadToken(*s);
-        s->Reset();
+        HOUSTON_ASSIGN_OR_RETURN(Token t, LoadById(db, kGet, id, "token", ReadToken));
         if (t.revoked_at) {
           return std::unexpected(
               FailedPrecondition(fmt::format("token {} is already revoked", id)));
