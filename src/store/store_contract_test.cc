@@ -362,6 +362,32 @@ TEST_P(StoreContractTest, MissedHeartbeatOpensAlertAndNextBeatResolvesIt) {
   EXPECT_EQ(unknown.error().code(), StatusCode::kNotFound);
 }
 
+TEST_P(StoreContractTest, TwoServersMissingTheSameHeartbeatOpenOneAlert) {
+  Heartbeat hb{"hb-key", "checkout", std::chrono::minutes(5), {}, false};
+  ASSERT_TRUE(Wait<int>([&](auto cb) { store_->ApplyOrg({}, {hb}, "", "", {}, cb); }));
+  auto other = Open();
+  ASSERT_TRUE(other) << other.error().ToString();
+  for (int round = 0; round < 10; ++round) {
+    clock_.Advance(std::chrono::minutes(6));
+    // Both servers find the heartbeat overdue at the same time.
+    std::promise<Result<int>> mine, theirs;
+    store_->CheckHeartbeats(clock_.Now(), [&](Result<int> r) { mine.set_value(std::move(r)); });
+    (*other)->CheckHeartbeats(clock_.Now(), [&](Result<int> r) { theirs.set_value(std::move(r)); });
+    auto a = mine.get_future().get();
+    auto b = theirs.get_future().get();
+    ASSERT_TRUE(a) << a.error().ToString();
+    ASSERT_TRUE(b) << b.error().ToString();
+    EXPECT_EQ(*a + *b, 1) << "round " << round;
+    auto open = store_->ListAlerts({.status = AlertStatus::kTriggered});
+    ASSERT_TRUE(open);
+    ASSERT_EQ(open->size(), 1u) << "round " << round;
+    EXPECT_EQ(open->front().event_count, 1) << "round " << round;
+    // The next beat resolves it.
+    ASSERT_TRUE(Wait<Heartbeat>([&](auto cb) { store_->RecordHeartbeat("hb-key", cb); }));
+  }
+  EXPECT_EQ(store_->ListAlerts({})->size(), 10u);
+}
+
 TEST_P(StoreContractTest, RevokedTokensStopWorking) {
   auto t = Wait<Token>(
       [&](auto cb) { store_->CreateToken("laptop", Role::kAdmin, "h-1", "hou_abcd", {}, cb); });

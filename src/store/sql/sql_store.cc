@@ -443,9 +443,17 @@ void SqlStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
           }
           s->Reset();
         }
+        // Taken by the conditional update first: of several servers that found the same
+        // heartbeat overdue, the one whose update changed the row opens the alert; the others'
+        // updates wait for its commit and then change nothing.
         HOUSTON_ASSIGN_OR_RETURN(
-            Stmt * u, db.Prepare("UPDATE heartbeats SET missed = 1 WHERE integration_key = ?"));
+            Stmt * u, db.Prepare("UPDATE heartbeats SET missed = 1 WHERE integration_key = ? AND "
+                                 "missed = 0"));
+        int opened = 0;
         for (const auto& h : overdue) {
+          u->Reset();
+          HOUSTON_RETURN_IF_ERROR(u->Bind(1, h.integration_key).Run());
+          if (db.Changes() == 0) continue;
           AlertEvent ev;
           ev.integration_key = h.integration_key;
           ev.service_id = h.service_id;
@@ -466,10 +474,9 @@ void SqlStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
           ev.escalation_policy = h.escalation_policy;
           Actor actor{"system", "heartbeat-monitor", "system"};
           HOUSTON_RETURN_IF_ERROR(ApplyEvent(db, ev, now, actor));
-          u->Reset();
-          HOUSTON_RETURN_IF_ERROR(u->Bind(1, h.integration_key).Run());
+          ++opened;
         }
-        return static_cast<int>(overdue.size());
+        return opened;
       },
       std::move(done));
 }
