@@ -358,6 +358,38 @@ TEST_F(FanoutTest, IncidentWebhooksFollowTheLifecycleWithFilters) {
   EXPECT_EQ(WebhookEvents("http://127.0.0.1:9/db"), std::vector<std::string>{"incident.updated"});
 }
 
+TEST_F(FanoutTest, AWebhookWaitingBehindARetryIsDueWithIt) {
+  auto inc = Declare({.title = "Checkout down", .sev = "SEV2", .services = {"checkout"}});
+  Tick();
+  ASSERT_EQ(WebhookEvents("http://127.0.0.1:9/all"),
+            std::vector<std::string>{"incident.triggered"});
+  for (auto a : {core::IncidentAction::kAcknowledge, core::IncidentAction::kMitigate}) {
+    ASSERT_TRUE(store::Wait<core::Incident>([&](auto cb) {
+      store_->TransitionIncident(inc.id, a, {"token", "me", "cli"}, cb);
+    }));
+  }
+  // The receiver fails the first: it is retried later, and the second waits for it.
+  sender_.Script({notify::Outcome::kRetry});
+  Tick();
+  EXPECT_EQ(WebhookEvents("http://127.0.0.1:9/all"),
+            (std::vector<std::string>{"incident.triggered", "incident.acknowledged"}));
+  auto retry = store_->ListNotifications({.state = std::string("pending")});
+  ASSERT_TRUE(retry);
+  ASSERT_EQ(retry->size(), 2u);
+  const TimePoint again = std::max(retry->at(0).not_before, retry->at(1).not_before);
+  ASSERT_GT(again, clock_.Now());
+  // Not due before the retry: the dispatcher sleeps until then instead of claiming in vain.
+  auto due = store_->NextNotificationDue(minutes(2));
+  ASSERT_TRUE(due && *due);
+  EXPECT_EQ(**due, again);
+  // Then the retry goes first, though the message behind it has been due longer.
+  clock_.Set(again);
+  Tick();
+  EXPECT_EQ(WebhookEvents("http://127.0.0.1:9/all"),
+            (std::vector<std::string>{"incident.triggered", "incident.acknowledged",
+                                      "incident.acknowledged", "incident.mitigated"}));
+}
+
 TEST_F(FanoutTest, OverdueStatusUpdatesRemindTheCommunicationsLead) {
   auto inc = Declare({.title = "Checkout down",
                       .sev = "SEV1",

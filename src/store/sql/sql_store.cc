@@ -681,6 +681,14 @@ EscalationRow ReadEscalation(const Stmt& s) {
   return r;
 }
 
+// True of a pending notification `p` that must wait for another: incident webhooks and status
+// updates leave one at a time per destination, oldest first, so one is claimable only when it
+// is its destination's oldest unfinished message and none is being sent.
+constexpr const char* kWaitsInOrder =
+    "(p.kind IN ('webhook', 'update') AND EXISTS (SELECT 1 FROM notifications o WHERE "
+    "o.user_id = p.user_id AND o.contact_method_id = p.contact_method_id AND o.id <> p.id AND "
+    "(o.state = 'sending' OR (o.state = 'pending' AND o.id < p.id))))";
+
 constexpr const char* kNotificationColumns =
     "id, incident_id, user_id, contact_method_id, channel_type, step, loop, target, state, "
     "attempts, created_at, not_before, sent_at, last_error, kind, payload_json";
@@ -794,10 +802,12 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
                        "it ran out (its sender stopped or stalled): sent again with the same "
                        "message id' WHERE state = 'sending' AND attempted_at < ?"));
         HOUSTON_RETURN_IF_ERROR(expired->Bind(1, Ms(options.now - options.lease)).Run());
+        // Messages waiting for an older one to their destination are left out: they would
+        // fill the LIMIT and hide the message they wait for.
         static const std::string kPending = fmt::format(
-            "SELECT {} FROM notifications WHERE state = 'pending' AND not_before <= ? ORDER BY "
-            "not_before, id LIMIT ?",
-            kNotificationColumns);
+            "SELECT {} FROM notifications p WHERE state = 'pending' AND not_before <= ? AND NOT "
+            "{} ORDER BY not_before, id LIMIT ?",
+            kNotificationColumns, kWaitsInOrder);
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * s, db.Prepare(kPending + std::string(db.Sql(Fragment::kForUpdateSkip))));
         s->Bind(1, Ms(options.now)).Bind(2, options.limit);
@@ -840,13 +850,14 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
           // oldest unfinished message may be claimed, and only when none is being sent.
           if (n.kind == "webhook" || n.kind == "update") {
             auto dest = std::make_pair(n.user_id, n.contact_method_id);
-            if (!ordered.insert(dest).second) continue;
+            if (ordered.count(dest) != 0) continue;  // one per destination per claim
             head->Reset();
             head->Bind(1, n.user_id).Bind(2, n.contact_method_id);
             HOUSTON_ASSIGN_OR_RETURN(bool found, head->Step());
             bool first = found && head->Int(0) == n.id && head->Int(1) == 0;
             head->Reset();
             if (!first) continue;
+            ordered.insert(dest);
           }
           // Pages for one contact method are bundled into one message; other kinds are each
           // their own message.
@@ -1033,15 +1044,21 @@ Result<std::optional<TimePoint>> SqlStore::NextEscalationDue() {
 
 Result<std::optional<TimePoint>> SqlStore::NextNotificationDue(std::chrono::milliseconds lease) {
   return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
+    // A message waiting for an older one to its destination is not due before that one.
+    static const std::string kPending = fmt::format(
+        "SELECT MIN(p.not_before) FROM notifications p WHERE p.state = 'pending' AND NOT {}",
+        kWaitsInOrder);
+    // A claim whose lease runs out is due again then.
+    static const std::string kSending =
+        "SELECT MIN(attempted_at) FROM notifications WHERE state = 'sending'";
     std::optional<TimePoint> out;
-    for (const char* sql :
-         {"SELECT MIN(not_before) FROM notifications WHERE state = 'pending'",
-          "SELECT MIN(attempted_at) FROM notifications WHERE state = 'sending'"}) {
+    for (const auto& [sql, after] : {std::pair<const std::string&, std::chrono::milliseconds>(
+                                         kPending, std::chrono::milliseconds(0)),
+                                     {kSending, lease}}) {
       HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
       HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (row && !s->IsNull(0)) {
-        TimePoint t = FromMs(s->Int(0));
-        if (std::string_view(sql).find("sending") != std::string_view::npos) t += lease;
+        TimePoint t = FromMs(s->Int(0)) + after;
         if (!out || t < *out) out = t;
       }
       s->Reset();
