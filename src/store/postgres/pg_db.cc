@@ -16,7 +16,6 @@
 namespace houston::store::postgres {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kFirstBackoff{250};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
 
@@ -234,7 +233,8 @@ namespace internal {
 // One libpq connection, its session count and its reconnection backoff. Thread-compatible.
 class Connection {
  public:
-  static Result<std::unique_ptr<Connection>> Open(const std::string& url) {
+  // `clock` times the reconnection backoff.
+  static Result<std::unique_ptr<Connection>> Open(const std::string& url, const Clock& clock) {
     // Keywords before "dbname" are defaults: the expanded URL overrides them.
     const char* keywords[] = {"fallback_application_name", "connect_timeout", "dbname", nullptr};
     const char* values[] = {"houston", "10", url.c_str(), nullptr};
@@ -242,7 +242,7 @@ class Connection {
     if (raw == nullptr) {
       return std::unexpected(Unavailable("cannot connect to PostgreSQL: out of memory"));
     }
-    auto conn = std::unique_ptr<Connection>(new Connection(raw, PasswordsIn(url)));
+    auto conn = std::unique_ptr<Connection>(new Connection(raw, PasswordsIn(url), clock));
     if (PQstatus(raw) != CONNECTION_OK) {
       return std::unexpected(
           Unavailable(fmt::format("cannot connect to PostgreSQL: {}", conn->LibpqMessage())));
@@ -262,13 +262,14 @@ class Connection {
   int64_t changes() const { return changes_; }
   int64_t total_changes() const { return total_changes_; }
   // When EnsureConnected() may next try to reconnect (the past if it may now).
-  SteadyClock::time_point next_attempt() const { return next_attempt_; }
+  SteadyPoint next_attempt() const { return next_attempt_; }
+  const Clock& clock() const { return clock_; }
 
   // OK if connected, reconnecting first if the connection is broken and the backoff allows an
   // attempt; Unavailable otherwise.
   Status EnsureConnected() {
     if (ok()) return OkStatus();
-    if (SteadyClock::now() < next_attempt_) {
+    if (clock_.SteadyNow() < next_attempt_) {
       return Unavailable(fmt::format("PostgreSQL is unreachable: {}", last_error_));
     }
     queued_.clear();  // lost with the old session
@@ -282,7 +283,7 @@ class Connection {
       return OkStatus();
     }
     last_error_ = LibpqMessage();
-    next_attempt_ = SteadyClock::now() + backoff_;
+    next_attempt_ = clock_.SteadyNow() + backoff_;
     backoff_ = std::min(backoff_ * 2, kMaxBackoff);
     return Unavailable(fmt::format("PostgreSQL is unreachable: {}", last_error_));
   }
@@ -397,8 +398,8 @@ class Connection {
   }
 
  private:
-  Connection(PGconn* conn, std::vector<std::string> passwords)
-      : conn_(conn), passwords_(std::move(passwords)) {
+  Connection(PGconn* conn, std::vector<std::string> passwords, const Clock& clock)
+      : conn_(conn), passwords_(std::move(passwords)), clock_(clock) {
     PQsetNoticeProcessor(conn_, IgnoreNotice, nullptr);
   }
 
@@ -462,12 +463,13 @@ class Connection {
 
   PGconn* conn_;
   const std::vector<std::string> passwords_;
+  const Clock& clock_;
   std::vector<std::string> queued_;  // SQL of the statements queued, oldest first
   bool broken_ = false;              // set on a client-side failure; PQreset clears it
   uint64_t session_ = 1;
   int64_t changes_ = 0;
   int64_t total_changes_ = 0;
-  SteadyClock::time_point next_attempt_{};
+  SteadyPoint next_attempt_{};
   std::chrono::milliseconds backoff_ = kFirstBackoff;
   std::string last_error_;
 };
@@ -636,9 +638,9 @@ class PgStmt final : public sql::Stmt {
 PgDb::PgDb(std::unique_ptr<internal::Connection> conn) : conn_(std::move(conn)) {}
 PgDb::~PgDb() = default;
 
-Result<std::unique_ptr<PgDb>> PgDb::Connect(const std::string& url) {
+Result<std::unique_ptr<PgDb>> PgDb::Connect(const std::string& url, const Clock& clock) {
   HOUSTON_ASSIGN_OR_RETURN(std::unique_ptr<internal::Connection> conn,
-                           internal::Connection::Open(url));
+                           internal::Connection::Open(url, clock));
   return std::unique_ptr<PgDb>(new PgDb(std::move(conn)));
 }
 
@@ -692,8 +694,9 @@ PgListener::PgListener(std::unique_ptr<internal::Connection> conn, std::string c
 PgListener::~PgListener() = default;
 
 Result<std::unique_ptr<PgListener>> PgListener::Open(const std::string& url, std::string channel) {
+  // It blocks in poll() on real time, so its backoff is timed on the real clock too.
   HOUSTON_ASSIGN_OR_RETURN(std::unique_ptr<internal::Connection> conn,
-                           internal::Connection::Open(url));
+                           internal::Connection::Open(url, RealClock()));
   auto listener = std::unique_ptr<PgListener>(new PgListener(std::move(conn), std::move(channel)));
   HOUSTON_RETURN_IF_ERROR(listener->Listen());
   return listener;
@@ -712,8 +715,9 @@ Status PgListener::Listen() {
 }
 
 Result<std::vector<std::string>> PgListener::Wait(std::chrono::milliseconds timeout) {
-  const SteadyClock::time_point deadline = SteadyClock::now() + timeout;
-  if (!conn_->ok() && conn_->next_attempt() > SteadyClock::now()) {
+  const Clock& clock = conn_->clock();
+  const SteadyPoint deadline = clock.SteadyNow() + timeout;
+  if (!conn_->ok() && conn_->next_attempt() > clock.SteadyNow()) {
     // Down, and too early to try again: wait (as callers expect Wait to) rather than fail at
     // once, so that a loop around Wait does not spin while the server is away.
     std::this_thread::sleep_until(std::min(conn_->next_attempt(), deadline));
@@ -732,7 +736,7 @@ Result<std::vector<std::string>> PgListener::Wait(std::chrono::milliseconds time
     if (!read || !conn_->ok()) {
       return std::unexpected(conn_->Error(nullptr, "waiting for notifications failed"));
     }
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock.SteadyNow());
     if (left.count() <= 0) return payloads;
     pollfd fd{.fd = PQsocket(conn_->get()), .events = POLLIN, .revents = 0};
     const int rc = poll(&fd, 1, static_cast<int>(std::min<int64_t>(left.count(), 1 << 30)));

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "store/sql/db.h"
 
@@ -60,8 +61,9 @@ class PgDb final : public sql::Db {
   // "postgresql://houston@/houston?host=/run/postgresql&port=5432"). Defaults, which the URL
   // overrides: connect_timeout=10, application_name "houston". Unavailable with libpq's message
   // if the server cannot be reached, rejects the login or the URL is malformed; messages never
-  // contain a password from the URL.
-  static Result<std::unique_ptr<PgDb>> Connect(const std::string& url);
+  // contain a password from the URL. The reconnection backoff is timed by `clock`.
+  static Result<std::unique_ptr<PgDb>> Connect(const std::string& url,
+                                               const Clock& clock = RealClock());
   ~PgDb() override;
   PgDb(const PgDb&) = delete;
   PgDb& operator=(const PgDb&) = delete;
@@ -111,7 +113,8 @@ class PgDb final : public sql::Db {
 class PgListener {
  public:
   // Connects to `url` (as PgDb::Connect) and LISTENs on `channel` (any string; it is quoted, so
-  // it is case-sensitive, like pg_notify's). Unavailable if the server cannot be reached.
+  // it is case-sensitive, like pg_notify's). Unavailable if the server cannot be reached. Its
+  // waits, and so its backoff, are in real time.
   static Result<std::unique_ptr<PgListener>> Open(const std::string& url, std::string channel);
   ~PgListener();
   PgListener(const PgListener&) = delete;

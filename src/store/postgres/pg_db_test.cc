@@ -12,6 +12,7 @@
 #include <limits>
 #include <thread>
 
+#include "testing/fake_clock.h"
 #include "testing/pg_server.h"
 
 namespace houston::store::postgres {
@@ -164,7 +165,7 @@ class PgDbTest : public ::testing::Test {
     auto url = server_->NewDatabase(fmt::format("test_{}", ++databases_));
     ASSERT_TRUE(url.has_value()) << url.error().ToString();
     url_ = *url;
-    auto db = PgDb::Connect(url_);
+    auto db = PgDb::Connect(url_, clock_);
     ASSERT_TRUE(db.has_value()) << db.error().ToString();
     db_ = std::move(*db);
   }
@@ -208,16 +209,11 @@ class PgDbTest : public ::testing::Test {
     return v.value_or(-1);
   }
 
-  // Calls `f` until it returns OK or 20 s have passed: for waiting out a server restart and the
-  // reconnection backoff.
-  template <typename F>
-  static Status EventuallyOk(F f) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      Status st = f();
-      if (st.ok() || std::chrono::steady_clock::now() > deadline) return st;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
+  // Pings `db` after the server came back: the first call may find the old session gone
+  // (Unavailable); the next one then reconnects.
+  static Status Reconnected(PgDb& db) {
+    Status st = db.Ping();
+    return st.ok() ? st : db.Ping();
   }
 
   void CreateTable() {
@@ -246,6 +242,7 @@ class PgDbTest : public ::testing::Test {
   static inline Status start_error_;
   static inline int databases_ = 0;
   std::string url_;
+  houston::testing::FakeClock clock_;  // times db_'s reconnection backoff
   std::unique_ptr<PgDb> db_;
 };
 
@@ -617,7 +614,7 @@ TEST_F(PgDbTest, ReconnectsAfterRestartAndPreparesAgain) {
     EXPECT_EQ(first.code(), StatusCode::kUnavailable) << first.ToString();
     EXPECT_FALSE(db_->Healthy());
   }
-  ASSERT_OK(EventuallyOk([this] { return db_->Exec("SELECT 1"); }));
+  ASSERT_OK(db_->Exec("SELECT 1"));
   EXPECT_TRUE(db_->Healthy());
 
   // A statement from before the reconnection fails until prepared again.
@@ -654,7 +651,13 @@ TEST_F(PgDbTest, FailsFastWhileDownAndRecoversWithBackoff) {
   EXPECT_EQ(db_->Ping().code(), StatusCode::kUnavailable);
 
   ASSERT_OK(server_->StartAgain());
-  ASSERT_OK(EventuallyOk([this] { return db_->Ping(); }));
+  // Back, but the next attempt waits for the backoff (250 ms after the failed one).
+  Status early = db_->Ping();
+  EXPECT_EQ(early.code(), StatusCode::kUnavailable) << early.ToString();
+  EXPECT_NE(early.message().find("PostgreSQL is unreachable"), std::string::npos)
+      << early.message();
+  clock_.Advance(milliseconds(250));
+  ASSERT_OK(db_->Ping());
   EXPECT_TRUE(db_->Healthy());
   ASSERT_OK(Prep(insert)->Bind(1, "a").Run());
   EXPECT_EQ(db_->Changes(), 1);
@@ -669,7 +672,7 @@ TEST_F(PgDbTest, StatementsQueuedWhenTheServerGoesAreLostWithTheSession) {
   EXPECT_EQ(down.code(), StatusCode::kUnavailable) << down.ToString();
   EXPECT_FALSE(db_->Healthy());
   ASSERT_OK(server_->StartAgain());
-  ASSERT_OK(EventuallyOk([this] { return db_->Ping(); }));
+  ASSERT_OK(db_->Ping());  // no attempt failed while it was down: no backoff
   ASSERT_OK(Prep(insert)->Bind(1, "b").RunLater());
   ASSERT_OK(db_->Flush());
   // "a" was in an implicit transaction that never reached its sync: not stored.
@@ -719,9 +722,9 @@ TEST_F(PgDbTest, ListenerReconnectsAfterRestart) {
   ASSERT_FALSE(lost.has_value());
   EXPECT_EQ(lost.error().code(), StatusCode::kUnavailable) << lost.error().ToString();
   // The next Wait reconnects and listens again.
-  ASSERT_OK(EventuallyOk(
-      [&] { return ::houston::internal::AsStatus((*listener)->Wait(milliseconds(0))); }));
-  ASSERT_OK(EventuallyOk([this] { return db_->Ping(); }));
+  auto back = (*listener)->Wait(milliseconds(0));
+  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  ASSERT_OK(Reconnected(*db_));
   ASSERT_OK(Notify(*db_, "events", "after restart"));
   auto got = (*listener)->Wait(std::chrono::seconds(10));
   ASSERT_TRUE(got.has_value()) << got.error().ToString();
@@ -747,9 +750,11 @@ TEST_F(PgDbTest, ListenerDoesNotSpinWhileTheServerIsDown) {
       << still.error().message();
 
   ASSERT_OK(server_->StartAgain());
-  ASSERT_OK(EventuallyOk(
-      [&] { return ::houston::internal::AsStatus((*listener)->Wait(milliseconds(0))); }));
-  ASSERT_OK(EventuallyOk([this] { return db_->Ping(); }));
+  // A Wait longer than what is left of the backoff (at most 250 ms) waits for it, reconnects
+  // and listens again.
+  auto back = (*listener)->Wait(milliseconds(300));
+  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  ASSERT_OK(Reconnected(*db_));
   ASSERT_OK(Notify(*db_, "events", "back"));
   auto got = (*listener)->Wait(std::chrono::seconds(10));
   ASSERT_TRUE(got.has_value()) << got.error().ToString();

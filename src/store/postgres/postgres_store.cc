@@ -23,8 +23,8 @@ std::string RedactUrl(std::string_view url) {
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions options) {
   sql::SqlStoreOptions o;
-  o.connect = [url = options.url](bool) -> Result<std::unique_ptr<sql::Db>> {
-    HOUSTON_ASSIGN_OR_RETURN(auto db, PgDb::Connect(url));
+  o.connect = [url = options.url, clock = options.clock](bool) -> Result<std::unique_ptr<sql::Db>> {
+    HOUSTON_ASSIGN_OR_RETURN(auto db, PgDb::Connect(url, *clock));
     return std::unique_ptr<sql::Db>(std::move(db));
   };
   o.queue_capacity = options.queue_capacity;
@@ -41,7 +41,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
     s->Bind(1, instance);
     return s->Run();
   };
-  auto db = PgDb::Connect(options.url);
+  auto db = PgDb::Connect(options.url, *options.clock);
   if (!db) {
     return std::unexpected(Unavailable(fmt::format("cannot connect to PostgreSQL at {}: {}",
                                                    RedactUrl(options.url), db.error().message())));
