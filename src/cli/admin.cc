@@ -55,13 +55,8 @@ constexpr const char* kDbHelp = "SQLite database path, or a postgres:// URL";
 Result<std::pair<std::unique_ptr<store::sql::Db>, const std::vector<store::sql::Migration>*>>
 MigrationTarget(const std::string& db) {
   if (store::postgres::IsPostgresUrl(db)) {
-    auto conn = store::postgres::PgDb::Connect(db);
-    if (!conn) {
-      return std::unexpected(
-          Unavailable(fmt::format("cannot connect to PostgreSQL at {}: {}",
-                                  store::postgres::RedactUrl(db), conn.error().message())));
-    }
-    return std::make_pair(std::unique_ptr<store::sql::Db>(std::move(*conn)),
+    HOUSTON_ASSIGN_OR_RETURN(auto conn, store::postgres::PgDb::Connect(db));
+    return std::make_pair(std::unique_ptr<store::sql::Db>(std::move(conn)),
                           &store::postgres::Migrations());
   }
   HOUSTON_ASSIGN_OR_RETURN(auto conn, store::sqlite::SqliteDb::Open(db, false));

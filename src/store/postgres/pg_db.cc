@@ -205,6 +205,15 @@ std::string Redacted(std::string message, const std::vector<std::string>& secret
   return message;
 }
 
+}  // namespace
+
+std::string RedactUrl(std::string_view url) {
+  std::string text(url);
+  return Redacted(text, PasswordsIn(text));
+}
+
+namespace {
+
 // libpq prints notices and warnings (e.g. "there is no transaction in progress") to stderr by
 // default; the server's log has them.
 void IgnoreNotice(void*, const char*) {}
@@ -244,8 +253,8 @@ class Connection {
     }
     auto conn = std::unique_ptr<Connection>(new Connection(raw, PasswordsIn(url), clock));
     if (PQstatus(raw) != CONNECTION_OK) {
-      return std::unexpected(
-          Unavailable(fmt::format("cannot connect to PostgreSQL: {}", conn->LibpqMessage())));
+      return std::unexpected(Unavailable(fmt::format("cannot connect to PostgreSQL at {}: {}",
+                                                     RedactUrl(url), conn->LibpqMessage())));
     }
     return conn;
   }

@@ -26,6 +26,10 @@ class Connection;  // a libpq connection and its reconnection backoff (pg_db.cc)
 class PgStmt;      // the sql::Stmt of a PgDb (pg_db.cc)
 }  // namespace internal
 
+// The URL (or key=value string) with every spelling of its password replaced by "***", for
+// messages and logs.
+std::string RedactUrl(std::string_view url);
+
 // Rewrites SQLite-style placeholders to PostgreSQL's: `?N` becomes `$N`, and a bare `?` becomes
 // `$M` where M is one more than the largest number assigned so far (SQLite's rule, so `?, ?`
 // is `$1, $2` and `?2, ?` is `$2, $3`). Text inside single-quoted literals (with '' escapes, and

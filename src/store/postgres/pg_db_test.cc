@@ -88,7 +88,9 @@ TEST(PgDbConnectTest, UnreachableServerIsUnavailableWithoutThePassword) {
       PgDb::Connect("postgresql://houston:s3cret-pw@/houston?host=/nonexistent-houston-dir&port=1");
   ASSERT_FALSE(db.has_value());
   EXPECT_EQ(db.error().code(), StatusCode::kUnavailable) << db.error().ToString();
-  EXPECT_NE(db.error().message().find("cannot connect to PostgreSQL"), std::string::npos);
+  EXPECT_NE(db.error().message().find("cannot connect to PostgreSQL at postgresql://houston:***@"),
+            std::string::npos)
+      << db.error().message();
   EXPECT_EQ(db.error().message().find("s3cret-pw"), std::string::npos) << db.error().message();
 }
 
@@ -101,6 +103,16 @@ TEST(PgDbConnectTest, MalformedUrlDoesNotEchoThePassword) {
     EXPECT_EQ(db.error().code(), StatusCode::kUnavailable) << db.error().ToString();
     EXPECT_EQ(db.error().message().find("s3cret"), std::string::npos) << db.error().message();
   }
+}
+
+TEST(RedactUrlTest, HidesEverySpellingOfThePassword) {
+  EXPECT_EQ(RedactUrl("postgresql://houston:s3cret@db.example/houston"),
+            "postgresql://houston:***@db.example/houston");
+  EXPECT_EQ(RedactUrl("postgres://houston@db.example/houston?password=s3cret&sslmode=require"),
+            "postgres://houston@db.example/houston?password=***&sslmode=require");
+  EXPECT_EQ(RedactUrl("host=db password=s3cret port=5432"), "host=db password=*** port=5432");
+  EXPECT_EQ(RedactUrl("postgresql://houston@/houston?host=/run/postgresql"),
+            "postgresql://houston@/houston?host=/run/postgresql");
 }
 
 TEST(PgListenerOpenTest, UnreachableServerIsUnavailable) {

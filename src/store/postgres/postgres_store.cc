@@ -11,16 +11,6 @@ bool IsPostgresUrl(std::string_view db) {
   return db.starts_with("postgres://") || db.starts_with("postgresql://");
 }
 
-std::string RedactUrl(std::string_view url) {
-  // scheme://user:password@host... -> scheme://user:***@host...
-  auto scheme = url.find("://");
-  auto at = url.find('@', scheme == std::string_view::npos ? 0 : scheme + 3);
-  if (scheme == std::string_view::npos || at == std::string_view::npos) return std::string(url);
-  auto colon = url.find(':', scheme + 3);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
-}
-
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions options) {
   sql::SqlStoreOptions o;
   o.connect = [url = options.url, clock = options.clock](bool) -> Result<std::unique_ptr<sql::Db>> {
@@ -41,14 +31,10 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
     s->Bind(1, instance);
     return s->Run();
   };
-  auto db = PgDb::Connect(options.url, *options.clock);
-  if (!db) {
-    return std::unexpected(Unavailable(fmt::format("cannot connect to PostgreSQL at {}: {}",
-                                                   RedactUrl(options.url), db.error().message())));
-  }
-  HOUSTON_RETURN_IF_ERROR(sql::Migrate(**db, Migrations(), o.clock->Now()));
+  HOUSTON_ASSIGN_OR_RETURN(auto db, PgDb::Connect(options.url, *options.clock));
+  HOUSTON_RETURN_IF_ERROR(sql::Migrate(*db, Migrations(), o.clock->Now()));
   std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(o)));
-  store->StartWriter(std::move(*db));
+  store->StartWriter(std::move(db));
   return store;
 }
 

@@ -42,7 +42,4 @@ class PostgresStore final : public sql::SqlStore {
 // True for the URLs PostgresStore takes: postgres://... or postgresql://...
 bool IsPostgresUrl(std::string_view db);
 
-// The URL with any password replaced by "***" (for messages and logs).
-std::string RedactUrl(std::string_view url);
-
 }  // namespace houston::store::postgres
