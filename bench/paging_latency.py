@@ -51,6 +51,15 @@ class Sink:
     def __init__(self):
         self.arrivals = {}
 
+    def record(self, body, now):
+        """Called with each request's body and its arrival time (monotonic)."""
+        try:
+            msg = json.loads(body)
+            for inc in msg.get("incidents", [msg.get("incident", {})]):
+                self.arrivals.setdefault(inc.get("title", ""), now)
+        except ValueError:
+            pass
+
     async def handle(self, reader, writer):
         try:
             while True:
@@ -60,13 +69,7 @@ class Sink:
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":", 1)[1])
                 body = await reader.readexactly(length)
-                now = time.monotonic()
-                try:
-                    msg = json.loads(body)
-                    for inc in msg.get("incidents", [msg.get("incident", {})]):
-                        self.arrivals.setdefault(inc.get("title", ""), now)
-                except ValueError:
-                    pass
+                self.record(body, time.monotonic())
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):

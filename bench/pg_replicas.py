@@ -43,43 +43,29 @@ def _pdeathsig():
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-class CountingSink:
+class CountingSink(paging_latency.Sink):
     """paging_latency.Sink, but every delivery is kept: arrivals per incident title and per
     message_id, so duplicates and unknown pages can be counted."""
 
     def __init__(self):
-        self.first = {}                                # title -> first arrival (monotonic)
+        super().__init__()
+        self.first = self.arrivals                     # title -> first arrival (monotonic)
         self.by_title = collections.Counter()          # title -> deliveries
         self.by_message = collections.Counter()        # message_id -> deliveries
         self.requests = 0
         self.unparsed = 0
 
-    async def handle(self, reader, writer):
+    def record(self, body, now):
+        self.requests += 1
         try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                body = await reader.readexactly(length)
-                now = time.monotonic()
-                self.requests += 1
-                try:
-                    msg = json.loads(body)
-                    self.by_message[str(msg.get("message_id", ""))] += 1
-                    for inc in msg.get("incidents", [msg.get("incident", {})]):
-                        title = inc.get("title", "")
-                        self.first.setdefault(title, now)
-                        self.by_title[title] += 1
-                except ValueError:
-                    self.unparsed += 1
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+            msg = json.loads(body)
+            self.by_message[str(msg.get("message_id", ""))] += 1
+            for inc in msg.get("incidents", [msg.get("incident", {})]):
+                title = inc.get("title", "")
+                self.first.setdefault(title, now)
+                self.by_title[title] += 1
+        except ValueError:
+            self.unparsed += 1
 
 
 def start_houston(args, tmp, org, i):
