@@ -712,7 +712,7 @@ void Api::Heartbeat(const HttpRequest& req, const store::Token*, Respond respond
     }
     CountEvent("heartbeat", "accepted");
     std::string b = R"({"status":"ok","next_beat_due_by":)";
-    AppendJsonString(b, FormatRfc3339(r->last_beat_at + r->interval));
+    AppendJsonString(b, FormatRfc3339(*r->last_beat_at + r->interval));
     b += '}';
     (*shared)(http::JsonResponse(bhttp::status::ok, std::move(b)));
   });

@@ -165,14 +165,16 @@ int Apply(const std::string& file, const std::string& db, bool dry_run) {
     std::printf("(dry run: nothing was changed)\n");
     return 0;
   }
-  auto changed = ApplyOrgToStore(**store, *org, *yaml, file, store::Actor{"user", "", "cli"});
+  auto changed =
+      ApplyOrgToStore(**store, *org, *yaml, AbsolutePath(file), store::Actor{"user", "", "cli"});
   if (!changed) {
     PrintError(changed.error());
     return 1;
   }
   std::printf(
-      "applied %s to %s (%d objects changed). A running server picks it up on SIGHUP "
-      "or restart.\n",
+      "applied %s to %s (%d objects changed). Servers on this database run it within 2 "
+      "seconds; it is now the database's org source, so a server started with another --config "
+      "keeps it (see houston serve --help).\n",
       file.c_str(), db.c_str(), *changed);
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "core/json_util.h"
 #include "core/random.h"
+#include "core/time_util.h"
 #include "engine/escalation_engine.h"
 #include "engine/heartbeat_monitor.h"
 #include "engine/incident_fanout.h"
@@ -124,10 +125,18 @@ Result<std::string> ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
+
 namespace {
 
 // How often other servers' commits may wake this server's engines (see the listener in Serve).
 constexpr auto kOthersWakeInterval = std::chrono::milliseconds(10);
+// How often a server looks for an org applied to its database by `houston apply`.
+constexpr auto kOrgPollInterval = std::chrono::seconds(2);
 
 struct ServeFlags {
   std::string config;
@@ -182,26 +191,72 @@ Result<std::string> LinkKey(const ServeFlags& f, store::Store& st) {
   return key;
 }
 
-// Loads the org: from --config (and records it in the store), else the one last applied.
-Result<config::Org> LoadOrg(const ServeFlags& f, store::Store& store) {
-  if (!f.config.empty()) {
-    HOUSTON_ASSIGN_OR_RETURN(std::string yaml, ReadFile(f.config));
-    HOUSTON_ASSIGN_OR_RETURN(config::Org org, config::ParseOrg(yaml, f.config));
-    HOUSTON_ASSIGN_OR_RETURN(int changed,
-                             ApplyOrgToStore(store, org, yaml, f.config,
-                                             store::Actor{"system", "serve --config", "cli"}));
-    spdlog::info("org loaded from {}: {} services, {} users ({} objects changed in the store)",
-                 f.config, org.services.size(), org.users.size(), changed);
-    return org;
-  }
+// The org file named by --config, read and checked before the database is opened (a bad file
+// must not leave a new, empty database behind).
+struct ConfigFile {
+  std::string path;  // absolute: the name of the database's org source
+  std::string yaml;
+  config::Org org;
+};
+
+Result<std::optional<ConfigFile>> ReadConfig(const ServeFlags& f) {
+  if (f.config.empty()) return std::nullopt;
+  ConfigFile file;
+  file.path = AbsolutePath(f.config);
+  HOUSTON_ASSIGN_OR_RETURN(file.yaml, ReadFile(f.config));
+  HOUSTON_ASSIGN_OR_RETURN(file.org, config::ParseOrg(file.yaml, f.config));
+  return file;
+}
+
+// Whether the database's org source `name` is the file at absolute path `path` (older versions
+// recorded the path as it was typed).
+bool SameSource(const std::string& name, const std::string& path) {
+  if (name == path) return true;
+  std::error_code ec1, ec2;
+  auto a = std::filesystem::weakly_canonical(name, ec1);
+  auto b = std::filesystem::weakly_canonical(path, ec2);
+  return !ec1 && !ec2 && a == b;
+}
+
+// The running org, and the revision of the database's org it came from.
+struct LoadedOrg {
+  config::Org org;
+  std::optional<TimePoint> applied_at;
+};
+
+// The database holds the org: one source of truth for every server on it and for `houston
+// apply`. --config FILE is applied to the database (at start and on SIGHUP) while the
+// database's org came from FILE or it has none yet; once `houston apply` put another file's org
+// there, the database wins and FILE is left alone, with a warning that says so.
+Result<LoadedOrg> LoadOrg(const ServeFlags& f, store::Store& store,
+                          std::optional<ConfigFile> file) {
   HOUSTON_ASSIGN_OR_RETURN(store::OrgSnapshot snap, store.LoadOrg());
+  if (file && (snap.source_yaml.empty() || SameSource(snap.source_name, file->path))) {
+    HOUSTON_ASSIGN_OR_RETURN(int changed,
+                             ApplyOrgToStore(store, file->org, file->yaml, file->path,
+                                             store::Actor{"system", "serve --config", "cli"}));
+    spdlog::info("org loaded from {}: {} services, {} users ({} objects changed in the database)",
+                 file->path, file->org.services.size(), file->org.users.size(), changed);
+    HOUSTON_ASSIGN_OR_RETURN(auto applied_at, store.OrgAppliedAt());
+    return LoadedOrg{std::move(file->org), applied_at};
+  }
   if (snap.source_yaml.empty()) {
     spdlog::warn("no --config and no org applied to {}: no integration will accept events", f.db);
-    return config::Org();
+    return LoadedOrg{};
+  }
+  if (file) {
+    spdlog::warn(
+        "--config {} is not applied: the org in the database was applied from {} at {} (houston "
+        "apply), and the database is the one source of truth. Running that org; `houston apply "
+        "-f {}` makes the file its source again.",
+        file->path, snap.source_name,
+        snap.applied_at ? FormatRfc3339(*snap.applied_at) : std::string("an unknown time"),
+        f.config);
   }
   HOUSTON_ASSIGN_OR_RETURN(config::Org org, config::ParseOrg(snap.source_yaml, snap.source_name));
-  spdlog::info("org loaded from the store (last applied from {})", snap.source_name);
-  return org;
+  spdlog::info("org loaded from the database (applied from {} at {})", snap.source_name,
+               snap.applied_at ? FormatRfc3339(*snap.applied_at) : std::string("?"));
+  return LoadedOrg{std::move(org), snap.applied_at};
 }
 
 int Serve(const ServeFlags& f) {
@@ -225,6 +280,11 @@ int Serve(const ServeFlags& f) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto config_file = ReadConfig(f);
+  if (!config_file) {
+    PrintError(config_file.error());
+    return 2;
+  }
 
   http::Metrics metrics;
   metrics.Describe("houston_http_requests_total", "counter",
@@ -253,11 +313,13 @@ int Serve(const ServeFlags& f) {
   store::Store& st = **store;
   metrics.SetGaugeSource("houston_store_queue_depth",
                          [&st] { return static_cast<double>(st.Stats().queue_depth); });
-  auto org = LoadOrg(f, st);
-  if (!org) {
-    PrintError(org.error());
+  auto loaded = LoadOrg(f, st, std::move(*config_file));
+  if (!loaded) {
+    PrintError(loaded.error());
     return 2;
   }
+  std::optional<TimePoint> org_applied_at = loaded->applied_at;
+  config::Org* org = &loaded->org;
   // Links in notifications and webhooks: --base-url, else the org's settings.base_url, else the
   // listen address (below).
   std::string base_url = f.base_url;
@@ -436,27 +498,47 @@ int Serve(const ServeFlags& f) {
     std::ofstream(f.port_file) << *port << "\n";
   }
 
+  // Swaps in a reloaded org. Returns false (keeping the current one) when it failed.
+  auto swap_org = [&](Result<LoadedOrg> reloaded) {
+    if (!reloaded) {
+      spdlog::error("reload failed, keeping the current org: {}", reloaded.error().ToString());
+      for (const auto& d : reloaded.error().details()) spdlog::error("  {}", d);
+      return false;
+    }
+    org_applied_at = reloaded->applied_at;
+    {
+      auto rt = engine::MakeOrgRuntime(
+          std::make_shared<const config::Org>(std::move(reloaded->org)), api_overrides());
+      std::lock_guard lock(org_mu);
+      runtime = std::move(rt);
+    }
+    api.SetOrg(org_provider());
+    heartbeats.Wake();
+    escalations.Wake();
+    fanout.Wake();
+    return true;
+  };
   for (;;) {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    // Waits for a signal, and meanwhile looks for an org that `houston apply` (or another
+    // server) wrote to the database.
+    timespec poll{.tv_sec = kOrgPollInterval.count(), .tv_nsec = 0};
+    int sig = sigtimedwait(&signals, nullptr, &poll);
+    if (sig < 0) {
+      auto applied_at = st.OrgAppliedAt();
+      if (!applied_at) {
+        spdlog::warn("checking the database for a new org: {}", applied_at.error().ToString());
+      } else if (*applied_at != org_applied_at && swap_org(LoadOrg(f, st, std::nullopt))) {
+        spdlog::info("org reloaded: a new one was applied to the database");
+      }
+      continue;
+    }
     if (sig == SIGHUP) {
-      auto reloaded = LoadOrg(f, st);
-      if (!reloaded) {
-        spdlog::error("reload failed, keeping the current org: {}", reloaded.error().ToString());
-        for (const auto& d : reloaded.error().details()) spdlog::error("  {}", d);
+      auto file = ReadConfig(f);
+      if (!file) {
+        swap_org(std::unexpected(file.error()));
         continue;
       }
-      {
-        auto rt = engine::MakeOrgRuntime(std::make_shared<const config::Org>(std::move(*reloaded)),
-                                         api_overrides());
-        std::lock_guard lock(org_mu);
-        runtime = std::move(rt);
-      }
-      api.SetOrg(org_provider());
-      heartbeats.Wake();
-      escalations.Wake();
-      fanout.Wake();
-      spdlog::info("org reloaded");
+      if (swap_org(LoadOrg(f, st, std::move(*file)))) spdlog::info("org reloaded (SIGHUP)");
       continue;
     }
     spdlog::info("received {}, shutting down: finishing in-flight requests",
@@ -481,8 +563,10 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
   auto flags = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand("serve", "Run the houston server.");
   cmd->add_option("--config", flags->config,
-                  "org.yaml to load and apply at start (and on SIGHUP). Without it, the org last "
-                  "applied to --db is used.");
+                  "org.yaml to apply to --db at start and on SIGHUP, while the database's org "
+                  "came from this file (or it has none yet); after `houston apply` of another "
+                  "file the database's org wins. Without it, the org last applied to --db is "
+                  "used. Servers pick up `houston apply` by themselves within 2 seconds.");
   cmd->add_option("--db", flags->db,
                   "SQLite database path, or a postgres:// URL (several servers may share one "
                   "PostgreSQL database)")

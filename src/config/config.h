@@ -277,8 +277,8 @@ struct IncidentRule {
   std::vector<std::string> services;             // the alert's service is one of these
   std::optional<int> max_service_tier;           // the service's tier is at most this (1 = top)
   std::optional<core::Severity> alert_severity;  // the alert is at least this severe
-  // At least this many alerts: in the incident, or, with window_minutes, on the alert's service
-  // within that many minutes (an alert storm, whichever incidents the alerts opened).
+  // At least this many alerts in the incident; with window_minutes, only the incident's alerts
+  // that arrived within that many minutes count.
   std::optional<int> alert_count;
   std::optional<int> window_minutes;
   std::string severity;  // the SEV level to declare/raise to (required)

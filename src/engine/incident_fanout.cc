@@ -177,8 +177,9 @@ class IncidentFanout::Pass {
       if (rule.alert_count) {
         int64_t count = inc.alert_count;
         if (rule.window_minutes) {
+          // The incident's own alerts that arrived within the window (docs/config.md).
           store::AlertFilter f;
-          f.service_id = service;
+          f.incident_id = inc.id;
           f.since = r.at - std::chrono::minutes(*rule.window_minutes);
           f.limit = std::min(1000, std::max(1, *rule.alert_count));
           auto alerts = f_.store_.ListAlerts(f);

@@ -222,20 +222,45 @@ TEST_F(FanoutTest, RuleDeclaresASevForACriticalAlertOnATierOneService) {
 }
 
 TEST_F(FanoutTest, AlertStormWithinTheWindowRaisesToSev1AndNeverLowers) {
-  auto a = Send(Alert("search", "s1"));
+  auto storm = [&](const std::string& key) {
+    auto e = Alert("search", key);
+    e.group_key = "storm";  // one incident for all of them
+    return Send(std::move(e));
+  };
+  auto a = storm("s1");
   clock_.Advance(minutes(4));
-  Send(Alert("search", "s2"));
+  storm("s2");
   Tick();
   EXPECT_EQ(store_->GetIncident(a.incident_id)->sev, "");
   clock_.Advance(minutes(4));
-  auto third = Send(Alert("search", "s3"));  // 3 alerts within 10 minutes
+  auto third = storm("s3");  // the incident's 3rd alert within 10 minutes
   Tick();
+  EXPECT_EQ(third.incident_id, a.incident_id);
   EXPECT_EQ(store_->GetIncident(third.incident_id)->sev, "SEV1");
-  // Alerts spread wider than the window do not count.
+  // The incident's alerts spread wider than the window do not count: three alerts 8 minutes
+  // apart are never three within 10 minutes.
   clock_.Advance(minutes(30));
-  auto late = Send(Alert("search", "s4"));
+  std::optional<store::EventOutcome> wide;
+  for (std::string key : {"w1", "w2", "w3"}) {
+    auto e = Alert("search", key);
+    e.group_key = "wide";
+    auto o = Send(std::move(e));
+    if (!wide) wide = o;
+    Tick();
+    clock_.Advance(minutes(8));
+  }
+  EXPECT_EQ(store_->GetIncident(wide->incident_id)->alert_count, 3);
+  EXPECT_EQ(store_->GetIncident(wide->incident_id)->sev, "");
+  // Other incidents' alerts on the same service do not count: three one-alert incidents within
+  // a minute stay untriaged.
+  std::vector<core::IncidentId> singles;
+  for (std::string key : {"o1", "o2", "o3"})
+    singles.push_back(Send(Alert("search", key)).incident_id);
   Tick();
-  EXPECT_EQ(store_->GetIncident(late.incident_id)->sev, "");
+  for (auto id : singles) {
+    EXPECT_EQ(store_->GetIncident(id)->alert_count, 1);
+    EXPECT_EQ(store_->GetIncident(id)->sev, "") << "incident " << id;
+  }
   // A rule never lowers a SEV that people raised: a critical alert joining a SEV1 incident on
   // checkout matches tier1-critical (SEV2), and the incident stays SEV1.
   auto grouped = Alert("checkout", "g1", core::Severity::kWarning);
@@ -286,6 +311,81 @@ TEST_F(FanoutTest, AssigningARoleOrAddingAResponderPagesThatPerson) {
   Patch(inc.id, scribe);
   Tick();
   EXPECT_EQ(To("http://127.0.0.1:9/carol").size(), 2u);
+}
+
+TEST_F(FanoutTest, RolePagesAreNotSentAfterTheIncidentIsResolved) {
+  auto inc = Declare(
+      {.title = "x", .sev = "SEV2", .services = {"checkout"}, .roles = {{"commander", "bob"}}});
+  Tick();
+  EXPECT_EQ(To("http://127.0.0.1:9/bob").size(), 1u);
+  Run(minutes(1));
+  ASSERT_TRUE(store::Wait<core::Incident>([&](auto cb) {
+    store_->TransitionIncident(inc.id, core::IncidentAction::kResolve, {"token", "me", "api"}, cb);
+  }));
+  Run(minutes(10));
+  // Bob's email rule (5 minutes) came due after the end: it is cancelled, not sent.
+  EXPECT_EQ(To("bob@example.com").size(), 0u);
+  auto mail = store_->ListNotifications({.incident_id = inc.id});
+  ASSERT_TRUE(mail);
+  bool cancelled = false;
+  for (const auto& n : *mail) {
+    if (n.contact_method_id != "bob-mail") continue;
+    EXPECT_EQ(n.state, "cancelled");
+    EXPECT_EQ(n.last_error, "not sent: the incident was resolved first");
+    cancelled = true;
+  }
+  EXPECT_TRUE(cancelled);
+}
+
+TEST_F(FanoutTest, ARuleSevIncidentResolvesWithItsAlertsWhenNoPersonTookItOver) {
+  auto a = Alert("checkout", "disk", core::Severity::kCritical);
+  auto o = Send(a);
+  Tick();
+  ASSERT_EQ(store_->GetIncident(o.incident_id)->sev, "SEV2");  // tier1-critical
+  Run(minutes(3));
+  a.action = core::EventAction::kResolve;
+  Send(a);
+  Tick();
+  auto inc = *store_->GetIncident(o.incident_id);
+  EXPECT_EQ(inc.status, core::IncidentStatus::kResolved);
+  EXPECT_EQ(store_->GetEscalation(o.incident_id)->value().state, "done");
+  bool said_why = false;
+  auto timeline = store_->ListTimeline(o.incident_id);
+  ASSERT_TRUE(timeline);
+  for (const auto& e : *timeline) {
+    if (e.record.action != "incident.resolved") continue;
+    said_why = e.record.details_json.find("no person had taken it over") != std::string::npos;
+  }
+  EXPECT_TRUE(said_why);
+  auto events = WebhookEvents("http://127.0.0.1:9/all");
+  EXPECT_NE(std::find(events.begin(), events.end(), "incident.resolved"), events.end());
+  // Nothing pages after the end.
+  sender_.Clear();
+  Run(minutes(60));
+  EXPECT_EQ(To("http://127.0.0.1:9/alice").size(), 0u);
+}
+
+TEST_F(FanoutTest, AnIncidentAPersonTookOverStaysOpenWhenItsAlertsResolveAndSaysWhy) {
+  auto a = Alert("checkout", "disk", core::Severity::kCritical);
+  auto o = Send(a);
+  Tick();
+  ASSERT_EQ(store_->GetIncident(o.incident_id)->sev, "SEV2");
+  ASSERT_TRUE(store::Wait<core::Incident>([&](auto cb) {
+    store_->TransitionIncident(o.incident_id, core::IncidentAction::kAcknowledge,
+                               {"token", "dana", "cli"}, cb);
+  }));
+  a.action = core::EventAction::kResolve;
+  Send(a);
+  Tick();
+  EXPECT_EQ(store_->GetIncident(o.incident_id)->status, core::IncidentStatus::kAcknowledged);
+  std::string why;
+  auto timeline = store_->ListTimeline(o.incident_id);
+  ASSERT_TRUE(timeline);
+  for (const auto& e : *timeline) {
+    if (e.record.action == "incident.alerts_resolved") why = e.record.details_json;
+  }
+  EXPECT_NE(why.find("\"taken_over_by\":\"dana\""), std::string::npos) << why;
+  EXPECT_NE(why.find(R"(acknowledged"})"), std::string::npos) << why;  // what dana did
 }
 
 TEST_F(FanoutTest, StatusUpdatesReachEachAudiencesSubscribers) {

@@ -153,14 +153,15 @@ TEST_P(IncidentStoreTest, AcknowledgingAnIncidentAcknowledgesItsAlertsOnce) {
   (void)ack;
 }
 
-TEST_P(IncidentStoreTest, AlertsResolveAPageButNotADeclaredIncident) {
+TEST_P(IncidentStoreTest, AlertsResolveTheirIncidentUnlessAPersonTookItOver) {
   auto page = Send(Ev("p"));
   Send(Ev("p")).kind;  // dedup
   auto e = Ev("p");
   e.action = EventAction::kResolve;
   Send(e);
   EXPECT_EQ(store_->GetIncident(page.incident_id)->status, IncidentStatus::kResolved);
-  // With a SEV, the alerts clearing is news on the timeline, not the end of the incident.
+  // With a SEV a person set (they took it over), the alerts clearing is news on the timeline,
+  // not the end of the incident.
   auto grouped = Ev("g");
   grouped.group_key = "grp";
   auto g = Send(grouped);
@@ -171,7 +172,40 @@ TEST_P(IncidentStoreTest, AlertsResolveAPageButNotADeclaredIncident) {
   Send(grouped);
   EXPECT_EQ(store_->GetIncident(g.incident_id)->status, IncidentStatus::kTriggered);
   auto timeline = *store_->ListTimeline(g.incident_id);
-  EXPECT_NE(timeline.back().record.details_json.find("\"open_alerts_left\":0"), std::string::npos);
+  ASSERT_GE(timeline.size(), 2u);
+  const auto& cleared = timeline[timeline.size() - 2].record;
+  EXPECT_EQ(cleared.action, "alert.resolved");
+  EXPECT_NE(cleared.details_json.find("\"open_alerts_left\":0"), std::string::npos);
+  const auto& why = timeline.back().record;
+  EXPECT_EQ(why.action, "incident.alerts_resolved");
+  EXPECT_NE(why.details_json.find("\"taken_over_by\":\"me\""), std::string::npos)
+      << why.details_json;
+  // A SEV that a rule (the system) set is not a person taking over: it resolves with its alerts.
+  auto ruled = Ev("r");
+  ruled.group_key = "ruled";
+  auto r = Send(ruled);
+  ASSERT_TRUE(Wait<core::Incident>([&](auto cb) {
+    store_->UpdateIncident(r.incident_id, p, {"system", "incident-rules", "system"}, cb);
+  }));
+  ruled.action = EventAction::kResolve;
+  Send(ruled);
+  EXPECT_EQ(store_->GetIncident(r.incident_id)->status, IncidentStatus::kResolved);
+  // After a person resolves it and it is reopened (by the system), the person's actions belong
+  // to the earlier episode: the new one resolves with its alerts.
+  ASSERT_TRUE(Wait<core::Incident>([&](auto cb) {
+    store_->TransitionIncident(g.incident_id, core::IncidentAction::kResolve,
+                               {"token", "me", "api"}, cb);
+  }));
+  ASSERT_TRUE(Wait<core::Incident>([&](auto cb) {
+    store_->TransitionIncident(g.incident_id, core::IncidentAction::kReopen,
+                               {"system", "test", "system"}, cb);
+  }));
+  auto again = Ev("g2");
+  again.group_key = "grp";
+  ASSERT_EQ(Send(again).incident_id, g.incident_id);
+  again.action = EventAction::kResolve;
+  Send(again);
+  EXPECT_EQ(store_->GetIncident(g.incident_id)->status, IncidentStatus::kResolved);
 }
 
 TEST_P(IncidentStoreTest, GroupingWindowJoinsRecentIncidentsOfTheService) {

@@ -107,8 +107,9 @@ struct OrgObject {
 
 struct OrgSnapshot {
   std::vector<OrgObject> objects;
-  std::string source_yaml;  // the document last applied ("" if none)
-  std::string source_name;
+  std::string source_yaml;              // the document last applied ("" if none)
+  std::string source_name;              // where it came from: a file's absolute path, or a name
+  std::optional<TimePoint> applied_at;  // when it was applied (nullopt if never)
 };
 
 enum class Role { kViewer = 0, kResponder = 1, kAdmin = 2 };
@@ -129,7 +130,9 @@ struct Heartbeat {
   std::string integration_key;
   std::string service_id;
   std::chrono::milliseconds interval{0};
-  TimePoint last_beat_at{};
+  // nullopt until the first beat: a heartbeat is only watched once it has beaten, so a new one
+  // (or the example org's, right after `make run`) is never overdue before anyone sends it.
+  std::optional<TimePoint> last_beat_at;
   bool missed = false;            // an alert is open because a beat was missed
   std::string escalation_policy;  // the service's: a missed beat pages through it
 };
@@ -499,6 +502,9 @@ class Store {
   virtual Result<std::vector<core::Change>> ListChanges(const ChangeFilter& f) = 0;
   virtual Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& f) = 0;
   virtual Result<OrgSnapshot> LoadOrg() = 0;
+  // When the org was last applied (nullopt if never): a cheap read that servers poll to pick up
+  // an org that `houston apply` (or another server) wrote to the database.
+  virtual Result<std::optional<TimePoint>> OrgAppliedAt() = 0;
   // NotFound if no live token has this hash.
   virtual Result<Token> FindTokenByHash(const std::string& token_hash) = 0;
   // Every token, revoked ones included, oldest first (never the secret).

@@ -329,20 +329,38 @@ TEST_P(StoreContractTest, ApplyOrgDiffsAndRecordsSource) {
       store_->ApplyOrg(objs, {}, "yaml: 1", "org.yaml", Actor{"user", "cli", "cli"}, cb);
     });
   };
+  EXPECT_EQ(store_->OrgAppliedAt().value(), std::nullopt);
   EXPECT_EQ(apply({{"service", "a", "{}"}, {"service", "b", "{}"}}).value(), 2);
+  auto first = store_->OrgAppliedAt().value();
+  ASSERT_TRUE(first);
+  clock_.Advance(std::chrono::seconds(1));
   EXPECT_EQ(apply({{"service", "a", "{}"}, {"service", "b", "{}"}}).value(), 0);
+  // Applied again (even unchanged): servers polling OrgAppliedAt see a new revision.
+  EXPECT_EQ(store_->OrgAppliedAt().value(), *first + std::chrono::seconds(1));
   EXPECT_EQ(apply({{"service", "a", "{\"x\":1}"}}).value(), 2);  // one changed, one removed
   auto snap = store_->LoadOrg();
   ASSERT_TRUE(snap);
   ASSERT_EQ(snap->objects.size(), 1u);
   EXPECT_EQ(snap->objects[0].spec_json, "{\"x\":1}");
   EXPECT_EQ(snap->source_yaml, "yaml: 1");
+  EXPECT_EQ(snap->source_name, "org.yaml");
+  EXPECT_EQ(snap->applied_at, store_->OrgAppliedAt().value());
   EXPECT_EQ(store_->ListAudit({.resource_type = "org"})->size(), 2u);
 }
 
 TEST_P(StoreContractTest, MissedHeartbeatOpensAlertAndNextBeatResolvesIt) {
   Heartbeat hb{"hb-key", "checkout", std::chrono::minutes(5), {}, false};
   ASSERT_TRUE(Wait<int>([&](auto cb) { store_->ApplyOrg({}, {hb}, "", "", {}, cb); }));
+  // Not watched before its first beat: a day without beats opens nothing.
+  EXPECT_EQ(store_->NextHeartbeatDeadline().value(), std::nullopt);
+  clock_.Advance(std::chrono::hours(24));
+  EXPECT_EQ(Wait<int>([&](auto cb) { store_->CheckHeartbeats(clock_.Now(), cb); }).value(), 0);
+  EXPECT_EQ(store_->ListHeartbeats()->front().last_beat_at, std::nullopt);
+  ASSERT_TRUE(Wait<Heartbeat>([&](auto cb) { store_->RecordHeartbeat("hb-key", cb); }));
+  EXPECT_EQ(store_->ListHeartbeats()->front().last_beat_at, clock_.Now());
+  // Applying the org again keeps the last beat.
+  ASSERT_TRUE(Wait<int>([&](auto cb) { store_->ApplyOrg({}, {hb}, "", "", {}, cb); }));
+  EXPECT_EQ(store_->ListHeartbeats()->front().last_beat_at, clock_.Now());
   auto deadline = store_->NextHeartbeatDeadline();
   ASSERT_TRUE(deadline && deadline->has_value());
   EXPECT_EQ(**deadline, clock_.Now() + std::chrono::minutes(5));
@@ -365,6 +383,7 @@ TEST_P(StoreContractTest, MissedHeartbeatOpensAlertAndNextBeatResolvesIt) {
 TEST_P(StoreContractTest, TwoServersMissingTheSameHeartbeatOpenOneAlert) {
   Heartbeat hb{"hb-key", "checkout", std::chrono::minutes(5), {}, false};
   ASSERT_TRUE(Wait<int>([&](auto cb) { store_->ApplyOrg({}, {hb}, "", "", {}, cb); }));
+  ASSERT_TRUE(Wait<Heartbeat>([&](auto cb) { store_->RecordHeartbeat("hb-key", cb); }));
   auto other = Open();
   ASSERT_TRUE(other) << other.error().ToString();
   for (int round = 0; round < 10; ++round) {

@@ -2,7 +2,12 @@
 """End-to-end with the real Prometheus Alertmanager (Debian's 0.25): one receiver that sends to
 houston both through its PagerDuty notifier (Events API v2 on /v2/enqueue) and through its
 webhook (payload v4 on /integrations/alertmanager/am-checkout). Two alerts of one alertname
-fire (amtool), then resolve (endsAt in the past, via /api/v2/alerts)."""
+fire (amtool), then resolve (endsAt in the past, via /api/v2/alerts).
+
+Resolved at the source: a critical alert on a tier-1 service that an incident rule made a SEV2
+resolves its incident when Alertmanager sends the resolve and nobody took it over (the webhook
+and the status page say so); one that a person acknowledged stays open and its timeline says
+why."""
 
 import datetime
 import hashlib
@@ -17,6 +22,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import AM_KEY, EVENTS_KEY, free_port, wait_until  # noqa: E402
+from paging_peers import WebhookCollector  # noqa: E402
 
 ALERTMANAGER = os.environ.get("ALERTMANAGER_BIN", "/usr/bin/prometheus-alertmanager")
 AMTOOL = os.environ.get("AMTOOL_BIN", "/usr/bin/amtool")
@@ -113,6 +119,22 @@ receivers:
         return p.stdout
 
 
+def rules_org(collector):
+    """The test org with checkout at tier 1, a rule that makes a critical alert there a SEV2, an
+    incident webhook to `collector` and a status page component for checkout."""
+    return harness.test_org_yaml().replace(
+        "    name: Checkout API\n", "    name: Checkout API\n    tier: 1\n", 1) + f"""
+incident_rules:
+  - {{id: tier1-critical, max_service_tier: 1, alert_severity: critical, severity: SEV2}}
+webhooks:
+  - {{id: chatops, url: "{collector.url('/incident-events')}"}}
+status_page:
+  title: Test Status
+  components:
+    - {{id: checkout, name: Checkout, services: [checkout]}}
+"""
+
+
 class AlertmanagerTest(harness.HoustonTestCase):
 
     def setUp(self):
@@ -121,7 +143,10 @@ class AlertmanagerTest(harness.HoustonTestCase):
             self.assertTrue(os.access(binary, os.X_OK),
                             f"{binary} is missing: install prometheus-alertmanager "
                             "(scripts/install-deps.sh does)")
-        self.h = self.new_server()
+        self.collector = WebhookCollector().start()
+        self.addCleanup(self.collector.close)
+        self.h = self.new_server(org_text=rules_org(self.collector),
+                                 extra_args=["--allow-egress", "127.0.0.1/32"])
         self.am = Alertmanager(self.tmp, self.h.port)
         self.add_log("Alertmanager log", self.am.log_path)
         self.addCleanup(self.am.stop)
@@ -225,6 +250,66 @@ class AlertmanagerTest(harness.HoustonTestCase):
                                        'result="accepted"}', 0), 0)
         self.assertGreater(metrics.get('houston_events_total{integration="events_v2",'
                                        'result="accepted"}', 0), 0)
+
+    def fire(self, alertname, ends_at=None):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        alert = {"labels": {"alertname": alertname, "instance": "web1:9100",
+                            "severity": "critical", "job": "node"},
+                 "annotations": {"summary": f"{alertname} on web1"},
+                 "startsAt": rfc3339(now - datetime.timedelta(minutes=5))}
+        if ends_at is not None:
+            alert["endsAt"] = rfc3339(ends_at)
+        self.am.post_alerts([alert])
+
+    def incident_of(self, alertname):
+        def found():
+            incidents = self.h.api("/api/v1/incidents?limit=1000")["incidents"]
+            mine = [i for i in incidents if alertname in i["group_key"]]
+            return len(mine) == 1 and mine[0]["sev"] == "SEV2" and mine[0]
+        return wait_until(found, 30, f"the {alertname} incident, made SEV2 by the rule")
+
+    def resolve_at_source(self, alertname):
+        self.fire(alertname, ends_at=datetime.datetime.now(datetime.timezone.utc)
+                  - datetime.timedelta(seconds=1))
+
+    def test_an_alert_resolved_at_the_source_resolves_its_rule_sev_incident(self):
+        self.fire("CheckoutDown")
+        inc = self.incident_of("CheckoutDown")
+        self.assertEqual(inc["status"], "triggered")
+        status = self.h.get("/status.json").json
+        self.assertNotEqual(status["status"]["indicator"], "operational", status)
+        self.resolve_at_source("CheckoutDown")
+        wait_until(lambda: self.h.incident(inc["id"])["incident"]["status"] == "resolved", 30,
+                   "the incident to resolve with its alert")
+        timeline = self.h.api(f"/api/v1/incidents/{inc['id']}/timeline")["timeline"]
+        resolved = [e for e in timeline if e["action"] == "incident.resolved"]
+        self.assertEqual(len(resolved), 1, timeline)
+        self.assertIn("no person had taken it over", json.dumps(resolved[0]))
+        # Chat tools following the incident webhook hear that it is resolved ...
+        self.collector.wait_for(
+            lambda reqs: any((r.json or {}).get("event") == "incident.resolved"
+                             and r.json["incident"]["id"] == inc["id"] for r in reqs),
+            30, "incident.resolved on the incident webhook")
+        # ... the status page no longer shows an outage, and no page waits to go out.
+        status = self.h.get("/status.json").json
+        self.assertEqual(status["status"]["indicator"], "operational", status)
+        pending = self.h.api(f"/api/v1/notifications?incident={inc['id']}&state=pending")
+        self.assertEqual(pending["notifications"], [], pending)
+
+    def test_an_incident_a_person_acknowledged_stays_open_and_says_why(self):
+        self.fire("PaymentsDown")
+        inc = self.incident_of("PaymentsDown")
+        p = self.h.client_cli("incident", "ack", str(inc["id"]))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.resolve_at_source("PaymentsDown")
+
+        def said_why():
+            timeline = self.h.api(f"/api/v1/incidents/{inc['id']}/timeline")["timeline"]
+            return [e for e in timeline if e["action"] == "incident.alerts_resolved"]
+
+        entry = wait_until(said_why, 30, "the timeline to say why the incident stays open")[0]
+        self.assertIn("stays open because e2e-admin took it over", json.dumps(entry))
+        self.assertEqual(self.h.incident(inc["id"])["incident"]["status"], "acknowledged")
 
 
 if __name__ == "__main__":

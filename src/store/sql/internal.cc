@@ -440,10 +440,15 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
   int64_t still_open = row ? open->Int(0) : 0;
   open->Reset();
   HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, a.incident_id));
-  // A declared incident (it has a SEV) is resolved by people: its alerts clearing is news on
-  // the timeline, not the end of the incident.
-  bool incident_resolved =
-      move_incident && still_open == 0 && inc.sev.empty() && core::IsOpen(inc.status);
+  // When its last alert resolves, an incident resolves with it, unless it has a SEV and a
+  // person has taken it over in its current episode: then people resolve it, and the timeline
+  // says why it stayed open (README, "When its alerts resolve").
+  const bool all_clear = move_incident && still_open == 0 && core::IsOpen(inc.status);
+  std::optional<PersonAction> owner;
+  if (all_clear && !inc.sev.empty()) {
+    HOUSTON_ASSIGN_OR_RETURN(owner, FirstPersonAction(db, inc.id));
+  }
+  const bool incident_resolved = all_clear && !owner;
   HOUSTON_RETURN_IF_ERROR(
       AuditLater(db, now, actor, "alert.resolved", "alert", std::to_string(a.id),
                  fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_resolved\":{},"
@@ -451,11 +456,44 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
                              a.incident_id, JsonQuote(a.dedup_key), incident_resolved, still_open),
                  a.incident_id, fanout));
   if (incident_resolved) {
-    HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(db, inc, IncidentStatus::kResolved, now, actor,
-                                              R"({"reason":"its last open alert was resolved"})",
-                                              fanout));
+    std::string_view reason =
+        inc.sev.empty() ? R"({"reason":"its last open alert was resolved"})"
+                        : R"({"reason":"its last open alert was resolved and no person had )"
+                          R"(taken it over"})";
+    HOUSTON_RETURN_IF_ERROR(
+        SetIncidentStatus(db, inc, IncidentStatus::kResolved, now, actor, reason, fanout));
+  } else if (owner) {
+    HOUSTON_RETURN_IF_ERROR(IncidentAudit(
+        db, now, actor, "incident.alerts_resolved", inc.id,
+        fmt::format(R"({{"reason":{},"taken_over_by":{},"taken_over_with":{}}})",
+                    JsonQuote(fmt::format("every alert is resolved; the incident stays open "
+                                          "because {} took it over ({}): a person resolves it",
+                                          owner->who, owner->action)),
+                    JsonQuote(owner->who), JsonQuote(owner->action)),
+        fanout));
   }
   return OkStatus();
+}
+
+Result<std::optional<PersonAction>> FirstPersonAction(Db& db, core::IncidentId id) {
+  // The current episode starts at the last reopening (or re-trigger); a person's reopening
+  // counts as taking it over. Resolving an alert does not: that clears a symptom.
+  static const std::string kSql =
+      "SELECT actor_type, actor_id, action FROM audit_log WHERE incident_id = ? AND actor_type "
+      "IN ('user', 'token') AND action <> 'alert.resolved' AND id >= COALESCE((SELECT MAX(id) "
+      "FROM audit_log WHERE incident_id = ? AND action IN ('incident.reopened', "
+      "'incident.retriggered')), 0) ORDER BY id LIMIT 1";
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
+  s->Bind(1, id).Bind(2, id);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  std::optional<PersonAction> out;
+  if (row) {
+    std::string who = s->Text(1);
+    if (who.empty()) who = s->Text(0) == "token" ? "an API token" : "a person";
+    out = PersonAction{std::move(who), s->Text(2)};
+  }
+  s->Reset();
+  return out;
 }
 
 Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& r, TimePoint now,

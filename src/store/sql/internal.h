@@ -99,10 +99,19 @@ Status SetIncidentStatus(Db& db, const core::Incident& inc, core::IncidentStatus
 Status AcknowledgeOpenAlert(Db& db, const core::Alert& a, TimePoint now, const Actor& actor,
                             bool move_incident = true, bool fanout = true);
 // Resolves an open alert; with `move_incident`, resolves its incident when no open alert is
-// left in it, unless the incident has a SEV (a declared incident is resolved by people, not by
-// its alerts).
+// left in it, unless the incident has a SEV and a person took it over in its current episode
+// (FirstPersonAction): then it stays open, and an `incident.alerts_resolved` record says why.
 Status ResolveOpenAlert(Db& db, const core::Alert& a, TimePoint now, const Actor& actor,
                         bool move_incident = true, bool fanout = true);
+
+// Something a person (a user by link, or an API token: the CLI and API) did to an incident.
+struct PersonAction {
+  std::string who;     // user id or token name
+  std::string action;  // the audit action, e.g. incident.acknowledged
+};
+// The first thing a person did to incident `id` in its current episode (since it was last
+// reopened or re-triggered), other than resolving an alert; nullopt if nobody did anything.
+Result<std::optional<PersonAction>> FirstPersonAction(Db& db, core::IncidentId id);
 // Applies one inbound event: the PagerDuty dedup semantics, grouping, new incidents.
 Result<EventOutcome> ApplyEvent(Db& db, core::AlertEvent& ev, TimePoint now, const Actor& actor);
 // Inserts a new incident row (status `status`) and its escalation when `policy` is set and the

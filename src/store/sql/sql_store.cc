@@ -22,6 +22,11 @@ using core::EventAction;
 using core::Incident;
 using core::IncidentStatus;
 
+namespace {
+// heartbeats.last_beat_at of a heartbeat that has never beaten: it is not watched yet.
+constexpr int64_t kNeverBeaten = 0;
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Lifecycle and the writer.
 
@@ -335,7 +340,8 @@ void SqlStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> h
                        "yaml = excluded.yaml, applied_at = excluded.applied_at"));
         HOUSTON_RETURN_IF_ERROR(
             src->Bind(1, source_name).Bind(2, source_yaml).Bind(3, Ms(now)).Run());
-        // Heartbeats: keep the last beat of existing ones, watch new ones from now.
+        // Heartbeats: keep the last beat of existing ones; a new one is watched from its first
+        // beat (kNeverBeaten until then), so nothing is overdue that was never started.
         std::set<std::string> keep;
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * hb,
@@ -350,7 +356,7 @@ void SqlStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> h
           HOUSTON_RETURN_IF_ERROR(hb->Bind(1, h.integration_key)
                                       .Bind(2, h.service_id)
                                       .Bind(3, static_cast<int64_t>(h.interval.count()))
-                                      .Bind(4, Ms(now))
+                                      .Bind(4, kNeverBeaten)
                                       .Bind(5, h.escalation_policy)
                                       .Run());
         }
@@ -427,9 +433,9 @@ void SqlStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
           HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
                                    db.Prepare("SELECT integration_key, service_id, interval_ms, "
                                               "last_beat_at, escalation_policy FROM heartbeats "
-                                              "WHERE missed = 0 AND last_beat_at + interval_ms "
-                                              "<= ?"));
-          s->Bind(1, Ms(now));
+                                              "WHERE missed = 0 AND last_beat_at <> ? AND "
+                                              "last_beat_at + interval_ms <= ?"));
+          s->Bind(1, kNeverBeaten).Bind(2, Ms(now));
           for (;;) {
             HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
             if (!row) break;
@@ -463,11 +469,11 @@ void SqlStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
           ev.source = "houston";
           ev.summary = fmt::format(
               "Heartbeat missed for service {}: no beat for {} min (last beat {})", h.service_id,
-              std::chrono::duration_cast<std::chrono::minutes>(now - h.last_beat_at).count(),
-              FormatRfc3339(h.last_beat_at));
+              std::chrono::duration_cast<std::chrono::minutes>(now - *h.last_beat_at).count(),
+              FormatRfc3339(*h.last_beat_at));
           ev.details_json =
               fmt::format("{{\"last_beat_at\":{},\"interval_seconds\":{}}}",
-                          JsonQuote(FormatRfc3339(h.last_beat_at)),
+                          JsonQuote(FormatRfc3339(*h.last_beat_at)),
                           std::chrono::duration_cast<std::chrono::seconds>(h.interval).count());
           ev.links_json = "[]";
           ev.images_json = "[]";
@@ -593,14 +599,27 @@ Result<OrgSnapshot> SqlStore::LoadOrg() {
       snap.objects.push_back(OrgObject{s->Text(0), s->Text(1), s->Text(2)});
     }
     s->Reset();
-    HOUSTON_ASSIGN_OR_RETURN(Stmt * src, db.Prepare("SELECT name, yaml FROM org_source"));
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * src,
+                             db.Prepare("SELECT name, yaml, applied_at FROM org_source"));
     HOUSTON_ASSIGN_OR_RETURN(bool row, src->Step());
     if (row) {
       snap.source_name = src->Text(0);
       snap.source_yaml = src->Text(1);
+      snap.applied_at = FromMs(src->Int(2));
     }
     src->Reset();
     return snap;
+  });
+}
+
+Result<std::optional<TimePoint>> SqlStore::OrgAppliedAt() {
+  return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT applied_at FROM org_source"));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<TimePoint> out;
+    if (row) out = FromMs(s->Int(0));
+    s->Reset();
+    return out;
   });
 }
 
@@ -639,7 +658,7 @@ Result<std::vector<Heartbeat>> SqlStore::ListHeartbeats() {
       h.integration_key = s->Text(0);
       h.service_id = s->Text(1);
       h.interval = std::chrono::milliseconds(s->Int(2));
-      h.last_beat_at = FromMs(s->Int(3));
+      if (s->Int(3) != kNeverBeaten) h.last_beat_at = FromMs(s->Int(3));
       h.missed = s->Int(4) != 0;
       out.push_back(std::move(h));
     }
@@ -652,7 +671,9 @@ Result<std::optional<TimePoint>> SqlStore::NextHeartbeatDeadline() {
   return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
     HOUSTON_ASSIGN_OR_RETURN(
         Stmt * s,
-        db.Prepare("SELECT MIN(last_beat_at + interval_ms) FROM heartbeats WHERE missed = 0"));
+        db.Prepare("SELECT MIN(last_beat_at + interval_ms) FROM heartbeats WHERE missed = 0 AND "
+                   "last_beat_at <> ?"));
+    s->Bind(1, kNeverBeaten);
     HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
     std::optional<TimePoint> out;
     if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
@@ -844,6 +865,18 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
                                                               core::ToString(it->second.status)))
                                         .Bind(2, n.id)
                                         .Run());
+            continue;
+          }
+          // A role page or an update reminder is about running the incident: once it is
+          // resolved there is nothing left to run (a commander's email delayed by a notification
+          // rule must not arrive after the end).
+          if ((n.kind == "role" || n.kind == "reminder") &&
+              it->second.status == IncidentStatus::kResolved) {
+            cancel->Reset();
+            HOUSTON_RETURN_IF_ERROR(
+                cancel->Bind(1, std::string("not sent: the incident was resolved first"))
+                    .Bind(2, n.id)
+                    .Run());
             continue;
           }
           // Incident webhooks and status updates reach each destination in order: only its

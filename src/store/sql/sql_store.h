@@ -63,6 +63,7 @@ class SqlStore : public Store {
   Result<std::vector<core::Change>> ListChanges(const ChangeFilter& f) override;
   Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& f) override;
   Result<OrgSnapshot> LoadOrg() override;
+  Result<std::optional<TimePoint>> OrgAppliedAt() override;
   Result<Token> FindTokenByHash(const std::string& token_hash) override;
   Result<std::vector<Token>> ListTokens() override;
   void RevokeToken(int64_t id, Actor actor, Callback<Token> done) override;
