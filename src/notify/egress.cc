@@ -209,7 +209,7 @@ std::string RefusedDetail(std::vector<std::string> addresses) {
   if (addresses.empty()) flags = "--allow-egress CIDR";
   return fmt::format(
       "destination address not allowed: {} (private, loopback and reserved addresses are refused "
-      "by default); to allow it, start houston serve with {}",
+      "by default); to add it to the egress allowlist, start houston serve with {}",
       list.empty() ? "?" : list, flags);
 }
 
