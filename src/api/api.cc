@@ -108,21 +108,30 @@ void Route(core::AlertEvent& ev, const IntegrationInfo& info) {
   }
 }
 
-bool RateLimiter::Allow(const std::string& key, double per_second, int& retry_after) {
+RateLimiter::Verdict RateLimiter::Take(const std::string& key, double per_second, size_t events) {
+  Verdict v;
+  if (events == 0) return v;
+  const double burst = Burst(per_second);
+  const auto need = static_cast<double>(events);
+  if (need > burst) {
+    v.allowed = false;
+    v.never = true;
+    return v;
+  }
   SteadyPoint now = clock_.SteadyNow();
-  double burst = std::max(1.0, per_second);
   std::lock_guard lock(mu_);
   auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst, now});
   Bucket& b = it->second;
   double elapsed = std::chrono::duration<double>(now - b.last).count();
   b.tokens = std::min(burst, b.tokens + elapsed * per_second);
   b.last = now;
-  if (b.tokens >= 1.0) {
-    b.tokens -= 1.0;
-    return true;
+  if (b.tokens >= need) {
+    b.tokens -= need;
+    return v;
   }
-  retry_after = std::max(1, static_cast<int>(std::ceil((1.0 - b.tokens) / per_second)));
-  return false;
+  v.allowed = false;
+  v.retry_after = std::max(1, static_cast<int>(std::ceil((need - b.tokens) / per_second)));
+  return v;
 }
 
 std::string NewApiToken() { return "hou_" + RandomBase62(32); }
@@ -501,18 +510,37 @@ Response Api::RenderError(std::string_view path, const Status& status) const {
 // ---------------------------------------------------------------------------------------------
 // Intake.
 
-bool Api::CheckRate(const IntegrationInfo& info, Respond& respond, bool pagerduty_shape) {
+bool Api::CheckRate(const IntegrationInfo& info, size_t events, Respond& respond,
+                    bool pagerduty_shape) {
   if (!info.rate_limit_per_second) return true;
-  int retry_after = 1;
-  if (limiter_.Allow(info.key, *info.rate_limit_per_second, retry_after)) return true;
-  CountEvent(IntegrationTypeLabel(info.type), "rate_limited");
+  const double limit = *info.rate_limit_per_second;
+  RateLimiter::Verdict v = limiter_.Take(info.key, limit, events);
+  if (v.allowed) return true;
+  CountEvent(IntegrationTypeLabel(info.type), "rate_limited", events);
+  if (v.never) {
+    // Retrying cannot help: say so (400, not 429, so that senders do not retry it forever).
+    auto burst = static_cast<size_t>(RateLimiter::Burst(limit));
+    std::string msg = fmt::format(
+        "this request carries {} events, more than the {} this integration's rate limit "
+        "(rate_limit_per_second: {}) lets through at once; it can never be accepted. Raise "
+        "rate_limit_per_second to at least {}, or send fewer alerts per request",
+        events, burst, limit, events);
+    respond(pagerduty_shape ? PdError(bhttp::status::bad_request, "invalid event", msg, {msg})
+                            : http::ErrorResponse(InvalidArgument(msg)));
+    return false;
+  }
   std::string msg =
-      fmt::format("rate limit of {} events/s for this integration exceeded; retry after {} s",
-                  *info.rate_limit_per_second, retry_after);
+      events == 1
+          ? fmt::format("rate limit of {} events/s for this integration exceeded; retry after {} s",
+                        limit, v.retry_after)
+          : fmt::format(
+                "rate limit of {} events/s for this integration exceeded: this request carries "
+                "{} events (each alert counts); retry after {} s",
+                limit, events, v.retry_after);
   Response r = pagerduty_shape
                    ? PdError(bhttp::status::too_many_requests, "throttle event", msg, {msg})
                    : http::ErrorResponse(ResourceExhausted(msg));
-  r.set(bhttp::field::retry_after, std::to_string(retry_after));
+  r.set(bhttp::field::retry_after, std::to_string(v.retry_after));
   respond(std::move(r));
   return false;
 }
@@ -587,7 +615,7 @@ std::optional<std::pair<Event, IntegrationInfo>> Api::PagerDutyEvent(std::string
                     {"Invalid routing key"}));
     return std::nullopt;
   }
-  if (!CheckRate(it->second, respond, true)) return std::nullopt;
+  if (!CheckRate(it->second, 1, respond, true)) return std::nullopt;
   ev->service_id = it->second.service_id;
   return std::make_pair(std::move(*ev), it->second);
 }
@@ -647,7 +675,6 @@ void Api::WebhookIntake(IntegrationType type, const HttpRequest& req, Respond re
     r.result(bhttp::status::payload_too_large);
     return respond(std::move(r));
   }
-  if (!CheckRate(it->second, respond, false)) return;
   Result<std::vector<core::AlertEvent>> events = std::vector<core::AlertEvent>{};
   switch (type) {
     case IntegrationType::kAlertmanager:
@@ -672,6 +699,8 @@ void Api::WebhookIntake(IntegrationType type, const HttpRequest& req, Respond re
     CountEvent(type_name, "rejected");
     return respond(http::ErrorResponse(events.error()));
   }
+  // Every alert of a batch is an event: the limit counts them, not requests.
+  if (!CheckRate(it->second, events->size(), respond, false)) return;
   for (auto& ev : *events) Route(ev, it->second);
   if (events->empty()) {
     return respond(http::JsonResponse(bhttp::status::accepted,

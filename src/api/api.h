@@ -3,6 +3,7 @@
 // bearer-token authentication and one table of which role may call which route.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,12 +45,28 @@ struct OrgView {
 };
 std::shared_ptr<const OrgView> MakeOrgView(std::shared_ptr<const config::Org> org);
 
-// A token bucket per integration key. Thread-safe.
+// A token bucket per integration key: it refills at `per_second` events per second and holds
+// at most Burst(per_second) of them. Every event counts, so a batch (an Alertmanager or Grafana
+// request with many alerts) takes one token per alert, and passes whole or not at all.
+// Thread-safe.
 class RateLimiter {
  public:
+  struct Verdict {
+    bool allowed = true;
+    int retry_after = 0;  // when refused: whole seconds (>= 1) until the batch would pass
+    bool never = false;   // refused because the batch is larger than the bucket can ever hold
+  };
   explicit RateLimiter(Clock& clock) : clock_(clock) {}
-  // True if one more event may pass now. Otherwise sets `retry_after` (whole seconds, >= 1).
-  bool Allow(const std::string& key, double per_second, int& retry_after);
+  // Takes `events` tokens from `key`'s bucket if it holds them all now; otherwise takes none.
+  Verdict Take(const std::string& key, double per_second, size_t events = 1);
+  // One event: true if it may pass now; otherwise sets `retry_after` (whole seconds, >= 1).
+  bool Allow(const std::string& key, double per_second, int& retry_after) {
+    Verdict v = Take(key, per_second, 1);
+    if (!v.allowed) retry_after = v.retry_after;
+    return v.allowed;
+  }
+  // How many events the bucket of a `per_second` limit holds: one second's worth, at least 1.
+  static double Burst(double per_second) { return std::max(1.0, per_second); }
 
  private:
   struct Bucket {
@@ -128,8 +145,10 @@ class Api {
   void Submit(std::vector<core::AlertEvent> events, std::string integration_type,
               std::function<http::Response(const std::vector<store::EventOutcome>&)> on_success,
               std::function<http::Response(const Status&)> on_error, Respond respond);
-  // Checks the per-integration rate limit; false after answering 429.
-  bool CheckRate(const IntegrationInfo& info, Respond& respond, bool pagerduty_shape);
+  // Checks the per-integration rate limit for `events` events; false after answering 429 (or
+  // 400 when the batch is larger than the limit's bucket, so that it can never pass).
+  bool CheckRate(const IntegrationInfo& info, size_t events, Respond& respond,
+                 bool pagerduty_shape);
 
   // REST.
   void ListAlerts(const http::HttpRequest& req, const store::Token*, Respond respond);

@@ -30,6 +30,7 @@ services:
       - {type: events_v2, key: "0123456789abcdef0123456789abcdef"}
       - {type: events_v2, key: "limited-key-0001", rate_limit_per_second: 2}
       - {type: alertmanager, key: "am-checkout"}
+      - {type: alertmanager, key: "am-limited", rate_limit_per_second: 5}
 )yaml";
 
 class ApiTest : public ::testing::Test {
@@ -152,6 +153,74 @@ TEST_F(ApiTest, RateLimitAnswers429WithRetryAfterAndStoresNothing) {
   auto alerts = store_->ListAlerts({});
   ASSERT_TRUE(alerts);
   EXPECT_EQ(alerts->size(), 2u);  // "a" (twice, deduplicated) and "c"; never "b"
+}
+
+// An Alertmanager request of `n` firing alerts (alertnames "<prefix>0".."<prefix>n-1").
+std::string AlertmanagerBatch(int n, const std::string& prefix) {
+  std::string alerts;
+  for (int i = 0; i < n; ++i) {
+    if (i) alerts += ',';
+    alerts += R"({"status":"firing","labels":{"alertname":")" + prefix + std::to_string(i) +
+              R"("},"annotations":{},"startsAt":"2026-01-01T00:00:00Z","fingerprint":")" + prefix +
+              std::to_string(i) + R"("})";
+  }
+  return R"({"version":"4","groupKey":"g","status":"firing","receiver":"houston","alerts":[)" +
+         alerts + "]}";
+}
+
+TEST_F(ApiTest, RateLimitCountsEveryAlertOfABatch) {
+  // 5 events/s: a request of 3 alerts takes 3 of the 5 tokens; a second one does not fit.
+  auto first =
+      Call(bhttp::verb::post, "/integrations/alertmanager/am-limited", AlertmanagerBatch(3, "a"));
+  EXPECT_EQ(first.result(), bhttp::status::accepted) << first.body();
+  auto second =
+      Call(bhttp::verb::post, "/integrations/alertmanager/am-limited", AlertmanagerBatch(3, "b"));
+  EXPECT_EQ(second.result(), bhttp::status::too_many_requests) << second.body();
+  EXPECT_EQ(second[bhttp::field::retry_after], "1");
+  EXPECT_NE(second.body().find("carries 3 events"), std::string::npos) << second.body();
+  clock_.Advance(std::chrono::milliseconds(200));  // 2 + 1 tokens: the batch fits again
+  EXPECT_EQ(
+      Call(bhttp::verb::post, "/integrations/alertmanager/am-limited", AlertmanagerBatch(3, "c"))
+          .result(),
+      bhttp::status::accepted);
+  // More alerts than the bucket ever holds: never accepted, and the answer says why (400, so
+  // that the sender does not retry it forever).
+  clock_.Advance(std::chrono::seconds(10));
+  auto huge =
+      Call(bhttp::verb::post, "/integrations/alertmanager/am-limited", AlertmanagerBatch(6, "d"));
+  EXPECT_EQ(huge.result(), bhttp::status::bad_request) << huge.body();
+  EXPECT_NE(huge.body().find("carries 6 events, more than the 5"), std::string::npos)
+      << huge.body();
+  EXPECT_NE(huge.body().find("rate_limit_per_second to at least 6"), std::string::npos)
+      << huge.body();
+  // The refused batch took no tokens: a full bucket's worth still passes.
+  EXPECT_EQ(
+      Call(bhttp::verb::post, "/integrations/alertmanager/am-limited", AlertmanagerBatch(5, "e"))
+          .result(),
+      bhttp::status::accepted);
+  auto alerts = store_->ListAlerts({});
+  ASSERT_TRUE(alerts);
+  EXPECT_EQ(alerts->size(), 3u + 3u + 5u);  // a*, c*, e*; never b* or d*
+  EXPECT_NE(metrics_.Render().find(
+                R"(houston_events_total{integration="alertmanager",result="rate_limited"} 9)"),
+            std::string::npos)
+      << metrics_.Render();
+}
+
+TEST(RateLimiter, ABatchPassesWholeOrNotAtAll) {
+  houston::testing::FakeClock clock;
+  RateLimiter limiter(clock);
+  EXPECT_TRUE(limiter.Take("k", 50, 30).allowed);
+  RateLimiter::Verdict v = limiter.Take("k", 50, 30);  // 20 left
+  EXPECT_FALSE(v.allowed);
+  EXPECT_FALSE(v.never);
+  EXPECT_EQ(v.retry_after, 1);
+  EXPECT_TRUE(limiter.Take("k", 50, 20).allowed);  // the refused batch took nothing
+  v = limiter.Take("k", 50, 3000);
+  EXPECT_FALSE(v.allowed);
+  EXPECT_TRUE(v.never);
+  EXPECT_TRUE(limiter.Take("k", 50, 0).allowed);  // an empty batch costs nothing
+  EXPECT_EQ(RateLimiter::Burst(0.5), 1.0);
 }
 
 TEST_F(ApiTest, FullWriteQueueAnswers503AndStoresNothing) {

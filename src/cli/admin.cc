@@ -26,11 +26,13 @@ void PrintError(const Status& st) {
 
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
                                                 store::CommitObserver on_commit,
-                                                std::string instance) {
+                                                std::string instance,
+                                                store::EventObserver on_events) {
   if (store::postgres::IsPostgresUrl(db)) {
     store::postgres::PostgresOptions o;
     o.url = db;
     o.on_commit = std::move(on_commit);
+    o.on_events = std::move(on_events);
     o.instance = std::move(instance);
     HOUSTON_ASSIGN_OR_RETURN(auto s, store::postgres::PostgresStore::Open(std::move(o)));
     return std::unique_ptr<store::Store>(std::move(s));
@@ -43,6 +45,7 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool sync
   o.path = db;
   o.synchronous_full = synchronous_full;
   o.on_commit = std::move(on_commit);
+  o.on_events = std::move(on_events);
   HOUSTON_ASSIGN_OR_RETURN(auto s, store::sqlite::SqliteStore::Open(std::move(o)));
   return std::unique_ptr<store::Store>(std::move(s));
 }

@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/internal.h"
+#include "cli/table.h"
 
 namespace houston::cli {
 namespace {
@@ -133,28 +134,15 @@ std::string Str(const json::value& v, std::string_view key) {
   auto* p = v.as_object().if_contains(key);
   if (!p || p->is_null()) return "-";
   if (p->is_string()) return std::string(p->as_string());
+  // Boost.JSON writes doubles in exponent form (4.85E-1); people read 0.485.
+  if (p->is_double()) return PlainNumber(p->as_double(), 3);
   return json::serialize(*p);
 }
 
+// Prints a table for the terminal (see FormatTable): long cells wrap, nothing is cut.
 void PrintTable(const std::vector<std::string>& headers,
                 const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(headers.size());
-  for (size_t c = 0; c < headers.size(); ++c) width[c] = headers[c].size();
-  for (const auto& r : rows) {
-    for (size_t c = 0; c < r.size(); ++c)
-      width[c] = std::max(width[c], std::min<size_t>(r[c].size(), 60));
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string out;
-    for (size_t c = 0; c < cells.size(); ++c) {
-      std::string cell = cells[c].size() > 60 ? cells[c].substr(0, 57) + "..." : cells[c];
-      out += cell;
-      if (c + 1 < cells.size()) out += std::string(width[c] - cell.size() + 2, ' ');
-    }
-    std::printf("%s\n", out.c_str());
-  };
-  line(headers);
-  for (const auto& r : rows) line(r);
+  std::fputs(FormatTable(headers, rows, TableWidth()).c_str(), stdout);
 }
 
 std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
@@ -378,7 +366,10 @@ int Suspects(const ClientFlags& f, const std::string& id) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& s : answer.at("suspects").as_array()) {
       const auto& c = s.at("change");
-      rows.push_back({Str(c, "id"), Str(s, "score"), Str(c, "service"), Str(c, "timestamp"),
+      const auto* score = s.as_object().if_contains("score");
+      std::string score_text =
+          score && score->is_number() ? PlainNumber(score->to_number<double>(), 2) : "-";
+      rows.push_back({Str(c, "id"), score_text, Str(c, "service"), Str(c, "timestamp"),
                       Str(c, "summary"), Str(s, "reason")});
     }
     if (rows.empty()) {

@@ -16,10 +16,12 @@ namespace houston::cli {
 void AddCommands(CLI::App& app, std::function<int()>* run);
 
 // Opens the store named by --db: a SQLite path (its parent directories are created) or a
-// postgres:// URL. `instance` names this server in PostgreSQL change notifications.
+// postgres:// URL. `instance` names this server in PostgreSQL change notifications;
+// `on_events` receives the domain events of each commit (for metrics).
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
                                                 store::CommitObserver on_commit = {},
-                                                std::string instance = "houston-cli");
+                                                std::string instance = "houston-cli",
+                                                store::EventObserver on_events = {});
 
 // Prints `st` (message and detail lines) to stderr as "houston: ...".
 void PrintError(const Status& st);

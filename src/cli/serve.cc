@@ -4,9 +4,15 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -138,6 +144,93 @@ constexpr auto kOthersWakeInterval = std::chrono::milliseconds(10);
 // How often a server looks for an org applied to its database by `houston apply`.
 constexpr auto kOrgPollInterval = std::chrono::seconds(2);
 
+// The paging and incident metrics (documented in README.md, "Metrics").
+void DescribePagingMetrics(http::Metrics& metrics) {
+  metrics.Describe("houston_notifications_total", "counter",
+                   "Notification messages by channel type and result: sent, failed "
+                   "(permanently), retried (a transient failure, sent again later), dead (gave "
+                   "up after the last retry), unknown (may or may not have arrived).");
+  metrics.Describe("houston_notification_send_duration_seconds", "histogram",
+                   "Time to send one notification message, by channel type.");
+  metrics.Describe("houston_notifications_queued", "gauge",
+                   "Notifications in the outbox not sent yet: pending (all) and due (now).");
+  metrics.Describe("houston_escalation_steps_total", "counter",
+                   "Escalation steps fired (each paged that step's targets).");
+  metrics.Describe("houston_pages_total", "counter",
+                   "Pages created by escalation steps (one per user and contact method).");
+  metrics.Describe("houston_incidents_total", "counter",
+                   "Incident lifecycle events: opened, acknowledged, mitigated, resolved, "
+                   "reopened.");
+  metrics.Describe("houston_incidents_open", "gauge", "Open incidents by status.");
+  metrics.Describe("houston_heartbeats_missed_total", "counter",
+                   "Heartbeats missed (each opened an alert).");
+  // Counters start at 0, so that rates and alerts on them work from the first scrape.
+  for (const char* event : {"opened", "acknowledged", "mitigated", "resolved", "reopened"}) {
+    metrics.Add("houston_incidents_total", fmt::format("event=\"{}\"", event), 0);
+  }
+  metrics.Add("houston_escalation_steps_total", "", 0);
+  metrics.Add("houston_pages_total", "", 0);
+  metrics.Add("houston_heartbeats_missed_total", "", 0);
+}
+
+// The store's committed domain events (store::EventCounts) as counters.
+void CountStoreEvents(http::Metrics& metrics, const store::EventCounts& events) {
+  for (const auto& [name, n] : events) {
+    auto count = static_cast<uint64_t>(n);
+    if (name.starts_with("incident.")) {
+      metrics.Add("houston_incidents_total", fmt::format("event=\"{}\"", name.substr(9)), count);
+    } else if (name == "escalation.step_fired") {
+      metrics.Add("houston_escalation_steps_total", "", count);
+    } else if (name == "page.created") {
+      metrics.Add("houston_pages_total", "", count);
+    } else if (name == "heartbeat.missed") {
+      metrics.Add("houston_heartbeats_missed_total", "", count);
+    }
+  }
+}
+
+// The open-incident and outbox gauges, read from the store at most once a second (a scrape
+// renders both from one read). Thread-safe.
+class OpenWorkGauges {
+ public:
+  OpenWorkGauges(store::Store& store, http::Metrics& metrics) : store_(store) {
+    metrics.SetGaugeSeriesSource("houston_incidents_open", [this] {
+      http::Metrics::GaugeSeries out;
+      auto w = Read();
+      if (!w) return out;  // no value rather than a wrong 0
+      for (const auto& [status, n] : w->incidents_by_status) {
+        out.emplace_back(fmt::format("status=\"{}\"", status), static_cast<double>(n));
+      }
+      return out;
+    });
+    metrics.SetGaugeSeriesSource("houston_notifications_queued", [this] {
+      auto w = Read();
+      if (!w) return http::Metrics::GaugeSeries{};
+      return http::Metrics::GaugeSeries{
+          {R"(state="pending")", static_cast<double>(w->notifications_pending)},
+          {R"(state="due")", static_cast<double>(w->notifications_due)}};
+    });
+  }
+
+ private:
+  std::optional<store::OpenWork> Read() {
+    std::lock_guard lock(mu_);
+    SteadyPoint now = RealClock().SteadyNow();
+    if (!read_ || now - *read_ >= std::chrono::seconds(1)) {
+      auto w = store_.CountOpenWork(RealClock().Now());
+      if (!w) spdlog::warn("counting open incidents for /metrics: {}", w.error().ToString());
+      last_ = w ? std::optional<store::OpenWork>(*w) : std::nullopt;
+      read_ = now;
+    }
+    return last_;
+  }
+
+  store::Store& store_;
+  std::mutex mu_;
+  std::optional<SteadyPoint> read_;      // guarded by mu_
+  std::optional<store::OpenWork> last_;  // guarded by mu_
+};
+
 struct ServeFlags {
   std::string config;
   std::string db = "var/houston.db";
@@ -170,6 +263,20 @@ Result<std::string> LinkKey(const ServeFlags& f, store::Store& st) {
         [&](auto cb) { st.SharedSecret("link_key", RandomBase62(32), cb); });
   }
   std::string path = f.link_key_file.empty() ? f.db + ".link-key" : f.link_key_file;
+  if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    // Whoever reads the key can forge acknowledge/resolve links.
+    if (::chmod(path.c_str(), S_IRUSR | S_IWUSR) == 0) {
+      spdlog::warn(
+          "{} was readable by other users (mode {:04o}); it holds the link key: its "
+          "mode is now 0600",
+          path, st.st_mode & 07777);
+    } else {
+      spdlog::warn(
+          "{} is readable by other users (mode {:04o}) and holds the link key, but its "
+          "mode cannot be changed: {}; chmod 600 it",
+          path, st.st_mode & 07777, std::strerror(errno));
+    }
+  }
   if (auto existing = ReadFile(path); existing && !existing->empty()) {
     std::string key = *existing;
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
@@ -183,11 +290,16 @@ Result<std::string> LinkKey(const ServeFlags& f, store::Store& st) {
     return std::unexpected(NotFound(fmt::format("cannot read --link-key-file {}", path)));
   }
   std::string key = RandomBase62(32);
-  std::ofstream out(path, std::ios::trunc);
-  out << key << "\n";
-  if (!out) return std::unexpected(Unavailable(fmt::format("cannot write {}", path)));
-  std::filesystem::permissions(
-      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // Created 0600 from the start (O_EXCL: never through a link someone planted meanwhile).
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  std::string line = key + "\n";
+  bool written =
+      fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  if (fd >= 0 && ::close(fd) != 0) written = false;
+  if (!written) {
+    return std::unexpected(
+        Unavailable(fmt::format("cannot write {}: {}", path, std::strerror(errno))));
+  }
   return key;
 }
 
@@ -297,6 +409,7 @@ int Serve(const ServeFlags& f) {
                    "Writes per group-committed transaction.",
                    {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192});
   metrics.Describe("houston_store_queue_depth", "gauge", "Writes waiting for the store writer.");
+  DescribePagingMetrics(metrics);
   // This server's name among the servers sharing a PostgreSQL database.
   const std::string instance = "houston-" + RandomBase62(12);
   auto store = OpenStore(
@@ -305,7 +418,8 @@ int Serve(const ServeFlags& f) {
         metrics.Observe("houston_store_commit_duration_seconds", "", latency.count() / 1e6);
         metrics.Observe("houston_store_commit_batch_size", "", static_cast<double>(batch));
       },
-      instance);
+      instance,
+      [&metrics](const store::EventCounts& events) { CountStoreEvents(metrics, events); });
   if (!store) {
     PrintError(store.error());
     return 1;
@@ -313,6 +427,7 @@ int Serve(const ServeFlags& f) {
   store::Store& st = **store;
   metrics.SetGaugeSource("houston_store_queue_depth",
                          [&st] { return static_cast<double>(st.Stats().queue_depth); });
+  OpenWorkGauges open_work(st, metrics);
   auto loaded = LoadOrg(f, st, std::move(*config_file));
   if (!loaded) {
     PrintError(loaded.error());
@@ -379,6 +494,15 @@ int Serve(const ServeFlags& f) {
   // On PostgreSQL other servers may be sending: only expired claims are taken back.
   dopts.sole_server = !store::postgres::IsPostgresUrl(f.db);
   dopts.max_per_minute = f.max_pages_per_minute;
+  dopts.on_delivery = [&metrics](std::string_view channel, std::string_view outcome,
+                                 std::chrono::microseconds took) {
+    metrics.Add("houston_notifications_total",
+                fmt::format("channel=\"{}\",result=\"{}\"", channel, outcome));
+    if (channel != "unknown") {  // "unknown": its destination is gone, nothing was sent
+      metrics.Observe("houston_notification_send_duration_seconds",
+                      fmt::format("channel=\"{}\"", channel), took.count() / 1e6);
+    }
+  };
   engine::NotificationDispatcher dispatcher(st, RealClock(), *sender, org_provider, dopts);
   engine::EscalationEngine escalations(
       st, RealClock(), org_provider,

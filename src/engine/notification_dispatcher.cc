@@ -214,12 +214,16 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait
   store::SendResult result;
   auto org = org_();
   auto channel = org ? ChannelFor(*org, batch) : std::nullopt;
+  std::chrono::microseconds took{0};
   if (!channel) {
     result.state = "failed";
     result.detail = fmt::format("destination {}{}{} no longer exists in the org", batch.user_id,
                                 batch.user_id.empty() ? "" : "/", batch.contact_method_id);
   } else {
-    notify::Delivery d = sender_.Send(*channel, BuildMessage(*org, batch));
+    notify::Message message = BuildMessage(*org, batch);
+    SteadyPoint started = clock_.SteadyNow();
+    notify::Delivery d = sender_.Send(*channel, message);
+    took = std::chrono::duration_cast<std::chrono::microseconds>(clock_.SteadyNow() - started);
     result.detail = d.detail;
     switch (d.outcome) {
       case notify::Outcome::kSent:
@@ -243,6 +247,11 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait
         }
         break;
     }
+  }
+  if (options_.on_delivery) {
+    options_.on_delivery(channel ? std::string_view(channel->type) : "unknown",
+                         result.state == "pending" ? "retried" : std::string_view(result.state),
+                         took);
   }
   if (result.state != "sent") {
     spdlog::warn("notification {} to {}/{}: {} ({})", claims.front().id, batch.user_id,

@@ -37,6 +37,13 @@ struct DispatcherOptions {
   // Whether this is the only server on its database: then, at start, sends interrupted by a
   // crash are resent at once instead of when their lease runs out.
   bool sole_server = true;
+  // Called after each message's send with its channel type (webhook, slack, email, ...;
+  // "unknown" when its destination is gone from the org), the outcome recorded (sent, failed,
+  // unknown, retried, dead) and how long the send took (0 when nothing was sent). Optional, for
+  // metrics; runs on a worker thread.
+  std::function<void(std::string_view channel, std::string_view outcome,
+                     std::chrono::microseconds took)>
+      on_delivery;
 };
 
 // Where a claimed batch goes: a user's contact method, an audience subscriber

@@ -67,5 +67,23 @@ TEST(Metrics, RendersCountersAndHistograms) {
   EXPECT_NE(out.find("lat_seconds_count 2\n"), std::string::npos);
 }
 
+TEST(Metrics, GaugesWithAndWithoutLabelsAreReadOutsideTheLock) {
+  Metrics m;
+  m.Describe("depth", "gauge", "Depth.");
+  m.Describe("open", "gauge", "Open things.");
+  m.SetGaugeSource("depth", [] { return 7.0; });
+  // A source may use the registry itself (e.g. count while rendering) without deadlocking.
+  m.SetGaugeSeriesSource("open", [&m] {
+    m.Add("renders_total", "");
+    return Metrics::GaugeSeries{{R"(status="triggered")", 2}, {R"(status="acknowledged")", 0}};
+  });
+  std::string out = m.Render();
+  EXPECT_NE(out.find("# TYPE depth gauge\ndepth 7\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("open{status=\"triggered\"} 2\nopen{status=\"acknowledged\"} 0\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("renders_total 1\n"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace houston::http

@@ -49,6 +49,10 @@ void Metrics::Describe(const std::string& name, const std::string& type, const s
 }
 
 void Metrics::SetGaugeSource(const std::string& name, std::function<double()> fn) {
+  SetGaugeSeriesSource(name, [fn = std::move(fn)] { return GaugeSeries{{"", fn()}}; });
+}
+
+void Metrics::SetGaugeSeriesSource(const std::string& name, std::function<GaugeSeries()> fn) {
   std::lock_guard lock(mu_);
   Get(name).gauge = std::move(fn);
 }
@@ -77,6 +81,15 @@ void Metrics::Observe(const std::string& name, const std::string& labels, double
 }
 
 std::string Metrics::Render() const {
+  std::map<std::string, std::function<GaugeSeries()>> sources;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, f] : families_) {
+      if (f.gauge) sources.emplace(name, f.gauge);
+    }
+  }
+  std::map<std::string, GaugeSeries> gauges;
+  for (const auto& [name, fn] : sources) gauges.emplace(name, fn());
   std::lock_guard lock(mu_);
   std::string out;
   for (const auto& [name, f] : families_) {
@@ -87,7 +100,12 @@ std::string Metrics::Render() const {
                             : fmt::format("{}{{{}}} {}\n", name, labels, c->load());
     }
     for (const auto& [labels, h] : f.histograms) h->Render(out, name, labels);
-    if (f.gauge) out += fmt::format("{} {}\n", name, f.gauge());
+    if (auto g = gauges.find(name); g != gauges.end()) {
+      for (const auto& [labels, value] : g->second) {
+        out += labels.empty() ? fmt::format("{} {}\n", name, value)
+                              : fmt::format("{}{{{}}} {}\n", name, labels, value);
+      }
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace houston::http {
@@ -36,8 +37,13 @@ class Metrics {
   // Declares a metric's help text and type ("counter", "histogram", "gauge").
   void Describe(const std::string& name, const std::string& type, const std::string& help,
                 std::vector<double> buckets = {});
-  // Gauges are computed at render time.
+  // Gauges are computed at render time, outside the registry's lock (a source may read the
+  // database; other threads keep counting meanwhile).
   void SetGaugeSource(const std::string& name, std::function<double()> fn);
+  // A gauge with several series: `fn` returns (labels, value) pairs, e.g.
+  // {R"(status="triggered")", 3}.
+  using GaugeSeries = std::vector<std::pair<std::string, double>>;
+  void SetGaugeSeriesSource(const std::string& name, std::function<GaugeSeries()> fn);
   std::string Render() const;
 
   static std::vector<double> LatencyBuckets();  // seconds, 50us .. 10s
@@ -49,7 +55,7 @@ class Metrics {
     std::vector<double> buckets;
     std::map<std::string, std::unique_ptr<std::atomic<uint64_t>>> counters;
     std::map<std::string, std::unique_ptr<Histogram>> histograms;
-    std::function<double()> gauge;
+    std::function<GaugeSeries()> gauge;
   };
   Family& Get(const std::string& name);  // requires mu_
   mutable std::mutex mu_;

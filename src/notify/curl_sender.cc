@@ -225,17 +225,7 @@ Delivery ClassifyTransportError(CURLcode rc, const char* errbuf, bool maybe_rece
                         : Make(Outcome::kRetry, err);
 }
 
-Delivery Refused(const Transfer& t) {
-  std::vector<std::string> addrs = t.refused;
-  std::sort(addrs.begin(), addrs.end());
-  addrs.erase(std::unique(addrs.begin(), addrs.end()), addrs.end());
-  std::string list;
-  for (const std::string& a : addrs) list += (list.empty() ? "" : ", ") + a;
-  return Make(Outcome::kFailed,
-              fmt::format("destination address not allowed: {} (private, loopback or reserved; "
-                          "an admin can allow it in the egress allowlist)",
-                          list));
-}
+Delivery Refused(const Transfer& t) { return Make(Outcome::kFailed, RefusedDetail(t.refused)); }
 
 class CurlSender final : public Sender {
  public:

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <optional>
@@ -193,6 +194,23 @@ Status ValidateEgressPolicy(const EgressPolicy& policy) {
   if (problems.empty()) return OkStatus();
   std::string message = problems.front();
   return InvalidArgument(std::move(message), std::move(problems));
+}
+
+std::string RefusedDetail(std::vector<std::string> addresses) {
+  std::sort(addresses.begin(), addresses.end());
+  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+  std::string list, flags;
+  for (const std::string& a : addresses) {
+    list += (list.empty() ? "" : ", ") + a;
+    // The smallest CIDR that allows exactly this address.
+    flags += fmt::format("{}--allow-egress {}/{}", flags.empty() ? "" : " ", a,
+                         a.find(':') == std::string::npos ? 32 : 128);
+  }
+  if (addresses.empty()) flags = "--allow-egress CIDR";
+  return fmt::format(
+      "destination address not allowed: {} (private, loopback and reserved addresses are refused "
+      "by default); to add it to the egress allowlist, start houston serve with {}",
+      list.empty() ? "?" : list, flags);
 }
 
 }  // namespace houston::notify

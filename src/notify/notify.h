@@ -229,6 +229,10 @@ std::string StandardWebhookSignature(std::string_view secret, std::string_view m
 bool AddressAllowed(const struct sockaddr* addr, const EgressPolicy& policy);
 // InvalidArgument naming each allowlist entry that is not "address" or "address/prefix".
 Status ValidateEgressPolicy(const EgressPolicy& policy);
+// The detail of a delivery the egress guard stopped: which addresses (as text, e.g. "127.0.0.1"
+// or "::1"; duplicates removed) were refused, and the `--allow-egress CIDR` flags that would
+// allow each of them ("127.0.0.1/32", "::1/128").
+std::string RefusedDetail(std::vector<std::string> addresses);
 
 // ---- signed action links --------------------------------------------------------------------
 

@@ -404,6 +404,7 @@ TEST(WebhookLoopbackTest, LoopbackIsRefusedWithoutTheAllowlistInEverySpelling) {
     Delivery d = sender->Send(Webhook(url), Page());
     EXPECT_EQ(d.outcome, Outcome::kFailed) << url << ": " << d.detail;
     EXPECT_THAT(d.detail, StartsWith("destination address not allowed")) << url;
+    EXPECT_THAT(d.detail, HasSubstr("--allow-egress ")) << url;
   }
   pollfd p{fd, POLLIN, 0};
   EXPECT_EQ(poll(&p, 1, 0), 0) << "a refused destination saw a connection";

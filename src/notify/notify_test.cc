@@ -477,6 +477,17 @@ TEST(EgressTest, OtherFamiliesAreRefused) {
   EXPECT_FALSE(AddressAllowed(nullptr, {}));
 }
 
+TEST(EgressTest, RefusedDetailNamesTheAddressAndTheFlagThatAllowsIt) {
+  std::string d = RefusedDetail({"127.0.0.1", "::1", "127.0.0.1"});
+  EXPECT_THAT(d, HasSubstr("not allowed: 127.0.0.1, ::1 "));
+  EXPECT_THAT(d, HasSubstr("egress allowlist, start houston serve with --allow-egress "
+                           "127.0.0.1/32 --allow-egress ::1/128"));
+  // The flag it names really allows the address.
+  EXPECT_TRUE(Allowed("127.0.0.1", {{"127.0.0.1/32"}}));
+  EXPECT_TRUE(Allowed("::1", {{"::1/128"}}));
+  EXPECT_THAT(RefusedDetail({}), HasSubstr("--allow-egress CIDR"));
+}
+
 // ---- action tokens --------------------------------------------------------------------------
 
 constexpr std::string_view kKey = "an action-link key of some length";

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -387,6 +388,21 @@ struct StoreStats {
 // Called after every commit with its latency and batch size (for metrics).
 using CommitObserver = std::function<void(std::chrono::microseconds latency, size_t batch_size)>;
 
+// What the writes of one commit did, counted (for metrics), by event: "incident.opened",
+// "incident.acknowledged", "incident.mitigated", "incident.resolved", "incident.reopened",
+// "escalation.step_fired", "page.created" (an escalation page in the outbox) and
+// "heartbeat.missed". Only committed writes count, each once, whichever server made them.
+using EventCounts = std::map<std::string, int64_t, std::less<>>;
+using EventObserver = std::function<void(const EventCounts& events)>;
+
+// What is waiting, counted for gauges (cheap: index scans).
+struct OpenWork {
+  std::map<std::string, int64_t> incidents_by_status;  // open ones: triggered, acknowledged,
+                                                       // mitigated (each present, maybe 0)
+  int64_t notifications_pending = 0;                   // in the outbox, not sent yet
+  int64_t notifications_due = 0;                       // of those, due now (not_before <= now)
+};
+
 // Thread-safe: every method may be called from any thread.
 class Store {
  public:
@@ -534,7 +550,11 @@ class Store {
   virtual Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
                                                               TimePoint ending_after) = 0;
 
-  // OK when the database can be used now; Unavailable (with why) when it cannot be reached.
+  // Open incidents by status and the outbox's pending and due notifications at `now`.
+  virtual Result<OpenWork> CountOpenWork(TimePoint now) = 0;
+
+  // OK when the database can be used now; Unavailable (with why) when it cannot be reached or
+  // cannot store writes (e.g. its disk is full).
   virtual Status Ready() { return OkStatus(); }
   virtual StoreStats Stats() const = 0;
   // Finishes queued writes (their callbacks run), then refuses new ones with Unavailable.

@@ -270,6 +270,7 @@ class Connection {
   uint64_t session() const { return session_; }
   int64_t changes() const { return changes_; }
   int64_t total_changes() const { return total_changes_; }
+  std::string TakeStorageFault() { return std::exchange(storage_fault_, {}); }
   // When EnsureConnected() may next try to reconnect (the past if it may now).
   SteadyPoint next_attempt() const { return next_attempt_; }
   const Clock& clock() const { return clock_; }
@@ -397,6 +398,10 @@ class Connection {
       return Unavailable(
           fmt::format("{}: connection to PostgreSQL lost: {}{}", what, message, code));
     }
+    // 53100 disk_full, 58030 io_error: the server cannot store writes now.
+    if (sqlstate == "53100" || sqlstate == "58030") {
+      storage_fault_ = fmt::format("{}{}", message, code);
+    }
     if (sqlstate.starts_with("23")) {
       return AlreadyExists(fmt::format("{}: {}{}", what, message, code));
     }
@@ -481,6 +486,7 @@ class Connection {
   SteadyPoint next_attempt_{};
   std::chrono::milliseconds backoff_ = kFirstBackoff;
   std::string last_error_;
+  std::string storage_fault_;  // see sql::Db::TakeStorageFault
 };
 
 // A server-side prepared statement and the result of its last execution. Thread-compatible.
@@ -695,6 +701,8 @@ std::string_view PgDb::Sql(sql::Fragment f) const {
 }
 
 bool PgDb::Healthy() const { return conn_->ok(); }
+
+std::string PgDb::TakeStorageFault() { return conn_->TakeStorageFault(); }
 
 Status PgDb::Ping() { return Exec("SELECT 1"); }
 

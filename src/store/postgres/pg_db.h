@@ -94,6 +94,8 @@ class PgDb final : public sql::Db {
 
   // Whether the connection was fine when last used. Cheap: no round trip.
   bool Healthy() const override;
+  // A disk-full (SQLSTATE 53100) or I/O (58030) error met since the last call.
+  std::string TakeStorageFault() override;
   // Counts each statement run later as one change, when it is sent.
   int64_t TotalChanges() const override;
   // Runs `SELECT 1` (reconnecting first if needed, like Exec); OK if the server answered.

@@ -21,6 +21,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
   o.max_batch = options.max_batch;
   o.clock = options.clock;
   o.on_commit = std::move(options.on_commit);
+  o.on_events = std::move(options.on_events);
   // Delivered when (and only if) the transaction commits; SqlStore calls this only when the
   // transaction changed rows (a claim that claimed nothing wakes nobody). The payload says who:
   // a server ignores its own notifications.
@@ -39,6 +40,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
 }
 
 Status PostgresStore::Ready() {
+  HOUSTON_RETURN_STATUS_IF_ERROR(SqlStore::Ready());
   auto r = WithReader([](sql::Db& db) -> Result<bool> {
     auto* pg = dynamic_cast<PgDb*>(&db);
     if (pg) HOUSTON_RETURN_IF_ERROR(pg->Ping());

@@ -21,6 +21,7 @@ struct PostgresOptions {
   size_t max_batch = 8192;
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
+  EventObserver on_events;   // optional
   // This server's name in change notifications (so that it can ignore its own).
   std::string instance = "houston";
 };

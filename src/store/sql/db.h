@@ -12,9 +12,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/status.h"
 
@@ -95,6 +98,21 @@ class Db {
   virtual Status Flush() { return OkStatus(); }
   // False once the connection is known to be broken (an embedded database never is).
   virtual bool Healthy() const { return true; }
+  // The storage fault (the disk is full, an I/O error) a statement on this connection met since
+  // the last call, as a message; "" if none. Clears it.
+  virtual std::string TakeStorageFault() { return ""; }
+
+  // Counts a domain event of the write being applied (store::EventCounts names them). SqlStore
+  // takes the counts after each write and reports those of the writes that committed.
+  void CountEvent(std::string_view event, int64_t n = 1) {
+    auto it = events_.find(event);
+    if (it == events_.end()) it = events_.emplace(std::string(event), 0).first;
+    it->second += n;
+  }
+  std::map<std::string, int64_t, std::less<>> TakeEvents() { return std::exchange(events_, {}); }
+
+ private:
+  std::map<std::string, int64_t, std::less<>> events_;
 };
 
 }  // namespace houston::store::sql

@@ -378,6 +378,8 @@ Status SetIncidentStatus(Db& db, const Incident& inc, IncidentStatus to, TimePoi
       break;
     }
   }
+  db.CountEvent(to == IncidentStatus::kTriggered ? "incident.reopened"
+                                                 : fmt::format("incident.{}", status));
   // The escalation follows: acknowledged/mitigated -> the engine decides (ack timeout or stop),
   // resolved -> done, triggered -> pages again from the first step, in a new round.
   if (to == IncidentStatus::kAcknowledged || to == IncidentStatus::kMitigated) {
@@ -529,6 +531,7 @@ Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& r, TimePoint 
       .Bind(20, r.status == IncidentStatus::kTriggered ? std::nullopt
                                                        : std::optional<int64_t>(Ms(now)));
   HOUSTON_ASSIGN_OR_RETURN(core::IncidentId id, InsertedId(*s));
+  db.CountEvent("incident.opened");
   if (!r.escalation_policy.empty() && r.page && r.status == IncidentStatus::kTriggered) {
     // Durable with the answer: the engine starts paging from this row, even after a crash.
     HOUSTON_ASSIGN_OR_RETURN(

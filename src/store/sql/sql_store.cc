@@ -1,6 +1,7 @@
 #include "store/sql/sql_store.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <map>
 #include <optional>
@@ -45,6 +46,34 @@ void SqlStore::Shutdown() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+}
+
+Status SqlStore::Ready() {
+  std::string reason;
+  bool probe = false;
+  {
+    std::lock_guard lock(mu_);
+    reason = unwritable_;
+    probe = !reason.empty() && !probing_ && !stopping_;
+    if (probe) probing_ = true;
+  }
+  if (reason.empty()) return OkStatus();
+  if (probe) {
+    // A write that changes a row: when it commits, RunBatch marks the store writable again.
+    Enqueue(WriteOp{[this](Db& db) -> Status {
+                      HOUSTON_ASSIGN_OR_RETURN(
+                          Stmt * s, db.Prepare("INSERT INTO server_secrets(name, value, "
+                                               "created_at) VALUES ('write_probe', '', ?) ON "
+                                               "CONFLICT (name) DO UPDATE SET created_at = "
+                                               "excluded.created_at"));
+                      return s->Bind(1, Ms(options_.clock->Now())).Run();
+                    },
+                    [this](Status) {
+                      std::lock_guard lock(mu_);
+                      probing_ = false;
+                    }});
+  }
+  return Unavailable("the database cannot store writes: " + reason);
 }
 
 StoreStats SqlStore::Stats() const {
@@ -96,6 +125,18 @@ void SqlStore::WriterLoop() {
   }
 }
 
+void SqlStore::NoteWriteOutcome(Db& db, bool stored) {
+  std::string fault = db.TakeStorageFault();
+  std::lock_guard lock(mu_);
+  if (!fault.empty()) {
+    if (unwritable_.empty()) spdlog::error("the database cannot store writes: {}", fault);
+    unwritable_ = std::move(fault);
+  } else if (stored && !unwritable_.empty()) {
+    spdlog::info("the database stores writes again");
+    unwritable_.clear();
+  }
+}
+
 void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
   Db& db = *writer_db_;
   auto start = options_.clock->SteadyNow();
@@ -120,6 +161,10 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
   };
   constexpr int kMaxRounds = 5;
   bool savepoints = false;
+  EventCounts events;  // of the writes applied so far in this transaction
+  auto keep_events = [&events](EventCounts counted) {
+    for (auto& [name, n] : counted) events[name] += n;
+  };
   Status begin;
   int64_t changes_at_begin = 0;
   for (int round = 1;; ++round) {
@@ -131,6 +176,7 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
       if (!savepoints) {
         results[i] = batch[i].apply(db);
         restart = !results[i].ok();
+        keep_events(db.TakeEvents());  // dropped below if the batch runs again
         continue;
       }
       Status st;
@@ -143,10 +189,13 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
         st = batch[i].apply(db);
         // Statements the write ran later report now, so that their error is the write's own.
         if (Status queued = db.Flush(); st.ok()) st = queued;
+        EventCounts counted = db.TakeEvents();
         // A failed write leaves no trace; its neighbours in the batch still commit.
         if (!st.ok()) (void)run(kRollbackTo);
         Status rel = run(kRelease);
         if (st.ok() && !rel.ok()) st = rel;
+        // A failed write's events were rolled back with it.
+        if (st.ok()) keep_events(std::move(counted));
         if (st.code() != StatusCode::kAlreadyExists) break;
       }
       restart = deadlocked(st) && round < kMaxRounds;
@@ -162,6 +211,7 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     }
     if (!restart) break;
     (void)run(kRollback);
+    events.clear();
     // A deadlock: the same way again. Anything else: write by write, to isolate the failure.
     bool again = false;
     for (const auto& r : results) again = again || deadlocked(r);
@@ -169,13 +219,15 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     std::fill(results.begin(), results.end(), OkStatus());
   }
   if (!begin.ok()) {
+    NoteWriteOutcome(db, false);
     for (auto& op : batch) op.finish(begin);
     std::lock_guard lock(mu_);
     ++stats_.failed_commits;
     return;
   }
   Status commit = OkStatus();
-  if (options_.before_commit && db.TotalChanges() != changes_at_begin) {
+  const bool changed = db.TotalChanges() != changes_at_begin;
+  if (options_.before_commit && changed) {
     // A failed statement can leave the transaction unable to commit: fail the batch instead.
     commit = options_.before_commit(db);
   }
@@ -186,6 +238,7 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     // unknown. Either way the caller is told to retry, and retries are deduplicated.
     commit = Unavailable("the write could not be committed; retry: " + commit.message());
   }
+  NoteWriteOutcome(db, commit.ok() && changed);
   auto latency =
       std::chrono::duration_cast<std::chrono::microseconds>(options_.clock->SteadyNow() - start);
   {
@@ -198,6 +251,7 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     }
   }
   if (options_.on_commit) options_.on_commit(latency, batch.size());
+  if (commit.ok() && !events.empty() && options_.on_events) options_.on_events(events);
   for (size_t i = 0; i < batch.size(); ++i) {
     batch[i].finish(commit.ok() ? std::move(results[i]) : commit);
   }
@@ -481,6 +535,7 @@ void SqlStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
           Actor actor{"system", "heartbeat-monitor", "system"};
           HOUSTON_RETURN_IF_ERROR(ApplyEvent(db, ev, now, actor));
           ++opened;
+          db.CountEvent("heartbeat.missed");
         }
         return opened;
       },
@@ -763,6 +818,7 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
                                       .Run());
           if (db.Changes() == 0) continue;  // changed since it was read: the newer state wins
           ++applied;
+          if (u.audit_action == "incident.escalated") db.CountEvent("escalation.step_fired");
           if (u.retrigger_incident) {
             HOUSTON_ASSIGN_OR_RETURN(Stmt * i,
                                      db.Prepare("UPDATE incidents SET status = 'triggered', "
@@ -801,6 +857,7 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
                                           .Bind(10, Ms(p.not_before))
                                           .Bind(11, p.rule)
                                           .Run());
+              if (db.Changes() > 0) db.CountEvent("page.created");
             }
           }
           if (!u.audit_action.empty()) {
@@ -1236,6 +1293,36 @@ Result<std::vector<ScheduleOverride>> SqlStore::ListOverrides(const std::string&
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
     return ReadAll<ScheduleOverride>(*s, ReadOverride);
+  });
+}
+
+Result<OpenWork> SqlStore::CountOpenWork(TimePoint now) {
+  return WithReader([&](Db& db) -> Result<OpenWork> {
+    OpenWork w;
+    for (const char* status : {"triggered", "acknowledged", "mitigated"}) {
+      w.incidents_by_status[status] = 0;
+    }
+    // Index scans only (incidents_status, notifications_pending): cheap enough for every scrape.
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("SELECT status, COUNT(*) FROM incidents WHERE status IN "
+                             "('triggered', 'acknowledged', 'mitigated') GROUP BY status"));
+    for (;;) {
+      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      w.incidents_by_status[s->Text(0)] = s->Int(1);
+    }
+    s->Reset();
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * n, db.Prepare("SELECT COUNT(*), COALESCE(SUM(CASE WHEN not_before <= ? THEN 1 "
+                             "ELSE 0 END), 0) FROM notifications WHERE state = 'pending'"));
+    n->Bind(1, Ms(now));
+    HOUSTON_ASSIGN_OR_RETURN(bool row, n->Step());
+    if (row) {
+      w.notifications_pending = n->Int(0);
+      w.notifications_due = n->Int(1);
+    }
+    n->Reset();
+    return w;
   });
 }
 

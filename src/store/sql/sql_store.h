@@ -32,6 +32,7 @@ struct SqlStoreOptions {
   size_t max_idle_readers = 16;
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
+  EventObserver on_events;   // optional: after a commit that counted events
   // Runs inside every write transaction that changed rows, just before COMMIT (e.g. NOTIFY the
   // other servers, which PostgreSQL delivers only if the transaction commits). If it fails,
   // nothing commits.
@@ -110,7 +111,13 @@ class SqlStore : public Store {
                       Callback<ScheduleOverride> done) override;
   Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
                                                       TimePoint ending_after) override;
+  Result<OpenWork> CountOpenWork(TimePoint now) override;
 
+  // Unavailable while the database cannot store writes: from a write that failed for a full
+  // disk or an I/O error until one that changed rows commits again. Meanwhile each call queues a
+  // small probe write (one at a time), so that the store notices when the disk has room again
+  // even if nothing else writes.
+  Status Ready() override;
   StoreStats Stats() const override;
   void Shutdown() override;
 
@@ -135,6 +142,9 @@ class SqlStore : public Store {
   void Enqueue(WriteOp op);
   void WriterLoop();
   void RunBatch(std::vector<WriteOp>& batch);
+  // After a batch: a storage fault met on `db` marks the store unwritable; a batch that
+  // `stored` rows (committed with changes) marks it writable again.
+  void NoteWriteOutcome(Db& db, bool stored);
 
   SqlStoreOptions options_;
   std::unique_ptr<Db> writer_db_;  // owned by the writer thread after StartWriter()
@@ -144,6 +154,8 @@ class SqlStore : public Store {
   std::deque<WriteOp> queue_;  // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
   StoreStats stats_;           // guarded by mu_
+  std::string unwritable_;     // why writes fail ("" when they work); guarded by mu_
+  bool probing_ = false;       // a probe write is queued; guarded by mu_
   std::thread writer_;
 
   std::mutex readers_mu_;

@@ -1,10 +1,46 @@
 #include "store/sqlite/db.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace houston::store::sqlite {
 
+std::vector<std::string> MakeDatabaseFilesPrivate(const std::string& path) {
+  std::vector<std::string> out;
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return out;
+  // Created here, 0600, rather than by SQLite, which would use 0644 minus the umask.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);  // otherwise SQLite reports why it cannot open the file
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::string file = path + suffix;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if ((st.st_mode & 077) == 0) continue;
+    if (::chmod(file.c_str(), S_IRUSR | S_IWUSR) == 0) {
+      out.push_back(
+          fmt::format("{} was readable by other users (mode {:04o}); it holds secrets: "
+                      "its mode is now 0600",
+                      file, st.st_mode & 07777));
+    } else {
+      out.push_back(
+          fmt::format("{} is readable by other users (mode {:04o}) and holds secrets, "
+                      "but its mode cannot be changed: {}; chmod 600 it",
+                      file, st.st_mode & 07777, std::strerror(errno)));
+    }
+  }
+  return out;
+}
+
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool read_only) {
+  if (!read_only) {
+    for (const auto& line : MakeDatabaseFilesPrivate(path)) spdlog::warn("{}", line);
+  }
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX |
               (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
@@ -29,6 +65,7 @@ Status SqliteDb::Error(std::string_view what) const {
   std::string msg = fmt::format("{}: {} (sqlite code {})", what, sqlite3_errmsg(db_), code);
   int primary = code & 0xff;
   if (primary == SQLITE_CONSTRAINT) return AlreadyExists(std::move(msg));
+  if (primary == SQLITE_FULL || primary == SQLITE_IOERR) storage_fault_ = msg;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL ||
       primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY) {
     return Unavailable(std::move(msg));

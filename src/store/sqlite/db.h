@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "store/sql/db.h"
@@ -18,10 +20,20 @@ namespace houston::store::sqlite {
 
 class SqliteStmt;
 
+// The database file and its companions (-wal, -shm, -journal) hold webhook secrets, provider
+// authorization headers and token hashes: only their owner may read them. Creates `path` with
+// mode 0600 if it does not exist (SQLite then gives its -wal and -shm files the same mode), and
+// sets any of these files that group or others may access to 0600. Returns one line per file
+// it tightened (for a warning), or per file it could not tighten. A path that is not a file
+// (":memory:", "", a "file:" URI) is left alone.
+std::vector<std::string> MakeDatabaseFilesPrivate(const std::string& path);
+
 // One connection. Thread-compatible: use from one thread at a time.
 class SqliteDb final : public sql::Db {
  public:
-  // Opens (creating if needed) the database at `path`.
+  // Opens (creating if needed) the database at `path`. A writable open first makes the
+  // database's files private (MakeDatabaseFilesPrivate) and logs a warning for each file whose
+  // mode it had to tighten.
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool read_only);
   ~SqliteDb() override;
   SqliteDb(const SqliteDb&) = delete;
@@ -33,12 +45,17 @@ class SqliteDb final : public sql::Db {
   int64_t Changes() const override { return sqlite3_changes(db_); }
   int64_t TotalChanges() const override { return sqlite3_total_changes(db_); }
   std::string_view Sql(sql::Fragment f) const override;
+  // The Status of the connection's last error: a constraint violation is AlreadyExists; busy,
+  // locked, full, I/O, cannot-open and read-only errors are Unavailable (full and I/O errors are
+  // also kept for TakeStorageFault); anything else is Internal.
   Status Error(std::string_view what) const;
+  std::string TakeStorageFault() override { return std::exchange(storage_fault_, {}); }
 
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::map<std::string, std::unique_ptr<SqliteStmt>, std::less<>> cache_;
+  mutable std::string storage_fault_;  // set by Error()
 };
 
 // A prepared statement. Bind indices are 1-based, column indices 0-based.

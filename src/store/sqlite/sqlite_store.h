@@ -19,6 +19,7 @@ struct SqliteOptions {
   size_t max_batch = 8192;        // writes per transaction at most
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
+  EventObserver on_events;   // optional
 };
 
 // Thread-safe.

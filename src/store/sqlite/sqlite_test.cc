@@ -1,0 +1,173 @@
+// SQLite-only behaviour of the store: file modes of the database files, and readiness when the
+// disk is full (simulated with a file-size limit, RLIMIT_FSIZE, in a child process).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "store/sqlite/db.h"
+#include "store/sqlite/sqlite_store.h"
+#include "testing/fake_clock.h"
+
+namespace houston::store::sqlite {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A write that reaches the WAL: a new alert with `bytes` of details.
+Status WriteAlert(Store& s, const std::string& key, size_t bytes) {
+  core::AlertEvent ev;
+  ev.integration_key = "k";
+  ev.service_id = "svc";
+  ev.dedup_key = key;
+  ev.summary = "disk test";
+  ev.details_json = "{\"pad\":\"" + std::string(bytes, 'x') + "\"}";
+  auto r = Wait<std::vector<EventOutcome>>([&](auto cb) {
+    s.ApplyAlertEvents({ev}, Actor{"integration", "test", "integration"}, cb);
+  });
+  return r ? OkStatus() : r.error();
+}
+
+class SqliteFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("houston-sqlite-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    old_umask_ = ::umask(022);  // the usual default: new files would be 0644
+  }
+  void TearDown() override {
+    ::umask(old_umask_);
+    std::filesystem::remove_all(dir_);
+  }
+  std::string Path() const { return (dir_ / "h.db").string(); }
+  static unsigned Mode(const std::string& file) {
+    struct stat st {};
+    EXPECT_EQ(::stat(file.c_str(), &st), 0) << file;
+    return st.st_mode & 0777;
+  }
+  Result<std::unique_ptr<SqliteStore>> OpenStore() {
+    SqliteOptions o;
+    o.path = Path();
+    o.clock = &clock_;
+    return SqliteStore::Open(o);
+  }
+  static Status Write(Store& s, const std::string& key) { return WriteAlert(s, key, 10); }
+
+  std::filesystem::path dir_;
+  mode_t old_umask_ = 0;
+  houston::testing::FakeClock clock_;
+};
+
+TEST_F(SqliteFilesTest, NewDatabaseFilesAreOwnerOnly) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s) << s.error().ToString();
+  ASSERT_TRUE(Write(**s, "a").ok());
+  EXPECT_EQ(Mode(Path()), 0600u);
+  // WAL mode: the -wal and -shm files exist while the store is open, with the same mode.
+  ASSERT_TRUE(std::filesystem::exists(Path() + "-wal"));
+  EXPECT_EQ(Mode(Path() + "-wal"), 0600u);
+  ASSERT_TRUE(std::filesystem::exists(Path() + "-shm"));
+  EXPECT_EQ(Mode(Path() + "-shm"), 0600u);
+  // Also a database created by a single connection (houston migrate --db, token create).
+  auto db = SqliteDb::Open((dir_ / "m.db").string(), false);
+  ASSERT_TRUE(db) << db.error().ToString();
+  EXPECT_EQ(Mode((dir_ / "m.db").string()), 0600u);
+}
+
+TEST_F(SqliteFilesTest, LooserModesAreTightenedAtOpenWithAWarning) {
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_TRUE(Write(**s, "a").ok());
+  }
+  // As an older houston left them (and a -wal left by a crash).
+  std::ofstream(Path() + "-wal", std::ios::app).flush();
+  ASSERT_EQ(::chmod(Path().c_str(), 0644), 0);
+  ASSERT_EQ(::chmod((Path() + "-wal").c_str(), 0664), 0);
+  auto warnings = MakeDatabaseFilesPrivate(Path());
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_THAT(warnings[0], HasSubstr("h.db was readable by other users (mode 0644)"));
+  EXPECT_THAT(warnings[0], HasSubstr("now 0600"));
+  EXPECT_THAT(warnings[1], HasSubstr("h.db-wal was readable by other users (mode 0664)"));
+  EXPECT_EQ(Mode(Path()), 0600u);
+  EXPECT_EQ(Mode(Path() + "-wal"), 0600u);
+  EXPECT_TRUE(MakeDatabaseFilesPrivate(Path()).empty());  // nothing more to do
+
+  // Opening the store does it too.
+  ASSERT_EQ(::chmod(Path().c_str(), 0640), 0);
+  auto s = OpenStore();
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(Mode(Path()), 0600u);
+  Status st = Write(**s, "b");
+  EXPECT_TRUE(st.ok()) << "the database is still writable: " << st.ToString();
+  EXPECT_TRUE(MakeDatabaseFilesPrivate(":memory:").empty());
+}
+
+// In a child process (death-test style): the database may not grow past a file-size limit, as
+// on a full disk; writes fail, the store says it is not ready and why, and it is ready again
+// once a write succeeds after the limit is lifted, even if only its own probe writes.
+std::string FullDiskScenario(const std::string& path) {
+  std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
+  houston::testing::FakeClock clock;
+  SqliteOptions o;
+  o.path = path;
+  o.clock = &clock;
+  auto s = SqliteStore::Open(o);
+  if (!s) return "open: " + s.error().ToString();
+  Store& store = **s;
+  if (Status st = WriteAlert(store, "first", 10); !st.ok()) return "first write: " + st.ToString();
+  if (!store.Ready().ok()) return "not ready before the disk filled up";
+  std::error_code ec;
+  auto size =
+      std::max(std::filesystem::file_size(path, ec), std::filesystem::file_size(path + "-wal", ec));
+  rlimit limit{static_cast<rlim_t>(size + 64 * 1024), RLIM_INFINITY};
+  if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return "setrlimit failed";
+  Status failed;
+  for (int i = 0; i < 2000 && failed.ok(); ++i) {
+    failed = WriteAlert(store, "fill-" + std::to_string(i), 4000);
+  }
+  if (failed.ok()) return "no write failed under the file-size limit";
+  Status ready = store.Ready();
+  if (ready.ok()) return "ready although writes fail: " + failed.ToString();
+  if (ready.message().find("cannot store writes") == std::string::npos) {
+    return "unexpected readiness message: " + ready.ToString();
+  }
+  // Still full: reads work, writes fail, not ready.
+  if (store.ListAlerts({}).value_or(std::vector<core::Alert>{}).empty()) return "reads failed";
+  rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+  if (::setrlimit(RLIMIT_FSIZE, &unlimited) != 0) return "setrlimit (lift) failed";
+  // Room again. Ready() queues a probe write; the next queued write finishes after it (writes
+  // are applied in order), and a no-op one changes nothing itself.
+  if (store.Ready().ok()) return "ready before any write succeeded";
+  auto noop = Wait<int>([&](auto cb) { store.CheckHeartbeats(clock.Now(), cb); });
+  if (!noop) return "no-op write: " + noop.error().ToString();
+  if (Status st = store.Ready(); !st.ok()) return "not ready after the probe: " + st.ToString();
+  if (Status st = WriteAlert(store, "after", 10); !st.ok()) return "write after: " + st.ToString();
+  return "";
+}
+
+TEST_F(SqliteFilesTest, ReadyFailsWhileTheDiskIsFullAndRecovers) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  std::string path = Path();
+  EXPECT_EXIT(
+      {
+        std::string problem = FullDiskScenario(path);
+        std::error_code ec;  // the child's own directory (it skips TearDown)
+        std::filesystem::remove_all(std::filesystem::path(path).parent_path(), ec);
+        std::fprintf(stderr, "%s\n", problem.empty() ? "scenario ok" : problem.c_str());
+        std::_Exit(problem.empty() ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "scenario ok");
+}
+
+}  // namespace
+}  // namespace houston::store::sqlite
