@@ -315,6 +315,8 @@ Result<std::map<std::string, std::string>> StringFields(
 const std::vector<Api::RouteSpec>& Api::Routes() {
   using V = bhttp::verb;
   static const std::vector<RouteSpec> kRoutes = {
+      {V::get, "/", std::nullopt, &Api::Home},
+      {V::get, "/api/v1", std::nullopt, &Api::ApiRoot},
       {V::get, "/healthz", std::nullopt, &Api::Health},
       {V::get, "/readyz", std::nullopt, &Api::Ready},
       {V::get, "/metrics", std::nullopt, &Api::MetricsText},
@@ -398,6 +400,7 @@ void Api::SetOrg(std::shared_ptr<const config::Org> org) {
   auto view = MakeOrgView(std::move(org));
   std::lock_guard lock(org_mu_);
   org_ = std::move(view);
+  ++org_version_;
 }
 
 std::shared_ptr<const OrgView> Api::org() const {
@@ -1226,7 +1229,6 @@ void Api::ScheduleOnCall(const HttpRequest& req, const store::Token*, Respond re
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
 }
 
-namespace {
 Response HtmlPage(bhttp::status code, std::string_view title, std::string_view body_html) {
   Response r{code, 11};
   r.set(bhttp::field::content_type, "text/html; charset=utf-8");
@@ -1237,27 +1239,40 @@ Response HtmlPage(bhttp::status code, std::string_view title, std::string_view b
       "content=\"width=device-width\"><title>{0} - houston</title><style>body{{font-family:"
       "system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}}"
       "button{{font-size:1.1rem;padding:.6rem 1.4rem;border:0;border-radius:6px;background:"
-      "#1f6feb;color:#fff;cursor:pointer}}</style></head><body><h1>{0}</h1>{1}</body></html>",
+      "#1f6feb;color:#fff;cursor:pointer}}.muted{{color:#57606a}}form{{display:inline-block;"
+      "margin:0 .5rem .5rem 0}}table{{border-collapse:collapse;width:100%}}th,td{{text-align:"
+      "left;vertical-align:top;padding:.25rem .75rem .25rem 0}}th{{font-weight:600;white-space:"
+      "nowrap}}</style></head><body><h1>{0}</h1>{1}</body></html>",
       notify::HtmlEscape(title), body_html);
   return r;
 }
-}  // namespace
 
-Result<std::vector<core::Incident>> Api::BatchIncidents(int64_t batch_id) {
+Result<std::vector<Api::BatchIncident>> Api::BatchIncidents(int64_t batch_id) {
   HOUSTON_ASSIGN_OR_RETURN(auto notifications,
                            store_.ListNotifications({.batch_id = batch_id, .limit = 1000}));
-  std::vector<core::Incident> out;
+  std::vector<BatchIncident> out;
   for (const auto& n : notifications) {
     bool seen = false;
-    for (const auto& i : out) seen = seen || i.id == n.incident_id;
+    for (const auto& i : out) seen = seen || i.incident.id == n.incident_id;
     if (seen) continue;
     HOUSTON_ASSIGN_OR_RETURN(core::Incident inc, store_.GetIncident(n.incident_id));
-    out.push_back(std::move(inc));
+    bool earlier = false;
+    if (inc.episode > 0) {
+      HOUSTON_ASSIGN_OR_RETURN(std::optional<TimePoint> reopened, LastReopened(inc.id));
+      earlier = reopened && *reopened > n.created_at;
+    }
+    out.push_back({std::move(inc), earlier});
   }
   if (out.empty()) return std::unexpected(NotFound("no incidents belong to this link"));
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.incident.id < b.incident.id; });
   return out;
 }
+
+namespace {
+constexpr std::string_view kNotAnIncidentLink = "<p>not an incident link</p>";
+bool IsIncidentAction(std::string_view a) { return a == "ack" || a == "resolve" || a == "view"; }
+}  // namespace
 
 void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respond) {
   // GET never acts: mail scanners and link previews follow links.
@@ -1272,23 +1287,34 @@ void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respon
     auto incidents = BatchIncidents(claim->incident_id);
     if (!incidents) return respond(http::ErrorResponse(incidents.error()));
     std::string list;
-    for (const auto& i : *incidents) {
-      list += fmt::format("<li>#{} {} ({})</li>", i.id, notify::HtmlEscape(i.title),
-                          core::ToString(i.status));
+    size_t acting = 0;
+    for (const auto& [i, earlier] : *incidents) {
+      list += fmt::format(
+          "<li>#{} {} ({}){}</li>", i.id, notify::HtmlEscape(i.title), core::ToString(i.status),
+          earlier ? ": reopened since this message; this link leaves it alone" : "");
+      acting += earlier ? 0 : 1;
     }
     return respond(HtmlPage(
-        bhttp::status::ok, fmt::format("Acknowledge {} incidents", incidents->size()),
+        bhttp::status::ok, fmt::format("Acknowledge {} incidents", acting),
         "<ul>" + list +
             "</ul><form method=\"post\"><button type=\"submit\">Acknowledge all</button></form>"));
   }
-  if (claim->action != "ack" && claim->action != "resolve") {
-    return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
-                            "<p>not an incident link</p>"));
+  if (!IsIncidentAction(claim->action)) {
+    return respond(
+        HtmlPage(bhttp::status::forbidden, "This link does not work", kNotAnIncidentLink));
   }
   auto inc = store_.GetIncident(claim->incident_id);
   if (!inc) {
     return respond(HtmlPage(bhttp::status::not_found, "No such incident",
                             "<p>" + notify::HtmlEscape(inc.error().message()) + "</p>"));
+  }
+  if (claim->action == "view") {
+    auto page = IncidentPage(*inc, claim->user_id, claim->expires, claim->episode);
+    if (!page) return respond(http::ErrorResponse(page.error()));
+    return respond(std::move(*page));
+  }
+  if (claim->episode != inc->episode) {
+    return respond(EarlierEpisodePage(*inc, claim->episode, false));
   }
   std::string verb = claim->action == "ack" ? "Acknowledge" : "Resolve";
   respond(HtmlPage(
@@ -1313,7 +1339,7 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
     if (!incidents) return respond(http::ErrorResponse(incidents.error()));
     // Acknowledge them one after the other, then answer once.
     struct State {
-      std::vector<core::Incident> incidents;
+      std::vector<BatchIncident> incidents;
       size_t next = 0;
       std::vector<std::string> done;
       Respond respond;
@@ -1321,6 +1347,10 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
     auto st = std::make_shared<State>(State{std::move(*incidents), 0, {}, std::move(respond)});
     auto step = std::make_shared<std::function<void()>>();
     *step = [this, st, step, actor] {
+      while (st->next < st->incidents.size() && st->incidents[st->next].earlier_episode) {
+        st->done.push_back(fmt::format("#{}: reopened since this message; left alone",
+                                       st->incidents[st->next++].incident.id));
+      }
       if (st->next == st->incidents.size()) {
         Changed();
         std::string list;
@@ -1329,7 +1359,7 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
         *step = nullptr;  // break the cycle
         return;
       }
-      const core::Incident& inc = st->incidents[st->next++];
+      const core::Incident& inc = st->incidents[st->next++].incident;
       store_.TransitionIncident(
           inc.id, core::IncidentAction::kAcknowledge, actor,
           [st, step, id = inc.id](Result<core::Incident> r) {
@@ -1342,8 +1372,18 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
     return;
   }
   if (claim->action != "ack" && claim->action != "resolve") {
-    return respond(HtmlPage(bhttp::status::forbidden, "This link does not work",
-                            "<p>not an incident link</p>"));
+    // A view link only shows; its page's buttons carry their own links.
+    return respond(
+        HtmlPage(bhttp::status::forbidden, "This link does not work", kNotAnIncidentLink));
+  }
+  // An old link must not act on a later episode (e.g. stop the paging of a reopened incident).
+  auto inc = store_.GetIncident(claim->incident_id);
+  if (!inc) {
+    return respond(HtmlPage(bhttp::status::not_found, "No such incident",
+                            "<p>" + notify::HtmlEscape(inc.error().message()) + "</p>"));
+  }
+  if (claim->episode != inc->episode) {
+    return respond(EarlierEpisodePage(*inc, claim->episode, true));
   }
   bool ack = claim->action == "ack";
   auto shared = std::make_shared<Respond>(std::move(respond));

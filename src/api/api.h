@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -94,6 +95,10 @@ struct ApiOptions {
   bool tls = false;      // the server speaks HTTPS (for links built from Host)
   // Called after an API override, swap or cover request changed (recompile the schedules).
   std::function<void()> on_overrides_changed;
+  // How long a rendered status page may be served after it was built. Within this server a
+  // commit to the store or a new org rebuilds it at once; this bounds how late it shows what
+  // only time changes (a maintenance window starting) and, on PostgreSQL, other servers' writes.
+  std::chrono::milliseconds status_page_max_age{1000};
 };
 
 // Thread-safe.
@@ -101,7 +106,12 @@ class Api {
  public:
   Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions options = {});
   void SetOrg(std::shared_ptr<const config::Org> org);
+  // The base of links for requests that name no Host (HTTP/1.0), when no base_url is set:
+  // the address the server listens on. Call before serving.
+  void set_listen_url(std::string url) { listen_url_ = std::move(url); }
   std::shared_ptr<const OrgView> org() const;
+  // How many times the status page was built rather than served from its cache (tests, bench).
+  uint64_t status_page_builds() const { return status_cache_.builds(); }
   // Adds every route to `router`.
   void Register(http::Router& router);
   // Errors raised before a handler runs, in the shape the path's clients expect.
@@ -200,6 +210,8 @@ class Api {
   void StatusAtom(const http::HttpRequest& req, const store::Token*, Respond respond);
   void StatusRss(const http::HttpRequest& req, const store::Token*, Respond respond);
   Result<StatusPageModel> BuildStatusPage(const http::HttpRequest& req);
+  // Answers with one rendering of the status page, from the cache when it is current.
+  void StatusPage(StatusPageCache::Format format, const http::HttpRequest& req, Respond respond);
   // The base URL for links: --base-url, else the request's Host.
   std::string BaseUrl(const http::HttpRequest& req) const;
   void ListNotifications(const http::HttpRequest& req, const store::Token*, Respond respond);
@@ -221,11 +233,30 @@ class Api {
   void Calendar(const http::HttpRequest& req, const store::Token*, Respond respond);
   std::string CalendarUrl(std::string_view kind, std::string_view id,
                           const http::HttpRequest& req) const;
-  // The incidents of a bundled message (its batch id), oldest first.
-  Result<std::vector<core::Incident>> BatchIncidents(int64_t batch_id);
+  // The incidents of a bundled message (its batch id), oldest first; `earlier_episode` when the
+  // incident was reopened after the message was made (its link no longer acts on it).
+  struct BatchIncident {
+    core::Incident incident;
+    bool earlier_episode = false;
+  };
+  Result<std::vector<BatchIncident>> BatchIncidents(int64_t batch_id);
   // Signed links from notifications: GET shows a confirmation page, POST acts.
   void ActionPage(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ActionPost(const http::HttpRequest& req, const store::Token*, Respond respond);
+  // Pages for people (api/pages.cc). GET /: what houston is and where to go from here.
+  void Home(const http::HttpRequest& req, const store::Token*, Respond respond);
+  // GET /api/v1 (no token): what the API is, how to authenticate, its top-level resources.
+  void ApiRoot(const http::HttpRequest& req, const store::Token*, Respond respond);
+  // The page a "view" link opens: the incident read-only, with acknowledge/resolve buttons
+  // (signed for `user_id`, until `expires`) when the link is for its current episode.
+  Result<http::Response> IncidentPage(const core::Incident& inc, std::string_view user_id,
+                                      TimePoint expires, int64_t link_episode);
+  // The answer to a link made for an earlier episode of `inc` than its current one: says so,
+  // and when that episode was resolved; nothing is done.
+  http::Response EarlierEpisodePage(const core::Incident& inc, int64_t link_episode, bool acting);
+  // When the incident was last reopened (nullopt if never): pages sent before belong to an
+  // earlier episode.
+  Result<std::optional<TimePoint>> LastReopened(core::IncidentId id);
   void Changed();
 
   void CountEvent(std::string_view type, std::string_view result, uint64_t n = 1);
@@ -236,7 +267,10 @@ class Api {
   ApiOptions options_;
   RateLimiter limiter_;
   mutable std::mutex org_mu_;
-  std::shared_ptr<const OrgView> org_;  // guarded by org_mu_
+  std::shared_ptr<const OrgView> org_;    // guarded by org_mu_
+  std::atomic<uint64_t> org_version_{0};  // bumped by SetOrg (the status page shows the org)
+  std::string listen_url_;
+  StatusPageCache status_cache_;
 };
 
 // JSON renderings used by the API and the CLI's --json output (incidents: core::IncidentJson).

@@ -13,6 +13,7 @@
 #include "core/time_util.h"
 #include "engine/escalation_engine.h"
 #include "engine/suspects.h"
+#include "notify/notify.h"
 
 namespace houston::api {
 
@@ -300,6 +301,7 @@ std::string Api::BaseUrl(const HttpRequest& req) const {
   if (base.empty() && !req.Header("Host").empty()) {
     base = fmt::format("{}://{}", options_.tls ? "https" : "http", req.Header("Host"));
   }
+  if (base.empty()) base = listen_url_;
   while (!base.empty() && base.back() == '/') base.pop_back();
   return base;
 }
@@ -683,7 +685,8 @@ void Api::PublishUpdate(const HttpRequest& req, const store::Token* token, Respo
   ctx.incident = *inc;
   ctx.now = clock_.Now();
   ctx.author = token->name;
-  ctx.incident_url = fmt::format("{}/api/v1/incidents/{}", BaseUrl(req), inc->id);
+  ctx.incident_url = notify::IncidentPageUrl(BaseUrl(req), options_.link_key, inc->id, inc->episode,
+                                             clock_.Now() + notify::kViewLinkLifetime);
   ctx.status_page_url = BaseUrl(req) + "/status";
   if (level) ctx.sev_description = level->description;
   if (org) {
@@ -828,6 +831,10 @@ void Api::ListSeverities(const HttpRequest&, const store::Token*, Respond respon
 // ---------------------------------------------------------------------------------------------
 // The public status page.
 
+namespace {
+constexpr std::string_view kResolvedText = "This incident has been resolved.";
+}  // namespace
+
 Result<StatusPageModel> Api::BuildStatusPage(const HttpRequest& req) {
   StatusPageModel m;
   TimePoint now = clock_.Now();
@@ -923,6 +930,12 @@ Result<StatusPageModel> Api::BuildStatusPage(const HttpRequest& req) {
       pi.impact = worst;
       pi.phase = "resolved";
       pi.resolved_at = inc.resolved_at;
+      // Resolved without a last public word: close the story, so that the newest text is not
+      // one that promises another update.
+      if (inc.resolved_at && (pi.updates.empty() || pi.updates.front().phase != "resolved")) {
+        pi.updates.insert(pi.updates.begin(), PublicUpdate{0, *inc.resolved_at, "resolved",
+                                                           std::string(kResolvedText)});
+      }
       m.history.push_back(std::move(pi));
     }
   }
@@ -944,28 +957,35 @@ Response Public(std::string content_type, std::string body) {
 }
 }  // namespace
 
+void Api::StatusPage(StatusPageCache::Format format, const HttpRequest& req, Respond respond) {
+  // The page changes when the store commits (anything: cheap to count, and never stale) or the
+  // org is replaced; other servers' commits and the passing of time within max_age.
+  StatusPageCache::Version version{store_.Stats().commits, org_version_.load()};
+  auto body = status_cache_.Get(format, version, BaseUrl(req), clock_.Now(),
+                                options_.status_page_max_age, [&] { return BuildStatusPage(req); });
+  if (!body) return respond(http::ErrorResponse(body.error()));
+  using F = StatusPageCache::Format;
+  std::string type = format == F::kHtml   ? "text/html; charset=utf-8"
+                     : format == F::kJson ? "application/json"
+                     : format == F::kAtom ? "application/atom+xml; charset=utf-8"
+                                          : "application/rss+xml; charset=utf-8";
+  respond(Public(std::move(type), std::move(*body)));
+}
+
 void Api::StatusHtml(const HttpRequest& req, const store::Token*, Respond respond) {
-  auto m = BuildStatusPage(req);
-  if (!m) return respond(http::ErrorResponse(m.error()));
-  respond(Public("text/html; charset=utf-8", StatusPageHtml(*m)));
+  StatusPage(StatusPageCache::Format::kHtml, req, std::move(respond));
 }
 
 void Api::StatusJson(const HttpRequest& req, const store::Token*, Respond respond) {
-  auto m = BuildStatusPage(req);
-  if (!m) return respond(http::ErrorResponse(m.error()));
-  respond(Public("application/json", StatusPageJson(*m)));
+  StatusPage(StatusPageCache::Format::kJson, req, std::move(respond));
 }
 
 void Api::StatusAtom(const HttpRequest& req, const store::Token*, Respond respond) {
-  auto m = BuildStatusPage(req);
-  if (!m) return respond(http::ErrorResponse(m.error()));
-  respond(Public("application/atom+xml; charset=utf-8", StatusPageAtom(*m)));
+  StatusPage(StatusPageCache::Format::kAtom, req, std::move(respond));
 }
 
 void Api::StatusRss(const HttpRequest& req, const store::Token*, Respond respond) {
-  auto m = BuildStatusPage(req);
-  if (!m) return respond(http::ErrorResponse(m.error()));
-  respond(Public("application/rss+xml; charset=utf-8", StatusPageRss(*m)));
+  StatusPage(StatusPageCache::Format::kRss, req, std::move(respond));
 }
 
 }  // namespace houston::api

@@ -31,6 +31,10 @@ struct Paging {
 };
 Paging PagingOf(const config::Org& org, std::string_view service);
 
+// A small self-contained HTML page for people (signed links, the root page): inline CSS, no
+// scripts, never cached. `body_html` is inserted as is; `title` is escaped.
+http::Response HtmlPage(bhttp::status code, std::string_view title, std::string_view body_html);
+
 // The store's error as an API error (an overloaded store is 503 with Retry-After).
 http::Response StoreError(const Status& st);
 // A positive integer id, or InvalidArgument naming `what`.

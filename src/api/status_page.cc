@@ -364,14 +364,34 @@ void AppendOpenIncident(std::string& out, const PublicIncident& incident) {
 void AppendPastIncident(std::string& out, const PublicIncident& incident) {
   fmt::format_to(std::back_inserter(out),
                  "<article class=\"incident\" id=\"incident-{0}\">\n"
-                 "<h4><a href=\"#incident-{0}\">{1}</a></h4>\n",
+                 "<h4><a href=\"#incident-{0}\">{1}</a></h4>\n<p class=\"meta\">",
                  incident.id, Html(incident.title));
+  // Past incidents are over: say so, and when, before anything else.
+  if (incident.resolved_at) {
+    fmt::format_to(std::back_inserter(out), "<span class=\"badge {}\">Resolved</span>Resolved {}",
+                   StateClass(core::ComponentState::kOperational), HtmlTime(*incident.resolved_at));
+  } else {
+    fmt::format_to(std::back_inserter(out), "<span class=\"badge {}\">Resolved</span>",
+                   StateClass(core::ComponentState::kOperational));
+  }
   if (!incident.components.empty()) {
-    fmt::format_to(std::back_inserter(out), "<p class=\"meta\">Affected {}</p>\n",
+    fmt::format_to(std::back_inserter(out), " &middot; Affected {}",
                    Html(Join(incident.components, ", ")));
   }
+  out += "</p>\n";
   AppendUpdates(out, incident);
   out += "</article>\n";
+}
+
+// "Nov 20, 2026" for one day, "Nov 1 – Nov 20, 2026" (or with both years) for a run of days.
+std::string HumanDays(Day first, Day last) {
+  if (first == last) return HumanDay(first);
+  const std::chrono::year_month_day a(first), b(last);
+  if (a.year() == b.year()) {
+    return fmt::format("{} {} &ndash; {}", kMonths[static_cast<unsigned>(a.month()) - 1],
+                       static_cast<unsigned>(a.day()), HumanDay(last));
+  }
+  return fmt::format("{} &ndash; {}", HumanDay(first), HumanDay(last));
 }
 
 void AppendMaintenance(std::string& out, const PublicMaintenance& w) {
@@ -400,30 +420,39 @@ void AppendMaintenance(std::string& out, const PublicMaintenance& w) {
   out += "</article>\n";
 }
 
-// Days with incidents, plus every day of the last week (shown as quiet days), newest first.
+// The whole history window, newest day first: each day with incidents under its own heading,
+// and each run of days without any as one line ("No incidents reported").
 void AppendHistory(std::string& out, const StatusPageModel& m) {
+  if (m.history_days <= 0) return;
   std::map<Day, std::vector<const PublicIncident*>, std::greater<>> days;
-  const Day today = DayOf(m.generated_at);
-  const int quiet_days = std::clamp(m.history_days, 0, 7);
-  for (int i = 0; i < quiet_days; ++i) days[today - std::chrono::days(i)];
   for (const auto& incident : m.history) days[DayOf(incident.started_at)].push_back(&incident);
-  if (days.empty()) return;
-
   fmt::format_to(std::back_inserter(out),
                  "<section class=\"history\">\n<h2>Past incidents (last {} days)</h2>\n",
                  m.history_days);
+  const Day today = DayOf(m.generated_at);
+  const Day oldest = today - std::chrono::days(m.history_days - 1);
+  auto quiet = [&out](Day newest, Day oldest_quiet) {
+    fmt::format_to(std::back_inserter(out),
+                   "<div class=\"day quiet\">\n<h3><time datetime=\"{}\">{}</time></h3>\n"
+                   "<p class=\"none\">No incidents reported.</p>\n</div>\n",
+                   IsoDay(newest), HumanDays(oldest_quiet, newest));
+  };
+  Day next = today;  // the newest day not shown yet
   for (auto& [day, incidents] : days) {
+    if (day > today || day < oldest) continue;
+    if (day < next) quiet(next, day + std::chrono::days(1));
     fmt::format_to(std::back_inserter(out),
                    "<div class=\"day\">\n<h3><time datetime=\"{}\">{}</time></h3>\n", IsoDay(day),
                    HumanDay(day));
-    if (incidents.empty()) out += "<p class=\"none\">No incidents reported.</p>\n";
     std::stable_sort(incidents.begin(), incidents.end(),
                      [](const PublicIncident* a, const PublicIncident* b) {
                        return a->started_at > b->started_at;
                      });
     for (const auto* incident : incidents) AppendPastIncident(out, *incident);
     out += "</div>\n";
+    next = day - std::chrono::days(1);
   }
+  if (next >= oldest) quiet(next, oldest);
   out += "</section>\n";
 }
 
@@ -686,6 +715,65 @@ std::string StatusPageRss(const StatusPageModel& m) {
   }
   out += "</channel>\n</rss>\n";
   return out;
+}
+
+// ---- cache ---------------------------------------------------------------------------------
+
+std::shared_ptr<StatusPageCache::Entry> StatusPageCache::Current(
+    Version version, const std::string& base_url, TimePoint now,
+    std::chrono::milliseconds max_age) const {
+  std::lock_guard lock(mu_);
+  if (entry_ && entry_->version == version && entry_->base_url == base_url &&
+      now >= entry_->built_at && now - entry_->built_at < max_age) {
+    return entry_;
+  }
+  return nullptr;
+}
+
+Result<std::string> StatusPageCache::Get(Format format, Version version,
+                                         const std::string& base_url, TimePoint now,
+                                         std::chrono::milliseconds max_age,
+                                         const std::function<Result<StatusPageModel>()>& build) {
+  std::shared_ptr<Entry> entry = Current(version, base_url, now, max_age);
+  if (!entry) {
+    std::lock_guard building(build_mu_);
+    entry = Current(version, base_url, now, max_age);  // another request may just have built it
+    if (!entry) {
+      HOUSTON_ASSIGN_OR_RETURN(StatusPageModel model, build());
+      entry = std::make_shared<Entry>();
+      entry->version = version;
+      entry->base_url = base_url;
+      entry->built_at = now;
+      entry->model = std::move(model);
+      std::lock_guard lock(mu_);
+      entry_ = entry;
+      ++builds_;
+    }
+  }
+  std::lock_guard lock(entry->mu);
+  auto& slot = entry->rendered[static_cast<size_t>(format)];
+  if (!slot) {
+    switch (format) {
+      case Format::kHtml:
+        slot = StatusPageHtml(entry->model);
+        break;
+      case Format::kJson:
+        slot = StatusPageJson(entry->model);
+        break;
+      case Format::kAtom:
+        slot = StatusPageAtom(entry->model);
+        break;
+      case Format::kRss:
+        slot = StatusPageRss(entry->model);
+        break;
+    }
+  }
+  return *slot;
+}
+
+uint64_t StatusPageCache::builds() const {
+  std::lock_guard lock(mu_);
+  return builds_;
 }
 
 }  // namespace houston::api

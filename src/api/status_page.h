@@ -8,6 +8,10 @@
 // functions; thread-safe.
 #pragma once
 
+#include <array>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,7 +44,9 @@ struct PublicIncident {
   std::vector<std::string> components;  // names of the components it affects
   TimePoint started_at{};
   std::optional<TimePoint> resolved_at;
-  std::vector<PublicUpdate> updates;  // newest first
+  // Newest first. An incident resolved without a public update ending in "resolved" ends with
+  // one the API adds (id 0): "This incident has been resolved.", at the time it was resolved.
+  std::vector<PublicUpdate> updates;
 };
 
 struct PublicMaintenance {
@@ -87,5 +93,44 @@ std::string StatusPageJson(const StatusPageModel& m);
 // newest first, titled "<incident title>: <Phase>", linking to the page's #incident-<id>.
 std::string StatusPageAtom(const StatusPageModel& m);
 std::string StatusPageRss(const StatusPageModel& m);
+
+// The status page's renderings, kept until what they show may have changed, so that a busy
+// page costs one build per change instead of one per request. Thread-safe: concurrent misses
+// build once, the others wait for that build and share it.
+class StatusPageCache {
+ public:
+  enum class Format { kHtml, kJson, kAtom, kRss };
+  // What the page is built from, as counters that move whenever it may have changed.
+  struct Version {
+    uint64_t store = 0;  // commits to the store
+    uint64_t org = 0;    // orgs set
+    bool operator==(const Version&) const = default;
+  };
+  // The page in `format`: the kept one when it was built for the same `version` and `base_url`
+  // less than `max_age` before `now`; else one from a model that `build` makes now (and that is
+  // kept for every format). `build`'s error is returned as is, and nothing is kept.
+  Result<std::string> Get(Format format, Version version, const std::string& base_url,
+                          TimePoint now, std::chrono::milliseconds max_age,
+                          const std::function<Result<StatusPageModel>()>& build);
+  // How many times a model was built (for tests and benchmarks).
+  uint64_t builds() const;
+
+ private:
+  struct Entry {
+    Version version;
+    std::string base_url;
+    TimePoint built_at{};
+    StatusPageModel model;
+    std::mutex mu;                                       // guards rendered
+    std::array<std::optional<std::string>, 4> rendered;  // by Format, made on first use
+  };
+  std::shared_ptr<Entry> Current(Version version, const std::string& base_url, TimePoint now,
+                                 std::chrono::milliseconds max_age) const;
+
+  std::mutex build_mu_;  // held while building: one build at a time
+  mutable std::mutex mu_;
+  std::shared_ptr<Entry> entry_;  // guarded by mu_
+  uint64_t builds_ = 0;           // guarded by mu_
+};
 
 }  // namespace houston::api

@@ -234,42 +234,51 @@ TEST(StatusPageTest, HtmlShowsBannerComponentsIncidentsAndFeeds) {
 
 TEST(StatusPageTest, HtmlHistoryIsGroupedByDayNewestFirst) {
   const std::string html = StatusPageHtml(FullModel());
-  // The last seven days are all shown; the 17th has the resolved incident, the rest are quiet.
-  ExpectInOrder(html, {"<h2>Past incidents (last 90 days)</h2>",
-                       "<time datetime=\"2026-11-20\">Nov 20, 2026</time>",
-                       "No incidents reported.",
-                       "Nov 19, 2026",
-                       "No incidents reported.",
-                       "Nov 18, 2026",
-                       "No incidents reported.",
-                       "Nov 17, 2026",
-                       "id=\"incident-7\"",
-                       "Slow logins",
-                       "Affected Web app",
-                       "<strong>Resolved</strong>",
-                       "Fixed.",
-                       "2026-11-17 10:30 UTC",
-                       "<strong>Investigating</strong>",
-                       "Logins are slow.",
-                       "Nov 16, 2026",
-                       "No incidents reported.",
-                       "Nov 15, 2026",
-                       "No incidents reported.",
-                       "Nov 14, 2026",
-                       "No incidents reported.",
-                       "</section>"});
-  EXPECT_EQ(Count(html, "No incidents reported."), 6u);
-  EXPECT_EQ(html.find("Nov 13, 2026"), std::string::npos);
+  // The whole 90 days the heading promises (Aug 23 to Nov 20): the 17th has the resolved
+  // incident, the quiet days before and after it are one line each.
+  ExpectInOrder(
+      html,
+      {"<h2>Past incidents (last 90 days)</h2>",
+       "<time datetime=\"2026-11-20\">Nov 18 &ndash; Nov 20, 2026</time>", "No incidents reported.",
+       "<time datetime=\"2026-11-17\">Nov 17, 2026</time>", "id=\"incident-7\"", "Slow logins",
+       "Resolved</span>Resolved <time datetime=\"2026-11-17T10:30:00.000Z\">", "Affected Web app",
+       "<strong>Resolved</strong>", "Fixed.", "2026-11-17 10:30 UTC",
+       "<strong>Investigating</strong>", "Logins are slow.",
+       "<time datetime=\"2026-11-16\">Aug 23 &ndash; Nov 16, 2026</time>", "No incidents reported.",
+       "</section>"});
+  EXPECT_EQ(Count(html, "No incidents reported."), 2u);
+  EXPECT_EQ(html.find("Aug 22"), std::string::npos);
 }
 
-TEST(StatusPageTest, HtmlShowsOlderDaysOnlyWithIncidents) {
+TEST(StatusPageTest, HtmlHistoryCoversTheWholeWindowCompactly) {
   StatusPageModel m = FullModel();
   m.history[0].started_at = At(2026, 10, 1, 9, 0);
   const std::string html = StatusPageHtml(m);
-  EXPECT_EQ(Count(html, "No incidents reported."), 7u);
+  EXPECT_EQ(Count(html, "No incidents reported."), 2u);
   ExpectInOrder(html,
-                {"Nov 14, 2026", "No incidents reported.", "Oct 1, 2026", "id=\"incident-7\""});
-  EXPECT_EQ(html.find("Oct 2, 2026"), std::string::npos);
+                {"Oct 2 &ndash; Nov 20, 2026", "No incidents reported.", "Oct 1, 2026",
+                 "id=\"incident-7\"", "Aug 23 &ndash; Sep 30, 2026", "No incidents reported."});
+  // On the first day of the window, nothing quiet is left before it.
+  m.history[0].started_at = At(2026, 8, 23, 9, 0);
+  EXPECT_EQ(Count(StatusPageHtml(m), "No incidents reported."), 1u);
+  // The heading says what the window is.
+  m.history_days = 30;
+  m.history[0].started_at = At(2026, 11, 20, 9, 0);
+  const std::string month = StatusPageHtml(m);
+  ExpectInOrder(month, {"<h2>Past incidents (last 30 days)</h2>", "Nov 20, 2026",
+                        "id=\"incident-7\"", "Oct 22 &ndash; Nov 19, 2026"});
+}
+
+TEST(StatusPageTest, HtmlMarksPastIncidentsResolved) {
+  StatusPageModel m = FullModel();
+  const std::string html = StatusPageHtml(m);
+  const std::string past = html.substr(html.find("id=\"incident-7\""));
+  ExpectInOrder(past, {"<span class=\"badge s-operational\">Resolved</span>",
+                       "Resolved <time datetime=\"2026-11-17T10:30:00.000Z\">"
+                       "2026-11-17 10:30 UTC</time>"});
+  // Open incidents are not.
+  const std::string open = html.substr(html.find("id=\"incident-42\""));
+  EXPECT_LT(open.find("Identified"), open.find("Resolved"));
 }
 
 TEST(StatusPageTest, HtmlShowsRecurringAndActiveMaintenance) {
@@ -322,7 +331,8 @@ TEST(StatusPageTest, EmptyModelIsAllOperationalWithoutIncidents) {
   EXPECT_EQ(html.find("Active incidents"), std::string::npos);
   EXPECT_EQ(html.find("incident-"), std::string::npos);
   EXPECT_EQ(html.find("<h2>Maintenance</h2>"), std::string::npos);
-  EXPECT_EQ(Count(html, "No incidents reported."), 7u);
+  EXPECT_EQ(Count(html, "No incidents reported."), 1u);
+  EXPECT_NE(html.find("Aug 23 &ndash; Nov 20, 2026"), std::string::npos);
   EXPECT_NE(html.find("Last updated <time datetime=\"2026-11-20T13:00:00.000Z\">"),
             std::string::npos);
 
@@ -506,6 +516,63 @@ TEST(StatusPageTest, TrailingSlashInUrlDoesNotDoubleUp) {
   EXPECT_NE(atom.find("href=\"https://status.example.com/status/feed.atom\""), std::string::npos);
   EXPECT_NE(atom.find("href=\"https://status.example.com/status#incident-42\""), std::string::npos);
   EXPECT_EQ(atom.find("status//"), std::string::npos);
+}
+
+TEST(StatusPageCacheTest, BuildsOncePerVersionBaseAndAge) {
+  StatusPageCache cache;
+  int builds = 0;
+  auto build = [&]() -> Result<StatusPageModel> {
+    ++builds;
+    StatusPageModel m = FullModel();
+    m.title = "Build " + std::to_string(builds);
+    return m;
+  };
+  using F = StatusPageCache::Format;
+  const TimePoint t0 = At(2026, 12, 4, 10, 0);
+  const auto age = std::chrono::milliseconds(1000);
+  StatusPageCache::Version v{5, 1};
+  auto get = [&](F f, StatusPageCache::Version version, const std::string& base, TimePoint now) {
+    auto r = cache.Get(f, version, base, now, age, build);
+    EXPECT_TRUE(r.has_value());
+    return r.value_or("");
+  };
+  std::string html = get(F::kHtml, v, "http://a", t0);
+  EXPECT_NE(html.find("Build 1"), std::string::npos);
+  // Every format of one build comes from that build, however often it is asked for.
+  EXPECT_EQ(get(F::kHtml, v, "http://a", t0 + std::chrono::milliseconds(999)), html);
+  EXPECT_NE(get(F::kJson, v, "http://a", t0).find("Build 1"), std::string::npos);
+  EXPECT_NE(get(F::kAtom, v, "http://a", t0).find("Build 1"), std::string::npos);
+  EXPECT_NE(get(F::kRss, v, "http://a", t0).find("Build 1"), std::string::npos);
+  EXPECT_EQ(builds, 1);
+  EXPECT_EQ(cache.builds(), 1u);
+  // A commit, a new org, another base URL, or max_age passing: built again.
+  EXPECT_NE(get(F::kHtml, {6, 1}, "http://a", t0).find("Build 2"), std::string::npos);
+  EXPECT_NE(get(F::kHtml, {6, 2}, "http://a", t0).find("Build 3"), std::string::npos);
+  EXPECT_NE(get(F::kHtml, {6, 2}, "http://b", t0).find("Build 4"), std::string::npos);
+  EXPECT_NE(get(F::kHtml, {6, 2}, "http://b", t0 + age).find("Build 5"), std::string::npos);
+  // A clock that went back does not keep a page from the future.
+  EXPECT_NE(get(F::kHtml, {6, 2}, "http://b", t0).find("Build 6"), std::string::npos);
+  EXPECT_EQ(cache.builds(), 6u);
+}
+
+TEST(StatusPageCacheTest, AFailedBuildIsNotKept) {
+  StatusPageCache cache;
+  bool fail = true;
+  auto build = [&]() -> Result<StatusPageModel> {
+    if (fail) return std::unexpected(Unavailable("database down"));
+    return FullModel();
+  };
+  const TimePoint t0 = At(2026, 12, 4, 10, 0);
+  auto r = cache.Get(StatusPageCache::Format::kJson, {1, 1}, "", t0,
+                     std::chrono::milliseconds(1000), build);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), StatusCode::kUnavailable);
+  fail = false;
+  EXPECT_TRUE(cache
+                  .Get(StatusPageCache::Format::kJson, {1, 1}, "", t0,
+                       std::chrono::milliseconds(1000), build)
+                  .has_value());
+  EXPECT_EQ(cache.builds(), 1u);
 }
 
 }  // namespace

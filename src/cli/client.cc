@@ -28,7 +28,8 @@ struct ClientFlags {
 void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
   const char* env_url = std::getenv("HOUSTON_URL");
   const char* env_token = std::getenv("HOUSTON_TOKEN");
-  f.server = env_url ? env_url : "http://127.0.0.1:8080";
+  // `houston serve`'s default --listen; a server listening elsewhere is named by HOUSTON_URL.
+  f.server = env_url && *env_url ? env_url : "http://127.0.0.1:8080";
   f.token = env_token ? env_token : "";
   cmd->add_option("--server", f.server, "houston URL (env HOUSTON_URL)")->capture_default_str();
   cmd->add_option("--token", f.token, "API token (env HOUSTON_TOKEN)");
@@ -82,8 +83,15 @@ Result<HttpResult> Call(const ClientFlags& f, const char* method, const std::str
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   if (rc != CURLE_OK) {
+    std::string hint;
+    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
+      hint = std::getenv("HOUSTON_URL")
+                 ? " (HOUSTON_URL names this address)"
+                 : " (the default: if houston serve runs with another --listen, set "
+                   "HOUSTON_URL=http://HOST:PORT or pass --server)";
+    }
     return std::unexpected(Unavailable(
-        fmt::format("cannot reach houston at {}: {}", f.server, curl_easy_strerror(rc))));
+        fmt::format("cannot reach houston at {}: {}{}", f.server, curl_easy_strerror(rc), hint)));
   }
   return r;
 }

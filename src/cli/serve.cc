@@ -517,6 +517,7 @@ int Serve(const ServeFlags& f) {
   escalations.OnPagesCreated([&dispatcher] { dispatcher.Wake(); });
   engine::FanoutOptions fopts;
   fopts.base_url = base_url;
+  fopts.link_key = *link_key;
   engine::IncidentFanout fanout(st, RealClock(), org_provider, fopts);
   fanout.OnMessagesCreated([&dispatcher] { dispatcher.Wake(); });
 
@@ -576,6 +577,7 @@ int Serve(const ServeFlags& f) {
         *port);
     dispatcher.set_base_url(base);
     fanout.set_base_url(base);
+    api.set_listen_url(base);  // for requests without a Host header
   }
   engine::HeartbeatMonitor heartbeats(st, RealClock());
   heartbeats.Start();

@@ -308,8 +308,21 @@ std::string NextUpdateIn(const UpdateFields& u) {
 
 std::string PublicTitle(const Incident& incident, const std::vector<std::string>& components) {
   if (!incident.public_title.empty()) return incident.public_title;
-  if (components.empty()) return "Service disruption";
-  return "Service disruption affecting " + JoinNames(components);
+  std::string title = components.empty() ? std::string("Service disruption")
+                                         : "Service disruption affecting " + JoinNames(components);
+  if (!incident.declared_by.empty()) return title;
+  // Opened by an alert: nobody wrote it a title for the public, and every such incident on a
+  // component would read the same. When it began tells them apart; the alert's own words are
+  // internal (hosts, metrics) and never shown.
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  TimePoint start = incident.impact_started_at.value_or(incident.created_at);
+  auto day = std::chrono::floor<std::chrono::days>(start);
+  std::chrono::year_month_day ymd(day);
+  std::chrono::hh_mm_ss hms(std::chrono::floor<std::chrono::minutes>(start - day));
+  return fmt::format("{} (from {} {}, {:02}:{:02} UTC)", title,
+                     kMonths[static_cast<unsigned>(ymd.month()) - 1],
+                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count());
 }
 
 TemplateObject InternalTemplateData(const AudienceContext& ctx, const UpdateFields& u) {

@@ -164,7 +164,9 @@ Result<Rendering> RenderUpdate(std::string_view audience, std::string_view subje
                                std::string_view body_template, const AudienceContext& ctx,
                                const UpdateFields& u);
 
-// The public title of an incident: its public_title, else one naming the components.
+// The public title of an incident: its public_title, else one naming the components; for an
+// incident an alert opened (nobody declared it) also when it began, e.g. "Service disruption
+// affecting Website (from Dec 4, 14:05 UTC)", so that automatic incidents read differently.
 std::string PublicTitle(const Incident& incident, const std::vector<std::string>& components);
 
 // ---- public components --------------------------------------------------------------------

@@ -189,6 +189,7 @@ AudienceContext Ctx() {
   i.service_id = "checkout";
   i.services = {"checkout", "payments-api"};
   i.impact_started_at = T("2026-11-20T12:00:00Z");
+  i.declared_by = "alice";  // declared by a person (see PublicTitleOfAutomaticIncidents)
   ctx.now = T("2026-11-20T12:45:00Z");
   ctx.sev_description = "Major";
   ctx.services = {{"checkout", "Checkout API"}, {"payments-api", "Payments API"}};
@@ -257,6 +258,31 @@ TEST(UpdateRenderTest, PublicSeesOnlyPublicFields) {
   EXPECT_EQ(sneaky.text, "|||Service disruption affecting Checkout and payments");
   ctx.incident.public_title = "Checkout problems";
   EXPECT_EQ(RenderUpdate("public", "{{title}}", "x", ctx, Fields())->subject, "Checkout problems");
+}
+
+TEST(UpdateRenderTest, PublicTitleOfAutomaticIncidents) {
+  Incident declared = Ctx().incident;
+  EXPECT_EQ(PublicTitle(declared, {"Website"}), "Service disruption affecting Website");
+  // Opened by alerts (nobody declared them): told apart by when they began, and never by the
+  // alert's own (internal) words.
+  Incident a = declared;
+  a.declared_by = "";
+  a.title = "Disk 95% full on db-7.internal";
+  Incident b = a;
+  b.impact_started_at = T("2026-11-21T08:05:00Z");
+  EXPECT_EQ(PublicTitle(a, {"Website"}),
+            "Service disruption affecting Website (from Nov 20, 12:00 UTC)");
+  EXPECT_EQ(PublicTitle(b, {"Website"}),
+            "Service disruption affecting Website (from Nov 21, 08:05 UTC)");
+  EXPECT_EQ(PublicTitle(b, {}), "Service disruption (from Nov 21, 08:05 UTC)");
+  // Without an impact start: when houston opened it.
+  b.impact_started_at.reset();
+  b.created_at = T("2026-12-04T14:05:30Z");
+  EXPECT_EQ(PublicTitle(b, {"Website"}),
+            "Service disruption affecting Website (from Dec 4, 14:05 UTC)");
+  // A public title someone wrote wins.
+  b.public_title = "Slow checkout";
+  EXPECT_EQ(PublicTitle(b, {"Website"}), "Slow checkout");
 }
 
 TEST(UpdateRenderTest, DefaultsWhenTheAuthorSaysLittle) {

@@ -155,6 +155,10 @@ struct Incident {
   std::optional<TimePoint> update_due_at;      // the next status update is due (reminders)
   std::optional<TimePoint> last_update_at;     // the latest status update was published
   IncidentId merged_into = 0;                  // set when merged into another incident
+  // Which episode it is in: 0 until it is first reopened, then one more for every reopen
+  // (resolved -> triggered). Signed links in notifications carry it, so an old link does
+  // nothing to a later episode.
+  int64_t episode = 0;
 };
 
 struct Change {

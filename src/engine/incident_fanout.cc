@@ -7,6 +7,7 @@
 
 #include "core/json_util.h"
 #include "core/time_util.h"
+#include "notify/notify.h"
 
 namespace houston::engine {
 
@@ -136,8 +137,10 @@ class IncidentFanout::Pass {
     while (!base.empty() && base.back() == '/') base.pop_back();
     return base;
   }
-  std::string Url(core::IncidentId id) const {
-    return fmt::format("{}/api/v1/incidents/{}", Base(), id);
+  // The incident's page for people (a signed view link; the API's address without a key).
+  std::string Url(const core::Incident& inc) const {
+    return notify::IncidentPageUrl(Base(), f_.options_.link_key, inc.id, inc.episode,
+                                   now_ + notify::kViewLinkLifetime);
   }
   // The incident's public title, naming the status page components it affects.
   std::string PublicTitleOf(const core::Incident& inc) const {
@@ -244,7 +247,7 @@ class IncidentFanout::Pass {
           R"({{"event":{},"event_id":"evt-{}","occurred_at":{},"incident":{},"actor":{},"details":{}{}{}}})",
           JsonQuote(event), r.id, JsonQuote(FormatRfc3339(r.at)),
           core::IncidentJson(inc, fmt::format(R"("service_name":{},"url":{})",
-                                              JsonQuote(service_name), JsonQuote(Url(inc.id)))),
+                                              JsonQuote(service_name), JsonQuote(Url(inc)))),
           ActorJson(r.actor), r.details_json.empty() ? "{}" : r.details_json,
           extra_members.empty() ? "" : ",", extra_members);
       store::OutboxMessage m;

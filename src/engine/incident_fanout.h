@@ -29,7 +29,9 @@ namespace houston::engine {
 
 struct FanoutOptions {
   std::string base_url = "http://127.0.0.1:8080";  // for incident links in webhook payloads
-  int batch = 500;                                 // records per transaction
+  // Signs those links: pages people open without a token ("": links to the API instead).
+  std::string link_key;
+  int batch = 500;  // records per transaction
   // A reminder repeats every min(cadence, this) until an update is published.
   std::chrono::minutes max_reminder_interval{15};
 };

@@ -59,7 +59,8 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
     }
     ref.severity = std::string(core::ToString(inc.severity));
     ref.status = std::string(core::ToString(inc.status));
-    ref.url = fmt::format("{}/api/v1/incidents/{}", base, inc.id);
+    ref.url = notify::IncidentPageUrl(base, options_.link_key, inc.id, inc.episode,
+                                      clock_.Now() + notify::kViewLinkLifetime, batch.user_id);
     ref.sev = inc.sev;
     m.incidents.push_back(std::move(ref));
   }
@@ -139,10 +140,12 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
     m.ack_url =
         fmt::format("{}/actions/{}", base,
                     notify::MakeActionToken(options_.link_key, bundled ? first.id : id,
-                                            bundled ? "ack_batch" : "ack", expires, batch.user_id));
-    m.resolve_url = fmt::format(
-        "{}/actions/{}", base,
-        notify::MakeActionToken(options_.link_key, id, "resolve", expires, batch.user_id));
+                                            bundled ? "ack_batch" : "ack", expires, batch.user_id,
+                                            bundled ? 0 : batch.incidents.front().episode));
+    m.resolve_url =
+        fmt::format("{}/actions/{}", base,
+                    notify::MakeActionToken(options_.link_key, id, "resolve", expires,
+                                            batch.user_id, batch.incidents.front().episode));
   }
   return m;
 }

@@ -236,25 +236,42 @@ std::string RefusedDetail(std::vector<std::string> addresses);
 
 // ---- signed action links --------------------------------------------------------------------
 
-// A URL-safe token that authorizes `action` ("ack" or "resolve") on one incident until
-// `expires`, on behalf of `user_id` (may be empty), signed with HMAC-SHA256 under `key`:
-// "v1.<incident>.<action>.<expires_unix_ms>.<base64url user>.<base64url mac>".
+// A URL-safe token that authorizes `action` on one incident until `expires`, on behalf of
+// `user_id` (may be empty), signed with HMAC-SHA256 under `key`. `episode` binds it to one
+// episode of the incident (core::Incident::episode: 0 until it is first reopened), so that a
+// link sent before a resolve and reopen does nothing afterwards. Episode 0 gives
+// "v1.<incident>.<action>.<expires_unix_ms>.<base64url user>.<base64url mac>"; a later episode
+// "v2.<incident>.<action>.<expires_unix_ms>.<base64url user>.<episode>.<base64url mac>".
 // `key` must not be empty and `action` must be lower-case letters (checked: a programming error).
 std::string MakeActionToken(std::string_view key, int64_t incident_id, std::string_view action,
-                            TimePoint expires, std::string_view user_id = {});
+                            TimePoint expires, std::string_view user_id = {}, int64_t episode = 0);
+
+// How long a link to an incident's page ("view") works: longer than acknowledge links, since
+// people come back to a notification to read up on an incident.
+inline constexpr std::chrono::hours kViewLinkLifetime{24 * 30};
+
+// The address a person opens to read about an incident: a signed, read-only page
+// "<base>/actions/<view token>" that needs no API token (a "view" token for `episode`, expiring
+// at `expires`), or "<base>/api/v1/incidents/<id>" when links are disabled (`key` empty).
+// Trailing slashes of `base` are dropped.
+std::string IncidentPageUrl(std::string_view base, std::string_view key, int64_t incident_id,
+                            int64_t episode, TimePoint expires, std::string_view user_id = {});
 
 struct ActionClaim {
   // The incident; for "ack_batch" the message (batch) id; 0 for "ics".
   int64_t incident_id = 0;
-  std::string action;  // "ack", "resolve", "ack_batch" (every incident of a bundled message) or
-                       // "ics" (a calendar feed; user_id names it)
+  std::string action;  // "ack", "resolve", "view" (read the incident's page), "ack_batch" (every
+                       // incident of a bundled message) or "ics" (a calendar feed; user_id
+                       // names it)
   TimePoint expires{};
   std::string user_id;  // who the link was sent to; may be empty
+  int64_t episode = 0;  // the incident's episode the link was made for
 };
 // Checks a token from MakeActionToken. InvalidArgument "malformed action link" when it is not a
 // token; PermissionDenied when the signature does not match (or `key` is empty);
 // FailedPrecondition "link expired" when it is valid but now >= expires. The signature is
-// compared in constant time and checked before anything else is believed.
+// compared in constant time and checked before anything else is believed. The caller compares
+// `episode` with the incident's.
 Result<ActionClaim> VerifyActionToken(std::string_view key, std::string_view token, TimePoint now);
 
 }  // namespace houston::notify

@@ -569,6 +569,44 @@ TEST(ActionTokenTest, WrongFormat) {
             StatusCode::kInvalidArgument);
 }
 
+TEST(ActionTokenTest, EpisodeIsSignedAndRoundTrips) {
+  TimePoint now = At(1'767'225'600'000);
+  TimePoint expires = now + std::chrono::hours(1);
+  // Episode 0 keeps the v1 shape (links sent before episodes existed still verify as episode 0).
+  Result<ActionClaim> first =
+      VerifyActionToken(kKey, MakeActionToken(kKey, 42, "ack", expires), now);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->episode, 0);
+  std::string token = MakeActionToken(kKey, 42, "ack", expires, "alice", 3);
+  EXPECT_TRUE(token.starts_with("v2.42.ack.")) << token;
+  Result<ActionClaim> claim = VerifyActionToken(kKey, token, now);
+  ASSERT_TRUE(claim.has_value()) << claim.error().ToString();
+  EXPECT_EQ(claim->episode, 3);
+  EXPECT_EQ(claim->user_id, "alice");
+  // Changing the episode breaks the signature.
+  std::string payload = token.substr(0, token.rfind('.'));
+  std::string other = payload.substr(0, payload.rfind('.')) + ".4" + token.substr(token.rfind('.'));
+  EXPECT_EQ(VerifyActionToken(kKey, other, now).error().code(), StatusCode::kPermissionDenied);
+  // A v2 token without an episode, or with episode 0, is not a token we make.
+  std::string v2_short = "v2" + MakeActionToken(kKey, 42, "ack", expires).substr(2);
+  EXPECT_EQ(VerifyActionToken(kKey, v2_short, now).error().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ActionTokenTest, ViewLinks) {
+  TimePoint now = At(1'767'225'600'000);
+  std::string url = IncidentPageUrl("http://h:9/", kKey, 7, 2, now + kViewLinkLifetime, "bob");
+  ASSERT_TRUE(url.starts_with("http://h:9/actions/v2.7.view.")) << url;
+  Result<ActionClaim> claim = VerifyActionToken(kKey, url.substr(url.rfind('/') + 1), now);
+  ASSERT_TRUE(claim.has_value()) << claim.error().ToString();
+  EXPECT_EQ(claim->action, "view");
+  EXPECT_EQ(claim->incident_id, 7);
+  EXPECT_EQ(claim->episode, 2);
+  EXPECT_EQ(claim->user_id, "bob");
+  EXPECT_EQ(claim->expires, now + kViewLinkLifetime);
+  // Without a link key there is no signed page: the API's address.
+  EXPECT_EQ(IncidentPageUrl("http://h:9", "", 7, 2, now), "http://h:9/api/v1/incidents/7");
+}
+
 TEST(OutcomeTest, Names) {
   EXPECT_EQ(ToString(Outcome::kSent), "sent");
   EXPECT_EQ(ToString(Outcome::kRetry), "retry");

@@ -84,15 +84,26 @@ std::string StandardWebhookSignature(std::string_view secret, std::string_view m
 }
 
 std::string MakeActionToken(std::string_view key, int64_t incident_id, std::string_view action,
-                            TimePoint expires, std::string_view user_id) {
+                            TimePoint expires, std::string_view user_id, int64_t episode) {
   HOUSTON_CHECK(!key.empty());
   HOUSTON_CHECK(!action.empty() &&
                 action.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string_view::npos);
+  HOUSTON_CHECK(episode >= 0);
+  // Episode 0 keeps the v1 shape, so links made before episodes existed still verify.
   std::string payload =
-      fmt::format("v1.{}.{}.{}.{}", incident_id, action, expires.time_since_epoch().count(),
-                  internal::Base64UrlEncode(user_id));
+      fmt::format("{}.{}.{}.{}.{}", episode == 0 ? "v1" : "v2", incident_id, action,
+                  expires.time_since_epoch().count(), internal::Base64UrlEncode(user_id));
+  if (episode != 0) payload += fmt::format(".{}", episode);
   Mac mac = Hmac(key, {kActionLabel, payload});
   return payload + "." + internal::Base64UrlEncode(AsView(mac));
+}
+
+std::string IncidentPageUrl(std::string_view base, std::string_view key, int64_t incident_id,
+                            int64_t episode, TimePoint expires, std::string_view user_id) {
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  if (key.empty()) return fmt::format("{}/api/v1/incidents/{}", base, incident_id);
+  return fmt::format("{}/actions/{}", base,
+                     MakeActionToken(key, incident_id, "view", expires, user_id, episode));
 }
 
 Result<ActionClaim> VerifyActionToken(std::string_view key, std::string_view token, TimePoint now) {
@@ -104,7 +115,9 @@ Result<ActionClaim> VerifyActionToken(std::string_view key, std::string_view tok
   std::optional<std::string> mac = internal::Base64UrlDecode(token.substr(dot + 1));
   if (!mac || mac->size() != crypto_auth_hmacsha256_BYTES) return std::unexpected(malformed);
   std::vector<std::string_view> parts = Split(payload, '.');
-  if (parts.size() != 5 || parts[0] != "v1") return std::unexpected(malformed);
+  bool v1 = parts.size() == 5 && parts[0] == "v1";
+  bool v2 = parts.size() == 6 && parts[0] == "v2";
+  if (!v1 && !v2) return std::unexpected(malformed);
 
   if (key.empty()) return std::unexpected(PermissionDenied("action links are not configured"));
   Mac expected = Hmac(key, {kActionLabel, payload});
@@ -117,9 +130,13 @@ Result<ActionClaim> VerifyActionToken(std::string_view key, std::string_view tok
   int64_t expires_ms = 0;
   std::optional<std::string> user = internal::Base64UrlDecode(parts[4]);
   if (!ParseDecimal(parts[1], claim.incident_id) || !ParseDecimal(parts[3], expires_ms) ||
-      (parts[2] != "ack" && parts[2] != "resolve" && parts[2] != "ack_batch" &&
-       parts[2] != "ics") ||
+      (parts[2] != "ack" && parts[2] != "resolve" && parts[2] != "ack_batch" && parts[2] != "ics" &&
+       parts[2] != "view") ||
       !user) {
+    return std::unexpected(malformed);
+  }
+  // A v2 link names an episode after the first (v1 is episode 0: one spelling per link).
+  if (v2 && (!ParseDecimal(parts[5], claim.episode) || claim.episode < 1)) {
     return std::unexpected(malformed);
   }
   claim.action = std::string(parts[2]);

@@ -143,6 +143,23 @@ TEST_P(IncidentStoreTest, StatusMachineAndIllegalTransitionsChangeNothing) {
   EXPECT_EQ(Move(999, IncidentAction::kAcknowledge).error().code(), StatusCode::kNotFound);
 }
 
+TEST_P(IncidentStoreTest, ReopeningStartsANewEpisode) {
+  auto inc = *Declare({.title = "x", .sev = "SEV3", .services = {"checkout"}});
+  EXPECT_EQ(inc.episode, 0);
+  // Moves within an episode keep it.
+  EXPECT_EQ(Move(inc.id, IncidentAction::kAcknowledge)->episode, 0);
+  EXPECT_EQ(Move(inc.id, IncidentAction::kResolve)->episode, 0);
+  EXPECT_EQ(Move(inc.id, IncidentAction::kReopen)->episode, 1);
+  EXPECT_EQ(store_->GetIncident(inc.id)->episode, 1);
+  EXPECT_EQ(Move(inc.id, IncidentAction::kResolve)->episode, 1);
+  EXPECT_EQ(Move(inc.id, IncidentAction::kReopen)->episode, 2);
+  // A refused transition changes nothing.
+  EXPECT_FALSE(Move(inc.id, IncidentAction::kReopen));
+  auto listed = store_->ListIncidents({.limit = 10});
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->front().episode, 2);
+}
+
 TEST_P(IncidentStoreTest, AcknowledgingAnIncidentAcknowledgesItsAlertsOnce) {
   auto a = Send(Ev("a"));
   auto ack = *Move(a.incident_id, IncidentAction::kAcknowledge);

@@ -674,7 +674,9 @@ class IncidentsTest(harness.HoustonTestCase):
             self.assertEqual(b["actor"], {"type": "token", "id": ADMIN, "via": "cli"}, b)
             self.assertEqual(b["incident"]["id"], inc)
             self.assertEqual(b["incident"]["title"], title)
-            self.assertEqual(b["incident"]["url"], f"{self.srv.url}/api/v1/incidents/{inc}")
+            # The incident's page for people: a signed view link of its current episode.
+            self.assertRegex(b["incident"]["url"],
+                             rf"^{re.escape(self.srv.url)}/actions/v[12]\.{inc}\.view\.")
             self.assertTrue(b["occurred_at"].endswith("Z"), b["occurred_at"])
             if b["event"] not in ("incident.triggered", "incident.updated"):
                 self.assertEqual(b["details"]["to"], b["event"].split(".")[1]

@@ -358,8 +358,11 @@ class PagingTest(PagingMixin, harness.HoustonTestCase):
         self.assertLess(abs(ts - time.time()), 300, "webhook-timestamp is not now")
         want_incident = {"id": inc, "title": title, "service": "web", "service_name": "Web Shop",
                          "severity": "critical", "sev": None, "status": "triggered",
-                         "url": f"{self.h.url}/api/v1/incidents/{inc}"}
+                         "url": body["incident"].get("url")}
         self.assertEqual(body["incident"], want_incident)
+        # incident.url opens the incident's page for people (signed, no API token).
+        self.assertTrue(want_incident["url"].startswith(f"{self.h.url}/actions/v1.{inc}.view."),
+                        want_incident["url"])
         self.assertEqual(body["incidents"], [want_incident])
         self.assertTrue(body["ack_url"].startswith(f"{self.h.url}/actions/"), body["ack_url"])
         self.assertTrue(body["resolve_url"].startswith(f"{self.h.url}/actions/"), body)

@@ -131,7 +131,8 @@ std::string IncidentColumns(std::string_view prefix) {
                                                   "last_alert_at",
                                                   "update_due_at",
                                                   "last_update_at",
-                                                  "merged_into"};
+                                                  "merged_into",
+                                                  "episode"};
   static_assert(std::size(kColumns) == kIncidentColumnCount);
   std::string out;
   for (auto c : kColumns) {
@@ -173,6 +174,7 @@ Incident ReadIncident(const Stmt& s, int first) {
   i.update_due_at = OptTime(s, first + 25);
   i.last_update_at = OptTime(s, first + 26);
   i.merged_into = s.Int(first + 27);
+  i.episode = s.Int(first + 28);
   return i;
 }
 
@@ -366,8 +368,11 @@ Status SetIncidentStatus(Db& db, const Incident& inc, IncidentStatus to, TimePoi
       // Reopened (or re-triggered): the incident needs someone again.
       HOUSTON_ASSIGN_OR_RETURN(
           Stmt * s, db.Prepare("UPDATE incidents SET status = ?, acknowledged_at = NULL, "
-                               "resolved_at = NULL, merged_into = 0 WHERE id = ?"));
-      Status st = s->Bind(1, status).Bind(2, inc.id).Run();
+                               "resolved_at = NULL, merged_into = 0, episode = episode + ? "
+                               "WHERE id = ?"));
+      // Out of resolved, a new episode begins: links sent about the earlier one stop working.
+      int64_t new_episode = inc.status == IncidentStatus::kResolved ? 1 : 0;
+      Status st = s->Bind(1, status).Bind(2, new_episode).Bind(3, inc.id).Run();
       if (st.code() == StatusCode::kAlreadyExists) {
         return FailedPrecondition(fmt::format(
             "incident {} cannot be reopened: another open incident already groups its alerts "

@@ -52,7 +52,7 @@ extern const char* const kAlertColumns;
 core::Alert ReadAlert(const Stmt& s);
 // The incident columns, each prefixed with `prefix` (e.g. "i.").
 std::string IncidentColumns(std::string_view prefix = "");
-inline constexpr int kIncidentColumnCount = 28;
+inline constexpr int kIncidentColumnCount = 29;
 // Reads the IncidentColumns() that start at column `first`.
 core::Incident ReadIncident(const Stmt& s, int first = 0);
 extern const char* const kChangeColumns;
