@@ -250,7 +250,7 @@ CREATE TABLE timeline_pins (
   PRIMARY KEY (incident_id, entry_id)
 );
 )sql"},
-      {6, "incident episodes: signed links name the episode they were sent for", R"sql(
+      {5, "incident episodes: signed links name the episode they were sent for", R"sql(
 -- 0 until an incident is first reopened, then one more per reopen (resolved -> triggered).
 ALTER TABLE incidents ADD COLUMN episode INTEGER NOT NULL DEFAULT 0;
 )sql"},
