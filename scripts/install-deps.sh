@@ -35,17 +35,40 @@ fi
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
   SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+  if [[ $(id -u) -ne 0 ]]; then
+    if ! command -v sudo >/dev/null; then
+      echo "install-deps: installing packages needs root, and sudo is not installed: run" \
+        "scripts/install-deps.sh $* as root once (or apt-get install sudo)" >&2
+      exit 1
+    fi
+    SUDO=sudo
+  fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm test tools (only for the end-to-end tests), pinned in tests/e2e/package.json.
+# npm test tools (only for the end-to-end tests), pinned in tests/e2e/package.json and installed
+# exactly as tests/e2e/package-lock.json says (`npm ci`, which npm 7 and later read, so Debian 12's
+# npm 9 on Node 18 as well as newer ones). A stamp in node_modules records which lockfile was
+# installed, so an interrupted install or a changed pin is installed again.
 if [[ "${1:-}" != "--build-only" ]]; then
-  here=$(cd "$(dirname "$0")/.." && pwd)
-  if [[ -f "$here/tests/e2e/package.json" && ! -d "$here/tests/e2e/node_modules/@pagerduty/pdjs" ]]; then
-    echo "install-deps: npm install in tests/e2e" >&2
-    (cd "$here/tests/e2e" && npm install --no-audit --no-fund --silent)
+  e2e=$(cd "$(dirname "$0")/.." && pwd)/tests/e2e
+  stamp="$e2e/node_modules/.houston-installed"
+  if [[ -f "$e2e/package-lock.json" ]] &&
+    ! { [[ -f "$stamp" ]] && cmp -s "$stamp" "$e2e/package-lock.json"; }; then
+    echo "install-deps: npm ci in tests/e2e (node $(node --version), npm $(npm --version))" >&2
+    # npm's own error is shown (not --silent): a failure here used to print nothing at all.
+    if ! (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error); then
+      cat >&2 <<'MSG'
+install-deps: `npm ci` in tests/e2e failed (its error is above). It downloads from
+https://registry.npmjs.org. If the error names a certificate (SELF_SIGNED_CERT_IN_CHAIN,
+UNABLE_TO_GET_ISSUER_CERT_LOCALLY), a proxy re-signs TLS traffic: trust its CA certificate
+(copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates, which Debian's Node
+reads; or point NODE_EXTRA_CA_CERTS at it), then run this again.
+MSG
+      exit 1
+    fi
+    cp "$e2e/package-lock.json" "$stamp"
   fi
 fi

@@ -53,7 +53,7 @@ class PdjsTest(harness.HoustonTestCase):
         self.assertTrue(
             os.path.isdir(os.path.join(HERE, "node_modules", "@pagerduty", "pdjs")),
             "tests/e2e/node_modules/@pagerduty/pdjs is missing: run scripts/install-deps.sh "
-            "(it runs npm install in tests/e2e)")
+            "(it runs npm ci in tests/e2e)")
         self.h = self.new_server(tls=(self.cert, self.key), extra_args=["--header-timeout", "2"])
         self.assertTrue(self.h.url.startswith("https://"))
 
