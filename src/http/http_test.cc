@@ -86,21 +86,6 @@ TEST(ErrorResponse, MapsCodesAndRendersJson) {
   EXPECT_EQ(ErrorResponse(NotFound("x")).result(), bhttp::status::not_found);
 }
 
-TEST(Metrics, RendersCountersAndHistograms) {
-  Metrics m;
-  m.Describe("req_total", "counter", "Requests.");
-  m.Describe("lat_seconds", "histogram", "Latency.", {0.1, 1});
-  m.Add("req_total", "code=\"200\"");
-  m.Add("req_total", "code=\"200\"", 2);
-  m.Observe("lat_seconds", "", 0.05);
-  m.Observe("lat_seconds", "", 5);
-  std::string out = m.Render();
-  EXPECT_NE(out.find("# TYPE req_total counter\nreq_total{code=\"200\"} 3\n"), std::string::npos);
-  EXPECT_NE(out.find("lat_seconds_bucket{le=\"0.1\"} 1\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("lat_seconds_bucket{le=\"+Inf\"} 2\n"), std::string::npos);
-  EXPECT_NE(out.find("lat_seconds_count 2\n"), std::string::npos);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Request checks and connection limits, without sockets.
 
@@ -801,6 +786,21 @@ TEST(ServerShutdown, UnderConnectionChurnNeverHangs) {
     for (auto& t : clients) t.join();
     kept.clear();
   }
+}
+
+TEST(Metrics, RendersCountersAndHistograms) {
+  Metrics m;
+  m.Describe("req_total", "counter", "Requests.");
+  m.Describe("lat_seconds", "histogram", "Latency.", {0.1, 1});
+  m.Add("req_total", "code=\"200\"");
+  m.Add("req_total", "code=\"200\"", 2);
+  m.Observe("lat_seconds", "", 0.05);
+  m.Observe("lat_seconds", "", 5);
+  std::string out = m.Render();
+  EXPECT_NE(out.find("# TYPE req_total counter\nreq_total{code=\"200\"} 3\n"), std::string::npos);
+  EXPECT_NE(out.find("lat_seconds_bucket{le=\"0.1\"} 1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("lat_seconds_bucket{le=\"+Inf\"} 2\n"), std::string::npos);
+  EXPECT_NE(out.find("lat_seconds_count 2\n"), std::string::npos);
 }
 
 }  // namespace
