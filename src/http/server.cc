@@ -618,7 +618,7 @@ void Server::Shutdown() {
     asio::post(s.acceptor->get_executor(), [&s] {
       beast::error_code ignored;
       s.acceptor->close(ignored);
-      s.accept_timer->cancel();
+      if (s.accept_timer) s.accept_timer->cancel();
     });
   }
   // Take references under the lock, act and drop them after it: a dropped last reference runs
