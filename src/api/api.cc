@@ -415,10 +415,21 @@ void Api::CountEvent(std::string_view type, std::string_view result, uint64_t n)
 
 void Api::Register(http::Router& router) {
   for (const auto& spec : Routes()) {
-    router.Add(spec.method, spec.pattern,
-               [this, &spec](const HttpRequest& req, http::Responder respond) {
-                 Dispatch(spec, req, std::move(respond));
-               });
+    http::PreBodyCheck check;
+    if (spec.min_role) {
+      // Refuses a body (and 100 Continue) to callers without the role.
+      check = [this, &spec](const HttpRequest& req) -> std::optional<Response> {
+        auto token = Authorize(spec, req);
+        if (token) return std::nullopt;
+        return http::ErrorResponse(token.error());
+      };
+    }
+    router.Add(
+        spec.method, spec.pattern,
+        [this, &spec](const HttpRequest& req, http::Responder respond) {
+          Dispatch(spec, req, std::move(respond));
+        },
+        std::move(check));
   }
 }
 
@@ -446,15 +457,20 @@ Result<store::Token> Api::Authenticate(const HttpRequest& req) {
   return token;
 }
 
+Result<store::Token> Api::Authorize(const RouteSpec& spec, const HttpRequest& req) {
+  auto token = Authenticate(req);
+  if (token && token->role < *spec.min_role) {
+    return std::unexpected(PermissionDenied(
+        fmt::format("this needs the {} role; token '{}' has the {} role",
+                    store::ToString(*spec.min_role), token->name, store::ToString(token->role))));
+  }
+  return token;
+}
+
 void Api::Dispatch(const RouteSpec& spec, const HttpRequest& req, Respond respond) {
   if (!spec.min_role) return (this->*spec.handler)(req, nullptr, std::move(respond));
-  auto token = Authenticate(req);
+  auto token = Authorize(spec, req);
   if (!token) return respond(http::ErrorResponse(token.error()));
-  if (token->role < *spec.min_role) {
-    return respond(http::ErrorResponse(PermissionDenied(
-        fmt::format("this needs the {} role; token '{}' has the {} role",
-                    store::ToString(*spec.min_role), token->name, store::ToString(token->role)))));
-  }
   (this->*spec.handler)(req, &*token, std::move(respond));
 }
 
@@ -735,6 +751,10 @@ void Api::Heartbeat(const HttpRequest& req, const store::Token*, Respond respond
   if (it == view->integrations.end() || it->second.type != IntegrationType::kHeartbeat) {
     CountEvent("heartbeat", "unknown_key");
     return respond(http::ErrorResponse(NotFound("no heartbeat integration has this key")));
+  }
+  // HEAD only asks whether the URL works: GET and POST record a beat.
+  if (req.raw.method() == bhttp::verb::head) {
+    return respond(http::JsonResponse(bhttp::status::ok, R"({"status":"ok"})"));
   }
   auto shared = std::make_shared<Respond>(std::move(respond));
   store_.RecordHeartbeat(key, [this, shared](Result<store::Heartbeat> r) {

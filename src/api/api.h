@@ -134,6 +134,8 @@ class Api {
  private:
   void Dispatch(const RouteSpec& spec, const http::HttpRequest& req, Respond respond);
   Result<store::Token> Authenticate(const http::HttpRequest& req);
+  // The caller's token on a route that needs a role: Unauthenticated or PermissionDenied if none.
+  Result<store::Token> Authorize(const RouteSpec& spec, const http::HttpRequest& req);
 
   void Health(const http::HttpRequest& req, const store::Token*, Respond respond);
   // 200 when the database answers, 503 with the reason when it does not (load balancers).

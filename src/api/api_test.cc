@@ -281,6 +281,72 @@ TEST_F(ApiTest, ListingValidatesQueryParameters) {
   EXPECT_EQ(services.body().find("0123456789abcdef0123456789abcdef"), std::string::npos);
 }
 
+// The routes that need a role refuse callers without it before the body is read (and before
+// 100 Continue), with the answer the handler would give.
+TEST_F(ApiTest, RoutesWithARoleCheckTheTokenBeforeTheBody) {
+  std::string viewer = Token(store::Role::kViewer);
+  std::string responder = Token(store::Role::kResponder);
+  for (const auto& spec : Api::Routes()) {
+    std::string path;
+    for (size_t i = 0; i < spec.pattern.size(); ++i) {  // "{id}" -> "1"
+      if (spec.pattern[i] != '{') {
+        path += spec.pattern[i];
+        continue;
+      }
+      path += '1';
+      i = spec.pattern.find('}', i);
+    }
+    auto m = router_.Find(spec.method, path);
+    ASSERT_NE(m.handler, nullptr) << path;
+    if (!spec.min_role) {
+      EXPECT_EQ(m.check, nullptr) << path;
+      continue;
+    }
+    ASSERT_NE(m.check, nullptr) << path;
+    auto peek = [&](const std::string& token) {
+      http::Request raw{spec.method, path, 11};
+      if (!token.empty()) raw.set(bhttp::field::authorization, "Bearer " + token);
+      return (*m.check)(http::HttpRequest{raw, path, "", m.params, "127.0.0.1", "test"});
+    };
+    auto anonymous = peek("");
+    ASSERT_TRUE(anonymous) << path;
+    EXPECT_EQ(anonymous->result(), bhttp::status::unauthorized) << path;
+    EXPECT_EQ(peek("hou_wrong")->result(), bhttp::status::unauthorized) << path;
+    if (*spec.min_role > store::Role::kViewer) {
+      ASSERT_TRUE(peek(viewer)) << path;
+      EXPECT_EQ(peek(viewer)->result(), bhttp::status::forbidden) << path;
+    } else {
+      EXPECT_FALSE(peek(viewer)) << path;
+    }
+    if (*spec.min_role <= store::Role::kResponder) {
+      EXPECT_FALSE(peek(responder)) << path;
+    }
+  }
+}
+
+// HEAD asks about a heartbeat URL without recording a beat (HEAD has no side effects).
+TEST_F(ApiTest, HeadOnAHeartbeatUrlRecordsNoBeat) {
+  auto org = config::ParseOrg(std::string(kOrg) +
+                                  "      - {type: heartbeat, key: hb-checkout, "
+                                  "interval_minutes: 5}\n",
+                              "org.yaml");
+  ASSERT_TRUE(org) << org.error().ToString();
+  api_->SetOrg(std::make_shared<const config::Org>(std::move(*org)));
+  // A beat, recorded or not (the test store does not watch the heartbeat), is counted.
+  auto beats = [&] {
+    std::string text = metrics_.Render();
+    return text.find("integration=\"heartbeat\",result=\"accepted\"") != std::string::npos ||
+           text.find("integration=\"heartbeat\",result=\"failed\"") != std::string::npos;
+  };
+  auto head = Call(bhttp::verb::head, "/integrations/heartbeat/hb-checkout");
+  EXPECT_EQ(head.result(), bhttp::status::ok);
+  EXPECT_EQ(Call(bhttp::verb::head, "/integrations/heartbeat/nope").result(),
+            bhttp::status::not_found);
+  EXPECT_FALSE(beats());
+  Call(bhttp::verb::get, "/integrations/heartbeat/hb-checkout");
+  EXPECT_TRUE(beats()) << metrics_.Render();
+}
+
 TEST(RateLimiter, RefillsAtTheConfiguredRate) {
   houston::testing::FakeClock clock;
   RateLimiter limiter(clock);

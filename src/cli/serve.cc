@@ -243,6 +243,7 @@ struct ServeFlags {
   int threads = 2;
   size_t max_body_kib = 1024;
   int header_timeout_s = 10, body_timeout_s = 30, idle_timeout_s = 75;
+  size_t max_connections = 10000;
   size_t queue_capacity = 65536;
   std::string base_url;
   std::string link_key_file;
@@ -561,6 +562,7 @@ int Serve(const ServeFlags& f) {
   so.header_timeout = std::chrono::seconds(f.header_timeout_s);
   so.body_timeout = std::chrono::seconds(f.body_timeout_s);
   so.idle_timeout = std::chrono::seconds(f.idle_timeout_s);
+  so.max_connections = f.max_connections;
   so.error_renderer = [&api](std::string_view path, const Status& s) {
     return api.RenderError(path, s);
   };
@@ -726,6 +728,11 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("--idle-timeout", flags->idle_timeout_s,
                   "seconds a keep-alive connection may wait for its next request")
       ->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "connections held open at most (also kept below the open-file limit); at the "
+                  "bound a new connection closes the longest-idle one")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   cmd->add_option("--base-url", flags->base_url,
                   "public URL of this server, for links in notifications (default: the "
                   "listen address)");

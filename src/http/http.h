@@ -45,6 +45,14 @@ struct HttpRequest {
 
 using Handler = std::function<void(const HttpRequest&, Responder)>;
 
+// Looks at a request's headers before its body is read, for a route that must refuse some
+// requests early (say, without a valid bearer token): an unauthenticated client then cannot
+// make the server read its body, and gets no 100 Continue. Returns the answer that refuses the
+// request (the body is not read and the connection is closed after it), or nullopt to go on.
+// Runs on an I/O thread, only for requests with a body; `raw` has no body yet. The handler must
+// still check for itself: bodyless requests reach it unchecked.
+using PreBodyCheck = std::function<std::optional<Response>(const HttpRequest&)>;
+
 // The one mapping from Status codes to HTTP statuses.
 bhttp::status HttpStatusFor(StatusCode code);
 // {"error":{"code":"invalid_argument","message":...,"details":[...]}} with the mapped status.
@@ -63,6 +71,10 @@ struct ServerOptions {
   std::string tls_key_file;
   size_t max_header_bytes = 8 * 1024;
   size_t max_body_bytes = 1024 * 1024;
+  // Connections held open at most. The server also keeps this below the open-file limit (it
+  // raises the soft RLIMIT_NOFILE to the hard one at Start() and leaves a reserve for the rest of
+  // the process). At the bound, a new connection closes the connection idle for longest (waiting
+  // for a first or next request); with none idle, the new one is closed.
   size_t max_connections = 10000;
   std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
   std::chrono::milliseconds body_timeout{30'000};
@@ -72,16 +84,19 @@ struct ServerOptions {
   ErrorRenderer error_renderer;  // optional
 };
 
-// Routes requests by method and path pattern ("/api/v1/alerts/{id}"). Thread-compatible:
-// add routes before the server starts, then it is read-only.
+// Routes requests by method and path pattern ("/api/v1/alerts/{id}"); HEAD requests go to the
+// GET route (the server sends the headers only). Thread-compatible: add routes before the
+// server starts, then it is read-only.
 class Router {
  public:
-  void Add(bhttp::verb method, std::string pattern, Handler handler);
+  void Add(bhttp::verb method, std::string pattern, Handler handler, PreBodyCheck check = {});
   struct Match {
     const Handler* handler = nullptr;
+    const PreBodyCheck* check = nullptr;   // set when the route has one
     const std::string* pattern = nullptr;  // the route's name in metrics
     std::vector<std::pair<std::string, std::string>> params;
     bool path_known = false;  // some route has this path (for 405 vs 404)
+    std::string allow;        // without a handler: the path's methods, for 405's Allow header
   };
   Match Find(bhttp::verb method, std::string_view path) const;
 
@@ -91,11 +106,15 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    PreBodyCheck check;
   };
   std::vector<Route> routes_;
 };
 
-// Thread-safe.
+// Serves HTTP/1.1 to clients that may be hostile: requests are checked before routing (body
+// framing, Host; RFC 9112), unknown routes and refused requests are answered without reading
+// their body, connections are bounded (see ServerOptions::max_connections), and an accept that
+// fails for want of descriptors pauses the accept loop instead of spinning. Thread-safe.
 class Server {
  public:
   Server(ServerOptions options, Router router, Metrics& metrics);

@@ -1,6 +1,24 @@
+#include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
 
 #include "http/http.h"
+#include "http/internal/connection_limits.h"
+#include "http/internal/request_checks.h"
 
 namespace houston::http {
 namespace {
@@ -27,6 +45,22 @@ TEST(Router, MatchesParamsAndDistinguishes404From405) {
   EXPECT_NE(r.Find(bhttp::verb::head, "/api/v1/alerts").handler, nullptr);
 }
 
+TEST(Router, ListsThePathsMethodsAndKeepsPreBodyChecks) {
+  Router r;
+  auto handler = [](const HttpRequest&, Responder) {};
+  r.Add(bhttp::verb::get, "/x/{id}", handler);
+  r.Add(bhttp::verb::post, "/x/{id}", handler,
+        [](const HttpRequest&) -> std::optional<Response> { return std::nullopt; });
+  r.Add(bhttp::verb::delete_, "/x/{id}", handler);
+  r.Add(bhttp::verb::post, "/y", handler);
+  auto wrong = r.Find(bhttp::verb::put, "/x/1");
+  EXPECT_EQ(wrong.handler, nullptr);
+  EXPECT_EQ(wrong.allow, "GET, HEAD, POST, DELETE");
+  EXPECT_EQ(r.Find(bhttp::verb::get, "/y").allow, "POST");
+  EXPECT_EQ(r.Find(bhttp::verb::get, "/x/1").check, nullptr);
+  EXPECT_NE(r.Find(bhttp::verb::post, "/x/1").check, nullptr);
+}
+
 TEST(HttpRequest, DecodesQueryParameters) {
   Request raw;
   HttpRequest req{
@@ -50,6 +84,708 @@ TEST(ErrorResponse, MapsCodesAndRendersJson) {
   EXPECT_EQ(ErrorResponse(ResourceExhausted("x")).result(), bhttp::status::too_many_requests);
   EXPECT_EQ(ErrorResponse(Unavailable("x")).result(), bhttp::status::service_unavailable);
   EXPECT_EQ(ErrorResponse(NotFound("x")).result(), bhttp::status::not_found);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request checks and connection limits, without sockets.
+
+Request MakeHeader(std::initializer_list<std::pair<std::string, std::string>> fields,
+                   unsigned version = 11) {
+  Request req{bhttp::verb::post, "/x", version};
+  for (const auto& [k, v] : fields) req.insert(k, v);
+  return req;
+}
+
+TEST(CheckFraming, AcceptsChunkedAloneAndRefusesEverythingElse) {
+  EXPECT_FALSE(internal::CheckFraming(MakeHeader({})));
+  EXPECT_FALSE(internal::CheckFraming(MakeHeader({{"Content-Length", "3"}})));
+  EXPECT_FALSE(internal::CheckFraming(MakeHeader({{"Transfer-Encoding", "chunked"}})));
+  EXPECT_FALSE(internal::CheckFraming(MakeHeader({{"Transfer-Encoding", " Chunked "}})));
+  for (const char* te : {"xchunked", "chunked, identity", "gzip", "identity", "", " , ",
+                         "chunked;x=1", "chunked, chunked"}) {
+    auto bad = internal::CheckFraming(MakeHeader({{"Transfer-Encoding", te}}));
+    ASSERT_TRUE(bad) << te;
+    EXPECT_EQ(bad->status, bhttp::status::bad_request) << te;
+  }
+  // Two fields are one list: "chunked" then "identity" does not end in chunked.
+  auto two = internal::CheckFraming(
+      MakeHeader({{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "identity"}}));
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->status, bhttp::status::bad_request);
+  auto with_length =
+      internal::CheckFraming(MakeHeader({{"Transfer-Encoding", "gzip"}, {"Content-Length", "5"}}));
+  ASSERT_TRUE(with_length);
+  EXPECT_EQ(with_length->status, bhttp::status::bad_request);
+  auto http10 = internal::CheckFraming(MakeHeader({{"Transfer-Encoding", "chunked"}}, 10));
+  ASSERT_TRUE(http10);
+  EXPECT_EQ(http10->status, bhttp::status::bad_request);
+  // A coding we cannot undo, framed by chunked: not implemented.
+  auto gzip = internal::CheckFraming(MakeHeader({{"Transfer-Encoding", "gzip, chunked"}}));
+  ASSERT_TRUE(gzip);
+  EXPECT_EQ(gzip->status, bhttp::status::not_implemented);
+}
+
+TEST(CheckHost, NeedsExactlyOneValidHostInHttp11) {
+  EXPECT_FALSE(internal::CheckHost(MakeHeader({{"Host", "example.com:8080"}})));
+  EXPECT_FALSE(internal::CheckHost(MakeHeader({{"Host", "[::1]:80"}})));
+  EXPECT_FALSE(internal::CheckHost(MakeHeader({{"Host", ""}})));  // allowed by RFC 9112 3.2
+  EXPECT_FALSE(internal::CheckHost(MakeHeader({}, 10)));          // HTTP/1.0 may omit it
+  EXPECT_TRUE(internal::CheckHost(MakeHeader({})));
+  EXPECT_TRUE(internal::CheckHost(MakeHeader({{"Host", "a"}, {"Host", "b"}})));
+  EXPECT_TRUE(internal::CheckHost(MakeHeader({{"Host", "a"}, {"Host", "a"}}, 10)));
+  EXPECT_TRUE(internal::CheckHost(MakeHeader({{"Host", "a b"}})));
+  EXPECT_TRUE(internal::CheckHost(MakeHeader({{"Host", "a/b"}})));
+}
+
+TEST(SplitTarget, RoutesOriginAndAbsoluteFormByPath) {
+  auto t = internal::SplitTarget("/a/b?x=1");
+  EXPECT_EQ(t.path, "/a/b");
+  EXPECT_EQ(t.query, "x=1");
+  t = internal::SplitTarget("http://example.com:8080/healthz?v=2");
+  EXPECT_EQ(t.path, "/healthz");
+  EXPECT_EQ(t.query, "v=2");
+  t = internal::SplitTarget("HTTPS://example.com");
+  EXPECT_EQ(t.path, "/");
+  EXPECT_EQ(t.query, "");
+  t = internal::SplitTarget("http://example.com?q");
+  EXPECT_EQ(t.path, "/");
+  EXPECT_EQ(t.query, "q");
+  EXPECT_EQ(internal::SplitTarget("ftp://example.com/x").path, "ftp://example.com/x");
+  EXPECT_EQ(internal::SplitTarget("*").path, "*");
+}
+
+TEST(MethodLabel, FoldsUnknownMethods) {
+  EXPECT_EQ(internal::MethodLabel(bhttp::verb::get), "GET");
+  EXPECT_EQ(internal::MethodLabel(bhttp::verb::delete_), "DELETE");
+  EXPECT_EQ(internal::MethodLabel(bhttp::verb::patch), "PATCH");
+  EXPECT_EQ(internal::MethodLabel(bhttp::verb::propfind), "other");
+  EXPECT_EQ(internal::MethodLabel(bhttp::verb::unknown), "other");
+}
+
+TEST(ConnectionBound, StaysBelowTheOpenFileLimit) {
+  EXPECT_EQ(internal::ConnectionBound(10000, std::nullopt), 10000u);
+  EXPECT_EQ(internal::ConnectionBound(10000, 1'048'576), 10000u);
+  EXPECT_EQ(internal::ConnectionBound(10000, 1024), 1024u - 128);
+  EXPECT_EQ(internal::ConnectionBound(10000, 256), 256u - 64);
+  EXPECT_EQ(internal::ConnectionBound(10000, 128), 64u);
+  EXPECT_EQ(internal::ConnectionBound(10000, 100), 50u);
+  EXPECT_EQ(internal::ConnectionBound(10000, 1), 1u);
+  EXPECT_EQ(internal::ConnectionBound(10, 1024), 10u);
+  EXPECT_EQ(internal::ConnectionBound(100'000, 20'000), 20'000u - 1024);
+}
+
+TEST(LogThrottle, OneLinePerIntervalCountingTheRest) {
+  internal::LogThrottle t(std::chrono::seconds(10));
+  SteadyPoint t0{};
+  EXPECT_EQ(t.Event(t0), 1u);
+  for (int i = 1; i < 1000; ++i) EXPECT_EQ(t.Event(t0 + std::chrono::milliseconds(i)), 0u);
+  EXPECT_EQ(t.Event(t0 + std::chrono::seconds(10)), 1000u);
+  EXPECT_EQ(t.Event(t0 + std::chrono::seconds(11)), 0u);
+}
+
+TEST(AcceptBackoff, DoublesThePauseAndLogsOncePerInterval) {
+  using std::chrono::milliseconds;
+  internal::AcceptBackoff b;
+  SteadyPoint now{};
+  auto p = b.Failed(now);
+  EXPECT_EQ(p.delay, internal::AcceptBackoff::kFirstPause);
+  EXPECT_EQ(p.log_failures, 1u);
+  std::vector<milliseconds> delays;
+  int lines = 0;
+  uint64_t logged = 1;
+  // Failing for a minute: one retry per pause, never faster than the pause allows.
+  for (now += p.delay; now < SteadyPoint{} + std::chrono::minutes(1); now += p.delay) {
+    p = b.Failed(now);
+    delays.push_back(p.delay);
+    if (p.log_failures > 0) ++lines;
+    logged += p.log_failures;
+  }
+  EXPECT_EQ(delays[0], milliseconds(20));
+  EXPECT_EQ(delays[1], milliseconds(40));
+  EXPECT_EQ(delays.back(), internal::AcceptBackoff::kMaxPause);
+  EXPECT_LT(delays.size(), 70u);  // about one a second once at the longest pause
+  EXPECT_GE(lines, 5);
+  EXPECT_LE(lines, 6);  // one per 10 s
+  // Success: one line with what failed since the last line; the pause starts over.
+  EXPECT_EQ(b.Succeeded(now), delays.size() + 1);
+  EXPECT_EQ(b.Failed(now).delay, internal::AcceptBackoff::kFirstPause);
+  // Flapping (fail, succeed, fail, ...) does not log per failure either.
+  int flap_lines = 0;
+  for (int i = 0; i < 1000; ++i) {
+    now += milliseconds(1);
+    if (b.Failed(now).log_failures > 0) ++flap_lines;
+    if (b.Succeeded(now) > 0) ++flap_lines;
+  }
+  EXPECT_LE(flap_lines, 2);
+  EXPECT_EQ(b.Succeeded(now), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real Server over loopback, driven with raw bytes.
+
+// One client connection. Reads time out after 10 s so that a failing test does not hang.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) return;
+    timeval tv{10, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~RawClient() {
+    if (fd_ >= 0) close(fd_);
+  }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+
+  void Send(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+
+  struct Reply {
+    int status = 0;
+    std::string head;  // status line and headers
+    std::string body;
+    std::string Header(std::string_view name) const {
+      std::string needle = "\r\n" + std::string(name) + ": ";
+      size_t at = head.find(needle);
+      if (at == std::string::npos) return "";
+      at += needle.size();
+      return head.substr(at, head.find("\r\n", at) - at);
+    }
+  };
+
+  // Reads one response; nullopt if the connection ends first. `headers_only`: a HEAD answer.
+  std::optional<Reply> Read(bool headers_only = false) {
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return std::nullopt;
+    }
+    Reply r;
+    r.head = buf_.substr(0, end + 2);
+    buf_.erase(0, end + 4);
+    r.status = std::atoi(r.head.c_str() + r.head.find(' ') + 1);
+    size_t length =
+        headers_only || r.status < 200 ? 0 : std::atoi(r.Header("Content-Length").c_str());
+    while (buf_.size() < length) {
+      if (!Fill()) return std::nullopt;
+    }
+    r.body = buf_.substr(0, length);
+    buf_.erase(0, length);
+    return r;
+  }
+
+  // True if the server ends the connection (EOF or reset) before sending anything more.
+  bool ClosedByServer() {
+    if (!buf_.empty()) return false;
+    char c;
+    ssize_t n = recv(fd_, &c, 1, 0);
+    if (n == 1) buf_.push_back(c);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+
+  const std::string& buffered() const { return buf_; }
+
+ private:
+  bool Fill() {
+    char chunk[16384];
+    ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buf_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string buf_;
+};
+
+// The value of an unlabelled series or of name{labels} in `text`, 0 if absent.
+double MetricValue(const std::string& text, const std::string& series) {
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return 0;
+  return std::atof(text.c_str() + at + series.size() + 2);
+}
+
+Handler Echo(std::atomic<int>* hits = nullptr) {
+  return [hits](const HttpRequest& req, Responder respond) {
+    if (hits) hits->fetch_add(1);
+    Response res{bhttp::status::ok, 11};
+    res.body() =
+        fmt::format("{} {} {} {}", req.raw.method_string(), req.path, req.query, req.raw.body());
+    respond(std::move(res));
+  };
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartServer(ServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    server_ = std::make_unique<Server>(std::move(options), std::move(router_), metrics_);
+    auto port = server_->Start();
+    ASSERT_TRUE(port) << port.error().ToString();
+    port_ = *port;
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+  // Waits (bounded) until `series` reaches `at_least`.
+  bool WaitForMetric(const std::string& series, double at_least) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (MetricValue(metrics_.Render(), series) < at_least) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
+
+  Router router_;
+  Metrics metrics_;
+  std::unique_ptr<Server> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ServerTest, TransferEncodingNotEndingInChunkedIsRefusedNotSmuggled) {
+  std::atomic<int> smuggled{0}, posted{0};
+  router_.Add(bhttp::verb::post, "/in", Echo(&posted));
+  router_.Add(bhttp::verb::get, "/smuggled", Echo(&smuggled));
+  StartServer();
+  const std::string second = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+  struct Case {
+    std::string headers;
+    int status;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"Transfer-Encoding: xchunked\r\n", 400},
+           {"Transfer-Encoding: chunked, identity\r\n", 400},
+           {"Transfer-Encoding: gzip\r\n", 400},
+           {"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", 400},
+           {"Transfer-Encoding: gzip\r\nContent-Length: " + std::to_string(second.size()) + "\r\n",
+            400},
+           {"Transfer-Encoding: gzip, chunked\r\n", 501},
+       }) {
+    SCOPED_TRACE(c.headers);
+    RawClient client(port_);
+    client.Send("POST /in HTTP/1.1\r\nHost: x\r\n" + c.headers + "\r\n" + second);
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, c.status);
+    EXPECT_EQ(reply->Header("Connection"), "close");
+    EXPECT_TRUE(client.ClosedByServer()) << client.buffered();
+  }
+  EXPECT_EQ(smuggled.load(), 0);
+  EXPECT_EQ(posted.load(), 0);
+  // chunked alone still works, and keeps the connection.
+  RawClient client(port_);
+  client.Send(
+      "POST /in HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" +
+      second);
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "POST /in  abc");
+  reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(smuggled.load(), 1);
+}
+
+TEST_F(ServerTest, UnknownMethodsShareOneMetricsLabel) {
+  router_.Add(bhttp::verb::get, "/x", Echo());
+  StartServer();
+  RawClient client(port_);
+  for (int i = 0; i < 50; ++i) {
+    client.Send(fmt::format("M{} /x HTTP/1.1\r\nHost: x\r\n\r\n", i));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 405);
+  }
+  client.Send("PROPFIND /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(client.Read());
+  std::string text = metrics_.Render();
+  EXPECT_EQ(text.find("M1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("PROPFIND"), std::string::npos) << text;
+  EXPECT_EQ(
+      MetricValue(text,
+                  R"(houston_http_requests_total{route="unmatched",method="other",code="405"})"),
+      50);
+  EXPECT_EQ(
+      MetricValue(text,
+                  R"(houston_http_requests_total{route="unmatched",method="other",code="404"})"),
+      1);
+}
+
+TEST_F(ServerTest, HeadSendsTheHeadersOfGetWithoutItsBody) {
+  router_.Add(bhttp::verb::get, "/x", [](const HttpRequest&, Responder respond) {
+    respond(JsonResponse(bhttp::status::ok, R"({"status":"ok"})"));
+  });
+  StartServer();
+  RawClient client(port_);
+  client.Send("HEAD /x HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto head = client.Read(/*headers_only=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  // The next bytes are the GET's answer: no body came with the HEAD's.
+  ASSERT_TRUE(client.buffered().empty() || client.buffered().starts_with("HTTP/1.1 200"))
+      << client.buffered();
+  auto get = client.Read();
+  ASSERT_TRUE(get);
+  EXPECT_TRUE(get->head.starts_with("HTTP/1.1 200 OK\r\n")) << get->head;
+  EXPECT_EQ(get->body, R"({"status":"ok"})");
+  EXPECT_EQ(head->Header("Content-Length"), std::to_string(get->body.size()));
+  // An error answer to HEAD has no body either.
+  client.Send("HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto missing = client.Read(true);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto after = client.Read();
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->head.starts_with("HTTP/1.1 200 OK\r\n")) << after->head;
+}
+
+TEST_F(ServerTest, Http11RequestsNeedExactlyOneHost) {
+  std::atomic<int> hits{0};
+  router_.Add(bhttp::verb::get, "/x", Echo(&hits));
+  StartServer();
+  for (const char* request :
+       {"GET /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "GET /x HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a b\r\n\r\n"}) {
+    SCOPED_TRACE(request);
+    RawClient client(port_);
+    client.Send(request);
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 400);
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  EXPECT_EQ(hits.load(), 0);
+  RawClient old(port_);
+  old.Send("GET /x HTTP/1.0\r\n\r\n");
+  auto reply = old.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+}
+
+TEST_F(ServerTest, AbsoluteFormTargetsAreRoutedByTheirPath) {
+  router_.Add(bhttp::verb::get, "/x/{id}", Echo());
+  StartServer();
+  RawClient client(port_);
+  client.Send("GET http://example.com:8080/x/7?a=b HTTP/1.1\r\nHost: example.com:8080\r\n\r\n");
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "GET /x/7 a=b ");
+}
+
+TEST_F(ServerTest, MethodNotAllowedListsTheAllowedMethods) {
+  router_.Add(bhttp::verb::get, "/x", Echo());
+  router_.Add(bhttp::verb::post, "/x", Echo());
+  router_.Add(bhttp::verb::delete_, "/x/{id}", Echo());
+  StartServer();
+  RawClient client(port_);
+  client.Send("PUT /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 405);
+  EXPECT_EQ(reply->Header("Allow"), "GET, HEAD, POST");
+  client.Send("BREW /x/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 405);
+  EXPECT_EQ(reply->Header("Allow"), "DELETE");
+}
+
+TEST_F(ServerTest, ContinueOnlyForHttp11RoutedAndCheckedRequests) {
+  std::atomic<int> checks{0}, hits{0};
+  router_.Add(bhttp::verb::post, "/open", Echo(&hits));
+  router_.Add(bhttp::verb::post, "/guarded", Echo(&hits),
+              [&checks](const HttpRequest& req) -> std::optional<Response> {
+                checks.fetch_add(1);
+                EXPECT_TRUE(req.raw.body().empty());  // called before the body is read
+                EXPECT_EQ(req.path, "/guarded");
+                if (req.Header("Authorization") == "Bearer good") return std::nullopt;
+                return ErrorResponse(Unauthenticated("no"));
+              });
+  router_.Add(bhttp::verb::get, "/guarded", Echo(&hits),
+              [&checks](const HttpRequest&) -> std::optional<Response> {
+                checks.fetch_add(1);
+                return ErrorResponse(Unauthenticated("no"));
+              });
+  StartServer();
+  auto post = [](std::string_view path, std::string_view extra, std::string_view version = "1.1") {
+    return fmt::format(
+        "POST {} HTTP/{}\r\nHost: x\r\nContent-Length: 5\r\n{}Expect: 100-continue\r\n\r\n", path,
+        version, extra);
+  };
+  {  // HTTP/1.0 gets no 100 Continue: the first answer is the final one.
+    RawClient client(port_);
+    client.Send(post("/open", "", "1.0") + "hello");
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->body, "POST /open  hello");
+  }
+  {  // No route: 404 before the body, no 100, then closed.
+    RawClient client(port_);
+    client.Send(post("/nope", ""));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 404);
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  {  // Wrong method: 405 before the body.
+    RawClient client(port_);
+    client.Send(
+        "PUT /open HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 405);
+    EXPECT_EQ(reply->Header("Allow"), "POST");
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  {  // The pre-body check refuses: its answer, no 100, the body never read, then closed.
+    RawClient client(port_);
+    client.Send(post("/guarded", "Authorization: Bearer bad\r\n"));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 401);
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  EXPECT_EQ(hits.load(), 1);
+  EXPECT_EQ(checks.load(), 1);
+  {  // Also without Expect: the body of a refused request is not read.
+    RawClient client(port_);
+    client.Send("POST /guarded HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 401);
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  {  // The check passes: 100 Continue, then the handler's answer.
+    RawClient client(port_);
+    client.Send(post("/guarded", "Authorization: Bearer good\r\n"));
+    auto interim = client.Read();
+    ASSERT_TRUE(interim);
+    EXPECT_EQ(interim->status, 100);
+    client.Send("hello");
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->body, "POST /guarded  hello");
+  }
+  EXPECT_EQ(checks.load(), 3);
+  {  // A request without a body goes to the handler unchecked (the handler checks).
+    RawClient client(port_);
+    client.Send("GET /guarded HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200);
+  }
+  EXPECT_EQ(checks.load(), 3);
+}
+
+TEST_F(ServerTest, AtTheBoundTheLongestIdleConnectionMakesRoom) {
+  router_.Add(bhttp::verb::get, "/x", Echo());
+  ServerOptions options;
+  options.max_connections = 3;
+  StartServer(options);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 3; ++i) {  // three keep-alive connections, idle in this order
+    idle.push_back(std::make_unique<RawClient>(port_));
+    idle.back()->Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(idle.back()->Read());
+  }
+  RawClient sender(port_);
+  sender.Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = sender.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_TRUE(idle[0]->ClosedByServer());  // the oldest idle one made room
+  for (int i = 1; i < 3; ++i) {
+    idle[i]->Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto again = idle[i]->Read();
+    ASSERT_TRUE(again) << i;
+    EXPECT_EQ(again->status, 200);
+  }
+  EXPECT_EQ(MetricValue(metrics_.Render(), "houston_http_connections_shed_total"), 1);
+}
+
+TEST_F(ServerTest, AtTheBoundWithNoneIdleANewConnectionIsClosed) {
+  std::mutex mu;
+  std::optional<Responder> held;
+  router_.Add(bhttp::verb::get, "/slow", [&](const HttpRequest&, Responder respond) {
+    std::lock_guard lock(mu);
+    held = std::move(respond);
+  });
+  ServerOptions options;
+  options.max_connections = 1;
+  StartServer(options);
+  RawClient busy(port_);
+  busy.Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  // Wait (bounded) until the handler holds the request.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    {
+      std::lock_guard lock(mu);
+      if (held) break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::yield();
+  }
+  RawClient refused(port_);
+  EXPECT_TRUE(refused.ClosedByServer());
+  EXPECT_EQ(MetricValue(metrics_.Render(), "houston_http_connections_refused_total"), 1);
+  {
+    std::lock_guard lock(mu);
+    (*held)(Response{bhttp::status::ok, 11});
+  }
+  auto reply = busy.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+}
+
+// Out of descriptors, the accept loop pauses (a few failed accepts, not a spinning loop), and
+// accepts again once descriptors are free.
+TEST_F(ServerTest, OutOfDescriptorsTheAcceptLoopPausesThenRecovers) {
+  router_.Add(bhttp::verb::get, "/x", Echo());
+  StartServer();
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // Use up every descriptor of this process (server and client alike) but one.
+  int highest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    highest = std::max(highest, std::atoi(entry.path().filename().c_str()));
+  }
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(highest + 64);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> filler;
+  for (int fd; (fd = dup(0)) >= 0;) filler.push_back(fd);
+  ASSERT_EQ(errno, EMFILE);
+  close(filler.back());
+  filler.pop_back();
+  RawClient client(port_);  // takes the last descriptor; the server cannot accept it
+  bool connected = client.connected();
+  bool failed_a_few = connected && WaitForMetric("houston_http_accept_errors_total", 3);
+  double failures = MetricValue(metrics_.Render(), "houston_http_accept_errors_total");
+  for (int fd : filler) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(connected);
+  ASSERT_TRUE(failed_a_few);
+  // Without a pause the loop would have failed thousands of times by now.
+  EXPECT_LT(failures, 20);
+  client.Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+}
+
+// Shutdown used to take a session's strong reference while holding the sessions mutex: when
+// that reference became the last one (the session closed meanwhile), the session's destructor
+// took the mutex again and Shutdown hung. Shut servers down while clients open, use, abandon and
+// close connections. The shutting-down thread runs under SCHED_IDLE on the CPU of the server's
+// threads, so that each I/O thread it wakes (closing an idle session) preempts it at once: the
+// old code then held the last reference of a closed session within a few sessions.
+TEST(ServerShutdown, UnderConnectionChurnNeverHangs) {
+  cpu_set_t original;
+  ASSERT_EQ(sched_getaffinity(0, sizeof original, &original), 0);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &original)) ++cpu;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  std::mt19937 rng(20261204);
+  constexpr int kRounds = 40;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE(round);
+    // Threads started from here (the server's, the clients', the shutdown's) share one CPU.
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    Router router;
+    router.Add(bhttp::verb::get, "/x", Echo());
+    Metrics metrics;
+    ServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 2;
+    options.shutdown_grace = std::chrono::milliseconds(200);
+    auto server = std::make_unique<Server>(options, std::move(router), metrics);
+    auto port = server->Start();
+    ASSERT_TRUE(port);
+    std::atomic<bool> stop{false}, quiet{false};
+    std::atomic<int> answered{0};
+    std::mutex kept_mu;
+    std::vector<std::unique_ptr<RawClient>> kept;  // idle connections of clients that stopped
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 3; ++c) {
+      clients.emplace_back([&, seed = rng()] {
+        std::mt19937 crng(seed);
+        std::vector<std::unique_ptr<RawClient>> open;
+        while (!stop.load() && !quiet.load()) {
+          auto client = std::make_unique<RawClient>(*port);
+          if (!client->connected()) break;  // the server stopped accepting
+          switch (crng() % 4) {
+            case 0:  // connect and close at once
+              break;
+            case 1:  // one request, then close
+            case 2:  // one request, then keep the connection idle for a while
+              client->Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+              if (client->Read()) answered.fetch_add(1);
+              if (crng() % 4 != 0) open.push_back(std::move(client));
+              break;
+            case 3:  // half a request, abandoned
+              client->Send("GET /x HTTP/1.1\r\n");
+              break;
+          }
+          if (open.size() > 100) {
+            open.erase(open.begin() + static_cast<long>(crng() % open.size()));
+          }
+        }
+        std::lock_guard lock(kept_mu);
+        for (auto& c : open) kept.push_back(std::move(c));
+      });
+    }
+    // Shut down after a random amount of traffic, with a bound on how long it may take.
+    int wait_for = 20 + static_cast<int>(rng() % 60);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (answered.load() < wait_for && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    // Every other round the clients stop first, leaving their connections idle: the sweep then
+    // closes idle sessions with nothing else running.
+    if (round % 2 == 1) {
+      quiet.store(true);
+      for (auto& t : clients) t.join();
+      clients.clear();
+    }
+    auto done = std::async(std::launch::async, [&] {
+      sched_param idle{};
+      pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+      server->Shutdown();
+    });
+    ASSERT_EQ(sched_setaffinity(0, sizeof original, &original), 0);
+    if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      ADD_FAILURE() << "Server::Shutdown hung in round " << round;
+      std::abort();  // its threads are deadlocked: nothing can be cleaned up
+    }
+    server.reset();  // closes what is still open, so that blocked clients return
+    stop.store(true);
+    for (auto& t : clients) t.join();
+    kept.clear();
+  }
 }
 
 TEST(Metrics, RendersCountersAndHistograms) {

@@ -80,8 +80,8 @@ std::string_view HttpRequest::Header(std::string_view name) const {
   return std::string_view(v.data(), v.size());
 }
 
-void Router::Add(bhttp::verb method, std::string pattern, Handler handler) {
-  Route r{method, pattern, {}, std::move(handler)};
+void Router::Add(bhttp::verb method, std::string pattern, Handler handler, PreBodyCheck check) {
+  Route r{method, pattern, {}, std::move(handler), std::move(check)};
   for (auto seg : Split(pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
 }
@@ -89,6 +89,7 @@ void Router::Add(bhttp::verb method, std::string pattern, Handler handler) {
 Router::Match Router::Find(bhttp::verb method, std::string_view path) const {
   Match m;
   auto segs = Split(path);
+  std::vector<bhttp::verb> allowed;
   for (const auto& r : routes_) {
     if (r.segments.size() != segs.size()) continue;
     std::vector<std::pair<std::string, std::string>> params;
@@ -105,10 +106,21 @@ Router::Match Router::Find(bhttp::verb method, std::string_view path) const {
     m.path_known = true;
     if (r.method == method || (method == bhttp::verb::head && r.method == bhttp::verb::get)) {
       m.handler = &r.handler;
+      m.check = r.check ? &r.check : nullptr;
       m.pattern = &r.pattern;
       m.params = std::move(params);
       return m;
     }
+    allowed.push_back(r.method);
+    if (r.method == bhttp::verb::get) allowed.push_back(bhttp::verb::head);
+  }
+  for (size_t i = 0; i < allowed.size(); ++i) {
+    if (std::find(allowed.begin(), allowed.begin() + i, allowed[i]) != allowed.begin() + i) {
+      continue;
+    }
+    if (!m.allow.empty()) m.allow += ", ";
+    auto name = bhttp::to_string(allowed[i]);
+    m.allow.append(name.data(), name.size());
   }
   return m;
 }

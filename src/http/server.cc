@@ -6,10 +6,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
+#include <list>
 #include <thread>
 #include <unordered_map>
 
 #include "http/http.h"
+#include "http/internal/connection_limits.h"
+#include "http/internal/request_checks.h"
 
 namespace houston::http {
 
@@ -19,16 +22,46 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// After an answer sent without reading the request's body, what the client still sends is read
+// and dropped for this long (or up to kLingerBytes) before the socket is closed: closing with
+// unread data resets the connection, and the client may lose the answer.
+constexpr auto kLinger = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 1024 * 1024;
+constexpr auto kLogInterval = std::chrono::seconds(10);
+
+class SessionBase;
+
+// A session's place in Server::Impl::idle.
+struct IdleEntry {
+  SessionBase* owner;
+  std::weak_ptr<SessionBase> weak;
+};
+
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
+  // Closes the connection if it is waiting for a request (from any thread).
   virtual void CloseIfIdle() = 0;
+
+  // Guarded by Impl::sessions_mu. While the session waits for a request its one IdleEntry is in
+  // Impl::idle (at idle_pos); otherwise it is kept in idle_slot, so going idle allocates nothing.
+  std::list<IdleEntry> idle_slot;
+  std::list<IdleEntry>::iterator idle_pos;
+  bool in_idle_list = false;
 };
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
   return s;
+}
+
+std::string_view View(beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
+bool OutOfResources(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory ||
+         ec == beast::error_code(ENFILE, asio::error::get_system_category());
 }
 
 }  // namespace
@@ -40,18 +73,30 @@ struct Server::Impl {
   ServerOptions opt;
   Router router;
   Metrics& metrics;
-  asio::io_context ioc;
+  size_t max_connections = 1;  // the effective bound, set by Start()
+
+  // Sessions still queued in `ioc` are destroyed with it, and use what is declared before it.
   std::optional<asio::ssl::context> ssl;
-  std::optional<tcp::acceptor> acceptor;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::vector<std::thread> threads;
   std::atomic<size_t> connections{0};
   std::atomic<size_t> in_flight{0};
   std::atomic<uint64_t> next_request_id{1};
   std::atomic<bool> stopping{false};
 
+  // Never drop a session's last reference while holding sessions_mu: its destructor takes it.
   std::mutex sessions_mu;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded
+  std::list<IdleEntry> idle;  // guarded; sessions waiting for a request, longest waiting first
+
+  asio::io_context ioc;
+  // The accept loop's state, used on the acceptor's strand only.
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_timer;
+  internal::AcceptBackoff accept_backoff;
+  internal::LogThrottle shed_log{kLogInterval};
+  internal::LogThrottle refuse_log{kLogInterval};
+
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
 
   std::mutex done_mu;
   std::condition_variable done_cv;
@@ -61,9 +106,70 @@ struct Server::Impl {
     return opt.error_renderer ? opt.error_renderer(path, st) : ErrorResponse(st);
   }
   void Accept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  // Makes room for one more connection by closing the one idle for longest. False if none is.
+  bool ShedIdle();
   template <typename Stream>
   void StartSession(Stream stream, std::string remote);
+
+  void Register(const std::shared_ptr<SessionBase>& session);
+  void Unregister(SessionBase* session);
+  void SetIdle(SessionBase& session, bool idle);
+  std::shared_ptr<SessionBase> TakeOldestIdle();
 };
+
+void Server::Impl::Register(const std::shared_ptr<SessionBase>& session) {
+  std::lock_guard lock(sessions_mu);
+  sessions[session.get()] = session;
+  session->idle_slot.push_back(IdleEntry{session.get(), session});
+}
+
+void Server::Impl::Unregister(SessionBase* session) {
+  std::lock_guard lock(sessions_mu);
+  if (session->in_idle_list) {
+    session->idle_slot.splice(session->idle_slot.end(), idle, session->idle_pos);
+    session->in_idle_list = false;
+  }
+  sessions.erase(session);
+}
+
+void Server::Impl::SetIdle(SessionBase& session, bool is_idle) {
+  std::lock_guard lock(sessions_mu);
+  if (is_idle == session.in_idle_list || (is_idle && session.idle_slot.empty())) return;
+  if (is_idle) {
+    session.idle_pos = session.idle_slot.begin();
+    idle.splice(idle.end(), session.idle_slot, session.idle_pos);
+  } else {
+    session.idle_slot.splice(session.idle_slot.end(), idle, session.idle_pos);
+  }
+  session.in_idle_list = is_idle;
+}
+
+std::shared_ptr<SessionBase> Server::Impl::TakeOldestIdle() {
+  std::lock_guard lock(sessions_mu);
+  while (!idle.empty()) {
+    auto it = idle.begin();
+    SessionBase* owner = it->owner;  // alive: its destructor waits for sessions_mu
+    std::shared_ptr<SessionBase> session = it->weak.lock();
+    owner->idle_slot.splice(owner->idle_slot.end(), idle, it);
+    owner->in_idle_list = false;
+    if (session) return session;  // the caller drops it, after the lock is released
+  }
+  return nullptr;
+}
+
+bool Server::Impl::ShedIdle() {
+  std::shared_ptr<SessionBase> victim = TakeOldestIdle();
+  if (!victim) return false;
+  victim->CloseIfIdle();
+  metrics.Add("houston_http_connections_shed_total", "");
+  if (uint64_t n = shed_log.Event(std::chrono::steady_clock::now())) {
+    spdlog::warn(
+        "closed {} idle connection(s) to make room for new ones ({} open, max_connections {})", n,
+        connections.load(), max_connections);
+  }
+  return true;
+}
 
 namespace {
 
@@ -76,8 +182,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
   ~Session() override {
     srv_.connections.fetch_sub(1);
-    std::lock_guard lock(srv_.sessions_mu);
-    srv_.sessions.erase(this);
+    srv_.Unregister(this);
   }
 
   void Run() {
@@ -85,7 +190,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       beast::get_lowest_layer(stream_).expires_after(srv_.opt.header_timeout);
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return self->Close();
+                                if (ec) return self->Close(false);
                                 self->DoRead();
                               });
     } else {
@@ -103,14 +208,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
   void DoRead() {
-    if (srv_.stopping.load()) return Close();
+    if (srv_.stopping.load()) return Close(false);
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     idle_ = true;
+    srv_.SetIdle(*this, true);
     beast::get_lowest_layer(stream_).expires_after(srv_.opt.idle_timeout);
     stream_.async_read_some(buffer_.prepare(16 * 1024),
                             [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               self->idle_ = false;
-                              if (ec) return self->Close();
+                              self->srv_.SetIdle(*self, false);
+                              if (ec) return self->Close(false);
                               self->buffer_.commit(n);
                               self->ReadHeader();
                             });
@@ -118,6 +225,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void ReadHeader() {
     idle_ = false;
+    head_ = false;
+    method_ = "-";
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(srv_.opt.max_header_bytes));
     // The body limit is checked once the headers are in (OnHeader), so that an oversize
@@ -129,20 +238,45 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
+  // The headers are in, the body is not read yet: refuse what must be refused before reading it
+  // (bad framing, a missing Host, an unknown route, a failed pre-body check), then read it.
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
-    const auto& h = parser_->get();
+    const Request& h = parser_->get();
+    method_ = internal::MethodLabel(h.method());
+    head_ = h.method() == bhttp::verb::head;
+    keep_alive_ = h.keep_alive();
+    internal::Target target = internal::SplitTarget(View(h.target()));
+    if (auto bad = internal::CheckFraming(h)) return Reject(target.path, *bad);
+    if (auto bad = internal::CheckHost(h)) return Reject(target.path, *bad);
     auto cl = parser_->content_length();
     if (cl && *cl > srv_.opt.max_body_bytes) {
       return OnReadError(bhttp::error::body_limit);
     }
     parser_->body_limit(srv_.opt.max_body_bytes);  // chunked bodies are cut off while read
-    if (beast::iequals(Trim(h[bhttp::field::expect]), "100-continue")) {
-      continue_.emplace(bhttp::status::continue_, h.version());
+    match_ = srv_.router.Find(h.method(), target.path);
+    bool body_pending = !parser_->is_done();
+    if (!match_.handler) {
+      // Nothing to read: answered as usual, keeping the connection. Otherwise answered at once,
+      // and the unread body closes the connection.
+      if (!body_pending) return ReadBody();
+      route_ = "unmatched";
+      return AnswerEarly(RouteError(target.path));
+    }
+    if (body_pending && match_.check) {
+      HttpRequest peek{h, target.path, target.query, match_.params, remote_, ""};
+      if (std::optional<Response> refusal = (*match_.check)(peek)) {
+        route_ = *match_.pattern;
+        return AnswerEarly(std::move(*refusal));
+      }
+    }
+    if (body_pending && h.version() >= 11 &&
+        beast::iequals(Trim(View(h[bhttp::field::expect])), "100-continue")) {
+      continue_.emplace(bhttp::status::continue_, 11);
       beast::get_lowest_layer(stream_).expires_after(srv_.opt.write_timeout);
       bhttp::async_write(stream_, *continue_,
                          [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                           if (ec) return self->Close();
+                           if (ec) return self->Close(false);
                            self->ReadBody();
                          });
       return;
@@ -159,14 +293,37 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                       });
   }
 
+  // 404, or 405 with the path's methods in Allow.
+  Response RouteError(std::string_view path) {
+    if (!match_.path_known) {
+      return srv_.RenderError(path, NotFound(fmt::format("no route for {} {}", method_, path)));
+    }
+    Response res = srv_.RenderError(
+        path, InvalidArgument(fmt::format(
+                  "method {} is not allowed on {}",
+                  View(parser_ ? parser_->get().method_string() : req_.method_string()), path)));
+    res.result(bhttp::status::method_not_allowed);
+    res.set(bhttp::field::allow, match_.allow);
+    return res;
+  }
+
+  void Reject(std::string_view path, const internal::Rejection& bad) {
+    Response res = srv_.RenderError(path, bad.error);
+    res.result(bad.status);
+    route_ = "malformed";
+    AnswerEarly(std::move(res));
+  }
+
   void OnReadError(beast::error_code ec) {
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::eof || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset) {
-      return Close();
+      return Close(false);
     }
     std::string path;
-    if (parser_ && parser_->is_header_done()) path = std::string(parser_->get().target());
+    if (parser_ && parser_->is_header_done()) {
+      path = std::string(internal::SplitTarget(View(parser_->get().target())).path);
+    }
     Response res;
     if (ec == bhttp::error::body_limit) {
       res = srv_.RenderError(
@@ -183,6 +340,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     route_ = "malformed";
     method_ = "-";
+    AnswerEarly(std::move(res));
+  }
+
+  // Answers without reading the rest of the request, then closes the connection.
+  void AnswerEarly(Response res) {
     srv_.in_flight.fetch_add(1);
     started_ = std::chrono::steady_clock::now();
     force_close_ = true;
@@ -194,37 +356,24 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_.reset();
     started_ = std::chrono::steady_clock::now();
     srv_.in_flight.fetch_add(1);
-    std::string_view target = req_.target();
-    std::string_view path = target, query;
-    if (auto q = target.find('?'); q != std::string_view::npos) {
-      path = target.substr(0, q);
-      query = target.substr(q + 1);
-    }
-    method_ = std::string(req_.method_string());
-    auto match = srv_.router.Find(req_.method(), path);
-    if (!match.handler) {
+    internal::Target target = internal::SplitTarget(View(req_.target()));
+    if (!match_.handler) {
       route_ = "unmatched";
-      Status st = match.path_known
-                      ? Status(StatusCode::kInvalidArgument,
-                               fmt::format("method {} is not allowed on {}", method_, path))
-                      : NotFound(fmt::format("no route for {} {}", method_, path));
-      Response res = srv_.RenderError(path, st);
-      if (match.path_known) res.result(bhttp::status::method_not_allowed);
-      return Write(std::move(res));
+      return Write(RouteError(target.path));
     }
-    route_ = *match.pattern;
+    route_ = *match_.pattern;
     std::string request_id(req_["X-Request-Id"]);
     if (request_id.empty() || request_id.size() > 128) {
       request_id = fmt::format("{:x}", srv_.next_request_id.fetch_add(1));
     }
-    request_.emplace(
-        HttpRequest{req_, path, query, std::move(match.params), remote_, std::move(request_id)});
+    request_.emplace(HttpRequest{req_, target.path, target.query, std::move(match_.params), remote_,
+                                 std::move(request_id)});
     Responder respond = [self = this->shared_from_this()](Response res) mutable {
       asio::post(self->stream_.get_executor(),
                  [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
     };
     try {
-      (*match.handler)(*request_, std::move(respond));
+      (*match_.handler)(*request_, std::move(respond));
     } catch (const std::exception& e) {
       // Our handlers do not throw; a library exception that escaped an adapter is a bug.
       spdlog::error("handler for {} threw: {}", route_, e.what());
@@ -241,23 +390,27 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                      fmt::format("route=\"{}\",method=\"{}\",code=\"{}\"", route_, method_, code));
     srv_.metrics.Observe("houston_http_request_duration_seconds",
                          fmt::format("route=\"{}\"", route_), secs);
-    bool keep_alive = !force_close_ && req_.keep_alive() && !srv_.stopping.load();
+    bool keep_alive = !force_close_ && keep_alive_ && !srv_.stopping.load();
     res.version(11);
     res.keep_alive(keep_alive);
     res.set(bhttp::field::server, "houston");
     if (request_) res.set("X-Request-Id", request_->request_id);
     res.prepare_payload();
+    // A HEAD answer is the GET answer's headers (Content-Length included) without its body.
+    if (head_) res.body().clear();
     res_ = std::move(res);
     beast::get_lowest_layer(stream_).expires_after(srv_.opt.write_timeout);
     bhttp::async_write(stream_, res_,
                        [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                          self->request_.reset();
-                         if (ec || !keep_alive) return self->Close();
+                         if (ec) return self->Close(false);
+                         if (!keep_alive) return self->Close(self->force_close_);
                          self->DoRead();
                        });
   }
 
-  void Close() {
+  // `linger`: the client may still be sending a request we did not read (see kLinger).
+  void Close(bool linger) {
     if (closed_) return;
     closed_ = true;
     if constexpr (kTls) {
@@ -269,8 +422,24 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     } else {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      stream_.socket().close(ignored);
+      if (!linger || srv_.stopping.load()) return stream_.socket().close(ignored);
+      buffer_.clear();
+      stream_.expires_after(kLinger);
+      Drain();
     }
+  }
+
+  void Drain() {
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kLingerBytes) {
+                                beast::error_code ignored;
+                                self->stream_.socket().close(ignored);
+                                return;
+                              }
+                              self->Drain();
+                            });
   }
 
   Server::Impl& srv_;
@@ -279,13 +448,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
+  Router::Match match_;
   Request req_;
   std::optional<HttpRequest> request_;
   Response res_;
   std::string route_ = "unmatched";
-  std::string method_;
+  std::string_view method_;  // a static label
   std::chrono::steady_clock::time_point started_;
+  size_t drained_ = 0;
   bool idle_ = false;
+  bool head_ = false;
+  bool keep_alive_ = false;
   bool closed_ = false;
   bool force_close_ = false;
 };
@@ -295,37 +468,66 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 template <typename Stream>
 void Server::Impl::StartSession(Stream stream, std::string remote) {
   auto session = std::make_shared<Session<Stream>>(*this, std::move(stream), std::move(remote));
-  {
-    std::lock_guard lock(sessions_mu);
-    sessions[session.get()] = session;
-  }
+  Register(session);
   session->Run();
 }
 
 void Server::Impl::Accept() {
-  acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || stopping.load()) return;
-      spdlog::warn("accept failed: {}", ec.message());
-    } else if (connections.load() >= opt.max_connections) {
-      spdlog::warn("refusing connection: {} connections open (max_connections)",
-                   connections.load());
-      beast::error_code ignored;
-      s.close(ignored);
-    } else {
-      beast::error_code rec;
-      auto ep = s.remote_endpoint(rec);
-      std::string remote = rec ? "?" : ep.address().to_string();
-      s.set_option(tcp::no_delay(true), rec);
-      if (ssl) {
-        StartSession(beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(s)), *ssl),
-                     std::move(remote));
-      } else {
-        StartSession(beast::tcp_stream(std::move(s)), std::move(remote));
-      }
-    }
-    if (!stopping.load()) Accept();
+  // The handler runs on the acceptor's strand; each connection gets a strand of its own.
+  acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
   });
+}
+
+void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (stopping.load() || ec == asio::error::operation_aborted) return;
+  auto now = std::chrono::steady_clock::now();
+  if (ec == asio::error::connection_aborted || ec == asio::error::connection_reset) {
+    return Accept();  // the client gave up before it was accepted
+  }
+  if (ec) {
+    // Retrying at once would spin (the pending connection stays ready) and log per failure.
+    metrics.Add("houston_http_accept_errors_total", "");
+    auto pause = accept_backoff.Failed(now);
+    if (pause.log_failures > 0) {
+      spdlog::warn(
+          "accepting connections failed {} time(s): {} ({} connections open, max_connections "
+          "{}); pausing accepts for up to {} ms at a time",
+          pause.log_failures, ec.message(), connections.load(), max_connections,
+          internal::AcceptBackoff::kMaxPause.count());
+    }
+    // Out of descriptors: an idle connection gives one back.
+    if (OutOfResources(ec)) ShedIdle();
+    accept_timer->expires_after(pause.delay);
+    accept_timer->async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && !stopping.load()) Accept();
+    });
+    return;
+  }
+  if (uint64_t failed = accept_backoff.Succeeded(now)) {
+    spdlog::info("accepting connections again after {} failed accept(s)", failed);
+  }
+  if (connections.load() >= max_connections && !ShedIdle()) {
+    metrics.Add("houston_http_connections_refused_total", "");
+    if (uint64_t n = refuse_log.Event(now)) {
+      spdlog::warn("refused {} connection(s): {} connections open, none idle (max_connections {})",
+                   n, connections.load(), max_connections);
+    }
+    beast::error_code ignored;
+    socket.close(ignored);
+    return Accept();
+  }
+  beast::error_code rec;
+  auto ep = socket.remote_endpoint(rec);
+  std::string remote = rec ? "?" : ep.address().to_string();
+  socket.set_option(tcp::no_delay(true), rec);
+  if (ssl) {
+    StartSession(beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl),
+                 std::move(remote));
+  } else {
+    StartSession(beast::tcp_stream(std::move(socket)), std::move(remote));
+  }
+  Accept();
 }
 
 Server::Server(ServerOptions options, Router router, Metrics& metrics)
@@ -366,8 +568,16 @@ Result<uint16_t> Server::Start() {
     return std::unexpected(InvalidArgument(
         fmt::format("cannot listen on '{}': not an IP address ({})", s.opt.host, ec.message())));
   }
+  std::optional<size_t> fd_limit = internal::RaiseOpenFileLimit();
+  s.max_connections = internal::ConnectionBound(s.opt.max_connections, fd_limit);
+  if (s.max_connections < s.opt.max_connections) {
+    spdlog::warn(
+        "holding at most {} connections (max_connections {}): the open-file limit is {} "
+        "(raise it with ulimit -n or systemd's LimitNOFILE)",
+        s.max_connections, s.opt.max_connections, fd_limit.value_or(0));
+  }
   tcp::endpoint ep(addr, s.opt.port);
-  s.acceptor.emplace(s.ioc);
+  s.acceptor.emplace(asio::make_strand(s.ioc));
   s.acceptor->open(ep.protocol(), ec);
   if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) s.acceptor->bind(ep, ec);
@@ -376,9 +586,22 @@ Result<uint16_t> Server::Start() {
     return std::unexpected(Unavailable(
         fmt::format("cannot listen on {}:{}: {}", s.opt.host, s.opt.port, ec.message())));
   }
+  s.accept_timer.emplace(s.acceptor->get_executor());
+  for (const char* name :
+       {"houston_http_accept_errors_total", "houston_http_connections_shed_total",
+        "houston_http_connections_refused_total"}) {
+    s.metrics.Add(name, "", 0);  // present from the start
+  }
+  s.metrics.Describe("houston_http_accept_errors_total", "counter",
+                     "Accepts that failed (out of file descriptors or memory); the accept loop "
+                     "then pauses, up to 1 s.");
+  s.metrics.Describe("houston_http_connections_shed_total", "counter",
+                     "Idle connections closed to make room for new ones.");
+  s.metrics.Describe("houston_http_connections_refused_total", "counter",
+                     "Connections closed at once: max_connections open and none idle.");
   uint16_t port = s.acceptor->local_endpoint().port();
   s.work.emplace(s.ioc.get_executor());
-  s.Accept();
+  asio::post(s.acceptor->get_executor(), [&s] { s.Accept(); });
   for (int i = 0; i < std::max(1, s.opt.threads); ++i) {
     s.threads.emplace_back([&s] { s.ioc.run(); });
   }
@@ -391,16 +614,25 @@ void Server::Shutdown() {
     Wait();
     return;
   }
-  asio::post(s.ioc, [&s] {
-    beast::error_code ignored;
-    if (s.acceptor) s.acceptor->close(ignored);
-  });
+  if (s.acceptor) {
+    asio::post(s.acceptor->get_executor(), [&s] {
+      beast::error_code ignored;
+      s.acceptor->close(ignored);
+      if (s.accept_timer) s.accept_timer->cancel();
+    });
+  }
+  // Take references under the lock, act and drop them after it: a dropped last reference runs
+  // the session's destructor, which takes sessions_mu.
+  std::vector<std::shared_ptr<SessionBase>> open;
   {
     std::lock_guard lock(s.sessions_mu);
+    open.reserve(s.sessions.size());
     for (auto& [ptr, weak] : s.sessions) {
-      if (auto sp = weak.lock()) sp->CloseIfIdle();
+      if (auto sp = weak.lock()) open.push_back(std::move(sp));
     }
   }
+  for (auto& session : open) session->CloseIfIdle();
+  open.clear();
   auto deadline = std::chrono::steady_clock::now() + s.opt.shutdown_grace;
   // Bounded wait for in-flight requests (their answers depend on store commits).
   while (s.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {

@@ -147,8 +147,9 @@ class Houston:
     """One houston server process in its own temporary directory."""
 
     def __init__(self, workdir, org_text=None, org_path=None, extra_args=(), db=None, tls=None,
-                 name="houston"):
+                 name="houston", preexec_fn=None):
         self.workdir = workdir
+        self.preexec_fn = preexec_fn  # run in the child before exec (e.g. resource.setrlimit)
         self.name = name
         if org_path is None:
             org_path = os.path.join(workdir, "org.yaml")
@@ -190,7 +191,8 @@ class Houston:
         self._log.write(f"==== starting: {' '.join(args)}\n".encode())
         self._log.flush()
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.workdir)
+                                     stdin=subprocess.DEVNULL, cwd=self.workdir,
+                                     preexec_fn=self.preexec_fn)
 
         def port_ready():
             if self.proc.poll() is not None:
