@@ -655,8 +655,11 @@ int Serve(const ServeFlags& f) {
       auto applied_at = st.OrgAppliedAt();
       if (!applied_at) {
         spdlog::warn("checking the database for a new org: {}", applied_at.error().ToString());
-      } else if (*applied_at != org_applied_at && swap_org(LoadOrg(f, st, std::nullopt))) {
-        spdlog::info("org reloaded: a new one was applied to the database");
+      } else if (*applied_at != org_applied_at) {
+        org_applied_at = *applied_at;  // one try per revision: a failure is logged once
+        if (swap_org(LoadOrg(f, st, std::nullopt))) {
+          spdlog::info("org reloaded: a new one was applied to the database");
+        }
       }
       continue;
     }
