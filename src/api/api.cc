@@ -1294,6 +1294,13 @@ constexpr std::string_view kNotAnIncidentLink = "<p>not an incident link</p>";
 bool IsIncidentAction(std::string_view a) { return a == "ack" || a == "resolve" || a == "view"; }
 }  // namespace
 
+std::expected<core::Incident, http::Response> Api::LinkedIncident(core::IncidentId id) {
+  auto inc = store_.GetIncident(id);
+  if (inc) return std::move(*inc);
+  return std::unexpected(HtmlPage(bhttp::status::not_found, "No such incident",
+                                  "<p>" + notify::HtmlEscape(inc.error().message()) + "</p>"));
+}
+
 void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respond) {
   // GET never acts: mail scanners and link previews follow links.
   auto claim = notify::VerifyActionToken(options_.link_key, req.Param("token"), clock_.Now());
@@ -1323,11 +1330,8 @@ void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respon
     return respond(
         HtmlPage(bhttp::status::forbidden, "This link does not work", kNotAnIncidentLink));
   }
-  auto inc = store_.GetIncident(claim->incident_id);
-  if (!inc) {
-    return respond(HtmlPage(bhttp::status::not_found, "No such incident",
-                            "<p>" + notify::HtmlEscape(inc.error().message()) + "</p>"));
-  }
+  auto inc = LinkedIncident(claim->incident_id);
+  if (!inc) return respond(std::move(inc.error()));
   if (claim->action == "view") {
     auto page = IncidentPage(*inc, claim->user_id, claim->expires, claim->episode);
     if (!page) return respond(http::ErrorResponse(page.error()));
@@ -1397,11 +1401,8 @@ void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respon
         HtmlPage(bhttp::status::forbidden, "This link does not work", kNotAnIncidentLink));
   }
   // An old link must not act on a later episode (e.g. stop the paging of a reopened incident).
-  auto inc = store_.GetIncident(claim->incident_id);
-  if (!inc) {
-    return respond(HtmlPage(bhttp::status::not_found, "No such incident",
-                            "<p>" + notify::HtmlEscape(inc.error().message()) + "</p>"));
-  }
+  auto inc = LinkedIncident(claim->incident_id);
+  if (!inc) return respond(std::move(inc.error()));
   if (claim->episode != inc->episode) {
     return respond(EarlierEpisodePage(*inc, claim->episode, true));
   }

@@ -256,6 +256,8 @@ class Api {
   // The answer to a link made for an earlier episode of `inc` than its current one: says so,
   // and when that episode was resolved; nothing is done.
   http::Response EarlierEpisodePage(const core::Incident& inc, int64_t link_episode, bool acting);
+  // The incident a signed link names, or the "No such incident" page to answer instead.
+  std::expected<core::Incident, http::Response> LinkedIncident(core::IncidentId id);
   // When the incident was last reopened (nullopt if never): pages sent before belong to an
   // earlier episode.
   Result<std::optional<TimePoint>> LastReopened(core::IncidentId id);
