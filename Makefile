@@ -5,7 +5,6 @@ BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
 LISTEN      ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
-UNIT_TESTS  := core_test ingest_test config_test store_test sqlite_test pg_db_test http_test api_test engine_test notify_test cli_test
 
 .PHONY: all deps deps-build configure build run test unit e2e asan tsan bench format format-check tidy clean
 
@@ -44,7 +43,7 @@ e2e: deps build
 asan: deps-build
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOUSTON_SANITIZE=address,undefined \
 	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF >/dev/null
-	@cmake --build build-asan -j $(JOBS) --target $(UNIT_TESTS)
+	@cmake --build build-asan -j $(JOBS) --target houston_unit_tests
 	@cd build-asan && ctest --output-on-failure -L unit -j $(JOBS)
 
 # The store, the engine and the incident fan-out (the concurrent modules) under ThreadSanitizer.

@@ -14,23 +14,13 @@
 
 #include "testing/fake_clock.h"
 #include "testing/pg_server.h"
+#include "testing/status_matchers.h"
 
 namespace houston::store::postgres {
 namespace {
 
 using ::houston::testing::PgServer;
 using std::chrono::milliseconds;
-
-#define ASSERT_OK(expr)                                                \
-  do {                                                                 \
-    ::houston::Status status_ = ::houston::internal::AsStatus((expr)); \
-    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_.ToString();  \
-  } while (0)
-#define EXPECT_OK(expr)                                                \
-  do {                                                                 \
-    ::houston::Status status_ = ::houston::internal::AsStatus((expr)); \
-    EXPECT_TRUE(status_.ok()) << #expr << ": " << status_.ToString();  \
-  } while (0)
 
 TEST(TranslatePlaceholdersTest, NumbersBareQuestionMarksInOrder) {
   EXPECT_EQ(TranslatePlaceholders("SELECT ?, ?, ?"), "SELECT $1, $2, $3");
