@@ -10,11 +10,10 @@
 #include "config/config.h"
 #include "core/time_util.h"
 #include "store/postgres/import.h"
-#include "store/postgres/migrations.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/postgres_store.h"
+#include "store/sql/schema.h"
 #include "store/sqlite/db.h"
-#include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace houston::cli {
@@ -60,11 +59,11 @@ MigrationTarget(const std::string& db) {
   if (store::postgres::IsPostgresUrl(db)) {
     HOUSTON_ASSIGN_OR_RETURN(auto conn, store::postgres::PgDb::Connect(db));
     return std::make_pair(std::unique_ptr<store::sql::Db>(std::move(conn)),
-                          &store::postgres::Migrations());
+                          &store::sql::Migrations(store::sql::Dialect::kPostgres));
   }
   HOUSTON_ASSIGN_OR_RETURN(auto conn, store::sqlite::SqliteDb::Open(db, false));
   return std::make_pair(std::unique_ptr<store::sql::Db>(std::move(conn)),
-                        &store::sqlite::Migrations());
+                        &store::sql::Migrations(store::sql::Dialect::kSqlite));
 }
 
 int Migrate(const std::string& db, bool status_only) {
@@ -86,7 +85,7 @@ int Migrate(const std::string& db, bool status_only) {
                 *version == latest ? "up to date" : "migrations pending");
     for (const auto& m : all) {
       std::printf("  %s %3d %s\n", m.version <= *version ? "applied" : "pending", m.version,
-                  m.name);
+                  m.name.c_str());
     }
     return 0;
   }
@@ -98,7 +97,7 @@ int Migrate(const std::string& db, bool status_only) {
   if (applied->empty()) {
     std::printf("schema is up to date (version %d)\n", *version);
   } else {
-    for (int v : *applied) std::printf("applied migration %d (%s)\n", v, all[v - 1].name);
+    for (int v : *applied) std::printf("applied migration %d (%s)\n", v, all[v - 1].name.c_str());
     std::printf("schema is now at version %d\n", latest);
   }
   return 0;

@@ -4,11 +4,10 @@
 
 #include <filesystem>
 
-#include "store/postgres/migrations.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/postgres_store.h"
+#include "store/sql/schema.h"
 #include "store/sqlite/db.h"
-#include "store/sqlite/migrations.h"
 
 namespace houston::store::postgres {
 namespace {
@@ -47,10 +46,10 @@ Result<std::vector<std::pair<std::string, int64_t>>> ImportFromSqlite(
         FailedPrecondition(fmt::format("no SQLite database at {}", sqlite_path)));
   }
   HOUSTON_ASSIGN_OR_RETURN(auto from, sqlite::SqliteDb::Open(sqlite_path, false));
-  HOUSTON_RETURN_IF_ERROR(sql::Migrate(*from, sqlite::Migrations(), now));
+  HOUSTON_RETURN_IF_ERROR(sql::Migrate(*from, sql::Migrations(sql::Dialect::kSqlite), now));
   auto to = PgDb::Connect(url);
   if (!to) return std::unexpected(to.error());
-  HOUSTON_RETURN_IF_ERROR(sql::Migrate(**to, Migrations(), now));
+  HOUSTON_RETURN_IF_ERROR(sql::Migrate(**to, sql::Migrations(sql::Dialect::kPostgres), now));
   // Only into an empty database: nothing is merged, so nothing can clash or be lost.
   for (const char* table : kTables) {
     HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * c,

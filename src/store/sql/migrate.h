@@ -1,5 +1,5 @@
-// Versioned schema migrations, the same numbered list for every backend (each backend has its
-// own SQL for each version), applied by one runner.
+// Versioned schema migrations (store/sql/schema.h holds them, one source for every dialect),
+// applied by one runner.
 #pragma once
 
 #include <string>
@@ -13,8 +13,8 @@ namespace houston::store::sql {
 
 struct Migration {
   int version;
-  const char* name;
-  const char* sql;
+  std::string name;
+  std::string sql;
 };
 
 // The schema version of `db` (0 for an empty database).

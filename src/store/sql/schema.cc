@@ -1,0 +1,318 @@
+#include "store/sql/schema.h"
+
+#include <string_view>
+
+namespace houston::store::sql {
+
+namespace {
+
+// The one schema source: every version once, in SQLite's SQL with a few markers that
+// RenderSchemaSql() turns into each dialect's spelling:
+//   {{id}}   an id column: INTEGER PRIMARY KEY (SQLite's rowid) / a BIGINT identity (PostgreSQL);
+//   {{int}}  a 64-bit integer (times are milliseconds since the epoch): INTEGER / BIGINT;
+//   {{a|b}}  `a` on SQLite, `b` on PostgreSQL (a function the dialects spell differently).
+// Never edit a released version: append a new one.
+struct Source {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+const Source kSchema[] = {
+    {1, "initial schema", R"sql(
+CREATE TABLE incidents (
+  id {{id}},
+  service_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  status TEXT NOT NULL,
+  integration_key TEXT NOT NULL,
+  group_key TEXT NOT NULL DEFAULT '',
+  alert_count {{int}} NOT NULL DEFAULT 0,
+  created_at {{int}} NOT NULL,
+  acknowledged_at {{int}},
+  resolved_at {{int}}
+);
+CREATE INDEX incidents_status ON incidents(status, id);
+CREATE INDEX incidents_service ON incidents(service_id, id);
+CREATE UNIQUE INDEX incidents_open_group ON incidents(integration_key, group_key)
+  WHERE status <> 'resolved' AND group_key <> '';
+
+CREATE TABLE alerts (
+  id {{id}},
+  integration_key TEXT NOT NULL,
+  service_id TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  group_key TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  source TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  component TEXT NOT NULL DEFAULT '',
+  grp TEXT NOT NULL DEFAULT '',
+  class TEXT NOT NULL DEFAULT '',
+  details_json TEXT NOT NULL DEFAULT '{}',
+  links_json TEXT NOT NULL DEFAULT '[]',
+  images_json TEXT NOT NULL DEFAULT '[]',
+  client TEXT NOT NULL DEFAULT '',
+  client_url TEXT NOT NULL DEFAULT '',
+  event_count {{int}} NOT NULL DEFAULT 1,
+  created_at {{int}} NOT NULL,
+  last_event_at {{int}} NOT NULL,
+  event_timestamp {{int}},
+  acknowledged_at {{int}},
+  resolved_at {{int}},
+  incident_id {{int}} NOT NULL REFERENCES incidents(id)
+);
+-- At most one open alert per (integration, dedup key): the dedup invariant.
+CREATE UNIQUE INDEX alerts_open_key ON alerts(integration_key, dedup_key)
+  WHERE status <> 'resolved';
+CREATE INDEX alerts_status ON alerts(status, id);
+CREATE INDEX alerts_service ON alerts(service_id, id);
+CREATE INDEX alerts_incident ON alerts(incident_id);
+
+CREATE TABLE changes (
+  id {{id}},
+  integration_key TEXT NOT NULL,
+  service_id TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  timestamp {{int}} NOT NULL,
+  received_at {{int}} NOT NULL,
+  details_json TEXT NOT NULL DEFAULT '{}',
+  links_json TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX changes_service ON changes(service_id, timestamp);
+
+CREATE TABLE org_objects (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  updated_at {{int}} NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE TABLE org_source (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  name TEXT NOT NULL,
+  yaml TEXT NOT NULL,
+  applied_at {{int}} NOT NULL
+);
+
+CREATE TABLE heartbeats (
+  integration_key TEXT PRIMARY KEY,
+  service_id TEXT NOT NULL,
+  interval_ms {{int}} NOT NULL,
+  last_beat_at {{int}} NOT NULL,
+  missed {{int}} NOT NULL DEFAULT 0
+);
+
+CREATE TABLE tokens (
+  id {{id}},
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at {{int}} NOT NULL,
+  revoked_at {{int}}
+);
+
+CREATE TABLE audit_log (
+  id {{id}},
+  at {{int}} NOT NULL,
+  actor_type TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  method TEXT NOT NULL,
+  action TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  details_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_resource ON audit_log(resource_type, resource_id, id);
+)sql"},
+    {2, "escalations and notification outbox", R"sql(
+ALTER TABLE incidents ADD COLUMN escalation_policy TEXT NOT NULL DEFAULT '';
+CREATE TABLE escalations (
+  incident_id {{int}} PRIMARY KEY REFERENCES incidents(id),
+  policy_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  step {{int}} NOT NULL DEFAULT 0,
+  loop {{int}} NOT NULL DEFAULT 0,
+  round {{int}} NOT NULL DEFAULT 0,
+  due_at {{int}},
+  version {{int}} NOT NULL DEFAULT 0
+);
+CREATE INDEX escalations_due ON escalations(due_at) WHERE due_at IS NOT NULL;
+
+CREATE TABLE notifications (
+  id {{id}},
+  incident_id {{int}} NOT NULL REFERENCES incidents(id),
+  round {{int}} NOT NULL DEFAULT 0,
+  loop {{int}} NOT NULL,
+  step {{int}} NOT NULL,
+  user_id TEXT NOT NULL,
+  contact_method_id TEXT NOT NULL,
+  channel_type TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '',
+  rule {{int}} NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  attempts {{int}} NOT NULL DEFAULT 0,
+  batch_id {{int}},
+  created_at {{int}} NOT NULL,
+  not_before {{int}} NOT NULL,
+  attempted_at {{int}},
+  sent_at {{int}},
+  last_error TEXT NOT NULL DEFAULT ''
+);
+-- A page is created at most once per (incident, round, loop, step, user, contact method, rule).
+CREATE UNIQUE INDEX notifications_once
+  ON notifications(incident_id, round, loop, step, user_id, contact_method_id, rule);
+CREATE INDEX notifications_batch ON notifications(batch_id);
+CREATE INDEX notifications_pending ON notifications(not_before) WHERE state = 'pending';
+CREATE INDEX notifications_recent ON notifications(user_id, contact_method_id, attempted_at);
+CREATE INDEX notifications_incident ON notifications(incident_id);
+ALTER TABLE heartbeats ADD COLUMN escalation_policy TEXT NOT NULL DEFAULT '';
+)sql"},
+    {3, "schedule overrides, swaps and cover requests", R"sql(
+CREATE TABLE schedule_overrides (
+  id {{id}},
+  schedule_id TEXT NOT NULL,
+  user_id TEXT NOT NULL DEFAULT '',
+  start_at {{int}} NOT NULL,
+  end_at {{int}} NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  requested_by TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL DEFAULT '',
+  created_at {{int}} NOT NULL
+);
+CREATE INDEX schedule_overrides_schedule ON schedule_overrides(schedule_id, end_at);
+)sql"},
+    {4, "running incidents: SEVs, roles, impact window, status updates, fan-out", R"sql(
+ALTER TABLE incidents ADD COLUMN sev TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN public_title TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN services_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE incidents ADD COLUMN tags_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE incidents ADD COLUMN roles_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE incidents ADD COLUMN responders_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE incidents ADD COLUMN impact_started_at {{int}};
+ALTER TABLE incidents ADD COLUMN detected_at {{int}};
+ALTER TABLE incidents ADD COLUMN mitigated_at {{int}};
+ALTER TABLE incidents ADD COLUMN declared_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN grouping_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN last_alert_at {{int}};
+ALTER TABLE incidents ADD COLUMN update_due_at {{int}};
+ALTER TABLE incidents ADD COLUMN last_update_at {{int}};
+ALTER TABLE incidents ADD COLUMN merged_into {{int}} NOT NULL DEFAULT 0;
+UPDATE incidents SET services_json = {{json_array(service_id)|json_build_array(service_id)::text}}, impact_started_at = created_at,
+  detected_at = created_at, last_alert_at = created_at;
+-- Time-window grouping: the newest open incident of a service with a content key.
+CREATE INDEX incidents_grouping ON incidents(service_id, grouping_key, last_alert_at)
+  WHERE status <> 'resolved';
+CREATE INDEX incidents_update_due ON incidents(update_due_at) WHERE update_due_at IS NOT NULL;
+-- Declared (SEV) incidents: the status page reads only these.
+CREATE INDEX incidents_declared ON incidents(id) WHERE sev <> '';
+
+-- Every record about an incident (its own and its alerts') carries incident_id: the timeline.
+-- fanout: NULL nothing to do, 0 the incident fan-out has yet to act on it, 1 done.
+ALTER TABLE audit_log ADD COLUMN incident_id {{int}};
+ALTER TABLE audit_log ADD COLUMN fanout {{int}};
+UPDATE audit_log SET incident_id = CAST(resource_id AS {{int}}) WHERE resource_type = 'incident';
+UPDATE audit_log SET incident_id = (SELECT incident_id FROM alerts
+  WHERE alerts.id = CAST(audit_log.resource_id AS {{int}})) WHERE resource_type = 'alert';
+CREATE INDEX audit_incident ON audit_log(incident_id, id) WHERE incident_id IS NOT NULL;
+CREATE INDEX audit_fanout ON audit_log(id) WHERE fanout = 0;
+
+-- The outbox carries more than pages: role pages, reminders, status updates, incident webhooks.
+ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT 'page';
+ALTER TABLE notifications ADD COLUMN ref TEXT NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN payload_json TEXT NOT NULL DEFAULT '{}';
+DROP INDEX notifications_once;
+CREATE UNIQUE INDEX notifications_once ON notifications(incident_id, kind, ref, round, loop, step,
+  user_id, contact_method_id, rule);
+-- Ordered destinations (incident webhooks, status updates): the oldest unfinished message.
+CREATE INDEX notifications_unfinished ON notifications(user_id, contact_method_id, id)
+  WHERE state IN ('pending', 'sending');
+-- Claims whose lease may have run out.
+CREATE INDEX notifications_sending ON notifications(attempted_at) WHERE state = 'sending';
+
+CREATE TABLE status_updates (
+  id {{id}},
+  incident_id {{int}} NOT NULL REFERENCES incidents(id),
+  at {{int}} NOT NULL,
+  author TEXT NOT NULL,
+  via TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  fields_json TEXT NOT NULL DEFAULT '{}',
+  renderings_json TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX status_updates_incident ON status_updates(incident_id, id);
+CREATE INDEX status_updates_at ON status_updates(at);
+
+-- Secrets every server of one database shares (e.g. the key that signs links in notifications).
+CREATE TABLE server_secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at {{int}} NOT NULL
+);
+
+CREATE TABLE timeline_pins (
+  incident_id {{int}} NOT NULL REFERENCES incidents(id),
+  entry_id {{int}} NOT NULL REFERENCES audit_log(id),
+  pinned_by TEXT NOT NULL,
+  pinned_at {{int}} NOT NULL,
+  PRIMARY KEY (incident_id, entry_id)
+);
+)sql"},
+    {5, "incident episodes: signed links name the episode they were sent for", R"sql(
+-- 0 until an incident is first reopened, then one more per reopen (resolved -> triggered).
+ALTER TABLE incidents ADD COLUMN episode {{int}} NOT NULL DEFAULT 0;
+)sql"},
+};
+
+}  // namespace
+
+std::string RenderSchemaSql(std::string_view source, Dialect dialect) {
+  const bool pg = dialect == Dialect::kPostgres;
+  std::string out;
+  out.reserve(source.size() + source.size() / 4);
+  size_t i = 0;
+  while (i < source.size()) {
+    size_t open = source.find("{{", i);
+    if (open == std::string_view::npos) {
+      out.append(source.substr(i));
+      break;
+    }
+    out.append(source.substr(i, open - i));
+    size_t close = source.find("}}", open + 2);
+    HOUSTON_CHECK(close != std::string_view::npos);  // a marker left open in kSchema
+    std::string_view marker = source.substr(open + 2, close - open - 2);
+    if (marker == "id") {
+      out += pg ? "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY";
+    } else if (marker == "int") {
+      out += pg ? "BIGINT" : "INTEGER";
+    } else {
+      size_t bar = marker.find('|');
+      HOUSTON_CHECK(bar != std::string_view::npos);  // an unknown marker in kSchema
+      out += pg ? marker.substr(bar + 1) : marker.substr(0, bar);
+    }
+    i = close + 2;
+  }
+  return out;
+}
+
+const std::vector<Migration>& Migrations(Dialect dialect) {
+  static const auto render = [](Dialect d) {
+    std::vector<Migration> all;
+    for (const Source& s : kSchema) {
+      all.push_back(Migration{s.version, s.name, RenderSchemaSql(s.sql, d)});
+    }
+    return all;
+  };
+  static const std::vector<Migration> kSqlite = render(Dialect::kSqlite);
+  static const std::vector<Migration> kPostgres = render(Dialect::kPostgres);
+  return dialect == Dialect::kPostgres ? kPostgres : kSqlite;
+}
+
+}  // namespace houston::store::sql
