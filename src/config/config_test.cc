@@ -10,9 +10,12 @@
 #include <vector>
 
 #include "core/time_util.h"
+#include "testing/status_matchers.h"
 
 namespace houston::config {
 namespace {
+
+using ::houston::testing::StatusIs;
 
 using ::testing::AllOf;
 using ::testing::Contains;
@@ -92,7 +95,7 @@ std::string Join(const std::vector<std::string>& lines) {
 std::vector<std::string> ProblemsOf(std::string_view yaml) {
   Result<Org> org = ParseOrg(yaml, "org.yaml");
   if (org.has_value()) return {};
-  EXPECT_EQ(org.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(org, StatusIs(StatusCode::kInvalidArgument));
   return org.error().details();
 }
 
@@ -327,7 +330,7 @@ TEST(ParseOrgTest, OddInputIsReportedNotThrown) {
   for (const std::string& input : inputs) {
     Result<Org> org = ParseOrg(input, "org.yaml");
     ASSERT_FALSE(org.has_value()) << input;
-    EXPECT_EQ(org.error().code(), StatusCode::kInvalidArgument) << input;
+    EXPECT_THAT(org, StatusIs(StatusCode::kInvalidArgument)) << input;
     EXPECT_THAT(org.error().details(), Not(IsEmpty())) << input;
     EXPECT_THAT(org.error().details()[0], HasSubstr("org.yaml:")) << input;
   }
@@ -1398,7 +1401,7 @@ TEST(ValidationTest, ManyProblemsAreReportedTogetherInFileOrder) {
       "  - {id: a, emial: x}\n",
       "teams/org.yaml");
   ASSERT_FALSE(org.has_value());
-  EXPECT_EQ(org.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(org, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(org.error().message(), "teams/org.yaml is invalid: 4 problem(s)");
   EXPECT_THAT(
       org.error().details(),
@@ -1427,14 +1430,14 @@ TEST(ValidationTest, ReportsAreCapped) {
 TEST(LoadOrgFileTest, MissingFileIsNotFound) {
   Result<Org> org = LoadOrgFile("/nonexistent/houston/org.yaml");
   ASSERT_FALSE(org.has_value());
-  EXPECT_EQ(org.error().code(), StatusCode::kNotFound);
+  EXPECT_THAT(org, StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(org.error().message(), HasSubstr("/nonexistent/houston/org.yaml"));
 }
 
 TEST(LoadOrgFileTest, DirectoryIsInvalidArgument) {
   Result<Org> org = LoadOrgFile(std::string(HOUSTON_SOURCE_DIR) + "/examples");
   ASSERT_FALSE(org.has_value());
-  EXPECT_EQ(org.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(org, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(org.error().message(), HasSubstr("is a directory"));
 }
 

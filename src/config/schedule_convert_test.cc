@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/time_util.h"
+#include "testing/status_matchers.h"
 
 namespace houston::config {
 namespace {
@@ -26,7 +27,7 @@ std::vector<std::string> OnCall(const core::CompiledSchedule& s, std::string_vie
 
 TEST(ScheduleConvert, CopiesEveryField) {
   Result<Org> org = LoadOrgFile(std::string(HOUSTON_SOURCE_DIR) + "/examples/org.yaml");
-  ASSERT_TRUE(org.has_value()) << org.error().ToString();
+  ASSERT_OK(org);
   const Schedule* schedule = FindSchedule(*org, "payments-primary");
   ASSERT_NE(schedule, nullptr);
 
@@ -56,10 +57,10 @@ TEST(ScheduleConvert, CopiesEveryField) {
 
 TEST(ScheduleConvert, ExampleSchedulesAnswerWhoIsOnCall) {
   Result<Org> org = LoadOrgFile(std::string(HOUSTON_SOURCE_DIR) + "/examples/org.yaml");
-  ASSERT_TRUE(org.has_value()) << org.error().ToString();
+  ASSERT_OK(org);
   Result<core::CompiledSchedule> payments =
       core::CompiledSchedule::Create(ToScheduleSpec(*FindSchedule(*org, "payments-primary")));
-  ASSERT_TRUE(payments.has_value()) << payments.error().ToString();
+  ASSERT_OK(payments);
 
   EXPECT_THAT(OnCall(*payments, "2026-01-05T13:59:59Z"), IsEmpty());             // before the start
   EXPECT_THAT(OnCall(*payments, "2026-01-05T15:00:00Z"), ElementsAre("bob"));    // business hours
@@ -76,7 +77,7 @@ TEST(ScheduleConvert, ExampleSchedulesAnswerWhoIsOnCall) {
 
   Result<core::CompiledSchedule> platform =
       core::CompiledSchedule::Create(ToScheduleSpec(*FindSchedule(*org, "platform-primary")));
-  ASSERT_TRUE(platform.has_value()) << platform.error().ToString();
+  ASSERT_OK(platform);
   // 12-hour shifts at 08:00 and 20:00 London time: 07:00Z and 19:00Z in summer.
   EXPECT_THAT(OnCall(*platform, "2026-07-01T06:59:59Z"), ElementsAre("erin"));
   EXPECT_THAT(OnCall(*platform, "2026-07-01T07:00:00Z"), ElementsAre("dave"));

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "core/time_util.h"
+#include "testing/status_matchers.h"
 
 namespace houston::core {
 namespace {
+
+using ::houston::testing::StatusIs;
 
 using S = IncidentStatus;
 using A = IncidentAction;
@@ -40,7 +43,7 @@ TEST(IncidentStatusTest, IllegalTransitionsSayWhy) {
   for (A a : {A::kAcknowledge, A::kMitigate, A::kResolve}) {
     auto r = NextIncidentStatus(S::kResolved, a);
     ASSERT_FALSE(r.has_value()) << ToString(a);
-    EXPECT_EQ(r.error().code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(r, StatusIs(StatusCode::kFailedPrecondition));
     EXPECT_NE(r.error().message().find("already resolved"), std::string::npos);
     EXPECT_NE(r.error().message().find("reopen"), std::string::npos);
   }
@@ -79,7 +82,7 @@ TEST(SevTest, RejectsUnknownLevels) {
   for (const char* bad : {"6", "0", "-1", "SEV9", "", "critical", "2x"}) {
     auto r = NormalizeSev(bad, DefaultSevLevels());
     ASSERT_FALSE(r.has_value()) << bad;
-    EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument));
     EXPECT_NE(r.error().message().find("SEV1, SEV2, SEV3, SEV4, SEV5"), std::string::npos);
   }
 }
@@ -304,7 +307,7 @@ TEST(UpdateRenderTest, CustomTemplatesAndErrorsWithLineAndColumn) {
   auto bad =
       RenderUpdate("support", "", "line one\n  {{#update.eta}} never closed", Ctx(), Fields());
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_NE(bad.error().message().find("audience 'support' template: invalid template"),
             std::string::npos)
       << bad.error().message();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/time_util.h"
+#include "testing/status_matchers.h"
 
 namespace houston::core {
 
@@ -29,6 +30,8 @@ void PrintTo(const Gap& g, std::ostream* os) {
 }
 
 namespace {
+
+using ::houston::testing::StatusIs;
 
 using std::chrono::hours;
 using std::chrono::milliseconds;
@@ -84,7 +87,7 @@ ScheduleSpec Spec(std::string_view zone, std::vector<LayerSpec> layers,
 
 CompiledSchedule Compile(ScheduleSpec spec) {
   Result<CompiledSchedule> compiled = CompiledSchedule::Create(std::move(spec));
-  EXPECT_TRUE(compiled.has_value()) << compiled.error().ToString();
+  EXPECT_OK(compiled);
   if (!compiled.has_value()) std::abort();
   return *std::move(compiled);
 }
@@ -165,7 +168,7 @@ TEST(ScheduleSpec, LocateTimeZoneRejectsUnknownNames) {
   EXPECT_TRUE(LocateTimeZone("Europe/Berlin").has_value());
   Result<const date::time_zone*> bad = LocateTimeZone("Mars/Olympus_Mons");
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(bad.error().message(), HasSubstr("Mars/Olympus_Mons"));
 }
 
@@ -173,7 +176,7 @@ TEST(ScheduleSpec, CreateRejectsUnknownZone) {
   Result<CompiledSchedule> s = CompiledSchedule::Create(
       Spec("Nowhere/Special", {Layer(RotationType::kDaily, 1, Local(2026, 1, 1, 9), {"a"})}));
   ASSERT_FALSE(s.has_value());
-  EXPECT_EQ(s.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ScheduleSpec, ValidationListsEveryProblem) {
@@ -184,7 +187,7 @@ TEST(ScheduleSpec, ValidationListsEveryProblem) {
                            {{"", Utc("2026-01-02T00:00:00Z"), Utc("2026-01-01T00:00:00Z")}});
   Result<CompiledSchedule> s = CompiledSchedule::Create(spec);
   ASSERT_FALSE(s.has_value());
-  EXPECT_EQ(s.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(s.error().message(), HasSubstr("schedule 'primary' is invalid"));
   const std::vector<std::string>& d = s.error().details();
   auto has = [&](std::string_view needle) {
@@ -779,9 +782,9 @@ TEST(ScheduleICalendar, FiltersByUser) {
   std::vector<std::string> lines =
       Lines(ToICalendar(Spec("UTC", {}), shifts, "bob", Utc("2026-03-01T00:00:00Z")));
   EXPECT_EQ(std::count(lines.begin(), lines.end(), "BEGIN:VEVENT"), 1);
-  EXPECT_THAT(lines, testing::Contains("X-WR-CALNAME:On call: Primary (bob)"));
-  EXPECT_THAT(lines, testing::Contains("SUMMARY:On call: Primary (bob)"));
-  EXPECT_THAT(lines, Not(testing::Contains("SUMMARY:On call: Primary (alice)")));
+  EXPECT_THAT(lines, ::testing::Contains("X-WR-CALNAME:On call: Primary (bob)"));
+  EXPECT_THAT(lines, ::testing::Contains("SUMMARY:On call: Primary (bob)"));
+  EXPECT_THAT(lines, Not(::testing::Contains("SUMMARY:On call: Primary (alice)")));
 }
 
 TEST(ScheduleICalendar, EscapesTextAndFoldsLongLines) {
@@ -807,8 +810,8 @@ TEST(ScheduleICalendar, EscapesTextAndFoldsLongLines) {
   std::string expected_name = "Payments\\, EU\\; night\\\\day\\nsecond line ";
   for (int i = 0; i < 20; ++i) expected_name += "é€";
   std::vector<std::string> unfolded = Unfold(lines);
-  EXPECT_THAT(unfolded, testing::Contains("SUMMARY:On call: " + expected_name + " (alice)"));
-  EXPECT_THAT(unfolded, testing::Contains("X-WR-CALNAME:On call: " + expected_name));
+  EXPECT_THAT(unfolded, ::testing::Contains("SUMMARY:On call: " + expected_name + " (alice)"));
+  EXPECT_THAT(unfolded, ::testing::Contains("X-WR-CALNAME:On call: " + expected_name));
 }
 
 // ---- cross-check against a slow reference ------------------------------------------------------

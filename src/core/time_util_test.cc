@@ -1,13 +1,16 @@
 #include "core/time_util.h"
+#include "testing/status_matchers.h"
 
 #include <gtest/gtest.h>
 
 namespace houston {
 namespace {
 
+using ::houston::testing::StatusIs;
+
 TEST(TimeUtil, RoundTripsUtc) {
   auto t = ParseRfc3339("2026-03-08T09:15:30.250Z");
-  ASSERT_TRUE(t.has_value()) << t.error().ToString();
+  ASSERT_OK(t);
   EXPECT_EQ(FormatRfc3339(*t), "2026-03-08T09:15:30.250Z");
 }
 
@@ -31,7 +34,7 @@ TEST(TimeUtil, RejectsGarbageWithReason) {
                         "2026-01-01T00:00:00", "2026-01-01T00:00:00Zjunk", "2026-01-01"}) {
     auto t = ParseRfc3339(s);
     ASSERT_FALSE(t.has_value()) << s;
-    EXPECT_EQ(t.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(t, StatusIs(StatusCode::kInvalidArgument));
     EXPECT_NE(t.error().message().find("RFC 3339"), std::string::npos);
   }
 }

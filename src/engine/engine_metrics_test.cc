@@ -13,6 +13,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_sender.h"
+#include "testing/status_matchers.h"
 
 namespace houston::engine {
 namespace {
@@ -46,7 +47,7 @@ class EngineMetricsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     auto org = config::ParseOrg(kOrg, "org.yaml");
-    ASSERT_TRUE(org) << org.error().ToString();
+    ASSERT_OK(org);
     org_ = std::make_shared<const config::Org>(std::move(*org));
     store::sqlite::SqliteOptions o;
     o.path = (dir_ / "h.db").string();
@@ -57,7 +58,7 @@ class EngineMetricsTest : public ::testing::Test {
       for (const auto& [name, n] : counted) events_[name] += n;
     };
     auto s = store::sqlite::SqliteStore::Open(o);
-    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_OK(s);
     store_ = std::move(*s);
     auto provider = [this] { return org_; };
     engine_ = std::make_unique<EscalationEngine>(
@@ -93,7 +94,7 @@ class EngineMetricsTest : public ::testing::Test {
     e.escalation_policy = "main";
     auto r = store::Wait<std::vector<store::EventOutcome>>(
         [&](auto cb) { store_->ApplyAlertEvents({e}, {}, cb); });
-    EXPECT_TRUE(r) << r.error().ToString();
+    EXPECT_OK(r);
     return r ? r->at(0).incident_id : 0;
   }
   void Tick() {
@@ -104,7 +105,7 @@ class EngineMetricsTest : public ::testing::Test {
     auto r = store::Wait<core::Incident>([&](auto cb) {
       store_->TransitionIncident(id, action, {"token", "t", "api"}, cb);
     });
-    ASSERT_TRUE(r) << r.error().ToString();
+    ASSERT_OK(r);
   }
   store::EventCounts Events() {
     std::lock_guard lock(mu_);
@@ -116,7 +117,7 @@ class EngineMetricsTest : public ::testing::Test {
   }
   store::OpenWork Work() {
     auto w = store_->CountOpenWork(clock_.Now());
-    EXPECT_TRUE(w) << w.error().ToString();
+    EXPECT_OK(w);
     return w ? *w : store::OpenWork{};
   }
 
@@ -203,7 +204,7 @@ TEST_F(EngineMetricsTest, MissedHeartbeatsAreCounted) {
   auto applied = store::Wait<int>([&](auto cb) {
     store_->ApplyOrg({}, {h}, "", "org.yaml", {"system", "test", "cli"}, cb);
   });
-  ASSERT_TRUE(applied) << applied.error().ToString();
+  ASSERT_OK(applied);
   ASSERT_TRUE(
       store::Wait<store::Heartbeat>([&](auto cb) { store_->RecordHeartbeat("hb-checkout", cb); }));
   clock_.Advance(minutes(6));

@@ -11,9 +11,12 @@
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_sender.h"
+#include "testing/status_matchers.h"
 
 namespace houston::engine {
 namespace {
+
+using ::houston::testing::StatusIs;
 
 using std::chrono::minutes;
 using Outcome = notify::Outcome;
@@ -102,7 +105,7 @@ class EngineTest : public ::testing::Test {
     o.clock = &clock_;
     o.synchronous_full = false;  // durability is the store tests' subject; keep these fast
     auto s = store::sqlite::SqliteStore::Open(o);
-    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_OK(s);
     store_ = std::move(*s);
     auto org = [this] { return org_; };
     // The schedule "primary" has alice on call whenever it is asked.
@@ -432,7 +435,7 @@ TEST_F(EngineTest, ApiOverridesWinOverTheOrgAndCoverRequestsOnlyOnceAccepted) {
   auto again = store::Wait<store::ScheduleOverride>(
       [&](auto cb) { store_->UpdateOverride((*made)[1].id, "carol", {}, cb); });
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(again, StatusIs(StatusCode::kFailedPrecondition));
   ASSERT_TRUE(store::Wait<store::ScheduleOverride>(
       [&](auto cb) { store_->UpdateOverride((*made)[0].id, std::nullopt, {}, cb); }));
   book = ScheduleBook::Build(*org_, *store_->ListOverrides("", clock_.Now()));

@@ -12,6 +12,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_sender.h"
+#include "testing/status_matchers.h"
 
 namespace houston::engine {
 namespace {
@@ -82,7 +83,7 @@ class FanoutTest : public ::testing::Test {
     o.clock = &clock_;
     o.synchronous_full = false;
     auto s = store::sqlite::SqliteStore::Open(o);
-    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_OK(s);
     store_ = std::move(*s);
     auto org_fn = [this] { return org_; };
     engine_ = std::make_unique<EscalationEngine>(
@@ -135,7 +136,7 @@ class FanoutTest : public ::testing::Test {
     auto r = store::Wait<std::vector<store::EventOutcome>>([&](auto cb) {
       store_->ApplyAlertEvents({std::move(e)}, {"integration", "test", "integration"}, cb);
     });
-    EXPECT_TRUE(r) << r.error().ToString();
+    EXPECT_OK(r);
     return r ? r->front() : store::EventOutcome{};
   }
   core::Incident Declare(store::NewIncident n) {
@@ -144,14 +145,14 @@ class FanoutTest : public ::testing::Test {
     auto r = store::Wait<core::Incident>([&](auto cb) {
       store_->DeclareIncident(std::move(n), {"token", "me", "api"}, cb);
     });
-    EXPECT_TRUE(r) << r.error().ToString();
+    EXPECT_OK(r);
     return r ? *r : core::Incident{};
   }
   core::Incident Patch(core::IncidentId id, store::IncidentPatch p) {
     auto r = store::Wait<core::Incident>([&](auto cb) {
       store_->UpdateIncident(id, std::move(p), {"token", "me", "api"}, cb);
     });
-    EXPECT_TRUE(r) << r.error().ToString();
+    EXPECT_OK(r);
     return r ? *r : core::Incident{};
   }
   store::StatusUpdate Publish(core::IncidentId id, std::vector<core::Rendering> renderings) {
@@ -164,7 +165,7 @@ class FanoutTest : public ::testing::Test {
     auto r = store::Wait<store::StatusUpdate>([&](auto cb) {
       store_->PublishStatusUpdate(std::move(u), {"token", "me", "api"}, cb);
     });
-    EXPECT_TRUE(r) << r.error().ToString();
+    EXPECT_OK(r);
     return r ? *r : store::StatusUpdate{};
   }
   // Messages sent to a destination URL or address, in order.

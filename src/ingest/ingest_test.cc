@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "core/random.h"
+#include "testing/status_matchers.h"
 
 namespace houston::ingest {
 namespace {
+
+using ::houston::testing::StatusIs;
 
 using core::EventAction;
 using core::Severity;
@@ -36,7 +39,7 @@ std::vector<std::string> Problems(const Result<T>& r) {
 template <typename T>
 std::string Message(const Result<T>& r) {
   if (r.has_value()) return "<no error: parse succeeded>";
-  EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument));
   return r.error().message();
 }
 
@@ -90,7 +93,7 @@ constexpr std::string_view kPagerDutyExample = R"json({
 
 TEST(EventsV2, PagerDutyDocumentedExample) {
   Result<core::AlertEvent> r = ParseEventsV2(kPagerDutyExample);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   const core::AlertEvent& e = *r;
   EXPECT_EQ(e.integration_key, "samplekeyhere");
   EXPECT_EQ(e.action, EventAction::kTrigger);
@@ -129,7 +132,7 @@ TEST(EventsV2, AlertmanagerPagerDutyNotifierTrigger) {
       R"json("http://alertmanager:9093/#/alerts?receiver=pager",)json"
       R"json("links":[{"href":"http://grafana/d/api","text":"Dashboard"}]})json";
   Result<core::AlertEvent> r = ParseEventsV2(body);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->dedup_key, dedup);
   EXPECT_THAT(r->dedup_key, SizeIs(64));
   EXPECT_EQ(r->action, EventAction::kTrigger);
@@ -152,7 +155,7 @@ TEST(EventsV2, AlertmanagerPagerDutyNotifierResolve) {
       R"({"routing_key":"k","dedup_key":")" + dedup +
       R"(","event_action":"resolve","payload":{"summary":"[RESOLVED] x","source":"Alertmanager",)"
       R"("severity":"error","custom_details":{"num_firing":"0"}},"client":"Alertmanager"})");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->action, EventAction::kResolve);
   EXPECT_EQ(r->dedup_key, dedup);
   EXPECT_EQ(r->summary, "");
@@ -161,7 +164,7 @@ TEST(EventsV2, AlertmanagerPagerDutyNotifierResolve) {
 
 TEST(EventsV2, MinimalTrigger) {
   Result<core::AlertEvent> r = ParseEventsV2(Trigger(kGoodPayload));
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->integration_key, "rk");
   EXPECT_EQ(r->dedup_key, "");  // the store generates one
   EXPECT_EQ(r->summary, "disk full");
@@ -203,7 +206,7 @@ TEST(EventsV2, AcknowledgeAndResolveNeedOnlyDedupKey) {
            {"acknowledge", EventAction::kAcknowledge}, {"resolve", EventAction::kResolve}}) {
     Result<core::AlertEvent> r = ParseEventsV2(R"({"routing_key":"rk","event_action":")" + name +
                                                R"(","dedup_key":"srv01/HTTP"})");
-    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    ASSERT_OK(r);
     EXPECT_EQ(r->action, action);
     EXPECT_EQ(r->dedup_key, "srv01/HTTP");
     EXPECT_EQ(r->details_json, "{}");
@@ -215,7 +218,7 @@ TEST(EventsV2, AcknowledgeIgnoresItsPayload) {
   Result<core::AlertEvent> r =
       ParseEventsV2(R"({"routing_key":"rk","event_action":"acknowledge","dedup_key":"d",)"
                     R"("payload":{"whatever":1,"summary":5}})");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->action, EventAction::kAcknowledge);
 }
 
@@ -234,7 +237,7 @@ TEST(EventsV2, DedupKeyRequiredForAcknowledgeAndResolve) {
 
 TEST(EventsV2, EmptyDedupKeyOnTriggerIsAbsent) {
   Result<core::AlertEvent> r = ParseEventsV2(Trigger(kGoodPayload, R"("dedup_key":"",)"));
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->dedup_key, "");
 }
 
@@ -250,7 +253,7 @@ TEST(EventsV2, DedupKeyLengthCountsCodePoints) {
   std::string ok = Repeat("\xc3\xbc", 255);  // 255 x "ü" = 510 bytes
   Result<core::AlertEvent> r =
       ParseEventsV2(Trigger(kGoodPayload, "\"dedup_key\":\"" + ok + "\","));
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->dedup_key, ok);
   r = ParseEventsV2(Trigger(kGoodPayload, "\"dedup_key\":\"" + std::string(256, 'k') + "\","));
   EXPECT_THAT(Problems(r), ElementsAre("'dedup_key' is longer than 255 characters"));
@@ -261,7 +264,7 @@ TEST(EventsV2, SummaryLengthCountsCodePoints) {
     std::string summary = Repeat(ch, 1024);
     Result<core::AlertEvent> r =
         ParseEventsV2(Trigger("\"summary\":\"" + summary + R"(","source":"h","severity":"info")"));
-    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    ASSERT_OK(r);
     EXPECT_EQ(r->summary, summary);
     r = ParseEventsV2(Trigger("\"summary\":\"" + summary + std::string(ch) +
                               R"(","source":"h","severity":"info")"));
@@ -386,7 +389,7 @@ TEST(EventsV2, NullCountsAsAbsent) {
   Result<core::AlertEvent> r = ParseEventsV2(
       Trigger(std::string(kGoodPayload) + R"(,"component":null,"custom_details":null)",
               R"("client":null,"links":null,"dedup_key":null,)"));
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->component, "");
   EXPECT_EQ(r->details_json, "{}");
   EXPECT_EQ(r->links_json, "[]");
@@ -445,7 +448,7 @@ TEST(EventsV2, LinksAndImagesAreValidated) {
 TEST(EventsV2, DuplicateKeysLastWins) {
   Result<core::AlertEvent> r = ParseEventsV2(
       Trigger(std::string(kGoodPayload) + R"(,"severity":"info")", R"("routing_key":"second",)"));
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->integration_key, "second");
   EXPECT_EQ(r->severity, Severity::kInfo);
 }
@@ -504,7 +507,7 @@ TEST(EventsV2, DeepNestingIsAnErrorNotACrash) {
   std::string ok = Trigger(std::string(kGoodPayload) + R"(,"custom_details":)" +
                            std::string(62, '[') + std::string(62, ']'));
   r = ParseEventsV2(ok);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->details_json, R"({"details":)" + std::string(62, '[') + std::string(62, ']') + "}");
   std::string too_deep = Trigger(std::string(kGoodPayload) + R"(,"custom_details":)" +
                                  std::string(63, '[') + std::string(63, ']'));
@@ -526,7 +529,7 @@ TEST(EventsV2, BigNumbersInCustomDetails) {
   EXPECT_EQ(Message(r), "Event object format is unrecognized");
   r = ParseEventsV2(Trigger(std::string(kGoodPayload) +
                             R"(,"custom_details":{"u":18446744073709551615,"d":1e300})"));
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->details_json, R"({"u":18446744073709551615,"d":1e+300})");
 }
 
@@ -544,7 +547,7 @@ constexpr std::string_view kChangeExample =
 
 TEST(ChangeEvent, DocumentedExample) {
   Result<core::ChangeEvent> r = ParseChangeEvent(kChangeExample);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->integration_key, "R015CV2ALA5OJPNP0LJHWLC8BPIF1FOR");
   EXPECT_EQ(r->summary, "Build Success: Increase snapshot create timeout to 30 seconds");
   EXPECT_EQ(r->source, "acme-build-pipeline-tool-default-i-9999");
@@ -559,7 +562,7 @@ TEST(ChangeEvent, DocumentedExample) {
 TEST(ChangeEvent, MinimalAndOptionalFields) {
   Result<core::ChangeEvent> r =
       ParseChangeEvent(R"({"routing_key":"rk","payload":{"summary":"deploy v2"}})");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->summary, "deploy v2");
   EXPECT_EQ(r->source, "");
   EXPECT_EQ(r->timestamp, std::nullopt);
@@ -666,7 +669,7 @@ constexpr std::string_view kAlertmanagerPayload = R"json({
 
 TEST(Alertmanager, RealisticPayload) {
   Result<std::vector<core::AlertEvent>> r = ParseAlertmanager(kAlertmanagerPayload, "am-key");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   ASSERT_THAT(*r, SizeIs(2));
   const core::AlertEvent& firing = (*r)[0];
   EXPECT_EQ(firing.integration_key, "am-key");
@@ -726,7 +729,7 @@ TEST(Alertmanager, AnchorExample) {
       R"("http://prometheus.example.org:9093","version":"4","groupKey":)"
       R"("{}/{severity=\"critical\"}:{alertname=\"ProbeFailure\"}","truncatedAlerts":0})",
       "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   ASSERT_THAT(*r, SizeIs(1));
   EXPECT_EQ((*r)[0].dedup_key, "1a30ba71cca2921f");
   EXPECT_EQ((*r)[0].summary, "BlackBox Probe Failure: https://server.example.org");
@@ -742,7 +745,7 @@ std::string AmBody(std::string_view alerts, std::string_view extra = "") {
 
 TEST(Alertmanager, EmptyAlertsGiveNoEvents) {
   Result<std::vector<core::AlertEvent>> r = ParseAlertmanager(AmBody(""), "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_THAT(*r, IsEmpty());
 }
 
@@ -752,7 +755,7 @@ TEST(Alertmanager, UnknownKeysAreIgnored) {
              R"("truncatedAlerts":3,"notification_reason":"new","routeLabels":{"a":"b"},)"
              R"("groupLabels":{},"commonLabels":{},"commonAnnotations":{},)"),
       "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   ASSERT_THAT(*r, SizeIs(1));
   EXPECT_EQ((*r)[0].summary, "A");
 }
@@ -818,7 +821,7 @@ TEST(Alertmanager, StatusFallsBackToTopLevel) {
   std::string body = R"({"version":"4","groupKey":"g","status":"resolved","alerts":[)"
                      R"({"labels":{"a":"b"}},{"labels":{"a":"c"},"status":"firing"}]})";
   Result<std::vector<core::AlertEvent>> r = ParseAlertmanager(body, "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ((*r)[0].action, EventAction::kResolve);
   EXPECT_EQ((*r)[1].action, EventAction::kTrigger);
 
@@ -836,7 +839,7 @@ TEST(Alertmanager, SummaryFallbacks) {
              R"({"labels":{"alertname":"OnlyName"}},)"
              R"({"labels":{}})"),
       "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ((*r)[0].summary, "the description");
   EXPECT_EQ((*r)[1].summary, R"(Down{instance="h:1", job="node", q="a\"b\\c\nd"})");
   EXPECT_EQ((*r)[2].summary, R"({job="node"})");
@@ -850,7 +853,7 @@ TEST(Alertmanager, LongSummaryIsTruncatedOnACodePointBoundary) {
   std::string long_summary = Repeat("\xe2\x82\xac", 1500);  // 1500 x "€"
   Result<std::vector<core::AlertEvent>> r = ParseAlertmanager(
       AmBody(R"({"labels":{"a":"b"},"annotations":{"summary":")" + long_summary + "\"}}"), "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ((*r)[0].summary, Repeat("\xe2\x82\xac", 1024));
   // The details keep the whole text.
   EXPECT_THAT((*r)[0].details_json, HasSubstr(long_summary));
@@ -861,7 +864,7 @@ TEST(Alertmanager, SourceComponentGroup) {
       ParseAlertmanager(AmBody(R"({"labels":{"job":"node","cluster":"eu-1"}},)"
                                R"({"labels":{"instance":"h","namespace":"ns","cluster":"eu-1"}})"),
                         "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ((*r)[0].source, "node");
   EXPECT_EQ((*r)[0].component, "node");
   EXPECT_EQ((*r)[0].group, "eu-1");
@@ -912,7 +915,7 @@ TEST(Alertmanager, Timestamps) {
              R"({"status":"resolved","labels":{"a":"3"},"endsAt":"2023-02-06T14:08:45+01:00"},)"
              R"({"status":"firing","labels":{"a":"4"},"startsAt":""})"),
       "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ((*r)[0].timestamp, std::nullopt);  // resolved with unset endsAt
   EXPECT_EQ((*r)[1].timestamp, std::nullopt);
   EXPECT_EQ((*r)[2].timestamp, Ms(1675688925000));
@@ -924,7 +927,7 @@ TEST(Alertmanager, DetailsEscapeAndDefaults) {
       ParseAlertmanager(R"({"version":"4","groupKey":"g","status":"firing",)"
                         R"("alerts":[{"labels":{"q":"a\"b\n\u0001"}}]})",
                         "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ((*r)[0].details_json,
             R"({"labels":{"q":"a\"b\n\u0001"},"annotations":{},"startsAt":"","endsAt":"",)"
             R"("generatorURL":"","receiver":""})");
@@ -934,7 +937,7 @@ TEST(Alertmanager, DetailsEscapeAndDefaults) {
 TEST(Alertmanager, LongFingerprintFallsBackToLabelHash) {
   Result<std::vector<core::AlertEvent>> r = ParseAlertmanager(
       AmBody(R"({"labels":{"a":"b"},"fingerprint":")" + std::string(300, 'f') + "\"}"), "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ((*r)[0].dedup_key, Sha256Hex("a=b\n"));
 }
 
@@ -964,7 +967,7 @@ TEST(Alertmanager, ManyAlertsAndBigBodies) {
   std::string body = AmBody(alerts);
   ASSERT_GT(body.size(), 1024u * 1024u);  // past the parser's retained capacity
   Result<std::vector<core::AlertEvent>> r = ParseAlertmanager(body, "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_THAT(*r, SizeIs(2000));
   EXPECT_EQ((*r)[1999].summary, std::string(600, 'd'));
   // The thread's parser is usable afterwards (and keeps the depth limit).
@@ -1041,7 +1044,7 @@ constexpr std::string_view kGrafanaPayload = R"json({
 
 TEST(Grafana, RealisticPayload) {
   Result<std::vector<core::AlertEvent>> r = ParseGrafana(kGrafanaPayload, "gf-key");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   ASSERT_THAT(*r, SizeIs(2));
   const core::AlertEvent& a = (*r)[0];
   EXPECT_EQ(a.integration_key, "gf-key");
@@ -1109,7 +1112,7 @@ TEST(Grafana, ExtrasAreIgnored) {
              R"("silenceURL":[],"imageURL":{},"ruleUID":"u","enrichments":{"x":1}})",
              R"("title":7,"message":[],"appVersion":"10.2.0",)"),
       "k");
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ((*r)[0].links_json, "[]");
 }
 
@@ -1133,7 +1136,7 @@ TEST(Grafana, VersionAndErrors) {
 TEST(Generic, DefaultMapping) {
   Result<core::AlertEvent> r =
       ParseGeneric(R"({"summary":"backup failed","extra":[1,2]})", "gk", GenericMapping{});
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->integration_key, "gk");
   EXPECT_EQ(r->action, EventAction::kTrigger);
   EXPECT_EQ(r->summary, "backup failed");
@@ -1148,7 +1151,7 @@ TEST(Generic, DefaultMapping) {
       R"({"summary":"s","severity":"warning","action":"resolve","dedup_key":"d","source":"cron",)"
       R"("details":{"k":"v"}})",
       "gk", GenericMapping{});
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->severity, Severity::kWarning);
   EXPECT_EQ(r->action, EventAction::kResolve);
   EXPECT_EQ(r->dedup_key, "d");
@@ -1176,7 +1179,7 @@ TEST(Generic, CustomMapping) {
       R"({"alert":{"title":"Queue backlog","level":"P1","id":12345,"context":{"queue":"q1"}},)"
       R"("state":"open","origin":{"host":"worker-3"}})",
       "gk", m);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->summary, "Queue backlog");
   EXPECT_EQ(r->severity, Severity::kCritical);
   EXPECT_EQ(r->dedup_key, "12345");
@@ -1185,7 +1188,7 @@ TEST(Generic, CustomMapping) {
   EXPECT_EQ(r->details_json, R"({"queue":"q1"})");
 
   r = ParseGeneric(R"({"alert":{"title":"t","id":"abc","level":"P4"},"state":"closed"})", "gk", m);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->action, EventAction::kResolve);
   EXPECT_EQ(r->severity, Severity::kInfo);
   EXPECT_EQ(r->dedup_key, "abc");
@@ -1195,7 +1198,7 @@ TEST(Generic, CustomMapping) {
   // The literal words work too, in any letter case.
   r = ParseGeneric(R"({"alert":{"title":"t","level":"CRITICAL","id":1.5},"state":"Acknowledge"})",
                    "gk", m);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->severity, Severity::kCritical);
   EXPECT_EQ(r->action, EventAction::kAcknowledge);
   EXPECT_EQ(r->dedup_key, "1.5");
@@ -1207,7 +1210,7 @@ TEST(Generic, ArrayIndexInPath) {
   m.details = "alerts.1";
   Result<core::AlertEvent> r =
       ParseGeneric(R"({"alerts":[{"name":"first"},{"name":"second"}]})", "gk", m);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->summary, "second");
   EXPECT_EQ(r->details_json, R"({"name":"second"})");
   m.summary = "alerts.2.name";
@@ -1254,7 +1257,7 @@ TEST(Generic, Errors) {
 TEST(Generic, Limits) {
   Result<core::AlertEvent> r = ParseGeneric(
       "{\"summary\":\"" + Repeat("\xf0\x9f\x98\x80", 1024) + "\"}", "gk", GenericMapping{});
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   r = ParseGeneric("{\"summary\":\"" + Repeat("\xf0\x9f\x98\x80", 1025) + "\"}", "gk",
                    GenericMapping{});
   EXPECT_EQ(Message(r), "'summary' is longer than 1024 characters");
@@ -1269,7 +1272,7 @@ TEST(Generic, DetailsAndNulls) {
   Result<core::AlertEvent> r =
       ParseGeneric(R"({"summary":"s","details":"plain text","severity":null,"source":null})", "gk",
                    GenericMapping{});
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->details_json, R"({"details":"plain text"})");
   EXPECT_EQ(r->severity, Severity::kError);
   EXPECT_EQ(r->source, "generic");
@@ -1278,7 +1281,7 @@ TEST(Generic, DetailsAndNulls) {
   m.details = "";  // not mapped: whole body
   m.severity = "";
   r = ParseGeneric(R"({"summary":"s","severity":"bogus"})", "gk", m);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->details_json, R"({"summary":"s","severity":"bogus"})");
 }
 

@@ -10,9 +10,12 @@
 #include <string>
 
 #include "notify/internal/codec.h"
+#include "testing/status_matchers.h"
 
 namespace houston::notify {
 namespace {
+
+using ::houston::testing::StatusIs;
 
 namespace json = boost::json;
 using ::testing::HasSubstr;
@@ -319,7 +322,7 @@ TEST(ProviderBodyTest, RendersVariablesWithJsonEscaping) {
   Result<std::string> body = ProviderBody(
       R"({"to":"{{address}}","text":"{{incident.title}} [{{incident.severity}}] {{incident.service}} #{{incident.id}}","ack":"{{ack_url}}","resolve":"{{resolve_url}}","user":"{{user.name}}","id":"{{message_id}}","url":"{{incident.url}}"})",
       m, {"+15555550100", TemplateEscape::kJson});
-  ASSERT_TRUE(body.has_value()) << body.error().ToString();
+  ASSERT_OK(body);
   json::value v = Parse(*body);
   EXPECT_EQ(v.at("to"), "+15555550100");
   EXPECT_EQ(v.at("text"), "Checkout latency \"high\" & rising [critical] checkout #42");
@@ -356,7 +359,7 @@ TEST(ProviderBodyTest, OtherEscapingsListsAndSummary) {
 TEST(ProviderBodyTest, TemplateErrorsSayWhere) {
   Result<std::string> r = ProviderBody("{\"text\":\n  \"{{#incident}}{{title}}\"}", Page());
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(r.error().message(),
             "invalid message template: Unclosed section \"incident\" at line 2, column 4");
   Result<std::string> tag = ProviderBody("ok\n{{incident.title", Page());
@@ -501,7 +504,7 @@ TEST(ActionTokenTest, RoundTrip) {
         << token;
   }
   Result<ActionClaim> claim = VerifyActionToken(kKey, token, At(1'767'225'600'000));
-  ASSERT_TRUE(claim.has_value()) << claim.error().ToString();
+  ASSERT_OK(claim);
   EXPECT_EQ(claim->incident_id, 42);
   EXPECT_EQ(claim->action, "ack");
   EXPECT_EQ(claim->expires, expires);
@@ -543,11 +546,10 @@ TEST(ActionTokenTest, Expired) {
   EXPECT_TRUE(VerifyActionToken(kKey, token, expires - std::chrono::milliseconds(1)).has_value());
   Result<ActionClaim> r = VerifyActionToken(kKey, token, expires);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_EQ(r.error().message(), "link expired");
   // A bad signature on an expired link is still a bad signature.
-  EXPECT_EQ(VerifyActionToken("wrong", token, expires).error().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_THAT(VerifyActionToken("wrong", token, expires), StatusIs(StatusCode::kPermissionDenied));
 }
 
 TEST(ActionTokenTest, WrongFormat) {
@@ -556,17 +558,17 @@ TEST(ActionTokenTest, WrongFormat) {
                         "v1.42.ack.1..%%%", "....."}) {
     Result<ActionClaim> r = VerifyActionToken(kKey, t, now);
     ASSERT_FALSE(r.has_value()) << t;
-    EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument) << t;
+    EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument)) << t;
   }
   // Right shape, 32-byte MAC, wrong version field.
   std::string token = MakeActionToken(kKey, 42, "ack", At(1000));
   std::string v2 = "v2" + token.substr(2);
-  EXPECT_EQ(VerifyActionToken(kKey, v2, now).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(VerifyActionToken(kKey, v2, now), StatusIs(StatusCode::kInvalidArgument));
   // Signed by us but for an action we do not know: still refused.
   std::string odd = MakeActionToken(kKey, 42, "delete", At(1000));
-  EXPECT_EQ(VerifyActionToken(kKey, odd, now).error().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(VerifyActionToken(kKey, std::string(600, 'a'), now).error().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(VerifyActionToken(kKey, odd, now), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(VerifyActionToken(kKey, std::string(600, 'a'), now),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ActionTokenTest, EpisodeIsSignedAndRoundTrips) {
@@ -580,16 +582,16 @@ TEST(ActionTokenTest, EpisodeIsSignedAndRoundTrips) {
   std::string token = MakeActionToken(kKey, 42, "ack", expires, "alice", 3);
   EXPECT_TRUE(token.starts_with("v2.42.ack.")) << token;
   Result<ActionClaim> claim = VerifyActionToken(kKey, token, now);
-  ASSERT_TRUE(claim.has_value()) << claim.error().ToString();
+  ASSERT_OK(claim);
   EXPECT_EQ(claim->episode, 3);
   EXPECT_EQ(claim->user_id, "alice");
   // Changing the episode breaks the signature.
   std::string payload = token.substr(0, token.rfind('.'));
   std::string other = payload.substr(0, payload.rfind('.')) + ".4" + token.substr(token.rfind('.'));
-  EXPECT_EQ(VerifyActionToken(kKey, other, now).error().code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(VerifyActionToken(kKey, other, now), StatusIs(StatusCode::kPermissionDenied));
   // A v2 token without an episode, or with episode 0, is not a token we make.
   std::string v2_short = "v2" + MakeActionToken(kKey, 42, "ack", expires).substr(2);
-  EXPECT_EQ(VerifyActionToken(kKey, v2_short, now).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(VerifyActionToken(kKey, v2_short, now), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ActionTokenTest, ViewLinks) {
@@ -597,7 +599,7 @@ TEST(ActionTokenTest, ViewLinks) {
   std::string url = IncidentPageUrl("http://h:9/", kKey, 7, 2, now + kViewLinkLifetime, "bob");
   ASSERT_TRUE(url.starts_with("http://h:9/actions/v2.7.view.")) << url;
   Result<ActionClaim> claim = VerifyActionToken(kKey, url.substr(url.rfind('/') + 1), now);
-  ASSERT_TRUE(claim.has_value()) << claim.error().ToString();
+  ASSERT_OK(claim);
   EXPECT_EQ(claim->action, "view");
   EXPECT_EQ(claim->incident_id, 7);
   EXPECT_EQ(claim->episode, 2);

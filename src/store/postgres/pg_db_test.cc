@@ -19,6 +19,8 @@
 namespace houston::store::postgres {
 namespace {
 
+using ::houston::testing::StatusIs;
+
 using ::houston::testing::PgServer;
 using std::chrono::milliseconds;
 
@@ -77,7 +79,7 @@ TEST(PgDbConnectTest, UnreachableServerIsUnavailableWithoutThePassword) {
   auto db =
       PgDb::Connect("postgresql://houston:s3cret-pw@/houston?host=/nonexistent-houston-dir&port=1");
   ASSERT_FALSE(db.has_value());
-  EXPECT_EQ(db.error().code(), StatusCode::kUnavailable) << db.error().ToString();
+  EXPECT_THAT(db, StatusIs(StatusCode::kUnavailable));
   EXPECT_NE(db.error().message().find("cannot connect to PostgreSQL at postgresql://houston:***@"),
             std::string::npos)
       << db.error().message();
@@ -90,7 +92,7 @@ TEST(PgDbConnectTest, MalformedUrlDoesNotEchoThePassword) {
                           "host=/nonexistent password=s3cret%zz port=abc"}) {
     auto db = PgDb::Connect(url);
     ASSERT_FALSE(db.has_value()) << url;
-    EXPECT_EQ(db.error().code(), StatusCode::kUnavailable) << db.error().ToString();
+    EXPECT_THAT(db, StatusIs(StatusCode::kUnavailable));
     EXPECT_EQ(db.error().message().find("s3cret"), std::string::npos) << db.error().message();
   }
 }
@@ -108,7 +110,7 @@ TEST(RedactUrlTest, HidesEverySpellingOfThePassword) {
 TEST(PgListenerOpenTest, UnreachableServerIsUnavailable) {
   auto l = PgListener::Open("postgresql://houston@/houston?host=/nonexistent-houston-dir", "c");
   ASSERT_FALSE(l.has_value());
-  EXPECT_EQ(l.error().code(), StatusCode::kUnavailable) << l.error().ToString();
+  EXPECT_THAT(l, StatusIs(StatusCode::kUnavailable));
 }
 
 TEST(PgServerTest, StartReapsServersOfDeadProcesses) {
@@ -138,7 +140,7 @@ TEST(PgServerTest, StartReapsServersOfDeadProcesses) {
   ASSERT_TRUE(std::filesystem::exists(orphan + "/data/postmaster.pid"));
 
   auto server = PgServer::Start();
-  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  ASSERT_OK(server);
   EXPECT_FALSE(std::filesystem::exists(orphan)) << orphan;
   EXPECT_TRUE(std::filesystem::exists((*server)->dir()));
 }
@@ -165,16 +167,16 @@ class PgDbTest : public ::testing::Test {
     }
     ASSERT_OK(server_->StartAgain());  // after a test that failed with the server down
     auto url = server_->NewDatabase(fmt::format("test_{}", ++databases_));
-    ASSERT_TRUE(url.has_value()) << url.error().ToString();
+    ASSERT_OK(url);
     url_ = *url;
     auto db = PgDb::Connect(url_, clock_);
-    ASSERT_TRUE(db.has_value()) << db.error().ToString();
+    ASSERT_OK(db);
     db_ = std::move(*db);
   }
 
   std::unique_ptr<PgDb> Connect() {
     auto db = PgDb::Connect(url_);
-    EXPECT_TRUE(db.has_value()) << db.error().ToString();
+    EXPECT_OK(db);
     return db.has_value() ? std::move(*db) : nullptr;
   }
 
@@ -200,7 +202,7 @@ class PgDbTest : public ::testing::Test {
   // Steps `s`: whether it has a row, after reporting any error.
   static bool Next(sql::Stmt* s) {
     auto row = s->Step();
-    EXPECT_TRUE(row.has_value()) << row.error().ToString();
+    EXPECT_OK(row);
     return row.value_or(false);
   }
 
@@ -448,7 +450,7 @@ TEST_F(PgDbTest, ConstraintViolationsAreAlreadyExists) {
 TEST_F(PgDbTest, OtherErrorsAreInternalAndSaySo) {
   auto s = db_->Prepare("SELEC oops FROM nowhere WHERE x = ?");
   ASSERT_FALSE(s.has_value());
-  EXPECT_EQ(s.error().code(), StatusCode::kInternal);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInternal));
   EXPECT_NE(s.error().message().find("prepare failed for: SELEC oops FROM nowhere"),
             std::string::npos)
       << s.error().message();
@@ -467,7 +469,7 @@ TEST_F(PgDbTest, OtherErrorsAreInternalAndSaySo) {
       << exec.message();
   auto row = Prep("SELECT 1 / ?::int")->Bind(1, 0).Step();
   ASSERT_FALSE(row.has_value());
-  EXPECT_EQ(row.error().code(), StatusCode::kInternal);
+  EXPECT_THAT(row, StatusIs(StatusCode::kInternal));
   EXPECT_NE(row.error().message().find("division by zero"), std::string::npos)
       << row.error().message();
   EXPECT_NE(row.error().message().find("22012"), std::string::npos);
@@ -539,7 +541,7 @@ TEST_F(PgDbTest, AFailedStatementRunLaterReportsWithTheNextOne) {
   ASSERT_OK(Prep(insert)->Bind(1, "a").RunLater());
   auto next = Prep("SELECT 1")->Step();
   ASSERT_FALSE(next.has_value());
-  EXPECT_EQ(next.error().code(), StatusCode::kAlreadyExists) << next.error().ToString();
+  EXPECT_THAT(next, StatusIs(StatusCode::kAlreadyExists));
   EXPECT_NE(next.error().message().find("INSERT INTO t"), std::string::npos)
       << next.error().message();
   ASSERT_OK(run("ROLLBACK"));
@@ -622,7 +624,7 @@ TEST_F(PgDbTest, ReconnectsAfterRestartAndPreparesAgain) {
   // A statement from before the reconnection fails until prepared again.
   auto row = stale->Bind(1, "a").Step();
   ASSERT_FALSE(row.has_value());
-  EXPECT_EQ(row.error().code(), StatusCode::kUnavailable) << row.error().ToString();
+  EXPECT_THAT(row, StatusIs(StatusCode::kUnavailable));
   EXPECT_NE(row.error().message().find("prepare it again"), std::string::npos);
   sql::Stmt* again = Prep(query);
   EXPECT_EQ(again, stale);
@@ -648,7 +650,7 @@ TEST_F(PgDbTest, FailsFastWhileDownAndRecoversWithBackoff) {
     EXPECT_NE(st.message().find("PostgreSQL is unreachable"), std::string::npos) << st.message();
     auto p = db_->Prepare("SELECT 2");
     ASSERT_FALSE(p.has_value());
-    EXPECT_EQ(p.error().code(), StatusCode::kUnavailable);
+    EXPECT_THAT(p, StatusIs(StatusCode::kUnavailable));
   }
   EXPECT_EQ(db_->Ping().code(), StatusCode::kUnavailable);
 
@@ -683,9 +685,9 @@ TEST_F(PgDbTest, StatementsQueuedWhenTheServerGoesAreLostWithTheSession) {
 
 TEST_F(PgDbTest, ListenerReceivesNotifications) {
   auto listener = PgListener::Open(url_, "Houston Events");
-  ASSERT_TRUE(listener.has_value()) << listener.error().ToString();
+  ASSERT_OK(listener);
   auto none = (*listener)->Wait(milliseconds(0));
-  ASSERT_TRUE(none.has_value()) << none.error().ToString();
+  ASSERT_OK(none);
   EXPECT_TRUE(none->empty());
 
   ASSERT_OK(Notify(*db_, "Houston Events", "one"));
@@ -695,7 +697,7 @@ TEST_F(PgDbTest, ListenerReceivesNotifications) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (got.size() < 2 && std::chrono::steady_clock::now() < deadline) {
     auto payloads = (*listener)->Wait(std::chrono::seconds(10));
-    ASSERT_TRUE(payloads.has_value()) << payloads.error().ToString();
+    ASSERT_OK(payloads);
     got.insert(got.end(), payloads->begin(), payloads->end());
   }
   EXPECT_EQ(got, (std::vector<std::string>{"one", "zwei 🚨 'quoted'"}));
@@ -707,39 +709,39 @@ TEST_F(PgDbTest, ListenerReceivesNotifications) {
   ASSERT_OK(db_->Exec("BEGIN"));
   ASSERT_OK(Notify(*db_, "Houston Events", "committed"));
   auto early = (*listener)->Wait(milliseconds(0));
-  ASSERT_TRUE(early.has_value()) << early.error().ToString();
+  ASSERT_OK(early);
   EXPECT_TRUE(early->empty());
   ASSERT_OK(db_->Exec("COMMIT"));
   auto late = (*listener)->Wait(std::chrono::seconds(10));
-  ASSERT_TRUE(late.has_value()) << late.error().ToString();
+  ASSERT_OK(late);
   EXPECT_EQ(*late, (std::vector<std::string>{"committed"}));
 }
 
 TEST_F(PgDbTest, ListenerReconnectsAfterRestart) {
   auto listener = PgListener::Open(url_, "events");
-  ASSERT_TRUE(listener.has_value()) << listener.error().ToString();
+  ASSERT_OK(listener);
   ASSERT_OK(server_->Restart());
   // The server closed the session: Wait says so rather than waiting out its timeout.
   auto lost = (*listener)->Wait(std::chrono::seconds(20));
   ASSERT_FALSE(lost.has_value());
-  EXPECT_EQ(lost.error().code(), StatusCode::kUnavailable) << lost.error().ToString();
+  EXPECT_THAT(lost, StatusIs(StatusCode::kUnavailable));
   // The next Wait reconnects and listens again.
   auto back = (*listener)->Wait(milliseconds(0));
-  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  ASSERT_OK(back);
   ASSERT_OK(Reconnected(*db_));
   ASSERT_OK(Notify(*db_, "events", "after restart"));
   auto got = (*listener)->Wait(std::chrono::seconds(10));
-  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  ASSERT_OK(got);
   EXPECT_EQ(*got, (std::vector<std::string>{"after restart"}));
 }
 
 TEST_F(PgDbTest, ListenerDoesNotSpinWhileTheServerIsDown) {
   auto listener = PgListener::Open(url_, "events");
-  ASSERT_TRUE(listener.has_value()) << listener.error().ToString();
+  ASSERT_OK(listener);
   ASSERT_OK(server_->Kill());
   auto lost = (*listener)->Wait(std::chrono::seconds(20));
   ASSERT_FALSE(lost.has_value());
-  EXPECT_EQ(lost.error().code(), StatusCode::kUnavailable) << lost.error().ToString();
+  EXPECT_THAT(lost, StatusIs(StatusCode::kUnavailable));
   // The first reconnection attempt fails; the next is 250 ms away, so this Wait takes its
   // whole timeout before it reports the server still unreachable.
   EXPECT_FALSE((*listener)->Wait(milliseconds(0)).has_value());
@@ -747,7 +749,7 @@ TEST_F(PgDbTest, ListenerDoesNotSpinWhileTheServerIsDown) {
   auto still = (*listener)->Wait(milliseconds(100));
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(100));
   ASSERT_FALSE(still.has_value());
-  EXPECT_EQ(still.error().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(still, StatusIs(StatusCode::kUnavailable));
   EXPECT_NE(still.error().message().find("PostgreSQL is unreachable"), std::string::npos)
       << still.error().message();
 
@@ -755,11 +757,11 @@ TEST_F(PgDbTest, ListenerDoesNotSpinWhileTheServerIsDown) {
   // A Wait longer than what is left of the backoff (at most 250 ms) waits for it, reconnects
   // and listens again.
   auto back = (*listener)->Wait(milliseconds(300));
-  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  ASSERT_OK(back);
   ASSERT_OK(Reconnected(*db_));
   ASSERT_OK(Notify(*db_, "events", "back"));
   auto got = (*listener)->Wait(std::chrono::seconds(10));
-  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  ASSERT_OK(got);
   EXPECT_EQ(*got, (std::vector<std::string>{"back"}));
 }
 

@@ -14,6 +14,7 @@
 #include "store/sqlite/db.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
+#include "testing/status_matchers.h"
 
 namespace houston::store::sqlite {
 namespace {
@@ -69,7 +70,7 @@ class SqliteFilesTest : public ::testing::Test {
 
 TEST_F(SqliteFilesTest, NewDatabaseFilesAreOwnerOnly) {
   auto s = OpenStore();
-  ASSERT_TRUE(s) << s.error().ToString();
+  ASSERT_OK(s);
   ASSERT_TRUE(Write(**s, "a").ok());
   EXPECT_EQ(Mode(Path()), 0600u);
   // WAL mode: the -wal and -shm files exist while the store is open, with the same mode.
@@ -79,14 +80,14 @@ TEST_F(SqliteFilesTest, NewDatabaseFilesAreOwnerOnly) {
   EXPECT_EQ(Mode(Path() + "-shm"), 0600u);
   // Also a database created by a single connection (houston migrate --db, token create).
   auto db = SqliteDb::Open((dir_ / "m.db").string(), false);
-  ASSERT_TRUE(db) << db.error().ToString();
+  ASSERT_OK(db);
   EXPECT_EQ(Mode((dir_ / "m.db").string()), 0600u);
 }
 
 TEST_F(SqliteFilesTest, LooserModesAreTightenedAtOpenWithAWarning) {
   {
     auto s = OpenStore();
-    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_OK(s);
     ASSERT_TRUE(Write(**s, "a").ok());
   }
   // As an older houston left them (and a -wal left by a crash).
@@ -105,7 +106,7 @@ TEST_F(SqliteFilesTest, LooserModesAreTightenedAtOpenWithAWarning) {
   // Opening the store does it too.
   ASSERT_EQ(::chmod(Path().c_str(), 0640), 0);
   auto s = OpenStore();
-  ASSERT_TRUE(s) << s.error().ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(Mode(Path()), 0600u);
   Status st = Write(**s, "b");
   EXPECT_TRUE(st.ok()) << "the database is still writable: " << st.ToString();
