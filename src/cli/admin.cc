@@ -23,32 +23,6 @@ void PrintError(const Status& st) {
   for (const auto& d : st.details()) std::fprintf(stderr, "  %s\n", d.c_str());
 }
 
-Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
-                                                store::CommitObserver on_commit,
-                                                std::string instance,
-                                                store::EventObserver on_events) {
-  if (store::postgres::IsPostgresUrl(db)) {
-    store::postgres::PostgresOptions o;
-    o.url = db;
-    o.on_commit = std::move(on_commit);
-    o.on_events = std::move(on_events);
-    o.instance = std::move(instance);
-    HOUSTON_ASSIGN_OR_RETURN(auto s, store::postgres::PostgresStore::Open(std::move(o)));
-    return std::unique_ptr<store::Store>(std::move(s));
-  }
-  if (db.empty()) return std::unexpected(InvalidArgument("--db must not be empty"));
-  std::filesystem::path parent = std::filesystem::path(db).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  store::sqlite::SqliteOptions o;
-  o.path = db;
-  o.synchronous_full = synchronous_full;
-  o.on_commit = std::move(on_commit);
-  o.on_events = std::move(on_events);
-  HOUSTON_ASSIGN_OR_RETURN(auto s, store::sqlite::SqliteStore::Open(std::move(o)));
-  return std::unique_ptr<store::Store>(std::move(s));
-}
-
 namespace {
 
 constexpr const char* kDbHelp = "SQLite database path, or a postgres:// URL";

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "server/app.h"
 #include "store/store.h"
 
 namespace houston::cli {
@@ -15,13 +16,8 @@ namespace houston::cli {
 // Adds every subcommand to `app`; the selected one stores its runner in `*run`.
 void AddCommands(CLI::App& app, std::function<int()>* run);
 
-// Opens the store named by --db: a SQLite path (its parent directories are created) or a
-// postgres:// URL. `instance` names this server in PostgreSQL change notifications;
-// `on_events` receives the domain events of each commit (for metrics).
-Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
-                                                store::CommitObserver on_commit = {},
-                                                std::string instance = "houston-cli",
-                                                store::EventObserver on_events = {});
+// Opens the store named by --db (a SQLite path or a postgres:// URL).
+using server::OpenStore;
 
 // Prints `st` (message and detail lines) to stderr as "houston: ...".
 void PrintError(const Status& st);

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "core/status.h"
+#include "server/app.h"
 #include "store/store.h"
 
 namespace houston::cli {
@@ -17,12 +18,9 @@ void AddAdminCommands(CLI::App& app, std::function<int()>* run);
 void AddClientCommands(CLI::App& app, std::function<int()>* run);
 
 Status SetUpLogging(const std::string& format, const std::string& level);
-Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen);
-Result<std::string> ReadFile(const std::string& path);
-// `path` made absolute and normalised: how an org file is named as the database's org source.
-std::string AbsolutePath(const std::string& path);
-// Flattens `org` into the store and registers its heartbeats. Returns objects changed.
-Result<int> ApplyOrgToStore(store::Store& store, const config::Org& org, std::string yaml,
-                            std::string name, store::Actor actor);
+using server::AbsolutePath;
+using server::ApplyOrgToStore;
+using server::ParseListen;
+using server::ReadFile;
 
 }  // namespace houston::cli
