@@ -166,9 +166,13 @@ std::string SuppressionReason(const config::Org& org, const core::Incident& inci
   return "";
 }
 
-EscalationEngine::EscalationEngine(store::Store& store, Clock& clock, OrgProvider org,
-                                   OnCallResolver on_call)
-    : store_(store), clock_(clock), org_(std::move(org)), on_call_(std::move(on_call)) {}
+EscalationEngine::EscalationEngine(store::EscalationStore& escalations, store::AlertStore& alerts,
+                                   Clock& clock, OrgProvider org, OnCallResolver on_call)
+    : store_(escalations),
+      alerts_(alerts),
+      clock_(clock),
+      org_(std::move(org)),
+      on_call_(std::move(on_call)) {}
 
 store::EscalationUpdate EscalationEngine::Fire(const config::Org& org,
                                                const store::EscalationRow& row,
@@ -182,7 +186,7 @@ store::EscalationUpdate EscalationEngine::Fire(const config::Org& org,
   u.loop = cursor.loop;
   u.fired_step = cursor.step;
   u.fired_loop = cursor.loop;
-  auto alerts = store_.ListAlerts(
+  auto alerts = alerts_.ListAlerts(
       {.status = core::AlertStatus::kTriggered, .incident_id = row.incident_id, .limit = 1000});
   std::string suppressed =
       SuppressionReason(org, row.incident, alerts ? *alerts : std::vector<core::Alert>{}, now);

@@ -46,7 +46,12 @@ std::string SuppressionReason(const config::Org& org, const core::Incident& inci
 // Thread-safe.
 class EscalationEngine {
  public:
-  EscalationEngine(store::Store& store, Clock& clock, OrgProvider org, OnCallResolver on_call);
+  // `escalations`: the escalation rows it decides on; `alerts`: to read an incident's alerts
+  // (maintenance windows and silences match on them).
+  EscalationEngine(store::EscalationStore& escalations, store::AlertStore& alerts, Clock& clock,
+                   OrgProvider org, OnCallResolver on_call);
+  EscalationEngine(store::Store& store, Clock& clock, OrgProvider org, OnCallResolver on_call)
+      : EscalationEngine(store, store, clock, std::move(org), std::move(on_call)) {}
   ~EscalationEngine() { Stop(); }
 
   // Processes everything due now. Returns the next due time, if any.
@@ -65,7 +70,8 @@ class EscalationEngine {
                                const core::EscalationPolicySpec& policy,
                                core::EscalationCursor cursor, TimePoint fired_at, TimePoint now);
 
-  store::Store& store_;
+  store::EscalationStore& store_;
+  store::AlertStore& alerts_;
   Clock& clock_;
   OrgProvider org_;
   OnCallResolver on_call_;

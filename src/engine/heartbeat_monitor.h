@@ -14,7 +14,7 @@ namespace houston::engine {
 // Thread-safe.
 class HeartbeatMonitor {
  public:
-  HeartbeatMonitor(store::Store& store, Clock& clock)
+  HeartbeatMonitor(store::HeartbeatStore& store, Clock& clock)
       : store_(store),
         clock_(clock),
         loop_(
@@ -32,7 +32,7 @@ class HeartbeatMonitor {
   void Stop() { loop_.Stop(); }
 
  private:
-  store::Store& store_;
+  store::HeartbeatStore& store_;
   Clock& clock_;
   DeadlineLoop loop_;
 };

@@ -15,10 +15,12 @@ std::chrono::seconds Backoff(const DispatcherOptions& o, int attempts) {
   return std::min(d, o.max_backoff);
 }
 
-NotificationDispatcher::NotificationDispatcher(store::Store& store, Clock& clock,
+NotificationDispatcher::NotificationDispatcher(store::OutboxStore& outbox,
+                                               store::AlertStore& changes, Clock& clock,
                                                notify::Sender& sender, OrgProvider org,
                                                DispatcherOptions options)
-    : store_(store),
+    : store_(outbox),
+      changes_(changes),
       clock_(clock),
       sender_(sender),
       org_(std::move(org)),
@@ -123,7 +125,7 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
   }
   // What may have caused it: the changes just before impact, for the first incident.
   if (!batch.incidents.empty()) {
-    auto suspects = FindSuspects(store_, org, batch.incidents.front(), 3);
+    auto suspects = FindSuspects(changes_, org, batch.incidents.front(), 3);
     if (suspects) {
       for (const auto& sc : *suspects) m.suspects.push_back(SuspectLine(sc));
     } else {

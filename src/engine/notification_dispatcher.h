@@ -57,8 +57,13 @@ std::chrono::seconds Backoff(const DispatcherOptions& o, int attempts);
 // Thread-safe.
 class NotificationDispatcher {
  public:
+  // `outbox`: the notifications it claims and completes; `changes`: the suspect changes that
+  // pages name.
+  NotificationDispatcher(store::OutboxStore& outbox, store::AlertStore& changes, Clock& clock,
+                         notify::Sender& sender, OrgProvider org, DispatcherOptions options);
   NotificationDispatcher(store::Store& store, Clock& clock, notify::Sender& sender, OrgProvider org,
-                         DispatcherOptions options);
+                         DispatcherOptions options)
+      : NotificationDispatcher(store, store, clock, sender, std::move(org), std::move(options)) {}
   ~NotificationDispatcher() { Stop(); }
 
   // Claims what is due now and sends it on the calling thread. Returns batches sent.
@@ -80,7 +85,8 @@ class NotificationDispatcher {
   void ClaimLoop();
   void WorkerLoop();
 
-  store::Store& store_;
+  store::OutboxStore& store_;
+  store::AlertStore& changes_;
   Clock& clock_;
   notify::Sender& sender_;
   OrgProvider org_;

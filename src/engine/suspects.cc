@@ -2,7 +2,8 @@
 
 namespace houston::engine {
 
-Result<std::vector<core::SuspectChange>> FindSuspects(store::Store& store, const config::Org& org,
+Result<std::vector<core::SuspectChange>> FindSuspects(store::AlertStore& store,
+                                                      const config::Org& org,
                                                       const core::Incident& incident,
                                                       size_t limit) {
   std::map<std::string, std::vector<std::string>> depends_on;

@@ -12,7 +12,8 @@
 namespace houston::engine {
 
 // Reads the candidate changes from `store`; `limit` caps the answer. Thread-safe.
-Result<std::vector<core::SuspectChange>> FindSuspects(store::Store& store, const config::Org& org,
+Result<std::vector<core::SuspectChange>> FindSuspects(store::AlertStore& store,
+                                                      const config::Org& org,
                                                       const core::Incident& incident,
                                                       size_t limit = 10);
 

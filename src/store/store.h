@@ -403,13 +403,15 @@ struct OpenWork {
   int64_t notifications_due = 0;                       // of those, due now (not_before <= now)
 };
 
-// Thread-safe: every method may be called from any thread.
-class Store {
- public:
-  virtual ~Store() = default;
+// The store is one object behind narrow interfaces, one per role: each consumer depends only on
+// the interface it uses. Writes are asynchronous: `done` runs after durable commit (or with the
+// error); when the write queue is full, `done` runs at once, on the caller's thread, with
+// ResourceExhausted. Reads are synchronous.
 
-  // --- Asynchronous writes: `done` runs after durable commit (or with the error). When the
-  // write queue is full, `done` runs at once, on the caller's thread, with ResourceExhausted.
+// Alerts and the events that make them (intake), and change events. Thread-safe.
+class AlertStore {
+ public:
+  virtual ~AlertStore() = default;
 
   // Applies inbound events in order, atomically (all or none). A keyless trigger gets a
   // generated UUID dedup key, returned in its outcome.
@@ -420,26 +422,84 @@ class Store {
   virtual void AcknowledgeAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) = 0;
   // NotFound if there is no such alert. Resolving a resolved alert is FailedPrecondition.
   virtual void ResolveAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) = 0;
+  virtual Result<core::Alert> GetAlert(core::AlertId id) = 0;
+  virtual Result<std::vector<core::Alert>> ListAlerts(const AlertFilter& f) = 0;
+  virtual Result<std::vector<core::Change>> ListChanges(const ChangeFilter& f) = 0;
+  virtual Result<core::Change> GetChange(int64_t id) = 0;
+};
+
+// The org (org-as-code objects and the document they came from) and shared server secrets.
+// Thread-safe.
+class OrgStore {
+ public:
+  virtual ~OrgStore() = default;
+
   // Replaces the org objects with `objects` (diffed inside the transaction), records the
   // source document and the heartbeat integrations to watch (a new one is watched from now;
   // an existing one keeps its last beat). Returns how many objects changed.
   virtual void ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> heartbeats,
                         std::string source_yaml, std::string source_name, Actor actor,
                         Callback<int> done) = 0;
+  virtual Result<OrgSnapshot> LoadOrg() = 0;
+  // When the org was last applied (nullopt if never): a cheap read that servers poll to pick up
+  // an org that `houston apply` (or another server) wrote to the database.
+  virtual Result<std::optional<TimePoint>> OrgAppliedAt() = 0;
+  // The secret called `name` that every server on this database shares: the stored one, or
+  // `candidate` stored now if there is none yet (the first server to start wins).
+  virtual void SharedSecret(std::string name, std::string candidate,
+                            Callback<std::string> done) = 0;
+};
+
+// Heartbeat integrations: beats in, overdue ones opened as alerts. Thread-safe.
+class HeartbeatStore {
+ public:
+  virtual ~HeartbeatStore() = default;
+
   // Records a beat; resolves the heartbeat's open alert if one was missed.
   virtual void RecordHeartbeat(std::string integration_key, Callback<Heartbeat> done) = 0;
   // Opens an alert for every heartbeat whose last beat is older than its interval at `now`.
   // Returns how many were newly missed.
   virtual void CheckHeartbeats(TimePoint now, Callback<int> done) = 0;
+  virtual Result<std::vector<Heartbeat>> ListHeartbeats() = 0;
+  // The earliest instant at which a watched heartbeat becomes overdue, if any.
+  virtual Result<std::optional<TimePoint>> NextHeartbeatDeadline() = 0;
+};
+
+// API tokens (only their hashes). Thread-safe.
+class TokenStore {
+ public:
+  virtual ~TokenStore() = default;
+
   virtual void CreateToken(std::string name, Role role, std::string token_hash, std::string prefix,
                            Actor actor, Callback<Token> done) = 0;
   // Revokes a token: it stops working at once. NotFound / FailedPrecondition (already revoked).
   virtual void RevokeToken(int64_t id, Actor actor, Callback<Token> done) = 0;
+  // NotFound if no live token has this hash.
+  virtual Result<Token> FindTokenByHash(const std::string& token_hash) = 0;
+  // Every token, revoked ones included, oldest first (never the secret).
+  virtual Result<std::vector<Token>> ListTokens() = 0;
+};
+
+// Escalations: what the escalation engine decides, and what is due. Thread-safe.
+class EscalationStore {
+ public:
+  virtual ~EscalationStore() = default;
 
   // Applies the engine's decisions; each only if the escalation's version still matches.
   // Pages are created at most once per (incident, loop, step, user, contact method).
   // Returns how many updates were applied.
   virtual void UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) = 0;
+  // Escalations due at `now` (including new and acknowledged ones the engine must look at).
+  virtual Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) = 0;
+  virtual Result<std::optional<TimePoint>> NextEscalationDue() = 0;
+  virtual Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) = 0;
+};
+
+// The notification outbox: claims (leases), outcomes, recovery. Thread-safe.
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
+
   // Claims due pending notifications, grouped per contact method, and marks them sending (each
   // claim is a lease, see ClaimOptions::lease; expired leases are taken back first). Several
   // servers may claim at once: a row is claimed by one of them only. In the same transaction,
@@ -456,6 +516,65 @@ class Store {
   // most one duplicate per crash. (A send that timed out while houston ran stays "unknown".)
   // With several servers on one database, leases do this instead (ClaimOptions::lease).
   virtual void RecoverInterruptedSends(Callback<int> done) = 0;
+  // The earliest instant a notification can be claimed: a pending one's not_before, or when a
+  // claim still "sending" runs out of its `lease`.
+  virtual Result<std::optional<TimePoint>> NextNotificationDue(std::chrono::milliseconds lease) = 0;
+  virtual Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) = 0;
+};
+
+// Schedule overrides, swaps and cover requests made through the API. Thread-safe.
+class ScheduleStore {
+ public:
+  virtual ~ScheduleStore() = default;
+
+  // Creates overrides atomically (a swap is two). Returns them with ids.
+  virtual void CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,
+                               Callback<std::vector<ScheduleOverride>> done) = 0;
+  // Accepts an open cover request for `user_id` (state requested -> active), or cancels an
+  // override (user_id nullopt). NotFound / FailedPrecondition (already cancelled, not open).
+  virtual void UpdateOverride(int64_t id, std::optional<std::string> accept_user, Actor actor,
+                              Callback<ScheduleOverride> done) = 0;
+  // Overrides not cancelled that end after `ending_after` ("" schedule: all schedules).
+  virtual Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
+                                                              TimePoint ending_after) = 0;
+};
+
+// The incident fan-out: timeline records it has yet to act on, and status-update
+// reminders. Thread-safe.
+class FanoutStore {
+ public:
+  virtual ~FanoutStore() = default;
+
+  // Applies the fan-out's decisions in one transaction.
+  virtual void ApplyFanout(FanoutWork work, Callback<int> done) = 0;
+  // Audit records the fan-out has not handled yet, oldest first.
+  virtual Result<std::vector<AuditRecord>> ListPendingFanout(int limit) = 0;
+  // Open incidents whose status update is due at `now`, and the earliest due time of any.
+  virtual Result<std::vector<core::Incident>> ListDueReminders(TimePoint now, int limit) = 0;
+  virtual Result<std::optional<TimePoint>> NextReminderDue() = 0;
+};
+
+// The audit log. Thread-safe.
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+
+  virtual Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& f) = 0;
+};
+
+// The whole store: every role above, running incidents, and the store's own upkeep.
+// Thread-safe: every method may be called from any thread.
+class Store : public AlertStore,
+              public OrgStore,
+              public HeartbeatStore,
+              public TokenStore,
+              public EscalationStore,
+              public OutboxStore,
+              public ScheduleStore,
+              public FanoutStore,
+              public AuditStore {
+ public:
+  virtual ~Store() = default;
 
   // --- Running incidents. Every change writes a timeline (audit) record in the same
   // transaction; records the incident fan-out must act on are marked pending for it.
@@ -494,65 +613,16 @@ class Store {
   // NotFound; InvalidArgument when an alert is not in `source` or would leave it empty.
   virtual void SplitIncident(core::IncidentId source, std::vector<core::AlertId> alerts,
                              NewIncident incident, Actor actor, Callback<core::Incident> done) = 0;
-  // Applies the fan-out's decisions in one transaction.
-  virtual void ApplyFanout(FanoutWork work, Callback<int> done) = 0;
-
-  // The secret called `name` that every server on this database shares: the stored one, or
-  // `candidate` stored now if there is none yet (the first server to start wins).
-  virtual void SharedSecret(std::string name, std::string candidate,
-                            Callback<std::string> done) = 0;
-
-  // Creates overrides atomically (a swap is two). Returns them with ids.
-  virtual void CreateOverrides(std::vector<ScheduleOverride> overrides, Actor actor,
-                               Callback<std::vector<ScheduleOverride>> done) = 0;
-  // Accepts an open cover request for `user_id` (state requested -> active), or cancels an
-  // override (user_id nullopt). NotFound / FailedPrecondition (already cancelled, not open).
-  virtual void UpdateOverride(int64_t id, std::optional<std::string> accept_user, Actor actor,
-                              Callback<ScheduleOverride> done) = 0;
-
-  // --- Synchronous reads.
-  virtual Result<core::Alert> GetAlert(core::AlertId id) = 0;
-  virtual Result<std::vector<core::Alert>> ListAlerts(const AlertFilter& f) = 0;
   virtual Result<core::Incident> GetIncident(core::IncidentId id) = 0;
   virtual Result<std::vector<core::Incident>> ListIncidents(const IncidentFilter& f) = 0;
-  virtual Result<std::vector<core::Change>> ListChanges(const ChangeFilter& f) = 0;
-  virtual Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& f) = 0;
-  virtual Result<OrgSnapshot> LoadOrg() = 0;
-  // When the org was last applied (nullopt if never): a cheap read that servers poll to pick up
-  // an org that `houston apply` (or another server) wrote to the database.
-  virtual Result<std::optional<TimePoint>> OrgAppliedAt() = 0;
-  // NotFound if no live token has this hash.
-  virtual Result<Token> FindTokenByHash(const std::string& token_hash) = 0;
-  // Every token, revoked ones included, oldest first (never the secret).
-  virtual Result<std::vector<Token>> ListTokens() = 0;
-  virtual Result<std::vector<Heartbeat>> ListHeartbeats() = 0;
-  // The earliest instant at which a watched heartbeat becomes overdue, if any.
-  virtual Result<std::optional<TimePoint>> NextHeartbeatDeadline() = 0;
-
-  // Escalations due at `now` (including new and acknowledged ones the engine must look at).
-  virtual Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) = 0;
-  virtual Result<std::optional<TimePoint>> NextEscalationDue() = 0;
-  // The earliest instant a notification can be claimed: a pending one's not_before, or when a
-  // claim still "sending" runs out of its `lease`.
-  virtual Result<std::optional<TimePoint>> NextNotificationDue(std::chrono::milliseconds lease) = 0;
-  virtual Result<std::vector<Notification>> ListNotifications(const NotificationFilter& f) = 0;
-  virtual Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) = 0;
   // Every timeline record of an incident (its own and its alerts'), oldest first.
   virtual Result<std::vector<TimelineEntry>> ListTimeline(core::IncidentId id) = 0;
   virtual Result<std::vector<StatusUpdate>> ListStatusUpdates(const StatusUpdateFilter& f) = 0;
-  virtual Result<core::Change> GetChange(int64_t id) = 0;
-  // Audit records the fan-out has not handled yet, oldest first.
-  virtual Result<std::vector<AuditRecord>> ListPendingFanout(int limit) = 0;
-  // Open incidents whose status update is due at `now`, and the earliest due time of any.
-  virtual Result<std::vector<core::Incident>> ListDueReminders(TimePoint now, int limit) = 0;
-  virtual Result<std::optional<TimePoint>> NextReminderDue() = 0;
-  // Overrides not cancelled that end after `ending_after` ("" schedule: all schedules).
-  virtual Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
-                                                              TimePoint ending_after) = 0;
+
+  // --- The store's own upkeep.
 
   // Open incidents by status and the outbox's pending and due notifications at `now`.
   virtual Result<OpenWork> CountOpenWork(TimePoint now) = 0;
-
   // OK when the database can be used now; Unavailable (with why) when it cannot be reached or
   // cannot store writes (e.g. its disk is full).
   virtual Status Ready() { return OkStatus(); }
