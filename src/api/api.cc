@@ -1049,12 +1049,15 @@ void Api::IncidentTimeline(const HttpRequest& req, const store::Token*, Respond 
     auto notes = store_.ListNotifications({.incident_id = *id, .limit = 1000});
     if (!notes) return respond(http::ErrorResponse(notes.error()));
     for (const auto& n : *notes) {
-      if (n.state == "pending" || n.state == "sending") continue;
+      if (n.state == core::NotificationState::kPending ||
+          n.state == core::NotificationState::kSending) {
+        continue;
+      }
       TimePoint at = n.sent_at.value_or(std::max(n.not_before, n.created_at));
       std::string o = "{";
       Raw(o, "id", "null");
       Time(o, "at", at);
-      Field(o, "action", "notification." + n.state);
+      Field(o, "action", fmt::format("notification.{}", core::ToString(n.state)));
       Field(o, "resource", fmt::format("notification/{}", n.id));
       Field(o, "actor", "system:notification-dispatcher");
       Field(o, "via", "system");
@@ -1086,7 +1089,15 @@ void Api::ListNotifications(const HttpRequest& req, const store::Token*, Respond
   store::NotificationFilter f;
   f.limit = page->limit;
   f.before_id = page->before_id;
-  if (auto s = req.Query("state")) f.state = *s;
+  if (auto s = req.Query("state")) {
+    f.state = core::ParseNotificationState(*s);
+    if (!f.state) {
+      return respond(http::ErrorResponse(InvalidArgument(
+          fmt::format("query parameter 'state' must be one of pending, sending, sent, failed, "
+                      "unknown, cancelled, dead, not '{}'",
+                      *s))));
+    }
+  }
   if (auto s = req.Query("incident")) {
     auto id = ParseId(*s, "query parameter 'incident'");
     if (!id) return respond(http::ErrorResponse(id.error()));
@@ -1104,7 +1115,7 @@ void Api::ListNotifications(const HttpRequest& req, const store::Token*, Respond
     Raw(o, "step", std::to_string(n.step));
     Raw(o, "loop", std::to_string(n.loop));
     Field(o, "target", n.target);
-    Field(o, "state", n.state);
+    Field(o, "state", core::ToString(n.state));
     Raw(o, "attempts", std::to_string(n.attempts));
     Time(o, "created_at", n.created_at);
     Time(o, "not_before", n.not_before);
@@ -1611,7 +1622,7 @@ std::string OverrideJson(const store::ScheduleOverride& o) {
   Time(j, "start", o.start);
   Time(j, "end", o.end);
   Field(j, "kind", o.kind);
-  Field(j, "state", o.state);
+  Field(j, "state", core::ToString(o.state));
   Field(j, "requested_by", o.requested_by);
   Field(j, "note", o.note);
   Field(j, "created_by", o.created_by);
@@ -1677,7 +1688,7 @@ void Api::CreateOverride(const HttpRequest& req, const store::Token* token, Resp
   store::ScheduleOverride o;
   o.schedule_id = id;
   o.kind = "override";
-  o.state = "active";
+  o.state = core::OverrideState::kActive;
   if (!f->count("user")) problems.push_back("'user' is missing");
   o.user_id = (*f)["user"];
   o.note = (*f)["note"];
@@ -1722,7 +1733,7 @@ void Api::CreateSwap(const HttpRequest& req, const store::Token* token, Respond 
     store::ScheduleOverride o;
     o.schedule_id = id;
     o.kind = "swap";
-    o.state = "active";
+    o.state = core::OverrideState::kActive;
     if (!f->count("user")) problems.push_back(where + "'user' is missing");
     o.user_id = (*f)["user"];
     o.note = (*f)["note"];
@@ -1750,7 +1761,7 @@ void Api::CreateCoverRequest(const HttpRequest& req, const store::Token* token, 
   store::ScheduleOverride o;
   o.schedule_id = id;
   o.kind = "cover";
-  o.state = "requested";
+  o.state = core::OverrideState::kRequested;
   o.requested_by = (*f)["requested_by"];
   if (o.requested_by.empty()) {
     problems.push_back("'requested_by' (the user who needs cover) is missing");
@@ -1773,7 +1784,7 @@ void Api::ListCoverRequests(const HttpRequest&, const store::Token*, Respond res
   std::string body = "{\"cover_requests\":[";
   bool first = true;
   for (const auto& o : *list) {
-    if (o.state != "requested") continue;
+    if (o.state != core::OverrideState::kRequested) continue;
     if (!first) body += ',';
     first = false;
     body += OverrideJson(o);

@@ -1,6 +1,7 @@
 #include "core/types.h"
 
 #include <array>
+#include <ostream>
 #include <utility>
 
 namespace houston::core {
@@ -54,7 +55,46 @@ constexpr std::array<std::pair<IntegrationType, std::string_view>, 5> kIntegrati
 
 std::string_view ToString(Severity s) { return Name(kSeverities, s); }
 std::string_view ToString(EventAction a) { return Name(kActions, a); }
+constexpr std::array<std::pair<EscalationState, std::string_view>, 7> kEscalationStates{{
+    {EscalationState::kNew, "new"},
+    {EscalationState::kActive, "active"},
+    {EscalationState::kAcked, "acked"},
+    {EscalationState::kAckWait, "ack_wait"},
+    {EscalationState::kStopped, "stopped"},
+    {EscalationState::kExhausted, "exhausted"},
+    {EscalationState::kDone, "done"},
+}};
+constexpr std::array<std::pair<NotificationState, std::string_view>, 7> kNotificationStates{{
+    {NotificationState::kPending, "pending"},
+    {NotificationState::kSending, "sending"},
+    {NotificationState::kSent, "sent"},
+    {NotificationState::kFailed, "failed"},
+    {NotificationState::kUnknown, "unknown"},
+    {NotificationState::kCancelled, "cancelled"},
+    {NotificationState::kDead, "dead"},
+}};
+constexpr std::array<std::pair<OverrideState, std::string_view>, 3> kOverrideStates{{
+    {OverrideState::kActive, "active"},
+    {OverrideState::kRequested, "requested"},
+    {OverrideState::kCancelled, "cancelled"},
+}};
+
 std::string_view ToString(AlertStatus s) { return Name(kAlertStatuses, s); }
+std::string_view ToString(EscalationState s) { return Name(kEscalationStates, s); }
+std::string_view ToString(NotificationState s) { return Name(kNotificationStates, s); }
+std::string_view ToString(OverrideState s) { return Name(kOverrideStates, s); }
+std::ostream& operator<<(std::ostream& os, EscalationState s) { return os << ToString(s); }
+std::ostream& operator<<(std::ostream& os, NotificationState s) { return os << ToString(s); }
+std::ostream& operator<<(std::ostream& os, OverrideState s) { return os << ToString(s); }
+std::optional<EscalationState> ParseEscalationState(std::string_view s) {
+  return Lookup(kEscalationStates, s);
+}
+std::optional<NotificationState> ParseNotificationState(std::string_view s) {
+  return Lookup(kNotificationStates, s);
+}
+std::optional<OverrideState> ParseOverrideState(std::string_view s) {
+  return Lookup(kOverrideStates, s);
+}
 std::string_view ToString(IncidentStatus s) { return Name(kIncidentStatuses, s); }
 std::string_view ToString(IntegrationType t) { return Name(kIntegrationTypes, t); }
 std::optional<Severity> ParseSeverity(std::string_view s) { return Lookup(kSeverities, s); }

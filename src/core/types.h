@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,16 +29,33 @@ enum class IncidentStatus { kTriggered, kAcknowledged, kMitigated, kResolved };
 // The integration types of org.yaml (`services[].integrations[].type`).
 enum class IntegrationType { kEventsV2, kAlertmanager, kGrafana, kGeneric, kHeartbeat };
 
+// An incident's escalation (store::EscalationRow documents each state).
+enum class EscalationState { kNew, kActive, kAcked, kAckWait, kStopped, kExhausted, kDone };
+// A message in the notification outbox (store::Notification documents each state).
+enum class NotificationState { kPending, kSending, kSent, kFailed, kUnknown, kCancelled, kDead };
+// An on-call override made through the API: in force, an open cover request, or cancelled.
+enum class OverrideState { kActive, kRequested, kCancelled };
+
 std::string_view ToString(Severity s);
 std::string_view ToString(EventAction a);
 std::string_view ToString(AlertStatus s);
 std::string_view ToString(IncidentStatus s);
 std::string_view ToString(IntegrationType t);
+std::string_view ToString(EscalationState s);
+std::string_view ToString(NotificationState s);
+std::string_view ToString(OverrideState s);
 std::optional<Severity> ParseSeverity(std::string_view s);
 std::optional<EventAction> ParseEventAction(std::string_view s);
 std::optional<AlertStatus> ParseAlertStatus(std::string_view s);
 std::optional<IncidentStatus> ParseIncidentStatus(std::string_view s);
 std::optional<IntegrationType> ParseIntegrationType(std::string_view s);
+std::optional<EscalationState> ParseEscalationState(std::string_view s);
+std::optional<NotificationState> ParseNotificationState(std::string_view s);
+std::optional<OverrideState> ParseOverrideState(std::string_view s);
+// Their wire names, for logs and test failure messages.
+std::ostream& operator<<(std::ostream& os, EscalationState s);
+std::ostream& operator<<(std::ostream& os, NotificationState s);
+std::ostream& operator<<(std::ostream& os, OverrideState s);
 
 // Field limits from the PagerDuty Events API v2.
 inline constexpr size_t kMaxSummaryLength = 1024;  // characters (code points)

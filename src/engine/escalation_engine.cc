@@ -12,6 +12,8 @@
 
 namespace houston::engine {
 
+using core::EscalationState;
+
 using core::EscalationCursor;
 using core::EscalationPolicySpec;
 
@@ -191,7 +193,7 @@ store::EscalationUpdate EscalationEngine::Fire(const config::Org& org,
   std::string suppressed =
       SuppressionReason(org, row.incident, alerts ? *alerts : std::vector<core::Alert>{}, now);
   if (!suppressed.empty()) {
-    u.state = "stopped";
+    u.state = EscalationState::kStopped;
     u.audit_action = "incident.paging_suppressed";
     u.audit_details_json = fmt::format("{{\"reason\":{}}}", JsonQuote(suppressed));
     return u;
@@ -241,12 +243,12 @@ store::EscalationUpdate EscalationEngine::Fire(const config::Org& org,
                                      JsonQuote(policy.id), cursor.step, cursor.loop, reached,
                                      users.empty() ? ",\"warning\":\"nobody to page\"" : "");
   if (auto next = core::NextCursor(policy, cursor)) {
-    u.state = "active";
+    u.state = EscalationState::kActive;
     u.step = next->step;
     u.loop = next->loop;
     u.due_at = fired_at + core::DelayBefore(policy, *next);
   } else {
-    u.state = "exhausted";
+    u.state = EscalationState::kExhausted;
   }
   return u;
 }
@@ -261,7 +263,7 @@ store::EscalationUpdate EscalationEngine::Decide(const config::Org& org,
   u.loop = row.loop;
   const config::EscalationPolicy* cfg = config::FindEscalationPolicy(org, row.policy_id);
   if (!cfg) {
-    u.state = "stopped";
+    u.state = EscalationState::kStopped;
     u.audit_action = "incident.paging_stopped";
     u.audit_details_json = fmt::format(
         "{{\"reason\":{}}}",
@@ -270,18 +272,19 @@ store::EscalationUpdate EscalationEngine::Decide(const config::Org& org,
   }
   EscalationPolicySpec policy = ToPolicySpec(*cfg);
   using S = core::IncidentStatus;
-  if (row.state == "new" || row.state == "active") {
+  if (row.state == EscalationState::kNew || row.state == EscalationState::kActive) {
     if (row.incident.status != S::kTriggered) {
-      u.state = row.incident.status == S::kResolved ? "done" : "stopped";
+      u.state =
+          row.incident.status == S::kResolved ? EscalationState::kDone : EscalationState::kStopped;
       return u;
     }
     EscalationCursor cursor{row.step, row.loop};
     TimePoint fire_at = row.due_at;
-    if (row.state == "new") {
+    if (row.state == EscalationState::kNew) {
       cursor = {};
       fire_at = row.incident.created_at + core::DelayBefore(policy, cursor);
       if (fire_at > now) {
-        u.state = "active";
+        u.state = EscalationState::kActive;
         u.step = 0;
         u.loop = 0;
         u.due_at = fire_at;
@@ -293,20 +296,21 @@ store::EscalationUpdate EscalationEngine::Decide(const config::Org& org,
     pages = pages || !fired.pages.empty();
     return fired;
   }
-  if (row.state == "acked") {
+  if (row.state == EscalationState::kAcked) {
     if (policy.ack_timeout && row.incident.status == S::kAcknowledged &&
         row.incident.acknowledged_at) {
-      u.state = "ack_wait";
+      u.state = EscalationState::kAckWait;
       u.due_at = *row.incident.acknowledged_at + *policy.ack_timeout;
     } else {
-      u.state = row.incident.status == S::kResolved ? "done" : "stopped";
+      u.state =
+          row.incident.status == S::kResolved ? EscalationState::kDone : EscalationState::kStopped;
     }
     return u;
   }
-  if (row.state == "ack_wait") {
+  if (row.state == EscalationState::kAckWait) {
     if (row.incident.status == S::kAcknowledged) {
       // Acknowledged but forgotten: page again from the first step.
-      u.state = "active";
+      u.state = EscalationState::kActive;
       u.step = 0;
       u.loop = 0;
       u.due_at = now;
@@ -316,7 +320,8 @@ store::EscalationUpdate EscalationEngine::Decide(const config::Org& org,
                                          policy.ack_timeout ? policy.ack_timeout->count() : 0);
       return u;
     }
-    u.state = row.incident.status == S::kResolved ? "done" : "stopped";
+    u.state =
+        row.incident.status == S::kResolved ? EscalationState::kDone : EscalationState::kStopped;
     return u;
   }
   u.state = row.state;  // a state with nothing to do: clear its due time

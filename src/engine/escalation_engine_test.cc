@@ -180,7 +180,7 @@ TEST_F(EngineTest, NewIncidentPagesAtOnceThenEscalatesAndRepeats) {
   EXPECT_EQ(sender_.count(), 12u);
   auto esc = store_->GetEscalation(id);
   ASSERT_TRUE(esc && *esc);
-  EXPECT_EQ((*esc)->state, "exhausted");
+  EXPECT_EQ((*esc)->state, core::EscalationState::kExhausted);
 }
 
 TEST_F(EngineTest, AWeekOfEscalationsRunsInMilliseconds) {
@@ -194,8 +194,8 @@ TEST_F(EngineTest, AWeekOfEscalationsRunsInMilliseconds) {
   if (sender_.count() != 1001u) {
     auto all = store_->ListNotifications({.limit = 5});
     for (const auto& n : *all) {
-      ADD_FAILURE() << n.id << " " << n.state << " loop " << n.loop << " step " << n.step << " "
-                    << n.last_error;
+      ADD_FAILURE() << n.id << " " << n.state << " loop " << n.loop << " step "
+                    << n.step << " " << n.last_error;
     }
     auto esc = store_->GetEscalation(1);
     ADD_FAILURE() << (*esc)->state << " loop " << (*esc)->loop;
@@ -212,7 +212,7 @@ TEST_F(EngineTest, AcknowledgeStopsPagingAndCancelsPendingPages) {
   }));
   Run(minutes(120));
   EXPECT_EQ(sender_.count(), 1u);  // the email was cancelled at claim; no escalation
-  auto cancelled = store_->ListNotifications({.state = std::string("cancelled")});
+  auto cancelled = store_->ListNotifications({.state = core::NotificationState::kCancelled});
   ASSERT_TRUE(cancelled);
   EXPECT_EQ(cancelled->size(), 1u);
   // A new trigger on the acknowledged incident does not re-page.
@@ -228,7 +228,7 @@ TEST_F(EngineTest, ResolveEndsEscalation) {
       [&](auto cb) { store_->TransitionIncident(id, core::IncidentAction::kResolve, {}, cb); }));
   Run(minutes(60));
   EXPECT_EQ(sender_.count(), 1u);
-  EXPECT_EQ((*store_->GetEscalation(id))->state, "done");
+  EXPECT_EQ((*store_->GetEscalation(id))->state, core::EscalationState::kDone);
 }
 
 TEST_F(EngineTest, AckTimeoutRepagesAForgottenIncident) {
@@ -253,7 +253,7 @@ TEST_F(EngineTest, MaintenanceWindowSuppressesAndRecordsIt) {
   auto id = Trigger("quiet", "a");
   Run(minutes(60));
   EXPECT_EQ(sender_.count(), 0u);
-  EXPECT_EQ((*store_->GetEscalation(id))->state, "stopped");
+  EXPECT_EQ((*store_->GetEscalation(id))->state, core::EscalationState::kStopped);
   auto audit = store_->ListAudit({.resource_type = std::string("incident")});
   ASSERT_FALSE(audit->empty());
   EXPECT_EQ(audit->front().action, "incident.paging_suppressed");
@@ -285,7 +285,7 @@ TEST_F(EngineTest, TransientFailuresRetryWithBackoffThenDeadLetter) {
   EXPECT_EQ(sender_.count(), 2u);
   Run(minutes(30));  // 60 s, 120 s, 240 s later: 5 attempts in all, then dead
   EXPECT_EQ(sender_.count(), 5u);
-  auto dead = store_->ListNotifications({.state = std::string("dead")});
+  auto dead = store_->ListNotifications({.state = core::NotificationState::kDead});
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_EQ(dead->front().attempts, 5);
 }
@@ -296,7 +296,7 @@ TEST_F(EngineTest, UnknownOutcomeIsNotResent) {
   Tick();
   Run(minutes(30));
   EXPECT_EQ(sender_.count(), 1u);
-  EXPECT_EQ(store_->ListNotifications({.state = std::string("unknown")})->size(), 1u);
+  EXPECT_EQ(store_->ListNotifications({.state = core::NotificationState::kUnknown})->size(), 1u);
 }
 
 TEST_F(EngineTest, ManyIncidentsForOnePersonAreThrottledAndBundled) {
@@ -384,7 +384,7 @@ TEST_F(EngineTest, SilenceSuppressesMatchingIncidentsUntilItExpires) {
   Tick();
   ASSERT_EQ(sender_.count(), 1u);  // only the unsilenced incident pages
   EXPECT_EQ(sender_.sent()[0].message.incidents.at(0).id, other);
-  EXPECT_EQ((*store_->GetEscalation(silenced))->state, "stopped");
+  EXPECT_EQ((*store_->GetEscalation(silenced))->state, core::EscalationState::kStopped);
   clock_.Advance(std::chrono::hours(7));  // the silence expired
   Trigger("acky", "disk-2");
   Tick();
@@ -412,7 +412,7 @@ TEST_F(EngineTest, ApiOverridesWinOverTheOrgAndCoverRequestsOnlyOnceAccepted) {
   store::ScheduleOverride cover = o;
   cover.user_id = "";
   cover.kind = "cover";
-  cover.state = "requested";
+  cover.state = core::OverrideState::kRequested;
   cover.start = o.end;
   cover.end = o.end + std::chrono::hours(8);
   auto made = store::Wait<std::vector<store::ScheduleOverride>>([&](auto cb) {
@@ -427,7 +427,7 @@ TEST_F(EngineTest, ApiOverridesWinOverTheOrgAndCoverRequestsOnlyOnceAccepted) {
   auto accepted = store::Wait<store::ScheduleOverride>(
       [&](auto cb) { store_->UpdateOverride((*made)[1].id, "bob", {}, cb); });
   ASSERT_TRUE(accepted);
-  EXPECT_EQ(accepted->state, "active");
+  EXPECT_EQ(accepted->state, core::OverrideState::kActive);
   book = ScheduleBook::Build(*org_, *store_->ListOverrides("", clock_.Now()));
   EXPECT_EQ(*book->OnCall("primary", clock_.Now() + std::chrono::hours(9)),
             std::vector<std::string>{"bob"});

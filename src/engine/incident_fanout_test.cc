@@ -331,7 +331,7 @@ TEST_F(FanoutTest, RolePagesAreNotSentAfterTheIncidentIsResolved) {
   bool cancelled = false;
   for (const auto& n : *mail) {
     if (n.contact_method_id != "bob-mail") continue;
-    EXPECT_EQ(n.state, "cancelled");
+    EXPECT_EQ(n.state, core::NotificationState::kCancelled);
     EXPECT_EQ(n.last_error, "not sent: the incident was resolved first");
     cancelled = true;
   }
@@ -349,7 +349,7 @@ TEST_F(FanoutTest, ARuleSevIncidentResolvesWithItsAlertsWhenNoPersonTookItOver) 
   Tick();
   auto inc = *store_->GetIncident(o.incident_id);
   EXPECT_EQ(inc.status, core::IncidentStatus::kResolved);
-  EXPECT_EQ(store_->GetEscalation(o.incident_id)->value().state, "done");
+  EXPECT_EQ(store_->GetEscalation(o.incident_id)->value().state, core::EscalationState::kDone);
   bool said_why = false;
   auto timeline = store_->ListTimeline(o.incident_id);
   ASSERT_TRUE(timeline);
@@ -474,7 +474,7 @@ TEST_F(FanoutTest, AWebhookWaitingBehindARetryIsDueWithIt) {
   Tick();
   EXPECT_EQ(WebhookEvents("http://127.0.0.1:9/all"),
             (std::vector<std::string>{"incident.triggered", "incident.acknowledged"}));
-  auto retry = store_->ListNotifications({.state = std::string("pending")});
+  auto retry = store_->ListNotifications({.state = core::NotificationState::kPending});
   ASSERT_TRUE(retry);
   ASSERT_EQ(retry->size(), 2u);
   const TimePoint again = std::max(retry->at(0).not_before, retry->at(1).not_before);

@@ -221,7 +221,7 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait
   auto channel = org ? ChannelFor(*org, batch) : std::nullopt;
   std::chrono::microseconds took{0};
   if (!channel) {
-    result.state = "failed";
+    result.state = core::NotificationState::kFailed;
     result.detail = fmt::format("destination {}{}{} no longer exists in the org", batch.user_id,
                                 batch.user_id.empty() ? "" : "/", batch.contact_method_id);
   } else {
@@ -232,22 +232,22 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait
     result.detail = d.detail;
     switch (d.outcome) {
       case notify::Outcome::kSent:
-        result.state = "sent";
+        result.state = core::NotificationState::kSent;
         break;
       case notify::Outcome::kFailed:
-        result.state = "failed";
+        result.state = core::NotificationState::kFailed;
         break;
       case notify::Outcome::kUnknown:
-        result.state = "unknown";
+        result.state = core::NotificationState::kUnknown;
         break;
       case notify::Outcome::kRetry:
         if (attempts >= options_.max_attempts) {
-          result.state = "dead";
+          result.state = core::NotificationState::kDead;
           result.detail = fmt::format("gave up after {} attempts: {}", attempts, d.detail);
         } else {
           auto wait = std::max(Backoff(options_, attempts),
                                d.retry_after.value_or(std::chrono::seconds(0)));
-          result.state = "pending";
+          result.state = core::NotificationState::kPending;
           result.retry_at = clock_.Now() + wait;
         }
         break;
@@ -255,12 +255,14 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait
   }
   if (options_.on_delivery) {
     options_.on_delivery(channel ? std::string_view(channel->type) : "unknown",
-                         result.state == "pending" ? "retried" : std::string_view(result.state),
+                         result.state == core::NotificationState::kPending
+                             ? "retried"
+                             : core::ToString(result.state),
                          took);
   }
-  if (result.state != "sent") {
+  if (result.state != core::NotificationState::kSent) {
     spdlog::warn("notification {} to {}/{}: {} ({})", claims.front().id, batch.user_id,
-                 batch.contact_method_id, result.state, result.detail);
+                 batch.contact_method_id, core::ToString(result.state), result.detail);
   }
   auto log = [](const Result<int>& r) {
     if (!r) spdlog::error("recording a notification outcome failed: {}", r.error().ToString());

@@ -13,7 +13,8 @@ std::shared_ptr<const ScheduleBook> ScheduleBook::Build(
   for (const auto& s : org.schedules) {
     core::ScheduleSpec spec = config::ToScheduleSpec(s);
     for (const auto& o : api_overrides) {
-      if (o.schedule_id != s.id || o.state != "active" || o.user_id.empty()) continue;
+      if (o.schedule_id != s.id || o.state != core::OverrideState::kActive || o.user_id.empty())
+        continue;
       spec.overrides.push_back(core::OverrideSpec{o.user_id, o.start, o.end});
     }
     auto compiled = core::CompiledSchedule::Create(std::move(spec));

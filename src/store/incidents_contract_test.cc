@@ -90,7 +90,7 @@ TEST_P(IncidentStoreTest, DeclareRecordsEverythingAndStartsPaging) {
   EXPECT_EQ(inc->detected_at, clock_.Now());
   auto esc = store_->GetEscalation(inc->id);
   ASSERT_TRUE(esc && *esc);
-  EXPECT_EQ((*esc)->state, "active");
+  EXPECT_EQ((*esc)->state, core::EscalationState::kActive);
   EXPECT_EQ(Actions(inc->id),
             (std::vector<std::string>{"incident.triggered", "incident.role_assigned",
                                       "incident.responder_added"}));
@@ -119,7 +119,7 @@ TEST_P(IncidentStoreTest, StatusMachineAndIllegalTransitionsChangeNothing) {
             std::string::npos);
   auto resolved = *Move(inc.id, IncidentAction::kResolve);
   EXPECT_EQ(resolved.status, IncidentStatus::kResolved);
-  EXPECT_EQ((*store_->GetEscalation(inc.id))->state, "done");
+  EXPECT_EQ((*store_->GetEscalation(inc.id))->state, core::EscalationState::kDone);
   auto before = Actions(inc.id);
   for (auto a :
        {IncidentAction::kAcknowledge, IncidentAction::kMitigate, IncidentAction::kResolve}) {
@@ -137,7 +137,7 @@ TEST_P(IncidentStoreTest, StatusMachineAndIllegalTransitionsChangeNothing) {
   EXPECT_EQ(reopened.status, IncidentStatus::kTriggered);
   EXPECT_EQ(reopened.resolved_at, std::nullopt);
   auto esc = *store_->GetEscalation(inc.id);
-  EXPECT_EQ(esc->state, "active");
+  EXPECT_EQ(esc->state, core::EscalationState::kActive);
   EXPECT_EQ(esc->due_at, clock_.Now());
   EXPECT_EQ(Actions(inc.id).back(), "incident.reopened");
   EXPECT_EQ(Move(999, IncidentAction::kAcknowledge).error().code(), StatusCode::kNotFound);

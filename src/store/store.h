@@ -151,7 +151,7 @@ struct Heartbeat {
 struct EscalationRow {
   core::IncidentId incident_id = 0;
   std::string policy_id;
-  std::string state;
+  core::EscalationState state = core::EscalationState::kNew;
   int step = 0;
   int loop = 0;
   TimePoint due_at{};
@@ -173,7 +173,7 @@ struct PageRequest {
 struct EscalationUpdate {
   core::IncidentId incident_id = 0;
   int64_t expected_version = 0;
-  std::string state;  // the new state
+  core::EscalationState state = core::EscalationState::kNew;  // the new state
   int step = 0;
   int loop = 0;
   std::optional<TimePoint> due_at;  // nullopt: nothing more to do
@@ -200,7 +200,7 @@ struct Notification {
   int step = 0;
   int loop = 0;
   std::string target;
-  std::string state;
+  core::NotificationState state = core::NotificationState::kPending;
   int attempts = 0;
   TimePoint created_at{};
   TimePoint not_before{};
@@ -239,13 +239,14 @@ struct ClaimRef {
 
 // The outcome of sending one batch.
 struct SendResult {
-  std::string state;  // sent | pending (retry) | failed | unknown | dead
+  // kSent, kPending (retry at retry_at), kFailed, kUnknown or kDead.
+  core::NotificationState state = core::NotificationState::kSent;
   std::string detail;
   std::optional<TimePoint> retry_at;  // with "pending"
 };
 
 struct NotificationFilter {
-  std::optional<std::string> state;
+  std::optional<core::NotificationState> state;
   std::optional<core::IncidentId> incident_id;
   std::optional<int64_t> batch_id;  // the notifications sent together as one message
   int64_t before_id = 0;
@@ -262,7 +263,7 @@ struct ScheduleOverride {
   TimePoint start{};
   TimePoint end{};
   std::string kind = "override";
-  std::string state = "active";
+  core::OverrideState state = core::OverrideState::kActive;
   std::string requested_by;
   std::string note;
   std::string created_by;

@@ -749,7 +749,8 @@ EscalationRow ReadEscalation(const Stmt& s) {
   EscalationRow r;
   r.incident_id = s.Int(0);
   r.policy_id = s.Text(1);
-  r.state = s.Text(2);
+  // A state this build does not know (written by a newer one) pages nobody.
+  r.state = core::ParseEscalationState(s.Text(2)).value_or(core::EscalationState::kStopped);
   r.step = static_cast<int>(s.Int(3));
   r.loop = static_cast<int>(s.Int(4));
   r.due_at = FromMs(s.IsNull(5) ? 0 : s.Int(5));
@@ -779,7 +780,7 @@ Notification ReadNotification(const Stmt& s) {
   n.step = static_cast<int>(s.Int(5));
   n.loop = static_cast<int>(s.Int(6));
   n.target = s.Text(7);
-  n.state = s.Text(8);
+  n.state = core::ParseNotificationState(s.Text(8)).value_or(core::NotificationState::kUnknown);
   n.attempts = static_cast<int>(s.Int(9));
   n.created_at = FromMs(s.Int(10));
   n.not_before = FromMs(s.Int(11));
@@ -808,7 +809,7 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
               db.Prepare("UPDATE escalations SET state = ?, step = ?, loop = ?, "
                          "due_at = ?, round = round + CAST(? AS BIGINT), version = version + 1 "
                          "WHERE incident_id = ? AND version = ?"));
-          HOUSTON_RETURN_IF_ERROR(s->Bind(1, u.state)
+          HOUSTON_RETURN_IF_ERROR(s->Bind(1, core::ToString(u.state))
                                       .Bind(2, u.step)
                                       .Bind(3, u.loop)
                                       .Bind(4, OptMs(u.due_at))
@@ -1005,7 +1006,7 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
             HOUSTON_RETURN_IF_ERROR(
                 mark->Bind(1, Ms(options.now)).Bind(2, batch_id).Bind(3, n.id).Run());
             if (db.Changes() == 0) continue;  // another server claimed it first
-            n.state = "sending";
+            n.state = core::NotificationState::kSending;
             ++n.attempts;
             claimed.push_back(std::move(n));
           }
@@ -1033,14 +1034,15 @@ void SqlStore::CompleteNotifications(std::vector<ClaimRef> claims, SendResult re
         int changed = 0;
         for (const ClaimRef& c : claims) {
           s->Reset();
-          HOUSTON_RETURN_IF_ERROR(
-              s->Bind(1, result.state)
-                  .Bind(2, result.detail)
-                  .Bind(3, result.state == "sent" ? std::optional<int64_t>(Ms(now)) : std::nullopt)
-                  .Bind(4, OptMs(result.retry_at))
-                  .Bind(5, c.id)
-                  .Bind(6, c.attempt)
-                  .Run());
+          HOUSTON_RETURN_IF_ERROR(s->Bind(1, core::ToString(result.state))
+                                      .Bind(2, result.detail)
+                                      .Bind(3, result.state == core::NotificationState::kSent
+                                                   ? std::optional<int64_t>(Ms(now))
+                                                   : std::nullopt)
+                                      .Bind(4, OptMs(result.retry_at))
+                                      .Bind(5, c.id)
+                                      .Bind(6, c.attempt)
+                                      .Run());
           changed += db.Changes();
         }
         return changed;
@@ -1159,7 +1161,7 @@ Result<std::optional<TimePoint>> SqlStore::NextNotificationDue(std::chrono::mill
 
 Result<std::vector<Notification>> SqlStore::ListNotifications(const NotificationFilter& f) {
   Where w;
-  if (f.state) w.Add("state = ?", *f.state);
+  if (f.state) w.Add("state = ?", std::string(core::ToString(*f.state)));
   if (f.incident_id) w.Add("incident_id = ?", *f.incident_id);
   if (f.batch_id) w.Add("batch_id = ?", *f.batch_id);
   if (f.before_id > 0) w.Add("id < ?", f.before_id);
@@ -1189,7 +1191,7 @@ ScheduleOverride ReadOverride(const Stmt& s) {
   o.start = FromMs(s.Int(3));
   o.end = FromMs(s.Int(4));
   o.kind = s.Text(5);
-  o.state = s.Text(6);
+  o.state = core::ParseOverrideState(s.Text(6)).value_or(core::OverrideState::kCancelled);
   o.requested_by = s.Text(7);
   o.note = s.Text(8);
   o.created_by = s.Text(9);
@@ -1207,7 +1209,7 @@ std::string OverrideJson(const ScheduleOverride& o) {
   return fmt::format(
       "{{\"schedule\":{},\"user\":{},\"start\":{},\"end\":{},\"kind\":{},\"state\":{}}}",
       JsonQuote(o.schedule_id), JsonQuote(o.user_id), JsonQuote(FormatRfc3339(o.start)),
-      JsonQuote(FormatRfc3339(o.end)), JsonQuote(o.kind), JsonQuote(o.state));
+      JsonQuote(FormatRfc3339(o.end)), JsonQuote(o.kind), JsonQuote(core::ToString(o.state)));
 }
 
 }  // namespace
@@ -1231,16 +1233,17 @@ void SqlStore::CreateOverrides(std::vector<ScheduleOverride> overrides, Actor ac
               .Bind(3, Ms(o.start))
               .Bind(4, Ms(o.end))
               .Bind(5, o.kind)
-              .Bind(6, o.state)
+              .Bind(6, core::ToString(o.state))
               .Bind(7, o.requested_by)
               .Bind(8, o.note)
               .Bind(9, o.created_by)
               .Bind(10, Ms(now));
           HOUSTON_ASSIGN_OR_RETURN(o.id, InsertedId(*s));
-          HOUSTON_RETURN_IF_ERROR(Audit(
-              db, now, actor,
-              o.state == "requested" ? "schedule.cover_requested" : "schedule.override_created",
-              "schedule", o.schedule_id, OverrideJson(o)));
+          HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor,
+                                        o.state == core::OverrideState::kRequested
+                                            ? "schedule.cover_requested"
+                                            : "schedule.override_created",
+                                        "schedule", o.schedule_id, OverrideJson(o)));
         }
         return overrides;
       },
@@ -1254,11 +1257,11 @@ void SqlStore::UpdateOverride(int64_t id, std::optional<std::string> accept_user
        actor = std::move(actor)](Db& db) -> Result<ScheduleOverride> {
         TimePoint now = options_.clock->Now();
         HOUSTON_ASSIGN_OR_RETURN(ScheduleOverride o, LoadOverride(db, id));
-        if (o.state == "cancelled") {
+        if (o.state == core::OverrideState::kCancelled) {
           return std::unexpected(FailedPrecondition(fmt::format("override {} was cancelled", id)));
         }
         if (accept_user) {
-          if (o.state != "requested") {
+          if (o.state != core::OverrideState::kRequested) {
             return std::unexpected(
                 FailedPrecondition(fmt::format("override {} is not an open cover request", id)));
           }
@@ -1284,7 +1287,7 @@ void SqlStore::UpdateOverride(int64_t id, std::optional<std::string> accept_user
 Result<std::vector<ScheduleOverride>> SqlStore::ListOverrides(const std::string& schedule_id,
                                                               TimePoint ending_after) {
   Where w;
-  w.Add("state <> ?", std::string("cancelled"));
+  w.Add("state <> ?", std::string(core::ToString(core::OverrideState::kCancelled)));
   w.Add("end_at > ?", Ms(ending_after));
   if (!schedule_id.empty()) w.Add("schedule_id = ?", schedule_id);
   std::string sql = fmt::format("SELECT {} FROM schedule_overrides{} ORDER BY id LIMIT 10000",
