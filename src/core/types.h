@@ -28,16 +28,22 @@ enum class IncidentStatus { kTriggered, kAcknowledged, kMitigated, kResolved };
 // The integration types of org.yaml (`services[].integrations[].type`).
 enum class IntegrationType { kEventsV2, kAlertmanager, kGrafana, kGeneric, kHeartbeat };
 
+// What a person (org.yaml `users[].role`) or an API token may do; each role may do what the
+// ones below it may. Ordered: compare with <.
+enum class Role { kViewer = 0, kResponder = 1, kAdmin = 2 };
+
 std::string_view ToString(Severity s);
 std::string_view ToString(EventAction a);
 std::string_view ToString(AlertStatus s);
 std::string_view ToString(IncidentStatus s);
 std::string_view ToString(IntegrationType t);
+std::string_view ToString(Role r);
 std::optional<Severity> ParseSeverity(std::string_view s);
 std::optional<EventAction> ParseEventAction(std::string_view s);
 std::optional<AlertStatus> ParseAlertStatus(std::string_view s);
 std::optional<IncidentStatus> ParseIncidentStatus(std::string_view s);
 std::optional<IntegrationType> ParseIntegrationType(std::string_view s);
+std::optional<Role> ParseRole(std::string_view s);
 
 // Field limits from the PagerDuty Events API v2.
 inline constexpr size_t kMaxSummaryLength = 1024;  // characters (code points)

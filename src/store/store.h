@@ -113,9 +113,9 @@ struct OrgSnapshot {
   std::optional<TimePoint> applied_at;  // when it was applied (nullopt if never)
 };
 
-enum class Role { kViewer = 0, kResponder = 1, kAdmin = 2 };
-std::string_view ToString(Role r);
-std::optional<Role> ParseRole(std::string_view s);
+using core::ParseRole;
+using core::Role;
+using core::ToString;
 
 struct Token {
   int64_t id = 0;
