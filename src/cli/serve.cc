@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "api/api.h"
+#include "auth/auth.h"
 #include "cli/commands.h"
 #include "cli/internal.h"
 #include "config/config.h"
@@ -253,6 +254,7 @@ struct ServeFlags {
   int notify_workers = 8;
   int claim_lease_s = 120;
   int max_pages_per_minute = 6;
+  std::string session_idle = "12h", session_lifetime = "7d";  // auth::ParseDuration
 };
 
 // The key that signs acknowledge/resolve links: from --link-key-file, or created once next to
@@ -531,6 +533,8 @@ int Serve(const ServeFlags& f) {
   api_options.on_call = on_call;
   api_options.base_url = base_url;
   api_options.tls = !f.tls_cert.empty();
+  api_options.sessions.idle = auth::ParseDuration(f.session_idle).value();  // checked by CLI11
+  api_options.sessions.lifetime = auth::ParseDuration(f.session_lifetime).value();
   api_options.schedule = [&current](const config::Org& o,
                                     const std::string& id) -> const core::CompiledSchedule* {
     // Valid while the org snapshot `o` (held by the caller) is alive.
@@ -759,6 +763,21 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
                   "messages per contact method per minute; more are bundled")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  auto duration = CLI::Validator(
+      [](std::string& text) {
+        auto d = auth::ParseDuration(text);
+        return d ? std::string() : d.error().message();
+      },
+      "DURATION");
+  cmd->add_option("--session-idle", flags->session_idle,
+                  "a signed-in session unused this long ends (e.g. 30m, 12h)")
+      ->capture_default_str()
+      ->check(duration);
+  cmd->add_option("--session-lifetime", flags->session_lifetime,
+                  "a signed-in session ends this long after sign-in, however much it is used "
+                  "(e.g. 12h, 7d)")
+      ->capture_default_str()
+      ->check(duration);
   cmd->add_option("--port-file", flags->port_file,
                   "write the bound port to this file once listening (for scripts using port 0)");
   cmd->callback([flags, run] { *run = [flags] { return Serve(*flags); }; });
