@@ -20,19 +20,20 @@ constexpr const char* kDbHelp = "SQLite database path, or a postgres:// URL";
 
 // Reads one line from the terminal without echoing it. nullopt on end of input.
 std::optional<std::string> ReadHidden(const char* prompt) {
-  std::fputs(prompt, stderr);
-  std::fflush(stderr);
+  // Echo goes off before the prompt shows, so that nothing typed after it is ever echoed.
   termios old{};
   bool restore = tcgetattr(STDIN_FILENO, &old) == 0;
   if (restore) {
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
   }
+  std::fputs(prompt, stderr);
+  std::fflush(stderr);
   std::string line;
   bool got = static_cast<bool>(std::getline(std::cin, line));
-  if (restore) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+  if (restore) tcsetattr(STDIN_FILENO, TCSANOW, &old);
   if (!got) return std::nullopt;
   return line;
 }

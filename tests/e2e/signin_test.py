@@ -7,6 +7,8 @@ route, DELETE /api/v1/session, and `houston user revoke-sessions`.
 """
 
 import os
+import pty
+import select
 import subprocess
 import sys
 import uuid
@@ -101,6 +103,41 @@ class SignInTest(harness.HoustonTestCase):
                            text=True, timeout=30)
         self.assertIn("--session-idle", p.stdout)
         self.assertIn("--session-lifetime", p.stdout)
+
+    def test_set_password_prompts_without_echo_on_a_terminal(self):
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: houston with the terminal as stdin
+            os.execv(harness.HOUSTON_BIN,
+                     [harness.HOUSTON_BIN, "user", "set-password", "vera", "--db", self.h.db])
+        output = b""
+
+        def read_until(text, timeout=30):
+            nonlocal output
+            while text not in output:
+                ready, _, _ = select.select([fd], [], [], timeout)
+                if not ready:
+                    raise AssertionError(f"no {text!r} from houston; got {output!r}")
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"houston ended before {text!r}; got {output!r}")
+                output += chunk
+
+        new_password = "a new password for vera"
+        read_until(b"New password for vera: ")
+        os.write(fd, new_password.encode() + b"\n")
+        read_until(b"again: ")
+        os.write(fd, new_password.encode() + b"\n")
+        read_until(b"password set for vera")
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, output)
+        self.assertNotIn(new_password.encode(), output)  # never echoed
+        self.assertStatus(self.sign_in("vera", new_password), 200)
+        p = self.set_password("vera", PASSWORD)
+        self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_sign_in_use_the_cookie_and_sign_out(self):
         r = self.sign_in("alice")
