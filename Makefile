@@ -5,7 +5,7 @@ BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
 LISTEN      ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
-UNIT_TESTS  := core_test ingest_test config_test store_test sqlite_test pg_db_test http_test api_test engine_test notify_test cli_test
+UNIT_TESTS  := core_test ingest_test config_test store_test sqlite_test pg_db_test http_test api_test engine_test notify_test cli_test auth_test
 
 .PHONY: all deps deps-build configure build run test unit e2e asan tsan bench format format-check tidy clean
 
