@@ -135,7 +135,7 @@ RateLimiter::Verdict RateLimiter::Take(const std::string& key, double per_second
 }
 
 std::string NewApiToken() { return "hou_" + RandomBase62(32); }
-std::string TokenHash(std::string_view token) { return Sha256Hex(token); }
+std::string TokenHash(std::string_view token) { return auth::TokenHash(token); }
 
 // ---------------------------------------------------------------------------------------------
 // JSON renderings.
@@ -380,6 +380,11 @@ const std::vector<Api::RouteSpec>& Api::Routes() {
       {V::delete_, "/api/v1/overrides/{id}", Role::kResponder, &Api::CancelOverride},
       {V::get, "/actions/{token}", std::nullopt, &Api::ActionPage},
       {V::post, "/actions/{token}", std::nullopt, &Api::ActionPost},
+      // People signing in (api/session_routes.cc); sign-in itself is checked by password.
+      {V::post, "/api/v1/session", std::nullopt, &Api::SignIn},
+      {V::get, "/api/v1/session", Role::kViewer, &Api::WhoAmI},
+      {V::delete_, "/api/v1/session", Role::kViewer, &Api::SignOut},
+      {V::delete_, "/api/v1/users/{id}/sessions", Role::kAdmin, &Api::RevokeUserSessions},
   };
   return kRoutes;
 }
@@ -391,6 +396,12 @@ Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions o
       options_(std::move(options)),
       limiter_(clock),
       org_(MakeOrgView(nullptr)) {
+  auth::SessionOptions sessions = options_.sessions;
+  sessions.secure_cookie =
+      sessions.secure_cookie || options_.tls || options_.base_url.starts_with("https://");
+  auth_ = std::make_unique<auth::Authenticator>(
+      store_, clock_, std::move(sessions),
+      [this](std::string_view user_id) { return UserRole(user_id); });
   metrics_.Describe("houston_events_total", "counter",
                     "Inbound events by integration type and result (accepted, rejected, "
                     "rate_limited, overloaded, failed, unknown_key).");
@@ -419,9 +430,9 @@ void Api::Register(http::Router& router) {
     if (spec.min_role) {
       // Refuses a body (and 100 Continue) to callers without the role.
       check = [this, &spec](const HttpRequest& req) -> std::optional<Response> {
-        auto token = Authorize(spec, req);
-        if (token) return std::nullopt;
-        return http::ErrorResponse(token.error());
+        auto principal = Authorize(spec, req);
+        if (principal) return std::nullopt;
+        return http::ErrorResponse(principal.error());
       };
     }
     router.Add(
@@ -433,52 +444,52 @@ void Api::Register(http::Router& router) {
   }
 }
 
-Result<store::Token> Api::Authenticate(const HttpRequest& req) {
-  std::string_view auth = req.Header("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (auth.empty()) {
-    return std::unexpected(Unauthenticated(
-        "missing 'Authorization: Bearer <token>' header (create a token with 'houston token "
-        "create')"));
-  }
-  // The scheme is case-insensitive (RFC 7235 section 2.1).
-  if (auth.size() <= kBearer.size() ||
-      !boost::beast::iequals(auth.substr(0, kBearer.size()), kBearer)) {
-    return std::unexpected(
-        Unauthenticated("the Authorization header must have the form 'Bearer <token>'"));
-  }
-  auto token = store_.FindTokenByHash(TokenHash(auth.substr(kBearer.size())));
-  if (!token) {
-    if (token.error().code() == StatusCode::kNotFound) {
-      return std::unexpected(Unauthenticated("invalid or revoked API token"));
-    }
-    return std::unexpected(token.error());
-  }
-  return token;
+Result<auth::Principal> Api::Authenticate(const HttpRequest& req) {
+  return auth_->Authenticate(auth::Credentials{.authorization = req.Header("Authorization"),
+                                               .cookie = req.Header("Cookie")});
 }
 
-Result<store::Token> Api::Authorize(const RouteSpec& spec, const HttpRequest& req) {
-  auto token = Authenticate(req);
-  if (token && token->role < *spec.min_role) {
-    return std::unexpected(PermissionDenied(
-        fmt::format("this needs the {} role; token '{}' has the {} role",
-                    store::ToString(*spec.min_role), token->name, store::ToString(token->role))));
+auth::RequestSite Api::SiteOf(const HttpRequest& req) const {
+  return auth::RequestSite{.method = req.raw.method_string(),
+                           .csrf_token = req.Header("X-CSRF-Token"),
+                           .origin = req.Header("Origin"),
+                           .host = req.Header("Host"),
+                           .tls = options_.tls,
+                           .base_url = options_.base_url};
+}
+
+Result<auth::Principal> Api::Authorize(const RouteSpec& spec, const HttpRequest& req) {
+  HOUSTON_ASSIGN_OR_RETURN(auth::Principal principal, Authenticate(req));
+  if (principal.role < *spec.min_role) {
+    return std::unexpected(PermissionDenied(fmt::format(
+        "this needs the {} role; {} '{}' has the {} role", store::ToString(*spec.min_role),
+        principal.method == auth::Method::kToken ? "token" : "user", principal.id,
+        store::ToString(principal.role))));
   }
-  return token;
+  HOUSTON_RETURN_IF_ERROR(auth::CheckCsrf(principal, SiteOf(req)));
+  return principal;
 }
 
 void Api::Dispatch(const RouteSpec& spec, const HttpRequest& req, Respond respond) {
   if (!spec.min_role) return (this->*spec.handler)(req, nullptr, std::move(respond));
-  auto token = Authorize(spec, req);
-  if (!token) return respond(http::ErrorResponse(token.error()));
-  (this->*spec.handler)(req, &*token, std::move(respond));
+  auto principal = Authorize(spec, req);
+  if (!principal) {
+    Response r = http::ErrorResponse(principal.error());
+    // A session cookie that no longer works is of no use to the browser: it forgets it.
+    if (principal.error().code() == StatusCode::kUnauthenticated &&
+        req.Header("Authorization").empty() && !req.Header("Cookie").empty()) {
+      r.set(bhttp::field::set_cookie, auth::ClearSessionCookie(auth_->options().secure_cookie));
+    }
+    return respond(std::move(r));
+  }
+  (this->*spec.handler)(req, &*principal, std::move(respond));
 }
 
-void Api::Health(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::Health(const HttpRequest&, const auth::Principal*, Respond respond) {
   respond(http::JsonResponse(bhttp::status::ok, R"({"status":"ok"})"));
 }
 
-void Api::Ready(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::Ready(const HttpRequest&, const auth::Principal*, Respond respond) {
   Status st = store_.Ready();
   if (st.ok()) return respond(http::JsonResponse(bhttp::status::ok, R"({"status":"ready"})"));
   Response r =
@@ -488,27 +499,28 @@ void Api::Ready(const HttpRequest&, const store::Token*, Respond respond) {
   respond(std::move(r));
 }
 
-void Api::MetricsText(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::MetricsText(const HttpRequest&, const auth::Principal*, Respond respond) {
   Response r{bhttp::status::ok, 11};
   r.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   r.body() = metrics_.Render();
   respond(std::move(r));
 }
 
-void Api::AlertmanagerIntake(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::AlertmanagerIntake(const HttpRequest& req, const auth::Principal*, Respond respond) {
   WebhookIntake(IntegrationType::kAlertmanager, req, std::move(respond));
 }
-void Api::GrafanaIntake(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::GrafanaIntake(const HttpRequest& req, const auth::Principal*, Respond respond) {
   WebhookIntake(IntegrationType::kGrafana, req, std::move(respond));
 }
-void Api::GenericIntake(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::GenericIntake(const HttpRequest& req, const auth::Principal*, Respond respond) {
   WebhookIntake(IntegrationType::kGeneric, req, std::move(respond));
 }
-void Api::AcknowledgeAlert(const HttpRequest& req, const store::Token* token, Respond respond) {
-  AlertAction(true, req, *token, std::move(respond));
+void Api::AcknowledgeAlert(const HttpRequest& req, const auth::Principal* principal,
+                           Respond respond) {
+  AlertAction(true, req, *principal, std::move(respond));
 }
-void Api::ResolveAlert(const HttpRequest& req, const store::Token* token, Respond respond) {
-  AlertAction(false, req, *token, std::move(respond));
+void Api::ResolveAlert(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
+  AlertAction(false, req, *principal, std::move(respond));
 }
 
 Response Api::RenderError(std::string_view path, const Status& status) const {
@@ -639,7 +651,7 @@ std::optional<std::pair<Event, IntegrationInfo>> Api::PagerDutyEvent(std::string
   return std::make_pair(std::move(*ev), it->second);
 }
 
-void Api::EventsV2(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::EventsV2(const HttpRequest& req, const auth::Principal*, Respond respond) {
   constexpr std::string_view kType = "events_v2";
   auto parsed = PagerDutyEvent<core::AlertEvent>(
       kType, req, [](std::string_view b) { return ingest::ParseEventsV2(b); }, respond);
@@ -660,7 +672,7 @@ void Api::EventsV2(const HttpRequest& req, const store::Token*, Respond respond)
       PdStoreError, std::move(respond));
 }
 
-void Api::ChangeEvent(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ChangeEvent(const HttpRequest& req, const auth::Principal*, Respond respond) {
   constexpr std::string_view kType = "change";
   auto parsed = PagerDutyEvent<core::ChangeEvent>(
       kType, req, [](std::string_view b) { return ingest::ParseChangeEvent(b); }, respond);
@@ -744,7 +756,7 @@ void Api::WebhookIntake(IntegrationType type, const HttpRequest& req, Respond re
       StoreError, std::move(respond));
 }
 
-void Api::Heartbeat(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::Heartbeat(const HttpRequest& req, const auth::Principal*, Respond respond) {
   const std::string key = req.Param("key");
   auto view = org();
   auto it = view->integrations.find(key);
@@ -773,7 +785,7 @@ void Api::Heartbeat(const HttpRequest& req, const store::Token*, Respond respond
 // ---------------------------------------------------------------------------------------------
 // REST.
 
-void Api::ListAlerts(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ListAlerts(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto page = ParsePage(req);
   if (!page) return respond(http::ErrorResponse(page.error()));
   store::AlertFilter f;
@@ -794,7 +806,7 @@ void Api::ListAlerts(const HttpRequest& req, const store::Token*, Respond respon
   respond(ListResponse("alerts", *alerts, f.limit, AlertJson));
 }
 
-void Api::GetAlert(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::GetAlert(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto id = ParseId(req.Param("id"), "alert id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto a = store_.GetAlert(*id);
@@ -802,11 +814,11 @@ void Api::GetAlert(const HttpRequest& req, const store::Token*, Respond respond)
   respond(http::JsonResponse(bhttp::status::ok, "{\"alert\":" + AlertJson(*a) + "}"));
 }
 
-void Api::AlertAction(bool acknowledge, const HttpRequest& req, const store::Token& token,
+void Api::AlertAction(bool acknowledge, const HttpRequest& req, const auth::Principal& principal,
                       Respond respond) {
   auto id = ParseId(req.Param("id"), "alert id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  store::Actor actor{"token", token.name, "api"};
+  store::Actor actor = principal.Actor();
   std::string_view via = req.Header("X-Houston-Client");
   if (via == "cli") actor.method = "cli";
   auto shared = std::make_shared<Respond>(std::move(respond));
@@ -822,7 +834,7 @@ void Api::AlertAction(bool acknowledge, const HttpRequest& req, const store::Tok
   }
 }
 
-void Api::ListIncidents(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ListIncidents(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto page = ParsePage(req);
   if (!page) return respond(http::ErrorResponse(page.error()));
   store::IncidentFilter f;
@@ -863,7 +875,7 @@ void Api::ListIncidents(const HttpRequest& req, const store::Token*, Respond res
                        [](const core::Incident& i) { return core::IncidentJson(i); }));
 }
 
-void Api::GetIncident(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::GetIncident(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto inc = store_.GetIncident(*id);
@@ -890,7 +902,7 @@ void Api::GetIncident(const HttpRequest& req, const store::Token*, Respond respo
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
 }
 
-void Api::ListServices(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::ListServices(const HttpRequest&, const auth::Principal*, Respond respond) {
   auto view = org();
   std::string body = "{\"services\":[";
   if (view->org) {
@@ -935,7 +947,7 @@ void Api::ListServices(const HttpRequest&, const store::Token*, Respond respond)
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
 }
 
-void Api::ListChanges(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ListChanges(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto page = ParsePage(req);
   if (!page) return respond(http::ErrorResponse(page.error()));
   store::ChangeFilter f;
@@ -948,7 +960,7 @@ void Api::ListChanges(const HttpRequest& req, const store::Token*, Respond respo
   respond(ListResponse("changes", *changes, f.limit, ChangeJson));
 }
 
-void Api::ListAudit(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ListAudit(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto page = ParsePage(req);
   if (!page) return respond(http::ErrorResponse(page.error()));
   store::AuditFilter f;
@@ -984,8 +996,8 @@ void Api::Changed() {
   if (options_.on_change) options_.on_change();
 }
 
-store::Actor ActorOf(const HttpRequest& req, const store::Token& token) {
-  return store::Actor{"token", token.name, req.Header("X-Houston-Client") == "cli" ? "cli" : "api"};
+store::Actor ActorOf(const HttpRequest& req, const auth::Principal& principal) {
+  return principal.Actor(req.Header("X-Houston-Client") == "cli" ? "cli" : "api");
 }
 
 void Api::TransitionIncident(core::IncidentAction action, core::IncidentId id, store::Actor actor,
@@ -994,29 +1006,33 @@ void Api::TransitionIncident(core::IncidentAction action, core::IncidentId id, s
 }
 
 void Api::IncidentAction(core::IncidentAction action, const HttpRequest& req,
-                         const store::Token& token, Respond respond) {
+                         const auth::Principal& principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  TransitionIncident(action, *id, ActorOf(req, token), std::move(respond));
+  TransitionIncident(action, *id, ActorOf(req, principal), std::move(respond));
 }
 
-void Api::AcknowledgeIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
-  IncidentAction(core::IncidentAction::kAcknowledge, req, *token, std::move(respond));
+void Api::AcknowledgeIncident(const HttpRequest& req, const auth::Principal* principal,
+                              Respond respond) {
+  IncidentAction(core::IncidentAction::kAcknowledge, req, *principal, std::move(respond));
 }
 
-void Api::MitigateIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
-  IncidentAction(core::IncidentAction::kMitigate, req, *token, std::move(respond));
+void Api::MitigateIncident(const HttpRequest& req, const auth::Principal* principal,
+                           Respond respond) {
+  IncidentAction(core::IncidentAction::kMitigate, req, *principal, std::move(respond));
 }
 
-void Api::ResolveIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
-  IncidentAction(core::IncidentAction::kResolve, req, *token, std::move(respond));
+void Api::ResolveIncident(const HttpRequest& req, const auth::Principal* principal,
+                          Respond respond) {
+  IncidentAction(core::IncidentAction::kResolve, req, *principal, std::move(respond));
 }
 
-void Api::ReopenIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
-  IncidentAction(core::IncidentAction::kReopen, req, *token, std::move(respond));
+void Api::ReopenIncident(const HttpRequest& req, const auth::Principal* principal,
+                         Respond respond) {
+  IncidentAction(core::IncidentAction::kReopen, req, *principal, std::move(respond));
 }
 
-void Api::IncidentTimeline(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::IncidentTimeline(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   bool pinned_only = req.Query("pinned") == std::optional<std::string_view>("true");
@@ -1083,7 +1099,7 @@ void Api::IncidentTimeline(const HttpRequest& req, const store::Token*, Respond 
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
 }
 
-void Api::ListNotifications(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ListNotifications(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto page = ParsePage(req);
   if (!page) return respond(http::ErrorResponse(page.error()));
   store::NotificationFilter f;
@@ -1137,7 +1153,7 @@ std::string StringArray(const std::vector<std::string>& v) {
 }
 }  // namespace
 
-void Api::ListUsers(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ListUsers(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto view = org();
   std::string body = "{\"users\":[";
   if (view->org) {
@@ -1149,6 +1165,7 @@ void Api::ListUsers(const HttpRequest& req, const store::Token*, Respond respond
       Field(o, "name", u.name);
       Field(o, "email", u.email);
       Field(o, "timezone", u.timezone);
+      Field(o, "role", core::ToString(u.role));
       std::string cms = "[";
       for (size_t j = 0; j < u.contact_methods.size(); ++j) {
         if (j) cms += ',';
@@ -1172,7 +1189,7 @@ void Api::ListUsers(const HttpRequest& req, const store::Token*, Respond respond
   respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
 }
 
-void Api::ListEscalationPolicies(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::ListEscalationPolicies(const HttpRequest&, const auth::Principal*, Respond respond) {
   auto view = org();
   std::string body = "{\"escalation_policies\":[";
   if (view->org) {
@@ -1205,7 +1222,7 @@ void Api::ListEscalationPolicies(const HttpRequest&, const store::Token*, Respon
   respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
 }
 
-void Api::ListSchedules(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ListSchedules(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto view = org();
   std::string body = "{\"schedules\":[";
   if (view->org) {
@@ -1235,7 +1252,7 @@ void Api::ListSchedules(const HttpRequest& req, const store::Token*, Respond res
   respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
 }
 
-void Api::ScheduleOnCall(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ScheduleOnCall(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto view = org();
   std::string id = req.Param("id");
   if (!view->org || !config::FindSchedule(*view->org, id)) {
@@ -1312,7 +1329,7 @@ std::expected<core::Incident, http::Response> Api::LinkedIncident(core::Incident
                                   "<p>" + notify::HtmlEscape(inc.error().message()) + "</p>"));
 }
 
-void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ActionPage(const HttpRequest& req, const auth::Principal*, Respond respond) {
   // GET never acts: mail scanners and link previews follow links.
   auto claim = notify::VerifyActionToken(options_.link_key, req.Param("token"), clock_.Now());
   if (options_.link_key.empty() || !claim) {
@@ -1360,7 +1377,7 @@ void Api::ActionPage(const HttpRequest& req, const store::Token*, Respond respon
                   core::ToString(inc->severity), core::ToString(inc->status), verb)));
 }
 
-void Api::ActionPost(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ActionPost(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto claim = notify::VerifyActionToken(options_.link_key, req.Param("token"), clock_.Now());
   if (options_.link_key.empty() || !claim) {
     std::string why =
@@ -1484,7 +1501,7 @@ std::string Api::CalendarUrl(std::string_view kind, std::string_view id,
   return fmt::format("{}/calendars/{}.ics", base, token);
 }
 
-void Api::ScheduleShifts(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ScheduleShifts(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto view = org();
   std::string id = req.Param("id");
   const core::CompiledSchedule* sched =
@@ -1523,7 +1540,7 @@ void Api::ScheduleShifts(const HttpRequest& req, const store::Token*, Respond re
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
 }
 
-void Api::Calendar(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::Calendar(const HttpRequest& req, const auth::Principal*, Respond respond) {
   std::string token = req.Param("token");
   if (token.ends_with(".ics")) token.resize(token.size() - 4);
   auto claim = notify::VerifyActionToken(options_.link_key, token, clock_.Now());
@@ -1649,7 +1666,7 @@ void Api::SubmitOverrides(std::vector<store::ScheduleOverride> overrides, store:
                          });
 }
 
-void Api::ListOverrides(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ListOverrides(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto view = org();
   std::string id = req.Param("id");
   const config::Schedule* sched = view->org ? config::FindSchedule(*view->org, id) : nullptr;
@@ -1676,7 +1693,8 @@ void Api::ListOverrides(const HttpRequest& req, const store::Token*, Respond res
   respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
 }
 
-void Api::CreateOverride(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::CreateOverride(const HttpRequest& req, const auth::Principal* principal,
+                         Respond respond) {
   auto view = org();
   std::string id = req.Param("id");
   if (!view->org || !config::FindSchedule(*view->org, id)) {
@@ -1698,10 +1716,10 @@ void Api::CreateOverride(const HttpRequest& req, const store::Token* token, Resp
   if (!problems.empty()) {
     return respond(http::ErrorResponse(InvalidArgument("invalid override", problems)));
   }
-  SubmitOverrides({std::move(o)}, store::Actor{"token", token->name, "api"}, std::move(respond));
+  SubmitOverrides({std::move(o)}, principal->Actor(), std::move(respond));
 }
 
-void Api::CreateSwap(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::CreateSwap(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto view = org();
   std::string id = req.Param("id");
   if (!view->org || !config::FindSchedule(*view->org, id)) {
@@ -1745,11 +1763,11 @@ void Api::CreateSwap(const HttpRequest& req, const store::Token* token, Respond 
   if (!problems.empty()) {
     return respond(http::ErrorResponse(InvalidArgument("invalid swap", problems)));
   }
-  SubmitOverrides(std::move(overrides), store::Actor{"token", token->name, "api"},
-                  std::move(respond));
+  SubmitOverrides(std::move(overrides), principal->Actor(), std::move(respond));
 }
 
-void Api::CreateCoverRequest(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::CreateCoverRequest(const HttpRequest& req, const auth::Principal* principal,
+                             Respond respond) {
   auto view = org();
   std::string id = req.Param("id");
   if (!view->org || !config::FindSchedule(*view->org, id)) {
@@ -1775,10 +1793,10 @@ void Api::CreateCoverRequest(const HttpRequest& req, const store::Token* token, 
   if (!problems.empty()) {
     return respond(http::ErrorResponse(InvalidArgument("invalid cover request", problems)));
   }
-  SubmitOverrides({std::move(o)}, store::Actor{"token", token->name, "api"}, std::move(respond));
+  SubmitOverrides({std::move(o)}, principal->Actor(), std::move(respond));
 }
 
-void Api::ListCoverRequests(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::ListCoverRequests(const HttpRequest&, const auth::Principal*, Respond respond) {
   auto list = store_.ListOverrides("", clock_.Now());
   if (!list) return respond(http::ErrorResponse(list.error()));
   std::string body = "{\"cover_requests\":[";
@@ -1792,7 +1810,7 @@ void Api::ListCoverRequests(const HttpRequest&, const store::Token*, Respond res
   respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
 }
 
-void Api::AcceptCover(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::AcceptCover(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "override id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto f = StringFields(req.raw.body(), {"user"});
@@ -1805,21 +1823,20 @@ void Api::AcceptCover(const HttpRequest& req, const store::Token* token, Respond
   }
   auto shared = std::make_shared<Respond>(std::move(respond));
   store_.UpdateOverride(
-      *id, user, store::Actor{"token", token->name, "api"},
-      [this, shared](Result<store::ScheduleOverride> r) {
+      *id, user, principal->Actor(), [this, shared](Result<store::ScheduleOverride> r) {
         if (!r) return (*shared)(StoreError(r.error()));
         if (options_.on_overrides_changed) options_.on_overrides_changed();
         (*shared)(http::JsonResponse(bhttp::status::ok, "{\"override\":" + OverrideJson(*r) + "}"));
       });
 }
 
-void Api::CancelOverride(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::CancelOverride(const HttpRequest& req, const auth::Principal* principal,
+                         Respond respond) {
   auto id = ParseId(req.Param("id"), "override id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto shared = std::make_shared<Respond>(std::move(respond));
   store_.UpdateOverride(
-      *id, std::nullopt, store::Actor{"token", token->name, "api"},
-      [this, shared](Result<store::ScheduleOverride> r) {
+      *id, std::nullopt, principal->Actor(), [this, shared](Result<store::ScheduleOverride> r) {
         if (!r) return (*shared)(StoreError(r.error()));
         if (options_.on_overrides_changed) options_.on_overrides_changed();
         (*shared)(http::JsonResponse(bhttp::status::ok, "{\"override\":" + OverrideJson(*r) + "}"));

@@ -1,6 +1,7 @@
 // The HTTP resources of houston: intake endpoints (PagerDuty Events API v2, change events,
 // Alertmanager, Grafana, generic webhooks, heartbeats) and the REST API under /api/v1, with
-// bearer-token authentication and one table of which role may call which route.
+// authentication (bearer tokens and people's sessions, see auth/) and one table of which role
+// may call which route.
 #pragma once
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 
 #include "api/status_page.h"
+#include "auth/auth.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/incident.h"
@@ -99,6 +101,9 @@ struct ApiOptions {
   // commit to the store or a new org rebuilds it at once; this bounds how late it shows what
   // only time changes (a maintenance window starting) and, on PostgreSQL, other servers' writes.
   std::chrono::milliseconds status_page_max_age{1000};
+  // People's sessions: lifetimes, cookie, sign-in throttle (secure_cookie is also set when
+  // `tls` is, or `base_url` is https).
+  auth::SessionOptions sessions;
 };
 
 // Thread-safe.
@@ -118,11 +123,11 @@ class Api {
   http::Response RenderError(std::string_view path, const Status& status) const;
 
   using Respond = http::Responder;
-  // A route handler; `token` is the caller's token on authenticated routes, else nullptr.
-  using Method = void (Api::*)(const http::HttpRequest& req, const store::Token* token,
+  // A route handler; `principal` is the caller on authenticated routes, else nullptr.
+  using Method = void (Api::*)(const http::HttpRequest& req, const auth::Principal* principal,
                                Respond respond);
-  // The one route table: method, path, the minimum role (nullopt: no bearer token needed;
-  // intake authenticates by its integration key) and the handler.
+  // The one route table: method, path, the minimum role (nullopt: no principal needed; intake
+  // authenticates by its integration key, sign-in by a password) and the handler.
   struct RouteSpec {
     http::bhttp::verb method;
     std::string pattern;
@@ -133,26 +138,30 @@ class Api {
 
  private:
   void Dispatch(const RouteSpec& spec, const http::HttpRequest& req, Respond respond);
-  Result<store::Token> Authenticate(const http::HttpRequest& req);
-  // The caller's token on a route that needs a role: Unauthenticated or PermissionDenied if none.
-  Result<store::Token> Authorize(const RouteSpec& spec, const http::HttpRequest& req);
+  // The caller, from a bearer token or a session cookie (auth::Authenticator::Authenticate).
+  Result<auth::Principal> Authenticate(const http::HttpRequest& req);
+  // The caller on a route that needs a role: Unauthenticated, or PermissionDenied when the role
+  // is too low or a cookie-authenticated change fails the CSRF/Origin rule (auth::CheckCsrf).
+  Result<auth::Principal> Authorize(const RouteSpec& spec, const http::HttpRequest& req);
+  // What the CSRF/Origin rule looks at in `req` (views into it).
+  auth::RequestSite SiteOf(const http::HttpRequest& req) const;
 
-  void Health(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void Health(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   // 200 when the database answers, 503 with the reason when it does not (load balancers).
-  void Ready(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void MetricsText(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void Ready(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void MetricsText(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   // Intake.
-  void EventsV2(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void EventsV2(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   template <typename Event, typename Parse>
   std::optional<std::pair<Event, IntegrationInfo>> PagerDutyEvent(std::string_view type,
                                                                   const http::HttpRequest& req,
                                                                   Parse parse, Respond& respond);
-  void ChangeEvent(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void AlertmanagerIntake(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void GrafanaIntake(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void GenericIntake(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ChangeEvent(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void AlertmanagerIntake(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void GrafanaIntake(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void GenericIntake(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void WebhookIntake(core::IntegrationType type, const http::HttpRequest& req, Respond respond);
-  void Heartbeat(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void Heartbeat(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   // Applies parsed events; answers with `on_success(outcomes)` once they are durable.
   void Submit(std::vector<core::AlertEvent> events, std::string integration_type,
               std::function<http::Response(const std::vector<store::EventOutcome>&)> on_success,
@@ -163,76 +172,92 @@ class Api {
                  bool pagerduty_shape);
 
   // REST.
-  void ListAlerts(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void GetAlert(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void AcknowledgeAlert(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void ResolveAlert(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void AlertAction(bool acknowledge, const http::HttpRequest& req, const store::Token& token,
+  void ListAlerts(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void GetAlert(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void AcknowledgeAlert(const http::HttpRequest& req, const auth::Principal* principal,
+                        Respond respond);
+  void ResolveAlert(const http::HttpRequest& req, const auth::Principal* principal,
+                    Respond respond);
+  void AlertAction(bool acknowledge, const http::HttpRequest& req, const auth::Principal& principal,
                    Respond respond);
-  void ListIncidents(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void GetIncident(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ListServices(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ListChanges(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ListAudit(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void AcknowledgeIncident(const http::HttpRequest& req, const store::Token* token,
+  void ListIncidents(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void GetIncident(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ListServices(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ListChanges(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ListAudit(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void AcknowledgeIncident(const http::HttpRequest& req, const auth::Principal* principal,
                            Respond respond);
-  void ResolveIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void MitigateIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void ReopenIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void ResolveIncident(const http::HttpRequest& req, const auth::Principal* principal,
+                       Respond respond);
+  void MitigateIncident(const http::HttpRequest& req, const auth::Principal* principal,
+                        Respond respond);
+  void ReopenIncident(const http::HttpRequest& req, const auth::Principal* principal,
+                      Respond respond);
   void IncidentAction(core::IncidentAction action, const http::HttpRequest& req,
-                      const store::Token& token, Respond respond);
+                      const auth::Principal& principal, Respond respond);
   void TransitionIncident(core::IncidentAction action, core::IncidentId id, store::Actor actor,
                           Respond respond);
-  void IncidentTimeline(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void IncidentTimeline(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   // Running incidents (api/incidents.cc).
-  void DeclareIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void PatchIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void AssignRole(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void AddResponder(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void RemoveResponder(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void AddNote(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void PinEntry(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void UnpinEntry(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void Suspects(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void LinkChange(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void ListUpdates(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void PublishUpdate(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void MergeIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void SplitIncident(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void ListIncidentRoles(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ListSeverities(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void DeclareIncident(const http::HttpRequest& req, const auth::Principal* principal,
+                       Respond respond);
+  void PatchIncident(const http::HttpRequest& req, const auth::Principal* principal,
+                     Respond respond);
+  void AssignRole(const http::HttpRequest& req, const auth::Principal* principal, Respond respond);
+  void AddResponder(const http::HttpRequest& req, const auth::Principal* principal,
+                    Respond respond);
+  void RemoveResponder(const http::HttpRequest& req, const auth::Principal* principal,
+                       Respond respond);
+  void AddNote(const http::HttpRequest& req, const auth::Principal* principal, Respond respond);
+  void PinEntry(const http::HttpRequest& req, const auth::Principal* principal, Respond respond);
+  void UnpinEntry(const http::HttpRequest& req, const auth::Principal* principal, Respond respond);
+  void Suspects(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void LinkChange(const http::HttpRequest& req, const auth::Principal* principal, Respond respond);
+  void ListUpdates(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void PublishUpdate(const http::HttpRequest& req, const auth::Principal* principal,
+                     Respond respond);
+  void MergeIncident(const http::HttpRequest& req, const auth::Principal* principal,
+                     Respond respond);
+  void SplitIncident(const http::HttpRequest& req, const auth::Principal* principal,
+                     Respond respond);
+  void ListIncidentRoles(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ListSeverities(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void Patch(core::IncidentId id, store::IncidentPatch patch, store::Actor actor, Respond respond);
   // A store callback that answers {"incident": ...} with `code` (and wakes the engines), or the
   // store's error.
   store::Callback<core::Incident> AnswerIncident(
       Respond respond, http::bhttp::status code = http::bhttp::status::ok);
   // The public status page (api/incidents.cc): no token, public facts only.
-  void StatusHtml(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void StatusJson(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void StatusAtom(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void StatusRss(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void StatusHtml(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void StatusJson(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void StatusAtom(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void StatusRss(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   Result<StatusPageModel> BuildStatusPage(const http::HttpRequest& req);
   // Answers with one rendering of the status page, from the cache when it is current.
   void StatusPage(StatusPageCache::Format format, const http::HttpRequest& req, Respond respond);
   // The base URL for links: --base-url, else the request's Host.
   std::string BaseUrl(const http::HttpRequest& req) const;
-  void ListNotifications(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ListUsers(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ListEscalationPolicies(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ListSchedules(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ScheduleOnCall(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ScheduleShifts(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ListOverrides(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void CreateOverride(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void CreateSwap(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void CreateCoverRequest(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void ListCoverRequests(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void AcceptCover(const http::HttpRequest& req, const store::Token* token, Respond respond);
-  void CancelOverride(const http::HttpRequest& req, const store::Token* token, Respond respond);
+  void ListNotifications(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ListUsers(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ListEscalationPolicies(const http::HttpRequest& req, const auth::Principal*,
+                              Respond respond);
+  void ListSchedules(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ScheduleOnCall(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ScheduleShifts(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ListOverrides(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void CreateOverride(const http::HttpRequest& req, const auth::Principal* principal,
+                      Respond respond);
+  void CreateSwap(const http::HttpRequest& req, const auth::Principal* principal, Respond respond);
+  void CreateCoverRequest(const http::HttpRequest& req, const auth::Principal* principal,
+                          Respond respond);
+  void ListCoverRequests(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void AcceptCover(const http::HttpRequest& req, const auth::Principal* principal, Respond respond);
+  void CancelOverride(const http::HttpRequest& req, const auth::Principal* principal,
+                      Respond respond);
   void SubmitOverrides(std::vector<store::ScheduleOverride> overrides, store::Actor actor,
                        Respond respond);
   // iCalendar feeds, authenticated by a signed URL (calendar apps cannot send tokens).
-  void Calendar(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void Calendar(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   std::string CalendarUrl(std::string_view kind, std::string_view id,
                           const http::HttpRequest& req) const;
   // The incidents of a bundled message (its batch id), oldest first; `earlier_episode` when the
@@ -243,12 +268,12 @@ class Api {
   };
   Result<std::vector<BatchIncident>> BatchIncidents(int64_t batch_id);
   // Signed links from notifications: GET shows a confirmation page, POST acts.
-  void ActionPage(const http::HttpRequest& req, const store::Token*, Respond respond);
-  void ActionPost(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ActionPage(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ActionPost(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   // Pages for people (api/pages.cc). GET /: what houston is and where to go from here.
-  void Home(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void Home(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   // GET /api/v1 (no token): what the API is, how to authenticate, its top-level resources.
-  void ApiRoot(const http::HttpRequest& req, const store::Token*, Respond respond);
+  void ApiRoot(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   // The page a "view" link opens: the incident read-only, with acknowledge/resolve buttons
   // (signed for `user_id`, until `expires`) when the link is for its current episode.
   Result<http::Response> IncidentPage(const core::Incident& inc, std::string_view user_id,
@@ -263,6 +288,18 @@ class Api {
   Result<std::optional<TimePoint>> LastReopened(core::IncidentId id);
   void Changed();
 
+  // People signing in (api/session_routes.cc). POST /api/v1/session: password -> session cookie.
+  void SignIn(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  // GET /api/v1/session: who is calling (and the session's CSRF token).
+  void WhoAmI(const http::HttpRequest& req, const auth::Principal* principal, Respond respond);
+  // DELETE /api/v1/session: signs out (the session ends server-side; the cookie is cleared).
+  void SignOut(const http::HttpRequest& req, const auth::Principal* principal, Respond respond);
+  // DELETE /api/v1/users/{id}/sessions (admin): revokes every session of a user.
+  void RevokeUserSessions(const http::HttpRequest& req, const auth::Principal* principal,
+                          Respond respond);
+  // The current org's role of `user_id` (nullopt: no such user).
+  std::optional<store::Role> UserRole(std::string_view user_id) const;
+
   void CountEvent(std::string_view type, std::string_view result, uint64_t n = 1);
 
   store::Store& store_;
@@ -275,14 +312,16 @@ class Api {
   std::atomic<uint64_t> org_version_{0};  // bumped by SetOrg (the status page shows the org)
   std::string listen_url_;
   StatusPageCache status_cache_;
+  std::unique_ptr<auth::Authenticator> auth_;
 };
 
 // JSON renderings used by the API and the CLI's --json output (incidents: core::IncidentJson).
 std::string AlertJson(const core::Alert& a);
 std::string ChangeJson(const core::Change& c);
 
-// Who did something through the API: the token, by api or (X-Houston-Client: cli) the CLI.
-store::Actor ActorOf(const http::HttpRequest& req, const store::Token& token);
+// Who did something through the API: a token, by api or (X-Houston-Client: cli) the CLI; or a
+// signed-in person (auth::Principal::Actor).
+store::Actor ActorOf(const http::HttpRequest& req, const auth::Principal& principal);
 
 // A new API token: "hou_" + 43 base62 characters. Store only its hash (TokenHash).
 std::string NewApiToken();

@@ -318,7 +318,8 @@ store::Callback<core::Incident> Api::AnswerIncident(Respond respond, bhttp::stat
 // ---------------------------------------------------------------------------------------------
 // Declare and change.
 
-void Api::DeclareIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::DeclareIncident(const HttpRequest& req, const auth::Principal* principal,
+                          Respond respond) {
   auto body = Body::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
@@ -382,7 +383,7 @@ void Api::DeclareIncident(const HttpRequest& req, const store::Token* token, Res
     n.escalation_policy = paging.policy;
     n.first_step_delay = paging.first_step_delay;
   }
-  store_.DeclareIncident(std::move(n), ActorOf(req, *token),
+  store_.DeclareIncident(std::move(n), ActorOf(req, *principal),
                          AnswerIncident(std::move(respond), bhttp::status::created));
 }
 
@@ -391,7 +392,7 @@ void Api::Patch(core::IncidentId id, store::IncidentPatch patch, store::Actor ac
   store_.UpdateIncident(id, std::move(patch), std::move(actor), AnswerIncident(std::move(respond)));
 }
 
-void Api::PatchIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::PatchIncident(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto body = Body::Parse(req.raw.body());
@@ -445,10 +446,10 @@ void Api::PatchIncident(const HttpRequest& req, const store::Token* token, Respo
         "tags, add_tags, remove_tags, roles, add_responders, remove_responders, "
         "impact_started_at, detected_at, mitigated_at, resolved_at")));
   }
-  Patch(*id, std::move(p), ActorOf(req, *token), std::move(respond));
+  Patch(*id, std::move(p), ActorOf(req, *principal), std::move(respond));
 }
 
-void Api::AssignRole(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::AssignRole(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto body = Body::Parse(req.raw.body());
@@ -465,10 +466,10 @@ void Api::AssignRole(const HttpRequest& req, const store::Token* token, Respond 
   }
   if (role && check.Role(*role, "role")) p.set_roles.emplace_back(*role, user);
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  Patch(*id, std::move(p), ActorOf(req, *token), std::move(respond));
+  Patch(*id, std::move(p), ActorOf(req, *principal), std::move(respond));
 }
 
-void Api::AddResponder(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::AddResponder(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto body = Body::Parse(req.raw.body());
@@ -480,21 +481,22 @@ void Api::AddResponder(const HttpRequest& req, const store::Token* token, Respon
     p.add_responders.push_back(*u);
   }
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  Patch(*id, std::move(p), ActorOf(req, *token), std::move(respond));
+  Patch(*id, std::move(p), ActorOf(req, *principal), std::move(respond));
 }
 
-void Api::RemoveResponder(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::RemoveResponder(const HttpRequest& req, const auth::Principal* principal,
+                          Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   store::IncidentPatch p;
   p.remove_responders.push_back(req.Param("user"));
-  Patch(*id, std::move(p), ActorOf(req, *token), std::move(respond));
+  Patch(*id, std::move(p), ActorOf(req, *principal), std::move(respond));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Timeline: notes, pins, linked changes, suspects.
 
-void Api::AddNote(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::AddNote(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto body = Body::Parse(req.raw.body());
@@ -503,7 +505,7 @@ void Api::AddNote(const HttpRequest& req, const store::Token* token, Respond res
   auto pin = body->Bool("pinned");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store::Actor actor = ActorOf(req, *token);
+  store::Actor actor = ActorOf(req, *principal);
   store_.AddNote(*id, *text, actor, [this, shared, id = *id, pin, actor](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
     auto answer = [shared](const store::AuditRecord& rec, bool pinned) {
@@ -522,33 +524,33 @@ void Api::AddNote(const HttpRequest& req, const store::Token* token, Respond res
   });
 }
 
-void Api::PinEntry(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::PinEntry(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   auto entry = ParseId(req.Param("entry"), "timeline entry id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   if (!entry) return respond(http::ErrorResponse(entry.error()));
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.PinEntry(*id, *entry, true, ActorOf(req, *token), [shared](auto r) {
+  store_.PinEntry(*id, *entry, true, ActorOf(req, *principal), [shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
     (*shared)(http::JsonResponse(bhttp::status::ok,
                                  fmt::format(R"({{"entry_id":{},"pinned":true}})", r->record.id)));
   });
 }
 
-void Api::UnpinEntry(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::UnpinEntry(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   auto entry = ParseId(req.Param("entry"), "timeline entry id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   if (!entry) return respond(http::ErrorResponse(entry.error()));
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.PinEntry(*id, *entry, false, ActorOf(req, *token), [shared](auto r) {
+  store_.PinEntry(*id, *entry, false, ActorOf(req, *principal), [shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
     (*shared)(http::JsonResponse(bhttp::status::ok,
                                  fmt::format(R"({{"entry_id":{},"pinned":false}})", r->record.id)));
   });
 }
 
-void Api::Suspects(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::Suspects(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto inc = store_.GetIncident(*id);
@@ -575,7 +577,7 @@ void Api::Suspects(const HttpRequest& req, const store::Token*, Respond respond)
                   config::SettingsOf(*view->org).suspect_lookback_hours, out)));
 }
 
-void Api::LinkChange(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::LinkChange(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto body = Body::Parse(req.raw.body());
@@ -584,7 +586,7 @@ void Api::LinkChange(const HttpRequest& req, const store::Token* token, Respond 
   if (!change && !body->Has("change_id")) body->Problem("'change_id' is missing");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.LinkChange(*id, *change, ActorOf(req, *token), [shared](auto r) {
+  store_.LinkChange(*id, *change, ActorOf(req, *principal), [shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
     (*shared)(http::JsonResponse(bhttp::status::ok, "{\"linked\":" + ChangeJson(*r) + "}"));
   });
@@ -593,7 +595,7 @@ void Api::LinkChange(const HttpRequest& req, const store::Token* token, Respond 
 // ---------------------------------------------------------------------------------------------
 // Status updates.
 
-void Api::ListUpdates(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::ListUpdates(const HttpRequest& req, const auth::Principal*, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   if (auto inc = store_.GetIncident(*id); !inc) return respond(http::ErrorResponse(inc.error()));
@@ -602,7 +604,7 @@ void Api::ListUpdates(const HttpRequest& req, const store::Token*, Respond respo
   respond(ListResponse("updates", *updates, 1000, UpdateJson));
 }
 
-void Api::PublishUpdate(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::PublishUpdate(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto inc = store_.GetIncident(*id);
@@ -684,7 +686,7 @@ void Api::PublishUpdate(const HttpRequest& req, const store::Token* token, Respo
   core::AudienceContext ctx;
   ctx.incident = *inc;
   ctx.now = clock_.Now();
-  ctx.author = token->name;
+  ctx.author = principal->id;
   ctx.incident_url = notify::IncidentPageUrl(BaseUrl(req), options_.link_key, inc->id, inc->episode,
                                              clock_.Now() + notify::kViewLinkLifetime);
   ctx.status_page_url = BaseUrl(req) + "/status";
@@ -707,8 +709,8 @@ void Api::PublishUpdate(const HttpRequest& req, const store::Token* token, Respo
   }
   store::StatusUpdate update;
   update.incident_id = inc->id;
-  update.author = token->name;
-  update.via = ActorOf(req, *token).method;
+  update.author = principal->id;
+  update.via = ActorOf(req, *principal).method;
   update.phase = u.phase;
   for (const auto& a : unique) {
     const config::Audience* aud = org ? config::FindAudience(*org, a) : nullptr;
@@ -733,7 +735,7 @@ void Api::PublishUpdate(const HttpRequest& req, const store::Token* token, Respo
                                       "{\"dry_run\":true,\"update\":" + UpdateJson(update) + "}"));
   }
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.PublishStatusUpdate(std::move(update), ActorOf(req, *token), [this, shared](auto r) {
+  store_.PublishStatusUpdate(std::move(update), ActorOf(req, *principal), [this, shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
     Changed();
     (*shared)(http::JsonResponse(bhttp::status::created, "{\"update\":" + UpdateJson(*r) + "}"));
@@ -743,7 +745,7 @@ void Api::PublishUpdate(const HttpRequest& req, const store::Token* token, Respo
 // ---------------------------------------------------------------------------------------------
 // Merge and split.
 
-void Api::MergeIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::MergeIncident(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto body = Body::Parse(req.raw.body());
@@ -751,10 +753,10 @@ void Api::MergeIncident(const HttpRequest& req, const store::Token* token, Respo
   auto into = body->Int("into", 1, INT64_MAX);
   if (!into && !body->Has("into")) body->Problem("'into' is missing: the incident to merge into");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  store_.MergeIncidents(*id, *into, ActorOf(req, *token), AnswerIncident(std::move(respond)));
+  store_.MergeIncidents(*id, *into, ActorOf(req, *principal), AnswerIncident(std::move(respond)));
 }
 
-void Api::SplitIncident(const HttpRequest& req, const store::Token* token, Respond respond) {
+void Api::SplitIncident(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
   auto body = Body::Parse(req.raw.body());
@@ -793,14 +795,14 @@ void Api::SplitIncident(const HttpRequest& req, const store::Token* token, Respo
     n.escalation_policy = paging.policy;
     n.first_step_delay = paging.first_step_delay;
   }
-  store_.SplitIncident(*id, std::move(alerts), std::move(n), ActorOf(req, *token),
+  store_.SplitIncident(*id, std::move(alerts), std::move(n), ActorOf(req, *principal),
                        AnswerIncident(std::move(respond), bhttp::status::created));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reference lists.
 
-void Api::ListIncidentRoles(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::ListIncidentRoles(const HttpRequest&, const auth::Principal*, Respond respond) {
   auto view = org();
   auto roles = view->org ? config::AllIncidentRoles(*view->org) : config::BuiltinIncidentRoles();
   json::array out;
@@ -811,7 +813,7 @@ void Api::ListIncidentRoles(const HttpRequest&, const store::Token*, Respond res
                              json::serialize(json::object{{"roles", std::move(out)}})));
 }
 
-void Api::ListSeverities(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::ListSeverities(const HttpRequest&, const auth::Principal*, Respond respond) {
   auto view = org();
   auto levels = view->org ? config::SevLevels(*view->org) : core::DefaultSevLevels();
   json::array out;
@@ -972,19 +974,19 @@ void Api::StatusPage(StatusPageCache::Format format, const HttpRequest& req, Res
   respond(Public(std::move(type), std::move(*body)));
 }
 
-void Api::StatusHtml(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::StatusHtml(const HttpRequest& req, const auth::Principal*, Respond respond) {
   StatusPage(StatusPageCache::Format::kHtml, req, std::move(respond));
 }
 
-void Api::StatusJson(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::StatusJson(const HttpRequest& req, const auth::Principal*, Respond respond) {
   StatusPage(StatusPageCache::Format::kJson, req, std::move(respond));
 }
 
-void Api::StatusAtom(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::StatusAtom(const HttpRequest& req, const auth::Principal*, Respond respond) {
   StatusPage(StatusPageCache::Format::kAtom, req, std::move(respond));
 }
 
-void Api::StatusRss(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::StatusRss(const HttpRequest& req, const auth::Principal*, Respond respond) {
   StatusPage(StatusPageCache::Format::kRss, req, std::move(respond));
 }
 

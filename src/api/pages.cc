@@ -45,7 +45,7 @@ std::string TimelineLine(const store::AuditRecord& r) {
 
 }  // namespace
 
-void Api::Home(const HttpRequest& req, const store::Token*, Respond respond) {
+void Api::Home(const HttpRequest& req, const auth::Principal*, Respond respond) {
   std::string base = BaseUrl(req);
   std::string body = fmt::format(
       "<p>houston is a self-hosted incident-response server: it takes alerts from the monitoring "
@@ -73,7 +73,7 @@ void Api::Home(const HttpRequest& req, const store::Token*, Respond respond) {
   respond(HtmlPage(bhttp::status::ok, "houston", body));
 }
 
-void Api::ApiRoot(const HttpRequest&, const store::Token*, Respond respond) {
+void Api::ApiRoot(const HttpRequest&, const auth::Principal*, Respond respond) {
   boost::json::array resources;
   for (const auto& r : Routes()) {
     if (r.method != bhttp::verb::get || !r.pattern.starts_with("/api/v1/")) continue;

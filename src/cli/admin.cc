@@ -295,6 +295,7 @@ void AddAdminCommands(CLI::App& app, std::function<int()>* run) {
 void AddCommands(CLI::App& app, std::function<int()>* run) {
   AddServeCommand(app, run);
   AddAdminCommands(app, run);
+  AddUserCommands(app, run);
   AddClientCommands(app, run);
 }
 

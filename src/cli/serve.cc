@@ -10,6 +10,7 @@
 #include <csignal>
 #include <fstream>
 
+#include "auth/auth.h"
 #include "cli/commands.h"
 #include "cli/internal.h"
 #include "core/json_util.h"
@@ -193,6 +194,21 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
                   "messages per contact method per minute; more are bundled")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  auto duration = CLI::Validator(
+      [](std::string& text) {
+        auto d = auth::ParseDuration(text);
+        return d ? std::string() : d.error().message();
+      },
+      "DURATION");
+  cmd->add_option("--session-idle", flags->server.session_idle,
+                  "a signed-in session unused this long ends (e.g. 30m, 12h)")
+      ->capture_default_str()
+      ->check(duration);
+  cmd->add_option("--session-lifetime", flags->server.session_lifetime,
+                  "a signed-in session ends this long after sign-in, however much it is used "
+                  "(e.g. 12h, 7d)")
+      ->capture_default_str()
+      ->check(duration);
   cmd->add_option("--port-file", flags->port_file,
                   "write the bound port to this file once listening (for scripts using port 0)");
   cmd->callback([flags, run] { *run = [flags] { return Serve(*flags); }; });

@@ -577,8 +577,9 @@ class OrgParser {
   // ---- users and teams ----
 
   void ParseUser(const Value& v) {
-    MapReader m(v, {"id", "name", "email", "timezone", "contact_methods", "notification_rules"},
-                problems_);
+    MapReader m(
+        v, {"id", "name", "email", "timezone", "role", "contact_methods", "notification_rules"},
+        problems_);
     if (!m.ok()) return;
     User u;
     u.id = ParseId(m, Kind::kUser);
@@ -591,6 +592,16 @@ class OrgParser {
       u.email = *email;
     }
     u.timezone = ParseTimezone(m, "timezone");
+    if (auto role = m.String("role")) {
+      if (auto parsed = core::ParseRole(*role)) {
+        u.role = *parsed;
+      } else {
+        problems_.Add(m.PositionOfKey("role"), m.PathOf("role"),
+                      fmt::format("unknown role '{}': use admin, responder or viewer (the default "
+                                  "is responder)",
+                                  *role));
+      }
+    }
 
     std::map<std::string, Position> method_ids;
     for (const Value& cv : m.List("contact_methods")) {

@@ -57,6 +57,8 @@ struct User {
   std::string name;              // defaults to id
   std::string email;             // optional
   std::string timezone = "UTC";  // a tz database name; validated
+  // What the user may do when signed in (admin, responder or viewer; default responder).
+  core::Role role = core::Role::kResponder;
   std::vector<ContactMethod> contact_methods;
   // When absent or empty in the YAML: one rule per contact method with delay 0.
   std::vector<NotificationRule> notification_rules;

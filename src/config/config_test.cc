@@ -597,6 +597,35 @@ TEST(ValidationTest, UnknownTimeZone) {
                           "America/New_York)"));
 }
 
+TEST(ParseOrgTest, UserRolesDefaultToResponder) {
+  Org org = ParseValid(
+      "users:\n  - {id: a, role: admin}\n  - {id: b, role: viewer}\n  - {id: c}\n"
+      "  - {id: d, role: responder}\n");
+  ASSERT_THAT(org.users, SizeIs(4));
+  EXPECT_EQ(org.users[0].role, core::Role::kAdmin);
+  EXPECT_EQ(org.users[1].role, core::Role::kViewer);
+  EXPECT_EQ(org.users[2].role, core::Role::kResponder);
+  EXPECT_EQ(org.users[3].role, core::Role::kResponder);
+  // The default is not written out, so an org from before roles flattens as it did; a role
+  // change is a change to the user.
+  auto spec = [](const Org& o, std::string_view id) {
+    for (const auto& obj : Flatten(o)) {
+      if (obj.kind == "user" && obj.id == id) return obj.spec_json;
+    }
+    return std::string();
+  };
+  EXPECT_NE(spec(org, "a").find("\"role\":\"admin\""), std::string::npos);
+  EXPECT_EQ(spec(org, "c").find("role"), std::string::npos);
+  EXPECT_EQ(spec(org, "d"), spec(ParseValid("users: [{id: d}]\n"), "d"));
+}
+
+TEST(ValidationTest, UnknownUserRole) {
+  EXPECT_THAT(ProblemsOf("users:\n  - {id: a, role: superuser}\n"),
+              ElementsAre("org.yaml:2:19: users[0].role: unknown role 'superuser': use admin, "
+                          "responder or viewer (the default is responder)"));
+  EXPECT_THAT(ProblemsOf("users:\n  - {id: a, role: [admin]}\n"), SizeIs(1));
+}
+
 TEST(ValidationTest, EmailAndUrls) {
   EXPECT_THAT(
       ProblemsOf("users:\n"

@@ -104,6 +104,8 @@ json::object UserSpec(const User& u, bool redacted) {
   o["name"] = u.name;
   o["email"] = u.email;
   o["timezone"] = u.timezone;
+  // Only when not the default: an org written before roles existed flattens as it did.
+  if (u.role != core::Role::kResponder) o["role"] = core::ToString(u.role);
   o["contact_methods"] = ContactMethods(u.contact_methods, redacted);
   o["notification_rules"] = std::move(rules);
   return o;

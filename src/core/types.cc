@@ -51,6 +51,11 @@ constexpr std::array<std::pair<IntegrationType, std::string_view>, 5> kIntegrati
     {IntegrationType::kGeneric, "generic"},
     {IntegrationType::kHeartbeat, "heartbeat"},
 }};
+constexpr std::array<std::pair<Role, std::string_view>, 3> kRoles{{
+    {Role::kViewer, "viewer"},
+    {Role::kResponder, "responder"},
+    {Role::kAdmin, "admin"},
+}};
 }  // namespace
 
 std::string_view ToString(Severity s) { return Name(kSeverities, s); }
@@ -97,6 +102,7 @@ std::optional<OverrideState> ParseOverrideState(std::string_view s) {
 }
 std::string_view ToString(IncidentStatus s) { return Name(kIncidentStatuses, s); }
 std::string_view ToString(IntegrationType t) { return Name(kIntegrationTypes, t); }
+std::string_view ToString(Role r) { return Name(kRoles, r); }
 std::optional<Severity> ParseSeverity(std::string_view s) { return Lookup(kSeverities, s); }
 std::optional<EventAction> ParseEventAction(std::string_view s) { return Lookup(kActions, s); }
 std::optional<AlertStatus> ParseAlertStatus(std::string_view s) {
@@ -108,5 +114,6 @@ std::optional<IncidentStatus> ParseIncidentStatus(std::string_view s) {
 std::optional<IntegrationType> ParseIntegrationType(std::string_view s) {
   return Lookup(kIntegrationTypes, s);
 }
+std::optional<Role> ParseRole(std::string_view s) { return Lookup(kRoles, s); }
 
 }  // namespace houston::core

@@ -35,6 +35,9 @@ enum class EscalationState { kNew, kActive, kAcked, kAckWait, kStopped, kExhaust
 enum class NotificationState { kPending, kSending, kSent, kFailed, kUnknown, kCancelled, kDead };
 // An on-call override made through the API: in force, an open cover request, or cancelled.
 enum class OverrideState { kActive, kRequested, kCancelled };
+// What a person (org.yaml `users[].role`) or an API token may do; each role may do what the
+// ones below it may. Ordered: compare with <.
+enum class Role { kViewer = 0, kResponder = 1, kAdmin = 2 };
 
 std::string_view ToString(Severity s);
 std::string_view ToString(EventAction a);
@@ -44,6 +47,7 @@ std::string_view ToString(IntegrationType t);
 std::string_view ToString(EscalationState s);
 std::string_view ToString(NotificationState s);
 std::string_view ToString(OverrideState s);
+std::string_view ToString(Role r);
 std::optional<Severity> ParseSeverity(std::string_view s);
 std::optional<EventAction> ParseEventAction(std::string_view s);
 std::optional<AlertStatus> ParseAlertStatus(std::string_view s);
@@ -56,6 +60,7 @@ std::optional<OverrideState> ParseOverrideState(std::string_view s);
 std::ostream& operator<<(std::ostream& os, EscalationState s);
 std::ostream& operator<<(std::ostream& os, NotificationState s);
 std::ostream& operator<<(std::ostream& os, OverrideState s);
+std::optional<Role> ParseRole(std::string_view s);
 
 // Field limits from the PagerDuty Events API v2.
 inline constexpr size_t kMaxSummaryLength = 1024;  // characters (code points)

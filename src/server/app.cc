@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "api/api.h"
+#include "auth/auth.h"
 #include "core/random.h"
 #include "core/time_util.h"
 #include "engine/escalation_engine.h"
@@ -487,6 +488,12 @@ std::expected<void, StartupError> App::Build() {
   };
   api_options.base_url = base_url_;
   api_options.tls = !o_.tls_cert.empty();
+  auto idle = auth::ParseDuration(o_.session_idle);
+  if (!idle) return std::unexpected(Usage(idle.error()));
+  auto lifetime = auth::ParseDuration(o_.session_lifetime);
+  if (!lifetime) return std::unexpected(Usage(lifetime.error()));
+  api_options.sessions.idle = *idle;
+  api_options.sessions.lifetime = *lifetime;
   api_options.schedule = [this](const config::Org& o,
                                 const std::string& id) -> const core::CompiledSchedule* {
     // Valid while the org snapshot `o` (held by the caller) is alive.

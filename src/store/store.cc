@@ -20,23 +20,4 @@ std::string_view ToString(EventOutcome::Kind k) {
   return "unknown";
 }
 
-std::string_view ToString(Role r) {
-  switch (r) {
-    case Role::kViewer:
-      return "viewer";
-    case Role::kResponder:
-      return "responder";
-    case Role::kAdmin:
-      return "admin";
-  }
-  return "viewer";
-}
-
-std::optional<Role> ParseRole(std::string_view s) {
-  if (s == "viewer") return Role::kViewer;
-  if (s == "responder") return Role::kResponder;
-  if (s == "admin") return Role::kAdmin;
-  return std::nullopt;
-}
-
 }  // namespace houston::store

@@ -113,9 +113,9 @@ struct OrgSnapshot {
   std::optional<TimePoint> applied_at;  // when it was applied (nullopt if never)
 };
 
-enum class Role { kViewer = 0, kResponder = 1, kAdmin = 2 };
-std::string_view ToString(Role r);
-std::optional<Role> ParseRole(std::string_view s);
+using core::ParseRole;
+using core::Role;
+using core::ToString;
 
 struct Token {
   int64_t id = 0;
@@ -404,6 +404,57 @@ struct OpenWork {
   int64_t notifications_due = 0;                       // of those, due now (not_before <= now)
 };
 
+// --- Sign-in (auth) ---------------------------------------------------------------------------
+
+// A person's signed-in session. Only the hash of its secret id is stored (auth::SessionHash).
+struct Session {
+  int64_t id = 0;
+  std::string user_id;
+  std::string client;  // the address it was signed in from
+  TimePoint created_at{};
+  TimePoint last_seen_at{};
+  TimePoint idle_expires_at{};  // it ends if unused until then (TouchSession moves it on)
+  TimePoint expires_at{};       // it ends then, used or not
+  std::optional<TimePoint> revoked_at;
+};
+
+// What signing in needs from the database: users' password hashes and their sessions. Every
+// write records its audit entry in the same transaction. Secrets never reach the audit log.
+// Thread-safe.
+class AuthStore {
+ public:
+  virtual ~AuthStore() = default;
+  // Sets (or replaces) the password hash of `user_id` and revokes the user's live sessions, in
+  // one transaction (audit user.password_set). Returns how many sessions were revoked.
+  virtual void SetPassword(std::string user_id, std::string password_hash, Actor actor,
+                           Callback<int> done) = 0;
+  // NotFound if the user has no password.
+  virtual Result<std::string> GetPasswordHash(const std::string& user_id) = 0;
+  // Stores a new session under the hash of its secret id (audit user.signed_in), and deletes the
+  // user's sessions that had already ended. Returns it with its id. AlreadyExists if the hash is
+  // taken.
+  virtual void CreateSession(Session session, std::string session_hash, Actor actor,
+                             Callback<Session> done) = 0;
+  // The session stored under this hash, revoked or ended ones included (the caller decides).
+  // NotFound if there is none.
+  virtual Result<Session> FindSessionByHash(const std::string& session_hash) = 0;
+  // Records that a session was used at `at`: last_seen_at = at and its idle expiry moves to
+  // `idle_expires_at` (never past its absolute expiry). No audit. Returns rows changed (0 when
+  // the session is gone or revoked).
+  virtual void TouchSession(int64_t id, TimePoint at, TimePoint idle_expires_at,
+                            Callback<int> done) = 0;
+  // Deletes a session (signing out; audit user.signed_out). NotFound if there is none.
+  virtual void DeleteSession(int64_t id, Actor actor, Callback<Session> done) = 0;
+  // Revokes every live session of `user_id` (audit user.sessions_revoked, also when there were
+  // none). Returns how many were revoked.
+  virtual void RevokeUserSessions(std::string user_id, Actor actor, Callback<int> done) = 0;
+  // Writes one audit record that goes with no other change (e.g. a failed sign-in). Returns its
+  // id.
+  virtual void RecordAudit(Actor actor, std::string action, std::string resource_type,
+                           std::string resource_id, std::string details_json,
+                           Callback<int64_t> done) = 0;
+};
+
 // The store is one object behind narrow interfaces, one per role: each consumer depends only on
 // the interface it uses. Writes are asynchronous: `done` runs after durable commit (or with the
 // error); when the write queue is full, `done` runs at once, on the caller's thread, with
@@ -566,6 +617,7 @@ class AuditStore {
 // The whole store: every role above, running incidents, and the store's own upkeep.
 // Thread-safe: every method may be called from any thread.
 class Store : public AlertStore,
+              public AuthStore,
               public OrgStore,
               public HeartbeatStore,
               public TokenStore,

@@ -14,13 +14,13 @@ namespace {
 
 // Parents before children (foreign keys); schema_migrations is not copied (each side has its own).
 constexpr const char* kTables[] = {
-    "incidents",          "alerts",         "changes",      "org_objects", "org_source",
-    "heartbeats",         "tokens",         "audit_log",    "escalations", "notifications",
-    "schedule_overrides", "status_updates", "timeline_pins"};
+    "incidents",          "alerts",         "changes",       "org_objects",    "org_source",
+    "heartbeats",         "tokens",         "audit_log",     "escalations",    "notifications",
+    "schedule_overrides", "status_updates", "timeline_pins", "user_passwords", "sessions"};
 // Tables whose `id` is an identity column in PostgreSQL.
 constexpr const char* kIdentityTables[] = {
-    "incidents",          "alerts",        "changes", "tokens", "audit_log", "notifications",
-    "schedule_overrides", "status_updates"};
+    "incidents",          "alerts",         "changes", "tokens", "audit_log", "notifications",
+    "schedule_overrides", "status_updates", "sessions"};
 
 Result<std::vector<std::string>> ColumnsOf(sql::Db& db, const std::string& table) {
   HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * s,

@@ -269,6 +269,29 @@ CREATE TABLE timeline_pins (
 -- 0 until an incident is first reopened, then one more per reopen (resolved -> triggered).
 ALTER TABLE incidents ADD COLUMN episode {{int}} NOT NULL DEFAULT 0;
 )sql"},
+    {6, "sign-in: users' password hashes and sessions", R"sql(
+-- An Argon2id hash (libsodium crypto_pwhash_str) per user that may sign in.
+CREATE TABLE user_passwords (
+  user_id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  updated_at {{int}} NOT NULL
+);
+
+-- Signed-in sessions. `hash` is SHA-256 of the secret session id (the cookie); the id itself is
+-- never stored.
+CREATE TABLE sessions (
+  id {{id}},
+  hash TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL,
+  client TEXT NOT NULL DEFAULT '',
+  created_at {{int}} NOT NULL,
+  last_seen_at {{int}} NOT NULL,
+  idle_expires_at {{int}} NOT NULL,
+  expires_at {{int}} NOT NULL,
+  revoked_at {{int}}
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+)sql"},
 };
 
 }  // namespace

@@ -113,6 +113,21 @@ class SqlStore : public Store {
                                                       TimePoint ending_after) override;
   Result<OpenWork> CountOpenWork(TimePoint now) override;
 
+  // Sign-in (store/sql/auth.cc).
+  void SetPassword(std::string user_id, std::string password_hash, Actor actor,
+                   Callback<int> done) override;
+  Result<std::string> GetPasswordHash(const std::string& user_id) override;
+  void CreateSession(Session session, std::string session_hash, Actor actor,
+                     Callback<Session> done) override;
+  Result<Session> FindSessionByHash(const std::string& session_hash) override;
+  void TouchSession(int64_t id, TimePoint at, TimePoint idle_expires_at,
+                    Callback<int> done) override;
+  void DeleteSession(int64_t id, Actor actor, Callback<Session> done) override;
+  void RevokeUserSessions(std::string user_id, Actor actor, Callback<int> done) override;
+  void RecordAudit(Actor actor, std::string action, std::string resource_type,
+                   std::string resource_id, std::string details_json,
+                   Callback<int64_t> done) override;
+
   // Unavailable while the database cannot store writes: from a write that failed for a full
   // disk or an I/O error until one that changed rows commits again. Meanwhile each call queues a
   // small probe write (one at a time), so that the store notices when the disk has room again

@@ -1,0 +1,123 @@
+// People signing in: the /api/v1/session resource and revoking a user's sessions. The rules
+// (passwords, sessions, throttle, CSRF) live in auth/; these handlers translate HTTP.
+#include <fmt/format.h>
+
+#include "api/api.h"
+#include "api/internal.h"
+#include "core/json_util.h"
+#include "core/time_util.h"
+
+namespace houston::api {
+
+namespace {
+
+using http::HttpRequest;
+using http::Response;
+
+constexpr size_t kMaxUserIdBytes = 256;
+
+// Answers about a session are private to their caller and change with every sign-in.
+Response NoStore(Response r) {
+  r.set(bhttp::field::cache_control, "no-store");
+  return r;
+}
+
+std::string PrincipalJson(const auth::Principal& p) {
+  std::string o = "{";
+  if (p.method == auth::Method::kSession) {
+    Field(o, "user", p.id);
+  } else {
+    Field(o, "token", p.id);
+  }
+  Field(o, "role", core::ToString(p.role));
+  Field(o, "method", auth::ToString(p.method));
+  if (p.method == auth::Method::kSession) {
+    Field(o, "csrf_token", p.csrf_token);
+    Time(o, "expires_at", p.expires_at);
+  }
+  o += '}';
+  return o;
+}
+
+}  // namespace
+
+std::optional<store::Role> Api::UserRole(std::string_view user_id) const {
+  auto view = org();
+  if (!view->org) return std::nullopt;
+  for (const auto& u : view->org->users) {
+    if (u.id == user_id) return u.role;
+  }
+  return std::nullopt;
+}
+
+void Api::SignIn(const HttpRequest& req, const auth::Principal*, Respond respond) {
+  // A foreign page must not sign a browser in (login CSRF), not even as someone else.
+  if (Status st = auth::CheckOrigin(SiteOf(req)); !st.ok()) {
+    return respond(http::ErrorResponse(st));
+  }
+  auto fields = StringFields(req.raw.body(), {"user", "password"});
+  if (!fields) return respond(http::ErrorResponse(fields.error()));
+  std::vector<std::string> problems;
+  if (!fields->contains("user") || (*fields)["user"].empty()) {
+    problems.push_back("'user' is required: the user's id in org.yaml");
+  } else if ((*fields)["user"].size() > kMaxUserIdBytes) {
+    problems.push_back(fmt::format("'user' is longer than {} bytes", kMaxUserIdBytes));
+  }
+  if (!fields->contains("password") || (*fields)["password"].empty()) {
+    problems.push_back("'password' is required");
+  } else if ((*fields)["password"].size() > auth::kMaxPasswordLength) {
+    problems.push_back(fmt::format("'password' is longer than {} bytes", auth::kMaxPasswordLength));
+  }
+  if (!problems.empty()) {
+    return respond(http::ErrorResponse(InvalidArgument("invalid request body", problems)));
+  }
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  auth_->SignIn(auth::SignInRequest{.user = std::move((*fields)["user"]),
+                                    .password = std::move((*fields)["password"]),
+                                    .client = req.remote},
+                [shared](auth::SignInResult r) {
+                  if (!r) {
+                    Response err = http::ErrorResponse(r.error().status);
+                    if (r.error().retry_after > 0) {
+                      err.set(bhttp::field::retry_after, std::to_string(r.error().retry_after));
+                    }
+                    return (*shared)(NoStore(std::move(err)));
+                  }
+                  Response ok = http::JsonResponse(bhttp::status::ok, PrincipalJson(r->principal));
+                  ok.set(bhttp::field::set_cookie, r->set_cookie);
+                  (*shared)(NoStore(std::move(ok)));
+                });
+}
+
+void Api::WhoAmI(const HttpRequest&, const auth::Principal* principal, Respond respond) {
+  respond(NoStore(http::JsonResponse(bhttp::status::ok, PrincipalJson(*principal))));
+}
+
+void Api::SignOut(const HttpRequest&, const auth::Principal* principal, Respond respond) {
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  bool secure = auth_->options().secure_cookie;
+  auth_->SignOut(*principal, [shared, secure](Result<store::Session> r) {
+    if (!r) {
+      // Already gone (signed out elsewhere at the same moment): signed out all the same.
+      if (r.error().code() != StatusCode::kNotFound) return (*shared)(StoreError(r.error()));
+    }
+    Response ok = http::JsonResponse(bhttp::status::ok, R"({"signed_out":true})");
+    ok.set(bhttp::field::set_cookie, auth::ClearSessionCookie(secure));
+    (*shared)(NoStore(std::move(ok)));
+  });
+}
+
+void Api::RevokeUserSessions(const HttpRequest& req, const auth::Principal* principal,
+                             Respond respond) {
+  std::string user = req.Param("id");
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  auth_->RevokeSessions(user, ActorOf(req, *principal), [shared, user](Result<int> r) {
+    if (!r) return (*shared)(StoreError(r.error()));
+    std::string o = "{";
+    Field(o, "user", user);
+    Raw(o, "revoked", std::to_string(*r));
+    (*shared)(http::JsonResponse(bhttp::status::ok, o + "}"));
+  });
+}
+
+}  // namespace houston::api

@@ -1,0 +1,236 @@
+#include "auth/auth.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/fake_clock.h"
+
+namespace houston::auth {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+TEST(Password, HashesVerifyAndAreSalted) {
+  auto a = HashPassword("correct horse battery", kMinimum);
+  ASSERT_TRUE(a) << a.error().ToString();
+  EXPECT_TRUE(a->starts_with("$argon2id$")) << *a;
+  EXPECT_TRUE(VerifyPassword(*a, "correct horse battery"));
+  EXPECT_FALSE(VerifyPassword(*a, "correct horse batterY"));
+  EXPECT_FALSE(VerifyPassword(*a, ""));
+  auto b = HashPassword("correct horse battery", kMinimum);
+  ASSERT_TRUE(b);
+  EXPECT_NE(*a, *b);  // a salt of its own
+  EXPECT_FALSE(VerifyPassword("", "x"));
+  EXPECT_FALSE(VerifyPassword("not a hash", "x"));
+  EXPECT_FALSE(VerifyPassword(std::string(500, '$'), "x"));
+}
+
+TEST(Password, InteractiveCostIsTheDefault) {
+  auto h = HashPassword("correct horse battery");
+  ASSERT_TRUE(h);
+  EXPECT_NE(h->find("m=65536"), std::string::npos) << *h;  // 64 MiB
+  EXPECT_TRUE(VerifyPassword(*h, "correct horse battery"));
+}
+
+TEST(Password, PolicyRefusesShortAndHugePasswords) {
+  EXPECT_EQ(CheckPasswordPolicy("short").code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(CheckPasswordPolicy("short").message().find("at least 12"), std::string::npos);
+  EXPECT_TRUE(CheckPasswordPolicy("twelve chars").ok());
+  EXPECT_EQ(CheckPasswordPolicy(std::string(kMaxPasswordLength + 1, 'x')).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(Session, IdsAreRandomAndOnlyTheirHashesAreKept) {
+  std::string a = NewSessionId(), b = NewSessionId();
+  EXPECT_NE(a, b);
+  EXPECT_GE(a.size(), 40u);
+  EXPECT_EQ(SessionHash(a), SessionHash(a));
+  EXPECT_NE(SessionHash(a), a);
+  EXPECT_NE(CsrfTokenFor(a), SessionHash(a));
+  EXPECT_NE(CsrfTokenFor(a), CsrfTokenFor(b));
+  EXPECT_EQ(CsrfTokenFor(a).find(a), std::string::npos);
+}
+
+TEST(Session, Cookies) {
+  EXPECT_EQ(SessionCookie("abc", seconds(3600), false),
+            "houston_session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=3600");
+  EXPECT_EQ(SessionCookie("abc", seconds(60), true),
+            "houston_session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=60; Secure");
+  EXPECT_EQ(ClearSessionCookie(false),
+            "houston_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+  EXPECT_EQ(CookieValue("houston_session=abc", "houston_session"), "abc");
+  EXPECT_EQ(CookieValue("a=1; houston_session=abc; b=2", "houston_session"), "abc");
+  EXPECT_EQ(CookieValue("a=1;houston_session=\"abc\"", "houston_session"), "abc");
+  EXPECT_EQ(CookieValue("xhouston_session=abc", "houston_session"), std::nullopt);
+  EXPECT_EQ(CookieValue("", "houston_session"), std::nullopt);
+  EXPECT_EQ(CookieValue("houston_session", "houston_session"), std::nullopt);
+}
+
+TEST(Duration, ParsesUnitsAndRefusesTheRest) {
+  EXPECT_EQ(ParseDuration("90"), seconds(90));
+  EXPECT_EQ(ParseDuration("30s"), seconds(30));
+  EXPECT_EQ(ParseDuration("15m"), minutes(15));
+  EXPECT_EQ(ParseDuration("12h"), std::chrono::hours(12));
+  EXPECT_EQ(ParseDuration("7d"), std::chrono::hours(24 * 7));
+  for (std::string_view bad : {"", "h", "0h", "-1h", "1.5h", "12 h", "3w", "99999999999d"}) {
+    auto r = ParseDuration(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(FormatDuration(std::chrono::hours(24 * 7)), "7d");
+  EXPECT_EQ(FormatDuration(std::chrono::hours(12)), "12h");
+  EXPECT_EQ(FormatDuration(minutes(90)), "90m");
+  EXPECT_EQ(FormatDuration(seconds(61)), "61s");
+}
+
+TEST(Principal, ActorsOfTokensAndPeople) {
+  Principal token{.id = "ci", .role = core::Role::kResponder, .method = Method::kToken};
+  auto a = token.Actor();
+  EXPECT_EQ(a.type, "token");
+  EXPECT_EQ(a.id, "ci");
+  EXPECT_EQ(a.method, "api");
+  EXPECT_EQ(token.Actor("cli").method, "cli");
+  Principal person{.id = "alice", .role = core::Role::kViewer, .method = Method::kSession};
+  a = person.Actor("cli");
+  EXPECT_EQ(a.type, "user");
+  EXPECT_EQ(a.id, "alice");
+  EXPECT_EQ(a.method, "web");
+}
+
+// ---- CSRF and Origin
+
+class CsrfTest : public ::testing::Test {
+ protected:
+  Principal session_{.id = "alice",
+                     .role = core::Role::kResponder,
+                     .method = Method::kSession,
+                     .session_id = 1,
+                     .csrf_token = "good-token"};
+  Principal token_{.id = "ci", .role = core::Role::kResponder, .method = Method::kToken};
+  RequestSite Site(std::string_view method, std::string_view csrf, std::string_view origin = "") {
+    return RequestSite{.method = method,
+                       .csrf_token = csrf,
+                       .origin = origin,
+                       .host = "houston.example:8080",
+                       .tls = false,
+                       .base_url = ""};
+  }
+};
+
+TEST_F(CsrfTest, ChangesBySessionNeedTheSessionsToken) {
+  EXPECT_TRUE(CheckCsrf(session_, Site("POST", "good-token")).ok());
+  Status missing = CheckCsrf(session_, Site("POST", ""));
+  EXPECT_EQ(missing.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(missing.message().find("X-CSRF-Token"), std::string::npos);
+  Status wrong = CheckCsrf(session_, Site("DELETE", "good-tokeN"));
+  EXPECT_EQ(wrong.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(wrong.message().find("does not match"), std::string::npos);
+  EXPECT_EQ(CheckCsrf(session_, Site("PATCH", "good")).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckCsrf(session_, Site("PUT", "")).code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(CsrfTest, ReadsAndTokensNeedNoCsrfToken) {
+  for (std::string_view m : {"GET", "HEAD", "OPTIONS"}) {
+    EXPECT_TRUE(CheckCsrf(session_, Site(m, "")).ok()) << m;
+    EXPECT_TRUE(CheckCsrf(session_, Site(m, "", "https://evil.example")).ok()) << m;
+  }
+  EXPECT_TRUE(CheckCsrf(token_, Site("POST", "")).ok());
+  EXPECT_TRUE(CheckCsrf(token_, Site("POST", "", "https://evil.example")).ok());
+}
+
+TEST_F(CsrfTest, AForeignOriginIsRefusedEvenWithTheToken) {
+  EXPECT_TRUE(CheckCsrf(session_, Site("POST", "good-token", "http://houston.example:8080")).ok());
+  EXPECT_TRUE(CheckCsrf(session_, Site("POST", "good-token", "HTTP://Houston.Example:8080")).ok());
+  for (std::string_view origin :
+       {"https://evil.example", "http://houston.example", "https://houston.example:8080",
+        "http://houston.example:8081", "null", "http://houston.example:8080.evil.example"}) {
+    Status st = CheckCsrf(session_, Site("POST", "good-token", origin));
+    EXPECT_EQ(st.code(), StatusCode::kPermissionDenied) << origin;
+    EXPECT_NE(st.message().find("cross-origin"), std::string::npos) << origin;
+  }
+}
+
+TEST_F(CsrfTest, TheConfiguredBaseUrlIsTheServersOriginToo) {
+  RequestSite site = Site("POST", "good-token", "https://houston.example.com");
+  site.host = "10.0.0.5:8080";  // behind a proxy
+  EXPECT_EQ(CheckCsrf(session_, site).code(), StatusCode::kPermissionDenied);
+  site.base_url = "https://houston.example.com:443/some/path";
+  EXPECT_TRUE(CheckCsrf(session_, site).ok());
+  site.tls = true;
+  site.host = "houston.example:443";
+  site.base_url = "";
+  site.origin = "https://houston.example";
+  EXPECT_TRUE(CheckCsrf(session_, site).ok());  // default ports compare equal
+}
+
+TEST(Origin, Normalizes) {
+  EXPECT_EQ(NormalizeOrigin("HTTPS://Example.COM:443/x?y"), "https://example.com");
+  EXPECT_EQ(NormalizeOrigin("http://example.com:80"), "http://example.com");
+  EXPECT_EQ(NormalizeOrigin("http://example.com:8080"), "http://example.com:8080");
+  EXPECT_EQ(NormalizeOrigin("https://example.com:80"), "https://example.com:80");
+  EXPECT_EQ(NormalizeOrigin("null"), "");
+  EXPECT_EQ(NormalizeOrigin("example.com"), "");
+  EXPECT_EQ(NormalizeOrigin("http://"), "");
+}
+
+// ---- Throttle (time from a FakeClock; nothing sleeps)
+
+TEST(Throttle, FailuresPerUserAreLimitedOverTheWindow) {
+  testing::FakeClock clock;
+  SignInThrottle t(clock, ThrottleOptions{.max_failures_per_user = 3,
+                                          .max_failures_per_client = 100,
+                                          .window = minutes(10)});
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(t.Begin("alice", "10.0.0." + std::to_string(i)), 0) << i;
+    clock.Advance(minutes(1));
+  }
+  // Three failures at t=0,1,2 min; now t=3 min: the first ages out at t=10 min.
+  EXPECT_EQ(t.Begin("alice", "10.0.0.9"), 7 * 60);
+  EXPECT_EQ(t.Begin("bob", "10.0.0.9"), 0);  // another user is not affected
+  clock.Advance(minutes(7) - seconds(1));
+  EXPECT_EQ(t.Begin("alice", "10.0.0.9"), 1);
+  clock.Advance(seconds(1));
+  EXPECT_EQ(t.Begin("alice", "10.0.0.9"), 0);   // one slot free again...
+  EXPECT_EQ(t.Begin("alice", "10.0.0.9"), 60);  // ...and used
+}
+
+TEST(Throttle, FailuresPerClientAreLimitedAcrossUsers) {
+  testing::FakeClock clock;
+  SignInThrottle t(clock, ThrottleOptions{.max_failures_per_user = 100,
+                                          .max_failures_per_client = 4,
+                                          .window = minutes(15)});
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(t.Begin("user" + std::to_string(i), "192.0.2.1"), 0);
+  EXPECT_EQ(t.Begin("someone-else", "192.0.2.1"), 15 * 60);
+  EXPECT_EQ(t.Begin("someone-else", "192.0.2.2"), 0);  // another address is not affected
+}
+
+TEST(Throttle, SuccessForgetsTheUsersFailures) {
+  testing::FakeClock clock;
+  SignInThrottle t(
+      clock, ThrottleOptions{
+                 .max_failures_per_user = 2, .max_failures_per_client = 3, .window = minutes(15)});
+  EXPECT_EQ(t.Begin("alice", "a"), 0);
+  EXPECT_EQ(t.Begin("alice", "a"), 0);
+  EXPECT_GT(t.Begin("alice", "a"), 0);
+  clock.Advance(minutes(15));
+  EXPECT_EQ(t.Begin("alice", "a"), 0);
+  t.Succeeded("alice", "a");
+  // The success no longer counts against the address either: 2 more for alice, then blocked.
+  EXPECT_EQ(t.Begin("alice", "a"), 0);
+  EXPECT_EQ(t.Begin("alice", "a"), 0);
+  EXPECT_GT(t.Begin("alice", "a"), 0);
+}
+
+TEST(Throttle, MemoryIsBounded) {
+  testing::FakeClock clock;
+  SignInThrottle t(clock, ThrottleOptions{.max_failures_per_user = 1,
+                                          .max_failures_per_client = 1'000'000,
+                                          .window = minutes(15),
+                                          .max_keys = 100});
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(t.Begin("u" + std::to_string(i), "c"), 0);
+  // Still answers; the most recent names are remembered.
+  EXPECT_GT(t.Begin("u999", "c"), 0);
+}
+
+}  // namespace
+}  // namespace houston::auth
