@@ -20,12 +20,6 @@ void IncidentService::TransitionInEpisode(core::IncidentId id, core::IncidentAct
   store_.TransitionIncidentInEpisode(id, action, episode, std::move(actor), std::move(done));
 }
 
-bool IncidentService::IsEarlierEpisode(core::IncidentId id, int64_t episode, const Status& error) {
-  if (error.code() != StatusCode::kFailedPrecondition) return false;
-  auto inc = store_.GetIncident(id);
-  return inc && inc->episode != episode;
-}
-
 void IncidentService::Patch(core::IncidentId id, store::IncidentPatch patch, store::Actor actor,
                             store::Callback<core::Incident> done) {
   if (patch.empty()) {

@@ -50,13 +50,10 @@ class IncidentService {
     Transition(id, core::IncidentAction::kReopen, std::move(actor), std::move(done));
   }
   // For a signed link made in `episode`: acts only while the incident is still in it, decided
-  // in the same transaction as the move. FailedPrecondition once it has been reopened since
-  // (IsEarlierEpisode tells that apart from a refused move).
+  // in the same transaction as the move. FailedPrecondition ("incident <id> has been reopened
+  // since: ...") once it has been reopened since.
   void TransitionInEpisode(core::IncidentId id, core::IncidentAction action, int64_t episode,
                            store::Actor actor, store::Callback<core::Incident> done);
-  // Whether `error`, from TransitionInEpisode for `episode`, means the incident has moved on to
-  // a later episode (read now).
-  bool IsEarlierEpisode(core::IncidentId id, int64_t episode, const Status& error);
 
   // --- Fields, roles and responders. Ids are checked against the org by the caller.
   // InvalidArgument "nothing to change: ..." for an empty patch; NotFound; InvalidArgument for

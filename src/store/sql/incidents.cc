@@ -324,8 +324,9 @@ Result<TimelineEntry> Pin(Db& db, core::IncidentId id, int64_t entry_id, bool pi
 
 // Adds a note to incident `id`'s timeline, pinned when `pinned`.
 Result<TimelineEntry> Note(Db& db, core::IncidentId id, const std::string& text, bool pinned,
-                           TimePoint now, const Actor& actor) {
+                           const Clock& clock, const Actor& actor) {
   HOUSTON_RETURN_IF_ERROR(LockIncident(db, id));
+  const TimePoint now = clock.Now();
   HOUSTON_ASSIGN_OR_RETURN(int64_t entry,
                            IncidentAudit(db, now, actor, ToString(TimelineKind::kNote), id,
                                          fmt::format(R"({{"text":{}}})", JsonQuote(text))));
@@ -340,8 +341,11 @@ std::string Prefixed(core::IncidentId id, const Status& st) {
 
 // Moves incident `id` by `action` (only while it is in `episode`, when given).
 Result<Incident> Transition(Db& db, core::IncidentId id, core::IncidentAction action,
-                            std::optional<int64_t> episode, TimePoint now, const Actor& actor) {
+                            std::optional<int64_t> episode, const Clock& clock,
+                            const Actor& actor) {
   HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, id));
+  // Read once the incident is locked: records after a write that held the lock are not earlier.
+  const TimePoint now = clock.Now();
   if (episode && *episode != inc.episode) {
     return std::unexpected(FailedPrecondition(
         fmt::format("incident {} has been reopened since: this was for its episode {}, and it is "
@@ -375,7 +379,7 @@ Result<Incident> Transition(Db& db, core::IncidentId id, core::IncidentAction ac
 // incident is as the update was composed from. The update's time never goes back (a writer that
 // waited for the lock may have read the clock first), and its number on the timeline counts the
 // incident's updates: ordered by id, updates are ordered by time and numbered 1, 2, 3, ...
-Result<StatusUpdate> Publish(Db& db, StatusUpdate u, const Incident* seen, TimePoint now,
+Result<StatusUpdate> Publish(Db& db, StatusUpdate u, const Incident* seen, const Clock& clock,
                              const Actor& actor);
 
 // Whether an update composed from `seen` still fits `now` (what a rendering shows).
@@ -385,9 +389,10 @@ bool SameForUpdate(const Incident& seen, const Incident& now) {
          seen.services == now.services && seen.roles == now.roles && seen.episode == now.episode;
 }
 
-Result<StatusUpdate> Publish(Db& db, StatusUpdate u, const Incident* seen, TimePoint now,
+Result<StatusUpdate> Publish(Db& db, StatusUpdate u, const Incident* seen, const Clock& clock,
                              const Actor& actor) {
   HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, u.incident_id));
+  TimePoint now = clock.Now();
   if (seen && !SameForUpdate(*seen, inc)) {
     return std::unexpected(FailedPrecondition(
         fmt::format("incident {} {} (it is {} now): nothing was published; read it again and "
@@ -455,7 +460,7 @@ void SqlStore::TransitionIncident(core::IncidentId id, core::IncidentAction acti
                                   Callback<Incident> done) {
   Submit<Incident>(
       [this, id, action, actor = std::move(actor)](Db& db) -> Result<Incident> {
-        return Transition(db, id, action, std::nullopt, options_.clock->Now(), actor);
+        return Transition(db, id, action, std::nullopt, *options_.clock, actor);
       },
       std::move(done));
 }
@@ -464,7 +469,7 @@ void SqlStore::TransitionIncidentInEpisode(core::IncidentId id, core::IncidentAc
                                            int64_t episode, Actor actor, Callback<Incident> done) {
   Submit<Incident>(
       [this, id, action, episode, actor = std::move(actor)](Db& db) -> Result<Incident> {
-        return Transition(db, id, action, episode, options_.clock->Now(), actor);
+        return Transition(db, id, action, episode, *options_.clock, actor);
       },
       std::move(done));
 }
@@ -485,7 +490,7 @@ void SqlStore::AddNote(core::IncidentId id, std::string text, Actor actor,
   Submit<AuditRecord>(
       [this, id, text = std::move(text), actor = std::move(actor)](Db& db) -> Result<AuditRecord> {
         HOUSTON_ASSIGN_OR_RETURN(TimelineEntry entry,
-                                 Note(db, id, text, false, options_.clock->Now(), actor));
+                                 Note(db, id, text, false, *options_.clock, actor));
         return entry.record;
       },
       std::move(done));
@@ -494,10 +499,8 @@ void SqlStore::AddNote(core::IncidentId id, std::string text, Actor actor,
 void SqlStore::AddTimelineNote(core::IncidentId id, std::string text, bool pinned, Actor actor,
                                Callback<TimelineEntry> done) {
   Submit<TimelineEntry>(
-      [this, id, text = std::move(text), pinned,
-       actor = std::move(actor)](Db& db) -> Result<TimelineEntry> {
-        return Note(db, id, text, pinned, options_.clock->Now(), actor);
-      },
+      [this, id, text = std::move(text), pinned, actor = std::move(actor)](Db& db)
+          -> Result<TimelineEntry> { return Note(db, id, text, pinned, *options_.clock, actor); },
       std::move(done));
 }
 
@@ -530,7 +533,7 @@ void SqlStore::LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
 void SqlStore::PublishStatusUpdate(StatusUpdate u, Actor actor, Callback<StatusUpdate> done) {
   Submit<StatusUpdate>(
       [this, u = std::move(u), actor = std::move(actor)](Db& db) mutable -> Result<StatusUpdate> {
-        return Publish(db, std::move(u), nullptr, options_.clock->Now(), actor);
+        return Publish(db, std::move(u), nullptr, *options_.clock, actor);
       },
       std::move(done));
 }
@@ -538,10 +541,8 @@ void SqlStore::PublishStatusUpdate(StatusUpdate u, Actor actor, Callback<StatusU
 void SqlStore::PublishStatusUpdateFor(StatusUpdate u, Incident seen, Actor actor,
                                       Callback<StatusUpdate> done) {
   Submit<StatusUpdate>(
-      [this, u = std::move(u), seen = std::move(seen),
-       actor = std::move(actor)](Db& db) mutable -> Result<StatusUpdate> {
-        return Publish(db, std::move(u), &seen, options_.clock->Now(), actor);
-      },
+      [this, u = std::move(u), seen = std::move(seen), actor = std::move(actor)](Db& db) mutable
+      -> Result<StatusUpdate> { return Publish(db, std::move(u), &seen, *options_.clock, actor); },
       std::move(done));
 }
 
@@ -549,7 +550,6 @@ void SqlStore::MergeIncidents(core::IncidentId source, core::IncidentId target, 
                               Callback<Incident> done) {
   Submit<Incident>(
       [this, source, target, actor = std::move(actor)](Db& db) -> Result<Incident> {
-        TimePoint now = options_.clock->Now();
         if (source == target) {
           return std::unexpected(InvalidArgument("an incident cannot be merged into itself"));
         }
@@ -557,6 +557,7 @@ void SqlStore::MergeIncidents(core::IncidentId source, core::IncidentId target, 
         HOUSTON_RETURN_IF_ERROR(LockIncident(db, std::min(source, target)));
         HOUSTON_ASSIGN_OR_RETURN(Incident from, LockIncident(db, source));
         HOUSTON_ASSIGN_OR_RETURN(Incident into, LockIncident(db, target));
+        TimePoint now = options_.clock->Now();
         for (const Incident* i : {&from, &into}) {
           if (!core::IsOpen(i->status)) {
             return std::unexpected(FailedPrecondition(
@@ -602,8 +603,8 @@ void SqlStore::SplitIncident(core::IncidentId source, std::vector<core::AlertId>
   Submit<Incident>(
       [this, source, alerts = std::move(alerts), n = std::move(n),
        actor = std::move(actor)](Db& db) mutable -> Result<Incident> {
-        TimePoint now = options_.clock->Now();
         HOUSTON_ASSIGN_OR_RETURN(Incident from, LockIncident(db, source));
+        TimePoint now = options_.clock->Now();
         if (!core::IsOpen(from.status)) {
           return std::unexpected(FailedPrecondition(
               fmt::format("incident {} is resolved: only an open incident can be split", source)));
