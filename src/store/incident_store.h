@@ -129,7 +129,6 @@ class IncidentStore {
                              NewIncident incident, Actor actor, Callback<core::Incident> done) = 0;
 
   // --- Synchronous reads.
-  virtual Result<core::Alert> GetAlert(core::AlertId id) = 0;
   virtual Result<core::Incident> GetIncident(core::IncidentId id) = 0;
   // Every timeline record of an incident (its own and its alerts'), oldest first.
   virtual Result<std::vector<TimelineEntry>> ListTimeline(core::IncidentId id) = 0;

@@ -476,6 +476,7 @@ class Store : public IncidentStore {
                               Callback<ScheduleOverride> done) = 0;
 
   // --- Synchronous reads.
+  virtual Result<core::Alert> GetAlert(core::AlertId id) = 0;
   virtual Result<std::vector<core::Alert>> ListAlerts(const AlertFilter& f) = 0;
   virtual Result<std::vector<core::Incident>> ListIncidents(const IncidentFilter& f) = 0;
   virtual Result<std::vector<core::Change>> ListChanges(const ChangeFilter& f) = 0;
