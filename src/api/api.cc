@@ -391,6 +391,7 @@ const std::vector<Api::RouteSpec>& Api::Routes() {
 
 Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions options)
     : store_(store),
+      incidents_(store),
       metrics_(metrics),
       clock_(clock),
       options_(std::move(options)),
@@ -1002,7 +1003,7 @@ store::Actor ActorOf(const HttpRequest& req, const auth::Principal& principal) {
 
 void Api::TransitionIncident(core::IncidentAction action, core::IncidentId id, store::Actor actor,
                              Respond respond) {
-  store_.TransitionIncident(id, action, std::move(actor), AnswerIncident(std::move(respond)));
+  incidents_.Transition(id, action, std::move(actor), AnswerIncident(std::move(respond)));
 }
 
 void Api::IncidentAction(core::IncidentAction action, const HttpRequest& req,
@@ -1412,8 +1413,8 @@ void Api::ActionPost(const HttpRequest& req, const auth::Principal*, Respond res
         return;
       }
       const core::Incident& inc = st->incidents[st->next++].incident;
-      store_.TransitionIncident(
-          inc.id, core::IncidentAction::kAcknowledge, actor,
+      incidents_.TransitionInEpisode(
+          inc.id, core::IncidentAction::kAcknowledge, inc.episode, actor,
           [st, step, id = inc.id](Result<core::Incident> r) {
             st->done.push_back(r ? fmt::format("#{} acknowledged", id)
                                  : fmt::format("#{}: {}", id, r.error().message()));
@@ -1448,9 +1449,11 @@ void Api::ActionPost(const HttpRequest& req, const auth::Principal*, Respond res
                        fmt::format("Incident #{} {}", r->id, ack ? "acknowledged" : "resolved"),
                        "<p>" + notify::HtmlEscape(r->title) + "</p><p>Paging has stopped.</p>"));
   };
-  store_.TransitionIncident(
+  // The episode is checked again inside the write: a reopen that lands after the check above
+  // makes it refuse ("Nothing to do", saying so) rather than act on the new episode.
+  incidents_.TransitionInEpisode(
       claim->incident_id, ack ? core::IncidentAction::kAcknowledge : core::IncidentAction::kResolve,
-      std::move(actor), std::move(done));
+      claim->episode, std::move(actor), std::move(done));
 }
 
 // ---------------------------------------------------------------------------------------------

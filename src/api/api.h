@@ -18,6 +18,7 @@
 #include "core/incident.h"
 #include "core/schedule.h"
 #include "http/http.h"
+#include "incidents/incident_service.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
 
@@ -303,6 +304,7 @@ class Api {
   void CountEvent(std::string_view type, std::string_view result, uint64_t n = 1);
 
   store::Store& store_;
+  incidents::IncidentService incidents_;  // the incident rules; handlers call it
   http::Metrics& metrics_;
   Clock& clock_;
   ApiOptions options_;

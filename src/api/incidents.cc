@@ -383,13 +383,13 @@ void Api::DeclareIncident(const HttpRequest& req, const auth::Principal* princip
     n.escalation_policy = paging.policy;
     n.first_step_delay = paging.first_step_delay;
   }
-  store_.DeclareIncident(std::move(n), ActorOf(req, *principal),
-                         AnswerIncident(std::move(respond), bhttp::status::created));
+  incidents_.Declare(std::move(n), ActorOf(req, *principal),
+                     AnswerIncident(std::move(respond), bhttp::status::created));
 }
 
 void Api::Patch(core::IncidentId id, store::IncidentPatch patch, store::Actor actor,
                 Respond respond) {
-  store_.UpdateIncident(id, std::move(patch), std::move(actor), AnswerIncident(std::move(respond)));
+  incidents_.Patch(id, std::move(patch), std::move(actor), AnswerIncident(std::move(respond)));
 }
 
 void Api::PatchIncident(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
@@ -409,13 +409,12 @@ void Api::PatchIncident(const HttpRequest& req, const auth::Principal* principal
     p.services = ValidServices(check, *list, "services");
   }
   if (auto tags = body->StringList("tags", kMaxTags)) {
-    // Replaces the tags: add the new ones, remove the rest.
-    auto current = store_.GetIncident(*id);
-    if (current) {
+    // Replaces the tags (decided on the stored ones, inside the write); with remove_tags too,
+    // only those named there are removed.
+    if (body->Has("remove_tags")) {
       p.add_tags = *tags;
-      for (const auto& t : current->tags) {
-        if (std::find(tags->begin(), tags->end(), t) == tags->end()) p.remove_tags.push_back(t);
-      }
+    } else {
+      p.tags = *tags;
     }
   }
   if (auto tags = body->StringList("add_tags", kMaxTags)) {
@@ -440,12 +439,6 @@ void Api::PatchIncident(const HttpRequest& req, const auth::Principal* principal
   }
   if (p.detected_at && !*p.detected_at) body->Problem("'detected_at' cannot be cleared");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  if (p.empty()) {
-    return respond(http::ErrorResponse(InvalidArgument(
-        "nothing to change: send one or more of title, sev, summary, public_title, services, "
-        "tags, add_tags, remove_tags, roles, add_responders, remove_responders, "
-        "impact_started_at, detected_at, mitigated_at, resolved_at")));
-  }
   Patch(*id, std::move(p), ActorOf(req, *principal), std::move(respond));
 }
 
@@ -456,7 +449,6 @@ void Api::AssignRole(const HttpRequest& req, const auth::Principal* principal, R
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
   OrgCheck check(view->org.get(), *body);
-  store::IncidentPatch p;
   auto role = body->String("role", true);
   std::string user;
   if (body->IsNull("user")) {
@@ -464,9 +456,10 @@ void Api::AssignRole(const HttpRequest& req, const auth::Principal* principal, R
   } else if (auto u = body->String("user", true)) {
     if (check.User(*u, "user")) user = *u;
   }
-  if (role && check.Role(*role, "role")) p.set_roles.emplace_back(*role, user);
+  if (role) check.Role(*role, "role");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  Patch(*id, std::move(p), ActorOf(req, *principal), std::move(respond));
+  incidents_.AssignRole(*id, *role, std::move(user), ActorOf(req, *principal),
+                        AnswerIncident(std::move(respond)));
 }
 
 void Api::AddResponder(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
@@ -476,21 +469,18 @@ void Api::AddResponder(const HttpRequest& req, const auth::Principal* principal,
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
   OrgCheck check(view->org.get(), *body);
-  store::IncidentPatch p;
-  if (auto u = body->String("user", true); u && check.User(*u, "user")) {
-    p.add_responders.push_back(*u);
-  }
+  auto user = body->String("user", true);
+  if (user) check.User(*user, "user");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  Patch(*id, std::move(p), ActorOf(req, *principal), std::move(respond));
+  incidents_.AddResponder(*id, *user, ActorOf(req, *principal), AnswerIncident(std::move(respond)));
 }
 
 void Api::RemoveResponder(const HttpRequest& req, const auth::Principal* principal,
                           Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  store::IncidentPatch p;
-  p.remove_responders.push_back(req.Param("user"));
-  Patch(*id, std::move(p), ActorOf(req, *principal), std::move(respond));
+  incidents_.RemoveResponder(*id, std::string(req.Param("user")), ActorOf(req, *principal),
+                             AnswerIncident(std::move(respond)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,22 +495,15 @@ void Api::AddNote(const HttpRequest& req, const auth::Principal* principal, Resp
   auto pin = body->Bool("pinned");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store::Actor actor = ActorOf(req, *principal);
-  store_.AddNote(*id, *text, actor, [this, shared, id = *id, pin, actor](auto r) {
+  incidents_.AddNote(*id, *text, pin.value_or(false), ActorOf(req, *principal), [shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
-    auto answer = [shared](const store::AuditRecord& rec, bool pinned) {
-      (*shared)(http::JsonResponse(
-          bhttp::status::created,
-          fmt::format(R"({{"entry":{{"id":{},"at":{},"action":"incident.note","actor":{},)"
-                      R"("details":{},"pinned":{}}}}})",
-                      rec.id, JsonQuote(FormatRfc3339(rec.at)),
-                      JsonQuote(rec.actor.type + ":" + rec.actor.id), rec.details_json, pinned)));
-    };
-    if (!pin.value_or(false)) return answer(*r, false);
-    store_.PinEntry(id, r->id, true, actor, [shared, answer, rec = *r](auto p) {
-      if (!p) return (*shared)(StoreError(p.error()));
-      answer(rec, true);
-    });
+    const store::AuditRecord& rec = r->record;
+    (*shared)(http::JsonResponse(
+        bhttp::status::created,
+        fmt::format(R"({{"entry":{{"id":{},"at":{},"action":{},"actor":{},)"
+                    R"("details":{},"pinned":{}}}}})",
+                    rec.id, JsonQuote(FormatRfc3339(rec.at)), JsonQuote(rec.action),
+                    JsonQuote(rec.actor.type + ":" + rec.actor.id), rec.details_json, r->pinned)));
   });
 }
 
@@ -530,7 +513,7 @@ void Api::PinEntry(const HttpRequest& req, const auth::Principal* principal, Res
   if (!id) return respond(http::ErrorResponse(id.error()));
   if (!entry) return respond(http::ErrorResponse(entry.error()));
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.PinEntry(*id, *entry, true, ActorOf(req, *principal), [shared](auto r) {
+  incidents_.Pin(*id, *entry, true, ActorOf(req, *principal), [shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
     (*shared)(http::JsonResponse(bhttp::status::ok,
                                  fmt::format(R"({{"entry_id":{},"pinned":true}})", r->record.id)));
@@ -543,7 +526,7 @@ void Api::UnpinEntry(const HttpRequest& req, const auth::Principal* principal, R
   if (!id) return respond(http::ErrorResponse(id.error()));
   if (!entry) return respond(http::ErrorResponse(entry.error()));
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.PinEntry(*id, *entry, false, ActorOf(req, *principal), [shared](auto r) {
+  incidents_.Pin(*id, *entry, false, ActorOf(req, *principal), [shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
     (*shared)(http::JsonResponse(bhttp::status::ok,
                                  fmt::format(R"({{"entry_id":{},"pinned":false}})", r->record.id)));
@@ -586,7 +569,7 @@ void Api::LinkChange(const HttpRequest& req, const auth::Principal* principal, R
   if (!change && !body->Has("change_id")) body->Problem("'change_id' is missing");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.LinkChange(*id, *change, ActorOf(req, *principal), [shared](auto r) {
+  incidents_.LinkChange(*id, *change, ActorOf(req, *principal), [shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
     (*shared)(http::JsonResponse(bhttp::status::ok, "{\"linked\":" + ChangeJson(*r) + "}"));
   });
@@ -607,29 +590,18 @@ void Api::ListUpdates(const HttpRequest& req, const auth::Principal*, Respond re
 void Api::PublishUpdate(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto inc = store_.GetIncident(*id);
+  // The update is composed from the incident as read now; the service publishes it only if the
+  // incident is still so when the write runs (else 409: compose it again).
+  auto inc = incidents_.Get(*id);
   if (!inc) return respond(http::ErrorResponse(inc.error()));
   auto body = Body::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
   const config::Org* org = view->org.get();
   core::UpdateFields u;
-  u.phase = body->String("phase").value_or(std::string(core::DefaultPhase(inc->status)));
-  if (!core::IsPhase(u.phase)) {
-    body->Problem(fmt::format(
-        "'phase' must be one of investigating, identified, monitoring, resolved, not '{}'",
-        u.phase));
-  } else if (u.phase == "resolved" && core::IsOpen(inc->status)) {
-    // The status page must never say "resolved" while the incident is open.
-    body->Problem(
-        fmt::format("'phase' is resolved but incident {} is {}: resolve the incident first, or say "
-                    "monitoring",
-                    *id, core::ToString(inc->status)));
-  } else if (u.phase != "resolved" && !core::IsOpen(inc->status)) {
-    body->Problem(
-        fmt::format("incident {} is resolved: a new update must say phase 'resolved' "
-                    "(or reopen the incident)",
-                    *id));
+  u.phase = body->String("phase").value_or(incidents::IncidentService::DefaultPhase(*inc));
+  if (auto problem = incidents::IncidentService::PhaseProblem(*inc, u.phase)) {
+    body->Problem(std::move(*problem));
   }
   u.message = body->String("message").value_or("");
   u.impact = body->String("impact").value_or("");
@@ -735,7 +707,7 @@ void Api::PublishUpdate(const HttpRequest& req, const auth::Principal* principal
                                       "{\"dry_run\":true,\"update\":" + UpdateJson(update) + "}"));
   }
   auto shared = std::make_shared<Respond>(std::move(respond));
-  store_.PublishStatusUpdate(std::move(update), ActorOf(req, *principal), [this, shared](auto r) {
+  incidents_.PublishUpdate(std::move(update), *inc, ActorOf(req, *principal), [this, shared](auto r) {
     if (!r) return (*shared)(StoreError(r.error()));
     Changed();
     (*shared)(http::JsonResponse(bhttp::status::created, "{\"update\":" + UpdateJson(*r) + "}"));
@@ -753,7 +725,7 @@ void Api::MergeIncident(const HttpRequest& req, const auth::Principal* principal
   auto into = body->Int("into", 1, INT64_MAX);
   if (!into && !body->Has("into")) body->Problem("'into' is missing: the incident to merge into");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  store_.MergeIncidents(*id, *into, ActorOf(req, *principal), AnswerIncident(std::move(respond)));
+  incidents_.Merge(*id, *into, ActorOf(req, *principal), AnswerIncident(std::move(respond)));
 }
 
 void Api::SplitIncident(const HttpRequest& req, const auth::Principal* principal, Respond respond) {
@@ -795,8 +767,8 @@ void Api::SplitIncident(const HttpRequest& req, const auth::Principal* principal
     n.escalation_policy = paging.policy;
     n.first_step_delay = paging.first_step_delay;
   }
-  store_.SplitIncident(*id, std::move(alerts), std::move(n), ActorOf(req, *principal),
-                       AnswerIncident(std::move(respond), bhttp::status::created));
+  incidents_.Split(*id, std::move(alerts), std::move(n), ActorOf(req, *principal),
+                   AnswerIncident(std::move(respond), bhttp::status::created));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,13 +19,9 @@
 #include "core/incident.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "store/incident_store.h"
 
 namespace houston::store {
-
-// Completion of an asynchronous write. Runs on the store's commit thread: it must be quick,
-// must not block, and must not wait for another store write.
-template <typename T>
-using Callback = std::function<void(Result<T>)>;
 
 // Who did something, for the audit log and timelines.
 struct Actor {
@@ -298,13 +294,16 @@ struct IncidentPatch {
   std::optional<std::string> public_title;
   std::optional<std::vector<std::string>> services;  // replaces the list; first = primary
   std::vector<std::string> add_tags, remove_tags;
+  // Replaces the tags with these (applied before add_tags/remove_tags), decided on the stored
+  // tags inside the write.
+  std::optional<std::vector<std::string>> tags;
   std::vector<std::pair<std::string, std::string>> set_roles;  // (role, user); "" unassigns
   std::vector<std::string> add_responders, remove_responders;
   // The impact window; an inner nullopt clears the time.
   std::optional<std::optional<TimePoint>> impact_started_at, detected_at, mitigated_at, resolved_at;
   std::string reason;  // why (shown on the timeline), e.g. the rule that raised the SEV
   bool empty() const {
-    return !title && !sev && !summary && !public_title && !services && add_tags.empty() &&
+    return !title && !sev && !summary && !public_title && !services && !tags && add_tags.empty() &&
            remove_tags.empty() && set_roles.empty() && add_responders.empty() &&
            remove_responders.empty() && !impact_started_at && !detected_at && !mitigated_at &&
            !resolved_at;
@@ -618,6 +617,7 @@ class AuditStore {
 // Thread-safe: every method may be called from any thread.
 class Store : public AlertStore,
               public AuthStore,
+              public IncidentStore,
               public OrgStore,
               public HeartbeatStore,
               public TokenStore,
@@ -629,48 +629,8 @@ class Store : public AlertStore,
  public:
   virtual ~Store() = default;
 
-  // --- Running incidents. Every change writes a timeline (audit) record in the same
-  // transaction; records the incident fan-out must act on are marked pending for it.
-
-  // Declares an incident (status triggered); starts its escalation when `page` is set and it
-  // has a policy. Roles and responders given are assigned (and so paged by the fan-out).
-  virtual void DeclareIncident(NewIncident incident, Actor actor,
-                               Callback<core::Incident> done) = 0;
-  // Moves an incident's status (core::NextIncidentStatus): acknowledging also acknowledges its
-  // triggered alerts and stops paging, resolving resolves its open alerts, reopening starts
-  // paging again. NotFound; FailedPrecondition for an illegal transition (nothing changes).
-  virtual void TransitionIncident(core::IncidentId id, core::IncidentAction action, Actor actor,
-                                  Callback<core::Incident> done) = 0;
-  // Applies a patch (the caller has validated ids against the org). NotFound; InvalidArgument
-  // for an impossible impact window.
-  virtual void UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor actor,
-                              Callback<core::Incident> done) = 0;
-  // Adds a note to the timeline; returns its entry.
-  virtual void AddNote(core::IncidentId id, std::string text, Actor actor,
-                       Callback<AuditRecord> done) = 0;
-  // Pins (or unpins) a timeline entry of the incident. NotFound if the entry is not on it.
-  virtual void PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, Actor actor,
-                        Callback<TimelineEntry> done) = 0;
-  // Records a change event as linked to the incident (a confirmed or likely cause).
-  virtual void LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
-                          Callback<core::Change> done) = 0;
-  // Publishes a status update (the renderings are final). NotFound.
-  virtual void PublishStatusUpdate(StatusUpdate update, Actor actor,
-                                   Callback<StatusUpdate> done) = 0;
-  // Moves every alert of `source` into `target` and resolves `source` as merged.
-  // NotFound; FailedPrecondition when either is resolved or they are the same.
-  virtual void MergeIncidents(core::IncidentId source, core::IncidentId target, Actor actor,
-                              Callback<core::Incident> done) = 0;
-  // Moves `alerts` (all from `source`) into a new incident described by `incident`; the new
-  // incident is acknowledged by the actor when `source` was, else triggered and paged.
-  // NotFound; InvalidArgument when an alert is not in `source` or would leave it empty.
-  virtual void SplitIncident(core::IncidentId source, std::vector<core::AlertId> alerts,
-                             NewIncident incident, Actor actor, Callback<core::Incident> done) = 0;
-  virtual Result<core::Incident> GetIncident(core::IncidentId id) = 0;
+  // --- Running incidents: IncidentStore (store/incident_store.h); lists of them here.
   virtual Result<std::vector<core::Incident>> ListIncidents(const IncidentFilter& f) = 0;
-  // Every timeline record of an incident (its own and its alerts'), oldest first.
-  virtual Result<std::vector<TimelineEntry>> ListTimeline(core::IncidentId id) = 0;
-  virtual Result<std::vector<StatusUpdate>> ListStatusUpdates(const StatusUpdateFilter& f) = 0;
 
   // --- The store's own upkeep.
 

@@ -720,6 +720,87 @@ class ReplicasTest(ReplicasTestCase):
         return {x["id"]: (x["status"], x["title"], x.get("service"), x.get("created_at"))
                 for x in r.json["incidents"]}
 
+    # ---- 8
+
+    def test_one_incident_changed_through_both_servers_at_once_loses_nothing(self):
+        """Responders on A and B change one incident at the same moment, round after round:
+        its title (A) and SEV (B), its commander (alice on A, bob on B) and status updates (both).
+        Every change is kept, each timeline record follows the one committed before it, and the
+        status updates are numbered 1, 2, 3, ... in the order they were stored. An update
+        composed while the incident changed under it is refused with 409, and sent again."""
+        with WebhookCollector() as c:
+            org = replicas_org(c)
+            a = self.server("A", org)
+            b = self.server("B", org)
+            token = a.token()
+            r = a.post("/api/v1/incidents", {"title": "Checkout 500s", "sev": "SEV3",
+                                             "service": "quiet", "page": False}, token=token)
+            self.assertStatus(r, 201, "declare")
+            inc = r.json["incident"]["id"]
+            path = f"/api/v1/incidents/{inc}"
+            rounds, sevs = 8, ["SEV1", "SEV2"]
+            refused = []
+
+            def publish(h, text):
+                for _ in range(20):
+                    r = h.request("POST", f"{path}/updates", {"message": text}, token=token)
+                    if r.status != 409:
+                        return r
+                    refused.append(r.json)
+                return r
+
+            for i in range(rounds):
+                jobs = [
+                    lambda: a.request("PATCH", path, {"title": f"title {i}"}, token=token),
+                    lambda: b.request("PATCH", path, {"sev": sevs[i % 2]}, token=token),
+                    lambda: a.post(f"{path}/roles", {"role": "commander", "user": "alice"},
+                                   token=token),
+                    lambda: b.post(f"{path}/roles", {"role": "commander", "user": "bob"},
+                                   token=token),
+                    lambda: publish(a, f"from A, round {i}"),
+                    lambda: publish(b, f"from B, round {i}"),
+                ]
+                results = [None] * len(jobs)
+                start = threading.Barrier(len(jobs))
+
+                def run(k):
+                    start.wait()
+                    results[k] = jobs[k]()
+                threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                for k, r in enumerate(results):
+                    self.assertIn(r.status, (200, 201), f"round {i}, job {k}: {r}")
+                now = a.get(path, token=token).json["incident"]
+                self.assertEqual(now["title"], f"title {i}", f"round {i}")
+                self.assertEqual(now["sev"], sevs[i % 2], f"round {i}")
+            for body in refused:
+                self.assertIn("changed while this was being prepared", body["error"]["message"],
+                              body)
+            timeline = b.get(f"{path}/timeline", token=token).json["timeline"]
+            records = sorted((e for e in timeline if e["id"] is not None), key=lambda e: e["id"])
+            # Each commander change names the one before it as "previous".
+            holder = ""
+            for e in (e for e in records if e["action"] == "incident.role_assigned"):
+                self.assertEqual(e["details"]["previous"], holder, e)
+                holder = e["details"]["user"]
+            self.assertEqual(b.get(path, token=token).json["incident"]["roles"],
+                             {"commander": holder})
+            # Each title or SEV change starts from what the one before it left.
+            last = {"title": "Checkout 500s", "sev": "SEV3"}
+            for e in (e for e in records if e["action"] == "incident.updated"):
+                for field, (old, new) in e["details"]["changes"].items():
+                    self.assertEqual(old, last[field], e)
+                    last[field] = new
+            published = [e for e in records if e["action"] == "status_update.published"]
+            self.assertEqual([e["details"]["number"] for e in published],
+                             list(range(1, 2 * rounds + 1)))
+            updates = b.get(f"{path}/updates", token=token).json["updates"]
+            self.assertEqual(sorted(u["id"] for u in updates),
+                             [e["details"]["update_id"] for e in published])
+
 
 class IntakeLoad:
     """Threads posting triggers with unique keys to each server; a key is sent again until it

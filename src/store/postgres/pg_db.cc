@@ -689,6 +689,8 @@ std::string_view PgDb::Sql(sql::Fragment f) const {
       return "BEGIN";
     case sql::Fragment::kForUpdateSkip:
       return " FOR UPDATE SKIP LOCKED";
+    case sql::Fragment::kForUpdate:
+      return " FOR UPDATE";
     // A session-level advisory lock: the server releases it should the session end first.
     // The key is "houston\0" in ASCII.
     case sql::Fragment::kLockMigrations:

@@ -74,6 +74,8 @@ class Stmt {
 enum class Fragment {
   kBeginWrite,      // starts a write transaction ("BEGIN IMMEDIATE" / "BEGIN")
   kForUpdateSkip,   // appended to a SELECT that claims rows ("" / " FOR UPDATE SKIP LOCKED")
+  kForUpdate,       // appended to a SELECT that locks the rows it reads until the transaction
+                    // ends ("" / " FOR UPDATE"; SQLite's BEGIN IMMEDIATE already excludes writers)
   kLockMigrations,  // a statement that waits for (and takes) the schema-migration lock, held
                     // until kUnlockMigrations ("SELECT 1" / "SELECT pg_advisory_lock(...)")
   kUnlockMigrations,

@@ -53,8 +53,8 @@ Result<bool> ApplyPatch(Db& db, const Incident& inc, const IncidentPatch& patch,
     next.services = *patch.services;
     next.service_id = next.services.front();
   }
-  if (!patch.add_tags.empty() || !patch.remove_tags.empty()) {
-    std::vector<std::string> tags = next.tags;
+  if (patch.tags || !patch.add_tags.empty() || !patch.remove_tags.empty()) {
+    std::vector<std::string> tags = patch.tags ? *patch.tags : next.tags;
     tags.insert(tags.end(), patch.add_tags.begin(), patch.add_tags.end());
     tags = SortedUnique(std::move(tags));
     std::erase_if(tags, [&](const std::string& t) {
@@ -166,26 +166,27 @@ Result<bool> ApplyPatch(Db& db, const Incident& inc, const IncidentPatch& patch,
     std::string details = "{\"changes\":{" + changes + "}";
     if (!patch.reason.empty()) details += ",\"reason\":" + JsonQuote(patch.reason);
     HOUSTON_RETURN_IF_ERROR(
-        IncidentAudit(db, now, actor, "incident.updated", inc.id, details + "}"));
+        IncidentAudit(db, now, actor, ToString(TimelineKind::kUpdated), inc.id, details + "}"));
   }
   for (const auto& [role, previous] : role_changes) {
     std::string user;
     for (const auto& [r, u] : next.roles) {
       if (r == role) user = u;
     }
-    HOUSTON_RETURN_IF_ERROR(
-        IncidentAudit(db, now, actor,
-                      user.empty() ? "incident.role_unassigned" : "incident.role_assigned", inc.id,
-                      fmt::format(R"({{"role":{},"user":{},"previous":{}}})", JsonQuote(role),
-                                  JsonQuote(user), JsonQuote(previous))));
+    HOUSTON_RETURN_IF_ERROR(IncidentAudit(
+        db, now, actor,
+        ToString(user.empty() ? TimelineKind::kRoleUnassigned : TimelineKind::kRoleAssigned),
+        inc.id,
+        fmt::format(R"({{"role":{},"user":{},"previous":{}}})", JsonQuote(role), JsonQuote(user),
+                    JsonQuote(previous))));
   }
   for (const auto& u : added) {
-    HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, "incident.responder_added", inc.id,
-                                          fmt::format(R"({{"user":{}}})", JsonQuote(u))));
+    HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, ToString(TimelineKind::kResponderAdded),
+                                          inc.id, fmt::format(R"({{"user":{}}})", JsonQuote(u))));
   }
   for (const auto& u : removed) {
-    HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, "incident.responder_removed", inc.id,
-                                          fmt::format(R"({{"user":{}}})", JsonQuote(u))));
+    HOUSTON_RETURN_IF_ERROR(IncidentAudit(db, now, actor, ToString(TimelineKind::kResponderRemoved),
+                                          inc.id, fmt::format(R"({{"user":{}}})", JsonQuote(u))));
   }
   return true;
 }
@@ -293,8 +294,145 @@ Status Recount(Db& db, core::IncidentId id) {
   return s->Bind(1, id).Run();
 }
 
+// Pins (or unpins) entry `entry_id` of incident `id` (already locked), noting it on the timeline
+// when that changed anything.
+Result<TimelineEntry> Pin(Db& db, core::IncidentId id, int64_t entry_id, bool pinned, TimePoint now,
+                          const Actor& actor) {
+  auto rec = LoadAudit(db, entry_id);
+  if (!rec || rec->incident_id != id) {
+    return std::unexpected(
+        NotFound(fmt::format("timeline entry {} is not on incident {}'s timeline", entry_id, id)));
+  }
+  if (pinned) {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("INSERT INTO timeline_pins(incident_id, entry_id, pinned_by, "
+                             "pinned_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING"));
+    HOUSTON_RETURN_IF_ERROR(
+        s->Bind(1, id).Bind(2, entry_id).Bind(3, actor.id).Bind(4, Ms(now)).Run());
+  } else {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * s, db.Prepare("DELETE FROM timeline_pins WHERE incident_id = ? AND entry_id = ?"));
+    HOUSTON_RETURN_IF_ERROR(s->Bind(1, id).Bind(2, entry_id).Run());
+  }
+  if (db.Changes() > 0) {
+    HOUSTON_RETURN_IF_ERROR(IncidentAudit(
+        db, now, actor, ToString(pinned ? TimelineKind::kPinned : TimelineKind::kUnpinned), id,
+        fmt::format(R"({{"entry_id":{},"entry_action":{}}})", entry_id, JsonQuote(rec->action))));
+  }
+  return TimelineEntry{*rec, pinned};
+}
+
+// Adds a note to incident `id`'s timeline, pinned when `pinned`.
+Result<TimelineEntry> Note(Db& db, core::IncidentId id, const std::string& text, bool pinned,
+                           const Clock& clock, const Actor& actor) {
+  HOUSTON_RETURN_IF_ERROR(LockIncident(db, id));
+  const TimePoint now = clock.Now();
+  HOUSTON_ASSIGN_OR_RETURN(int64_t entry,
+                           IncidentAudit(db, now, actor, ToString(TimelineKind::kNote), id,
+                                         fmt::format(R"({{"text":{}}})", JsonQuote(text))));
+  if (pinned) return Pin(db, id, entry, true, now, actor);
+  HOUSTON_ASSIGN_OR_RETURN(AuditRecord rec, LoadAudit(db, entry));
+  return TimelineEntry{std::move(rec), false};
+}
+
 std::string Prefixed(core::IncidentId id, const Status& st) {
   return fmt::format("incident {}: {}", id, st.message());
+}
+
+// Moves incident `id` by `action` (only while it is in `episode`, when given).
+Result<Incident> Transition(Db& db, core::IncidentId id, core::IncidentAction action,
+                            std::optional<int64_t> episode, const Clock& clock,
+                            const Actor& actor) {
+  HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, id));
+  // Read once the incident is locked: records after a write that held the lock are not earlier.
+  const TimePoint now = clock.Now();
+  if (episode && *episode != inc.episode) {
+    return std::unexpected(FailedPrecondition(
+        fmt::format("incident {} has been reopened since: this was for its episode {}, and it is "
+                    "in episode {} now",
+                    id, *episode, inc.episode)));
+  }
+  if (action == core::IncidentAction::kReopen && inc.merged_into != 0) {
+    return std::unexpected(FailedPrecondition(fmt::format(
+        "incident {} was merged into incident {}: reopen that one instead", id, inc.merged_into)));
+  }
+  auto to = core::NextIncidentStatus(inc.status, action);
+  if (!to) return std::unexpected(FailedPrecondition(Prefixed(id, to.error())));
+  if (*to == inc.status) return inc;
+  if (*to == IncidentStatus::kAcknowledged) {
+    HOUSTON_ASSIGN_OR_RETURN(std::vector<Alert> open, OpenAlertsOf(db, id));
+    for (const auto& a : open) {
+      if (a.status != AlertStatus::kTriggered) continue;
+      HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, a, now, actor, false));
+    }
+  } else if (*to == IncidentStatus::kResolved) {
+    HOUSTON_ASSIGN_OR_RETURN(std::vector<Alert> open, OpenAlertsOf(db, id));
+    for (const auto& a : open) {
+      HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, a, now, actor, false));
+    }
+  }
+  HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(db, inc, *to, now, actor));
+  return LoadIncident(db, id);
+}
+
+// Publishes status update `u` on its incident (locked first). With `seen`, only while the
+// incident is as the update was composed from. The update's time never goes back (a writer that
+// waited for the lock may have read the clock first), and its number on the timeline counts the
+// incident's updates: ordered by id, updates are ordered by time and numbered 1, 2, 3, ...
+Result<StatusUpdate> Publish(Db& db, StatusUpdate u, const Incident* seen, const Clock& clock,
+                             const Actor& actor);
+
+// Whether an update composed from `seen` still fits `now` (what a rendering shows).
+bool SameForUpdate(const Incident& seen, const Incident& now) {
+  return seen.status == now.status && seen.sev == now.sev && seen.title == now.title &&
+         seen.public_title == now.public_title && seen.summary == now.summary &&
+         seen.services == now.services && seen.roles == now.roles && seen.episode == now.episode;
+}
+
+Result<StatusUpdate> Publish(Db& db, StatusUpdate u, const Incident* seen, const Clock& clock,
+                             const Actor& actor) {
+  HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, u.incident_id));
+  TimePoint now = clock.Now();
+  if (seen && !SameForUpdate(*seen, inc)) {
+    return std::unexpected(FailedPrecondition(
+        fmt::format("incident {} {} (it is {} now): nothing was published; read it again and "
+                    "send the update again",
+                    inc.id, kIncidentChanged, core::ToString(inc.status))));
+  }
+  if (seen && (u.phase == "resolved") == core::IsOpen(inc.status)) {
+    return std::unexpected(FailedPrecondition(fmt::format(
+        "incident {} is {}: an update with phase '{}' does not fit it; nothing was published",
+        inc.id, core::ToString(inc.status), u.phase)));
+  }
+  if (inc.last_update_at && *inc.last_update_at > now) now = *inc.last_update_at;
+  u.at = now;
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare("INSERT INTO status_updates(incident_id, at, author, via, phase, "
+                           "fields_json, renderings_json) VALUES (?,?,?,?,?,?,?) RETURNING id"));
+  s->Bind(1, u.incident_id)
+      .Bind(2, Ms(now))
+      .Bind(3, u.author)
+      .Bind(4, u.via)
+      .Bind(5, u.phase)
+      .Bind(6, u.fields_json)
+      .Bind(7, RenderingsJson(u.renderings));
+  HOUSTON_ASSIGN_OR_RETURN(u.id, InsertedId(*s));
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * t,
+                           db.Prepare("UPDATE incidents SET last_update_at = ? WHERE id = ?"));
+  HOUSTON_RETURN_IF_ERROR(t->Bind(1, Ms(now)).Bind(2, inc.id).Run());
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * c,
+                           db.Prepare("SELECT COUNT(*) FROM status_updates WHERE incident_id = ?"));
+  c->Bind(1, inc.id);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, c->Step());
+  int64_t number = row ? c->Int(0) : 0;
+  c->Reset();
+  std::vector<std::string> audiences;
+  for (const auto& r : u.renderings) audiences.push_back(r.audience);
+  HOUSTON_RETURN_IF_ERROR(
+      IncidentAudit(db, now, actor, ToString(TimelineKind::kStatusUpdate), inc.id,
+                    fmt::format(R"({{"update_id":{},"phase":{},"audiences":{},"number":{}}})", u.id,
+                                JsonQuote(u.phase), StringListJson(audiences), number)));
+  return u;
 }
 
 }  // namespace
@@ -322,30 +460,16 @@ void SqlStore::TransitionIncident(core::IncidentId id, core::IncidentAction acti
                                   Callback<Incident> done) {
   Submit<Incident>(
       [this, id, action, actor = std::move(actor)](Db& db) -> Result<Incident> {
-        TimePoint now = options_.clock->Now();
-        HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, id));
-        if (action == core::IncidentAction::kReopen && inc.merged_into != 0) {
-          return std::unexpected(FailedPrecondition(
-              fmt::format("incident {} was merged into incident {}: reopen that one instead", id,
-                          inc.merged_into)));
-        }
-        auto to = core::NextIncidentStatus(inc.status, action);
-        if (!to) return std::unexpected(FailedPrecondition(Prefixed(id, to.error())));
-        if (*to == inc.status) return inc;
-        if (*to == IncidentStatus::kAcknowledged) {
-          HOUSTON_ASSIGN_OR_RETURN(std::vector<Alert> open, OpenAlertsOf(db, id));
-          for (const auto& a : open) {
-            if (a.status != AlertStatus::kTriggered) continue;
-            HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, a, now, actor, false));
-          }
-        } else if (*to == IncidentStatus::kResolved) {
-          HOUSTON_ASSIGN_OR_RETURN(std::vector<Alert> open, OpenAlertsOf(db, id));
-          for (const auto& a : open) {
-            HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, a, now, actor, false));
-          }
-        }
-        HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(db, inc, *to, now, actor));
-        return LoadIncident(db, id);
+        return Transition(db, id, action, std::nullopt, *options_.clock, actor);
+      },
+      std::move(done));
+}
+
+void SqlStore::TransitionIncidentInEpisode(core::IncidentId id, core::IncidentAction action,
+                                           int64_t episode, Actor actor, Callback<Incident> done) {
+  Submit<Incident>(
+      [this, id, action, episode, actor = std::move(actor)](Db& db) -> Result<Incident> {
+        return Transition(db, id, action, episode, *options_.clock, actor);
       },
       std::move(done));
 }
@@ -354,7 +478,7 @@ void SqlStore::UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor ac
                               Callback<Incident> done) {
   Submit<Incident>(
       [this, id, patch = std::move(patch), actor = std::move(actor)](Db& db) -> Result<Incident> {
-        HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, id));
+        HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, id));
         HOUSTON_RETURN_IF_ERROR(ApplyPatch(db, inc, patch, options_.clock->Now(), actor));
         return LoadIncident(db, id);
       },
@@ -365,12 +489,18 @@ void SqlStore::AddNote(core::IncidentId id, std::string text, Actor actor,
                        Callback<AuditRecord> done) {
   Submit<AuditRecord>(
       [this, id, text = std::move(text), actor = std::move(actor)](Db& db) -> Result<AuditRecord> {
-        HOUSTON_RETURN_IF_ERROR(LoadIncident(db, id));
-        HOUSTON_ASSIGN_OR_RETURN(
-            int64_t entry, IncidentAudit(db, options_.clock->Now(), actor, "incident.note", id,
-                                         fmt::format(R"({{"text":{}}})", JsonQuote(text))));
-        return LoadAudit(db, entry);
+        HOUSTON_ASSIGN_OR_RETURN(TimelineEntry entry,
+                                 Note(db, id, text, false, *options_.clock, actor));
+        return entry.record;
       },
+      std::move(done));
+}
+
+void SqlStore::AddTimelineNote(core::IncidentId id, std::string text, bool pinned, Actor actor,
+                               Callback<TimelineEntry> done) {
+  Submit<TimelineEntry>(
+      [this, id, text = std::move(text), pinned, actor = std::move(actor)](Db& db)
+          -> Result<TimelineEntry> { return Note(db, id, text, pinned, *options_.clock, actor); },
       std::move(done));
 }
 
@@ -378,32 +508,8 @@ void SqlStore::PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, Acto
                         Callback<TimelineEntry> done) {
   Submit<TimelineEntry>(
       [this, id, entry_id, pinned, actor = std::move(actor)](Db& db) -> Result<TimelineEntry> {
-        TimePoint now = options_.clock->Now();
-        HOUSTON_RETURN_IF_ERROR(LoadIncident(db, id));
-        auto rec = LoadAudit(db, entry_id);
-        if (!rec || rec->incident_id != id) {
-          return std::unexpected(NotFound(
-              fmt::format("timeline entry {} is not on incident {}'s timeline", entry_id, id)));
-        }
-        if (pinned) {
-          HOUSTON_ASSIGN_OR_RETURN(
-              Stmt * s, db.Prepare("INSERT INTO timeline_pins(incident_id, entry_id, pinned_by, "
-                                   "pinned_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING"));
-          HOUSTON_RETURN_IF_ERROR(
-              s->Bind(1, id).Bind(2, entry_id).Bind(3, actor.id).Bind(4, Ms(now)).Run());
-        } else {
-          HOUSTON_ASSIGN_OR_RETURN(
-              Stmt * s,
-              db.Prepare("DELETE FROM timeline_pins WHERE incident_id = ? AND entry_id = ?"));
-          HOUSTON_RETURN_IF_ERROR(s->Bind(1, id).Bind(2, entry_id).Run());
-        }
-        if (db.Changes() > 0) {
-          HOUSTON_RETURN_IF_ERROR(
-              IncidentAudit(db, now, actor, pinned ? "incident.pinned" : "incident.unpinned", id,
-                            fmt::format(R"({{"entry_id":{},"entry_action":{}}})", entry_id,
-                                        JsonQuote(rec->action))));
-        }
-        return TimelineEntry{*rec, pinned};
+        HOUSTON_RETURN_IF_ERROR(LockIncident(db, id));
+        return Pin(db, id, entry_id, pinned, options_.clock->Now(), actor);
       },
       std::move(done));
 }
@@ -412,10 +518,10 @@ void SqlStore::LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
                           Callback<core::Change> done) {
   Submit<core::Change>(
       [this, id, change_id, actor = std::move(actor)](Db& db) -> Result<core::Change> {
-        HOUSTON_RETURN_IF_ERROR(LoadIncident(db, id));
+        HOUSTON_RETURN_IF_ERROR(LockIncident(db, id));
         HOUSTON_ASSIGN_OR_RETURN(core::Change c, LoadChange(db, change_id));
         HOUSTON_RETURN_IF_ERROR(IncidentAudit(
-            db, options_.clock->Now(), actor, "incident.change_linked", id,
+            db, options_.clock->Now(), actor, ToString(TimelineKind::kChangeLinked), id,
             fmt::format(R"({{"change_id":{},"summary":{},"service":{},"timestamp":{}}})", c.id,
                         JsonQuote(c.summary), JsonQuote(c.service_id),
                         JsonQuote(FormatRfc3339(c.timestamp)))));
@@ -427,32 +533,16 @@ void SqlStore::LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
 void SqlStore::PublishStatusUpdate(StatusUpdate u, Actor actor, Callback<StatusUpdate> done) {
   Submit<StatusUpdate>(
       [this, u = std::move(u), actor = std::move(actor)](Db& db) mutable -> Result<StatusUpdate> {
-        TimePoint now = options_.clock->Now();
-        HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, u.incident_id));
-        u.at = now;
-        HOUSTON_ASSIGN_OR_RETURN(
-            Stmt * s, db.Prepare("INSERT INTO status_updates(incident_id, at, author, via, phase, "
-                                 "fields_json, renderings_json) VALUES (?,?,?,?,?,?,?) RETURNING "
-                                 "id"));
-        s->Bind(1, u.incident_id)
-            .Bind(2, Ms(now))
-            .Bind(3, u.author)
-            .Bind(4, u.via)
-            .Bind(5, u.phase)
-            .Bind(6, u.fields_json)
-            .Bind(7, RenderingsJson(u.renderings));
-        HOUSTON_ASSIGN_OR_RETURN(u.id, InsertedId(*s));
-        HOUSTON_ASSIGN_OR_RETURN(
-            Stmt * t, db.Prepare("UPDATE incidents SET last_update_at = ? WHERE id = ?"));
-        HOUSTON_RETURN_IF_ERROR(t->Bind(1, Ms(now)).Bind(2, inc.id).Run());
-        std::vector<std::string> audiences;
-        for (const auto& r : u.renderings) audiences.push_back(r.audience);
-        HOUSTON_RETURN_IF_ERROR(
-            IncidentAudit(db, now, actor, "status_update.published", inc.id,
-                          fmt::format(R"({{"update_id":{},"phase":{},"audiences":{}}})", u.id,
-                                      JsonQuote(u.phase), StringListJson(audiences))));
-        return u;
+        return Publish(db, std::move(u), nullptr, *options_.clock, actor);
       },
+      std::move(done));
+}
+
+void SqlStore::PublishStatusUpdateFor(StatusUpdate u, Incident seen, Actor actor,
+                                      Callback<StatusUpdate> done) {
+  Submit<StatusUpdate>(
+      [this, u = std::move(u), seen = std::move(seen), actor = std::move(actor)](Db& db) mutable
+      -> Result<StatusUpdate> { return Publish(db, std::move(u), &seen, *options_.clock, actor); },
       std::move(done));
 }
 
@@ -460,12 +550,14 @@ void SqlStore::MergeIncidents(core::IncidentId source, core::IncidentId target, 
                               Callback<Incident> done) {
   Submit<Incident>(
       [this, source, target, actor = std::move(actor)](Db& db) -> Result<Incident> {
-        TimePoint now = options_.clock->Now();
         if (source == target) {
           return std::unexpected(InvalidArgument("an incident cannot be merged into itself"));
         }
-        HOUSTON_ASSIGN_OR_RETURN(Incident from, LoadIncident(db, source));
-        HOUSTON_ASSIGN_OR_RETURN(Incident into, LoadIncident(db, target));
+        // Both locked, in id order (as every write that locks two incidents).
+        HOUSTON_RETURN_IF_ERROR(LockIncident(db, std::min(source, target)));
+        HOUSTON_ASSIGN_OR_RETURN(Incident from, LockIncident(db, source));
+        HOUSTON_ASSIGN_OR_RETURN(Incident into, LockIncident(db, target));
+        TimePoint now = options_.clock->Now();
         for (const Incident* i : {&from, &into}) {
           if (!core::IsOpen(i->status)) {
             return std::unexpected(FailedPrecondition(
@@ -493,7 +585,7 @@ void SqlStore::MergeIncidents(core::IncidentId source, core::IncidentId target, 
                                  db.Prepare("UPDATE incidents SET merged_into = ? WHERE id = ?"));
         HOUSTON_RETURN_IF_ERROR(m->Bind(1, target).Bind(2, source).Run());
         HOUSTON_RETURN_IF_ERROR(
-            IncidentAudit(db, now, actor, "incident.merged", target,
+            IncidentAudit(db, now, actor, ToString(TimelineKind::kMerged), target,
                           fmt::format(R"({{"from":{},"alerts_moved":{},"title":{}}})", source,
                                       moved.size(), JsonQuote(from.title))));
         HOUSTON_ASSIGN_OR_RETURN(from, LoadIncident(db, source));
@@ -511,8 +603,8 @@ void SqlStore::SplitIncident(core::IncidentId source, std::vector<core::AlertId>
   Submit<Incident>(
       [this, source, alerts = std::move(alerts), n = std::move(n),
        actor = std::move(actor)](Db& db) mutable -> Result<Incident> {
+        HOUSTON_ASSIGN_OR_RETURN(Incident from, LockIncident(db, source));
         TimePoint now = options_.clock->Now();
-        HOUSTON_ASSIGN_OR_RETURN(Incident from, LoadIncident(db, source));
         if (!core::IsOpen(from.status)) {
           return std::unexpected(FailedPrecondition(
               fmt::format("incident {} is resolved: only an open incident can be split", source)));
@@ -550,10 +642,10 @@ void SqlStore::SplitIncident(core::IncidentId source, std::vector<core::AlertId>
         HOUSTON_RETURN_IF_ERROR(Recount(db, id));
         HOUSTON_RETURN_IF_ERROR(Recount(db, source));
         HOUSTON_RETURN_IF_ERROR(IncidentAudit(
-            db, now, actor, "incident.split", source,
+            db, now, actor, ToString(TimelineKind::kSplit), source,
             fmt::format(R"({{"into":{},"alerts":[{}]}})", id, fmt::join(alerts, ","))));
         HOUSTON_RETURN_IF_ERROR(IncidentAudit(
-            db, now, actor, "incident.split_from", id,
+            db, now, actor, ToString(TimelineKind::kSplitFrom), id,
             fmt::format(R"({{"from":{},"alerts":[{}]}})", source, fmt::join(alerts, ","))));
         return LoadIncident(db, id);
       },
@@ -605,7 +697,7 @@ void SqlStore::ApplyFanout(FanoutWork work, Callback<int> done) {
         }
         Actor rules{"system", "incident-rules", "system"};
         for (const auto& r : work.sev_raises) {
-          HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, r.incident_id));
+          HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, r.incident_id));
           if (inc.sev != r.expected || !core::IsOpen(inc.status)) continue;
           IncidentPatch p;
           p.sev = r.sev;

@@ -295,6 +295,15 @@ Result<Incident> LoadIncident(Db& db, core::IncidentId id) {
   return LoadById(db, kSql, id, "incident", [](const Stmt& row) { return ReadIncident(row); });
 }
 
+Result<Incident> LockIncident(Db& db, core::IncidentId id) {
+  static const std::string kSql =
+      fmt::format("SELECT {} FROM incidents WHERE id = ?", IncidentColumns());
+  static const std::string kLockedSql = kSql + " FOR UPDATE";
+  const bool lock = !db.Sql(Fragment::kForUpdate).empty();
+  return LoadById(db, lock ? kLockedSql : kSql, id, "incident",
+                  [](const Stmt& row) { return ReadIncident(row); });
+}
+
 Result<std::vector<Alert>> OpenAlertsOf(Db& db, core::IncidentId id) {
   static const std::string kSql = fmt::format(
       "SELECT {} FROM alerts WHERE incident_id = ? AND status <> 'resolved' ORDER BY id",
@@ -307,20 +316,18 @@ Result<std::vector<Alert>> OpenAlertsOf(Db& db, core::IncidentId id) {
 namespace {
 
 std::string_view StatusVerb(IncidentStatus from, IncidentStatus to) {
-  if (to == IncidentStatus::kTriggered) {
-    return from == IncidentStatus::kResolved ? "incident.reopened" : "incident.retriggered";
-  }
   switch (to) {
-    case IncidentStatus::kAcknowledged:
-      return "incident.acknowledged";
-    case IncidentStatus::kMitigated:
-      return "incident.mitigated";
-    case IncidentStatus::kResolved:
-      return "incident.resolved";
     case IncidentStatus::kTriggered:
-      break;
+      return ToString(from == IncidentStatus::kResolved ? TimelineKind::kReopened
+                                                        : TimelineKind::kRetriggered);
+    case IncidentStatus::kAcknowledged:
+      return ToString(TimelineKind::kAcknowledged);
+    case IncidentStatus::kMitigated:
+      return ToString(TimelineKind::kMitigated);
+    case IncidentStatus::kResolved:
+      return ToString(TimelineKind::kResolved);
   }
-  return "incident.updated";
+  return ToString(TimelineKind::kUpdated);
 }
 
 // Merges `extra` (a JSON object, possibly "{}") into a {"from":..,"to":..} record.
@@ -414,11 +421,12 @@ Status SetIncidentStatus(Db& db, const Incident& inc, IncidentStatus to, TimePoi
 
 Status AcknowledgeOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& actor,
                             bool move_incident, bool fanout) {
+  // The incident first, then its alert: every write takes them in that order.
+  HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, a.incident_id));
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * s, db.Prepare("UPDATE alerts SET status = 'acknowledged', acknowledged_at = ? "
                            "WHERE id = ?"));
   HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).RunLater());
-  HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, a.incident_id));
   bool incident_moved = move_incident && inc.status == IncidentStatus::kTriggered;
   HOUSTON_RETURN_IF_ERROR(
       AuditLater(db, now, actor, "alert.acknowledged", "alert", std::to_string(a.id),
@@ -436,6 +444,8 @@ Status AcknowledgeOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& 
 
 Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& actor,
                         bool move_incident, bool fanout) {
+  // The incident first, then its alert: every write takes them in that order.
+  HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, a.incident_id));
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * s, db.Prepare("UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE id = ?"));
   HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).RunLater());
@@ -446,7 +456,6 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
   HOUSTON_ASSIGN_OR_RETURN(bool row, open->Step());
   int64_t still_open = row ? open->Int(0) : 0;
   open->Reset();
-  HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, a.incident_id));
   // When its last alert resolves, an incident resolves with it, unless it has a SEV and a
   // person has taken it over in its current episode: then people resolve it, and the timeline
   // says why it stayed open (README, "When its alerts resolve").
@@ -471,7 +480,7 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
         SetIncidentStatus(db, inc, IncidentStatus::kResolved, now, actor, reason, fanout));
   } else if (owner) {
     HOUSTON_RETURN_IF_ERROR(IncidentAudit(
-        db, now, actor, "incident.alerts_resolved", inc.id,
+        db, now, actor, ToString(TimelineKind::kAlertsResolved), inc.id,
         fmt::format(R"({{"reason":{},"taken_over_by":{},"taken_over_with":{}}})",
                     JsonQuote(fmt::format("every alert is resolved; the incident stays open "
                                           "because {} took it over ({}): a person resolves it",

@@ -84,6 +84,11 @@ bool NeedsFanout(std::string_view action);
 
 Result<core::Alert> LoadAlert(Db& db, core::AlertId id);
 Result<core::Incident> LoadIncident(Db& db, core::IncidentId id);
+// LoadIncident in a write: also locks the row until the transaction ends (PostgreSQL; SQLite's
+// write transaction already excludes other writers), so that the write decides on the incident
+// as it is, and its timeline records get ids in commit order. A write that locks several
+// incidents locks them in id order (no deadlock between two servers).
+Result<core::Incident> LockIncident(Db& db, core::IncidentId id);
 Result<std::vector<core::Alert>> OpenAlertsOf(Db& db, core::IncidentId id);
 Result<std::optional<core::Alert>> FindOpenAlert(Db& db, const std::string& integration_key,
                                                  const std::string& dedup_key);

@@ -804,6 +804,14 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
         int applied = 0;
         Actor engine{"system", "escalation-engine", "system"};
         for (const auto& u : updates) {
+          // The incident first, as every incident write locks it: an acknowledgement that
+          // committed before this write is seen by the version check below (the ack wins), and
+          // one that comes after waits for this write, then stops what it created.
+          HOUSTON_ASSIGN_OR_RETURN(Stmt * lock,
+                                   db.Prepare("SELECT id FROM incidents WHERE id = ?" +
+                                              std::string(db.Sql(Fragment::kForUpdate))));
+          lock->Bind(1, u.incident_id);
+          HOUSTON_RETURN_IF_ERROR(lock->Run());
           HOUSTON_ASSIGN_OR_RETURN(
               Stmt * s,
               db.Prepare("UPDATE escalations SET state = ?, step = ?, loop = ?, "
@@ -908,12 +916,17 @@ void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<Cla
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * cancel, db.Prepare("UPDATE notifications SET state = 'cancelled', last_error = "
                                       "? WHERE id = ?"));
+        // The incidents are locked, as an acknowledgement locks its incident: a claim either
+        // commits before the ack or sees it, so nobody is paged after an ack has committed.
+        // In id order, as every write that locks several incidents.
+        std::set<core::IncidentId> incident_ids;
+        for (const auto& n : due) incident_ids.insert(n.incident_id);
+        for (core::IncidentId id : incident_ids) {
+          HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, id));
+          incidents.emplace(id, std::move(inc));
+        }
         for (auto& n : due) {
           auto it = incidents.find(n.incident_id);
-          if (it == incidents.end()) {
-            HOUSTON_ASSIGN_OR_RETURN(Incident inc, LoadIncident(db, n.incident_id));
-            it = incidents.emplace(n.incident_id, std::move(inc)).first;
-          }
           // Pages are for incidents nobody has taken yet; role pages, reminders, status
           // updates and incident webhooks go out whatever the status.
           if (n.kind == "page" && it->second.status != IncidentStatus::kTriggered) {

@@ -74,15 +74,22 @@ class SqlStore : public Store {
   void DeclareIncident(NewIncident incident, Actor actor, Callback<core::Incident> done) override;
   void TransitionIncident(core::IncidentId id, core::IncidentAction action, Actor actor,
                           Callback<core::Incident> done) override;
+  void TransitionIncidentInEpisode(core::IncidentId id, core::IncidentAction action,
+                                   int64_t episode, Actor actor,
+                                   Callback<core::Incident> done) override;
   void UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor actor,
                       Callback<core::Incident> done) override;
   void AddNote(core::IncidentId id, std::string text, Actor actor,
                Callback<AuditRecord> done) override;
+  void AddTimelineNote(core::IncidentId id, std::string text, bool pinned, Actor actor,
+                       Callback<TimelineEntry> done) override;
   void PinEntry(core::IncidentId id, int64_t entry_id, bool pinned, Actor actor,
                 Callback<TimelineEntry> done) override;
   void LinkChange(core::IncidentId id, int64_t change_id, Actor actor,
                   Callback<core::Change> done) override;
   void PublishStatusUpdate(StatusUpdate update, Actor actor, Callback<StatusUpdate> done) override;
+  void PublishStatusUpdateFor(StatusUpdate update, core::Incident seen, Actor actor,
+                              Callback<StatusUpdate> done) override;
   void MergeIncidents(core::IncidentId source, core::IncidentId target, Actor actor,
                       Callback<core::Incident> done) override;
   void SplitIncident(core::IncidentId source, std::vector<core::AlertId> alerts,

@@ -112,6 +112,8 @@ std::string_view SqliteDb::Sql(sql::Fragment f) const {
       return "BEGIN IMMEDIATE";
     case sql::Fragment::kForUpdateSkip:
       return "";  // one writer: nothing to skip
+    case sql::Fragment::kForUpdate:
+      return "";  // one writer at a time (BEGIN IMMEDIATE): reads in a write are already stable
     case sql::Fragment::kLockMigrations:
     case sql::Fragment::kUnlockMigrations:
       return "SELECT 1";  // BEGIN IMMEDIATE already excludes other writers
