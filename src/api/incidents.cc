@@ -707,11 +707,13 @@ void Api::PublishUpdate(const HttpRequest& req, const auth::Principal* principal
                                       "{\"dry_run\":true,\"update\":" + UpdateJson(update) + "}"));
   }
   auto shared = std::make_shared<Respond>(std::move(respond));
-  incidents_.PublishUpdate(std::move(update), *inc, ActorOf(req, *principal), [this, shared](auto r) {
-    if (!r) return (*shared)(StoreError(r.error()));
-    Changed();
-    (*shared)(http::JsonResponse(bhttp::status::created, "{\"update\":" + UpdateJson(*r) + "}"));
-  });
+  incidents_.PublishUpdate(
+      std::move(update), *inc, ActorOf(req, *principal), [this, shared](auto r) {
+        if (!r) return (*shared)(StoreError(r.error()));
+        Changed();
+        (*shared)(
+            http::JsonResponse(bhttp::status::created, "{\"update\":" + UpdateJson(*r) + "}"));
+      });
 }
 
 // ---------------------------------------------------------------------------------------------
