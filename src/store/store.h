@@ -19,6 +19,7 @@
 #include "core/incident.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "store/feed.h"
 
 namespace houston::store {
 
@@ -390,8 +391,9 @@ using CommitObserver = std::function<void(std::chrono::microseconds latency, siz
 
 // What the writes of one commit did, counted (for metrics), by event: "incident.opened",
 // "incident.acknowledged", "incident.mitigated", "incident.resolved", "incident.reopened",
-// "escalation.step_fired", "page.created" (an escalation page in the outbox) and
-// "heartbeat.missed". Only committed writes count, each once, whichever server made them.
+// "escalation.step_fired", "page.created" (an escalation page in the outbox),
+// "heartbeat.missed" and "feed.recorded" (change feed entries: the live feed reads them). Only
+// committed writes count, each once, whichever server made them.
 using EventCounts = std::map<std::string, int64_t, std::less<>>;
 using EventObserver = std::function<void(const EventCounts& events)>;
 
@@ -552,6 +554,14 @@ class Store {
 
   // Open incidents by status and the outbox's pending and due notifications at `now`.
   virtual Result<OpenWork> CountOpenWork(TimePoint now) = 0;
+
+  // --- The change feed (store/feed.h): every write above records what it changed, in its own
+  // transaction. Entries after sequence number `after`, oldest first, `limit` at most.
+  virtual Result<std::vector<FeedEntry>> ReadFeed(int64_t after, int limit) = 0;
+  virtual Result<FeedBounds> ReadFeedBounds() = 0;
+  // Deletes what `retention` no longer keeps; returns how many entries. The store also prunes by
+  // itself (with FeedRetention's defaults) on its writer thread as the feed grows.
+  virtual void PruneFeed(FeedRetention retention, Callback<int64_t> done) = 0;
 
   // OK when the database can be used now; Unavailable (with why) when it cannot be reached or
   // cannot store writes (e.g. its disk is full).

@@ -254,6 +254,17 @@ CREATE TABLE timeline_pins (
 -- 0 until an incident is first reopened, then one more per reopen (resolved -> triggered).
 ALTER TABLE incidents ADD COLUMN episode INTEGER NOT NULL DEFAULT 0;
 )sql"},
+      {7, "live feed: what changed, in commit order", R"sql(
+-- One row per change a screen shows (store/feed.h), written in the transaction of the change.
+-- seq grows in commit order (AUTOINCREMENT: never reused, even after the newest row is deleted); old rows are pruned.
+CREATE TABLE live_feed (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  type TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX live_feed_at ON live_feed(at);
+)sql"},
   };
   return kMigrations;
 }
