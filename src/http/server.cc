@@ -5,7 +5,10 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <condition_variable>
+#include <deque>
 #include <list>
 #include <thread>
 #include <unordered_map>
@@ -172,6 +175,142 @@ bool Server::Impl::ShedIdle() {
 }
 
 namespace {
+
+namespace websocket = beast::websocket;
+
+// A connection switched to WebSocket: a write loop over a bounded queue of text messages, and a
+// read loop that drops what the client sends (control frames are answered by Beast).
+template <typename Stream>
+class WsSession : public SessionBase,
+                  public WebSocket,
+                  public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(Server::Impl& srv, Stream stream, WebSocketOptions options)
+      : srv_(srv), ws_(std::move(stream)), options_(std::move(options)) {
+    srv_.connections.fetch_add(1);
+  }
+  ~WsSession() override {
+    srv_.connections.fetch_sub(1);
+    srv_.Unregister(static_cast<SessionBase*>(this));
+  }
+
+  void Accept(Request req, WebSocketOpen on_open) {
+    beast::get_lowest_layer(ws_).expires_never();
+    if (options_.socket_send_buffer > 0) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws_).socket().set_option(
+          asio::socket_base::send_buffer_size(options_.socket_send_buffer), ignored);
+    }
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = options_.idle_timeout;
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(bhttp::field::server, "houston"); }));
+    ws_.read_message_max(64 * 1024);
+    ws_.text(true);
+    ws_.async_accept(req, [self = this->shared_from_this(),
+                           on_open = std::move(on_open)](beast::error_code ec) mutable {
+      if (ec) return self->Closed();
+      self->open_ = true;
+      if (on_open) on_open(self);
+      self->Read();
+      self->WriteNext();
+    });
+  }
+
+  bool Send(std::shared_ptr<const std::string> text) override {
+    if (failed_.load()) return false;
+    size_t n = text->size();
+    if (buffered_.fetch_add(n) + n > options_.max_buffered_bytes) {
+      // Cut off: whatever it has not read stays unread.
+      if (!failed_.exchange(true)) {
+        srv_.metrics.Add("houston_websocket_slow_clients_total", "");
+        asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->Abort(); });
+      }
+      return false;
+    }
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(text)] {
+      self->queue_.push_back(std::move(text));
+      self->WriteNext();
+    });
+    return true;
+  }
+
+  void Close(uint16_t code, std::string reason) override {
+    asio::post(ws_.get_executor(),
+               [self = this->shared_from_this(), code, reason = std::move(reason)]() mutable {
+                 websocket::close_reason why;
+                 why.code = code;
+                 why.reason = reason;
+                 self->close_ = std::move(why);
+                 self->WriteNext();
+               });
+  }
+
+  bool is_open() const override { return !failed_.load() && !done_.load(); }
+
+  // Server shutdown: a close frame ("going away").
+  void CloseIfIdle() override { Close(1001, "server shutting down"); }
+
+ private:
+  void Read() {
+    ws_.async_read(rbuf_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      self->rbuf_.clear();
+      if (ec) return self->Abort();
+      self->Read();
+    });
+  }
+
+  void WriteNext() {
+    if (!open_ || writing_ || done_.load() || failed_.load()) return;
+    if (!queue_.empty()) {
+      writing_ = true;
+      auto text = queue_.front();
+      ws_.async_write(asio::buffer(*text),
+                      [self = this->shared_from_this(), text](beast::error_code ec, size_t) {
+                        self->writing_ = false;
+                        self->queue_.pop_front();
+                        self->buffered_.fetch_sub(text->size());
+                        if (ec) return self->Abort();
+                        self->WriteNext();
+                      });
+      return;
+    }
+    if (close_) {
+      writing_ = true;
+      ws_.async_close(*close_, [self = this->shared_from_this()](beast::error_code) {
+        self->writing_ = false;
+        self->Abort();
+      });
+    }
+  }
+
+  void Abort() {
+    failed_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    Closed();
+  }
+
+  void Closed() {
+    if (done_.exchange(true)) return;
+    if (options_.on_close) options_.on_close();
+  }
+
+  Server::Impl& srv_;
+  websocket::stream<Stream> ws_;
+  WebSocketOptions options_;
+  beast::flat_buffer rbuf_;
+  std::deque<std::shared_ptr<const std::string>> queue_;  // on the strand
+  std::optional<websocket::close_reason> close_;          // on the strand
+  bool open_ = false;                                     // on the strand
+  bool writing_ = false;                                  // on the strand
+  std::atomic<size_t> buffered_{0};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> done_{false};
+};
 
 template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
@@ -368,6 +507,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     request_.emplace(HttpRequest{req_, target.path, target.query, std::move(match_.params), remote_,
                                  std::move(request_id)});
+    if (IsWebSocketUpgrade(req_)) {
+      request_->accept_websocket = [weak = this->weak_from_this()](WebSocketOptions options,
+                                                                   WebSocketOpen on_open) {
+        auto self = weak.lock();
+        if (!self) return;
+        asio::post(self->stream_.get_executor(),
+                   [self, options = std::move(options), on_open = std::move(on_open)]() mutable {
+                     self->Upgrade(std::move(options), std::move(on_open));
+                   });
+      };
+    }
     Responder respond = [self = this->shared_from_this()](Response res) mutable {
       asio::post(self->stream_.get_executor(),
                  [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
@@ -379,6 +529,20 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       spdlog::error("handler for {} threw: {}", route_, e.what());
       Write(ErrorResponse(Internal("internal error")));
     }
+  }
+
+  // Hands the connection to a WebSocket session, which answers 101 (see
+  // HttpRequest::accept_websocket).
+  void Upgrade(WebSocketOptions options, WebSocketOpen on_open) {
+    if (closed_) return;
+    closed_ = true;  // the stream moves to the WebSocket session
+    srv_.in_flight.fetch_sub(1);
+    srv_.metrics.Add("houston_http_requests_total",
+                     fmt::format("route=\"{}\",method=\"{}\",code=\"101\"", route_, method_));
+    auto ws = std::make_shared<WsSession<Stream>>(srv_, std::move(stream_), std::move(options));
+    srv_.Register(ws);
+    ws->Accept(std::move(req_), std::move(on_open));
+    request_.reset();
   }
 
   void Write(Response res) {
@@ -464,6 +628,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 };
 
 }  // namespace
+
+bool IsWebSocketUpgrade(const Request& req) {
+  return req.method() == bhttp::verb::get && beast::websocket::is_upgrade(req);
+}
 
 template <typename Stream>
 void Server::Impl::StartSession(Stream stream, std::string remote) {
