@@ -17,6 +17,7 @@
 #include "core/schedule.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
+#include "live/feed.h"
 #include "store/store.h"
 
 namespace houston::api {
@@ -99,6 +100,9 @@ struct ApiOptions {
   // commit to the store or a new org rebuilds it at once; this bounds how late it shows what
   // only time changes (a maintenance window starting) and, on PostgreSQL, other servers' writes.
   std::chrono::milliseconds status_page_max_age{1000};
+  // The live feed (GET /api/v1/live); nullptr: the route answers 503.
+  live::Feed* live = nullptr;
+  http::WebSocketOptions live_socket;  // its streams' send buffer bound and timeouts
 };
 
 // Thread-safe.
@@ -216,6 +220,10 @@ class Api {
   void StatusPage(StatusPageCache::Format format, const http::HttpRequest& req, Respond respond);
   // The base URL for links: --base-url, else the request's Host.
   std::string BaseUrl(const http::HttpRequest& req) const;
+  // GET /api/v1/live (api/live.cc): a WebSocket stream of the change feed, or a long poll.
+  void Live(const http::HttpRequest& req, const store::Token*, Respond respond);
+  // Whether a browser page from `origin` may open a WebSocket here: the server's own origin only.
+  bool SameOrigin(std::string_view origin, const http::HttpRequest& req) const;
   void ListNotifications(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListUsers(const http::HttpRequest& req, const store::Token*, Respond respond);
   void ListEscalationPolicies(const http::HttpRequest& req, const store::Token*, Respond respond);

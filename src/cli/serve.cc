@@ -253,6 +253,7 @@ struct ServeFlags {
   int notify_workers = 8;
   int claim_lease_s = 120;
   int max_pages_per_minute = 6;
+  size_t live_buffer_kib = 1024;
 };
 
 // The key that signs acknowledge/resolve links: from --link-key-file, or created once next to
@@ -413,6 +414,8 @@ int Serve(const ServeFlags& f) {
   DescribePagingMetrics(metrics);
   // This server's name among the servers sharing a PostgreSQL database.
   const std::string instance = "houston-" + RandomBase62(12);
+  // The live feed, woken by every commit that recorded feed entries (set once it exists).
+  std::atomic<live::Feed*> live_feed{nullptr};
   auto store = OpenStore(
       f.db, f.sync == "full",
       [&metrics](std::chrono::microseconds latency, size_t batch) {
@@ -420,7 +423,12 @@ int Serve(const ServeFlags& f) {
         metrics.Observe("houston_store_commit_batch_size", "", static_cast<double>(batch));
       },
       instance,
-      [&metrics](const store::EventCounts& events) { CountStoreEvents(metrics, events); });
+      [&metrics, &live_feed](const store::EventCounts& events) {
+        CountStoreEvents(metrics, events);
+        if (events.contains("feed.recorded")) {
+          if (live::Feed* feed = live_feed.load()) feed->Wake();
+        }
+      });
   if (!store) {
     PrintError(store.error());
     return 1;
@@ -429,6 +437,18 @@ int Serve(const ServeFlags& f) {
   metrics.SetGaugeSource("houston_store_queue_depth",
                          [&st] { return static_cast<double>(st.Stats().queue_depth); });
   OpenWorkGauges open_work(st, metrics);
+  live::Feed feed(st, RealClock());
+  live_feed = &feed;
+  struct ForgetFeed {  // before `feed` is destroyed, on every way out
+    std::atomic<live::Feed*>& feed;
+    ~ForgetFeed() { feed = nullptr; }
+  } forget_feed{live_feed};
+  metrics.Describe("houston_live_streams", "gauge", "Open live feed streams (WebSocket).");
+  metrics.SetGaugeSource("houston_live_streams",
+                         [&feed] { return static_cast<double>(feed.streams()); });
+  metrics.Describe("houston_websocket_slow_clients_total", "counter",
+                   "WebSocket clients cut off because their send buffer filled.");
+  metrics.Add("houston_websocket_slow_clients_total", "", 0);
   auto loaded = LoadOrg(f, st, std::move(*config_file));
   if (!loaded) {
     PrintError(loaded.error());
@@ -531,6 +551,10 @@ int Serve(const ServeFlags& f) {
   api_options.on_call = on_call;
   api_options.base_url = base_url;
   api_options.tls = !f.tls_cert.empty();
+  api_options.live = &feed;
+  api_options.live_socket.max_buffered_bytes = f.live_buffer_kib * 1024;
+  // Kept small: thousands of mostly idle streams, each a few messages a second at most.
+  api_options.live_socket.socket_send_buffer = 64 * 1024;
   api_options.schedule = [&current](const config::Org& o,
                                     const std::string& id) -> const core::CompiledSchedule* {
     // Valid while the org snapshot `o` (held by the caller) is alive.
@@ -567,6 +591,7 @@ int Serve(const ServeFlags& f) {
     return api.RenderError(path, s);
   };
   http::Server server(so, std::move(router), metrics);
+  feed.Start();
   auto port = server.Start();
   if (!port) {
     PrintError(port.error());
@@ -608,6 +633,7 @@ int Serve(const ServeFlags& f) {
         bool others = false;
         for (const auto& who : *got) others = others || who != instance;
         if (others) {
+          feed.Wake();  // their commits may have recorded feed entries: the table says
           escalations.Wake();
           fanout.Wake();
           dispatcher.Wake();
@@ -676,7 +702,8 @@ int Serve(const ServeFlags& f) {
                  sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
-  server.Shutdown();
+  server.Shutdown();  // live streams get a close frame
+  feed.Stop();
   listening = false;
   if (listener.joinable()) listener.join();
   heartbeats.Stop();
@@ -759,6 +786,11 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
                   "messages per contact method per minute; more are bundled")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--live-buffer-kib", flags->live_buffer_kib,
+                  "bytes (KiB) queued for one live feed stream at most; a client that reads "
+                  "slower is disconnected")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{4}, size_t{65536}));
   cmd->add_option("--port-file", flags->port_file,
                   "write the bound port to this file once listening (for scripts using port 0)");
   cmd->callback([flags, run] { *run = [flags] { return Serve(*flags); }; });

@@ -62,8 +62,7 @@ void Feed::AddStream(std::shared_ptr<http::WebSocket> ws, std::optional<int64_t>
   Wake();
 }
 
-void Feed::Poll(std::optional<int64_t> since, std::chrono::milliseconds wait,
-                std::function<void(Result<Page>)> answer) {
+void Feed::Poll(std::optional<int64_t> since, std::chrono::milliseconds wait, Answer answer) {
   {
     std::lock_guard lock(mu_);
     new_polls_.push_back(Waiter{since.value_or(kFromNow), clock_.Now() + wait, std::move(answer)});

@@ -60,8 +60,8 @@ class Feed {
   // Answers with the entries after `since` at once if there are any (or at once with where the
   // feed stands when `since` is nullopt, or with a resync); else when one is committed, or with
   // none once `wait` has passed. `answer` runs on the feed's thread and must not block.
-  void Poll(std::optional<int64_t> since, std::chrono::milliseconds wait,
-            std::function<void(Result<Page>)> answer);
+  using Answer = std::move_only_function<void(Result<Page>)>;
+  void Poll(std::optional<int64_t> since, std::chrono::milliseconds wait, Answer answer);
 
   // Does what is due at the clock's now: reads new entries and sends them, catches new streams
   // up, answers polls. Returns when to run again at the latest.
@@ -84,7 +84,7 @@ class Feed {
   struct Waiter {
     int64_t since = 0;
     TimePoint deadline{};
-    std::function<void(Result<Page>)> answer;
+    Answer answer;
   };
   // The entries in (after, up_to], or nullopt when they are no longer all kept.
   Result<std::optional<std::vector<store::FeedEntry>>> Backlog(int64_t after, int64_t up_to);
