@@ -37,6 +37,13 @@ class WebSocket {
   // that reads too slowly is then cut off (the connection is closed at once) and nothing more is
   // sent to it.
   virtual bool Send(std::shared_ptr<const std::string> text) = 0;
+  // Send() for several messages at once (cheaper: one hand-over to the connection).
+  virtual bool SendAll(std::vector<std::shared_ptr<const std::string>> texts) {
+    for (auto& t : texts) {
+      if (!Send(std::move(t))) return false;
+    }
+    return true;
+  }
   // Sends a close frame after the queued messages, then closes.
   virtual void Close(uint16_t code = 1000, std::string reason = "") = 0;
   virtual bool is_open() const = 0;

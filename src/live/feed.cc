@@ -22,12 +22,13 @@ std::shared_ptr<const std::string> Shared(std::string s) {
 }  // namespace
 
 Feed::Feed(store::Store& store, Clock& clock, FeedOptions options)
-    : store_(store),
-      clock_(clock),
-      options_(options),
-      loop_(
-          "live feed", clock, [this] { return RunOnce(); }, std::chrono::milliseconds(1),
-          std::chrono::seconds(30)) {}
+    : store_(store), clock_(clock), options_(options), loop_("live feed", clock, [this] {
+        auto next = RunOnce();
+        // Coalesce: what is committed meanwhile goes out with the next batch, one hand-over per
+        // stream per batch rather than per commit.
+        if (fanned_out_.exchange(false)) std::this_thread::sleep_for(options_.coalesce);
+        return next;
+      }) {}
 
 Feed::~Feed() { Stop(); }
 
@@ -150,12 +151,17 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
   rendered.reserve(fresh.size());
   for (const auto& e : fresh) rendered.push_back(Shared(EntryJson(e)));
 
+  bool sent_to_streams = false;
   // 2. Streams already live: queue what is new (never blocks; a full buffer cuts one off).
   auto send_fresh = [&](Stream& s) {
+    std::vector<std::shared_ptr<const std::string>> batch;
     for (size_t i = 0; i < fresh.size(); ++i) {
-      if (fresh[i].seq <= s.cursor) continue;
-      if (!s.ws->Send(rendered[i])) return false;
-      s.cursor = fresh[i].seq;
+      if (fresh[i].seq > s.cursor) batch.push_back(rendered[i]);
+    }
+    if (!batch.empty()) {
+      sent_to_streams = true;
+      if (!s.ws->SendAll(std::move(batch))) return false;
+      s.cursor = fresh.back().seq;
     }
     return s.ws->is_open();
   };
@@ -180,9 +186,9 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
       if (!missed) {  // too old, or ahead of the feed (another database): reload
         ok = s.ws->Send(kResync);
       } else {
-        for (const auto& e : *missed) {
-          if (!(ok = s.ws->Send(Shared(EntryJson(e))))) break;
-        }
+        std::vector<std::shared_ptr<const std::string>> batch;
+        for (const auto& e : *missed) batch.push_back(Shared(EntryJson(e)));
+        if (!batch.empty()) ok = s.ws->SendAll(std::move(batch));
       }
       s.cursor = head;
     }
@@ -228,6 +234,7 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
     }
   }
 
+  if (sent_to_streams) fanned_out_ = true;
   {
     std::lock_guard lock(mu_);
     head_ = head;

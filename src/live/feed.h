@@ -10,12 +10,14 @@
 // or {"type":"resync"} when that is no longer kept.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -33,6 +35,9 @@ struct FeedOptions {
   // While anyone listens, the table is read at least this often even without a wake-up (a
   // notification from another server can be lost while its listener reconnects).
   std::chrono::milliseconds poll_interval{2000};
+  // After sending to streams the loop waits this long before reading again (only the loop's
+  // thread: RunOnce never waits), so that a busy feed sends in batches.
+  std::chrono::milliseconds coalesce{10};
 };
 
 // A long poll's answer: the entries after its `since` (at most read_batch), and where to go on
@@ -102,6 +107,7 @@ class Feed {
   int64_t head_ = 0;                 // guarded by mu_ (written by RunOnce only)
   bool initialized_ = false;         // guarded by mu_
 
+  std::atomic<bool> fanned_out_{false};
   // RunOnce's own.
   std::vector<Stream> streams_;
   std::vector<Waiter> waiting_;
