@@ -27,12 +27,14 @@ void PrintError(const Status& st) {
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
                                                 store::CommitObserver on_commit,
                                                 std::string instance,
-                                                store::EventObserver on_events) {
+                                                store::EventObserver on_events,
+                                                store::FeedObserver on_feed) {
   if (store::postgres::IsPostgresUrl(db)) {
     store::postgres::PostgresOptions o;
     o.url = db;
     o.on_commit = std::move(on_commit);
     o.on_events = std::move(on_events);
+    o.on_feed = on_feed;
     o.instance = std::move(instance);
     HOUSTON_ASSIGN_OR_RETURN(auto s, store::postgres::PostgresStore::Open(std::move(o)));
     return std::unique_ptr<store::Store>(std::move(s));
@@ -46,6 +48,7 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool sync
   o.synchronous_full = synchronous_full;
   o.on_commit = std::move(on_commit);
   o.on_events = std::move(on_events);
+  o.on_feed = std::move(on_feed);
   HOUSTON_ASSIGN_OR_RETURN(auto s, store::sqlite::SqliteStore::Open(std::move(o)));
   return std::unique_ptr<store::Store>(std::move(s));
 }

@@ -21,7 +21,8 @@ void AddCommands(CLI::App& app, std::function<int()>* run);
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
                                                 store::CommitObserver on_commit = {},
                                                 std::string instance = "houston-cli",
-                                                store::EventObserver on_events = {});
+                                                store::EventObserver on_events = {},
+                                                store::FeedObserver on_feed = {});
 
 // Prints `st` (message and detail lines) to stderr as "houston: ...".
 void PrintError(const Status& st);

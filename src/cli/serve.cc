@@ -422,12 +422,9 @@ int Serve(const ServeFlags& f) {
         metrics.Observe("houston_store_commit_duration_seconds", "", latency.count() / 1e6);
         metrics.Observe("houston_store_commit_batch_size", "", static_cast<double>(batch));
       },
-      instance,
-      [&metrics, &live_feed](const store::EventCounts& events) {
-        CountStoreEvents(metrics, events);
-        if (events.contains("feed.recorded")) {
-          if (live::Feed* feed = live_feed.load()) feed->Wake();
-        }
+      instance, [&metrics](const store::EventCounts& events) { CountStoreEvents(metrics, events); },
+      [&live_feed](int64_t) {
+        if (live::Feed* feed = live_feed.load()) feed->Wake();
       });
   if (!store) {
     PrintError(store.error());

@@ -392,10 +392,12 @@ using CommitObserver = std::function<void(std::chrono::microseconds latency, siz
 // What the writes of one commit did, counted (for metrics), by event: "incident.opened",
 // "incident.acknowledged", "incident.mitigated", "incident.resolved", "incident.reopened",
 // "escalation.step_fired", "page.created" (an escalation page in the outbox),
-// "heartbeat.missed" and "feed.recorded" (change feed entries: the live feed reads them). Only
+// "heartbeat.missed". Only
 // committed writes count, each once, whichever server made them.
 using EventCounts = std::map<std::string, int64_t, std::less<>>;
 using EventObserver = std::function<void(const EventCounts& events)>;
+// Called after a commit that recorded change feed entries (store/feed.h), with how many.
+using FeedObserver = std::function<void(int64_t entries)>;
 
 // What is waiting, counted for gauges (cheap: index scans).
 struct OpenWork {

@@ -272,7 +272,7 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
   }
   if (options_.on_commit) options_.on_commit(latency, batch.size());
   if (commit.ok() && feed_rows > 0) {
-    events["feed.recorded"] += feed_rows;
+    if (options_.on_feed) options_.on_feed(feed_rows);
     MaybePruneFeed(feed_rows);
   }
   if (commit.ok() && !events.empty() && options_.on_events) options_.on_events(events);

@@ -33,6 +33,7 @@ struct SqlStoreOptions {
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
   EventObserver on_events;   // optional: after a commit that counted events
+  FeedObserver on_feed;      // optional: after a commit that recorded feed entries
   // Runs inside every write transaction that changed rows, just before COMMIT (e.g. NOTIFY the
   // other servers, which PostgreSQL delivers only if the transaction commits). If it fails,
   // nothing commits.
