@@ -335,6 +335,7 @@ const std::vector<Api::RouteSpec>& Api::Routes() {
       {V::get, "/api/v1/incidents/{id}", Role::kViewer, &Api::GetIncident},
       {V::get, "/api/v1/services", Role::kViewer, &Api::ListServices},
       {V::get, "/api/v1/changes", Role::kViewer, &Api::ListChanges},
+      {V::get, "/api/v1/live", Role::kViewer, &Api::Live},
       {V::get, "/api/v1/audit", Role::kAdmin, &Api::ListAudit},
       {V::post, "/api/v1/incidents", Role::kResponder, &Api::DeclareIncident},
       {V::patch, "/api/v1/incidents/{id}", Role::kResponder, &Api::PatchIncident},

@@ -20,6 +20,7 @@
 #include "http/http.h"
 #include "incidents/incident_service.h"
 #include "ingest/ingest.h"
+#include "live/feed.h"
 #include "store/store.h"
 
 namespace houston::api {
@@ -105,6 +106,9 @@ struct ApiOptions {
   // People's sessions: lifetimes, cookie, sign-in throttle (secure_cookie is also set when
   // `tls` is, or `base_url` is https).
   auth::SessionOptions sessions;
+  // The live feed (GET /api/v1/live); nullptr: the route answers 503.
+  live::Feed* live = nullptr;
+  http::WebSocketOptions live_socket;  // its streams' send buffer bound and timeouts
 };
 
 // Thread-safe.
@@ -238,6 +242,10 @@ class Api {
   void StatusPage(StatusPageCache::Format format, const http::HttpRequest& req, Respond respond);
   // The base URL for links: --base-url, else the request's Host.
   std::string BaseUrl(const http::HttpRequest& req) const;
+  // GET /api/v1/live (api/live.cc): a WebSocket stream of the change feed, or a long poll.
+  void Live(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  // Whether a browser page from `origin` may open a WebSocket here: the server's own origin only.
+  bool SameOrigin(std::string_view origin, const http::HttpRequest& req) const;
   void ListNotifications(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void ListUsers(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void ListEscalationPolicies(const http::HttpRequest& req, const auth::Principal*,

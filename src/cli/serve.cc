@@ -209,6 +209,11 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
                   "(e.g. 12h, 7d)")
       ->capture_default_str()
       ->check(duration);
+  cmd->add_option("--live-buffer-kib", flags->server.live_buffer_kib,
+                  "bytes (KiB) queued for one live feed stream at most; a client that reads "
+                  "slower is disconnected")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{4}, size_t{65536}));
   cmd->add_option("--port-file", flags->port_file,
                   "write the bound port to this file once listening (for scripts using port 0)");
   cmd->callback([flags, run] { *run = [flags] { return Serve(*flags); }; });

@@ -26,6 +26,43 @@ using Response = bhttp::response<bhttp::string_body>;
 // Sends the response. Call exactly once, from any thread.
 using Responder = std::move_only_function<void(Response)>;
 
+// A WebSocket connection the server accepted (RFC 6455), for sending text messages to a client;
+// what the client sends is read and dropped. Thread-safe: Send and Close may be called from any
+// thread, and never block.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  // Queues a text message. Returns false if the connection is closed, or if the message does not
+  // fit in the connection's bounded send buffer (WebSocketOptions::max_buffered_bytes): a client
+  // that reads too slowly is then cut off (the connection is closed at once) and nothing more is
+  // sent to it.
+  virtual bool Send(std::shared_ptr<const std::string> text) = 0;
+  // Send() for several messages at once (cheaper: one hand-over to the connection).
+  virtual bool SendAll(std::vector<std::shared_ptr<const std::string>> texts) {
+    for (auto& t : texts) {
+      if (!Send(std::move(t))) return false;
+    }
+    return true;
+  }
+  // Sends a close frame after the queued messages, then closes.
+  virtual void Close(uint16_t code = 1000, std::string reason = "") = 0;
+  virtual bool is_open() const = 0;
+};
+
+struct WebSocketOptions {
+  size_t max_buffered_bytes = 1024 * 1024;  // queued and not yet written to the socket
+  // The kernel's send buffer for the socket (SO_SNDBUF); 0 keeps the system's.
+  int socket_send_buffer = 0;
+  // A client that sends nothing (not even a pong to the server's pings) for this long is closed.
+  std::chrono::milliseconds idle_timeout{60'000};
+  // Runs once, on an I/O thread, when the connection has closed (either way).
+  std::function<void()> on_close;
+};
+using WebSocketOpen = std::function<void(std::shared_ptr<WebSocket>)>;
+
+// True if `req` asks to switch to WebSocket (Upgrade: websocket, Connection: upgrade).
+bool IsWebSocketUpgrade(const Request& req);
+
 // What a handler sees. Valid until its Responder is called.
 struct HttpRequest {
   const Request& raw;
@@ -34,6 +71,10 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> params;  // from {name} route segments
   std::string remote;                                       // peer address
   std::string request_id;                                   // X-Request-Id, or generated
+  // Set for a WebSocket upgrade request (IsWebSocketUpgrade): accepts it, from any thread, in
+  // place of answering through the Responder (which is then dropped without being called). The
+  // server answers 101 and runs `on_open` with the connection, on an I/O thread.
+  std::function<void(WebSocketOptions, WebSocketOpen on_open)> accept_websocket;
 
   // A path parameter ("" if absent).
   std::string Param(std::string_view name) const;

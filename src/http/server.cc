@@ -5,7 +5,10 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <condition_variable>
+#include <deque>
 #include <list>
 #include <thread>
 #include <unordered_map>
@@ -172,6 +175,266 @@ bool Server::Impl::ShedIdle() {
 }
 
 namespace {
+
+namespace websocket = beast::websocket;
+
+// A connection switched to WebSocket. Beast answers the handshake; then the session frames
+// messages itself, so that everything queued for a client goes out in one write (a gather of
+// every queued message: one system call per batch, not per message), which is what lets one
+// server feed thousands of streams. What the client sends is read: close and ping frames are
+// answered, data is dropped. A client silent for the idle timeout gets a ping, and is closed
+// after another one.
+template <typename Stream>
+class WsSession : public SessionBase,
+                  public WebSocket,
+                  public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(Server::Impl& srv, Stream stream, WebSocketOptions options)
+      : srv_(srv),
+        stream_(std::move(stream)),
+        timer_(stream_.get_executor()),
+        options_(std::move(options)) {
+    srv_.connections.fetch_add(1);
+  }
+  ~WsSession() override {
+    srv_.connections.fetch_sub(1);
+    srv_.Unregister(static_cast<SessionBase*>(this));
+  }
+
+  void Accept(Request req, WebSocketOpen on_open) {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(10));
+    if (options_.socket_send_buffer > 0) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream_).socket().set_option(
+          asio::socket_base::send_buffer_size(options_.socket_send_buffer), ignored);
+    }
+    handshake_.emplace(stream_);
+    handshake_->set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(bhttp::field::server, "houston"); }));
+    handshake_->async_accept(req, [self = this->shared_from_this(),
+                                   on_open = std::move(on_open)](beast::error_code ec) mutable {
+      self->handshake_.reset();
+      if (ec) return self->Abort();
+      beast::get_lowest_layer(self->stream_).expires_never();
+      self->open_ = true;
+      self->last_read_ = std::chrono::steady_clock::now();
+      if (on_open) on_open(self);
+      self->Read();
+      self->Tick();
+      self->WriteNext();
+    });
+  }
+
+  bool Send(std::shared_ptr<const std::string> text) override {
+    std::vector<std::shared_ptr<const std::string>> one;
+    one.push_back(std::move(text));
+    return SendAll(std::move(one));
+  }
+
+  bool SendAll(std::vector<std::shared_ptr<const std::string>> texts) override {
+    if (failed_.load()) return false;
+    size_t n = 0;
+    for (const auto& t : texts) n += t->size();
+    if (buffered_.fetch_add(n) + n > options_.max_buffered_bytes) {
+      // Cut off: whatever it has not read stays unread.
+      if (!failed_.exchange(true)) {
+        srv_.metrics.Add("houston_websocket_slow_clients_total", "");
+        asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Abort(); });
+      }
+      return false;
+    }
+    asio::post(stream_.get_executor(),
+               [self = this->shared_from_this(), texts = std::move(texts)]() mutable {
+                 for (auto& t : texts) self->queue_.push_back(Frame{0x1, std::move(t)});
+                 self->WriteNext();
+               });
+    return true;
+  }
+
+  void Close(uint16_t code, std::string reason) override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this(), code,
+                                        reason = std::move(reason)]() mutable {
+      if (self->closing_) return;
+      self->closing_ = true;
+      std::string body(2, '\0');
+      body[0] = static_cast<char>(code >> 8);
+      body[1] = static_cast<char>(code & 0xff);
+      body += reason.substr(0, 120);
+      self->queue_.push_back(Frame{0x8, std::make_shared<const std::string>(std::move(body))});
+      self->WriteNext();
+    });
+  }
+
+  bool is_open() const override { return !failed_.load() && !done_.load(); }
+
+  // Server shutdown: a close frame ("going away").
+  void CloseIfIdle() override { Close(1001, "server shutting down"); }
+
+ private:
+  struct Frame {
+    uint8_t opcode;
+    std::shared_ptr<const std::string> payload;
+  };
+
+  static size_t Header(uint8_t* out, uint8_t opcode, size_t n) {
+    out[0] = static_cast<uint8_t>(0x80 | opcode);
+    if (n < 126) {
+      out[1] = static_cast<uint8_t>(n);
+      return 2;
+    }
+    if (n < 65536) {
+      out[1] = 126;
+      out[2] = static_cast<uint8_t>(n >> 8);
+      out[3] = static_cast<uint8_t>(n);
+      return 4;
+    }
+    out[1] = 127;
+    for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<uint8_t>(uint64_t(n) >> (56 - 8 * i));
+    return 10;
+  }
+
+  void WriteNext() {
+    if (!open_ || writing_ || done_.load() || failed_.load() || queue_.empty()) return;
+    writing_ = true;
+    constexpr size_t kMaxFrames = 512;
+    size_t count = std::min(queue_.size(), kMaxFrames);
+    headers_.resize(count * 10);
+    buffers_.clear();
+    sending_.clear();
+    sending_bytes_ = 0;
+    bool close_after = false;
+    for (size_t i = 0; i < count; ++i) {
+      Frame& f = queue_[i];
+      size_t h = Header(&headers_[i * 10], f.opcode, f.payload->size());
+      buffers_.emplace_back(&headers_[i * 10], h);
+      buffers_.emplace_back(f.payload->data(), f.payload->size());
+      if (f.opcode == 0x1) sending_bytes_ += f.payload->size();
+      if (f.opcode == 0x8) {
+        close_after = true;
+        count = i + 1;
+        break;
+      }
+    }
+    for (size_t i = 0; i < count; ++i) sending_.push_back(std::move(queue_[i].payload));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+    beast::get_lowest_layer(stream_).expires_after(srv_.opt.write_timeout);
+    asio::async_write(
+        stream_, buffers_,
+        [self = this->shared_from_this(), close_after](beast::error_code ec, size_t) {
+          beast::get_lowest_layer(self->stream_).expires_never();
+          self->writing_ = false;
+          self->buffered_.fetch_sub(self->sending_bytes_);
+          self->sending_.clear();
+          if (ec) return self->Abort();
+          if (close_after) {
+            // The peer's close frame ends it (or has already); give it a while.
+            if (self->peer_closed_) return self->Abort();
+            beast::get_lowest_layer(self->stream_).expires_after(std::chrono::seconds(5));
+            return;
+          }
+          self->WriteNext();
+        });
+  }
+
+  // Client frames: masked, with a payload of at most 64 KiB (more closes the connection).
+  void Read() {
+    stream_.async_read_some(rbuf_.prepare(16 * 1024),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Abort();
+                              self->rbuf_.commit(n);
+                              self->last_read_ = std::chrono::steady_clock::now();
+                              if (!self->Parse()) return self->Abort();
+                              self->Read();
+                            });
+  }
+
+  // Handles the complete frames in rbuf_; false when the connection must close.
+  bool Parse() {
+    for (;;) {
+      auto data = rbuf_.data();
+      const auto* p = static_cast<const uint8_t*>(data.data());
+      size_t have = data.size();
+      if (have < 2) return true;
+      uint8_t opcode = p[0] & 0x0f;
+      if (!(p[1] & 0x80)) return false;  // clients must mask
+      uint64_t n = p[1] & 0x7f;
+      size_t off = 2;
+      if (n == 126) {
+        if (have < 4) return true;
+        n = (uint64_t(p[2]) << 8) | p[3];
+        off = 4;
+      } else if (n == 127) {
+        return false;  // nothing a client needs to send here is that large
+      }
+      if (n > 64 * 1024) return false;
+      if (have < off + 4 + n) return true;
+      if (opcode == 0x8) {
+        peer_closed_ = true;
+        rbuf_.consume(off + 4 + n);
+        if (!closing_) {
+          Close(1000, "");  // answered, then closed
+          return true;
+        }
+        return writing_;  // our close frame went out: done (else it closes once written)
+      }
+      if (opcode == 0x9 && !closing_) {  // ping: pong with its (unmasked) payload
+        std::string payload(n, '\0');
+        for (uint64_t i = 0; i < n; ++i)
+          payload[i] = static_cast<char>(p[off + 4 + i] ^ p[off + (i % 4)]);
+        queue_.push_front(Frame{0xA, std::make_shared<const std::string>(std::move(payload))});
+        WriteNext();
+      }
+      rbuf_.consume(off + 4 + n);
+    }
+  }
+
+  // Keep-alive: a ping after half the idle timeout without a byte from the client, closed after
+  // the whole timeout.
+  void Tick() {
+    if (options_.idle_timeout.count() <= 0) return;
+    timer_.expires_after(options_.idle_timeout / 2);
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || self->done_.load()) return;
+      auto idle = std::chrono::steady_clock::now() - self->last_read_;
+      if (idle >= self->options_.idle_timeout) return self->Abort();
+      if (idle >= self->options_.idle_timeout / 2 && !self->closing_) {
+        self->queue_.push_back(Frame{0x9, std::make_shared<const std::string>()});
+        self->WriteNext();
+      }
+      self->Tick();
+    });
+  }
+
+  void Abort() {
+    failed_ = true;
+    beast::error_code ignored;
+    timer_.cancel();
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+    if (done_.exchange(true)) return;
+    if (options_.on_close) options_.on_close();
+  }
+
+  Server::Impl& srv_;
+  Stream stream_;
+  asio::steady_timer timer_;
+  WebSocketOptions options_;
+  std::optional<websocket::stream<Stream&>> handshake_;
+  beast::flat_buffer rbuf_;
+  // On the strand:
+  std::deque<Frame> queue_;
+  std::vector<uint8_t> headers_;
+  std::vector<asio::const_buffer> buffers_;
+  std::vector<std::shared_ptr<const std::string>> sending_;
+  size_t sending_bytes_ = 0;
+  std::chrono::steady_clock::time_point last_read_{};
+  bool open_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool peer_closed_ = false;
+  std::atomic<size_t> buffered_{0};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> done_{false};
+};
 
 template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
@@ -368,6 +631,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     request_.emplace(HttpRequest{req_, target.path, target.query, std::move(match_.params), remote_,
                                  std::move(request_id)});
+    if (IsWebSocketUpgrade(req_)) {
+      request_->accept_websocket = [weak = this->weak_from_this()](WebSocketOptions options,
+                                                                   WebSocketOpen on_open) {
+        auto self = weak.lock();
+        if (!self) return;
+        asio::post(self->stream_.get_executor(),
+                   [self, options = std::move(options), on_open = std::move(on_open)]() mutable {
+                     self->Upgrade(std::move(options), std::move(on_open));
+                   });
+      };
+    }
     Responder respond = [self = this->shared_from_this()](Response res) mutable {
       asio::post(self->stream_.get_executor(),
                  [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
@@ -379,6 +653,20 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       spdlog::error("handler for {} threw: {}", route_, e.what());
       Write(ErrorResponse(Internal("internal error")));
     }
+  }
+
+  // Hands the connection to a WebSocket session, which answers 101 (see
+  // HttpRequest::accept_websocket).
+  void Upgrade(WebSocketOptions options, WebSocketOpen on_open) {
+    if (closed_) return;
+    closed_ = true;  // the stream moves to the WebSocket session
+    srv_.in_flight.fetch_sub(1);
+    srv_.metrics.Add("houston_http_requests_total",
+                     fmt::format("route=\"{}\",method=\"{}\",code=\"101\"", route_, method_));
+    auto ws = std::make_shared<WsSession<Stream>>(srv_, std::move(stream_), std::move(options));
+    srv_.Register(ws);
+    ws->Accept(std::move(req_), std::move(on_open));
+    request_.reset();
   }
 
   void Write(Response res) {
@@ -464,6 +752,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 };
 
 }  // namespace
+
+bool IsWebSocketUpgrade(const Request& req) {
+  return req.method() == bhttp::verb::get && beast::websocket::is_upgrade(req);
+}
 
 template <typename Stream>
 void Server::Impl::StartSession(Stream stream, std::string remote) {

@@ -22,6 +22,7 @@
 #include "engine/notification_dispatcher.h"
 #include "engine/schedules.h"
 #include "http/http.h"
+#include "live/feed.h"
 #include "notify/notify.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/postgres_store.h"
@@ -32,12 +33,14 @@ namespace houston::server {
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
                                                 store::CommitObserver on_commit,
                                                 std::string instance,
-                                                store::EventObserver on_events) {
+                                                store::EventObserver on_events,
+                                                store::FeedObserver on_feed) {
   if (store::postgres::IsPostgresUrl(db)) {
     store::postgres::PostgresOptions o;
     o.url = db;
     o.on_commit = std::move(on_commit);
     o.on_events = std::move(on_events);
+    o.on_feed = std::move(on_feed);
     o.instance = std::move(instance);
     HOUSTON_ASSIGN_OR_RETURN(auto s, store::postgres::PostgresStore::Open(std::move(o)));
     return std::unique_ptr<store::Store>(std::move(s));
@@ -51,6 +54,7 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool sync
   o.synchronous_full = synchronous_full;
   o.on_commit = std::move(on_commit);
   o.on_events = std::move(on_events);
+  o.on_feed = std::move(on_feed);
   HOUSTON_ASSIGN_OR_RETURN(auto s, store::sqlite::SqliteStore::Open(std::move(o)));
   return std::unique_ptr<store::Store>(std::move(s));
 }
@@ -328,6 +332,7 @@ Result<LoadedOrg> LoadOrg(const Options& o, store::Store& store, std::optional<C
 
 // Everything built on the store, declared in the order it is built (and destroyed in reverse).
 struct App::Runtime {
+  std::unique_ptr<live::Feed> feed;  // outlives the HTTP server: its streams read from it
   std::unique_ptr<OpenWorkGauges> open_work;
   std::unique_ptr<notify::Sender> sender;
   std::unique_ptr<engine::NotificationDispatcher> dispatcher;
@@ -406,13 +411,25 @@ std::expected<void, StartupError> App::Build() {
         metrics.Observe("houston_store_commit_batch_size", "", static_cast<double>(batch));
       },
       instance_,
-      [&metrics](const store::EventCounts& events) { CountStoreEvents(metrics, events); });
+      [&metrics](const store::EventCounts& events) { CountStoreEvents(metrics, events); },
+      [this](int64_t) {
+        if (live::Feed* feed = live_feed_.load()) feed->Wake();
+      });
   if (!store) return std::unexpected(Failure(store.error()));
   store_ = std::move(*store);
   store::Store& st = *store_;
   metrics.SetGaugeSource("houston_store_queue_depth",
                          [&st] { return static_cast<double>(st.Stats().queue_depth); });
   rt_->open_work = std::make_unique<OpenWorkGauges>(st, metrics);
+  rt_->feed = std::make_unique<live::Feed>(st, RealClock());
+  live_feed_ = rt_->feed.get();
+  live::Feed& feed = *rt_->feed;
+  metrics.Describe("houston_live_streams", "gauge", "Open live feed streams (WebSocket).");
+  metrics.SetGaugeSource("houston_live_streams",
+                         [&feed] { return static_cast<double>(feed.streams()); });
+  metrics.Describe("houston_websocket_slow_clients_total", "counter",
+                   "WebSocket clients cut off because their send buffer filled.");
+  metrics.Add("houston_websocket_slow_clients_total", "", 0);
   auto loaded = LoadOrg(o_, st, std::move(*config_file));
   if (!loaded) return std::unexpected(Usage(loaded.error()));
   org_applied_at_ = loaded->applied_at;
@@ -494,6 +511,10 @@ std::expected<void, StartupError> App::Build() {
   if (!lifetime) return std::unexpected(Usage(lifetime.error()));
   api_options.sessions.idle = *idle;
   api_options.sessions.lifetime = *lifetime;
+  api_options.live = rt_->feed.get();
+  api_options.live_socket.max_buffered_bytes = o_.live_buffer_kib * 1024;
+  // Kept small: thousands of mostly idle streams, each a few messages a second at most.
+  api_options.live_socket.socket_send_buffer = 64 * 1024;
   api_options.schedule = [this](const config::Org& o,
                                 const std::string& id) -> const core::CompiledSchedule* {
     // Valid while the org snapshot `o` (held by the caller) is alive.
@@ -526,6 +547,7 @@ std::expected<void, StartupError> App::Build() {
 }
 
 std::expected<uint16_t, StartupError> App::Start() {
+  rt_->feed->Start();
   auto port = rt_->http->Start();
   if (!port) return std::unexpected(Failure(port.error()));
   port_ = *port;
@@ -573,6 +595,7 @@ void App::ListenToOtherServers() {
     bool others = false;
     for (const auto& who : *got) others = others || who != instance_;
     if (others) {
+      rt_->feed->Wake();  // their commits may have recorded feed entries: the table says
       rt_->escalations->Wake();
       rt_->fanout->Wake();
       rt_->dispatcher->Wake();
@@ -629,7 +652,8 @@ void App::CheckDatabaseForNewOrg() {
 void App::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
-  if (started_) rt_->http->Shutdown();
+  if (started_) rt_->http->Shutdown();  // live streams get a close frame
+  if (rt_->feed) rt_->feed->Stop();
   listening_ = false;
   if (listener_.joinable()) listener_.join();
   if (started_) {
@@ -639,6 +663,7 @@ void App::Shutdown() {
     rt_->dispatcher->Stop();
   }
   if (store_) store_->Shutdown();
+  live_feed_ = nullptr;
 }
 
 }  // namespace houston::server

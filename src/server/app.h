@@ -37,6 +37,9 @@ namespace http {
 class Metrics;
 class Server;
 }  // namespace http
+namespace live {
+class Feed;
+}
 namespace notify {
 class Sender;
 }
@@ -65,6 +68,7 @@ struct Options {
   int claim_lease_s = 120;
   int max_pages_per_minute = 6;
   std::string session_idle = "12h", session_lifetime = "7d";  // auth::ParseDuration
+  size_t live_buffer_kib = 1024;  // per live feed stream
 };
 
 // Why the server could not start, and the exit code that says so (2: bad flags or input, such as
@@ -140,6 +144,8 @@ class App {
   uint16_t port_ = 0;
   bool started_ = false;
   bool stopped_ = false;
+  // The live feed, woken by every commit that recorded feed entries (while it exists).
+  std::atomic<live::Feed*> live_feed_{nullptr};
   std::atomic<bool> listening_{false};
   std::thread listener_;
 };
@@ -150,7 +156,8 @@ class App {
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool synchronous_full,
                                                 store::CommitObserver on_commit = {},
                                                 std::string instance = "houston-cli",
-                                                store::EventObserver on_events = {});
+                                                store::EventObserver on_events = {},
+                                                store::FeedObserver on_feed = {});
 
 // Flattens `org` into the store and registers its heartbeats. Returns objects changed.
 Result<int> ApplyOrgToStore(store::Store& store, const config::Org& org, std::string yaml,

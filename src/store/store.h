@@ -20,6 +20,7 @@
 #include "core/status.h"
 #include "core/types.h"
 #include "store/incident_store.h"
+#include "store/feed.h"
 
 namespace houston::store {
 
@@ -390,10 +391,13 @@ using CommitObserver = std::function<void(std::chrono::microseconds latency, siz
 
 // What the writes of one commit did, counted (for metrics), by event: "incident.opened",
 // "incident.acknowledged", "incident.mitigated", "incident.resolved", "incident.reopened",
-// "escalation.step_fired", "page.created" (an escalation page in the outbox) and
-// "heartbeat.missed". Only committed writes count, each once, whichever server made them.
+// "escalation.step_fired", "page.created" (an escalation page in the outbox),
+// "heartbeat.missed". Only
+// committed writes count, each once, whichever server made them.
 using EventCounts = std::map<std::string, int64_t, std::less<>>;
 using EventObserver = std::function<void(const EventCounts& events)>;
+// Called after a commit that recorded change feed entries (store/feed.h), with how many.
+using FeedObserver = std::function<void(int64_t entries)>;
 
 // What is waiting, counted for gauges (cheap: index scans).
 struct OpenWork {
@@ -613,6 +617,20 @@ class AuditStore {
   virtual Result<std::vector<AuditRecord>> ListAudit(const AuditFilter& f) = 0;
 };
 
+// The change feed (store/feed.h): every write records what it changed, in its own transaction.
+// Thread-safe.
+class FeedStore {
+ public:
+  virtual ~FeedStore() = default;
+
+  // Entries after sequence number `after`, oldest first, `limit` at most.
+  virtual Result<std::vector<FeedEntry>> ReadFeed(int64_t after, int limit) = 0;
+  virtual Result<FeedBounds> ReadFeedBounds() = 0;
+  // Deletes what `retention` no longer keeps; returns how many entries. The store also prunes by
+  // itself (with FeedRetention's defaults) on its writer thread as the feed grows.
+  virtual void PruneFeed(FeedRetention retention, Callback<int64_t> done) = 0;
+};
+
 // The whole store: every role above, running incidents, and the store's own upkeep.
 // Thread-safe: every method may be called from any thread.
 class Store : public AlertStore,
@@ -625,6 +643,7 @@ class Store : public AlertStore,
               public OutboxStore,
               public ScheduleStore,
               public FanoutStore,
+              public FeedStore,
               public AuditStore {
  public:
   virtual ~Store() = default;

@@ -22,6 +22,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
   o.clock = options.clock;
   o.on_commit = std::move(options.on_commit);
   o.on_events = std::move(options.on_events);
+  o.on_feed = std::move(options.on_feed);
   // Delivered when (and only if) the transaction commits; SqlStore calls this only when the
   // transaction changed rows (a claim that claimed nothing wakes nobody). The payload says who:
   // a server ignores its own notifications.

@@ -22,6 +22,7 @@ struct PostgresOptions {
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
   EventObserver on_events;   // optional
+  FeedObserver on_feed;      // optional
   // This server's name in change notifications (so that it can ignore its own).
   std::string instance = "houston";
 };

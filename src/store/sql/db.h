@@ -18,8 +18,10 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/status.h"
+#include "store/feed.h"
 
 namespace houston::store::sql {
 
@@ -113,8 +115,21 @@ class Db {
   }
   std::map<std::string, int64_t, std::less<>> TakeEvents() { return std::exchange(events_, {}); }
 
+  // A change feed entry of the write being applied (store/feed.h); like events, SqlStore takes
+  // them after each write and writes those of the writes that stay just before COMMIT.
+  struct PendingFeed {
+    FeedType type;
+    std::string id;
+    TimePoint at;
+  };
+  void RecordFeed(FeedType type, std::string id, TimePoint at) {
+    feed_.push_back(PendingFeed{type, std::move(id), at});
+  }
+  std::vector<PendingFeed> TakeFeed() { return std::exchange(feed_, {}); }
+
  private:
   std::map<std::string, int64_t, std::less<>> events_;
+  std::vector<PendingFeed> feed_;
 };
 
 }  // namespace houston::store::sql

@@ -5,6 +5,7 @@
 #include "core/json_util.h"
 #include "core/random.h"
 #include "core/time_util.h"
+#include "store/sql/feed.h"
 
 namespace houston::store::sql {
 
@@ -252,6 +253,7 @@ Result<int64_t> Audit(Db& db, TimePoint now, const Actor& actor, std::string_vie
   static const std::string kSql = std::string(kAuditInsert) + " RETURNING id";
   HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
   BindAudit(*s, now, actor, action, resource_type, resource_id, details_json, incident_id, fanout);
+  RecordFeedForAudit(db, now, action, resource_type, resource_id, incident_id);
   return InsertedId(*s);
 }
 
@@ -261,6 +263,7 @@ Status AuditLater(Db& db, TimePoint now, const Actor& actor, std::string_view ac
   static const std::string kSql(kAuditInsert);
   HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
   BindAudit(*s, now, actor, action, resource_type, resource_id, details_json, incident_id, fanout);
+  RecordFeedForAudit(db, now, action, resource_type, resource_id, incident_id);
   return s->RunLater();
 }
 
@@ -546,6 +549,7 @@ Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& r, TimePoint 
                                                        : std::optional<int64_t>(Ms(now)));
   HOUSTON_ASSIGN_OR_RETURN(core::IncidentId id, InsertedId(*s));
   db.CountEvent("incident.opened");
+  db.RecordFeed(FeedType::kIncidentCreated, std::to_string(id), now);
   if (!r.escalation_policy.empty() && r.page && r.status == IncidentStatus::kTriggered) {
     // Durable with the answer: the engine starts paging from this row, even after a crash.
     HOUSTON_ASSIGN_OR_RETURN(
@@ -619,6 +623,7 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
                                 .Bind(13, OptMs(ev.timestamp))
                                 .Bind(14, open->id)
                                 .RunLater());
+    db.RecordFeed(FeedType::kAlertUpdated, std::to_string(open->id), now);
     out.kind = Kind::kDeduplicated;
     out.alert_id = open->id;
     out.incident_id = open->incident_id;

@@ -292,6 +292,19 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions(user_id);
 )sql"},
+    {7, "live feed: what changed, in commit order", R"sql(
+-- One row per change a screen shows (store/feed.h), written in the transaction of the change.
+-- seq grows in commit order and is never reused (SQLite: AUTOINCREMENT, even after the newest row
+-- is deleted; PostgreSQL: the writers hold an advisory lock from their first feed row to
+-- COMMIT); old rows are pruned.
+CREATE TABLE live_feed (
+  seq {{INTEGER PRIMARY KEY AUTOINCREMENT|BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY}},
+  type TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  at {{int}} NOT NULL
+);
+CREATE INDEX live_feed_at ON live_feed(at);
+)sql"},
 };
 
 }  // namespace

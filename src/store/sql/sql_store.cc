@@ -12,6 +12,7 @@
 #include "core/json_util.h"
 #include "core/random.h"
 #include "core/time_util.h"
+#include "store/sql/feed.h"
 #include "store/sql/internal.h"
 
 namespace houston::store::sql {
@@ -165,11 +166,16 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
   auto keep_events = [&events](EventCounts counted) {
     for (auto& [name, n] : counted) events[name] += n;
   };
+  std::vector<Db::PendingFeed> feed;  // likewise, the change feed entries
+  auto keep_feed = [&feed](std::vector<Db::PendingFeed> recorded) {
+    for (auto& e : recorded) feed.push_back(std::move(e));
+  };
   Status begin;
   int64_t changes_at_begin = 0;
   for (int round = 1;; ++round) {
     begin = run(kBegin);
     changes_at_begin = db.TotalChanges();
+    (void)db.TakeFeed();
     if (!begin.ok()) break;
     bool restart = false;
     for (size_t i = 0; i < batch.size() && !restart; ++i) {
@@ -177,6 +183,7 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
         results[i] = batch[i].apply(db);
         restart = !results[i].ok();
         keep_events(db.TakeEvents());  // dropped below if the batch runs again
+        keep_feed(db.TakeFeed());
         continue;
       }
       Status st;
@@ -190,12 +197,16 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
         // Statements the write ran later report now, so that their error is the write's own.
         if (Status queued = db.Flush(); st.ok()) st = queued;
         EventCounts counted = db.TakeEvents();
+        std::vector<Db::PendingFeed> recorded = db.TakeFeed();
         // A failed write leaves no trace; its neighbours in the batch still commit.
         if (!st.ok()) (void)run(kRollbackTo);
         Status rel = run(kRelease);
         if (st.ok() && !rel.ok()) st = rel;
         // A failed write's events were rolled back with it.
-        if (st.ok()) keep_events(std::move(counted));
+        if (st.ok()) {
+          keep_events(std::move(counted));
+          keep_feed(std::move(recorded));
+        }
         if (st.code() != StatusCode::kAlreadyExists) break;
       }
       restart = deadlocked(st) && round < kMaxRounds;
@@ -212,6 +223,7 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     if (!restart) break;
     (void)run(kRollback);
     events.clear();
+    feed.clear();
     // A deadlock: the same way again. Anything else: write by write, to isolate the failure.
     bool again = false;
     for (const auto& r : results) again = again || deadlocked(r);
@@ -226,8 +238,16 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     return;
   }
   Status commit = OkStatus();
+  // The change feed's entries go in last, so that on PostgreSQL the lock that orders their
+  // sequence numbers is held only from here to COMMIT.
+  int64_t feed_rows = 0;
+  if (auto written = WriteFeed(db, feed); written) {
+    feed_rows = *written;
+  } else {
+    commit = written.error();
+  }
   const bool changed = db.TotalChanges() != changes_at_begin;
-  if (options_.before_commit && changed) {
+  if (commit.ok() && options_.before_commit && changed) {
     // A failed statement can leave the transaction unable to commit: fail the batch instead.
     commit = options_.before_commit(db);
   }
@@ -251,6 +271,10 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     }
   }
   if (options_.on_commit) options_.on_commit(latency, batch.size());
+  if (commit.ok() && feed_rows > 0) {
+    if (options_.on_feed) options_.on_feed(feed_rows);
+    MaybePruneFeed(feed_rows);
+  }
   if (commit.ok() && !events.empty() && options_.on_events) options_.on_events(events);
   for (size_t i = 0; i < batch.size(); ++i) {
     batch[i].finish(commit.ok() ? std::move(results[i]) : commit);
@@ -1056,7 +1080,14 @@ void SqlStore::CompleteNotifications(std::vector<ClaimRef> claims, SendResult re
                                       .Bind(5, c.id)
                                       .Bind(6, c.attempt)
                                       .Run());
-          changed += db.Changes();
+          const int64_t n = db.Changes();
+          changed += n;
+          if (n > 0 && result.state != core::NotificationState::kPending) {
+            db.RecordFeed(result.state == core::NotificationState::kSent
+                              ? FeedType::kNotificationDelivered
+                              : FeedType::kNotificationFailed,
+                          std::to_string(c.id), now);
+          }
         }
         return changed;
       },
@@ -1388,6 +1419,39 @@ void SqlStore::RevokeToken(int64_t id, Actor actor, Callback<Token> done) {
         return t;
       },
       std::move(done));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The change feed.
+
+Result<std::vector<FeedEntry>> SqlStore::ReadFeed(int64_t after, int limit) {
+  return WithReader([&](Db& db) { return sql::ReadFeed(db, after, limit); });
+}
+
+Result<FeedBounds> SqlStore::ReadFeedBounds() {
+  return WithReader([](Db& db) { return sql::ReadFeedBounds(db); });
+}
+
+void SqlStore::PruneFeed(FeedRetention retention, Callback<int64_t> done) {
+  Submit<int64_t>(
+      [this, retention](Db& db) -> Result<int64_t> {
+        return sql::PruneFeed(db, options_.clock->Now() - retention.max_age, retention.max_rows);
+      },
+      std::move(done));
+}
+
+void SqlStore::MaybePruneFeed(int64_t rows) {
+  constexpr int64_t kPruneEveryRows = 4096;
+  constexpr auto kPruneInterval = std::chrono::minutes(1);
+  feed_since_prune_ += rows;
+  SteadyPoint now = options_.clock->SteadyNow();
+  if (feed_since_prune_ < kPruneEveryRows && now - last_feed_prune_ < kPruneInterval) return;
+  feed_since_prune_ = 0;
+  last_feed_prune_ = now;
+  // Its own write in the next batch: a failure there fails nothing else.
+  PruneFeed(FeedRetention{}, [](Result<int64_t> r) {
+    if (!r) spdlog::warn("pruning the change feed failed: {}", r.error().ToString());
+  });
 }
 
 }  // namespace houston::store::sql

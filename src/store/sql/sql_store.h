@@ -33,6 +33,7 @@ struct SqlStoreOptions {
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
   EventObserver on_events;   // optional: after a commit that counted events
+  FeedObserver on_feed;      // optional: after a commit that recorded feed entries
   // Runs inside every write transaction that changed rows, just before COMMIT (e.g. NOTIFY the
   // other servers, which PostgreSQL delivers only if the transaction commits). If it fails,
   // nothing commits.
@@ -119,6 +120,9 @@ class SqlStore : public Store {
   Result<std::vector<ScheduleOverride>> ListOverrides(const std::string& schedule_id,
                                                       TimePoint ending_after) override;
   Result<OpenWork> CountOpenWork(TimePoint now) override;
+  Result<std::vector<FeedEntry>> ReadFeed(int64_t after, int limit) override;
+  Result<FeedBounds> ReadFeedBounds() override;
+  void PruneFeed(FeedRetention retention, Callback<int64_t> done) override;
 
   // Sign-in (store/sql/auth.cc).
   void SetPassword(std::string user_id, std::string password_hash, Actor actor,
@@ -167,6 +171,9 @@ class SqlStore : public Store {
   // After a batch: a storage fault met on `db` marks the store unwritable; a batch that
   // `stored` rows (committed with changes) marks it writable again.
   void NoteWriteOutcome(Db& db, bool stored);
+  // After a commit that wrote `rows` feed entries: queues a prune once enough were written, or
+  // a while after the last one (writer thread only).
+  void MaybePruneFeed(int64_t rows);
 
   SqlStoreOptions options_;
   std::unique_ptr<Db> writer_db_;  // owned by the writer thread after StartWriter()
@@ -178,6 +185,9 @@ class SqlStore : public Store {
   StoreStats stats_;           // guarded by mu_
   std::string unwritable_;     // why writes fail ("" when they work); guarded by mu_
   bool probing_ = false;       // a probe write is queued; guarded by mu_
+  // Feed rows written since the last prune, and when that was (writer thread only).
+  int64_t feed_since_prune_ = 0;
+  SteadyPoint last_feed_prune_{};
   std::thread writer_;
 
   std::mutex readers_mu_;

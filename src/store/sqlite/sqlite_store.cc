@@ -16,6 +16,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   o.clock = options.clock;
   o.on_commit = std::move(options.on_commit);
   o.on_events = std::move(options.on_events);
+  o.on_feed = std::move(options.on_feed);
   HOUSTON_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(options.path, false));
   HOUSTON_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));
   HOUSTON_RETURN_IF_ERROR(db->Exec(options.synchronous_full ? "PRAGMA synchronous = FULL"

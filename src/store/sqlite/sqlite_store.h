@@ -20,6 +20,7 @@ struct SqliteOptions {
   Clock* clock = &RealClock();
   CommitObserver on_commit;  // optional
   EventObserver on_events;   // optional
+  FeedObserver on_feed;      // optional
 };
 
 // Thread-safe.

@@ -1,0 +1,145 @@
+// The server's WebSocket side (HttpRequest::accept_websocket), over loopback with a Beast client.
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <future>
+
+#include "http/http.h"
+
+namespace houston::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+// A server whose /ws route accepts WebSocket upgrades with `options` and hands the socket over.
+class WebSocketServerTest : public ::testing::Test {
+ protected:
+  void Start(WebSocketOptions options) {
+    Router router;
+    router.Add(bhttp::verb::get, "/ws", [this, options](const HttpRequest& req, Responder respond) {
+      if (!req.accept_websocket) {
+        return respond(JsonResponse(bhttp::status::ok, R"({"plain":true})"));
+      }
+      WebSocketOptions o = options;
+      o.on_close = [this] { closed_.set_value(); };
+      req.accept_websocket(o, [this](std::shared_ptr<WebSocket> ws) { opened_.set_value(ws); });
+    });
+    ServerOptions so;
+    so.port = 0;
+    so.shutdown_grace = std::chrono::milliseconds(2000);
+    server_ = std::make_unique<Server>(so, std::move(router), metrics_);
+    auto port = server_->Start();
+    ASSERT_TRUE(port) << port.error().ToString();
+    port_ = *port;
+  }
+
+  // A connected client (handshake done) and the server's side of it.
+  std::shared_ptr<WebSocket> Connect(websocket::stream<tcp::socket>& client, int rcvbuf = 0) {
+    if (rcvbuf > 0) {
+      client.next_layer().open(tcp::v4());
+      client.next_layer().set_option(asio::socket_base::receive_buffer_size(rcvbuf));
+    }
+    client.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    client.handshake("127.0.0.1", "/ws");
+    auto f = opened_.get_future();
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return f.get();
+  }
+
+  static std::shared_ptr<const std::string> Text(std::string s) {
+    return std::make_shared<const std::string>(std::move(s));
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  Metrics metrics_;
+  std::unique_ptr<Server> server_;
+  uint16_t port_ = 0;
+  asio::io_context ioc_;
+  std::promise<std::shared_ptr<WebSocket>> opened_;
+  std::promise<void> closed_;
+};
+
+TEST_F(WebSocketServerTest, SendsTextMessagesInOrderAndClosesWithAFrame) {
+  Start({});
+  websocket::stream<tcp::socket> client(ioc_);
+  auto ws = Connect(client);
+  ASSERT_TRUE(ws);
+  EXPECT_TRUE(ws->Send(Text("one")));
+  EXPECT_TRUE(ws->Send(Text("two")));
+  ws->Close(1000, "bye");
+  beast::flat_buffer buf;
+  client.read(buf);
+  EXPECT_TRUE(client.got_text());
+  EXPECT_EQ(beast::buffers_to_string(buf.data()), "one");
+  buf.clear();
+  client.read(buf);
+  EXPECT_EQ(beast::buffers_to_string(buf.data()), "two");
+  beast::error_code ec;
+  client.read(buf, ec);
+  EXPECT_EQ(ec, websocket::error::closed);
+  EXPECT_EQ(client.reason().code, 1000);
+  EXPECT_EQ(client.reason().reason, "bye");
+  EXPECT_EQ(closed_.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(ws->Send(Text("late")));
+}
+
+TEST_F(WebSocketServerTest, APlainRequestToTheSameRouteIsAnsweredAsUsual) {
+  Start({});
+  tcp::socket s(ioc_);
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/ws", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  bhttp::write(s, req);
+  beast::flat_buffer buf;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(s, buf, res);
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+  EXPECT_EQ(res.body(), R"({"plain":true})");
+}
+
+TEST_F(WebSocketServerTest, AClientThatDoesNotReadIsCutOffWhenItsBufferFills) {
+  WebSocketOptions o;
+  o.max_buffered_bytes = 64 * 1024;
+  o.socket_send_buffer = 4096;
+  Start(o);
+  websocket::stream<tcp::socket> client(ioc_);
+  auto ws = Connect(client, /*rcvbuf=*/4096);
+  ASSERT_TRUE(ws);
+  // The client never reads: the kernel's buffers fill, then ours; Send never blocks.
+  const std::string kilobyte(1024, 'x');
+  int sent = 0;
+  while (ws->Send(Text(kilobyte))) {
+    ASSERT_LT(++sent, 100'000) << "never cut off";
+  }
+  EXPECT_FALSE(ws->is_open());
+  EXPECT_EQ(closed_.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(ws->Send(Text("more")));
+  EXPECT_NE(metrics_.Render().find("houston_websocket_slow_clients_total 1"), std::string::npos);
+}
+
+TEST_F(WebSocketServerTest, ShutdownSendsGoingAway) {
+  Start({});
+  websocket::stream<tcp::socket> client(ioc_);
+  auto ws = Connect(client);
+  ASSERT_TRUE(ws);
+  auto reader = std::async(std::launch::async, [&] {
+    beast::flat_buffer buf;
+    beast::error_code ec;
+    client.read(buf, ec);
+    return ec;
+  });
+  server_->Shutdown();
+  EXPECT_EQ(reader.get(), websocket::error::closed);
+  EXPECT_EQ(client.reason().code, 1001);
+}
+
+}  // namespace
+}  // namespace houston::http

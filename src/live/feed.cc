@@ -1,0 +1,249 @@
+#include "live/feed.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/json_util.h"
+#include "core/time_util.h"
+
+namespace houston::live {
+
+namespace {
+
+// A poll that names no sequence number: it only asks where the feed stands.
+constexpr int64_t kFromNow = -1;
+
+std::shared_ptr<const std::string> Shared(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
+
+}  // namespace
+
+Feed::Feed(store::Store& store, Clock& clock, FeedOptions options)
+    : store_(store), clock_(clock), options_(options), loop_("live feed", clock, [this] {
+        auto next = RunOnce();
+        // Coalesce: what is committed meanwhile goes out with the next batch, one hand-over per
+        // stream per batch rather than per commit.
+        if (fanned_out_.exchange(false)) std::this_thread::sleep_for(options_.coalesce);
+        return next;
+      }) {}
+
+Feed::~Feed() { Stop(); }
+
+void Feed::Start() {
+  if (Status st = Init(); !st.ok()) {
+    spdlog::warn("live feed: reading where the feed stands: {}", st.ToString());
+  }
+  loop_.Start();
+}
+
+void Feed::Stop() { loop_.Stop(); }
+
+void Feed::Wake() { loop_.Wake(); }
+
+Status Feed::Init() {
+  {
+    std::lock_guard lock(mu_);
+    if (initialized_) return OkStatus();
+  }
+  HOUSTON_ASSIGN_OR_RETURN(store::FeedBounds b, store_.ReadFeedBounds());
+  std::lock_guard lock(mu_);
+  if (!initialized_) head_ = b.newest;
+  initialized_ = true;
+  return OkStatus();
+}
+
+void Feed::AddStream(std::shared_ptr<http::WebSocket> ws, std::optional<int64_t> since) {
+  {
+    std::lock_guard lock(mu_);
+    new_streams_.push_back(Stream{std::move(ws), since.value_or(initialized_ ? head_ : kFromNow)});
+  }
+  Wake();
+}
+
+void Feed::Poll(std::optional<int64_t> since, std::chrono::milliseconds wait, Answer answer) {
+  {
+    std::lock_guard lock(mu_);
+    new_polls_.push_back(Waiter{since.value_or(kFromNow), clock_.Now() + wait, std::move(answer)});
+  }
+  Wake();
+}
+
+size_t Feed::streams() const {
+  std::lock_guard lock(mu_);
+  return stream_count_;
+}
+
+int64_t Feed::head() const {
+  std::lock_guard lock(mu_);
+  return head_;
+}
+
+std::string Feed::EntryJson(const store::FeedEntry& e) {
+  return fmt::format(R"({{"seq":{},"type":"{}","id":{},"at":"{}"}})", e.seq,
+                     store::ToString(e.type), JsonQuote(e.id), FormatRfc3339(e.at));
+}
+
+std::string Feed::PageJson(const Page& page) {
+  std::string out = R"({"changes":[)";
+  for (size_t i = 0; i < page.changes.size(); ++i) {
+    if (i > 0) out += ',';
+    out += EntryJson(page.changes[i]);
+  }
+  out += fmt::format(R"(],"next":{})", page.next);
+  if (page.resync) out += R"(,"resync":true)";
+  return out + "}";
+}
+
+Result<std::optional<std::vector<store::FeedEntry>>> Feed::Backlog(int64_t after, int64_t up_to) {
+  std::vector<store::FeedEntry> out;
+  if (after >= up_to) return out;
+  if (up_to - after > options_.max_replay) return std::nullopt;
+  HOUSTON_ASSIGN_OR_RETURN(store::FeedBounds b, store_.ReadFeedBounds());
+  // The entries right after `after` were pruned (or `after` is from another database).
+  if (b.oldest == 0 || after + 1 < b.oldest) return std::nullopt;
+  while (after < up_to) {
+    HOUSTON_ASSIGN_OR_RETURN(auto got, store_.ReadFeed(after, options_.read_batch));
+    if (got.empty()) break;
+    for (auto& e : got) {
+      if (e.seq > up_to) break;
+      after = e.seq;
+      out.push_back(std::move(e));
+    }
+    if (static_cast<int>(got.size()) < options_.read_batch) break;
+  }
+  return out;
+}
+
+Result<std::optional<TimePoint>> Feed::RunOnce() {
+  HOUSTON_RETURN_IF_ERROR(Init());
+  std::vector<Stream> added;
+  std::vector<Waiter> polls;
+  int64_t head;
+  {
+    std::lock_guard lock(mu_);
+    added.swap(new_streams_);
+    polls.swap(new_polls_);
+    head = head_;
+  }
+  // Put back what was not handled if reading the table fails (the loop tries again).
+  auto requeue = [&](Status st) -> Status {
+    std::lock_guard lock(mu_);
+    for (auto& s : added) new_streams_.push_back(std::move(s));
+    for (auto& p : polls) new_polls_.push_back(std::move(p));
+    return st;
+  };
+
+  // 1. What is new, read once for everyone.
+  std::vector<store::FeedEntry> fresh;
+  for (;;) {
+    auto got = store_.ReadFeed(head, options_.read_batch);
+    if (!got) return std::unexpected(requeue(got.error()));
+    if (got->empty()) break;
+    head = got->back().seq;
+    const bool more = static_cast<int>(got->size()) >= options_.read_batch;
+    for (auto& e : *got) fresh.push_back(std::move(e));
+    if (!more) break;
+  }
+  std::vector<std::shared_ptr<const std::string>> rendered;
+  rendered.reserve(fresh.size());
+  for (const auto& e : fresh) rendered.push_back(Shared(EntryJson(e)));
+
+  bool sent_to_streams = false;
+  // 2. Streams already live: queue what is new (never blocks; a full buffer cuts one off).
+  auto send_fresh = [&](Stream& s) {
+    std::vector<std::shared_ptr<const std::string>> batch;
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      if (fresh[i].seq > s.cursor) batch.push_back(rendered[i]);
+    }
+    if (!batch.empty()) {
+      sent_to_streams = true;
+      if (!s.ws->SendAll(std::move(batch))) return false;
+      s.cursor = fresh.back().seq;
+    }
+    return s.ws->is_open();
+  };
+  std::erase_if(streams_, [&](Stream& s) { return !send_fresh(s); });
+
+  // 3. New streams: what they missed, then they are live.
+  static const auto kResync = Shared(std::string(kResyncJson));
+  for (auto& s : added) {
+    if (s.cursor == kFromNow) s.cursor = head;
+    bool ok = s.ws->is_open();
+    if (ok && s.cursor != head) {
+      std::optional<std::vector<store::FeedEntry>> missed;
+      if (s.cursor < head) {
+        auto backlog = Backlog(s.cursor, head);
+        if (!backlog) {
+          spdlog::warn("live feed: replay failed: {}", backlog.error().ToString());
+          s.ws->Close(1011, "the feed could not be read; reconnect");
+          continue;
+        }
+        missed = std::move(*backlog);
+      }
+      if (!missed) {  // too old, or ahead of the feed (another database): reload
+        ok = s.ws->Send(kResync);
+      } else {
+        std::vector<std::shared_ptr<const std::string>> batch;
+        for (const auto& e : *missed) batch.push_back(Shared(EntryJson(e)));
+        if (!batch.empty()) ok = s.ws->SendAll(std::move(batch));
+      }
+      s.cursor = head;
+    }
+    if (ok) streams_.push_back(std::move(s));
+  }
+
+  // 4. Long polls.
+  const TimePoint now = clock_.Now();
+  std::erase_if(waiting_, [&](Waiter& w) {
+    Page page;
+    for (const auto& e : fresh) {
+      if (e.seq <= w.since) continue;
+      if (static_cast<int>(page.changes.size()) >= options_.read_batch) break;
+      page.changes.push_back(e);
+    }
+    if (page.changes.empty() && w.deadline > now) return false;
+    page.next = page.changes.empty() ? w.since : page.changes.back().seq;
+    w.answer(std::move(page));
+    return true;
+  });
+  for (auto& p : polls) {
+    Page page;
+    page.next = head;
+    if (p.since == kFromNow) {
+      p.answer(std::move(page));
+    } else if (p.since > head) {
+      page.resync = true;
+      p.answer(std::move(page));
+    } else if (p.since == head) {
+      waiting_.push_back(std::move(p));
+    } else {
+      auto backlog = Backlog(p.since, std::min(head, p.since + options_.read_batch));
+      if (!backlog) {
+        p.answer(std::unexpected(backlog.error()));
+      } else if (!*backlog) {
+        page.resync = true;
+        p.answer(std::move(page));
+      } else {
+        page.changes = std::move(**backlog);
+        page.next = page.changes.empty() ? head : page.changes.back().seq;
+        p.answer(std::move(page));
+      }
+    }
+  }
+
+  if (sent_to_streams) fanned_out_ = true;
+  {
+    std::lock_guard lock(mu_);
+    head_ = head;
+    stream_count_ = streams_.size() + new_streams_.size();
+  }
+  std::optional<TimePoint> next;
+  if (!streams_.empty() || !waiting_.empty()) next = now + options_.poll_interval;
+  for (const auto& w : waiting_) next = std::min(*next, w.deadline);
+  return next;
+}
+
+}  // namespace houston::live

@@ -1,0 +1,116 @@
+// The live feed: pushes the store's change feed (store/feed.h) to WebSocket streams and answers
+// long polls (GET /api/v1/live).
+//
+// One loop reads the feed table and serves everyone: when woken (a commit on this server recorded
+// entries, or another server's NOTIFY said it did), it reads what is new once, renders each
+// entry's JSON once and queues it on every stream. Queuing never blocks: a stream whose bounded
+// buffer is full is cut off by the HTTP layer (http::WebSocket::Send), so a stalled client slows
+// neither the store's commits, nor the I/O threads, nor the other clients. New streams first get
+// what they missed since the sequence number they name (read from the table by the same loop),
+// or {"type":"resync"} when that is no longer kept.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "engine/deadline_loop.h"
+#include "http/http.h"
+#include "store/store.h"
+
+namespace houston::live {
+
+struct FeedOptions {
+  int read_batch = 1000;  // entries per read of the table (and per long-poll answer at most)
+  // A stream or poll further behind than this many entries gets a resync, not a replay.
+  int64_t max_replay = 5000;
+  // While anyone listens, the table is read at least this often even without a wake-up (a
+  // notification from another server can be lost while its listener reconnects).
+  std::chrono::milliseconds poll_interval{2000};
+  // After sending to streams the loop waits this long before reading again (only the loop's
+  // thread: RunOnce never waits), so that a busy feed sends in batches.
+  std::chrono::milliseconds coalesce{10};
+};
+
+// A long poll's answer: the entries after its `since` (at most read_batch), and where to go on
+// from. `resync`: `since` is older than what is kept (or unknown); reload, then go on from `next`.
+struct Page {
+  std::vector<store::FeedEntry> changes;
+  int64_t next = 0;
+  bool resync = false;
+};
+
+// Thread-safe. RunOnce() runs on one thread at a time (the loop's, or a test's).
+class Feed {
+ public:
+  Feed(store::Store& store, Clock& clock, FeedOptions options = {});
+  ~Feed();
+
+  // Reads where the feed stands and starts the loop thread.
+  void Start();
+  void Stop();
+  // Something was committed: read the table now. Never blocks.
+  void Wake();
+
+  // Sends the entries after `since` (nullopt: from now on) to `ws`, one JSON text message each.
+  void AddStream(std::shared_ptr<http::WebSocket> ws, std::optional<int64_t> since);
+  // Answers with the entries after `since` at once if there are any (or at once with where the
+  // feed stands when `since` is nullopt, or with a resync); else when one is committed, or with
+  // none once `wait` has passed. `answer` runs on the feed's thread and must not block.
+  using Answer = std::move_only_function<void(Result<Page>)>;
+  void Poll(std::optional<int64_t> since, std::chrono::milliseconds wait, Answer answer);
+
+  // Does what is due at the clock's now: reads new entries and sends them, catches new streams
+  // up, answers polls. Returns when to run again at the latest.
+  Result<std::optional<TimePoint>> RunOnce();
+
+  // {"seq":N,"type":"incident.updated","id":"42","at":"2026-...Z"}
+  static std::string EntryJson(const store::FeedEntry& e);
+  static constexpr std::string_view kResyncJson = R"({"type":"resync"})";
+  // {"changes":[...],"next":M} (with "resync":true when so)
+  static std::string PageJson(const Page& page);
+
+  size_t streams() const;
+  int64_t head() const;
+
+ private:
+  struct Stream {
+    std::shared_ptr<http::WebSocket> ws;
+    int64_t cursor = 0;  // the last entry it was sent
+  };
+  struct Waiter {
+    int64_t since = 0;
+    TimePoint deadline{};
+    Answer answer;
+  };
+  // The entries in (after, up_to], or nullopt when they are no longer all kept.
+  Result<std::optional<std::vector<store::FeedEntry>>> Backlog(int64_t after, int64_t up_to);
+  Status Init();
+
+  store::Store& store_;
+  Clock& clock_;
+  const FeedOptions options_;
+  engine::DeadlineLoop loop_;
+
+  mutable std::mutex mu_;
+  std::vector<Stream> new_streams_;  // guarded by mu_
+  std::vector<Waiter> new_polls_;    // guarded by mu_
+  size_t stream_count_ = 0;          // guarded by mu_
+  int64_t head_ = 0;                 // guarded by mu_ (written by RunOnce only)
+  bool initialized_ = false;         // guarded by mu_
+
+  std::atomic<bool> fanned_out_{false};
+  // RunOnce's own.
+  std::vector<Stream> streams_;
+  std::vector<Waiter> waiting_;
+};
+
+}  // namespace houston::live
