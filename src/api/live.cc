@@ -44,7 +44,7 @@ bool Api::SameOrigin(std::string_view origin, const http::HttpRequest& req) cons
                                fmt::format("{}://{}", options_.tls ? "https" : "http", host));
 }
 
-void Api::Live(const http::HttpRequest& req, const store::Token*, Respond respond) {
+void Api::Live(const http::HttpRequest& req, const auth::Principal*, Respond respond) {
   if (!options_.live) {
     return respond(http::ErrorResponse(Unavailable("the live feed is not running")));
   }

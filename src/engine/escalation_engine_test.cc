@@ -194,8 +194,8 @@ TEST_F(EngineTest, AWeekOfEscalationsRunsInMilliseconds) {
   if (sender_.count() != 1001u) {
     auto all = store_->ListNotifications({.limit = 5});
     for (const auto& n : *all) {
-      ADD_FAILURE() << n.id << " " << n.state << " loop " << n.loop << " step "
-                    << n.step << " " << n.last_error;
+      ADD_FAILURE() << n.id << " " << n.state << " loop " << n.loop << " step " << n.step << " "
+                    << n.last_error;
     }
     auto esc = store_->GetEscalation(1);
     ADD_FAILURE() << (*esc)->state << " loop " << (*esc)->loop;

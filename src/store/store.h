@@ -19,8 +19,8 @@
 #include "core/incident.h"
 #include "core/status.h"
 #include "core/types.h"
-#include "store/incident_store.h"
 #include "store/feed.h"
+#include "store/incident_store.h"
 
 namespace houston::store {
 

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "store/sql/schema.h"
 #include "store/postgres/pg_db.h"
+#include "store/sql/schema.h"
 
 namespace houston::store::postgres {
 
@@ -34,7 +34,8 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
     return s->Run();
   };
   HOUSTON_ASSIGN_OR_RETURN(auto db, PgDb::Connect(options.url, *options.clock));
-  HOUSTON_RETURN_IF_ERROR(sql::Migrate(*db, sql::Migrations(sql::Dialect::kPostgres), o.clock->Now()));
+  HOUSTON_RETURN_IF_ERROR(
+      sql::Migrate(*db, sql::Migrations(sql::Dialect::kPostgres), o.clock->Now()));
   std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(o)));
   store->StartWriter(std::move(db));
   return store;

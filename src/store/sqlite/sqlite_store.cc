@@ -1,7 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
-#include "store/sqlite/db.h"
 #include "store/sql/schema.h"
+#include "store/sqlite/db.h"
 
 namespace houston::store::sqlite {
 
@@ -23,7 +23,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
                                                             : "PRAGMA synchronous = NORMAL"));
   HOUSTON_RETURN_IF_ERROR(db->Exec(
       "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"));
-  HOUSTON_RETURN_IF_ERROR(sql::Migrate(*db, sql::Migrations(sql::Dialect::kSqlite), o.clock->Now()));
+  HOUSTON_RETURN_IF_ERROR(
+      sql::Migrate(*db, sql::Migrations(sql::Dialect::kSqlite), o.clock->Now()));
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(o)));
   store->StartWriter(std::move(db));
   return store;
