@@ -9,6 +9,7 @@
 
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
+#include "testing/test_dir.h"
 
 namespace houston::api {
 namespace {
@@ -35,18 +36,10 @@ services:
 
 class ApiTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-api-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    Open(65536);
-  }
+  void SetUp() override { Open(65536); }
   void TearDown() override {
     api_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   void Open(size_t capacity) {
     api_.reset();
@@ -93,7 +86,7 @@ class ApiTest : public ::testing::Test {
            R"(","payload":{"summary":"s","source":"h","severity":"error"}})";
   }
 
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-api-test"};
   houston::testing::FakeClock clock_;
   http::Metrics metrics_;
   std::unique_ptr<store::sqlite::SqliteStore> store_;

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
+#include "testing/test_dir.h"
 
 namespace houston::api {
 namespace {
@@ -48,11 +49,6 @@ status_page:
 class IncidentApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-incident-api-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     store::sqlite::SqliteOptions o;
     o.path = (dir_ / "h.db").string();
     o.clock = &clock_;
@@ -74,7 +70,6 @@ class IncidentApiTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   std::string Token(store::Role role) {
     std::string token = NewApiToken();
@@ -107,7 +102,7 @@ class IncidentApiTest : public ::testing::Test {
     return r.result() == bhttp::status::created ? Json(r).at("incident").at("id").as_int64() : 0;
   }
 
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-incident-api-test"};
   houston::testing::FakeClock clock_;
   http::Metrics metrics_;
   std::unique_ptr<store::sqlite::SqliteStore> store_;

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
+#include "testing/test_dir.h"
 
 namespace houston::api {
 namespace {
@@ -27,11 +28,6 @@ class Socket : public http::WebSocket {
 class LiveApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-live-api-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     store::sqlite::SqliteOptions o;
     o.path = (dir_ / "h.db").string();
     o.clock = &clock_;
@@ -55,7 +51,6 @@ class LiveApiTest : public ::testing::Test {
     api_.reset();
     feed_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   struct Call {
@@ -104,7 +99,7 @@ class LiveApiTest : public ::testing::Test {
         [&](auto cb) { store_->ApplyAlertEvents({e}, {}, cb); }));
   }
 
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-live-api"};
   houston::testing::FakeClock clock_;
   http::Metrics metrics_;
   std::unique_ptr<store::sqlite::SqliteStore> store_;

@@ -10,6 +10,7 @@
 #include "notify/notify.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
+#include "testing/test_dir.h"
 
 namespace houston::api {
 namespace {
@@ -41,11 +42,6 @@ status_page:
 class PagesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-pages-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     store::sqlite::SqliteOptions o;
     o.path = (dir_ / "h.db").string();
     o.clock = &clock_;
@@ -65,7 +61,6 @@ class PagesTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   http::Response Call(bhttp::verb verb, const std::string& target, bool host = true) {
     http::Request raw{verb, target, 11};
@@ -113,7 +108,7 @@ class PagesTest : public ::testing::Test {
     return html.substr(start, html.find('"', start) - start);
   }
 
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-pages-test"};
   houston::testing::FakeClock clock_{TimePoint(std::chrono::milliseconds(1'796'378'400'000))};
   http::Metrics metrics_;
   std::unique_ptr<store::sqlite::SqliteStore> store_;

@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
+#include "testing/test_dir.h"
 
 namespace houston::api {
 namespace {
@@ -45,11 +46,6 @@ using Headers = std::map<std::string, std::string>;
 class SessionApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-session-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     store::sqlite::SqliteOptions o;
     o.path = (dir_ / "h.db").string();
     o.clock = &clock_;
@@ -62,7 +58,6 @@ class SessionApiTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   void MakeApi(ApiOptions options) {
     options.sessions.idle = hours(1);
@@ -168,7 +163,7 @@ class SessionApiTest : public ::testing::Test {
     return r.body().find(text) != std::string::npos;
   }
 
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-session-test"};
   houston::testing::FakeClock clock_;
   http::Metrics metrics_;
   std::unique_ptr<store::sqlite::SqliteStore> store_;

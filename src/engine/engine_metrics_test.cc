@@ -14,6 +14,7 @@
 #include "testing/fake_clock.h"
 #include "testing/fake_sender.h"
 #include "testing/status_matchers.h"
+#include "testing/test_dir.h"
 
 namespace houston::engine {
 namespace {
@@ -41,11 +42,6 @@ services:
 class EngineMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-engine-metrics-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     auto org = config::ParseOrg(kOrg, "org.yaml");
     ASSERT_OK(org);
     org_ = std::make_shared<const config::Org>(std::move(*org));
@@ -80,7 +76,6 @@ class EngineMetricsTest : public ::testing::Test {
     dispatcher_.reset();
     engine_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   core::IncidentId Trigger(const std::string& key) {
     core::AlertEvent e;
@@ -121,7 +116,7 @@ class EngineMetricsTest : public ::testing::Test {
     return w ? *w : store::OpenWork{};
   }
 
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-engine-metrics-test"};
   houston::testing::FakeClock clock_;
   houston::testing::FakeSender sender_;
   std::shared_ptr<const config::Org> org_;

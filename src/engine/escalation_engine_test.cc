@@ -12,6 +12,7 @@
 #include "testing/fake_clock.h"
 #include "testing/fake_sender.h"
 #include "testing/status_matchers.h"
+#include "testing/test_dir.h"
 
 namespace houston::engine {
 namespace {
@@ -78,11 +79,6 @@ silences:
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-engine-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     // 2026-01-01T00:00:00Z: inside the "upgrade" maintenance window for service quiet.
     clock_.Set(TimePoint(std::chrono::milliseconds(1'767'225'600'000)));
     auto org = config::ParseOrg(kOrg, "org.yaml");
@@ -94,7 +90,6 @@ class EngineTest : public ::testing::Test {
     dispatcher_.reset();
     engine_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   void Open() {
     dispatcher_.reset();
@@ -153,7 +148,7 @@ class EngineTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-engine-test"};
   houston::testing::FakeClock clock_;
   houston::testing::FakeSender sender_;
   std::shared_ptr<const config::Org> org_;

@@ -13,6 +13,7 @@
 #include "testing/fake_clock.h"
 #include "testing/fake_sender.h"
 #include "testing/status_matchers.h"
+#include "testing/test_dir.h"
 
 namespace houston::engine {
 namespace {
@@ -69,11 +70,6 @@ webhooks:
 class FanoutTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-fanout-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     auto org = config::ParseOrg(kOrg, "org.yaml");
     ASSERT_TRUE(org) << org.error().ToString() << " "
                      << (org || org.error().details().empty() ? "" : org.error().details()[0]);
@@ -100,7 +96,6 @@ class FanoutTest : public ::testing::Test {
     fanout_.reset();
     engine_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Everything time-driven at the current instant: escalations, fan-out, sends.
@@ -184,7 +179,7 @@ class FanoutTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-fanout-test"};
   testing::FakeClock clock_;
   testing::FakeSender sender_;
   std::shared_ptr<const config::Org> org_;

@@ -6,6 +6,7 @@
 
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
+#include "testing/test_dir.h"
 
 namespace houston::live {
 namespace {
@@ -36,11 +37,6 @@ class FakeSocket : public http::WebSocket {
 class FeedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-live-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     store::sqlite::SqliteOptions o;
     o.path = (dir_ / "houston.db").string();
     o.clock = &clock_;
@@ -53,7 +49,6 @@ class FeedTest : public ::testing::Test {
   void TearDown() override {
     feed_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // A new alert in a new incident: two entries (incident.created, alert.created).
@@ -96,7 +91,7 @@ class FeedTest : public ::testing::Test {
   }
 
   testing::FakeClock clock_;
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-live"};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Feed> feed_;
 };

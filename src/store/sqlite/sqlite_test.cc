@@ -15,6 +15,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
 #include "testing/status_matchers.h"
+#include "testing/test_dir.h"
 
 namespace houston::store::sqlite {
 namespace {
@@ -38,17 +39,9 @@ Status WriteAlert(Store& s, const std::string& key, size_t bytes) {
 class SqliteFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("houston-sqlite-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     old_umask_ = ::umask(022);  // the usual default: new files would be 0644
   }
-  void TearDown() override {
-    ::umask(old_umask_);
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { ::umask(old_umask_); }
   std::string Path() const { return (dir_ / "h.db").string(); }
   static unsigned Mode(const std::string& file) {
     struct stat st {};
@@ -63,7 +56,7 @@ class SqliteFilesTest : public ::testing::Test {
   }
   static Status Write(Store& s, const std::string& key) { return WriteAlert(s, key, 10); }
 
-  std::filesystem::path dir_;
+  testing::TestDir dir_{"houston-sqlite-test"};
   mode_t old_umask_ = 0;
   houston::testing::FakeClock clock_;
 };
