@@ -81,13 +81,14 @@ class FeedTest : public ::testing::Test {
     for (const auto& m : s.sent) out.push_back(SeqOf(m));
     return out;
   }
-  // Polls and runs the feed once; the answer if it came.
+  // Polls and runs the feed once; the answer if it came. A poll left waiting is answered later
+  // into its own slot (the feed keeps the callback until then), never into a dead stack frame.
   std::optional<Result<Page>> PollNow(std::optional<int64_t> since,
                                       std::chrono::milliseconds wait = {}) {
-    std::optional<Result<Page>> got;
-    feed_->Poll(since, wait, [&](Result<Page> p) { got = std::move(p); });
+    auto got = std::make_shared<std::optional<Result<Page>>>();
+    feed_->Poll(since, wait, [got](Result<Page> p) { *got = std::move(p); });
     Run();
-    return got;
+    return *got;
   }
 
   testing::FakeClock clock_;
