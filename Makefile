@@ -46,13 +46,14 @@ asan: deps-build
 	@cmake --build build-asan -j $(JOBS) --target houston_unit_tests
 	@cd build-asan && ctest --output-on-failure -L unit -j $(JOBS)
 
-# The concurrent modules under ThreadSanitizer: the store (with the two-writer incident tests and
-# the feed), the engine, the incident fan-out, the live feed and WebSocket streams.
+# The concurrent modules under ThreadSanitizer: the store (with the two-writer incident tests, the
+# feed and sessions), the engine and the incident fan-out. (Boost.Asio's atomic_thread_fence does
+# not build under -fsanitize=thread with -Werror, so http and live are not in this build.)
 tsan: deps-build
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOUSTON_SANITIZE=thread \
 	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF >/dev/null
-	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test engine_test live_test http_test
-	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|FeedTest|WebSocket|PgDb|EngineTest|FanoutTest|Backoff'
+	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test engine_test
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|AuthContractTest|PgDb|EngineTest|FanoutTest|Backoff'
 
 bench: build
 	@bench/run.sh
