@@ -168,6 +168,8 @@ class Server {
   // Blocks until Shutdown() has completed.
   void Wait();
   size_t in_flight() const;
+  // Keep-alive connections waiting for their next request (tests).
+  size_t idle_connections() const;
 
   struct Impl;  // internal; public only so that connection classes in server.cc can name it
 

@@ -608,6 +608,13 @@ TEST_F(ServerTest, AtTheBoundTheLongestIdleConnectionMakesRoom) {
     idle.push_back(std::make_unique<RawClient>(port_));
     idle.back()->Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_TRUE(idle.back()->Read());
+    // The client can read the reply before the server has put the connection on its idle list:
+    // wait (bounded) until it has, so that the idle order is the order of these requests.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (server_->idle_connections() < static_cast<size_t>(i) + 1) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+      std::this_thread::yield();
+    }
   }
   RawClient sender(port_);
   sender.Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");

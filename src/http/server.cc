@@ -831,6 +831,11 @@ Server::~Server() {
 
 size_t Server::in_flight() const { return impl_->in_flight.load(); }
 
+size_t Server::idle_connections() const {
+  std::lock_guard lock(impl_->sessions_mu);
+  return impl_->idle.size();
+}
+
 Result<uint16_t> Server::Start() {
   Impl& s = *impl_;
   beast::error_code ec;
