@@ -109,7 +109,7 @@ TEST_F(SqliteFilesTest, LooserModesAreTightenedAtOpenWithAWarning) {
 // In a child process (death-test style): the database may not grow past a file-size limit, as
 // on a full disk; writes fail, the store says it is not ready and why, and it is ready again
 // once a write succeeds after the limit is lifted, even if only its own probe writes.
-std::string FullDiskScenario(const std::string& path) {
+std::string FullDiskSteps(const std::string& path) {
   std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
   houston::testing::FakeClock clock;
   SqliteOptions o;
@@ -130,13 +130,22 @@ std::string FullDiskScenario(const std::string& path) {
     failed = WriteAlert(store, "fill-" + std::to_string(i), 4000);
   }
   if (failed.ok()) return "no write failed under the file-size limit";
+  // The failed write's frames were rolled back, and a small write could reuse their room in the
+  // WAL: from here no write may store anything at all, so that the probe fails too.
+  rlimit none{1, RLIM_INFINITY};
+  if (::setrlimit(RLIMIT_FSIZE, &none) != 0) return "setrlimit (none) failed";
   Status ready = store.Ready();
   if (ready.ok()) return "ready although writes fail: " + failed.ToString();
   if (ready.message().find("cannot store writes") == std::string::npos) {
     return "unexpected readiness message: " + ready.ToString();
   }
-  // Still full: reads work, writes fail, not ready.
+  // Still full: reads work, writes fail, not ready. The probe write that Ready() queued runs
+  // (and fails) before this no-op write finishes, so it cannot run after the limit is lifted.
   if (store.ListAlerts({}).value_or(std::vector<core::Alert>{}).empty()) return "reads failed";
+  // (It may fail itself, in the same batch as the probe.)
+  (void)Wait<int>([&](auto cb) { store.CheckHeartbeats(clock.Now(), cb); });
+  if (store.Ready().ok()) return "ready while the disk is still full";
+  (void)Wait<int>([&](auto cb) { store.CheckHeartbeats(clock.Now(), cb); });
   rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
   if (::setrlimit(RLIMIT_FSIZE, &unlimited) != 0) return "setrlimit (lift) failed";
   // Room again. Ready() queues a probe write; the next queued write finishes after it (writes
@@ -147,6 +156,14 @@ std::string FullDiskScenario(const std::string& path) {
   if (Status st = store.Ready(); !st.ok()) return "not ready after the probe: " + st.ToString();
   if (Status st = WriteAlert(store, "after", 10); !st.ok()) return "write after: " + st.ToString();
   return "";
+}
+
+std::string FullDiskScenario(const std::string& path) {
+  std::string problem = FullDiskSteps(path);
+  // Lifted again if a step failed early, so that the problem can be written to stderr (a file).
+  rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+  (void)::setrlimit(RLIMIT_FSIZE, &unlimited);
+  return problem;
 }
 
 TEST_F(SqliteFilesTest, ReadyFailsWhileTheDiskIsFullAndRecovers) {
