@@ -52,7 +52,7 @@ asan: deps-build
 tsan: deps-build
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOUSTON_SANITIZE=thread \
 	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF >/dev/null
-	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test engine_test
+	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test paging_test
 	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|AuthContractTest|PgDb|EngineTest|FanoutTest|Backoff'
 
 bench: build

@@ -17,11 +17,11 @@
 #include <random>
 
 #include "config/config.h"
-#include "engine/escalation_engine.h"
+#include "paging/escalation_engine.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
 
-namespace houston::engine {
+namespace houston::paging {
 namespace {
 
 namespace fs = std::filesystem;
@@ -134,6 +134,6 @@ BENCHMARK(BM_DueTick)
     ->Iterations(2);
 
 }  // namespace
-}  // namespace houston::engine
+}  // namespace houston::paging
 
 BENCHMARK_MAIN();

@@ -95,7 +95,7 @@ class ApiTest : public ::testing::Test {
 };
 
 TEST_F(ApiTest, EveryRouteHasARoleDecision) {
-  for (const auto& r : Api::Routes()) {
+  for (const auto& r : api_->routes()) {
     // Intake authenticates by integration key, /actions/ and /calendars/ by signed links;
     // probes and the public status page are open.
     bool intake_or_probe =
@@ -208,22 +208,6 @@ TEST_F(ApiTest, RateLimitCountsEveryAlertOfABatch) {
       << metrics_.Render();
 }
 
-TEST(RateLimiter, ABatchPassesWholeOrNotAtAll) {
-  houston::testing::FakeClock clock;
-  RateLimiter limiter(clock);
-  EXPECT_TRUE(limiter.Take("k", 50, 30).allowed);
-  RateLimiter::Verdict v = limiter.Take("k", 50, 30);  // 20 left
-  EXPECT_FALSE(v.allowed);
-  EXPECT_FALSE(v.never);
-  EXPECT_EQ(v.retry_after, 1);
-  EXPECT_TRUE(limiter.Take("k", 50, 20).allowed);  // the refused batch took nothing
-  v = limiter.Take("k", 50, 3000);
-  EXPECT_FALSE(v.allowed);
-  EXPECT_TRUE(v.never);
-  EXPECT_TRUE(limiter.Take("k", 50, 0).allowed);  // an empty batch costs nothing
-  EXPECT_EQ(RateLimiter::Burst(0.5), 1.0);
-}
-
 TEST_F(ApiTest, FullWriteQueueAnswers503AndStoresNothing) {
   Open(/*capacity=*/0);
   auto r = Call(bhttp::verb::post, "/v2/enqueue", Trigger("0123456789abcdef0123456789abcdef", "k"));
@@ -287,7 +271,7 @@ TEST_F(ApiTest, ListingValidatesQueryParameters) {
 TEST_F(ApiTest, RoutesWithARoleCheckTheTokenBeforeTheBody) {
   std::string viewer = Token(store::Role::kViewer);
   std::string responder = Token(store::Role::kResponder);
-  for (const auto& spec : Api::Routes()) {
+  for (const auto& spec : api_->routes()) {
     std::string path;
     for (size_t i = 0; i < spec.pattern.size(); ++i) {  // "{id}" -> "1"
       if (spec.pattern[i] != '{') {
@@ -346,18 +330,6 @@ TEST_F(ApiTest, HeadOnAHeartbeatUrlRecordsNoBeat) {
   EXPECT_FALSE(beats());
   Call(bhttp::verb::get, "/integrations/heartbeat/hb-checkout");
   EXPECT_TRUE(beats()) << metrics_.Render();
-}
-
-TEST(RateLimiter, RefillsAtTheConfiguredRate) {
-  houston::testing::FakeClock clock;
-  RateLimiter limiter(clock);
-  int retry = 0;
-  EXPECT_TRUE(limiter.Allow("k", 0.5, retry));  // burst of 1 at 0.5/s
-  EXPECT_FALSE(limiter.Allow("k", 0.5, retry));
-  EXPECT_EQ(retry, 2);
-  clock.Advance(std::chrono::seconds(2));
-  EXPECT_TRUE(limiter.Allow("k", 0.5, retry));
-  EXPECT_TRUE(limiter.Allow("other", 0.5, retry));  // buckets are per key
 }
 
 }  // namespace

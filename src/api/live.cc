@@ -3,8 +3,9 @@
 
 #include <charconv>
 
-#include "api/api.h"
-#include "api/internal.h"
+#include "api/platform_routes.h"
+#include "api/request.h"
+#include "live/feed.h"
 
 namespace houston::api {
 
@@ -34,7 +35,7 @@ std::string_view OriginOf(std::string_view url) {
 
 }  // namespace
 
-bool Api::SameOrigin(std::string_view origin, const http::HttpRequest& req) const {
+bool PlatformRoutes::SameOrigin(std::string_view origin, const http::HttpRequest& req) const {
   if (!options_.base_url.empty() && boost::beast::iequals(origin, OriginOf(options_.base_url))) {
     return true;
   }
@@ -44,7 +45,7 @@ bool Api::SameOrigin(std::string_view origin, const http::HttpRequest& req) cons
                                fmt::format("{}://{}", options_.tls ? "https" : "http", host));
 }
 
-void Api::Live(const http::HttpRequest& req, const auth::Principal*, Respond respond) {
+void PlatformRoutes::Live(const http::HttpRequest& req, const auth::Principal*, Respond respond) {
   if (!options_.live) {
     return respond(http::ErrorResponse(Unavailable("the live feed is not running")));
   }

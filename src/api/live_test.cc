@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "api/api.h"
+#include "live/feed.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
 #include "testing/test_dir.h"

@@ -2,8 +2,8 @@
 // (passwords, sessions, throttle, CSRF) live in auth/; these handlers translate HTTP.
 #include <fmt/format.h>
 
-#include "api/api.h"
-#include "api/internal.h"
+#include "api/platform_routes.h"
+#include "api/request.h"
 #include "core/json_util.h"
 #include "core/time_util.h"
 
@@ -41,18 +41,9 @@ std::string PrincipalJson(const auth::Principal& p) {
 
 }  // namespace
 
-std::optional<store::Role> Api::UserRole(std::string_view user_id) const {
-  auto view = org();
-  if (!view->org) return std::nullopt;
-  for (const auto& u : view->org->users) {
-    if (u.id == user_id) return u.role;
-  }
-  return std::nullopt;
-}
-
-void Api::SignIn(const HttpRequest& req, const auth::Principal*, Respond respond) {
+void PlatformRoutes::SignIn(const HttpRequest& req, const auth::Principal*, Respond respond) {
   // A foreign page must not sign a browser in (login CSRF), not even as someone else.
-  if (Status st = auth::CheckOrigin(SiteOf(req)); !st.ok()) {
+  if (Status st = auth::CheckOrigin(ctx_.SiteOf(req)); !st.ok()) {
     return respond(http::ErrorResponse(st));
   }
   auto fields = StringFields(req.raw.body(), {"user", "password"});
@@ -89,11 +80,12 @@ void Api::SignIn(const HttpRequest& req, const auth::Principal*, Respond respond
                 });
 }
 
-void Api::WhoAmI(const HttpRequest&, const auth::Principal* principal, Respond respond) {
+void PlatformRoutes::WhoAmI(const HttpRequest&, const auth::Principal* principal, Respond respond) {
   respond(NoStore(http::JsonResponse(bhttp::status::ok, PrincipalJson(*principal))));
 }
 
-void Api::SignOut(const HttpRequest&, const auth::Principal* principal, Respond respond) {
+void PlatformRoutes::SignOut(const HttpRequest&, const auth::Principal* principal,
+                             Respond respond) {
   auto shared = std::make_shared<Respond>(std::move(respond));
   bool secure = auth_->options().secure_cookie;
   auth_->SignOut(*principal, [shared, secure](Result<store::Session> r) {
@@ -107,8 +99,8 @@ void Api::SignOut(const HttpRequest&, const auth::Principal* principal, Respond 
   });
 }
 
-void Api::RevokeUserSessions(const HttpRequest& req, const auth::Principal* principal,
-                             Respond respond) {
+void PlatformRoutes::RevokeUserSessions(const HttpRequest& req, const auth::Principal* principal,
+                                        Respond respond) {
   std::string user = req.Param("id");
   auto shared = std::make_shared<Respond>(std::move(respond));
   auth_->RevokeSessions(user, ActorOf(req, *principal), [shared, user](Result<int> r) {

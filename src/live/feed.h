@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/deadline_loop.h"
 #include "core/status.h"
-#include "engine/deadline_loop.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -98,7 +98,7 @@ class Feed {
   store::Store& store_;
   Clock& clock_;
   const FeedOptions options_;
-  engine::DeadlineLoop loop_;
+  DeadlineLoop loop_;
 
   mutable std::mutex mu_;
   std::vector<Stream> new_streams_;  // guarded by mu_

@@ -16,14 +16,14 @@
 #include "auth/auth.h"
 #include "core/random.h"
 #include "core/time_util.h"
-#include "engine/escalation_engine.h"
-#include "engine/heartbeat_monitor.h"
-#include "engine/incident_fanout.h"
-#include "engine/notification_dispatcher.h"
-#include "engine/schedules.h"
 #include "http/http.h"
 #include "live/feed.h"
 #include "notify/notify.h"
+#include "paging/escalation_engine.h"
+#include "paging/heartbeat_monitor.h"
+#include "paging/incident_fanout.h"
+#include "paging/notification_dispatcher.h"
+#include "paging/schedules.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -335,12 +335,12 @@ struct App::Runtime {
   std::unique_ptr<live::Feed> feed;  // outlives the HTTP server: its streams read from it
   std::unique_ptr<OpenWorkGauges> open_work;
   std::unique_ptr<notify::Sender> sender;
-  std::unique_ptr<engine::NotificationDispatcher> dispatcher;
-  std::unique_ptr<engine::EscalationEngine> escalations;
-  std::unique_ptr<engine::IncidentFanout> fanout;
+  std::unique_ptr<paging::NotificationDispatcher> dispatcher;
+  std::unique_ptr<paging::EscalationEngine> escalations;
+  std::unique_ptr<paging::IncidentFanout> fanout;
   std::unique_ptr<api::Api> api;
   std::unique_ptr<http::Server> http;
-  std::unique_ptr<engine::HeartbeatMonitor> heartbeats;
+  std::unique_ptr<paging::HeartbeatMonitor> heartbeats;
 };
 
 App::App(Options options)
@@ -358,7 +358,7 @@ std::expected<std::unique_ptr<App>, StartupError> App::Create(Options options) {
   return app;
 }
 
-std::shared_ptr<const engine::OrgRuntime> App::Current() const {
+std::shared_ptr<const paging::OrgRuntime> App::Current() const {
   std::lock_guard lock(org_mu_);
   return org_;
 }
@@ -373,7 +373,7 @@ Result<std::vector<std::string>> App::OnCall(const config::Org& org, const std::
                                              TimePoint at) const {
   auto rt = Current();
   if (rt->org.get() == &org) return rt->schedules->OnCall(schedule, at);
-  return engine::ScheduleBook::Build(org)->OnCall(schedule, at);
+  return paging::ScheduleBook::Build(org)->OnCall(schedule, at);
 }
 
 std::vector<store::ScheduleOverride> App::ApiOverrides() {
@@ -383,7 +383,7 @@ std::vector<store::ScheduleOverride> App::ApiOverrides() {
 }
 
 void App::OverridesChanged() {
-  auto rt = engine::MakeOrgRuntime(Current()->org, ApiOverrides());
+  auto rt = paging::MakeOrgRuntime(Current()->org, ApiOverrides());
   {
     std::lock_guard lock(org_mu_);
     org_ = std::move(rt);
@@ -439,9 +439,9 @@ std::expected<void, StartupError> App::Build() {
   if (base_url_.empty() && loaded->org.settings) base_url_ = loaded->org.settings->base_url;
   auto link_key = LinkKey(o_, st);
   if (!link_key) return std::unexpected(Usage(link_key.error()));
-  org_ = engine::MakeOrgRuntime(std::make_shared<const config::Org>(std::move(loaded->org)),
+  org_ = paging::MakeOrgRuntime(std::make_shared<const config::Org>(std::move(loaded->org)),
                                 ApiOverrides());
-  engine::OrgProvider org_provider = [this] { return CurrentOrg(); };
+  paging::OrgProvider org_provider = [this] { return CurrentOrg(); };
 
   notify::SenderOptions sender_options;
   sender_options.egress.allow_cidrs = o_.allow_egress;
@@ -455,7 +455,7 @@ std::expected<void, StartupError> App::Build() {
   }
   rt_->sender = notify::NewSender(sender_options);
 
-  engine::DispatcherOptions dopts;
+  paging::DispatcherOptions dopts;
   dopts.base_url = base_url_;
   dopts.link_key = *link_key;
   dopts.workers = o_.notify_workers;
@@ -474,9 +474,9 @@ std::expected<void, StartupError> App::Build() {
                       fmt::format("channel=\"{}\"", channel), took.count() / 1e6);
     }
   };
-  rt_->dispatcher = std::make_unique<engine::NotificationDispatcher>(st, RealClock(), *rt_->sender,
+  rt_->dispatcher = std::make_unique<paging::NotificationDispatcher>(st, RealClock(), *rt_->sender,
                                                                      org_provider, dopts);
-  rt_->escalations = std::make_unique<engine::EscalationEngine>(
+  rt_->escalations = std::make_unique<paging::EscalationEngine>(
       st, RealClock(), org_provider,
       [this](const config::Org& o, const std::string& id, TimePoint t) {
         auto users = OnCall(o, id, t);
@@ -488,10 +488,10 @@ std::expected<void, StartupError> App::Build() {
       });
   auto& dispatcher = *rt_->dispatcher;
   rt_->escalations->OnPagesCreated([&dispatcher] { dispatcher.Wake(); });
-  engine::FanoutOptions fopts;
+  paging::FanoutOptions fopts;
   fopts.base_url = base_url_;
   fopts.link_key = *link_key;
-  rt_->fanout = std::make_unique<engine::IncidentFanout>(st, RealClock(), org_provider, fopts);
+  rt_->fanout = std::make_unique<paging::IncidentFanout>(st, RealClock(), org_provider, fopts);
   rt_->fanout->OnMessagesCreated([&dispatcher] { dispatcher.Wake(); });
 
   api::ApiOptions api_options;
@@ -542,7 +542,7 @@ std::expected<void, StartupError> App::Build() {
     return api.RenderError(path, s);
   };
   rt_->http = std::make_unique<http::Server>(so, std::move(router), metrics);
-  rt_->heartbeats = std::make_unique<engine::HeartbeatMonitor>(st, RealClock());
+  rt_->heartbeats = std::make_unique<paging::HeartbeatMonitor>(st, RealClock());
   return {};
 }
 
@@ -616,7 +616,7 @@ bool App::SwapOrg(Result<LoadedOrg> reloaded) {
   }
   org_applied_at_ = reloaded->applied_at;
   {
-    auto rt = engine::MakeOrgRuntime(std::make_shared<const config::Org>(std::move(reloaded->org)),
+    auto rt = paging::MakeOrgRuntime(std::make_shared<const config::Org>(std::move(reloaded->org)),
                                      ApiOverrides());
     std::lock_guard lock(org_mu_);
     org_ = std::move(rt);

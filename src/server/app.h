@@ -4,7 +4,8 @@
 // stops it in order. `houston serve` (cli/serve.cc) only turns flags into Options and signals
 // into calls.
 //
-// Dependencies point inward: server -> domains (api, engine, ...) -> foundations -> core.
+// Dependencies point inward: server -> api -> domains (intake, paging, incidents, audit) ->
+// foundations -> core.
 #pragma once
 
 #include <atomic>
@@ -26,13 +27,13 @@ namespace houston {
 namespace api {
 class Api;
 }
-namespace engine {
+namespace paging {
 class EscalationEngine;
 class HeartbeatMonitor;
 class IncidentFanout;
 class NotificationDispatcher;
 struct OrgRuntime;
-}  // namespace engine
+}  // namespace paging
 namespace http {
 class Metrics;
 class Server;
@@ -122,7 +123,7 @@ class App {
   explicit App(Options options);
   std::expected<void, StartupError> Build();
   // The org in use, with its compiled schedules and API overrides.
-  std::shared_ptr<const engine::OrgRuntime> Current() const;
+  std::shared_ptr<const paging::OrgRuntime> Current() const;
   std::shared_ptr<const config::Org> CurrentOrg() const;
   Result<std::vector<std::string>> OnCall(const config::Org& org, const std::string& schedule,
                                           TimePoint at) const;
@@ -138,7 +139,7 @@ class App {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Runtime> rt_;  // everything built on the store, in construction order
   mutable std::mutex org_mu_;
-  std::shared_ptr<const engine::OrgRuntime> org_;  // guarded by org_mu_
+  std::shared_ptr<const paging::OrgRuntime> org_;  // guarded by org_mu_
   std::optional<TimePoint> org_applied_at_;        // the database revision of org_
   std::string base_url_;
   uint16_t port_ = 0;

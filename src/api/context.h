@@ -1,0 +1,166 @@
+// The foundation every domain's routes stand on: the one route table (method, path, minimum role,
+// handler), the context the handlers share (store, metrics, clock, options, the current org, the
+// authenticator), and RouteGroup, the base of a domain's routes. A domain adds its routes in its
+// own folder (intake/routes.cc, paging/routes.cc, incidents/routes.cc, audit/routes.cc); api::Api
+// composes them and authorizes every request before its handler runs.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/auth.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/schedule.h"
+#include "http/http.h"
+#include "store/store.h"
+
+namespace houston::live {
+class Feed;
+}  // namespace houston::live
+
+namespace houston::api {
+
+struct ApiOptions {
+  size_t max_event_bytes = core::kMaxEventBodyBytes;
+  std::string version = "dev";
+  // HMAC key of the signed acknowledge/resolve links in notifications ("" disables them).
+  std::string link_key;
+  // Called after any alert or incident state change was committed (wakes the engine).
+  std::function<void()> on_change;
+  // Who is on call for a schedule at an instant (wired to the schedule resolver).
+  std::function<Result<std::vector<std::string>>(const config::Org&, const std::string&, TimePoint)>
+      on_call;
+  // The compiled schedule (for timelines and calendars), or nullptr if unknown.
+  std::function<const core::CompiledSchedule*(const config::Org&, const std::string&)> schedule;
+  std::string base_url;  // for calendar links; "" = from the request's Host header
+  bool tls = false;      // the server speaks HTTPS (for links built from Host)
+  // Called after an API override, swap or cover request changed (recompile the schedules).
+  std::function<void()> on_overrides_changed;
+  // How long a rendered status page may be served after it was built. Within this server a
+  // commit to the store or a new org rebuilds it at once; this bounds how late it shows what
+  // only time changes (a maintenance window starting) and, on PostgreSQL, other servers' writes.
+  std::chrono::milliseconds status_page_max_age{1000};
+  // People's sessions: lifetimes, cookie, sign-in throttle (secure_cookie is also set when
+  // `tls` is, or `base_url` is https).
+  auth::SessionOptions sessions;
+  // The live feed (GET /api/v1/live); nullptr: the route answers 503.
+  live::Feed* live = nullptr;
+  http::WebSocketOptions live_socket;  // its streams' send buffer bound and timeouts
+};
+
+// The org as handlers see it: immutable, replaced whole on reload.
+struct OrgView {
+  std::shared_ptr<const config::Org> org;
+};
+
+// What every route handler shares. Thread-safe.
+class Context {
+ public:
+  Context(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions options);
+
+  store::Store& store() const { return store_; }
+  http::Metrics& metrics() const { return metrics_; }
+  Clock& clock() const { return clock_; }
+  const ApiOptions& options() const { return options_; }
+  auth::Authenticator& authenticator() const { return *auth_; }
+
+  void SetOrg(std::shared_ptr<const config::Org> org);
+  std::shared_ptr<const OrgView> org() const;
+  // Bumped by every SetOrg (the status page shows the org).
+  uint64_t org_version() const { return org_version_.load(); }
+  // The current org's role of `user_id` (nullopt: no such user).
+  std::optional<store::Role> UserRole(std::string_view user_id) const;
+
+  // The base of links for requests that name no Host (HTTP/1.0), when no base_url is set: the
+  // address the server listens on. Set before serving.
+  void set_listen_url(std::string url) { listen_url_ = std::move(url); }
+  // The base URL for links: --base-url, else the request's Host.
+  std::string BaseUrl(const http::HttpRequest& req) const;
+  // What the CSRF/Origin rule looks at in `req` (views into it).
+  auth::RequestSite SiteOf(const http::HttpRequest& req) const;
+  // After an alert or incident change was committed: wakes the engines.
+  void Changed() const;
+
+ private:
+  store::Store& store_;
+  http::Metrics& metrics_;
+  Clock& clock_;
+  const ApiOptions options_;
+  mutable std::mutex org_mu_;
+  std::shared_ptr<const OrgView> org_;  // guarded by org_mu_
+  std::atomic<uint64_t> org_version_{0};
+  std::string listen_url_;
+  std::unique_ptr<auth::Authenticator> auth_;
+};
+
+// A route handler; `principal` is the caller on routes that need a role, else nullptr.
+using Handler = std::function<void(const http::HttpRequest& req, const auth::Principal* principal,
+                                   http::Responder respond)>;
+
+// One route: method, path, the minimum role (nullopt: no principal needed; intake authenticates
+// by its integration key, sign-in by a password, signed links by their signature) and handler.
+struct RouteSpec {
+  http::bhttp::verb method;
+  std::string pattern;
+  std::optional<store::Role> min_role;
+  Handler handler;
+};
+
+// The one route table every domain adds to. Not thread-safe: filled before serving.
+class RouteTable {
+ public:
+  void Add(http::bhttp::verb method, std::string pattern, std::optional<store::Role> min_role,
+           Handler handler);
+  // A member function of a route group as the handler.
+  template <typename Group>
+  void Add(http::bhttp::verb method, std::string pattern, std::optional<store::Role> min_role,
+           Group* group,
+           void (Group::*member)(const http::HttpRequest&, const auth::Principal*,
+                                 http::Responder)) {
+    Add(method, std::move(pattern), min_role,
+        [group, member](const http::HttpRequest& req, const auth::Principal* principal,
+                        http::Responder respond) {
+          (group->*member)(req, principal, std::move(respond));
+        });
+  }
+  const std::vector<RouteSpec>& routes() const { return routes_; }
+
+ private:
+  std::vector<RouteSpec> routes_;
+};
+
+// The base of a domain's routes: its handlers see the shared context under short names.
+class RouteGroup {
+ public:
+  using Respond = http::Responder;
+  virtual ~RouteGroup() = default;
+  RouteGroup(const RouteGroup&) = delete;
+  RouteGroup& operator=(const RouteGroup&) = delete;
+  // Adds the group's routes to `table`.
+  virtual void AddTo(RouteTable& table) = 0;
+
+ protected:
+  explicit RouteGroup(Context& ctx)
+      : ctx_(ctx),
+        store_(ctx.store()),
+        metrics_(ctx.metrics()),
+        clock_(ctx.clock()),
+        options_(ctx.options()) {}
+  std::shared_ptr<const OrgView> org() const { return ctx_.org(); }
+  std::string BaseUrl(const http::HttpRequest& req) const { return ctx_.BaseUrl(req); }
+  void Changed() const { ctx_.Changed(); }
+
+  Context& ctx_;
+  store::Store& store_;
+  http::Metrics& metrics_;
+  Clock& clock_;
+  const ApiOptions& options_;
+};
+
+}  // namespace houston::api
