@@ -26,6 +26,21 @@ using Response = bhttp::response<bhttp::string_body>;
 // Sends the response. Call exactly once, from any thread.
 using Responder = std::move_only_function<void(Response)>;
 
+// Text messages framed once as a server sends them (RFC 6455: unmasked, one final frame each), to
+// be sent as they are to any number of connections: fanning a batch out to thousands of streams
+// then costs one reference per stream, not a copy or a framing. Immutable, so thread-safe.
+class TextFrames {
+ public:
+  explicit TextFrames(std::vector<std::shared_ptr<const std::string>> messages);
+  const std::vector<std::shared_ptr<const std::string>>& messages() const { return messages_; }
+  // Every message's frame, in order: what goes on the wire.
+  const std::string& wire() const { return wire_; }
+
+ private:
+  std::vector<std::shared_ptr<const std::string>> messages_;
+  std::string wire_;
+};
+
 // A WebSocket connection the server accepted (RFC 6455), for sending text messages to a client;
 // what the client sends is read and dropped. Thread-safe: Send and Close may be called from any
 // thread, and never block.
@@ -43,6 +58,11 @@ class WebSocket {
       if (!Send(std::move(t))) return false;
     }
     return true;
+  }
+  // SendAll() for messages framed once and shared by many connections. The buffer bound counts
+  // their wire bytes.
+  virtual bool SendFrames(std::shared_ptr<const TextFrames> frames) {
+    return SendAll(frames->messages());
   }
   // Sends a close frame after the queued messages, then closes.
   virtual void Close(uint16_t code = 1000, std::string reason = "") = 0;

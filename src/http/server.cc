@@ -178,6 +178,24 @@ namespace {
 
 namespace websocket = beast::websocket;
 
+// A server frame's header (FIN, opcode, unmasked length) into `out` (10 bytes at most); its size.
+size_t FrameHeader(uint8_t* out, uint8_t opcode, size_t n) {
+  out[0] = static_cast<uint8_t>(0x80 | opcode);
+  if (n < 126) {
+    out[1] = static_cast<uint8_t>(n);
+    return 2;
+  }
+  if (n < 65536) {
+    out[1] = 126;
+    out[2] = static_cast<uint8_t>(n >> 8);
+    out[3] = static_cast<uint8_t>(n);
+    return 4;
+  }
+  out[1] = 127;
+  for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<uint8_t>(uint64_t(n) >> (56 - 8 * i));
+  return 10;
+}
+
 // A connection switched to WebSocket. Beast answers the handshake; then the session frames
 // messages itself, so that everything queued for a client goes out in one write (a gather of
 // every queued message: one system call per batch, not per message), which is what lets one
@@ -232,20 +250,25 @@ class WsSession : public SessionBase,
   }
 
   bool SendAll(std::vector<std::shared_ptr<const std::string>> texts) override {
-    if (failed_.load()) return false;
     size_t n = 0;
     for (const auto& t : texts) n += t->size();
-    if (buffered_.fetch_add(n) + n > options_.max_buffered_bytes) {
-      // Cut off: whatever it has not read stays unread.
-      if (!failed_.exchange(true)) {
-        srv_.metrics.Add("houston_websocket_slow_clients_total", "");
-        asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Abort(); });
-      }
-      return false;
-    }
+    if (!Reserve(n)) return false;
     asio::post(stream_.get_executor(),
                [self = this->shared_from_this(), texts = std::move(texts)]() mutable {
                  for (auto& t : texts) self->queue_.push_back(Frame{0x1, std::move(t)});
+                 self->WriteNext();
+               });
+    return true;
+  }
+
+  bool SendFrames(std::shared_ptr<const TextFrames> frames) override {
+    if (!Reserve(frames->wire().size())) return false;
+    // The wire bytes, kept alive by `frames`.
+    std::shared_ptr<const std::string> wire(frames, &frames->wire());
+    asio::post(stream_.get_executor(),
+               [self = this->shared_from_this(), wire = std::move(wire)]() mutable {
+                 if (!wire->empty())
+                   self->queue_.push_back(Frame{0x1, std::move(wire), /*framed=*/true});
                  self->WriteNext();
                });
     return true;
@@ -267,6 +290,20 @@ class WsSession : public SessionBase,
 
   bool is_open() const override { return !failed_.load() && !done_.load(); }
 
+  // Counts `n` more bytes queued; false (and the connection cut off) if that is over the bound.
+  bool Reserve(size_t n) {
+    if (failed_.load()) return false;
+    if (buffered_.fetch_add(n) + n > options_.max_buffered_bytes) {
+      // Cut off: whatever it has not read stays unread.
+      if (!failed_.exchange(true)) {
+        srv_.metrics.Add("houston_websocket_slow_clients_total", "");
+        asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Abort(); });
+      }
+      return false;
+    }
+    return true;
+  }
+
   // Server shutdown: a close frame ("going away").
   void CloseIfIdle() override { Close(1001, "server shutting down"); }
 
@@ -274,24 +311,10 @@ class WsSession : public SessionBase,
   struct Frame {
     uint8_t opcode;
     std::shared_ptr<const std::string> payload;
+    // Set for frames already framed (TextFrames::wire): written as they are. Bytes counted in
+    // buffered_ (text payloads, or the framed bytes).
+    bool framed = false;
   };
-
-  static size_t Header(uint8_t* out, uint8_t opcode, size_t n) {
-    out[0] = static_cast<uint8_t>(0x80 | opcode);
-    if (n < 126) {
-      out[1] = static_cast<uint8_t>(n);
-      return 2;
-    }
-    if (n < 65536) {
-      out[1] = 126;
-      out[2] = static_cast<uint8_t>(n >> 8);
-      out[3] = static_cast<uint8_t>(n);
-      return 4;
-    }
-    out[1] = 127;
-    for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<uint8_t>(uint64_t(n) >> (56 - 8 * i));
-    return 10;
-  }
 
   void WriteNext() {
     if (!open_ || writing_ || done_.load() || failed_.load() || queue_.empty()) return;
@@ -305,8 +328,10 @@ class WsSession : public SessionBase,
     bool close_after = false;
     for (size_t i = 0; i < count; ++i) {
       Frame& f = queue_[i];
-      size_t h = Header(&headers_[i * 10], f.opcode, f.payload->size());
-      buffers_.emplace_back(&headers_[i * 10], h);
+      if (!f.framed) {
+        size_t h = FrameHeader(&headers_[i * 10], f.opcode, f.payload->size());
+        buffers_.emplace_back(&headers_[i * 10], h);
+      }
       buffers_.emplace_back(f.payload->data(), f.payload->size());
       if (f.opcode == 0x1) sending_bytes_ += f.payload->size();
       if (f.opcode == 0x8) {
@@ -752,6 +777,19 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 };
 
 }  // namespace
+
+TextFrames::TextFrames(std::vector<std::shared_ptr<const std::string>> messages)
+    : messages_(std::move(messages)) {
+  size_t n = 0;
+  for (const auto& m : messages_) n += m->size() + 10;
+  wire_.reserve(n);
+  uint8_t header[10];
+  for (const auto& m : messages_) {
+    size_t h = FrameHeader(header, 0x1, m->size());
+    wire_.append(reinterpret_cast<const char*>(header), h);
+    wire_ += *m;
+  }
+}
 
 bool IsWebSocketUpgrade(const Request& req) {
   return req.method() == bhttp::verb::get && beast::websocket::is_upgrade(req);

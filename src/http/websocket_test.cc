@@ -91,6 +91,74 @@ TEST_F(WebSocketServerTest, SendsTextMessagesInOrderAndClosesWithAFrame) {
   EXPECT_FALSE(ws->Send(Text("late")));
 }
 
+TEST(TextFramesTest, FramesEachMessageOnceAsAFinalUnmaskedTextFrame) {
+  std::vector<std::shared_ptr<const std::string>> messages = {
+      std::make_shared<const std::string>("ab"),
+      std::make_shared<const std::string>(std::string(300, 'x')),
+      std::make_shared<const std::string>(std::string(70'000, 'y'))};
+  TextFrames frames(messages);
+  EXPECT_EQ(frames.messages(), messages);
+  std::string expected =
+      "\x81\x02"
+      "ab";
+  expected += std::string("\x81\x7e\x01\x2c", 4) + std::string(300, 'x');
+  expected += std::string("\x81\x7f\0\0\0\0\0\x01\x11\x70", 10) + std::string(70'000, 'y');
+  EXPECT_EQ(frames.wire(), expected);
+  EXPECT_EQ(TextFrames({}).wire(), "");
+}
+
+TEST_F(WebSocketServerTest, SharedFramesGoOutAsOneTextMessageEachInOrder) {
+  Start({});
+  websocket::stream<tcp::socket> client(ioc_);
+  auto ws = Connect(client);
+  ASSERT_TRUE(ws);
+  auto frames = std::make_shared<const TextFrames>(std::vector<std::shared_ptr<const std::string>>{
+      Text("two"), Text(std::string(300, 'x')), Text(std::string(70'000, 'y'))});
+  EXPECT_TRUE(ws->Send(Text("one")));
+  EXPECT_TRUE(ws->SendFrames(frames));
+  EXPECT_TRUE(ws->SendFrames(std::make_shared<const TextFrames>(
+      std::vector<std::shared_ptr<const std::string>>{})));  // nothing: sends nothing
+  EXPECT_TRUE(ws->SendFrames(frames));                       // the same buffer again
+  EXPECT_TRUE(ws->Send(Text("last")));
+  ws->Close(1000, "bye");
+  std::vector<std::string> got;
+  for (;;) {
+    beast::flat_buffer buf;
+    beast::error_code ec;
+    client.read(buf, ec);
+    if (ec) {
+      EXPECT_EQ(ec, websocket::error::closed);
+      break;
+    }
+    EXPECT_TRUE(client.got_text());
+    got.push_back(beast::buffers_to_string(buf.data()));
+  }
+  const std::string x(300, 'x'), y(70'000, 'y');
+  std::vector<std::string> want = {"one", "two", x, y, "two", x, y, "last"};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(client.reason().code, 1000);
+}
+
+TEST_F(WebSocketServerTest, SharedFramesCountTowardsTheBufferBound) {
+  WebSocketOptions o;
+  o.max_buffered_bytes = 64 * 1024;
+  o.socket_send_buffer = 4096;
+  Start(o);
+  websocket::stream<tcp::socket> client(ioc_);
+  auto ws = Connect(client, /*rcvbuf=*/4096);
+  ASSERT_TRUE(ws);
+  auto frames = std::make_shared<const TextFrames>(
+      std::vector<std::shared_ptr<const std::string>>(8, Text(std::string(128, 'x'))));
+  int sent = 0;
+  while (ws->SendFrames(frames)) {
+    ASSERT_LT(++sent, 100'000) << "never cut off";
+  }
+  EXPECT_FALSE(ws->is_open());
+  EXPECT_EQ(closed_.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(ws->SendFrames(frames));
+  EXPECT_NE(metrics_.Render().find("houston_websocket_slow_clients_total 1"), std::string::npos);
+}
+
 TEST_F(WebSocketServerTest, APlainRequestToTheSameRouteIsAnsweredAsUsual) {
   Start({});
   tcp::socket s(ioc_);

@@ -22,13 +22,10 @@ std::shared_ptr<const std::string> Shared(std::string s) {
 }  // namespace
 
 Feed::Feed(store::Store& store, Clock& clock, FeedOptions options)
-    : store_(store), clock_(clock), options_(options), loop_("live feed", clock, [this] {
-        auto next = RunOnce();
-        // Coalesce: what is committed meanwhile goes out with the next batch, one hand-over per
-        // stream per batch rather than per commit.
-        if (fanned_out_.exchange(false)) std::this_thread::sleep_for(options_.coalesce);
-        return next;
-      }) {}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      loop_("live feed", clock, [this] { return RunOnce(); }) {}
 
 Feed::~Feed() { Stop(); }
 
@@ -136,9 +133,13 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
     return st;
   };
 
-  // 1. What is new, read once for everyone.
+  // 1. What is new, read once for everyone; while a hand-over to the streams is not due, later
+  // (new streams and polls are served from the table meanwhile; what is new reaches them too
+  // when it is read).
+  const TimePoint now = clock_.Now();
+  const bool due = streams_.empty() || !next_fanout_ || *next_fanout_ <= now;
   std::vector<store::FeedEntry> fresh;
-  for (;;) {
+  while (due) {
     auto got = store_.ReadFeed(head, options_.read_batch);
     if (!got) return std::unexpected(requeue(got.error()));
     if (got->empty()) break;
@@ -151,18 +152,25 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
   rendered.reserve(fresh.size());
   for (const auto& e : fresh) rendered.push_back(Shared(EntryJson(e)));
 
-  bool sent_to_streams = false;
-  // 2. Streams already live: queue what is new (never blocks; a full buffer cuts one off).
+  // 2. Streams already live: queue what is new (never blocks; a full buffer cuts one off). Every
+  // live stream stands where the last read ended, so all share one framed buffer.
+  std::shared_ptr<const http::TextFrames> all;
+  if (!fresh.empty() && !streams_.empty()) {
+    all = std::make_shared<const http::TextFrames>(rendered);
+    next_fanout_ = now + options_.fanout_interval;
+  }
   auto send_fresh = [&](Stream& s) {
-    std::vector<std::shared_ptr<const std::string>> batch;
-    for (size_t i = 0; i < fresh.size(); ++i) {
-      if (fresh[i].seq > s.cursor) batch.push_back(rendered[i]);
+    if (fresh.empty() || fresh.back().seq <= s.cursor) return s.ws->is_open();
+    std::shared_ptr<const http::TextFrames> frames = all;
+    if (fresh.front().seq <= s.cursor) {  // part of it (not so today, but cheap to be right)
+      std::vector<std::shared_ptr<const std::string>> part;
+      for (size_t i = 0; i < fresh.size(); ++i) {
+        if (fresh[i].seq > s.cursor) part.push_back(rendered[i]);
+      }
+      frames = std::make_shared<const http::TextFrames>(std::move(part));
     }
-    if (!batch.empty()) {
-      sent_to_streams = true;
-      if (!s.ws->SendAll(std::move(batch))) return false;
-      s.cursor = fresh.back().seq;
-    }
+    if (!s.ws->SendFrames(std::move(frames))) return false;
+    s.cursor = fresh.back().seq;
     return s.ws->is_open();
   };
   std::erase_if(streams_, [&](Stream& s) { return !send_fresh(s); });
@@ -196,7 +204,6 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
   }
 
   // 4. Long polls.
-  const TimePoint now = clock_.Now();
   std::erase_if(waiting_, [&](Waiter& w) {
     Page page;
     for (const auto& e : fresh) {
@@ -234,7 +241,6 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
     }
   }
 
-  if (sent_to_streams) fanned_out_ = true;
   {
     std::lock_guard lock(mu_);
     head_ = head;
@@ -243,6 +249,8 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
   std::optional<TimePoint> next;
   if (!streams_.empty() || !waiting_.empty()) next = now + options_.poll_interval;
   for (const auto& w : waiting_) next = std::min(*next, w.deadline);
+  // Not read yet: due when the hand-over is (a wake-up before then runs early and does little).
+  if (!due) next = std::min(*next, *next_fanout_);
   return next;
 }
 
