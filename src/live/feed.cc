@@ -133,13 +133,9 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
     return st;
   };
 
-  // 1. What is new, read once for everyone; while a hand-over to the streams is not due, later
-  // (new streams and polls are served from the table meanwhile; what is new reaches them too
-  // when it is read).
-  const TimePoint now = clock_.Now();
-  const bool due = streams_.empty() || !next_fanout_ || *next_fanout_ <= now;
+  // 1. What is new, read once for everyone.
   std::vector<store::FeedEntry> fresh;
-  while (due) {
+  for (;;) {
     auto got = store_.ReadFeed(head, options_.read_batch);
     if (!got) return std::unexpected(requeue(got.error()));
     if (got->empty()) break;
@@ -148,32 +144,42 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
     for (auto& e : *got) fresh.push_back(std::move(e));
     if (!more) break;
   }
-  std::vector<std::shared_ptr<const std::string>> rendered;
-  rendered.reserve(fresh.size());
-  for (const auto& e : fresh) rendered.push_back(Shared(EntryJson(e)));
 
-  // 2. Streams already live: queue what is new (never blocks; a full buffer cuts one off). Every
-  // live stream stands where the last read ended, so all share one framed buffer.
-  std::shared_ptr<const http::TextFrames> all;
-  if (!fresh.empty() && !streams_.empty()) {
-    all = std::make_shared<const http::TextFrames>(rendered);
+  // 2. Streams already live: what is new is held until the hand-over is due, then queued (never
+  // blocks; a full buffer cuts one off). Every live stream stands where the last hand-over
+  // ended, so all share one framed buffer.
+  const TimePoint now = clock_.Now();
+  if (streams_.empty()) {
+    held_.clear();
+    held_seqs_.clear();
+  } else {
+    for (const auto& e : fresh) {
+      held_.push_back(Shared(EntryJson(e)));
+      held_seqs_.push_back(e.seq);
+    }
+  }
+  if (!held_.empty() && (!next_fanout_ || *next_fanout_ <= now)) {
+    auto all = std::make_shared<const http::TextFrames>(std::move(held_));
+    const int64_t first = held_seqs_.front(), last = held_seqs_.back();
+    auto send_held = [&](Stream& s) {
+      if (last <= s.cursor) return s.ws->is_open();
+      std::shared_ptr<const http::TextFrames> frames = all;
+      if (first <= s.cursor) {  // part of it (not so today, but cheap to be right)
+        std::vector<std::shared_ptr<const std::string>> part;
+        for (size_t i = 0; i < held_seqs_.size(); ++i) {
+          if (held_seqs_[i] > s.cursor) part.push_back(all->messages()[i]);
+        }
+        frames = std::make_shared<const http::TextFrames>(std::move(part));
+      }
+      if (!s.ws->SendFrames(std::move(frames))) return false;
+      s.cursor = last;
+      return s.ws->is_open();
+    };
+    std::erase_if(streams_, [&](Stream& s) { return !send_held(s); });
+    held_.clear();
+    held_seqs_.clear();
     next_fanout_ = now + options_.fanout_interval;
   }
-  auto send_fresh = [&](Stream& s) {
-    if (fresh.empty() || fresh.back().seq <= s.cursor) return s.ws->is_open();
-    std::shared_ptr<const http::TextFrames> frames = all;
-    if (fresh.front().seq <= s.cursor) {  // part of it (not so today, but cheap to be right)
-      std::vector<std::shared_ptr<const std::string>> part;
-      for (size_t i = 0; i < fresh.size(); ++i) {
-        if (fresh[i].seq > s.cursor) part.push_back(rendered[i]);
-      }
-      frames = std::make_shared<const http::TextFrames>(std::move(part));
-    }
-    if (!s.ws->SendFrames(std::move(frames))) return false;
-    s.cursor = fresh.back().seq;
-    return s.ws->is_open();
-  };
-  std::erase_if(streams_, [&](Stream& s) { return !send_fresh(s); });
 
   // 3. New streams: what they missed, then they are live.
   static const auto kResync = Shared(std::string(kResyncJson));
@@ -249,8 +255,8 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
   std::optional<TimePoint> next;
   if (!streams_.empty() || !waiting_.empty()) next = now + options_.poll_interval;
   for (const auto& w : waiting_) next = std::min(*next, w.deadline);
-  // Not read yet: due when the hand-over is (a wake-up before then runs early and does little).
-  if (!due) next = std::min(*next, *next_fanout_);
+  // Held for the streams: due when the hand-over is.
+  if (!held_.empty()) next = std::min(*next, *next_fanout_);
   return next;
 }
 

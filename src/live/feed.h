@@ -40,7 +40,7 @@ struct FeedOptions {
   std::chrono::milliseconds poll_interval{2000};
   // Streams are handed what is new at most once per interval (the first change after a quiet
   // spell goes out at once; later ones wait for the interval to pass, and go out together).
-  // While a hand-over is not due the table is not read either. 0: at every run.
+  // (The table is still read at every wake-up, for long polls and new streams.) 0: at every run.
   std::chrono::milliseconds fanout_interval{100};
 };
 
@@ -113,6 +113,9 @@ class Feed {
 
   // RunOnce's own.
   std::optional<TimePoint> next_fanout_;  // set after a hand-over to streams: the next is due then
+  // Read, not yet handed to the streams (rendered), and their sequence numbers.
+  std::vector<std::shared_ptr<const std::string>> held_;
+  std::vector<int64_t> held_seqs_;
   std::vector<Stream> streams_;
   std::vector<Waiter> waiting_;
 };

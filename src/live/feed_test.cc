@@ -214,11 +214,17 @@ TEST_F(FeedTest, StreamsAreHandedWhatIsNewAtMostOncePerInterval) {
   clock_.Advance(kInterval - std::chrono::milliseconds(1));
   Run();
   EXPECT_EQ(a->sent.size(), 2u);
-  // ...meanwhile a new stream is caught up from the table, and goes on with the others.
+  // ...meanwhile the table is read (a new stream is caught up from it at once, a long poll
+  // answered from it, and where the feed stands is known)...
   auto late = std::make_shared<FakeSocket>();
   feed_->AddStream(late, 0);
   Run();
-  EXPECT_EQ(Seqs(*late), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(Seqs(*late), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(feed_->head(), 6);
+  auto polled = PollNow(2);
+  ASSERT_TRUE(polled && *polled);
+  EXPECT_EQ((*polled)->next, 5);  // read_batch 3
+  EXPECT_EQ(a->sent.size(), 2u);
   // ...then go out together: one hand-over, each change its own message, in order.
   clock_.Advance(std::chrono::milliseconds(1));
   Run();
