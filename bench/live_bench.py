@@ -16,6 +16,9 @@ message, checks that it got every change in order (seq + 1 each time), and takes
 minus the entry's `at` (the instant the store applied the write, just before its commit; both
 clocks are this machine's): p50/p90/p99/max over the alert.created messages.
 
+The streams offer permessage-deflate (RFC 7692) as browsers do (`--no-deflate`: they do not);
+houston then sends each batch compressed once and shared by all streams.
+
 --pin (the default with 2 CPUs or more), as bench/run.sh does: houston runs on CPU 0
 (`taskset -c 0`), and every client (wrk, the stream holder, the measuring stream) on CPU 1, so
 the client side's cost (2,000 sockets read by Python) does not come out of the server's CPU.
@@ -23,7 +26,7 @@ Loopback TCP's receive processing still runs mostly on the sending CPU. --no-pin
 shares every CPU.
 
   bench/live_bench.py [--build build] [--streams 2000] [--duration 10] [--repeat 2]
-                      [--rate 500] [--latency-s 10] [--no-pin]
+                      [--rate 500] [--latency-s 10] [--no-pin] [--no-deflate]
 """
 
 import argparse
@@ -41,19 +44,25 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 import http.client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(HERE)
 
 
+DEFLATE = [True]  # offer permessage-deflate, as browsers do (--no-deflate: not)
+
+
 def ws_connect(port, token, since=None):
     s = socket.create_connection(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     path = "/api/v1/live" + (f"?since={since}" if since is not None else "")
+    ext = ("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+           if DEFLATE[0] else "")
     s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-               f"Authorization: Bearer {token}\r\n\r\n").encode())
+               f"{ext}Authorization: Bearer {token}\r\n\r\n").encode())
     buf = b""
     while b"\r\n\r\n" not in buf:
         chunk = s.recv(4096)
@@ -107,6 +116,7 @@ def measure(port, token, seconds):
     server closes it) a JSON line with the alert.created latencies (ms), the number of messages,
     and the gaps or reorderings in their seq."""
     s, rest = ws_connect(port, token)
+    inflater = zlib.decompressobj(-15)
     print("ready", flush=True)
     s.settimeout(0.2)
     deadline = time.monotonic() + seconds
@@ -134,9 +144,11 @@ def measure(port, token, seconds):
                     n, off = struct.unpack("!Q", buf[2:10])[0], 10
                 if len(buf) < off + n:
                     break
-                payload, buf = buf[off:off + n], buf[off + n:]
+                payload, compressed, buf = buf[off:off + n], buf[0] & 0x40, buf[off + n:]
                 if op != 0x1:
                     continue
+                if compressed:  # RFC 7692
+                    payload = inflater.decompress(payload + b"\x00\x00\xff\xff")
                 m = json.loads(payload)
                 count += 1
                 if last is not None and m["seq"] != last + 1:
@@ -185,9 +197,11 @@ def main():
     ap.add_argument("--latency-s", type=int, default=10)
     ap.add_argument("--pin", action=argparse.BooleanOptionalAction,
                     default=(os.cpu_count() or 1) >= 2)
+    ap.add_argument("--deflate", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    DEFLATE[0] = a.deflate
     if a.child:
         return child(int(a.child[0]), a.child[1], int(a.child[2]))
     if a.measure:
@@ -200,6 +214,7 @@ def main():
                             capture_output=True, text=True).stdout.strip()
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}  commit {commit}  {os.cpu_count()} CPUs  "
           f"pinned: {'houston CPU 0, clients CPU 1' if a.pin else 'no'}  "
+          f"streams offer permessage-deflate: {'yes' if a.deflate else 'no'}  "
           f"load average at start {open('/proc/loadavg').read().split()[:3]}")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -221,7 +236,8 @@ def main():
                                check=True).stdout.strip()
 
         def start(*args):
-            p = subprocess.Popen(CLIENT + [sys.executable, __file__, *args],
+            p = subprocess.Popen(CLIENT + [sys.executable, __file__, *args] +
+                                 ([] if a.deflate else ["--no-deflate"]),
                                  stdout=subprocess.PIPE, text=True)
             kids.append(p)
             if p.stdout.readline().strip() != "ready":
