@@ -5,16 +5,28 @@ Starts build/houston (SQLite, bench/org-intake.yaml: nothing is paged) on a fres
 in one run, alternating:
   none     wrk's `new` triggers (bench/events_v2.lua) for DURATION s, no live stream open;
   streams  the same with STREAMS WebSocket streams open on GET /api/v1/live, held by a child
-           process that reads and drops what they are sent (as fast as one Python process can).
-Reports events/s of each, their ratio, and how many streams were still open afterwards (a stream
-that cannot keep up is cut off when its 1 MiB buffer fills: by design it never slows intake).
-Then fan-out latency: RATE new triggers/s (two changes each) for LATENCY_S s with the streams
-open, one measuring stream parsing every message: wall-clock now minus the entry's `at` (the
-instant the store applied the write, just before its commit; both clocks are this machine's),
-p50/p90/p99/max over the alert.created messages.
+           process (one epoll loop) that drains every byte they are sent and drops it
+           (recv with MSG_TRUNC: the kernel discards the bytes without copying them out).
+Reports events/s of each, their ratio, how many streams were still open afterwards (a stream
+that cannot keep up is cut off when its bounded buffer fills: by design it never slows intake)
+and the bytes each idle stream received (all streams get the same messages, so the same count).
+Then fan-out latency: wrk with bench/paced.lua at RATE new triggers/s (two changes each) for
+LATENCY_S s with the streams open, and one more stream in a process of its own that parses every
+message, checks that it got every change in order (seq + 1 each time), and takes wall-clock now
+minus the entry's `at` (the instant the store applied the write, just before its commit; both
+clocks are this machine's): p50/p90/p99/max over the alert.created messages.
+
+The streams offer permessage-deflate (RFC 7692) as browsers do (`--no-deflate`: they do not);
+houston then sends each batch compressed once and shared by all streams.
+
+--pin (the default with 2 CPUs or more), as bench/run.sh does: houston runs on CPU 0
+(`taskset -c 0`), and every client (wrk, the stream holder, the measuring stream) on CPU 1, so
+the client side's cost (2,000 sockets read by Python) does not come out of the server's CPU.
+Loopback TCP's receive processing still runs mostly on the sending CPU. --no-pin: everything
+shares every CPU.
 
   bench/live_bench.py [--build build] [--streams 2000] [--duration 10] [--repeat 2]
-                      [--rate 500] [--latency-s 10]
+                      [--rate 500] [--latency-s 10] [--no-pin] [--no-deflate]
 """
 
 import argparse
@@ -24,28 +36,33 @@ import os
 import re
 import resource
 import selectors
+import signal
 import socket
 import statistics
 import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+import zlib
 import http.client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(HERE)
-KEY = "0123456789abcdef0123456789abcdef"
+
+
+DEFLATE = [True]  # offer permessage-deflate, as browsers do (--no-deflate: not)
 
 
 def ws_connect(port, token, since=None):
     s = socket.create_connection(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     path = "/api/v1/live" + (f"?since={since}" if since is not None else "")
+    ext = ("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+           if DEFLATE[0] else "")
     s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-               f"Authorization: Bearer {token}\r\n\r\n").encode())
+               f"{ext}Authorization: Bearer {token}\r\n\r\n").encode())
     buf = b""
     while b"\r\n\r\n" not in buf:
         chunk = s.recv(4096)
@@ -59,52 +76,91 @@ def ws_connect(port, token, since=None):
 
 
 def child(port, token, n):
-    """Holds n streams, reads and drops their bytes; prints 'ready' once all are open."""
+    """Holds n streams, drains and drops their bytes; prints 'ready' once all are open, and on
+    SIGTERM a JSON line: bytes received per stream (min, max, how many got the max), closed."""
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    sel = selectors.DefaultSelector()
+    sel = selectors.EpollSelector()
+    got = {}
     for _ in range(n):
-        s, _ = ws_connect(port, token)
+        s, rest = ws_connect(port, token)
         s.setblocking(False)
+        got[s.fileno()] = len(rest)
         sel.register(s, selectors.EVENT_READ)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     print("ready", flush=True)
-    open_ = n
-    while open_:
+    buf = bytearray(1 << 20)
+    closed = 0
+    while not stop:
         for key, _ in sel.select(1.0):
             try:
-                data = key.fileobj.recv(1 << 16)
+                k = key.fileobj.recv_into(buf, len(buf), socket.MSG_TRUNC)
             except (BlockingIOError, InterruptedError):
                 continue
             except OSError:
-                data = b""
-            if not data:
+                k = 0
+            if k:
+                got[key.fd] += k
+            else:
                 sel.unregister(key.fileobj)
                 key.fileobj.close()
-                open_ -= 1
+                closed += 1
+    v = list(got.values())
+    print(json.dumps({"min": min(v), "max": max(v), "at_max": v.count(max(v)),
+                      "closed": closed}), flush=True)
 
 
-def frames(sock, buf):
-    """Yields text payloads from a stream (server frames are unmasked; pings are ignored)."""
-    while True:
-        while len(buf) < 2:
-            buf += sock.recv(1 << 16)
-        b0, b1 = buf[0], buf[1]
-        n, off = b1 & 0x7F, 2
-        if n == 126:
-            while len(buf) < 4:
-                buf += sock.recv(1 << 16)
-            n, off = struct.unpack("!H", buf[2:4])[0], 4
-        elif n == 127:
-            while len(buf) < 10:
-                buf += sock.recv(1 << 16)
-            n, off = struct.unpack("!Q", buf[2:10])[0], 10
-        while len(buf) < off + n:
-            buf += sock.recv(1 << 16)
-        payload, buf = buf[off:off + n], buf[off + n:]
-        if b0 & 0x0F == 0x1:
-            yield payload
-        elif b0 & 0x0F == 0x8:
-            return
+def measure(port, token, seconds):
+    """One stream that parses every message: prints 'ready', then after `seconds` (or when the
+    server closes it) a JSON line with the alert.created latencies (ms), the number of messages,
+    and the gaps or reorderings in their seq."""
+    s, rest = ws_connect(port, token)
+    inflater = zlib.decompressobj(-15)
+    print("ready", flush=True)
+    s.settimeout(0.2)
+    deadline = time.monotonic() + seconds
+    lat, count, bad, last = [], 0, 0, None
+    buf = rest
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(1 << 16)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            buf += chunk
+            now = time.time()
+            while len(buf) >= 2:
+                op, n, off = buf[0] & 0x0F, buf[1] & 0x7F, 2
+                if n == 126:
+                    if len(buf) < 4:
+                        break
+                    n, off = struct.unpack("!H", buf[2:4])[0], 4
+                elif n == 127:
+                    if len(buf) < 10:
+                        break
+                    n, off = struct.unpack("!Q", buf[2:10])[0], 10
+                if len(buf) < off + n:
+                    break
+                payload, compressed, buf = buf[off:off + n], buf[0] & 0x40, buf[off + n:]
+                if op != 0x1:
+                    continue
+                if compressed:  # RFC 7692
+                    payload = inflater.decompress(payload + b"\x00\x00\xff\xff")
+                m = json.loads(payload)
+                count += 1
+                if last is not None and m["seq"] != last + 1:
+                    bad += 1
+                last = m["seq"]
+                if m.get("type") == "alert.created":
+                    at = time.mktime(time.strptime(m["at"][:19], "%Y-%m-%dT%H:%M:%S"))
+                    at += float("0" + m["at"][19:-1]) - time.timezone
+                    lat.append((now - at) * 1000)
+    except OSError:
+        pass
+    print(json.dumps({"lat": lat, "messages": count, "out_of_order": bad}), flush=True)
 
 
 def metric(port, name):
@@ -116,43 +172,14 @@ def metric(port, name):
     return float(m.group(1)) if m else 0.0
 
 
-def wrk(port, duration, run_id):
-    out = subprocess.run(["wrk", "-t1", "-c32", f"-d{duration}s", "-s",
-                          os.path.join(HERE, "events_v2.lua"), f"http://127.0.0.1:{port}",
-                          "--", "new", run_id], capture_output=True, text=True, check=True).stdout
+CLIENT = []  # the command prefix for clients (taskset with --pin)
+
+
+def wrk(port, duration, script, *args):
+    out = subprocess.run(CLIENT + ["wrk", "-t1", "-c32", f"-d{duration}s", "-s",
+                                   os.path.join(HERE, script), f"http://127.0.0.1:{port}",
+                                   "--", *args], capture_output=True, text=True, check=True).stdout
     return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
-
-
-def paced(port, rate, seconds, run_id):
-    """`rate` new triggers per second from 4 keep-alive connections; returns how many were sent."""
-    sent = [0]
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-
-    def worker(w, per_s):
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        t0, i = time.monotonic(), 0
-        while time.monotonic() < stop_at:
-            due = t0 + i / per_s
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            body = json.dumps({"routing_key": KEY, "event_action": "trigger",
-                               "dedup_key": f"{run_id}-{w}-{i}",
-                               "payload": {"summary": "latency", "source": "bench",
-                                           "severity": "warning"}})
-            c.request("POST", "/v2/enqueue", body=body,
-                      headers={"Content-Type": "application/json"})
-            c.getresponse().read()
-            i += 1
-        with lock:
-            sent[0] += i
-    ts = [threading.Thread(target=worker, args=(w, rate / 4)) for w in range(4)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    return sent[0]
 
 
 def pct(values, p):
@@ -168,10 +195,27 @@ def main():
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--rate", type=int, default=500)
     ap.add_argument("--latency-s", type=int, default=10)
+    ap.add_argument("--pin", action=argparse.BooleanOptionalAction,
+                    default=(os.cpu_count() or 1) >= 2)
+    ap.add_argument("--deflate", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    DEFLATE[0] = a.deflate
     if a.child:
         return child(int(a.child[0]), a.child[1], int(a.child[2]))
+    if a.measure:
+        return measure(int(a.measure[0]), a.measure[1], float(a.measure[2]))
+    server_prefix = []
+    if a.pin:
+        server_prefix = ["taskset", "-c", "0"]
+        CLIENT[:] = ["taskset", "-c", "1"]
+    commit = subprocess.run(["git", "-C", SOURCE, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}  commit {commit}  {os.cpu_count()} CPUs  "
+          f"pinned: {'houston CPU 0, clients CPU 1' if a.pin else 'no'}  "
+          f"streams offer permessage-deflate: {'yes' if a.deflate else 'no'}  "
+          f"load average at start {open('/proc/loadavg').read().split()[:3]}")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     tmp = tempfile.mkdtemp(prefix="houston-live-bench-")
@@ -179,7 +223,7 @@ def main():
     db = os.path.join(tmp, "h.db")
     port_file = os.path.join(tmp, "port")
     log = open(os.path.join(tmp, "houston.log"), "wb")
-    srv = subprocess.Popen([binary, "serve", "--config", os.path.join(HERE, "org-intake.yaml"),
+    srv = subprocess.Popen(server_prefix + [binary, "serve", "--config", os.path.join(HERE, "org-intake.yaml"),
                             "--db", db, "--listen", "127.0.0.1:0", "--port-file", port_file,
                             "--log-level", "warn"], stdout=log, stderr=subprocess.STDOUT)
     kids = []
@@ -191,25 +235,38 @@ def main():
                                 "--name", "bench"], capture_output=True, text=True,
                                check=True).stdout.strip()
 
-        def open_streams():
-            p = subprocess.Popen([sys.executable, __file__, "--child", str(port), token,
-                                  str(a.streams)], stdout=subprocess.PIPE, text=True)
+        def start(*args):
+            p = subprocess.Popen(CLIENT + [sys.executable, __file__, *args] +
+                                 ([] if a.deflate else ["--no-deflate"]),
+                                 stdout=subprocess.PIPE, text=True)
             kids.append(p)
             if p.stdout.readline().strip() != "ready":
-                raise RuntimeError("the stream holder failed")
+                raise RuntimeError(f"the client {args[0]} failed")
             return p
 
+        def open_streams():
+            return start("--child", str(port), token, str(a.streams))
+
+        def close_streams(holder):
+            holder.terminate()
+            stats = json.loads(holder.stdout.readline())
+            holder.wait()
+            return stats
+
         rates = {"none": [], "streams": []}
-        left_open = []
+        left_open, received = [], []
         for r in range(a.repeat):
-            rates["none"].append(wrk(port, a.duration, f"n{r}-{time.time_ns()}"))
+            rates["none"].append(wrk(port, a.duration, "events_v2.lua", "new",
+                                     f"n{r}-{time.time_ns()}"))
+            time.sleep(1)
             holder = open_streams()
             opened = metric(port, "houston_live_streams")
-            rates["streams"].append(wrk(port, a.duration, f"s{r}-{time.time_ns()}"))
+            rates["streams"].append(wrk(port, a.duration, "events_v2.lua", "new",
+                                        f"s{r}-{time.time_ns()}"))
             time.sleep(1)
             left_open.append((opened, metric(port, "houston_live_streams")))
-            holder.kill()
-            holder.wait()
+            received.append(close_streams(holder))
+            time.sleep(1)
         print(f"intake events/s, {a.duration} s per case, {a.repeat} rounds, alternating")
         for case, v in rates.items():
             print(f"  {case:8s} " + "  ".join(f"{x:9.0f}" for x in v) +
@@ -218,37 +275,32 @@ def main():
         print(f"  streams/none = {ratio:.3f}")
         print("  streams open before -> after each streams round: " +
               ", ".join(f"{int(b)} -> {int(e)}" for b, e in left_open))
+        print("  bytes received per idle stream in each streams round (min / max, streams at max,"
+              " closed): " + ", ".join(f"{x['min']:,} / {x['max']:,}, {x['at_max']}, {x['closed']}"
+                                      for x in received))
         print(f"  slow clients cut off in total: "
               f"{int(metric(port, 'houston_websocket_slow_clients_total'))}")
 
         # Fan-out latency at RATE triggers/s (2 changes each) with the streams open.
         holder = open_streams()
-        sock, rest = ws_connect(port, token)
-        lat = []
-
-        def measure():
-            try:
-                for payload in frames(sock, rest):
-                    now = time.time()
-                    m = json.loads(payload)
-                    if m.get("type") == "alert.created":
-                        at = time.mktime(time.strptime(m["at"][:19], "%Y-%m-%dT%H:%M:%S"))
-                        at += float("0" + m["at"][19:-1]) - time.timezone
-                        lat.append((now - at) * 1000)
-            except (OSError, ValueError):
-                pass
-        t = threading.Thread(target=measure, daemon=True)
-        t.start()
-        sent = paced(port, a.rate, a.latency_s, f"lat-{time.time_ns()}")
-        time.sleep(2)
+        meter = start("--measure", str(port), token, str(a.latency_s + 3))
+        per_s = wrk(port, a.latency_s, "paced.lua", f"lat-{time.time_ns()}", str(a.rate))
+        sent = round(per_s * a.latency_s)
+        m = json.loads(meter.stdout.readline())
+        meter.wait()
         still = metric(port, "houston_live_streams")
-        print(f"fan-out latency at {a.rate} triggers/s = {2 * a.rate} changes/s for "
-              f"{a.latency_s} s, {a.streams} other streams open ({int(still) - 1} still open at "
-              f"the end): {len(lat)} of {sent} alert.created received")
+        stats = close_streams(holder)
+        lat = m["lat"]
+        print(f"fan-out latency, paced at {a.rate} triggers/s = {2 * a.rate} changes/s for "
+              f"{a.latency_s} s (reached {per_s:.0f} triggers/s = {2 * per_s:.0f} changes/s), "
+              f"{a.streams} other streams open ({int(still) - 1} still open at the end; bytes "
+              f"each: {stats['min']:,} / {stats['max']:,}, {stats['at_max']} at max)")
+        print(f"  measuring stream: {m['messages']} messages, {m['out_of_order']} gaps or "
+              f"reorderings in seq, {len(lat)} alert.created (about {sent} sent)")
         if lat:
             print(f"  entry.at -> message received, ms: p50 {pct(lat, 50):.1f}  "
                   f"p90 {pct(lat, 90):.1f}  p99 {pct(lat, 99):.1f}  max {max(lat):.1f}")
-        sock.close()
+        print(f"load average at the end {open('/proc/loadavg').read().split()[:3]}")
     finally:
         for p in kids:
             p.kill()

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,28 @@ using Request = bhttp::request<bhttp::string_body>;
 using Response = bhttp::response<bhttp::string_body>;
 // Sends the response. Call exactly once, from any thread.
 using Responder = std::move_only_function<void(Response)>;
+
+// Text messages framed once as a server sends them (RFC 6455: unmasked, one final frame each), to
+// be sent as they are to any number of connections: fanning a batch out to thousands of streams
+// then costs one reference per stream, not a copy or a framing. Thread-safe.
+class TextFrames {
+ public:
+  explicit TextFrames(std::vector<std::shared_ptr<const std::string>> messages);
+  const std::vector<std::shared_ptr<const std::string>>& messages() const { return messages_; }
+  // Every message's frame, in order: what goes on the wire.
+  const std::string& wire() const { return wire_; }
+  // The same for connections that negotiated permessage-deflate (RFC 7692): each message
+  // compressed (RSV1 set), by one compressor that starts afresh with these messages (so it never
+  // refers to anything a connection was sent before them) and carries its window from one
+  // message to the next. Compressed once, on first use.
+  const std::string& deflated_wire() const;
+
+ private:
+  std::vector<std::shared_ptr<const std::string>> messages_;
+  std::string wire_;
+  mutable std::once_flag deflated_once_;
+  mutable std::string deflated_wire_;
+};
 
 // A WebSocket connection the server accepted (RFC 6455), for sending text messages to a client;
 // what the client sends is read and dropped. Thread-safe: Send and Close may be called from any
@@ -44,6 +67,11 @@ class WebSocket {
     }
     return true;
   }
+  // SendAll() for messages framed once and shared by many connections. The buffer bound counts
+  // their wire bytes.
+  virtual bool SendFrames(std::shared_ptr<const TextFrames> frames) {
+    return SendAll(frames->messages());
+  }
   // Sends a close frame after the queued messages, then closes.
   virtual void Close(uint16_t code = 1000, std::string reason = "") = 0;
   virtual bool is_open() const = 0;
@@ -51,6 +79,10 @@ class WebSocket {
 
 struct WebSocketOptions {
   size_t max_buffered_bytes = 1024 * 1024;  // queued and not yet written to the socket
+  // Accept permessage-deflate (RFC 7692) when the client offers it (as browsers do) without
+  // parameters that bind the server's compressor: what is sent with SendFrames then goes out
+  // compressed (compressed once per TextFrames, shared); Send and SendAll stay uncompressed.
+  bool deflate = true;
   // The kernel's send buffer for the socket (SO_SNDBUF); 0 keeps the system's.
   int socket_send_buffer = 0;
   // A client that sends nothing (not even a pong to the server's pings) for this long is closed.

@@ -7,6 +7,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/zlib/deflate_stream.hpp>
 #include <condition_variable>
 #include <deque>
 #include <list>
@@ -178,6 +179,64 @@ namespace {
 
 namespace websocket = beast::websocket;
 
+// The Sec-WebSocket-Extensions answer to the first permessage-deflate offer we accept, if any:
+// one that does not bind the server's compressor (client_max_window_bits and
+// client_no_context_takeover concern the client's and need no answer; server_max_window_bits=15
+// is the default, and is answered).
+std::optional<std::string> AcceptDeflate(std::string_view header) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  auto next = [](std::string_view& s, char sep) {
+    size_t at = s.find(sep);
+    std::string_view part = s.substr(0, at);
+    s = at == std::string_view::npos ? std::string_view() : s.substr(at + 1);
+    return part;
+  };
+  while (!header.empty()) {
+    std::string_view offer = next(header, ',');
+    if (!beast::iequals(trim(next(offer, ';')), "permessage-deflate")) continue;
+    bool ok = true;
+    std::string answer = "permessage-deflate";
+    while (ok && !offer.empty()) {
+      std::string_view param = next(offer, ';');
+      std::string_view name = trim(next(param, '='));
+      std::string_view value = trim(param);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      if (beast::iequals(name, "server_max_window_bits") && value == "15") {
+        answer += "; server_max_window_bits=15";
+      } else {
+        ok = beast::iequals(name, "client_max_window_bits") ||
+             beast::iequals(name, "client_no_context_takeover");
+      }
+    }
+    if (ok) return answer;
+  }
+  return std::nullopt;
+}
+
+// A server frame's header (FIN, opcode, unmasked length) into `out` (10 bytes at most); its size.
+size_t FrameHeader(uint8_t* out, uint8_t opcode, size_t n) {
+  out[0] = static_cast<uint8_t>(0x80 | opcode);
+  if (n < 126) {
+    out[1] = static_cast<uint8_t>(n);
+    return 2;
+  }
+  if (n < 65536) {
+    out[1] = 126;
+    out[2] = static_cast<uint8_t>(n >> 8);
+    out[3] = static_cast<uint8_t>(n);
+    return 4;
+  }
+  out[1] = 127;
+  for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<uint8_t>(uint64_t(n) >> (56 - 8 * i));
+  return 10;
+}
+
 // A connection switched to WebSocket. Beast answers the handshake; then the session frames
 // messages itself, so that everything queued for a client goes out in one write (a gather of
 // every queued message: one system call per batch, not per message), which is what lets one
@@ -208,9 +267,15 @@ class WsSession : public SessionBase,
       beast::get_lowest_layer(stream_).socket().set_option(
           asio::socket_base::send_buffer_size(options_.socket_send_buffer), ignored);
     }
+    std::optional<std::string> deflate;
+    if (options_.deflate) deflate = AcceptDeflate(req[bhttp::field::sec_websocket_extensions]);
+    deflate_ = deflate.has_value();
     handshake_.emplace(stream_);
     handshake_->set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(bhttp::field::server, "houston"); }));
+        [deflate = std::move(deflate)](websocket::response_type& res) {
+          res.set(bhttp::field::server, "houston");
+          if (deflate) res.set(bhttp::field::sec_websocket_extensions, *deflate);
+        }));
     handshake_->async_accept(req, [self = this->shared_from_this(),
                                    on_open = std::move(on_open)](beast::error_code ec) mutable {
       self->handshake_.reset();
@@ -232,20 +297,26 @@ class WsSession : public SessionBase,
   }
 
   bool SendAll(std::vector<std::shared_ptr<const std::string>> texts) override {
-    if (failed_.load()) return false;
     size_t n = 0;
     for (const auto& t : texts) n += t->size();
-    if (buffered_.fetch_add(n) + n > options_.max_buffered_bytes) {
-      // Cut off: whatever it has not read stays unread.
-      if (!failed_.exchange(true)) {
-        srv_.metrics.Add("houston_websocket_slow_clients_total", "");
-        asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Abort(); });
-      }
-      return false;
-    }
+    if (!Reserve(n)) return false;
     asio::post(stream_.get_executor(),
                [self = this->shared_from_this(), texts = std::move(texts)]() mutable {
                  for (auto& t : texts) self->queue_.push_back(Frame{0x1, std::move(t)});
+                 self->WriteNext();
+               });
+    return true;
+  }
+
+  bool SendFrames(std::shared_ptr<const TextFrames> frames) override {
+    const std::string& bytes = deflate_ ? frames->deflated_wire() : frames->wire();
+    if (!Reserve(bytes.size())) return false;
+    // The wire bytes, kept alive by `frames`.
+    std::shared_ptr<const std::string> wire(frames, &bytes);
+    asio::post(stream_.get_executor(),
+               [self = this->shared_from_this(), wire = std::move(wire)]() mutable {
+                 if (!wire->empty())
+                   self->queue_.push_back(Frame{0x1, std::move(wire), /*framed=*/true});
                  self->WriteNext();
                });
     return true;
@@ -267,6 +338,20 @@ class WsSession : public SessionBase,
 
   bool is_open() const override { return !failed_.load() && !done_.load(); }
 
+  // Counts `n` more bytes queued; false (and the connection cut off) if that is over the bound.
+  bool Reserve(size_t n) {
+    if (failed_.load()) return false;
+    if (buffered_.fetch_add(n) + n > options_.max_buffered_bytes) {
+      // Cut off: whatever it has not read stays unread.
+      if (!failed_.exchange(true)) {
+        srv_.metrics.Add("houston_websocket_slow_clients_total", "");
+        asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Abort(); });
+      }
+      return false;
+    }
+    return true;
+  }
+
   // Server shutdown: a close frame ("going away").
   void CloseIfIdle() override { Close(1001, "server shutting down"); }
 
@@ -274,24 +359,10 @@ class WsSession : public SessionBase,
   struct Frame {
     uint8_t opcode;
     std::shared_ptr<const std::string> payload;
+    // Set for frames already framed (TextFrames::wire): written as they are. Bytes counted in
+    // buffered_ (text payloads, or the framed bytes).
+    bool framed = false;
   };
-
-  static size_t Header(uint8_t* out, uint8_t opcode, size_t n) {
-    out[0] = static_cast<uint8_t>(0x80 | opcode);
-    if (n < 126) {
-      out[1] = static_cast<uint8_t>(n);
-      return 2;
-    }
-    if (n < 65536) {
-      out[1] = 126;
-      out[2] = static_cast<uint8_t>(n >> 8);
-      out[3] = static_cast<uint8_t>(n);
-      return 4;
-    }
-    out[1] = 127;
-    for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<uint8_t>(uint64_t(n) >> (56 - 8 * i));
-    return 10;
-  }
 
   void WriteNext() {
     if (!open_ || writing_ || done_.load() || failed_.load() || queue_.empty()) return;
@@ -305,8 +376,10 @@ class WsSession : public SessionBase,
     bool close_after = false;
     for (size_t i = 0; i < count; ++i) {
       Frame& f = queue_[i];
-      size_t h = Header(&headers_[i * 10], f.opcode, f.payload->size());
-      buffers_.emplace_back(&headers_[i * 10], h);
+      if (!f.framed) {
+        size_t h = FrameHeader(&headers_[i * 10], f.opcode, f.payload->size());
+        buffers_.emplace_back(&headers_[i * 10], h);
+      }
       buffers_.emplace_back(f.payload->data(), f.payload->size());
       if (f.opcode == 0x1) sending_bytes_ += f.payload->size();
       if (f.opcode == 0x8) {
@@ -428,6 +501,7 @@ class WsSession : public SessionBase,
   size_t sending_bytes_ = 0;
   std::chrono::steady_clock::time_point last_read_{};
   bool open_ = false;
+  bool deflate_ = false;  // permessage-deflate negotiated (set before the session is shared)
   bool writing_ = false;
   bool closing_ = false;
   bool peer_closed_ = false;
@@ -752,6 +826,55 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 };
 
 }  // namespace
+
+TextFrames::TextFrames(std::vector<std::shared_ptr<const std::string>> messages)
+    : messages_(std::move(messages)) {
+  size_t n = 0;
+  for (const auto& m : messages_) n += m->size() + 10;
+  wire_.reserve(n);
+  uint8_t header[10];
+  for (const auto& m : messages_) {
+    size_t h = FrameHeader(header, 0x1, m->size());
+    wire_.append(reinterpret_cast<const char*>(header), h);
+    wire_ += *m;
+  }
+}
+
+const std::string& TextFrames::deflated_wire() const {
+  std::call_once(deflated_once_, [this] {
+    namespace zlib = beast::zlib;
+    zlib::deflate_stream z;
+    z.reset(6, 15, 8, zlib::Strategy::normal);
+    std::string body;
+    uint8_t header[10];
+    for (const auto& m : messages_) {
+      // RFC 7692 7.2.1: DEFLATE, ended by a sync flush whose 00 00 ff ff tail is left out.
+      body.clear();
+      zlib::z_params zs;
+      zs.next_in = m->data();
+      zs.avail_in = m->size();
+      for (;;) {
+        size_t at = body.size();
+        body.resize(at + m->size() + 64);
+        zs.next_out = body.data() + at;
+        zs.avail_out = body.size() - at;
+        beast::error_code ec;
+        z.write(zs, zlib::Flush::sync, ec);
+        body.resize(body.size() - zs.avail_out);
+        if (ec == zlib::error::need_buffers) ec = {};
+        if (ec || (zs.avail_in == 0 && zs.avail_out > 0)) break;
+      }
+      if (body.size() >= 4 && body.compare(body.size() - 4, 4, "\0\0\xff\xff", 4) == 0) {
+        body.resize(body.size() - 4);
+      }
+      size_t h = FrameHeader(header, 0x1, body.size());
+      header[0] |= 0x40;  // RSV1: compressed
+      deflated_wire_.append(reinterpret_cast<const char*>(header), h);
+      deflated_wire_ += body;
+    }
+  });
+  return deflated_wire_;
+}
 
 bool IsWebSocketUpgrade(const Request& req) {
   return req.method() == bhttp::verb::get && beast::websocket::is_upgrade(req);

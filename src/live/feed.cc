@@ -22,13 +22,10 @@ std::shared_ptr<const std::string> Shared(std::string s) {
 }  // namespace
 
 Feed::Feed(store::Store& store, Clock& clock, FeedOptions options)
-    : store_(store), clock_(clock), options_(options), loop_("live feed", clock, [this] {
-        auto next = RunOnce();
-        // Coalesce: what is committed meanwhile goes out with the next batch, one hand-over per
-        // stream per batch rather than per commit.
-        if (fanned_out_.exchange(false)) std::this_thread::sleep_for(options_.coalesce);
-        return next;
-      }) {}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      loop_("live feed", clock, [this] { return RunOnce(); }) {}
 
 Feed::~Feed() { Stop(); }
 
@@ -147,25 +144,42 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
     for (auto& e : *got) fresh.push_back(std::move(e));
     if (!more) break;
   }
-  std::vector<std::shared_ptr<const std::string>> rendered;
-  rendered.reserve(fresh.size());
-  for (const auto& e : fresh) rendered.push_back(Shared(EntryJson(e)));
 
-  bool sent_to_streams = false;
-  // 2. Streams already live: queue what is new (never blocks; a full buffer cuts one off).
-  auto send_fresh = [&](Stream& s) {
-    std::vector<std::shared_ptr<const std::string>> batch;
-    for (size_t i = 0; i < fresh.size(); ++i) {
-      if (fresh[i].seq > s.cursor) batch.push_back(rendered[i]);
+  // 2. Streams already live: what is new is held until the hand-over is due, then queued (never
+  // blocks; a full buffer cuts one off). Every live stream stands where the last hand-over
+  // ended, so all share one framed buffer.
+  const TimePoint now = clock_.Now();
+  if (streams_.empty()) {
+    held_.clear();
+    held_seqs_.clear();
+  } else {
+    for (const auto& e : fresh) {
+      held_.push_back(Shared(EntryJson(e)));
+      held_seqs_.push_back(e.seq);
     }
-    if (!batch.empty()) {
-      sent_to_streams = true;
-      if (!s.ws->SendAll(std::move(batch))) return false;
-      s.cursor = fresh.back().seq;
-    }
-    return s.ws->is_open();
-  };
-  std::erase_if(streams_, [&](Stream& s) { return !send_fresh(s); });
+  }
+  if (!held_.empty() && (!next_fanout_ || *next_fanout_ <= now)) {
+    auto all = std::make_shared<const http::TextFrames>(std::move(held_));
+    const int64_t first = held_seqs_.front(), last = held_seqs_.back();
+    auto send_held = [&](Stream& s) {
+      if (last <= s.cursor) return s.ws->is_open();
+      std::shared_ptr<const http::TextFrames> frames = all;
+      if (first <= s.cursor) {  // part of it (not so today, but cheap to be right)
+        std::vector<std::shared_ptr<const std::string>> part;
+        for (size_t i = 0; i < held_seqs_.size(); ++i) {
+          if (held_seqs_[i] > s.cursor) part.push_back(all->messages()[i]);
+        }
+        frames = std::make_shared<const http::TextFrames>(std::move(part));
+      }
+      if (!s.ws->SendFrames(std::move(frames))) return false;
+      s.cursor = last;
+      return s.ws->is_open();
+    };
+    std::erase_if(streams_, [&](Stream& s) { return !send_held(s); });
+    held_.clear();
+    held_seqs_.clear();
+    next_fanout_ = now + options_.fanout_interval;
+  }
 
   // 3. New streams: what they missed, then they are live.
   static const auto kResync = Shared(std::string(kResyncJson));
@@ -196,7 +210,6 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
   }
 
   // 4. Long polls.
-  const TimePoint now = clock_.Now();
   std::erase_if(waiting_, [&](Waiter& w) {
     Page page;
     for (const auto& e : fresh) {
@@ -234,7 +247,6 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
     }
   }
 
-  if (sent_to_streams) fanned_out_ = true;
   {
     std::lock_guard lock(mu_);
     head_ = head;
@@ -243,6 +255,8 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
   std::optional<TimePoint> next;
   if (!streams_.empty() || !waiting_.empty()) next = now + options_.poll_interval;
   for (const auto& w : waiting_) next = std::min(*next, w.deadline);
+  // Held for the streams: due when the hand-over is.
+  if (!held_.empty()) next = std::min(*next, *next_fanout_);
   return next;
 }
 

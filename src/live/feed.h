@@ -3,14 +3,17 @@
 //
 // One loop reads the feed table and serves everyone: when woken (a commit on this server recorded
 // entries, or another server's NOTIFY said it did), it reads what is new once, renders each
-// entry's JSON once and queues it on every stream. Queuing never blocks: a stream whose bounded
+// entry's JSON and frames it once (http::TextFrames), and hands that one shared buffer to every
+// stream. Streams are fed at most once per FeedOptions::fanout_interval: what is committed in
+// between goes out together with the next hand-over, so the cost of thousands of streams is
+// bounded by streams x hand-overs per second, whatever the intake rate (each change is still
+// its own message). Queuing never blocks: a stream whose bounded
 // buffer is full is cut off by the HTTP layer (http::WebSocket::Send), so a stalled client slows
 // neither the store's commits, nor the I/O threads, nor the other clients. New streams first get
 // what they missed since the sequence number they name (read from the table by the same loop),
 // or {"type":"resync"} when that is no longer kept.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -35,9 +38,10 @@ struct FeedOptions {
   // While anyone listens, the table is read at least this often even without a wake-up (a
   // notification from another server can be lost while its listener reconnects).
   std::chrono::milliseconds poll_interval{2000};
-  // After sending to streams the loop waits this long before reading again (only the loop's
-  // thread: RunOnce never waits), so that a busy feed sends in batches.
-  std::chrono::milliseconds coalesce{10};
+  // Streams are handed what is new at most once per interval (the first change after a quiet
+  // spell goes out at once; later ones wait for the interval to pass, and go out together).
+  // (The table is still read at every wake-up, for long polls and new streams.) 0: at every run.
+  std::chrono::milliseconds fanout_interval{100};
 };
 
 // A long poll's answer: the entries after its `since` (at most read_batch), and where to go on
@@ -107,8 +111,11 @@ class Feed {
   int64_t head_ = 0;                 // guarded by mu_ (written by RunOnce only)
   bool initialized_ = false;         // guarded by mu_
 
-  std::atomic<bool> fanned_out_{false};
   // RunOnce's own.
+  std::optional<TimePoint> next_fanout_;  // set after a hand-over to streams: the next is due then
+  // Read, not yet handed to the streams (rendered), and their sequence numbers.
+  std::vector<std::shared_ptr<const std::string>> held_;
+  std::vector<int64_t> held_seqs_;
   std::vector<Stream> streams_;
   std::vector<Waiter> waiting_;
 };

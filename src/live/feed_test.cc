@@ -24,15 +24,23 @@ class FakeSocket : public http::WebSocket {
     sent.push_back(*text);
     return true;
   }
+  bool SendFrames(std::shared_ptr<const http::TextFrames> frames) override {
+    handed.push_back(frames);
+    return WebSocket::SendFrames(std::move(frames));
+  }
   void Close(uint16_t, std::string) override { open_ = false; }
   bool is_open() const override { return open_; }
 
   std::vector<std::string> sent;
+  std::vector<std::shared_ptr<const http::TextFrames>> handed;  // each SendFrames
 
  private:
   size_t capacity_;
   bool open_ = true;
 };
+
+// How often streams are handed what is new (FeedOptions' default).
+constexpr std::chrono::milliseconds kInterval = FeedOptions{}.fanout_interval;
 
 class FeedTest : public ::testing::Test {
  protected:
@@ -162,8 +170,9 @@ TEST_F(FeedTest, ASinceNoLongerKeptOrUnknownGetsAResync) {
   feed_->AddStream(far, 6);
   Run();
   EXPECT_EQ(far->sent, std::vector<std::string>{R"({"type":"resync"})"});
-  // After a resync the stream is live.
+  // After a resync the stream is live (from the next hand-over to the streams).
   Trigger("n");
+  clock_.Advance(kInterval);
   Run();
   EXPECT_EQ(far->sent.size(), 3u);
   EXPECT_EQ(pruned->sent.size(), 1u + 6 * 2 + 2);
@@ -180,9 +189,82 @@ TEST_F(FeedTest, AStreamThatCannotKeepUpIsDroppedAndTheOthersGoOn) {
   EXPECT_EQ(fine->sent.size(), 6u);
   EXPECT_EQ(feed_->streams(), 1u);
   Trigger("k9");
+  clock_.Advance(kInterval);
   Run();
   EXPECT_EQ(fine->sent.size(), 8u);
   EXPECT_EQ(slow->sent.size(), 3u);
+}
+
+TEST_F(FeedTest, StreamsAreHandedWhatIsNewAtMostOncePerInterval) {
+  auto a = std::make_shared<FakeSocket>(), b = std::make_shared<FakeSocket>();
+  feed_->AddStream(a, std::nullopt);
+  feed_->AddStream(b, std::nullopt);
+  Run();
+  // The first change after a quiet spell goes out at once.
+  Trigger("k1");
+  Run();
+  EXPECT_EQ(Seqs(*a), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(a->handed.size(), 1u);
+  // The next ones wait until the interval has passed (however many commits wake the feed)...
+  Trigger("k2");
+  auto next = feed_->RunOnce();
+  ASSERT_TRUE(next && *next);
+  EXPECT_EQ(**next, clock_.Now() + kInterval);
+  Trigger("k3");
+  clock_.Advance(kInterval - std::chrono::milliseconds(1));
+  Run();
+  EXPECT_EQ(a->sent.size(), 2u);
+  // ...meanwhile the table is read (a new stream is caught up from it at once, a long poll
+  // answered from it, and where the feed stands is known)...
+  auto late = std::make_shared<FakeSocket>();
+  feed_->AddStream(late, 0);
+  Run();
+  EXPECT_EQ(Seqs(*late), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(feed_->head(), 6);
+  auto polled = PollNow(2);
+  ASSERT_TRUE(polled && *polled);
+  EXPECT_EQ((*polled)->next, 5);  // read_batch 3
+  EXPECT_EQ(a->sent.size(), 2u);
+  // ...then go out together: one hand-over, each change its own message, in order.
+  clock_.Advance(std::chrono::milliseconds(1));
+  Run();
+  EXPECT_EQ(Seqs(*a), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(a->handed.size(), 2u);
+  EXPECT_EQ(a->handed[1]->messages().size(), 4u);
+  EXPECT_EQ(b->sent, a->sent);
+  EXPECT_EQ(late->sent, a->sent);
+  // Quiet for an interval: the next change goes out at once again.
+  clock_.Advance(kInterval);
+  Trigger("k4");
+  Run();
+  EXPECT_EQ(a->sent.size(), 8u);
+  EXPECT_EQ(a->handed.size(), 3u);
+}
+
+TEST_F(FeedTest, EveryStreamIsHandedTheSameFramedBuffer) {
+  std::vector<std::shared_ptr<FakeSocket>> streams;
+  for (int i = 0; i < 3; ++i) {
+    streams.push_back(std::make_shared<FakeSocket>());
+    feed_->AddStream(streams.back(), std::nullopt);
+  }
+  Run();
+  Trigger("k1");
+  Run();
+  for (const auto& s : streams) {
+    ASSERT_EQ(s->handed.size(), 1u);
+    EXPECT_EQ(s->handed[0], streams[0]->handed[0]);  // one buffer, shared
+  }
+  // Framed once: each message as one final, unmasked text frame.
+  const auto& frames = *streams[0]->handed[0];
+  std::string expected;
+  for (const auto& m : frames.messages()) {
+    ASSERT_LT(m->size(), 126u);
+    expected += '\x81';
+    expected += static_cast<char>(m->size());
+    expected += *m;
+  }
+  EXPECT_EQ(frames.wire(), expected);
+  EXPECT_EQ(Seqs(*streams[2]), (std::vector<int64_t>{1, 2}));
 }
 
 TEST_F(FeedTest, PollsAnswerAtOnceWhenThereIsSomethingAndWaitOtherwise) {
