@@ -195,7 +195,8 @@ void Authenticator::CheckPassword(SignInRequest request, std::function<void(Sign
     std::string details =
         fmt::format(R"({{"client":{},"reason":{}}})", JsonQuote(request.client), JsonQuote(reason));
     auto shared = std::make_shared<std::function<void(SignInResult)>>(std::move(done));
-    store_.RecordAudit(store::Actor{"user", request.user, "web"}, "user.sign_in_failed", "user",
+    store_.RecordAudit(store::Actor{"user", request.user, "web"},
+                       std::string(store::ToString(store::AuditAction::kUserSignInFailed)), "user",
                        request.user, std::move(details), [shared](Result<int64_t> r) {
                          if (!r) {
                            spdlog::warn("recording a failed sign-in failed: {}",

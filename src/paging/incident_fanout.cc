@@ -44,7 +44,8 @@ class IncidentFanout::Pass {
   void Handle(const store::AuditRecord& r) {
     work.processed.push_back(r.id);
     // New alerts matter to the incident rules and, when they open an incident, to webhooks.
-    if (r.action == "alert.triggered" && org_.incident_rules.empty() && org_.webhooks.empty()) {
+    if (r.action == store::ToString(store::AuditAction::kAlertTriggered) &&
+        org_.incident_rules.empty() && org_.webhooks.empty()) {
       return;
     }
     core::Incident* inc = Incident(r.incident_id);
@@ -56,7 +57,7 @@ class IncidentFanout::Pass {
       if (!ec && v.is_object()) details = std::move(v.as_object());
     }
     const std::string& a = r.action;
-    if (a == "alert.triggered") {
+    if (a == store::ToString(store::AuditAction::kAlertTriggered)) {
       // A new alert's incident is announced by the alert's own record.
       const auto* created = details.if_contains("incident_created");
       if (created && created->is_bool() && created->as_bool()) {

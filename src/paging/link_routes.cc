@@ -62,7 +62,7 @@ std::string TimelineLine(const store::AuditRecord& r) {
   std::replace(what.begin(), what.end(), '_', ' ');
   std::string line = fmt::format("{} <span class=\"muted\">({}:{})</span>", Esc(what),
                                  Esc(r.actor.type), Esc(r.actor.id));
-  if (r.action == "incident.note") {
+  if (r.action == ToString(store::TimelineKind::kNote)) {
     boost::system::error_code ec;
     auto v = boost::json::parse(r.details_json, ec);
     if (!ec && v.is_object() && v.as_object().contains("text") && v.at("text").is_string()) {
@@ -78,7 +78,8 @@ Result<std::optional<TimePoint>> LinkRoutes::LastReopened(core::IncidentId id) {
   HOUSTON_ASSIGN_OR_RETURN(auto entries, store_.ListTimeline(id));
   std::optional<TimePoint> last;
   for (const auto& e : entries) {
-    if (e.record.action == "incident.reopened" && e.record.resource_type == "incident") {
+    if (e.record.action == ToString(store::TimelineKind::kReopened) &&
+        e.record.resource_type == "incident") {
       last = e.record.at;
     }
   }
@@ -92,7 +93,9 @@ Response LinkRoutes::EarlierEpisodePage(const core::Incident& inc, int64_t link_
   if (auto entries = store_.ListTimeline(inc.id)) {
     int64_t seen = 0;
     for (const auto& e : *entries) {
-      if (e.record.action != "incident.resolved" || e.record.resource_type != "incident") continue;
+      if (e.record.action != ToString(store::TimelineKind::kResolved) ||
+          e.record.resource_type != "incident")
+        continue;
       if (seen++ == link_episode) {
         resolved_at = e.record.at;
         break;

@@ -77,6 +77,29 @@ struct ChangeFilter {
   int limit = 100;
 };
 
+// What an audit record outside an incident's timeline records (incident records: TimelineKind).
+// One string table: ToString gives the action as stored and shown ("alert.triggered"), and
+// ParseAuditAction reads it back.
+enum class AuditAction {
+  kAlertTriggered,       // alert.triggered: an event opened an alert
+  kAlertAcknowledged,    // alert.acknowledged
+  kAlertResolved,        // alert.resolved
+  kOrgApplied,           // org.applied: an org.yaml was applied
+  kTokenCreated,         // token.created
+  kTokenRevoked,         // token.revoked
+  kOverrideCreated,      // schedule.override_created (also a swap)
+  kCoverRequested,       // schedule.cover_requested
+  kCoverAccepted,        // schedule.cover_accepted
+  kOverrideCancelled,    // schedule.override_cancelled
+  kUserPasswordSet,      // user.password_set
+  kUserSignedIn,         // user.signed_in
+  kUserSignInFailed,     // user.sign_in_failed
+  kUserSignedOut,        // user.signed_out
+  kUserSessionsRevoked,  // user.sessions_revoked
+};
+std::string_view ToString(AuditAction a);
+std::optional<AuditAction> ParseAuditAction(std::string_view action);
+
 struct AuditRecord {
   int64_t id = 0;
   core::IncidentId incident_id = 0;  // the incident it belongs to (0 = none)

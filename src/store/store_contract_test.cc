@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -459,6 +461,21 @@ TEST_P(StoreContractTest, ChangesAndTokens) {
 }
 
 HOUSTON_STORE_CONTRACT(StoreContractTest);
+
+// One string table: every audit action has its own name, which reads back as that action, and
+// none is also an incident timeline action.
+TEST(AuditActionTest, EveryActionHasOneNameThatReadsBack) {
+  std::set<std::string_view> names;
+  for (int i = 0; i <= static_cast<int>(AuditAction::kUserSessionsRevoked); ++i) {
+    auto action = static_cast<AuditAction>(i);
+    std::string_view name = ToString(action);
+    EXPECT_TRUE(names.insert(name).second) << name;
+    EXPECT_EQ(ParseAuditAction(name), action) << name;
+    EXPECT_EQ(ParseTimelineKind(name), std::nullopt) << name;
+  }
+  EXPECT_EQ(ParseAuditAction("alert.nope"), std::nullopt);
+  EXPECT_EQ(ParseAuditAction(ToString(TimelineKind::kNote)), std::nullopt);
+}
 
 }  // namespace
 }  // namespace houston::store

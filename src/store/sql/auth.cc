@@ -49,7 +49,8 @@ void SqlStore::SetPassword(std::string user_id, std::string password_hash, Actor
                                  "excluded.hash, updated_at = excluded.updated_at"));
         HOUSTON_RETURN_IF_ERROR(s->Bind(1, user_id).Bind(2, hash).Bind(3, Ms(now)).Run());
         HOUSTON_ASSIGN_OR_RETURN(int revoked, RevokeSessionsOf(db, user_id, now));
-        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, "user.password_set", "user", user_id,
+        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, ToString(AuditAction::kUserPasswordSet),
+                                      "user", user_id,
                                       fmt::format(R"({{"sessions_revoked":{}}})", revoked)));
         return revoked;
       },
@@ -100,7 +101,7 @@ void SqlStore::CreateSession(Session session, std::string session_hash, Actor ac
         session.idle_expires_at = std::min(session.idle_expires_at, session.expires_at);
         session.revoked_at.reset();
         HOUSTON_RETURN_IF_ERROR(Audit(
-            db, now, actor, "user.signed_in", "user", session.user_id,
+            db, now, actor, ToString(AuditAction::kUserSignedIn), "user", session.user_id,
             fmt::format(R"({{"session":{},"client":{}}})", session.id, JsonQuote(session.client))));
         return session;
       },
@@ -154,8 +155,8 @@ void SqlStore::DeleteSession(int64_t id, Actor actor, Callback<Session> done) {
         HOUSTON_ASSIGN_OR_RETURN(Session session, LoadById(db, kGet, id, "session", ReadSession));
         HOUSTON_ASSIGN_OR_RETURN(Stmt * d, db.Prepare("DELETE FROM sessions WHERE id = ?"));
         HOUSTON_RETURN_IF_ERROR(d->Bind(1, id).Run());
-        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, "user.signed_out", "user", session.user_id,
-                                      fmt::format(R"({{"session":{}}})", id)));
+        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, ToString(AuditAction::kUserSignedOut), "user",
+                                      session.user_id, fmt::format(R"({{"session":{}}})", id)));
         return session;
       },
       std::move(done));
@@ -166,7 +167,8 @@ void SqlStore::RevokeUserSessions(std::string user_id, Actor actor, Callback<int
       [this, user_id = std::move(user_id), actor = std::move(actor)](Db& db) -> Result<int> {
         TimePoint now = options_.clock->Now();
         HOUSTON_ASSIGN_OR_RETURN(int revoked, RevokeSessionsOf(db, user_id, now));
-        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, "user.sessions_revoked", "user", user_id,
+        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, ToString(AuditAction::kUserSessionsRevoked),
+                                      "user", user_id,
                                       fmt::format(R"({{"sessions":{}}})", revoked)));
         return revoked;
       },

@@ -22,9 +22,9 @@ void RecordFeedForAudit(Db& db, TimePoint now, std::string_view action,
                         std::string_view resource_type, std::string_view resource_id,
                         int64_t incident_id) {
   if (resource_type == "alert") {
-    FeedType t = action == "alert.triggered"  ? FeedType::kAlertCreated
-                 : action == "alert.resolved" ? FeedType::kAlertResolved
-                                              : FeedType::kAlertUpdated;
+    FeedType t = action == ToString(AuditAction::kAlertTriggered)  ? FeedType::kAlertCreated
+                 : action == ToString(AuditAction::kAlertResolved) ? FeedType::kAlertResolved
+                                                                   : FeedType::kAlertUpdated;
     db.RecordFeed(t, std::string(resource_id), now);
     // The incident's alerts changed with it.
     if (incident_id != 0) {
@@ -32,18 +32,20 @@ void RecordFeedForAudit(Db& db, TimePoint now, std::string_view action,
     }
   } else if (resource_type == "incident") {
     FeedType t = FeedType::kIncidentUpdated;
-    if (action == "incident.note" || action == "incident.pinned" || action == "incident.unpinned") {
+    if (action == ToString(TimelineKind::kNote) || action == ToString(TimelineKind::kPinned) ||
+        action == ToString(TimelineKind::kUnpinned)) {
       t = FeedType::kTimelineAdded;
-    } else if (action == "status_update.published") {
+    } else if (action == ToString(TimelineKind::kStatusUpdate)) {
       t = FeedType::kStatusUpdatePublished;
     }
     db.RecordFeed(t, std::string(resource_id), now);
   } else if (resource_type == "schedule") {
-    FeedType t = action == "schedule.override_created" || action == "schedule.cover_requested"
+    FeedType t = action == ToString(AuditAction::kOverrideCreated) ||
+                         action == ToString(AuditAction::kCoverRequested)
                      ? FeedType::kOverrideCreated
                      : FeedType::kOverrideUpdated;
     db.RecordFeed(t, std::string(resource_id), now);
-  } else if (resource_type == "org" && action == "org.applied") {
+  } else if (resource_type == "org" && action == ToString(AuditAction::kOrgApplied)) {
     db.RecordFeed(FeedType::kOrgApplied, std::string(resource_id), now);
   }
   // Tokens, sign-ins and the like are not on any screen the feed serves.

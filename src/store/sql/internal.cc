@@ -215,11 +215,12 @@ AuditRecord ReadAudit(const Stmt& s) {
 }
 
 bool NeedsFanout(std::string_view action) {
-  static constexpr std::string_view kActions[] = {
-      "incident.triggered",     "incident.acknowledged",    "incident.mitigated",
-      "incident.resolved",      "incident.reopened",        "incident.updated",
-      "incident.role_assigned", "incident.responder_added", "status_update.published",
-      "alert.triggered"};
+  static const std::string_view kActions[] = {
+      ToString(TimelineKind::kTriggered),    ToString(TimelineKind::kAcknowledged),
+      ToString(TimelineKind::kMitigated),    ToString(TimelineKind::kResolved),
+      ToString(TimelineKind::kReopened),     ToString(TimelineKind::kUpdated),
+      ToString(TimelineKind::kRoleAssigned), ToString(TimelineKind::kResponderAdded),
+      ToString(TimelineKind::kStatusUpdate), ToString(AuditAction::kAlertTriggered)};
   return std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions);
 }
 
@@ -431,11 +432,11 @@ Status AcknowledgeOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& 
                            "WHERE id = ?"));
   HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now)).Bind(2, a.id).RunLater());
   bool incident_moved = move_incident && inc.status == IncidentStatus::kTriggered;
-  HOUSTON_RETURN_IF_ERROR(
-      AuditLater(db, now, actor, "alert.acknowledged", "alert", std::to_string(a.id),
-                 fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_acknowledged\":{}}}",
-                             a.incident_id, JsonQuote(a.dedup_key), incident_moved),
-                 a.incident_id, fanout));
+  HOUSTON_RETURN_IF_ERROR(AuditLater(
+      db, now, actor, ToString(AuditAction::kAlertAcknowledged), "alert", std::to_string(a.id),
+      fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_acknowledged\":{}}}",
+                  a.incident_id, JsonQuote(a.dedup_key), incident_moved),
+      a.incident_id, fanout));
   if (incident_moved) {
     HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(
         db, inc, IncidentStatus::kAcknowledged, now, actor,
@@ -468,12 +469,12 @@ Status ResolveOpenAlert(Db& db, const Alert& a, TimePoint now, const Actor& acto
     HOUSTON_ASSIGN_OR_RETURN(owner, FirstPersonAction(db, inc.id));
   }
   const bool incident_resolved = all_clear && !owner;
-  HOUSTON_RETURN_IF_ERROR(
-      AuditLater(db, now, actor, "alert.resolved", "alert", std::to_string(a.id),
-                 fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_resolved\":{},"
-                             "\"open_alerts_left\":{}}}",
-                             a.incident_id, JsonQuote(a.dedup_key), incident_resolved, still_open),
-                 a.incident_id, fanout));
+  HOUSTON_RETURN_IF_ERROR(AuditLater(
+      db, now, actor, ToString(AuditAction::kAlertResolved), "alert", std::to_string(a.id),
+      fmt::format("{{\"incident_id\":{},\"dedup_key\":{},\"incident_resolved\":{},"
+                  "\"open_alerts_left\":{}}}",
+                  a.incident_id, JsonQuote(a.dedup_key), incident_resolved, still_open),
+      a.incident_id, fanout));
   if (incident_resolved) {
     std::string_view reason =
         inc.sev.empty() ? R"({"reason":"its last open alert was resolved"})"
@@ -710,7 +711,7 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
   HOUSTON_ASSIGN_OR_RETURN(out.alert_id, InsertedId(*s));
   out.incident_id = incident_id;
   HOUSTON_RETURN_IF_ERROR(AuditLater(
-      db, now, actor, "alert.triggered", "alert", std::to_string(out.alert_id),
+      db, now, actor, ToString(AuditAction::kAlertTriggered), "alert", std::to_string(out.alert_id),
       fmt::format("{{\"incident_id\":{},\"incident_created\":{},\"dedup_key\":{},"
                   "\"service\":{},\"severity\":\"{}\",\"summary\":{}}}",
                   incident_id, out.incident_created, JsonQuote(ev.dedup_key),

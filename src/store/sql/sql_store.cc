@@ -456,7 +456,7 @@ void SqlStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> h
         }
         if (changed > 0) {
           HOUSTON_RETURN_IF_ERROR(
-              Audit(db, now, actor, "org.applied", "org", source_name,
+              Audit(db, now, actor, ToString(AuditAction::kOrgApplied), "org", source_name,
                     fmt::format("{{\"added\":[{}],\"changed\":[{}],\"removed\":[{}]}}", added_ids,
                                 changed_ids, removed_ids)));
         }
@@ -586,7 +586,8 @@ void SqlStore::CreateToken(std::string name, Role role, std::string token_hash, 
             .Bind(5, Ms(t.created_at));
         HOUSTON_ASSIGN_OR_RETURN(t.id, InsertedId(*s));
         HOUSTON_RETURN_IF_ERROR(
-            Audit(db, t.created_at, actor, "token.created", "token", std::to_string(t.id),
+            Audit(db, t.created_at, actor, ToString(AuditAction::kTokenCreated), "token",
+                  std::to_string(t.id),
                   fmt::format("{{\"name\":{},\"role\":\"{}\"}}", JsonQuote(name), ToString(role))));
         return t;
       },
@@ -1285,8 +1286,8 @@ void SqlStore::CreateOverrides(std::vector<ScheduleOverride> overrides, Actor ac
           HOUSTON_ASSIGN_OR_RETURN(o.id, InsertedId(*s));
           HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor,
                                         o.state == core::OverrideState::kRequested
-                                            ? "schedule.cover_requested"
-                                            : "schedule.override_created",
+                                            ? ToString(AuditAction::kCoverRequested)
+                                            : ToString(AuditAction::kOverrideCreated),
                                         "schedule", o.schedule_id, OverrideJson(o)));
         }
         return overrides;
@@ -1320,9 +1321,10 @@ void SqlStore::UpdateOverride(int64_t id, std::optional<std::string> accept_user
           HOUSTON_RETURN_IF_ERROR(s->Bind(1, id).Run());
         }
         HOUSTON_ASSIGN_OR_RETURN(o, LoadOverride(db, id));
-        HOUSTON_RETURN_IF_ERROR(Audit(
-            db, now, actor, accept_user ? "schedule.cover_accepted" : "schedule.override_cancelled",
-            "schedule", o.schedule_id, OverrideJson(o)));
+        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor,
+                                      accept_user ? ToString(AuditAction::kCoverAccepted)
+                                                  : ToString(AuditAction::kOverrideCancelled),
+                                      "schedule", o.schedule_id, OverrideJson(o)));
         return o;
       },
       std::move(done));
@@ -1413,7 +1415,8 @@ void SqlStore::RevokeToken(int64_t id, Actor actor, Callback<Token> done) {
         HOUSTON_ASSIGN_OR_RETURN(Stmt * u,
                                  db.Prepare("UPDATE tokens SET revoked_at = ? WHERE id = ?"));
         HOUSTON_RETURN_IF_ERROR(u->Bind(1, Ms(now)).Bind(2, id).Run());
-        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, "token.revoked", "token", std::to_string(id),
+        HOUSTON_RETURN_IF_ERROR(Audit(db, now, actor, ToString(AuditAction::kTokenRevoked), "token",
+                                      std::to_string(id),
                                       fmt::format("{{\"name\":{}}}", JsonQuote(t.name))));
         t.revoked_at = now;
         return t;
