@@ -20,25 +20,12 @@
 namespace houston::audit {
 
 namespace bhttp = http::bhttp;
-using api::ActorOf;
-using api::AlertJson;
-using api::ChangeJson;
 using api::Field;
-using api::HtmlPage;
 using api::ListResponse;
-using api::OrgView;
-using api::Page;
-using api::Paging;
-using api::PagingOf;
-using api::ParseId;
 using api::ParsePage;
 using api::Raw;
-using api::StoreError;
-using api::StringFields;
 using api::Time;
-using core::IntegrationType;
 using http::HttpRequest;
-using http::Response;
 using store::Role;
 
 void AuditRoutes::ListAudit(const HttpRequest& req, const auth::Principal*, Respond respond) {
