@@ -48,8 +48,10 @@ void Api::Register(http::Router& router) {
       // Refuses a body (and 100 Continue) to callers without the role.
       check = [this, &spec](const HttpRequest& req) -> std::optional<Response> {
         auto principal = Authorize(spec, req);
-        if (principal) return std::nullopt;
-        return http::ErrorResponse(principal.error());
+        if (!principal) return http::ErrorResponse(principal.error());
+        // The handler gets this principal: the request is authenticated once.
+        req.checked = std::make_shared<const auth::Principal>(std::move(*principal));
+        return std::nullopt;
       };
     }
     router.Add(
@@ -78,6 +80,10 @@ Result<auth::Principal> Api::Authorize(const RouteSpec& spec, const HttpRequest&
 
 void Api::Dispatch(const RouteSpec& spec, const HttpRequest& req, http::Responder respond) {
   if (!spec.min_role) return spec.handler(req, nullptr, std::move(respond));
+  if (req.checked) {  // authorized by the pre-body check (Register), before the body was read
+    return spec.handler(req, static_cast<const auth::Principal*>(req.checked.get()),
+                        std::move(respond));
+  }
   auto principal = Authorize(spec, req);
   if (!principal) {
     Response r = http::ErrorResponse(principal.error());

@@ -1,6 +1,7 @@
 #include "core/types.h"
 
 #include <array>
+#include <boost/json.hpp>
 #include <ostream>
 #include <utility>
 
@@ -115,5 +116,33 @@ std::optional<IntegrationType> ParseIntegrationType(std::string_view s) {
   return Lookup(kIntegrationTypes, s);
 }
 std::optional<Role> ParseRole(std::string_view s) { return Lookup(kRoles, s); }
+
+std::string AlertField(const Alert& a, const std::string& field) {
+  if (field == "service") return a.service_id;
+  if (field == "severity") return std::string(ToString(a.severity));
+  if (field == "summary") return a.summary;
+  if (field == "source") return a.source;
+  if (field == "component") return a.component;
+  if (field == "group") return a.group;
+  if (field == "class") return a.klass;
+  if (field == "dedup_key") return a.dedup_key;
+  if (field == "integration") return a.integration_key;
+  if (field.starts_with("details.")) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(a.details_json, ec);
+    if (ec) return "";
+    const boost::json::value* cur = &v;
+    std::string_view path = std::string_view(field).substr(8);
+    while (!path.empty() && cur) {
+      auto dot = path.find('.');
+      std::string key(path.substr(0, dot));
+      path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+      cur = cur->is_object() ? cur->as_object().if_contains(key) : nullptr;
+    }
+    if (!cur) return "";
+    return cur->is_string() ? std::string(cur->as_string()) : boost::json::serialize(*cur);
+  }
+  return "";
+}
 
 }  // namespace houston::core

@@ -196,4 +196,9 @@ struct Change {
   std::string links_json;
 };
 
+// The value of an alert field as silence matchers and grouping keys name it: service,
+// integration, severity, summary, source, component, group, class, dedup_key, or
+// details.<dotted.path> (a string as is, anything else as JSON); "" when absent.
+std::string AlertField(const Alert& a, const std::string& field);
+
 }  // namespace houston::core

@@ -107,6 +107,10 @@ struct HttpRequest {
   // place of answering through the Responder (which is then dropped without being called). The
   // server answers 101 and runs `on_open` with the connection, on an I/O thread.
   std::function<void(WebSocketOptions, WebSocketOpen on_open)> accept_websocket;
+  // What the route's PreBodyCheck left for its handler (e.g. the caller it authenticated), so
+  // that the handler need not decide again; nullptr when no check ran (bodyless requests).
+  // Opaque to the server: the route that sets it is the one that reads it.
+  mutable std::shared_ptr<const void> checked;
 
   // A path parameter ("" if absent).
   std::string Param(std::string_view name) const;
@@ -122,8 +126,9 @@ using Handler = std::function<void(const HttpRequest&, Responder)>;
 // requests early (say, without a valid bearer token): an unauthenticated client then cannot
 // make the server read its body, and gets no 100 Continue. Returns the answer that refuses the
 // request (the body is not read and the connection is closed after it), or nullopt to go on.
-// Runs on an I/O thread, only for requests with a body; `raw` has no body yet. The handler must
-// still check for itself: bodyless requests reach it unchecked.
+// Runs on an I/O thread, only for requests with a body; `raw` has no body yet. What it stores in
+// `checked` reaches the handler's request. The handler must still check for itself when
+// `checked` is empty: bodyless requests reach it unchecked.
 using PreBodyCheck = std::function<std::optional<Response>(const HttpRequest&)>;
 
 // The one mapping from Status codes to HTTP statuses.

@@ -326,6 +326,8 @@ Handler Echo(std::atomic<int>* hits = nullptr) {
     Response res{bhttp::status::ok, 11};
     res.body() =
         fmt::format("{} {} {} {}", req.raw.method_string(), req.path, req.query, req.raw.body());
+    // What a pre-body check left for the handler (a string in these tests).
+    if (req.checked) res.body() += " (" + *static_cast<const std::string*>(req.checked.get()) + ")";
     respond(std::move(res));
   };
 }
@@ -517,8 +519,11 @@ TEST_F(ServerTest, ContinueOnlyForHttp11RoutedAndCheckedRequests) {
                 checks.fetch_add(1);
                 EXPECT_TRUE(req.raw.body().empty());  // called before the body is read
                 EXPECT_EQ(req.path, "/guarded");
-                if (req.Header("Authorization") == "Bearer good") return std::nullopt;
-                return ErrorResponse(Unauthenticated("no"));
+                if (req.Header("Authorization") != "Bearer good") {
+                  return ErrorResponse(Unauthenticated("no"));
+                }
+                req.checked = std::make_shared<const std::string>("checked as good");
+                return std::nullopt;
               });
   router_.Add(bhttp::verb::get, "/guarded", Echo(&hits),
               [&checks](const HttpRequest&) -> std::optional<Response> {
@@ -585,7 +590,13 @@ TEST_F(ServerTest, ContinueOnlyForHttp11RoutedAndCheckedRequests) {
     auto reply = client.Read();
     ASSERT_TRUE(reply);
     EXPECT_EQ(reply->status, 200);
-    EXPECT_EQ(reply->body, "POST /guarded  hello");
+    // The handler got what the check left: it need not check again.
+    EXPECT_EQ(reply->body, "POST /guarded  hello (checked as good)");
+    // The next request on the connection does not inherit it.
+    client.Send("POST /open HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nworld");
+    reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->body, "POST /open  world");
   }
   EXPECT_EQ(checks.load(), 3);
   {  // A request without a body goes to the handler unchecked (the handler checks).

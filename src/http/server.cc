@@ -592,6 +592,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     parser_->body_limit(srv_.opt.max_body_bytes);  // chunked bodies are cut off while read
     match_ = srv_.router.Find(h.method(), target.path);
+    checked_.reset();
     bool body_pending = !parser_->is_done();
     if (!match_.handler) {
       // Nothing to read: answered as usual, keeping the connection. Otherwise answered at once,
@@ -606,6 +607,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         route_ = *match_.pattern;
         return AnswerEarly(std::move(*refusal));
       }
+      checked_ = std::move(peek.checked);
     }
     if (body_pending && h.version() >= 11 &&
         beast::iequals(Trim(View(h[bhttp::field::expect])), "100-continue")) {
@@ -705,6 +707,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     request_.emplace(HttpRequest{req_, target.path, target.query, std::move(match_.params), remote_,
                                  std::move(request_id)});
+    request_->checked = std::move(checked_);
     if (IsWebSocketUpgrade(req_)) {
       request_->accept_websocket = [weak = this->weak_from_this()](WebSocketOptions options,
                                                                    WebSocketOpen on_open) {
@@ -811,6 +814,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   Router::Match match_;
+  std::shared_ptr<const void> checked_;  // what match_.check left for the handler
   Request req_;
   std::optional<HttpRequest> request_;
   Response res_;

@@ -13,10 +13,8 @@
 #include "core/json_util.h"
 #include "core/random.h"
 #include "core/time_util.h"
-#include "incidents/suspects.h"
 #include "ingest/ingest.h"
 #include "notify/notify.h"
-#include "paging/escalation_engine.h"
 
 namespace houston::intake {
 
@@ -99,7 +97,7 @@ void Route(core::AlertEvent& ev, const IntegrationInfo& info) {
     a.details_json = ev.details_json;
     for (const auto& field : info.group_by) {
       if (!ev.grouping_key.empty()) ev.grouping_key += '\x1f';
-      ev.grouping_key += paging::AlertField(a, field);
+      ev.grouping_key += core::AlertField(a, field);
     }
   }
 }

@@ -59,7 +59,7 @@ bool InDailyWindow(const config::DailyWindow& w, date::weekday day, int minute) 
 
 bool Matches(const config::Silence& s, const core::Alert& a) {
   for (const auto& m : s.matchers) {
-    std::string v = AlertField(a, m.field);
+    std::string v = core::AlertField(a, m.field);
     bool ok = false;
     switch (m.op) {
       case config::MatchOp::kEqual:
@@ -101,34 +101,6 @@ bool InMaintenance(const config::MaintenanceWindow& m, TimePoint now) {
   int minute =
       static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
   return InDailyWindow(m.recurring->window, date::weekday(day), minute);
-}
-
-std::string AlertField(const core::Alert& a, const std::string& field) {
-  if (field == "service") return a.service_id;
-  if (field == "severity") return std::string(core::ToString(a.severity));
-  if (field == "summary") return a.summary;
-  if (field == "source") return a.source;
-  if (field == "component") return a.component;
-  if (field == "group") return a.group;
-  if (field == "class") return a.klass;
-  if (field == "dedup_key") return a.dedup_key;
-  if (field == "integration") return a.integration_key;
-  if (field.starts_with("details.")) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(a.details_json, ec);
-    if (ec) return "";
-    const boost::json::value* cur = &v;
-    std::string_view path = std::string_view(field).substr(8);
-    while (!path.empty() && cur) {
-      auto dot = path.find('.');
-      std::string key(path.substr(0, dot));
-      path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
-      cur = cur->is_object() ? cur->as_object().if_contains(key) : nullptr;
-    }
-    if (!cur) return "";
-    return cur->is_string() ? std::string(cur->as_string()) : boost::json::serialize(*cur);
-  }
-  return "";
 }
 
 std::vector<store::PageRequest> PagesForUser(const config::User& user, TimePoint at,

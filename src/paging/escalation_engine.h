@@ -31,11 +31,6 @@ core::EscalationPolicySpec ToPolicySpec(const config::EscalationPolicy& p);
 std::vector<store::PageRequest> PagesForUser(const config::User& user, TimePoint at,
                                              const std::string& via);
 
-// The value of an alert field as silence matchers and grouping keys name it: service,
-// integration, severity, summary, source, component, group, class, dedup_key, or
-// details.<dotted.path> (a string as is, anything else as JSON); "" when absent.
-std::string AlertField(const core::Alert& a, const std::string& field);
-
 // Whether the maintenance window covers `now` (a fixed window, or a recurring one in its zone).
 bool InMaintenance(const config::MaintenanceWindow& m, TimePoint now);
 
