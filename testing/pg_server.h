@@ -1,7 +1,8 @@
 // PgServer: a throw-away PostgreSQL 15 server for tests.
 //
-// Start() initialises a cluster in a fresh directory under /tmp and starts it listening on a
-// Unix socket in that directory only (no TCP), with durability off (fsync=off) for speed. Role
+// Start() copies a template cluster (made by initdb once per host, under /tmp) to a fresh
+// directory under /tmp and starts it listening on a Unix socket in that directory only (no TCP),
+// with durability off (fsync=off) for speed. Role
 // `houston` is the superuser and logs in without a password. Tests get a fresh database each with
 // NewDatabase(), and can stop, restart or kill the server to exercise reconnection. The
 // destructor stops the server and deletes the directory. A test process that dies without
@@ -73,6 +74,11 @@ class PgServer {
   // Runs `argv` (argv[0] an absolute path) to completion, with output to commands.log; as the
   // server's account if `as_server` is true. Internal unless it exits with 0.
   Status Run(const std::vector<std::string>& argv, bool as_server) const;
+  // Makes the template cluster in this server's directory and moves it into place, unless it
+  // exists already.
+  Status MakeTemplate();
+  // Writes this server's settings (socket, port, durability) to data/houston.conf.
+  Status WriteSettings() const;
   // Runs pg_ctl `mode` on the cluster, with `extra` arguments.
   Status PgCtl(std::string_view mode, const std::vector<std::string>& extra = {});
 
