@@ -214,6 +214,12 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
                   "slower is disconnected")
       ->capture_default_str()
       ->check(CLI::Range(size_t{4}, size_t{65536}));
+  cmd->add_option("--live-max-ids", flags->server.live_max_ids,
+                  "live feed streams are sent what changed every 100 ms, one message per object; "
+                  "a type with more objects changed than this in that time gets one message "
+                  "that counts them (an alert storm: reload the list)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("--port-file", flags->port_file,
                   "write the bound port to this file once listening (for scripts using port 0)");
   cmd->callback([flags, run] { *run = [flags] { return Serve(*flags); }; });

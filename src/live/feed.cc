@@ -4,6 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <unordered_set>
+#include <utility>
 
 #include "core/json_util.h"
 #include "core/time_util.h"
@@ -83,6 +86,36 @@ std::string Feed::EntryJson(const store::FeedEntry& e) {
                      store::ToString(e.type), JsonQuote(e.id), FormatRfc3339(e.at));
 }
 
+std::vector<std::shared_ptr<const std::string>> Feed::Coalesce(
+    std::span<const store::FeedEntry> entries, int max_ids_per_type) {
+  struct Type {
+    std::unordered_set<std::string_view> ids;
+    size_t first = 0;  // index into entries
+    int changes = 0;
+  };
+  constexpr size_t kTypes = static_cast<size_t>(store::FeedType::kOrgApplied) + 1;
+  std::array<Type, kTypes> types;
+  std::vector<size_t> firsts;  // each object's first change, in order
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Type& t = types[static_cast<size_t>(entries[i].type)];
+    if (t.changes++ == 0) t.first = i;
+    if (t.ids.insert(entries[i].id).second) firsts.push_back(i);
+  }
+  std::vector<std::shared_ptr<const std::string>> out;
+  out.reserve(firsts.size());
+  for (size_t i : firsts) {
+    const store::FeedEntry& e = entries[i];
+    const Type& t = types[static_cast<size_t>(e.type)];
+    if (std::cmp_less_equal(t.ids.size(), max_ids_per_type)) {
+      out.push_back(Shared(EntryJson(e)));
+    } else if (i == t.first) {
+      out.push_back(Shared(fmt::format(R"({{"seq":{},"type":"{}","count":{},"at":"{}"}})", e.seq,
+                                       store::ToString(e.type), t.changes, FormatRfc3339(e.at))));
+    }
+  }
+  return out;
+}
+
 std::string Feed::PageJson(const Page& page) {
   std::string out = R"({"changes":[)";
   for (size_t i = 0; i < page.changes.size(); ++i) {
@@ -112,6 +145,13 @@ Result<std::optional<std::vector<store::FeedEntry>>> Feed::Backlog(int64_t after
     if (static_cast<int>(got.size()) < options_.read_batch) break;
   }
   return out;
+}
+
+std::chrono::milliseconds Feed::FanoutInterval(size_t streams) const {
+  if (options_.max_writes_per_second <= 0) return options_.fanout_interval;
+  const auto spread = std::chrono::milliseconds(static_cast<int64_t>(streams) * 1000 /
+                                                options_.max_writes_per_second);
+  return std::max(options_.fanout_interval, spread);
 }
 
 Result<std::optional<TimePoint>> Feed::RunOnce() {
@@ -151,25 +191,19 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
   const TimePoint now = clock_.Now();
   if (streams_.empty()) {
     held_.clear();
-    held_seqs_.clear();
   } else {
-    for (const auto& e : fresh) {
-      held_.push_back(Shared(EntryJson(e)));
-      held_seqs_.push_back(e.seq);
-    }
+    held_.insert(held_.end(), fresh.begin(), fresh.end());  // fresh also answers long polls
   }
   if (!held_.empty() && (!next_fanout_ || *next_fanout_ <= now)) {
-    auto all = std::make_shared<const http::TextFrames>(std::move(held_));
-    const int64_t first = held_seqs_.front(), last = held_seqs_.back();
+    auto all = std::make_shared<const http::TextFrames>(Coalesce(held_, options_.max_ids_per_type));
+    const int64_t first = held_.front().seq, last = held_.back().seq;
     auto send_held = [&](Stream& s) {
       if (last <= s.cursor) return s.ws->is_open();
       std::shared_ptr<const http::TextFrames> frames = all;
       if (first <= s.cursor) {  // part of it (not so today, but cheap to be right)
-        std::vector<std::shared_ptr<const std::string>> part;
-        for (size_t i = 0; i < held_seqs_.size(); ++i) {
-          if (held_seqs_[i] > s.cursor) part.push_back(all->messages()[i]);
-        }
-        frames = std::make_shared<const http::TextFrames>(std::move(part));
+        auto after = std::ranges::upper_bound(held_, s.cursor, {}, &store::FeedEntry::seq);
+        frames = std::make_shared<const http::TextFrames>(
+            Coalesce(std::span(after, held_.end()), options_.max_ids_per_type));
       }
       if (!s.ws->SendFrames(std::move(frames))) return false;
       s.cursor = last;
@@ -177,8 +211,7 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
     };
     std::erase_if(streams_, [&](Stream& s) { return !send_held(s); });
     held_.clear();
-    held_seqs_.clear();
-    next_fanout_ = now + options_.fanout_interval;
+    next_fanout_ = now + FanoutInterval(streams_.size());
   }
 
   // 3. New streams: what they missed, then they are live.

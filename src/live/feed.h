@@ -2,16 +2,18 @@
 // long polls (GET /api/v1/live).
 //
 // One loop reads the feed table and serves everyone: when woken (a commit on this server recorded
-// entries, or another server's NOTIFY said it did), it reads what is new once, renders each
-// entry's JSON and frames it once (http::TextFrames), and hands that one shared buffer to every
-// stream. Streams are fed at most once per FeedOptions::fanout_interval: what is committed in
-// between goes out together with the next hand-over, so the cost of thousands of streams is
-// bounded by streams x hand-overs per second, whatever the intake rate (each change is still
-// its own message). Queuing never blocks: a stream whose bounded
-// buffer is full is cut off by the HTTP layer (http::WebSocket::Send), so a stalled client slows
-// neither the store's commits, nor the I/O threads, nor the other clients. New streams first get
-// what they missed since the sequence number they name (read from the table by the same loop),
-// or {"type":"resync"} when that is no longer kept.
+// entries, or another server's NOTIFY said it did), it reads what is new once. Streams are handed
+// what is new at most once per FeedOptions::fanout_interval (further apart with thousands of
+// streams: max_writes_per_second), so their cost is bounded by streams x hand-overs per second,
+// whatever the intake rate. A hand-over is coalesced (Coalesce: a change is a hint to reload, so
+// an object changed several times gets one message, and a type with many objects changed, an
+// alert storm, one message that counts them), so a stream's bytes per hand-over are bounded
+// too; it is framed once (http::TextFrames), and that one buffer is shared by every stream.
+// Queuing never blocks: a stream whose bounded buffer is full is cut off by the HTTP layer
+// (http::WebSocket::Send), so a stalled client slows neither the store's commits, nor the I/O
+// threads, nor the other clients. New streams first get what they missed since the sequence
+// number they name (read from the table by the same loop, every change its own message), or
+// {"type":"resync"} when that is no longer kept.
 #pragma once
 
 #include <chrono>
@@ -19,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +45,14 @@ struct FeedOptions {
   // spell goes out at once; later ones wait for the interval to pass, and go out together).
   // (The table is still read at every wake-up, for long polls and new streams.) 0: at every run.
   std::chrono::milliseconds fanout_interval{100};
+  // Hand-overs are spaced further apart when there are so many streams that one per
+  // fanout_interval would take more writes than this per second (each stream costs a write, a
+  // system call, per hand-over): 2,000 streams are handed what is new every 400 ms. 0: no limit.
+  int max_writes_per_second = 5000;
+  // In one hand-over, a type with more objects changed than this goes out as one message that
+  // counts its changes (no id): a screen then reloads its list once, instead of taking a message
+  // per alert of a storm. (Replays to new streams and long polls list every change.)
+  int max_ids_per_type = 50;
 };
 
 // A long poll's answer: the entries after its `since` (at most read_batch), and where to go on
@@ -78,6 +89,16 @@ class Feed {
 
   // {"seq":N,"type":"incident.updated","id":"42","at":"2026-...Z"}
   static std::string EntryJson(const store::FeedEntry& e);
+  // The messages of a hand-over of `entries` (in sequence order). Each object (type and id)
+  // changed gets one message, its first change's (seq and at). A type with more than
+  // `max_ids_per_type` objects gets one message instead, with its first change's seq and at,
+  // that counts its changes and names no id:
+  // {"seq":N,"type":"alert.created","count":912,"at":"..."}. So a client that goes on from the
+  // last seq it got (?since=) may be sent a change again but never misses one: every change at
+  // or before that seq was in a message it got. (And `at` gives the oldest change a message
+  // stands for: now - at is the longest any of them took to arrive.)
+  static std::vector<std::shared_ptr<const std::string>> Coalesce(
+      std::span<const store::FeedEntry> entries, int max_ids_per_type);
   static constexpr std::string_view kResyncJson = R"({"type":"resync"})";
   // {"changes":[...],"next":M} (with "resync":true when so)
   static std::string PageJson(const Page& page);
@@ -98,6 +119,8 @@ class Feed {
   // The entries in (after, up_to], or nullopt when they are no longer all kept.
   Result<std::optional<std::vector<store::FeedEntry>>> Backlog(int64_t after, int64_t up_to);
   Status Init();
+  // The time from one hand-over to the next with `streams` streams.
+  std::chrono::milliseconds FanoutInterval(size_t streams) const;
 
   store::Store& store_;
   Clock& clock_;
@@ -113,9 +136,8 @@ class Feed {
 
   // RunOnce's own.
   std::optional<TimePoint> next_fanout_;  // set after a hand-over to streams: the next is due then
-  // Read, not yet handed to the streams (rendered), and their sequence numbers.
-  std::vector<std::shared_ptr<const std::string>> held_;
-  std::vector<int64_t> held_seqs_;
+  // Read, not yet handed to the streams.
+  std::vector<store::FeedEntry> held_;
   std::vector<Stream> streams_;
   std::vector<Waiter> waiting_;
 };

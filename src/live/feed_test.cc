@@ -1,8 +1,10 @@
 #include "live/feed.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
@@ -315,6 +317,168 @@ TEST_F(FeedTest, PollsAnswerAtOnceWhenThereIsSomethingAndWaitOtherwise) {
   ASSERT_TRUE(r && *r);
   EXPECT_TRUE((*r)->resync);
   EXPECT_EQ((*r)->next, 6);
+}
+
+TEST_F(FeedTest, ManyStreamsAreHandedWhatIsNewLessOften) {
+  // A budget of 30 writes/s: one hand-over per 100 ms suits 3 streams; 6 need 200 ms.
+  feed_ = std::make_unique<Feed>(*store_, clock_,
+                                 FeedOptions{.read_batch = 3, .max_writes_per_second = 30});
+  std::vector<std::shared_ptr<FakeSocket>> streams;
+  auto add = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      streams.push_back(std::make_shared<FakeSocket>());
+      feed_->AddStream(streams.back(), std::nullopt);
+    }
+    Run();
+  };
+  add(3);
+  Trigger("k1");
+  Run();  // the first change after a quiet spell: at once
+  Trigger("k2");
+  auto next = feed_->RunOnce();
+  ASSERT_TRUE(next && *next);
+  EXPECT_EQ(**next, clock_.Now() + kInterval);
+  clock_.Advance(kInterval);
+  add(3);  // handed k2 (to three streams); then six
+  EXPECT_EQ(streams[0]->sent.size(), 4u);
+  Trigger("k3");
+  clock_.Advance(kInterval);
+  Run();  // handed to six streams: the next in 200 ms
+  EXPECT_EQ(streams[0]->sent.size(), 6u);
+  EXPECT_EQ(Seqs(*streams[5]), (std::vector<int64_t>{5, 6}));
+  Trigger("k4");
+  next = feed_->RunOnce();
+  ASSERT_TRUE(next && *next);
+  EXPECT_EQ(**next, clock_.Now() + 2 * kInterval);
+  clock_.Advance(2 * kInterval - std::chrono::milliseconds(1));
+  Run();
+  EXPECT_EQ(streams[0]->sent.size(), 6u);
+  clock_.Advance(std::chrono::milliseconds(1));
+  Run();
+  for (const auto& s : streams) EXPECT_EQ(Seqs(*s).back(), 8) << Seqs(*s).size();
+}
+
+TEST_F(FeedTest, AStormGoesToStreamsAsOneCountingMessagePerType) {
+  feed_ = std::make_unique<Feed>(
+      *store_, clock_, FeedOptions{.read_batch = 3, .max_replay = 10, .max_ids_per_type = 2});
+  auto a = std::make_shared<FakeSocket>();
+  feed_->AddStream(a, std::nullopt);
+  Run();
+  Trigger("k1");  // the first change after a quiet spell: at once, one message per change
+  Run();
+  EXPECT_EQ(Seqs(*a), (std::vector<int64_t>{1, 2}));
+  // Three alerts (in three incidents) within one interval: more objects of each type than 2.
+  for (const char* key : {"k2", "k3", "k4"}) Trigger(key);
+  clock_.Advance(kInterval);
+  Run();
+  ASSERT_EQ(a->sent.size(), 4u);
+  EXPECT_TRUE(a->sent[2].starts_with(R"({"seq":3,"type":"incident.created","count":3,"at")"))
+      << a->sent[2];
+  EXPECT_TRUE(a->sent[3].starts_with(R"({"seq":4,"type":"alert.created","count":3,"at")"))
+      << a->sent[3];
+  // A stream that goes on from the last seq it got is sent every change after it.
+  auto resumed = std::make_shared<FakeSocket>();
+  feed_->AddStream(resumed, 4);
+  Run();
+  EXPECT_EQ(Seqs(*resumed), (std::vector<int64_t>{5, 6, 7, 8}));
+}
+
+store::FeedEntry Entry(int64_t seq, store::FeedType type, std::string id) {
+  return store::FeedEntry{seq, type, std::move(id), TimePoint(std::chrono::seconds(seq))};
+}
+
+// A field of a rendered message ("" if absent).
+std::string FieldOf(const std::string& json, std::string_view name) {
+  const std::string key = fmt::format(R"("{}":)", name);
+  auto at = json.find(key);
+  if (at == std::string::npos) return "";
+  at += key.size();
+  if (json[at] == '"') return json.substr(at + 1, json.find('"', at + 1) - at - 1);
+  return json.substr(at, json.find_first_of(",}", at) - at);
+}
+
+TEST(CoalesceTest, EachObjectOnceAsItsFirstChange) {
+  using store::FeedType;
+  std::vector<store::FeedEntry> in = {
+      Entry(1, FeedType::kIncidentCreated, "7"), Entry(2, FeedType::kAlertCreated, "1"),
+      Entry(3, FeedType::kIncidentUpdated, "7"), Entry(4, FeedType::kIncidentUpdated, "7"),
+      Entry(5, FeedType::kAlertUpdated, "1"),    Entry(6, FeedType::kIncidentUpdated, "8")};
+  auto out = Feed::Coalesce(in, 50);
+  std::vector<std::string> got;
+  for (const auto& m : out) got.push_back(*m);
+  EXPECT_EQ(got, (std::vector<std::string>{Feed::EntryJson(in[0]), Feed::EntryJson(in[1]),
+                                           Feed::EntryJson(in[2]), Feed::EntryJson(in[4]),
+                                           Feed::EntryJson(in[5])}));
+  EXPECT_TRUE(Feed::Coalesce({}, 50).empty());
+}
+
+TEST(CoalesceTest, ATypeWithMoreObjectsThanTheLimitIsOneMessageThatCountsItsChanges) {
+  using store::FeedType;
+  std::vector<store::FeedEntry> in = {
+      Entry(1, FeedType::kIncidentUpdated, "7"), Entry(2, FeedType::kAlertCreated, "1"),
+      Entry(3, FeedType::kAlertCreated, "2"),    Entry(4, FeedType::kIncidentUpdated, "7"),
+      Entry(5, FeedType::kAlertCreated, "3"),    Entry(6, FeedType::kAlertCreated, "2"),
+      Entry(7, FeedType::kIncidentUpdated, "9")};
+  auto out = Feed::Coalesce(in, 2);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(*out[0], Feed::EntryJson(in[0]));
+  EXPECT_EQ(*out[1],
+            R"({"seq":2,"type":"alert.created","count":4,"at":"1970-01-01T00:00:02.000Z"})");
+  EXPECT_EQ(*out[2], Feed::EntryJson(in[6]));
+  // At the limit, every object is still named.
+  EXPECT_EQ(Feed::Coalesce(in, 3).size(), 5u);
+}
+
+// Whatever the mix, a client that received messages up to one with seq S, and goes on with
+// ?since=S, misses no change: every change at or before S was named (or counted) by a message
+// it received, at or before the change's own place. Seqs rise from message to message.
+TEST(CoalesceTest, GoingOnFromTheLastSeqReceivedNeverMissesAChange) {
+  using store::FeedType;
+  std::mt19937 rng(17);
+  const FeedType kinds[] = {FeedType::kAlertCreated, FeedType::kAlertUpdated,
+                            FeedType::kIncidentUpdated};
+  for (int round = 0; round < 300; ++round) {
+    std::vector<store::FeedEntry> in;
+    const int n = 1 + static_cast<int>(rng() % 40);
+    for (int i = 1; i <= n; ++i) {
+      in.push_back(Entry(100 + i, kinds[rng() % 3], std::to_string(rng() % 6)));
+    }
+    const int limit = 1 + static_cast<int>(rng() % 6);
+    auto out = Feed::Coalesce(in, limit);
+    struct Message {
+      int64_t seq;
+      std::string type, id;
+      int64_t count;
+    };
+    std::vector<Message> got;
+    for (const auto& m : out) {
+      std::string count = FieldOf(*m, "count");
+      got.push_back({std::stoll(FieldOf(*m, "seq")), FieldOf(*m, "type"), FieldOf(*m, "id"),
+                     count.empty() ? 0 : std::stoll(count)});
+      ASSERT_TRUE(got.back().id.empty() != count.empty()) << *m;
+      if (got.size() > 1) {
+        ASSERT_LT(got[got.size() - 2].seq, got.back().seq);
+      }
+    }
+    for (size_t received = 1; received <= got.size(); ++received) {
+      const int64_t since = got[received - 1].seq;
+      for (const auto& e : in) {
+        if (e.seq > since) continue;  // sent again from ?since=
+        bool covered = false;
+        for (size_t k = 0; k < received && !covered; ++k) {
+          covered = got[k].type == store::ToString(e.type) && got[k].seq <= e.seq &&
+                    (got[k].id.empty() || got[k].id == e.id);
+        }
+        ASSERT_TRUE(covered) << "round " << round << ": change " << e.seq << " missed";
+      }
+    }
+    // The counts add up to the changes of their type.
+    for (const auto& m : got) {
+      if (m.count == 0) continue;
+      EXPECT_EQ(m.count, std::ranges::count_if(
+                             in, [&](const auto& e) { return store::ToString(e.type) == m.type; }));
+    }
+  }
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ struct Options {
   int max_pages_per_minute = 6;
   std::string session_idle = "12h", session_lifetime = "7d";  // auth::ParseDuration
   size_t live_buffer_kib = 1024;                              // per live feed stream
+  int live_max_ids = 50;                                      // live::FeedOptions::max_ids_per_type
 };
 
 // Why the server could not start, and the exit code that says so (2: bad flags or input, such as

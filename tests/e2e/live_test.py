@@ -3,7 +3,8 @@
 
 A WebSocket client written here with the standard library (socket, base64, hashlib) opens
 streams; plain HTTP long-polls the same route. One SQLite server (with a 256 KiB buffer per
-stream, so that a client that never reads is cut off soon) runs:
+stream, so that a client that never reads is cut off soon, and every object named in its own
+message however many change at once: --live-max-ids 1000000) runs:
 - replay with ?since=N, then live changes, one JSON message per change in sequence order;
 - {"type":"resync"} for a since further back than the feed replays, or ahead of it;
 - long polls that page through a backlog 1,000 changes at a time, that answer at once, when a change is committed, or empty with `next` after the
@@ -11,6 +12,8 @@ stream, so that a client that never reads is cut off soon) runs:
 - a WebSocket from a foreign Origin is refused (403), the server's own Origin is accepted;
 - a client that never reads is disconnected while intake keeps answering 202 at once and an
   attentive client receives every change.
+A server with the default --live-max-ids (50): a storm of 300 alerts reaches a stream as a few
+messages that count them, and a stream that names a since before it is replayed every change.
 Then two servers on one PostgreSQL database: a change made through A reaches a stream open on
 B within one second.
 """
@@ -196,7 +199,7 @@ class LiveMixin:
 
 class LiveTest(LiveMixin, harness.HoustonTestCase):
     SHARED_SERVER = True
-    SERVER_ARGS = ("--live-buffer-kib", "256")
+    SERVER_ARGS = ("--live-buffer-kib", "256", "--live-max-ids", "1000000")
     ORG_TEXT = ORG
 
     def test_websocket_replays_since_then_streams_live(self):
@@ -351,6 +354,44 @@ def tearDownModule():  # noqa: N802
     if _PG is not None:
         _PG.cleanup()
         _PG = None
+
+
+class LiveStormTest(LiveMixin, harness.HoustonTestCase):
+    SHARED_SERVER = True
+    ORG_TEXT = ORG
+
+    def test_a_storm_is_counted_on_streams_and_replayed_in_full(self):
+        h = self.h
+        ws = self.stream(h)
+        self.assertEqual(ws.status, 101, ws.body)
+        # Live once it gets a change made after it opened (not a replay).
+        self.send(h, "storm-ready")
+        self.assertEqual(ws.recv_json()["type"], "incident.created")
+        ws.recv_json()
+        start = self.head(h)
+        r = h.post(f"/integrations/alertmanager/{AM_KEY}", am_batch("storm", 300))
+        self.assertStatus(r, 202)
+        end = self.head(h)
+        self.assertGreaterEqual(end - start, 301)
+        # Every alert is accounted for: named, or counted by a message without an id.
+        got, created = [], 0
+        while created < 300:
+            m = ws.recv_json()
+            got.append(m)
+            if m["type"] == "alert.created":
+                created += m.get("count", 1)
+        self.assertEqual(created, 300, got)
+        counted = [m for m in got if "count" in m]
+        self.assertTrue(counted, got)
+        for m in counted:
+            self.assertEqual(set(m), {"seq", "type", "count", "at"}, m)
+        self.assertLess(len(got), 20, got)
+        self.assertEqual([m["seq"] for m in got], sorted({m["seq"] for m in got}), got)
+        # A stream that names a seq before the storm gets each change, one message each.
+        late = self.stream(h, since=start)
+        replayed = [late.recv_json() for _ in range(end - start)]
+        self.assertEqual([m["seq"] for m in replayed], list(range(start + 1, end + 1)))
+        self.assertEqual(sum(m["type"] == "alert.created" for m in replayed), 300)
 
 
 class LiveReplicasTest(LiveMixin, harness.HoustonTestCase):
