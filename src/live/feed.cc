@@ -212,6 +212,9 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
     std::erase_if(streams_, [&](Stream& s) { return !send_held(s); });
     held_.clear();
     next_fanout_ = now + FanoutInterval(streams_.size());
+  } else if (held_.empty()) {
+    // Quiet: streams closed since the last hand-over leave the count (the gauge) now.
+    std::erase_if(streams_, [](const Stream& s) { return !s.ws->is_open(); });
   }
 
   // 3. New streams: what they missed, then they are live.

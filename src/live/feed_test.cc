@@ -197,6 +197,17 @@ TEST_F(FeedTest, AStreamThatCannotKeepUpIsDroppedAndTheOthersGoOn) {
   EXPECT_EQ(slow->sent.size(), 3u);
 }
 
+TEST_F(FeedTest, AClosedStreamLeavesTheCountWithoutWaitingForAChange) {
+  auto a = std::make_shared<FakeSocket>(), b = std::make_shared<FakeSocket>();
+  feed_->AddStream(a, std::nullopt);
+  feed_->AddStream(b, std::nullopt);
+  Run();
+  EXPECT_EQ(feed_->streams(), 2u);
+  a->Close(1000, "");
+  Run();  // a poll tick: nothing new
+  EXPECT_EQ(feed_->streams(), 1u);
+}
+
 TEST_F(FeedTest, StreamsAreHandedWhatIsNewAtMostOncePerInterval) {
   auto a = std::make_shared<FakeSocket>(), b = std::make_shared<FakeSocket>();
   feed_->AddStream(a, std::nullopt);
