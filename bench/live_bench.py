@@ -31,7 +31,8 @@ shares every CPU.
 
   bench/live_bench.py [--build build] [--streams 2000] [--duration 10] [--repeat 2]
                       [--rate 500] [--latency-s 10] [--no-pin] [--no-deflate]
-                      [--max-ids N (houston's --live-max-ids; default: houston's)]
+                      [--max-ids N] [--max-writes N]  (houston's --live-max-ids and
+                      --live-max-writes; default: houston's)
 """
 
 import argparse
@@ -206,6 +207,7 @@ def main():
                     default=(os.cpu_count() or 1) >= 2)
     ap.add_argument("--deflate", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--max-ids", type=int, help="houston's --live-max-ids")
+    ap.add_argument("--max-writes", type=int, help="houston's --live-max-writes")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -224,6 +226,7 @@ def main():
           f"pinned: {'houston CPU 0, clients CPU 1' if a.pin else 'no'}  "
           f"streams offer permessage-deflate: {'yes' if a.deflate else 'no'}  "
           f"--live-max-ids {a.max_ids if a.max_ids is not None else '(default)'}  "
+          f"--live-max-writes {a.max_writes if a.max_writes is not None else '(default)'}  "
           f"load average at start {open('/proc/loadavg').read().split()[:3]}")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -235,7 +238,9 @@ def main():
     srv = subprocess.Popen(server_prefix + [binary, "serve", "--config", os.path.join(HERE, "org-intake.yaml"),
                             "--db", db, "--listen", "127.0.0.1:0", "--port-file", port_file,
                             "--log-level", "warn"] +
-                           ([] if a.max_ids is None else ["--live-max-ids", str(a.max_ids)]),
+                           ([] if a.max_ids is None else ["--live-max-ids", str(a.max_ids)]) +
+                           ([] if a.max_writes is None else
+                            ["--live-max-writes", str(a.max_writes)]),
                            stdout=log, stderr=subprocess.STDOUT)
     kids = []
     try:

@@ -220,6 +220,12 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
                   "that counts them (an alert storm: reload the list)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
+  cmd->add_option("--live-max-writes", flags->server.live_max_writes,
+                  "with many live feed streams, each is sent what changed less often than every "
+                  "100 ms, so that all of them together take at most this many writes per second "
+                  "(2,000 streams at 5000: every 400 ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 10'000'000));
   cmd->add_option("--port-file", flags->port_file,
                   "write the bound port to this file once listening (for scripts using port 0)");
   cmd->callback([flags, run] { *run = [flags] { return Serve(*flags); }; });

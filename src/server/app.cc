@@ -421,8 +421,10 @@ std::expected<void, StartupError> App::Build() {
   metrics.SetGaugeSource("houston_store_queue_depth",
                          [&st] { return static_cast<double>(st.Stats().queue_depth); });
   rt_->open_work = std::make_unique<OpenWorkGauges>(st, metrics);
-  rt_->feed = std::make_unique<live::Feed>(st, RealClock(),
-                                           live::FeedOptions{.max_ids_per_type = o_.live_max_ids});
+  rt_->feed =
+      std::make_unique<live::Feed>(st, RealClock(),
+                                   live::FeedOptions{.max_writes_per_second = o_.live_max_writes,
+                                                     .max_ids_per_type = o_.live_max_ids});
   live_feed_ = rt_->feed.get();
   live::Feed& feed = *rt_->feed;
   metrics.Describe("houston_live_streams", "gauge", "Open live feed streams (WebSocket).");

@@ -71,6 +71,7 @@ struct Options {
   std::string session_idle = "12h", session_lifetime = "7d";  // auth::ParseDuration
   size_t live_buffer_kib = 1024;                              // per live feed stream
   int live_max_ids = 50;                                      // live::FeedOptions::max_ids_per_type
+  int live_max_writes = 5000;  // live::FeedOptions::max_writes_per_second
 };
 
 // Why the server could not start, and the exit code that says so (2: bad flags or input, such as
