@@ -237,8 +237,16 @@ Result<std::optional<TimePoint>> Feed::RunOnce() {
         ok = s.ws->Send(kResync);
       } else {
         std::vector<std::shared_ptr<const std::string>> batch;
-        for (const auto& e : *missed) batch.push_back(Shared(EntryJson(e)));
-        if (!batch.empty()) ok = s.ws->SendAll(std::move(batch));
+        size_t bytes = 0;
+        for (const auto& e : *missed) {
+          batch.push_back(Shared(EntryJson(e)));
+          bytes += batch.back()->size();
+        }
+        if (options_.max_replay_bytes > 0 && bytes > options_.max_replay_bytes) {
+          ok = s.ws->Send(kResync);  // too much to queue at once: reload instead
+        } else if (!batch.empty()) {
+          ok = s.ws->SendAll(std::move(batch));
+        }
       }
       s.cursor = head;
     }

@@ -38,6 +38,9 @@ struct FeedOptions {
   int read_batch = 1000;  // entries per read of the table (and per long-poll answer at most)
   // A stream or poll further behind than this many entries gets a resync, not a replay.
   int64_t max_replay = 5000;
+  // A replay of more bytes than this gets a resync instead (0: no bound): queued at once, it
+  // would overfill the stream's bounded buffer and cut the stream off. The stream's buffer size.
+  size_t max_replay_bytes = 0;
   // While anyone listens, the table is read at least this often even without a wake-up (a
   // notification from another server can be lost while its listener reconnects).
   std::chrono::milliseconds poll_interval{2000};

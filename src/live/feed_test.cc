@@ -180,6 +180,26 @@ TEST_F(FeedTest, ASinceNoLongerKeptOrUnknownGetsAResync) {
   EXPECT_EQ(pruned->sent.size(), 1u + 6 * 2 + 2);
 }
 
+TEST_F(FeedTest, AReplayTooLargeForTheStreamsBufferIsAResync) {
+  feed_ = std::make_unique<Feed>(
+      *store_, clock_, FeedOptions{.read_batch = 3, .max_replay = 10, .max_replay_bytes = 200});
+  Trigger("k1");
+  Trigger("k2");  // four entries of about 80 bytes each
+  Run();
+  auto near = std::make_shared<FakeSocket>(), far = std::make_shared<FakeSocket>();
+  feed_->AddStream(near, 2);  // two entries: they fit
+  feed_->AddStream(far, 0);   // four: they do not
+  Run();
+  EXPECT_EQ(Seqs(*near), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(far->sent, (std::vector<std::string>{std::string(Feed::kResyncJson)}));
+  EXPECT_TRUE(far->is_open());
+  Trigger("k3");  // both go on live
+  clock_.Advance(kInterval);
+  Run();
+  EXPECT_EQ(Seqs(*far).back(), 6);
+  EXPECT_EQ(Seqs(*near).back(), 6);
+}
+
 TEST_F(FeedTest, AStreamThatCannotKeepUpIsDroppedAndTheOthersGoOn) {
   auto slow = std::make_shared<FakeSocket>(3), fine = std::make_shared<FakeSocket>();
   feed_->AddStream(slow, std::nullopt);

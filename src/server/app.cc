@@ -423,7 +423,8 @@ std::expected<void, StartupError> App::Build() {
   rt_->open_work = std::make_unique<OpenWorkGauges>(st, metrics);
   rt_->feed =
       std::make_unique<live::Feed>(st, RealClock(),
-                                   live::FeedOptions{.max_writes_per_second = o_.live_max_writes,
+                                   live::FeedOptions{.max_replay_bytes = o_.live_buffer_kib * 1024,
+                                                     .max_writes_per_second = o_.live_max_writes,
                                                      .max_ids_per_type = o_.live_max_ids});
   live_feed_ = rt_->feed.get();
   live::Feed& feed = *rt_->feed;
