@@ -421,9 +421,11 @@ std::expected<void, StartupError> App::Build() {
   metrics.SetGaugeSource("houston_store_queue_depth",
                          [&st] { return static_cast<double>(st.Stats().queue_depth); });
   rt_->open_work = std::make_unique<OpenWorkGauges>(st, metrics);
+  // A live stream's bounded send buffer: the WebSocket's cut-off, and the feed's largest replay.
+  const size_t live_buffer_bytes = o_.live_buffer_kib * 1024;
   rt_->feed =
       std::make_unique<live::Feed>(st, RealClock(),
-                                   live::FeedOptions{.max_replay_bytes = o_.live_buffer_kib * 1024,
+                                   live::FeedOptions{.max_replay_bytes = live_buffer_bytes,
                                                      .max_writes_per_second = o_.live_max_writes,
                                                      .max_ids_per_type = o_.live_max_ids});
   live_feed_ = rt_->feed.get();
@@ -516,7 +518,7 @@ std::expected<void, StartupError> App::Build() {
   api_options.sessions.idle = *idle;
   api_options.sessions.lifetime = *lifetime;
   api_options.live = rt_->feed.get();
-  api_options.live_socket.max_buffered_bytes = o_.live_buffer_kib * 1024;
+  api_options.live_socket.max_buffered_bytes = live_buffer_bytes;
   // Kept small: thousands of mostly idle streams, each a few messages a second at most.
   api_options.live_socket.socket_send_buffer = 64 * 1024;
   api_options.schedule = [this](const config::Org& o,
