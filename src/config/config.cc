@@ -1507,6 +1507,36 @@ const Audience* FindAudience(const Org& org, std::string_view id) {
 
 Settings SettingsOf(const Org& org) { return org.settings.value_or(Settings{}); }
 
+PostmortemPolicy DefaultPostmortemPolicy(const std::vector<std::string>& sev_levels) {
+  PostmortemPolicy p;
+  for (size_t i = 0; i < sev_levels.size() && i < 2; ++i)
+    p.required_severities.push_back(sev_levels[i]);
+  p.sections = {
+      {"what_happened", "What happened",
+       "The story in plain words: what users saw, what responders saw, and how it ended."},
+      {"contributing_factors", "Contributing factors",
+       "The conditions that together made this possible. Systems and circumstances, not people."},
+      {"what_went_well", "What went well", "What helped: detection, tools, people, runbooks."},
+      {"where_we_got_lucky", "Where we got lucky",
+       "What could have made it worse and did not, this time."},
+      {"what_we_will_change", "What we will change",
+       "The changes that make a repeat less likely or less harmful; each one an action item."},
+  };
+  p.contributing_factors = {"deploy",   "config_change", "capacity",   "dependency",
+                            "data",     "migration",     "monitoring", "process",
+                            "hardware", "network",       "security",   "third_party"};
+  return p;
+}
+
+PostmortemPolicy PostmortemPolicyOf(const Org& org) {
+  if (org.postmortems) return *org.postmortems;
+  return DefaultPostmortemPolicy(SevLevels(org));
+}
+
+ActionItemPolicy ActionItemPolicyOf(const Org& org) {
+  return org.action_items.value_or(ActionItemPolicy{});
+}
+
 const std::vector<IncidentRole>& BuiltinIncidentRoles() {
   static const std::vector<IncidentRole> kRoles = {
       {"commander", "Commander", "Leads the response and makes the decisions"},

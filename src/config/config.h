@@ -315,6 +315,43 @@ struct OutboundWebhook {
 // The events an OutboundWebhook may name.
 const std::vector<std::string>& WebhookEventNames();
 
+// ---- learning: postmortems and action items -------------------------------------------------
+
+// One section of the postmortem template: the human part people write.
+struct PostmortemSection {
+  std::string id;      // e.g. "what_happened"; unique within the template
+  std::string title;   // e.g. "What happened"
+  std::string prompt;  // a hint shown in the empty section
+};
+
+// org.yaml `postmortems:`: which resolved incidents get a required postmortem draft, when it is
+// due, who is reminded, its template and the contributing-factor vocabulary.
+struct PostmortemPolicy {
+  // SEV levels whose incidents get a draft when they resolve; empty list: none. Absent from
+  // org.yaml: the two most severe levels (SEV1, SEV2).
+  std::vector<std::string> required_severities;
+  int due_days = 5;  // after resolution; 1..90
+  // The incident commander is reminded when it is due and then every `remind_every_days`; the
+  // owning team (the primary service's team) from `team_after_days` past due. 1..30 each.
+  int remind_every_days = 1;
+  int team_after_days = 2;
+  std::vector<PostmortemSection> sections;        // the template, in order; non-empty
+  std::vector<std::string> contributing_factors;  // the tags factors may use; non-empty
+};
+// The built-in template and vocabulary (used when org.yaml has no `postmortems:`).
+PostmortemPolicy DefaultPostmortemPolicy(const std::vector<std::string>& sev_levels);
+
+// org.yaml `action_items:`: how overdue action items are chased. A reminder is not a page: it
+// goes to the owner's contact methods only within `working_hours` in the owner's time zone.
+struct ActionItemPolicy {
+  int remind_every_days = 1;  // while overdue; 1..30
+  int team_grace_days = 3;    // then the owner's teams are reminded too; 0..90
+  DailyWindow working_hours{
+      {date::Monday, date::Tuesday, date::Wednesday, date::Thursday, date::Friday},
+      9 * 60,
+      17 * 60};
+};
+
 // ---- the org --------------------------------------------------------------------------------
 
 // A validated org: every reference resolves, every id is unique within its kind, and every
@@ -334,6 +371,8 @@ struct Org {
   std::vector<IncidentRule> incident_rules;
   std::vector<Audience> audiences;
   std::vector<OutboundWebhook> webhooks;
+  std::optional<PostmortemPolicy> postmortems;   // absent: DefaultPostmortemPolicy
+  std::optional<ActionItemPolicy> action_items;  // absent: the defaults
 };
 
 // The SEV level ids, most severe first (the built-in SEV1..SEV5 when the org defines none).
@@ -343,6 +382,9 @@ const SeverityLevel* FindSeverity(const Org& org, std::string_view id);
 const Audience* FindAudience(const Org& org, std::string_view id);
 // The org's settings, or the defaults.
 Settings SettingsOf(const Org& org);
+// The org's postmortem and action-item policies, or the defaults.
+PostmortemPolicy PostmortemPolicyOf(const Org& org);
+ActionItemPolicy ActionItemPolicyOf(const Org& org);
 const std::vector<IncidentRole>& BuiltinIncidentRoles();
 // The built-in roles followed by the org's own.
 std::vector<IncidentRole> AllIncidentRoles(const Org& org);

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "api/json_body.h"
 #include "api/request.h"
 #include "core/json_util.h"
 #include "core/random.h"
@@ -41,212 +42,12 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t kMaxTitle = 1024;
-constexpr size_t kMaxText = 20000;
+constexpr size_t kMaxText = api::kMaxBodyText;
 constexpr size_t kMaxTags = 50;
 
-// Reads a JSON object body strictly: every problem is collected with the field's path, and
-// fields nobody asked for are reported as unknown.
-class Body {
- public:
-  static Result<Body> Parse(std::string_view text, bool allow_empty = false) {
-    Body b;
-    if (allow_empty && text.find_first_not_of(" \t\r\n") == std::string_view::npos) return b;
-    boost::system::error_code ec;
-    auto v = json::parse(text, ec);
-    if (ec) {
-      return std::unexpected(InvalidArgument("request body is not valid JSON: " + ec.message()));
-    }
-    if (!v.is_object())
-      return std::unexpected(InvalidArgument("request body must be a JSON object"));
-    b.obj_ = std::move(v.as_object());
-    return b;
-  }
-
-  bool Has(std::string_view key) {
-    seen_.insert(std::string(key));
-    return obj_.contains(key);
-  }
-  const json::value* Get(std::string_view key) {
-    seen_.insert(std::string(key));
-    return obj_.if_contains(key);
-  }
-  bool IsNull(std::string_view key) {
-    const json::value* v = Get(key);
-    return v && v->is_null();
-  }
-  void Problem(std::string p) { problems_.push_back(std::move(p)); }
-
-  std::optional<std::string> String(std::string_view key, bool required = false,
-                                    size_t max_len = kMaxText, bool allow_empty = true) {
-    const json::value* v = Get(key);
-    if (!v || v->is_null()) {
-      if (required) Problem(fmt::format("'{}' is missing", key));
-      return std::nullopt;
-    }
-    if (!v->is_string()) {
-      Problem(fmt::format("'{}' must be a string", key));
-      return std::nullopt;
-    }
-    std::string s(v->as_string());
-    if (s.size() > max_len) {
-      Problem(fmt::format("'{}' is longer than {} bytes", key, max_len));
-      return std::nullopt;
-    }
-    if (!allow_empty && s.find_first_not_of(" \t\r\n") == std::string::npos) {
-      Problem(fmt::format("'{}' must not be empty", key));
-      return std::nullopt;
-    }
-    return s;
-  }
-
-  // A string, or a number written as one (for "sev": 2).
-  std::optional<std::string> StringOrNumber(std::string_view key) {
-    const json::value* v = Get(key);
-    if (v && v->is_int64()) return std::to_string(v->as_int64());
-    return String(key);
-  }
-
-  std::optional<std::vector<std::string>> StringList(std::string_view key, size_t max_items,
-                                                     size_t max_len = 200) {
-    const json::value* v = Get(key);
-    if (!v || v->is_null()) return std::nullopt;
-    if (!v->is_array()) {
-      Problem(fmt::format("'{}' must be a list of strings", key));
-      return std::nullopt;
-    }
-    if (v->as_array().size() > max_items) {
-      Problem(fmt::format("'{}' lists more than {} items", key, max_items));
-      return std::nullopt;
-    }
-    std::vector<std::string> out;
-    for (size_t i = 0; i < v->as_array().size(); ++i) {
-      const auto& e = v->as_array()[i];
-      if (!e.is_string() || e.as_string().empty() || e.as_string().size() > max_len) {
-        Problem(fmt::format("'{}[{}]' must be a non-empty string of at most {} bytes", key, i,
-                            max_len));
-        return std::nullopt;
-      }
-      out.emplace_back(e.as_string());
-    }
-    return out;
-  }
-
-  std::optional<bool> Bool(std::string_view key) {
-    const json::value* v = Get(key);
-    if (!v || v->is_null()) return std::nullopt;
-    if (!v->is_bool()) {
-      Problem(fmt::format("'{}' must be true or false", key));
-      return std::nullopt;
-    }
-    return v->as_bool();
-  }
-
-  std::optional<int64_t> Int(std::string_view key, int64_t min, int64_t max) {
-    const json::value* v = Get(key);
-    if (!v || v->is_null()) return std::nullopt;
-    if (!v->is_int64() || v->as_int64() < min || v->as_int64() > max) {
-      Problem(fmt::format("'{}' must be an integer from {} to {}", key, min, max));
-      return std::nullopt;
-    }
-    return v->as_int64();
-  }
-
-  // An RFC 3339 time; `null` clears (outer optional set, inner empty).
-  std::optional<std::optional<TimePoint>> TimeOrNull(std::string_view key) {
-    const json::value* v = Get(key);
-    if (!v) return std::nullopt;
-    if (v->is_null()) return std::optional<TimePoint>();
-    if (!v->is_string()) {
-      Problem(fmt::format("'{}' must be an RFC 3339 time or null", key));
-      return std::nullopt;
-    }
-    auto t = ParseRfc3339(std::string_view(v->as_string()));
-    if (!t) {
-      Problem(fmt::format("'{}': {}", key, t.error().message()));
-      return std::nullopt;
-    }
-    return std::optional<TimePoint>(*t);
-  }
-
-  const json::object* Object(std::string_view key) {
-    const json::value* v = Get(key);
-    if (!v || v->is_null()) return nullptr;
-    if (!v->is_object()) {
-      Problem(fmt::format("'{}' must be an object", key));
-      return nullptr;
-    }
-    return &v->as_object();
-  }
-
-  // InvalidArgument listing every problem (and unknown fields), or OK.
-  Status Finish() {
-    for (const auto& [k, v] : obj_) {
-      if (!seen_.contains(std::string(k))) Problem(fmt::format("unknown field '{}'", k));
-    }
-    if (problems_.empty()) return OkStatus();
-    return InvalidArgument(problems_.size() == 1 ? problems_.front() : "invalid request body",
-                           problems_);
-  }
-
- private:
-  json::object obj_;
-  std::set<std::string, std::less<>> seen_;
-  std::vector<std::string> problems_;
-};
-
-std::string Known(const std::vector<std::string>& ids) {
-  std::string out;
-  for (size_t i = 0; i < ids.size() && i < 20; ++i) out += (i ? ", " : "") + ids[i];
-  if (ids.size() > 20) out += ", ...";
-  return out.empty() ? "none defined" : out;
-}
-
-// Checks ids against the org, naming the field and the choices.
-class OrgCheck {
- public:
-  OrgCheck(const config::Org* org, Body& body) : org_(org), body_(body) {}
-
-  bool User(const std::string& id, std::string_view field) {
-    if (!org_ || config::FindUser(*org_, id)) return true;
-    std::vector<std::string> ids;
-    for (const auto& u : org_->users) ids.push_back(u.id);
-    body_.Problem(fmt::format("'{}': unknown user '{}' (users: {})", field, id, Known(ids)));
-    return false;
-  }
-  bool Service(const std::string& id, std::string_view field) {
-    if (!org_ || config::FindService(*org_, id)) return true;
-    std::vector<std::string> ids;
-    for (const auto& s : org_->services) ids.push_back(s.id);
-    body_.Problem(fmt::format("'{}': unknown service '{}' (services: {})", field, id, Known(ids)));
-    return false;
-  }
-  bool Role(const std::string& id, std::string_view field) {
-    auto roles = org_ ? config::AllIncidentRoles(*org_) : config::BuiltinIncidentRoles();
-    if (config::FindIncidentRole(roles, id)) return true;
-    std::vector<std::string> ids;
-    for (const auto& r : roles) ids.push_back(r.id);
-    body_.Problem(fmt::format("'{}': unknown role '{}' (roles: {})", field, id, Known(ids)));
-    return false;
-  }
-  std::optional<std::string> Sev(const std::string& input, std::string_view field) {
-    auto sev = core::NormalizeSev(input, Levels());
-    if (!sev) {
-      body_.Problem(fmt::format("'{}': {}", field, sev.error().message()));
-      return std::nullopt;
-    }
-    return *sev;
-  }
-  std::vector<std::string> Levels() const {
-    return org_ ? config::SevLevels(*org_) : core::DefaultSevLevels();
-  }
-
- private:
-  const config::Org* org_;
-  Body& body_;
-};
-
 // Reads {"commander": "alice", "scribe": null, ...} into (role, user) pairs.
-std::vector<std::pair<std::string, std::string>> ReadRoles(Body& body, OrgCheck& check,
+std::vector<std::pair<std::string, std::string>> ReadRoles(api::JsonBody& body,
+                                                           api::OrgCheck& check,
                                                            const json::object* roles) {
   std::vector<std::pair<std::string, std::string>> out;
   if (!roles) return out;
@@ -266,7 +67,7 @@ std::vector<std::pair<std::string, std::string>> ReadRoles(Body& body, OrgCheck&
   return out;
 }
 
-std::vector<std::string> ValidServices(OrgCheck& check, const std::vector<std::string>& ids,
+std::vector<std::string> ValidServices(api::OrgCheck& check, const std::vector<std::string>& ids,
                                        std::string_view field) {
   std::vector<std::string> out;
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -312,11 +113,11 @@ store::Callback<core::Incident> IncidentRoutes::AnswerIncident(Respond respond,
 
 void IncidentRoutes::DeclareIncident(const HttpRequest& req, const auth::Principal* principal,
                                      Respond respond) {
-  auto body = Body::Parse(req.raw.body());
+  auto body = api::JsonBody::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
   const config::Org* org = view->org.get();
-  OrgCheck check(org, *body);
+  api::OrgCheck check(org, *body);
   store::NewIncident n;
   if (auto t = body->String("title", /*required=*/true, kMaxTitle, /*allow_empty=*/false)) {
     n.title = *t;
@@ -324,7 +125,8 @@ void IncidentRoutes::DeclareIncident(const HttpRequest& req, const auth::Princip
   if (auto sev = body->StringOrNumber("sev")) {
     if (auto s = check.Sev(*sev, "sev")) n.sev = *s;
   } else if (!body->Has("sev")) {
-    body->Problem(fmt::format("'sev' is missing: declare a severity ({})", Known(check.Levels())));
+    body->Problem(
+        fmt::format("'sev' is missing: declare a severity ({})", api::KnownIds(check.Levels())));
   }
   std::vector<std::string> services;
   if (auto s = body->String("service"); s && check.Service(*s, "service")) {
@@ -388,10 +190,10 @@ void IncidentRoutes::PatchIncident(const HttpRequest& req, const auth::Principal
                                    Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto body = Body::Parse(req.raw.body());
+  auto body = api::JsonBody::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
-  OrgCheck check(view->org.get(), *body);
+  api::OrgCheck check(view->org.get(), *body);
   store::IncidentPatch p;
   p.title = body->String("title", false, kMaxTitle, /*allow_empty=*/false);
   if (auto sev = body->StringOrNumber("sev")) p.sev = check.Sev(*sev, "sev");
@@ -439,10 +241,10 @@ void IncidentRoutes::AssignRole(const HttpRequest& req, const auth::Principal* p
                                 Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto body = Body::Parse(req.raw.body());
+  auto body = api::JsonBody::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
-  OrgCheck check(view->org.get(), *body);
+  api::OrgCheck check(view->org.get(), *body);
   auto role = body->String("role", true);
   std::string user;
   if (body->IsNull("user")) {
@@ -460,10 +262,10 @@ void IncidentRoutes::AddResponder(const HttpRequest& req, const auth::Principal*
                                   Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto body = Body::Parse(req.raw.body());
+  auto body = api::JsonBody::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
-  OrgCheck check(view->org.get(), *body);
+  api::OrgCheck check(view->org.get(), *body);
   auto user = body->String("user", true);
   if (user) check.User(*user, "user");
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
@@ -485,7 +287,7 @@ void IncidentRoutes::AddNote(const HttpRequest& req, const auth::Principal* prin
                              Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto body = Body::Parse(req.raw.body());
+  auto body = api::JsonBody::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto text = body->String("text", true, kMaxText, /*allow_empty=*/false);
   auto pin = body->Bool("pinned");
@@ -562,7 +364,7 @@ void IncidentRoutes::LinkChange(const HttpRequest& req, const auth::Principal* p
                                 Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto body = Body::Parse(req.raw.body());
+  auto body = api::JsonBody::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto change = body->Int("change_id", 1, INT64_MAX);
   if (!change && !body->Has("change_id")) body->Problem("'change_id' is missing");
@@ -594,7 +396,7 @@ void IncidentRoutes::PublishUpdate(const HttpRequest& req, const auth::Principal
   // incident is still so when the write runs (else 409: compose it again).
   auto inc = incidents_.Get(*id);
   if (!inc) return respond(http::ErrorResponse(inc.error()));
-  auto body = Body::Parse(req.raw.body());
+  auto body = api::JsonBody::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
   const config::Org* org = view->org.get();
@@ -645,7 +447,7 @@ void IncidentRoutes::PublishUpdate(const HttpRequest& req, const auth::Principal
         for (const auto& x : org->audiences) ids.push_back(x.id);
       }
       body->Problem(
-          fmt::format("'audiences': unknown audience '{}' (audiences: {})", a, Known(ids)));
+          fmt::format("'audiences': unknown audience '{}' (audiences: {})", a, api::KnownIds(ids)));
     } else if (std::find(unique.begin(), unique.end(), a) == unique.end()) {
       unique.push_back(a);
     }
@@ -723,7 +525,7 @@ void IncidentRoutes::MergeIncident(const HttpRequest& req, const auth::Principal
                                    Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto body = Body::Parse(req.raw.body());
+  auto body = api::JsonBody::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto into = body->Int("into", 1, INT64_MAX);
   if (!into && !body->Has("into")) body->Problem("'into' is missing: the incident to merge into");
@@ -735,11 +537,11 @@ void IncidentRoutes::SplitIncident(const HttpRequest& req, const auth::Principal
                                    Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto body = Body::Parse(req.raw.body());
+  auto body = api::JsonBody::Parse(req.raw.body());
   if (!body) return respond(http::ErrorResponse(body.error()));
   auto view = org();
   const config::Org* org = view->org.get();
-  OrgCheck check(org, *body);
+  api::OrgCheck check(org, *body);
   std::vector<core::AlertId> alerts;
   const json::value* list = body->Get("alerts");
   if (!list || !list->is_array() || list->as_array().empty()) {

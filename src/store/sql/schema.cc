@@ -305,6 +305,69 @@ CREATE TABLE live_feed (
 );
 CREATE INDEX live_feed_at ON live_feed(at);
 )sql"},
+    {8, "learning: postmortems and action items", R"sql(
+-- At most one postmortem per incident. The human part (sections, factors, owner) is written by
+-- people and never overwritten; the computed part is built from stored data on every read until
+-- it is published, then frozen in computed_json. status: draft | in_review | published.
+CREATE TABLE postmortems (
+  incident_id {{int}} PRIMARY KEY REFERENCES incidents(id),
+  status TEXT NOT NULL,
+  required {{int}} NOT NULL DEFAULT 0,
+  owner TEXT NOT NULL DEFAULT '',
+  sections_json TEXT NOT NULL DEFAULT '[]',
+  computed_json TEXT NOT NULL DEFAULT '',
+  created_at {{int}} NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  updated_at {{int}} NOT NULL,
+  due_at {{int}},
+  published_at {{int}},
+  published_by TEXT NOT NULL DEFAULT '',
+  version {{int}} NOT NULL DEFAULT 0,
+  reminders {{int}} NOT NULL DEFAULT 0,
+  next_reminder_at {{int}}
+);
+CREATE INDEX postmortems_status ON postmortems(status, incident_id);
+CREATE INDEX postmortems_reminder ON postmortems(next_reminder_at)
+  WHERE next_reminder_at IS NOT NULL;
+-- Contributing factors, one row per (postmortem, tag): counted across incidents.
+CREATE TABLE postmortem_factors (
+  incident_id {{int}} NOT NULL REFERENCES postmortems(incident_id),
+  factor TEXT NOT NULL,
+  PRIMARY KEY (incident_id, factor)
+);
+CREATE INDEX postmortem_factors_factor ON postmortem_factors(factor, incident_id);
+-- Resolved, declared incidents by when they were resolved: where postmortem drafts come from.
+CREATE INDEX incidents_resolved ON incidents(resolved_at) WHERE sev <> '' AND resolved_at IS NOT NULL;
+
+-- Follow-ups of incidents. `due` is a calendar date (YYYY-MM-DD) in the owner's time zone, and
+-- overdue_at the instant that day ends there (set whenever owner or due change); status:
+-- open | in_progress | done | wont_do. service_id is the incident's primary service.
+CREATE TABLE action_items (
+  id {{id}},
+  incident_id {{int}} NOT NULL REFERENCES incidents(id),
+  service_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  due TEXT NOT NULL,
+  overdue_at {{int}} NOT NULL,
+  priority TEXT NOT NULL,
+  status TEXT NOT NULL,
+  ticket_url TEXT NOT NULL DEFAULT '',
+  created_at {{int}} NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  updated_at {{int}} NOT NULL,
+  closed_at {{int}},
+  closed_by TEXT NOT NULL DEFAULT '',
+  reminders {{int}} NOT NULL DEFAULT 0,
+  next_reminder_at {{int}}
+);
+CREATE INDEX action_items_incident ON action_items(incident_id, id);
+CREATE INDEX action_items_owner ON action_items(owner, status, id);
+CREATE INDEX action_items_open_due ON action_items(overdue_at, id)
+  WHERE status IN ('open', 'in_progress');
+CREATE INDEX action_items_reminder ON action_items(next_reminder_at)
+  WHERE next_reminder_at IS NOT NULL;
+)sql"},
 };
 
 }  // namespace
