@@ -98,6 +98,13 @@ notify::Message NotificationDispatcher::BuildMessage(const config::Org& org,
   std::string about = inc ? fmt::format("#{}{} {}", inc->id,
                                         inc->sev.empty() ? "" : " (" + inc->sev + ")", inc->title)
                           : std::string("an incident");
+  // Reminders the learning domain wrote in full (overdue postmortems and action items).
+  if (kind == "postmortem_reminder" || kind == "action_item_reminder") {
+    m.event = str("event");
+    m.subject = str("subject");
+    m.text = str("text");
+    return m;
+  }
   if (kind == "role") {
     m.event = "incident.role_assigned";
     std::string role = str("role_name");

@@ -17,6 +17,7 @@
 #include "core/random.h"
 #include "core/time_util.h"
 #include "http/http.h"
+#include "learning/reminders.h"
 #include "live/feed.h"
 #include "notify/notify.h"
 #include "paging/escalation_engine.h"
@@ -338,6 +339,7 @@ struct App::Runtime {
   std::unique_ptr<paging::NotificationDispatcher> dispatcher;
   std::unique_ptr<paging::EscalationEngine> escalations;
   std::unique_ptr<paging::IncidentFanout> fanout;
+  std::unique_ptr<learning::Chaser> chaser;  // postmortem drafts and learning reminders
   std::unique_ptr<api::Api> api;
   std::unique_ptr<http::Server> http;
   std::unique_ptr<paging::HeartbeatMonitor> heartbeats;
@@ -499,12 +501,17 @@ std::expected<void, StartupError> App::Build() {
   fopts.link_key = *link_key;
   rt_->fanout = std::make_unique<paging::IncidentFanout>(st, RealClock(), org_provider, fopts);
   rt_->fanout->OnMessagesCreated([&dispatcher] { dispatcher.Wake(); });
+  learning::ChaserOptions copts;
+  copts.base_url = base_url_;
+  rt_->chaser = std::make_unique<learning::Chaser>(st, RealClock(), org_provider, copts);
+  rt_->chaser->OnMessagesCreated([&dispatcher] { dispatcher.Wake(); });
 
   api::ApiOptions api_options;
   api_options.link_key = *link_key;
   api_options.on_change = [this] {
     rt_->escalations->Wake();
     rt_->fanout->Wake();
+    rt_->chaser->Wake();
   };
   api_options.on_call = [this](const config::Org& o, const std::string& id, TimePoint t) {
     return OnCall(o, id, t);
@@ -567,12 +574,14 @@ std::expected<uint16_t, StartupError> App::Start() {
         port_);
     rt_->dispatcher->set_base_url(base);
     rt_->fanout->set_base_url(base);
+    rt_->chaser->set_base_url(base);
     rt_->api->set_listen_url(base);  // for requests without a Host header
   }
   rt_->heartbeats->Start();
   rt_->dispatcher->Start();
   rt_->escalations->Start();
   rt_->fanout->Start();
+  rt_->chaser->Start();
   if (store::postgres::IsPostgresUrl(o_.db)) {
     listening_ = true;
     listener_ = std::thread([this] { ListenToOtherServers(); });
@@ -604,6 +613,7 @@ void App::ListenToOtherServers() {
       rt_->feed->Wake();  // their commits may have recorded feed entries: the table says
       rt_->escalations->Wake();
       rt_->fanout->Wake();
+      rt_->chaser->Wake();
       rt_->dispatcher->Wake();
       // Coalesce: the notifications of the next few milliseconds queue up on the connection
       // and cost one more wake-up, not one each. A server wakes its own engines directly, so
@@ -631,6 +641,7 @@ bool App::SwapOrg(Result<LoadedOrg> reloaded) {
   rt_->heartbeats->Wake();
   rt_->escalations->Wake();
   rt_->fanout->Wake();
+  rt_->chaser->Wake();
   return true;
 }
 
@@ -666,6 +677,7 @@ void App::Shutdown() {
     rt_->heartbeats->Stop();
     rt_->escalations->Stop();
     rt_->fanout->Stop();
+    rt_->chaser->Stop();
     rt_->dispatcher->Stop();
   }
   if (store_) store_->Shutdown();

@@ -9,7 +9,7 @@ namespace houston::store {
 namespace {
 
 // The one table of audit actions, in AuditAction order.
-constexpr std::array<std::pair<AuditAction, std::string_view>, 15> kAuditActions{{
+constexpr std::array<std::pair<AuditAction, std::string_view>, 23> kAuditActions{{
     {AuditAction::kAlertTriggered, "alert.triggered"},
     {AuditAction::kAlertAcknowledged, "alert.acknowledged"},
     {AuditAction::kAlertResolved, "alert.resolved"},
@@ -25,6 +25,14 @@ constexpr std::array<std::pair<AuditAction, std::string_view>, 15> kAuditActions
     {AuditAction::kUserSignInFailed, "user.sign_in_failed"},
     {AuditAction::kUserSignedOut, "user.signed_out"},
     {AuditAction::kUserSessionsRevoked, "user.sessions_revoked"},
+    {AuditAction::kPostmortemCreated, "postmortem.created"},
+    {AuditAction::kPostmortemEdited, "postmortem.edited"},
+    {AuditAction::kPostmortemPublished, "postmortem.published"},
+    {AuditAction::kPostmortemReopened, "postmortem.reopened"},
+    {AuditAction::kPostmortemReminded, "postmortem.reminded"},
+    {AuditAction::kActionItemCreated, "action_item.created"},
+    {AuditAction::kActionItemUpdated, "action_item.updated"},
+    {AuditAction::kActionItemReminded, "action_item.reminded"},
 }};
 
 constexpr bool InOrder() {
@@ -34,7 +42,7 @@ constexpr bool InOrder() {
   return true;
 }
 static_assert(InOrder(), "kAuditActions must list every AuditAction, in order");
-static_assert(static_cast<size_t>(AuditAction::kUserSessionsRevoked) + 1 == kAuditActions.size());
+static_assert(static_cast<size_t>(AuditAction::kActionItemReminded) + 1 == kAuditActions.size());
 
 }  // namespace
 

@@ -7,7 +7,7 @@ namespace houston::store {
 
 namespace {
 
-constexpr std::array<std::pair<FeedType, std::string_view>, 12> kFeedTypes = {{
+constexpr std::array<std::pair<FeedType, std::string_view>, 14> kFeedTypes = {{
     {FeedType::kAlertCreated, "alert.created"},
     {FeedType::kAlertUpdated, "alert.updated"},
     {FeedType::kAlertResolved, "alert.resolved"},
@@ -20,6 +20,8 @@ constexpr std::array<std::pair<FeedType, std::string_view>, 12> kFeedTypes = {{
     {FeedType::kNotificationDelivered, "notification.delivered"},
     {FeedType::kNotificationFailed, "notification.failed"},
     {FeedType::kOrgApplied, "org.applied"},
+    {FeedType::kPostmortemUpdated, "postmortem.updated"},
+    {FeedType::kActionItemUpdated, "action_item.updated"},
 }};
 
 }  // namespace

@@ -28,6 +28,8 @@ enum class FeedType {
   kNotificationDelivered,
   kNotificationFailed,  // failed, dead or unknown (may not have arrived)
   kOrgApplied,
+  kPostmortemUpdated,  // created, edited, published or reopened; id = incident
+  kActionItemUpdated,  // created or changed; id = action item
 };
 // "alert.created", "incident.updated", ...: the one string table.
 std::string_view ToString(FeedType t);

@@ -57,7 +57,7 @@ class FeedContractTest : public houston::testing::StoreBackendTest {
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 TEST(FeedTypeTest, OneStringTableBothWays) {
-  for (int i = 0; i <= static_cast<int>(FeedType::kOrgApplied); ++i) {
+  for (int i = 0; i <= static_cast<int>(FeedType::kActionItemUpdated); ++i) {
     auto t = static_cast<FeedType>(i);
     EXPECT_NE(ToString(t), "unknown");
     EXPECT_EQ(ParseFeedType(ToString(t)), t);

@@ -100,8 +100,8 @@ struct ActionItem {
   core::IncidentId incident_id = 0;
   std::string service_id;  // the incident's primary service
   std::string title;
-  std::string owner;  // user id
-  std::string due;    // YYYY-MM-DD, in the owner's time zone
+  std::string owner;       // user id
+  std::string due;         // YYYY-MM-DD, in the owner's time zone
   TimePoint overdue_at{};  // when that day ends there
   std::string priority;    // P1 | P2 | P3
   ActionItemStatus status = ActionItemStatus::kOpen;
@@ -141,7 +141,7 @@ struct ActionItemFilter {
 struct LearningWork {
   std::vector<NewPostmortem> drafts;  // created unless the incident already has one
   std::vector<OutboxMessage> messages;
-  struct Reminded {  // applied only if `reminders` is still `expected`
+  struct Reminded {           // applied only if `reminders` is still `expected`
     bool postmortem = false;  // else an action item
     int64_t id = 0;           // incident id (postmortem) or action item id
     int expected = 0;
@@ -187,10 +187,8 @@ class LearningStore {
   virtual Result<std::vector<core::Incident>> ListIncidentsNeedingPostmortem(
       const std::vector<std::string>& sevs, TimePoint since, int limit) = 0;
   // Postmortems and action items whose next reminder is due at `now`.
-  virtual Result<std::vector<Postmortem>> ListDuePostmortemReminders(TimePoint now,
-                                                                     int limit) = 0;
-  virtual Result<std::vector<ActionItem>> ListDueActionItemReminders(TimePoint now,
-                                                                     int limit) = 0;
+  virtual Result<std::vector<Postmortem>> ListDuePostmortemReminders(TimePoint now, int limit) = 0;
+  virtual Result<std::vector<ActionItem>> ListDueActionItemReminders(TimePoint now, int limit) = 0;
   // The earliest next reminder of either kind.
   virtual Result<std::optional<TimePoint>> NextLearningReminder() = 0;
   // Returns how many reminders were applied (a stale `expected` is skipped).

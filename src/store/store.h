@@ -21,6 +21,7 @@
 #include "core/types.h"
 #include "store/feed.h"
 #include "store/incident_store.h"
+#include "store/learning_store.h"
 
 namespace houston::store {
 
@@ -96,6 +97,14 @@ enum class AuditAction {
   kUserSignInFailed,     // user.sign_in_failed
   kUserSignedOut,        // user.signed_out
   kUserSessionsRevoked,  // user.sessions_revoked
+  kPostmortemCreated,    // postmortem.created: drafted (by policy or by hand)
+  kPostmortemEdited,     // postmortem.edited: its human part or review status changed
+  kPostmortemPublished,  // postmortem.published
+  kPostmortemReopened,   // postmortem.reopened: published -> draft
+  kPostmortemReminded,   // postmortem.reminded: past due, someone was reminded
+  kActionItemCreated,    // action_item.created (also on its incident's timeline)
+  kActionItemUpdated,    // action_item.updated
+  kActionItemReminded,   // action_item.reminded: overdue, someone was reminded
 };
 std::string_view ToString(AuditAction a);
 std::optional<AuditAction> ParseAuditAction(std::string_view action);
@@ -667,7 +676,8 @@ class Store : public AlertStore,
               public ScheduleStore,
               public FanoutStore,
               public FeedStore,
-              public AuditStore {
+              public AuditStore,
+              public LearningStore {
  public:
   virtual ~Store() = default;
 

@@ -466,7 +466,7 @@ HOUSTON_STORE_CONTRACT(StoreContractTest);
 // none is also an incident timeline action.
 TEST(AuditActionTest, EveryActionHasOneNameThatReadsBack) {
   std::set<std::string_view> names;
-  for (int i = 0; i <= static_cast<int>(AuditAction::kUserSessionsRevoked); ++i) {
+  for (int i = 0; i <= static_cast<int>(AuditAction::kActionItemReminded); ++i) {
     auto action = static_cast<AuditAction>(i);
     std::string_view name = ToString(action);
     EXPECT_TRUE(names.insert(name).second) << name;

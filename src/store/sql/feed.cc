@@ -47,6 +47,14 @@ void RecordFeedForAudit(Db& db, TimePoint now, std::string_view action,
     db.RecordFeed(t, std::string(resource_id), now);
   } else if (resource_type == "org" && action == ToString(AuditAction::kOrgApplied)) {
     db.RecordFeed(FeedType::kOrgApplied, std::string(resource_id), now);
+  } else if (resource_type == "postmortem") {
+    db.RecordFeed(FeedType::kPostmortemUpdated, std::string(resource_id), now);
+  } else if (resource_type == "action_item") {
+    db.RecordFeed(FeedType::kActionItemUpdated, std::string(resource_id), now);
+    // On its incident's timeline too.
+    if (incident_id != 0) {
+      db.RecordFeed(FeedType::kTimelineAdded, std::to_string(incident_id), now);
+    }
   }
   // Tokens, sign-ins and the like are not on any screen the feed serves.
 }

@@ -720,4 +720,29 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
   return out;
 }
 
+Status InsertOutboxMessages(Db& db, TimePoint now, const std::vector<OutboxMessage>& messages) {
+  if (messages.empty()) return OkStatus();
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * ins, db.Prepare("INSERT INTO notifications(incident_id, kind, ref, round, loop, step, "
+                             "user_id, contact_method_id, channel_type, target, rule, state, "
+                             "created_at, not_before, payload_json) VALUES "
+                             "(?,?,?,0,0,0,?,?,?,?,?,'pending',?,?,?) ON CONFLICT DO NOTHING"));
+  for (const auto& m : messages) {
+    ins->Reset();
+    HOUSTON_RETURN_IF_ERROR(ins->Bind(1, m.incident_id)
+                                .Bind(2, m.kind)
+                                .Bind(3, m.ref)
+                                .Bind(4, m.user_id)
+                                .Bind(5, m.contact_method_id)
+                                .Bind(6, m.channel_type)
+                                .Bind(7, m.target)
+                                .Bind(8, m.rule)
+                                .Bind(9, Ms(now))
+                                .Bind(10, Ms(m.not_before))
+                                .Bind(11, m.payload_json)
+                                .Run());
+  }
+  return OkStatus();
+}
+
 }  // namespace houston::store::sql

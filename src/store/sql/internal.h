@@ -141,6 +141,10 @@ struct IncidentRow {
 Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& row, TimePoint now,
                                         const Actor& actor);
 
+// Queues `messages` in the outbox (pending); a message already there (same incident, kind, ref
+// and destination) is skipped.
+Status InsertOutboxMessages(Db& db, TimePoint now, const std::vector<OutboxMessage>& messages);
+
 // Appends " AND <clause>" pieces; binds are collected in order.
 struct Where {
   std::string sql;

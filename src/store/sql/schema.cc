@@ -315,6 +315,7 @@ CREATE TABLE postmortems (
   required {{int}} NOT NULL DEFAULT 0,
   owner TEXT NOT NULL DEFAULT '',
   sections_json TEXT NOT NULL DEFAULT '[]',
+  factors_json TEXT NOT NULL DEFAULT '[]',
   computed_json TEXT NOT NULL DEFAULT '',
   created_at {{int}} NOT NULL,
   created_by TEXT NOT NULL DEFAULT '',
@@ -329,7 +330,8 @@ CREATE TABLE postmortems (
 CREATE INDEX postmortems_status ON postmortems(status, incident_id);
 CREATE INDEX postmortems_reminder ON postmortems(next_reminder_at)
   WHERE next_reminder_at IS NOT NULL;
--- Contributing factors, one row per (postmortem, tag): counted across incidents.
+-- Contributing factors, one row per (postmortem, tag), counted across incidents (factors_json
+-- holds the same tags for reading a postmortem).
 CREATE TABLE postmortem_factors (
   incident_id {{int}} NOT NULL REFERENCES postmortems(incident_id),
   factor TEXT NOT NULL,

@@ -124,6 +124,28 @@ class SqlStore : public Store {
   Result<FeedBounds> ReadFeedBounds() override;
   void PruneFeed(FeedRetention retention, Callback<int64_t> done) override;
 
+  // Postmortems, action items and their reminders (store/sql/learning.cc).
+  void CreatePostmortem(NewPostmortem p, Actor actor, Callback<Postmortem> done) override;
+  void EditPostmortem(core::IncidentId id, PostmortemEdit edit, Actor actor,
+                      Callback<Postmortem> done) override;
+  void PublishPostmortem(core::IncidentId id, std::string computed_json,
+                         std::optional<int64_t> expected_version, Actor actor,
+                         Callback<Postmortem> done) override;
+  void ReopenPostmortem(core::IncidentId id, Actor actor, Callback<Postmortem> done) override;
+  Result<Postmortem> GetPostmortem(core::IncidentId id) override;
+  Result<std::vector<Postmortem>> ListPostmortems(const PostmortemFilter& f) override;
+  void CreateActionItem(ActionItem item, Actor actor, Callback<ActionItem> done) override;
+  void UpdateActionItem(int64_t id, ActionItemPatch patch, Actor actor,
+                        Callback<ActionItem> done) override;
+  Result<ActionItem> GetActionItem(int64_t id) override;
+  Result<std::vector<ActionItem>> ListActionItems(const ActionItemFilter& f) override;
+  Result<std::vector<core::Incident>> ListIncidentsNeedingPostmortem(
+      const std::vector<std::string>& sevs, TimePoint since, int limit) override;
+  Result<std::vector<Postmortem>> ListDuePostmortemReminders(TimePoint now, int limit) override;
+  Result<std::vector<ActionItem>> ListDueActionItemReminders(TimePoint now, int limit) override;
+  Result<std::optional<TimePoint>> NextLearningReminder() override;
+  void ApplyLearningWork(LearningWork work, Callback<int> done) override;
+
   // Sign-in (store/sql/auth.cc).
   void SetPassword(std::string user_id, std::string password_hash, Actor actor,
                    Callback<int> done) override;

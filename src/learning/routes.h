@@ -1,0 +1,47 @@
+// The postmortem and action-item resources of the REST API:
+//   GET|PUT /api/v1/incidents/{id}/postmortem, POST .../postmortem/publish|reopen,
+//   GET /api/v1/incidents/{id}/postmortem.md, GET /api/v1/postmortems,
+//   POST|GET /api/v1/action-items, GET|PATCH /api/v1/action-items/{id}.
+// Each handler reads the request, calls one LearningService function and writes the answer.
+#pragma once
+
+#include <functional>
+
+#include "api/context.h"
+#include "learning/learning_service.h"
+
+namespace houston::learning {
+
+// Thread-safe.
+class LearningRoutes : public api::RouteGroup {
+ public:
+  explicit LearningRoutes(api::Context& ctx);
+  void AddTo(api::RouteTable& table) override;
+
+ private:
+  void GetPostmortem(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void GetPostmortemMarkdown(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void PutPostmortem(const http::HttpRequest& req, const auth::Principal* principal,
+                     Respond respond);
+  void PublishPostmortem(const http::HttpRequest& req, const auth::Principal* principal,
+                         Respond respond);
+  void ReopenPostmortem(const http::HttpRequest& req, const auth::Principal* principal,
+                        Respond respond);
+  void ListPostmortems(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void CreateActionItem(const http::HttpRequest& req, const auth::Principal* principal,
+                        Respond respond);
+  void PatchActionItem(const http::HttpRequest& req, const auth::Principal* principal,
+                       Respond respond);
+  void GetActionItem(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void ListActionItems(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  // A store callback answering {"postmortem": ...} (with its computed part) or the error.
+  store::Callback<store::Postmortem> AnswerPostmortem(Respond respond, http::bhttp::status code);
+  store::Callback<store::ActionItem> AnswerActionItem(Respond respond, http::bhttp::status code);
+
+  LearningService learning_;
+};
+
+// The JSON of an action item (API and CLI).
+std::string ActionItemJson(const store::ActionItem& a, TimePoint now);
+
+}  // namespace houston::learning
