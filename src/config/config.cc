@@ -44,6 +44,10 @@ constexpr int kMinutesPerDay = 1440;
 constexpr int kMinutesPerWeek = 10'080;
 constexpr int kMaxLookbackHours = 720;  // 30 days
 constexpr int kMaxServiceTier = 5;
+constexpr int kMaxPostmortemDueDays = 90;
+constexpr int kMaxRemindEveryDays = 30;
+constexpr int kMaxTeamAfterDays = 30;
+constexpr int kMaxTeamGraceDays = 90;
 constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
 constexpr size_t kMaxIdLength = 64;
 constexpr size_t kMinKeyLength = 8;
@@ -100,6 +104,13 @@ bool IsIdChar(char c) { return IsAlnum(c) || c == '_' || c == '-' || c == '.'; }
 bool ValidId(std::string_view s) {
   return !s.empty() && s.size() <= kMaxIdLength && IsAlnum(s[0]) &&
          std::all_of(s.begin(), s.end(), IsIdChar);
+}
+
+// Postmortem section ids and contributing-factor tags: [a-z0-9_]+ (stored keys, counted by tag).
+bool ValidSnakeId(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxIdLength && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 bool ValidIntegrationKey(std::string_view s) {
@@ -337,11 +348,12 @@ class OrgParser {
                                 internal::Describe(root)));
       return std::move(org_);
     }
-    MapReader m(top,
-                {"users", "teams", "schedules", "escalation_policies", "services",
-                 "maintenance_windows", "silences", "status_page", "severities", "settings",
-                 "incident_roles", "incident_rules", "audiences", "webhooks"},
-                problems_);
+    MapReader m(
+        top,
+        {"users", "teams", "schedules", "escalation_policies", "services", "maintenance_windows",
+         "silences", "status_page", "severities", "settings", "incident_roles", "incident_rules",
+         "audiences", "webhooks", "postmortems", "action_items"},
+        problems_);
     for (const Value& v : m.List("users")) ParseUser(v);
     for (const Value& v : m.List("teams")) ParseTeam(v);
     for (const Value& v : m.List("schedules")) ParseSchedule(v);
@@ -356,6 +368,8 @@ class OrgParser {
     for (const Value& v : m.List("incident_rules")) ParseIncidentRule(v);
     for (const Value& v : m.List("audiences")) ParseAudience(v);
     for (const Value& v : m.List("webhooks")) ParseWebhook(v);
+    if (auto v = m.Get("postmortems")) ParsePostmortems(*v);
+    if (auto v = m.Get("action_items")) ParseActionItems(*v);
     CheckReferences();
     CheckSevLevels();
     CheckDependencyCycles();
@@ -1358,6 +1372,112 @@ class OrgParser {
     w.services = ParseRefList(m, "services", Kind::kService, /*required_non_empty=*/false,
                               /*allow_duplicates=*/false);
     org_.webhooks.push_back(std::move(w));
+  }
+
+  // ---- learning: postmortems and action items ----
+
+  // Starts from the defaults (the org's SEV levels are known: severities are parsed first) and
+  // overrides each key that is written.
+  void ParsePostmortems(const Value& v) {
+    MapReader m(v,
+                {"required_severities", "due_days", "remind_every_days", "team_after_days",
+                 "sections", "contributing_factors"},
+                problems_);
+    if (!m.ok()) return;
+    PostmortemPolicy p = DefaultPostmortemPolicy(SevLevels(org_));
+    if (m.Has("required_severities")) {
+      p.required_severities.clear();
+      for (const Value& sv : m.List("required_severities")) {
+        std::optional<std::string> sev = AsString(sv, problems_);
+        if (!sev) continue;
+        if (std::find(p.required_severities.begin(), p.required_severities.end(), *sev) !=
+            p.required_severities.end()) {
+          problems_.Add(sv.pos, sv.path, fmt::format("'{}' is listed twice", *sev));
+          continue;
+        }
+        sev_refs_.push_back(PendingSev{*sev, sv.pos, sv.path});
+        p.required_severities.push_back(*sev);
+      }
+    }
+    p.due_days = static_cast<int>(m.Int("due_days", 1, kMaxPostmortemDueDays).value_or(p.due_days));
+    p.remind_every_days = static_cast<int>(
+        m.Int("remind_every_days", 1, kMaxRemindEveryDays).value_or(p.remind_every_days));
+    p.team_after_days = static_cast<int>(
+        m.Int("team_after_days", 1, kMaxTeamAfterDays).value_or(p.team_after_days));
+    if (m.Has("sections")) {
+      std::vector<Value> sections = m.List("sections");
+      if (sections.empty()) {
+        problems_.Add(m.PositionOfKey("sections"), m.PathOf("sections"),
+                      "must list at least one section; remove the key for the built-in template");
+      }
+      p.sections.clear();
+      std::map<std::string, Position> ids;
+      for (const Value& sv : sections) {
+        MapReader sm(sv, {"id", "title", "prompt"}, problems_);
+        if (!sm.ok()) continue;
+        PostmortemSection section;
+        section.id = ParseSnakeId(sm, "section");
+        CheckLocalDuplicate(ids, section.id, sm, "section");
+        section.title = sm.String("title", /*required=*/true).value_or("");
+        section.prompt = sm.String("prompt").value_or("");
+        p.sections.push_back(std::move(section));
+      }
+    }
+    if (m.Has("contributing_factors")) {
+      std::vector<Value> factors = m.List("contributing_factors");
+      if (factors.empty()) {
+        problems_.Add(m.PositionOfKey("contributing_factors"), m.PathOf("contributing_factors"),
+                      "must list at least one factor; remove the key for the built-in list");
+      }
+      p.contributing_factors.clear();
+      for (const Value& fv : factors) {
+        std::optional<std::string> factor = AsString(fv, problems_);
+        if (!factor) continue;
+        if (!ValidSnakeId(*factor)) {
+          problems_.Add(fv.pos, fv.path,
+                        fmt::format("invalid factor '{}': use 1 to {} lowercase letters, digits "
+                                    "and '_', e.g. config_change",
+                                    *factor, kMaxIdLength));
+          continue;
+        }
+        if (std::find(p.contributing_factors.begin(), p.contributing_factors.end(), *factor) !=
+            p.contributing_factors.end()) {
+          problems_.Add(fv.pos, fv.path, fmt::format("'{}' is listed twice", *factor));
+          continue;
+        }
+        p.contributing_factors.push_back(*factor);
+      }
+    }
+    org_.postmortems = std::move(p);
+  }
+
+  // The required `id` of a postmortem section: [a-z0-9_]+.
+  std::string ParseSnakeId(MapReader& m, std::string_view what) {
+    std::optional<std::string> id = m.String("id", /*required=*/true);
+    if (!id) return "";
+    if (!ValidSnakeId(*id)) {
+      problems_.Add(m.PositionOfKey("id"), m.PathOf("id"),
+                    fmt::format("invalid {} id '{}': use 1 to {} lowercase letters, digits and "
+                                "'_', e.g. what_happened",
+                                what, *id, kMaxIdLength));
+    }
+    return *id;
+  }
+
+  void ParseActionItems(const Value& v) {
+    MapReader m(v, {"remind_every_days", "team_grace_days", "working_hours"}, problems_);
+    if (!m.ok()) return;
+    ActionItemPolicy p;
+    p.remind_every_days = static_cast<int>(
+        m.Int("remind_every_days", 1, kMaxRemindEveryDays).value_or(p.remind_every_days));
+    p.team_grace_days = static_cast<int>(
+        m.Int("team_grace_days", 0, kMaxTeamGraceDays).value_or(p.team_grace_days));
+    if (auto wv = m.Get("working_hours")) {
+      // The same shape and rules as a schedule layer's restriction.
+      MapReader wm(*wv, {"days", "start", "end"}, problems_);
+      if (wm.ok()) p.working_hours = ParseDailyWindow(wm);
+    }
+    org_.action_items = std::move(p);
   }
 
   // ---- cross-object checks ----

@@ -425,8 +425,11 @@ Result<Org> LoadOrgFile(const std::string& path);
 // One object of the flattened org. kind is one of: user, team, schedule, escalation_policy,
 // service, integration (id = key; the spec names its service), maintenance_window, silence,
 // status_page (id "status_page"), severity, settings (id "settings"), incident_role,
-// incident_rule, audience, webhook. spec_json is canonical JSON (fixed key order, no
-// whitespace), so equal specs are equal strings.
+// incident_rule, audience, webhook, postmortems (id "postmortems") and action_items (id
+// "action_items"); the singletons only when the section is written, with every default filled
+// in. spec_json is canonical JSON (fixed key order, no whitespace), so equal specs are equal
+// strings. Servers do not rebuild an Org from these objects: they parse the source YAML stored
+// beside them (store::OrgSnapshot::source_yaml).
 struct OrgObject {
   std::string kind;
   std::string id;

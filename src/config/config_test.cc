@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -277,6 +278,38 @@ TEST(ParseOrgTest, BundledExampleIsValid) {
   EXPECT_EQ(org->webhooks[0].id, "chatops");
   EXPECT_EQ(org->webhooks[0].url, "http://127.0.0.1:9000/incident-events");
   EXPECT_FALSE(org->webhooks[0].secret.empty());
+  ASSERT_TRUE(org->postmortems.has_value());
+  EXPECT_THAT(org->postmortems->required_severities, ElementsAre("SEV1", "SEV2"));
+  EXPECT_EQ(org->postmortems->due_days, 5);
+  EXPECT_THAT(org->postmortems->sections, SizeIs(5));  // the built-in template
+  ASSERT_TRUE(org->action_items.has_value());
+  EXPECT_EQ(org->action_items->team_grace_days, 3);
+  EXPECT_THAT(org->action_items->working_hours.days, SizeIs(5));
+}
+
+TEST(ParseOrgTest, BundledExampleCommentedPostmortemTemplateIsValid) {
+  // The example shows `sections` and `contributing_factors` commented out; uncommented, they
+  // must still be valid.
+  std::ifstream in(std::string(HOUSTON_SOURCE_DIR) + "/examples/org.yaml");
+  ASSERT_TRUE(in.good());
+  std::string text;
+  int uncommented = 0;
+  for (std::string line; std::getline(in, line);) {
+    for (std::string_view prefix :
+         {"  # sections:", "  #   - {id: ", "  # contributing_factors:"}) {
+      if (line.starts_with(prefix)) {
+        line.erase(2, 2);
+        ++uncommented;
+        break;
+      }
+    }
+    text += line + "\n";
+  }
+  EXPECT_EQ(uncommented, 4);
+  Org org = ParseValid(text);
+  ASSERT_TRUE(org.postmortems.has_value());
+  EXPECT_THAT(org.postmortems->sections, SizeIs(2));
+  EXPECT_THAT(org.postmortems->contributing_factors, Contains("third_party"));
 }
 
 TEST(ParseOrgTest, EmptyOrCommentOnlyFileIsAnEmptyOrg) {
@@ -1811,6 +1844,300 @@ TEST(DiffTest, SecretsAddedWhereTheStoredSpecHasNoneAreMasked) {
 TEST(DiffTest, UnparseableSpecStillShowsAChange) {
   OrgDiff diff = Diff({{"user", "a", "not json"}}, {{"user", "a", R"({"id":"a"})"}});
   EXPECT_EQ(FormatDiff(diff), "~ user a: spec changed\n0 to add, 1 to change, 0 to remove\n");
+}
+
+// ---- learning: postmortems and action items -------------------------------------------------
+
+constexpr std::string_view kLearningSections = R"yaml(severities:
+  - {id: SEV1}
+  - {id: SEV2}
+  - {id: SEV3}
+postmortems:
+  required_severities: [SEV1, SEV3]
+  due_days: 7
+  remind_every_days: 2
+  team_after_days: 3
+  sections:
+    - {id: what_happened, title: "What happened", prompt: "The story in plain words."}
+    - {id: timeline_notes, title: Timeline notes}
+  contributing_factors: [deploy, config_change, capacity]
+action_items:
+  remind_every_days: 2
+  team_grace_days: 0
+  working_hours: {days: [fri, mon], start: "08:30", end: "18:00"}
+)yaml";
+
+std::string LearningOrgText() { return std::string(kRefsBase) + std::string(kLearningSections); }
+
+TEST(LearningConfigTest, EveryKeyParses) {
+  Org org = ParseValid(LearningOrgText());
+  ASSERT_TRUE(org.postmortems.has_value());
+  const PostmortemPolicy& p = *org.postmortems;
+  EXPECT_THAT(p.required_severities, ElementsAre("SEV1", "SEV3"));
+  EXPECT_EQ(p.due_days, 7);
+  EXPECT_EQ(p.remind_every_days, 2);
+  EXPECT_EQ(p.team_after_days, 3);
+  ASSERT_THAT(p.sections, SizeIs(2));
+  EXPECT_EQ(p.sections[0].id, "what_happened");
+  EXPECT_EQ(p.sections[0].title, "What happened");
+  EXPECT_EQ(p.sections[0].prompt, "The story in plain words.");
+  EXPECT_EQ(p.sections[1].id, "timeline_notes");
+  EXPECT_EQ(p.sections[1].title, "Timeline notes");
+  EXPECT_EQ(p.sections[1].prompt, "");
+  EXPECT_THAT(p.contributing_factors, ElementsAre("deploy", "config_change", "capacity"));
+  EXPECT_THAT(PostmortemPolicyOf(org).required_severities, ElementsAre("SEV1", "SEV3"));
+
+  ASSERT_TRUE(org.action_items.has_value());
+  const ActionItemPolicy& a = *org.action_items;
+  EXPECT_EQ(a.remind_every_days, 2);
+  EXPECT_EQ(a.team_grace_days, 0);
+  EXPECT_THAT(a.working_hours.days, ElementsAre(date::Monday, date::Friday));  // week order
+  EXPECT_EQ(a.working_hours.start_minute, 8 * 60 + 30);
+  EXPECT_EQ(a.working_hours.end_minute, 18 * 60);
+  EXPECT_EQ(ActionItemPolicyOf(org).team_grace_days, 0);
+}
+
+TEST(LearningConfigTest, DefaultsWhenAbsent) {
+  Org org = ParseValid(kRefsBase);
+  EXPECT_FALSE(org.postmortems.has_value());
+  EXPECT_FALSE(org.action_items.has_value());
+  PostmortemPolicy p = PostmortemPolicyOf(org);
+  EXPECT_THAT(p.required_severities, ElementsAre("SEV1", "SEV2"));
+  EXPECT_EQ(p.due_days, 5);
+  EXPECT_EQ(p.remind_every_days, 1);
+  EXPECT_EQ(p.team_after_days, 2);
+  std::vector<std::string> section_ids;
+  for (const PostmortemSection& s : p.sections) section_ids.push_back(s.id);
+  EXPECT_THAT(section_ids, ElementsAre("what_happened", "contributing_factors", "what_went_well",
+                                       "where_we_got_lucky", "what_we_will_change"));
+  for (const PostmortemSection& s : p.sections) {
+    EXPECT_FALSE(s.title.empty()) << s.id;
+    EXPECT_FALSE(s.prompt.empty()) << s.id;
+  }
+  EXPECT_THAT(p.contributing_factors, SizeIs(12));
+  EXPECT_THAT(p.contributing_factors, Contains("config_change"));
+  ActionItemPolicy a = ActionItemPolicyOf(org);
+  EXPECT_EQ(a.remind_every_days, 1);
+  EXPECT_EQ(a.team_grace_days, 3);
+  EXPECT_THAT(a.working_hours.days, ElementsAre(date::Monday, date::Tuesday, date::Wednesday,
+                                                date::Thursday, date::Friday));
+  EXPECT_EQ(a.working_hours.start_minute, 9 * 60);
+  EXPECT_EQ(a.working_hours.end_minute, 17 * 60);
+
+  // The org's own levels: the two most severe.
+  Org own = ParseValid("severities: [{id: P1}, {id: P2}, {id: P3}]\n");
+  EXPECT_THAT(PostmortemPolicyOf(own).required_severities, ElementsAre("P1", "P2"));
+
+  // A key that is written overrides its default only; the others keep theirs.
+  Org partial = ParseValid(
+      "severities: [{id: P1}, {id: P2}, {id: P3}]\n"
+      "postmortems: {due_days: 10}\n"
+      "action_items: {team_grace_days: 5}\n");
+  ASSERT_TRUE(partial.postmortems.has_value());
+  EXPECT_THAT(partial.postmortems->required_severities, ElementsAre("P1", "P2"));
+  EXPECT_EQ(partial.postmortems->due_days, 10);
+  EXPECT_EQ(partial.postmortems->remind_every_days, 1);
+  EXPECT_EQ(partial.postmortems->team_after_days, 2);
+  EXPECT_THAT(partial.postmortems->sections, SizeIs(5));
+  EXPECT_THAT(partial.postmortems->contributing_factors, SizeIs(12));
+  ASSERT_TRUE(partial.action_items.has_value());
+  EXPECT_EQ(partial.action_items->team_grace_days, 5);
+  EXPECT_EQ(partial.action_items->remind_every_days, 1);
+  EXPECT_THAT(partial.action_items->working_hours.days, SizeIs(5));
+  EXPECT_EQ(partial.action_items->working_hours.start_minute, 9 * 60);
+
+  // An empty list: no severity requires a postmortem. A null value is an absent key.
+  EXPECT_THAT(
+      ParseValid("postmortems: {required_severities: []}\n").postmortems->required_severities,
+      IsEmpty());
+  EXPECT_THAT(ParseValid("postmortems:\n  required_severities:\n").postmortems->required_severities,
+              ElementsAre("SEV1", "SEV2"));
+  // Empty sections: the defaults, as if absent.
+  Org empty = ParseValid("postmortems: {}\naction_items: {}\n");
+  ASSERT_TRUE(empty.postmortems.has_value());
+  EXPECT_THAT(empty.postmortems->required_severities, ElementsAre("SEV1", "SEV2"));
+  EXPECT_THAT(empty.postmortems->sections, SizeIs(5));
+  EXPECT_FALSE(ParseValid("postmortems:\n").postmortems.has_value());
+}
+
+TEST(LearningConfigTest, PostmortemProblems) {
+  EXPECT_THAT(
+      ProblemsOf("severities: [{id: SEV1}, {id: SEV2}]\n"
+                 "postmortems:\n"
+                 "  required_severities: [SEV1, sev2, SEV9, SEV1]\n"
+                 "  due_days: 0\n"
+                 "  remind_every_days: 31\n"
+                 "  team_after_days: 0\n"
+                 "  sections:\n"
+                 "    - {id: what_happened, title: What happened}\n"
+                 "    - {id: What-Happened, title: X}\n"
+                 "    - {id: what_happened, title: Again}\n"
+                 "    - {id: notes}\n"
+                 "    - {id: extra, title: Extra, hint: x}\n"
+                 "  contributing_factors: [deploy, Config Change, deploy]\n"
+                 "  owner: bob\n"),
+      ElementsAre(
+          "org.yaml:3:31: postmortems.required_severities[1]: unknown SEV level 'sev2' (did you "
+          "mean 'SEV2'? levels are case-sensitive; use one of SEV1, SEV2)",
+          "org.yaml:3:37: postmortems.required_severities[2]: unknown SEV level 'SEV9' (use one "
+          "of SEV1, SEV2)",
+          "org.yaml:3:43: postmortems.required_severities[3]: 'SEV1' is listed twice",
+          "org.yaml:4:13: postmortems.due_days: must be between 1 and 90, got 0",
+          "org.yaml:5:22: postmortems.remind_every_days: must be between 1 and 30, got 31",
+          "org.yaml:6:20: postmortems.team_after_days: must be between 1 and 30, got 0",
+          "org.yaml:9:12: postmortems.sections[1].id: invalid section id 'What-Happened': use 1 "
+          "to 64 lowercase letters, digits and '_', e.g. what_happened",
+          "org.yaml:10:12: postmortems.sections[2].id: duplicate section id 'what_happened' "
+          "(first defined at line 8)",
+          "org.yaml:11:7: postmortems.sections[3]: missing required key 'title'",
+          "org.yaml:12:33: postmortems.sections[4].hint: unknown key 'hint' (allowed: id, title, "
+          "prompt)",
+          "org.yaml:13:34: postmortems.contributing_factors[1]: invalid factor 'Config Change': "
+          "use 1 to 64 lowercase letters, digits and '_', e.g. config_change",
+          "org.yaml:13:49: postmortems.contributing_factors[2]: 'deploy' is listed twice",
+          "org.yaml:14:3: postmortems.owner: unknown key 'owner' (allowed: required_severities, "
+          "due_days, remind_every_days, team_after_days, sections, contributing_factors)"));
+
+  EXPECT_THAT(ProblemsOf("postmortems: {sections: [], contributing_factors: []}\n"),
+              ElementsAre("org.yaml:1:25: postmortems.sections: must list at least one section; "
+                          "remove the key for the built-in template",
+                          "org.yaml:1:51: postmortems.contributing_factors: must list at least "
+                          "one factor; remove the key for the built-in list"));
+  EXPECT_THAT(ProblemsOf("postmortems: [SEV1]\n"),
+              ElementsAre(HasSubstr("org.yaml:1:14: postmortems: ")));
+  // The default required severities need no SEV2 to exist when the org defines one level.
+  EXPECT_THAT(ParseValid("severities: [{id: ONLY}]\npostmortems: {due_days: 3}\n")
+                  .postmortems->required_severities,
+              ElementsAre("ONLY"));
+}
+
+TEST(LearningConfigTest, ActionItemProblems) {
+  EXPECT_THAT(
+      ProblemsOf("action_items:\n"
+                 "  remind_every_days: 0\n"
+                 "  team_grace_days: 91\n"
+                 "  working_hours: {days: [mon, funday, mon], start: \"25:00\", end: \"17:00\"}\n"
+                 "  escalate: true\n"),
+      ElementsAre("org.yaml:2:22: action_items.remind_every_days: must be between 1 and 30, got 0",
+                  "org.yaml:3:20: action_items.team_grace_days: must be between 0 and 90, got 91",
+                  "org.yaml:4:31: action_items.working_hours.days[1]: unknown day 'funday' (use "
+                  "mon, tue, wed, thu, fri, sat or sun)",
+                  "org.yaml:4:39: action_items.working_hours.days[2]: 'mon' is listed twice",
+                  "org.yaml:4:52: action_items.working_hours.start: invalid time of day '25:00': "
+                  "use HH:MM between 00:00 and 24:00",
+                  HasSubstr("org.yaml:5:3: action_items.escalate: unknown key 'escalate'")));
+  EXPECT_THAT(ProblemsOf("action_items:\n"
+                         "  working_hours: {days: [], start: \"09:00\", end: \"09:00\"}\n"),
+              ElementsAre("org.yaml:2:25: action_items.working_hours.days: must list at least one "
+                          "day (mon, tue, wed, thu, fri, sat, sun)",
+                          "org.yaml:2:50: action_items.working_hours.end: start and end are equal; "
+                          "use start 00:00 and end 24:00 for the whole day"));
+  EXPECT_THAT(ProblemsOf("action_items: {working_hours: {start: \"09:00\", end: \"17:00\", tz: "
+                         "UTC}}\n"),
+              ElementsAre(HasSubstr("action_items.working_hours: missing required key 'days'"),
+                          HasSubstr("action_items.working_hours.tz: unknown key 'tz'")));
+  // Past midnight is allowed, as for layer restrictions: 22:00 to 06:00 the next day.
+  Org night = ParseValid(
+      "action_items: {working_hours: {days: [sat, sun], start: \"22:00\", end: \"06:00\"}}\n");
+  EXPECT_EQ(night.action_items->working_hours.start_minute, 22 * 60);
+  EXPECT_EQ(night.action_items->working_hours.end_minute, 6 * 60);
+}
+
+TEST(FlattenTest, LearningSections) {
+  std::vector<OrgObject> objects = Flatten(ParseValid(LearningOrgText()));
+  auto spec = [&](std::string_view kind, std::string_view id) {
+    const OrgObject* o = FindObject(objects, kind, id);
+    return o == nullptr ? std::string("(missing)") : o->spec_json;
+  };
+  EXPECT_EQ(spec("postmortems", "postmortems"),
+            R"({"required_severities":["SEV1","SEV3"],"due_days":7,"remind_every_days":2,)"
+            R"("team_after_days":3,"sections":[{"id":"what_happened","title":"What happened",)"
+            R"("prompt":"The story in plain words."},{"id":"timeline_notes",)"
+            R"("title":"Timeline notes","prompt":""}],)"
+            R"("contributing_factors":["deploy","config_change","capacity"]})");
+  EXPECT_EQ(spec("action_items", "action_items"),
+            R"({"remind_every_days":2,"team_grace_days":0,)"
+            R"("working_hours":{"days":["mon","fri"],"start":"08:30","end":"18:00"}})");
+
+  // Absent sections are no objects (the defaults apply); written ones carry every default.
+  for (const OrgObject& o : Flatten(ParseValid(kRefsBase))) {
+    EXPECT_NE(o.kind, "postmortems");
+    EXPECT_NE(o.kind, "action_items");
+  }
+  std::vector<OrgObject> defaults = Flatten(ParseValid("postmortems: {}\naction_items: {}\n"));
+  ASSERT_NE(FindObject(defaults, "postmortems", "postmortems"), nullptr);
+  EXPECT_THAT(FindObject(defaults, "postmortems", "postmortems")->spec_json,
+              AllOf(HasSubstr(R"({"required_severities":["SEV1","SEV2"],"due_days":5,)"),
+                    HasSubstr(R"({"id":"what_happened","title":"What happened",)")));
+  EXPECT_EQ(FindObject(defaults, "action_items", "action_items")->spec_json,
+            R"({"remind_every_days":1,"team_grace_days":3,"working_hours":)"
+            R"({"days":["mon","tue","wed","thu","fri"],"start":"09:00","end":"17:00"}})");
+}
+
+TEST(FlattenTest, LearningSectionsRoundTrip) {
+  // What a server does: the objects applied with a file, then the org parsed again from the
+  // stored source text, must not differ; the policies it runs are the ones written.
+  std::string text = LearningOrgText();
+  std::vector<OrgObject> stored = Flatten(ParseValid(text));
+  Org reloaded = ParseValid(text);
+  EXPECT_TRUE(Diff(stored, Flatten(reloaded)).empty());
+  EXPECT_EQ(PostmortemPolicyOf(reloaded).due_days, 7);
+  EXPECT_EQ(ActionItemPolicyOf(reloaded).working_hours.start_minute, 8 * 60 + 30);
+
+  // Block or flow style, day order, "9:00" or "09:00", defaults written or left out: the same.
+  std::string block = std::string(kRefsBase) +
+                      "postmortems:\n"
+                      "  due_days: 5\n"
+                      "action_items:\n"
+                      "  team_grace_days: 3\n"
+                      "  working_hours:\n"
+                      "    days: [fri, thu, wed, tue, mon]\n"
+                      "    start: \"9:00\"\n"
+                      "    end: \"17:00\"\n";
+  std::string flow = std::string(kRefsBase) +
+                     "postmortems: {required_severities: [SEV1, SEV2]}\n"
+                     "action_items: {}\n";
+  EXPECT_EQ(Flatten(ParseValid(block)), Flatten(ParseValid(flow)));
+}
+
+TEST(DiffTest, LearningSectionChanges) {
+  std::string before_text = LearningOrgText();
+  std::string after_text = before_text;
+  auto replace = [&](std::string_view from, std::string_view to) {
+    size_t pos = after_text.find(from);
+    ASSERT_NE(pos, std::string::npos) << from;
+    after_text.replace(pos, from.size(), to);
+  };
+  replace("required_severities: [SEV1, SEV3]", "required_severities: [SEV1, SEV2]");
+  replace("due_days: 7", "due_days: 10");
+  replace("title: Timeline notes", "title: Timeline");
+  replace("[deploy, config_change, capacity]", "[deploy, capacity]");
+  replace("team_grace_days: 0", "team_grace_days: 2");
+  replace("end: \"18:00\"", "end: \"17:30\"");
+  std::string plan =
+      FormatDiff(Diff(Flatten(ParseValid(before_text)), Flatten(ParseValid(after_text))));
+  EXPECT_EQ(plan,
+            "~ action_items action_items: team_grace_days 0 -> 2\n"
+            "~ action_items action_items: working_hours.end \"18:00\" -> \"17:30\"\n"
+            "~ postmortems postmortems: required_severities [\"SEV1\",\"SEV3\"] -> "
+            "[\"SEV1\",\"SEV2\"]\n"
+            "~ postmortems postmortems: due_days 7 -> 10\n"
+            "~ postmortems postmortems: sections[1].title \"Timeline notes\" -> \"Timeline\"\n"
+            "~ postmortems postmortems: contributing_factors [\"deploy\",\"config_change\","
+            "\"capacity\"] -> [\"deploy\",\"capacity\"]\n"
+            "0 to add, 2 to change, 0 to remove\n");
+
+  // Removing a section removes its object (the defaults apply again); adding one adds it.
+  std::string without =
+      std::string(kRefsBase) + "severities: [{id: SEV1}, {id: SEV2}, {id: SEV3}]\n";
+  EXPECT_EQ(FormatDiff(Diff(Flatten(ParseValid(before_text)), Flatten(ParseValid(without)))),
+            "- action_items action_items\n"
+            "- postmortems postmortems\n"
+            "0 to add, 0 to change, 2 to remove\n");
+  EXPECT_EQ(FormatDiff(Diff(Flatten(ParseValid(without)), Flatten(ParseValid(before_text)))),
+            "+ action_items action_items\n"
+            "+ postmortems postmortems\n"
+            "2 to add, 0 to change, 0 to remove\n");
 }
 
 }  // namespace

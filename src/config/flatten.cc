@@ -344,6 +344,33 @@ json::object WebhookSpec(const OutboundWebhook& w, bool redacted) {
   return o;
 }
 
+json::object PostmortemsSpec(const PostmortemPolicy& p) {
+  json::array sections;
+  for (const PostmortemSection& section : p.sections) {
+    json::object o;
+    o["id"] = section.id;
+    o["title"] = section.title;
+    o["prompt"] = section.prompt;
+    sections.emplace_back(std::move(o));
+  }
+  json::object o;
+  o["required_severities"] = Strings(p.required_severities);
+  o["due_days"] = p.due_days;
+  o["remind_every_days"] = p.remind_every_days;
+  o["team_after_days"] = p.team_after_days;
+  o["sections"] = std::move(sections);
+  o["contributing_factors"] = Strings(p.contributing_factors);
+  return o;
+}
+
+json::object ActionItemsSpec(const ActionItemPolicy& p) {
+  json::object o;
+  o["remind_every_days"] = p.remind_every_days;
+  o["team_grace_days"] = p.team_grace_days;
+  o["working_hours"] = Window(p.working_hours);
+  return o;
+}
+
 // ---- diff printing ----
 
 // Compact JSON for humans: like the canonical form, but real numbers in plain notation (0.5,
@@ -485,6 +512,8 @@ std::vector<OrgObject> Flatten(const Org& org, bool redacted) {
   for (const IncidentRule& r : org.incident_rules) add("incident_rule", r.id, IncidentRuleSpec(r));
   for (const Audience& a : org.audiences) add("audience", a.id, AudienceSpec(a, redacted));
   for (const OutboundWebhook& w : org.webhooks) add("webhook", w.id, WebhookSpec(w, redacted));
+  if (org.postmortems) add("postmortems", "postmortems", PostmortemsSpec(*org.postmortems));
+  if (org.action_items) add("action_items", "action_items", ActionItemsSpec(*org.action_items));
   std::sort(out.begin(), out.end(),
             [](const OrgObject& a, const OrgObject& b) { return KeyOf(a) < KeyOf(b); });
   return out;
