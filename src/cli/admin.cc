@@ -297,6 +297,7 @@ void AddCommands(CLI::App& app, std::function<int()>* run) {
   AddAdminCommands(app, run);
   AddUserCommands(app, run);
   AddClientCommands(app, run);
+  AddLearningCommands(app, run);
 }
 
 }  // namespace houston::cli

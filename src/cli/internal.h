@@ -17,6 +17,7 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run);
 void AddAdminCommands(CLI::App& app, std::function<int()>* run);
 void AddClientCommands(CLI::App& app, std::function<int()>* run);
 void AddUserCommands(CLI::App& app, std::function<int()>* run);
+void AddLearningCommands(CLI::App& app, std::function<int()>* run);
 
 Status SetUpLogging(const std::string& format, const std::string& level);
 using server::AbsolutePath;
