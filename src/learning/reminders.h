@@ -79,7 +79,7 @@ class Chaser {
   // The loop thread's own: resolved incidents before this were already looked at.
   std::optional<TimePoint> drafted_through_;
   DeadlineLoop loop_{"learning reminders", clock_, [this] { return RunOnce(); },
-                     std::chrono::milliseconds(50), std::chrono::seconds(60)};
+                     std::chrono::milliseconds(500), std::chrono::seconds(60)};
 };
 
 }  // namespace houston::learning
