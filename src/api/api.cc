@@ -7,6 +7,7 @@
 #include "core/json_util.h"
 #include "incidents/routes.h"
 #include "intake/routes.h"
+#include "learning/analytics_routes.h"
 #include "paging/routes.h"
 
 namespace houston::api {
@@ -23,13 +24,15 @@ Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions o
       incidents_(std::make_unique<incidents::IncidentRoutes>(ctx_)),
       paging_(std::make_unique<paging::PagingRoutes>(ctx_)),
       links_(std::make_unique<paging::LinkRoutes>(ctx_)),
-      audit_(std::make_unique<audit::AuditRoutes>(ctx_)) {
+      audit_(std::make_unique<audit::AuditRoutes>(ctx_)),
+      analytics_(std::make_unique<learning::AnalyticsRoutes>(ctx_)) {
   platform_->AddTo(table_);
   intake_->AddTo(table_);
   incidents_->AddTo(table_);
   paging_->AddTo(table_);
   links_->AddTo(table_);
   audit_->AddTo(table_);
+  analytics_->AddTo(table_);
 }
 
 Api::~Api() = default;

@@ -26,6 +26,9 @@ class LinkRoutes;
 namespace houston::audit {
 class AuditRoutes;
 }
+namespace houston::learning {
+class AnalyticsRoutes;
+}
 
 namespace houston::api {
 
@@ -64,6 +67,7 @@ class Api {
   std::unique_ptr<paging::PagingRoutes> paging_;
   std::unique_ptr<paging::LinkRoutes> links_;
   std::unique_ptr<audit::AuditRoutes> audit_;
+  std::unique_ptr<learning::AnalyticsRoutes> analytics_;
   RouteTable table_;
 };
 

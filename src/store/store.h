@@ -19,6 +19,7 @@
 #include "core/incident.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "store/analytics_store.h"
 #include "store/feed.h"
 #include "store/incident_store.h"
 
@@ -667,7 +668,8 @@ class Store : public AlertStore,
               public ScheduleStore,
               public FanoutStore,
               public FeedStore,
-              public AuditStore {
+              public AuditStore,
+              public AnalyticsStore {
  public:
   virtual ~Store() = default;
 
