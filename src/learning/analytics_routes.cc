@@ -47,7 +47,13 @@ class QueryReader {
   std::optional<std::string> Get(std::string_view name) const { return req_.Query(name); }
   void Problem(std::string p) { body_.Problem(std::move(p)); }
   api::JsonBody& body() { return body_; }
-  Status Finish() { return body_.Finish(); }
+  // InvalidArgument naming every problem ("invalid query" when there are several), or OK.
+  Status Finish() {
+    Status st = body_.Finish();
+    if (st.ok() || st.details().size() < 2) return st;
+    return InvalidArgument(fmt::format("invalid query: {} problems", st.details().size()),
+                           st.details());
+  }
 
  private:
   const HttpRequest& req_;
