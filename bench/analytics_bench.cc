@@ -10,6 +10,7 @@
 // (or the week, for the weekly report) through the real store: one warm-up run, then the median
 // and the slowest of 5. The target is under 200 ms each. SQLite lives in $HOUSTON_BENCH_DIR (or
 // the temp directory); PostgreSQL is a throw-away server (testing/pg_server.h).
+#include <fmt/format.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -225,6 +226,14 @@ int BenchSqlite() {
   std::filesystem::path dir =
       env && *env ? std::filesystem::path(env) : std::filesystem::temp_directory_path();
   std::string path = (dir / ("analytics_bench-" + std::to_string(::getpid()) + ".db")).string();
+  // HOUSTON_BENCH_DB: an already filled database to query (kept afterwards).
+  const char* reuse = std::getenv("HOUSTON_BENCH_DB");
+  if (reuse && *reuse) {
+    auto s = store::sqlite::SqliteStore::Open({.path = reuse});
+    if (!s) return 1;
+    RunQueries("sqlite", **s);
+    return 0;
+  }
   {
     auto s = store::sqlite::SqliteStore::Open({.path = path});  // creates the schema
     if (!s) {
@@ -240,11 +249,13 @@ int BenchSqlite() {
   std::printf("sqlite    filled in %.1f s (%s)\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
               path.c_str());
+  if (std::getenv("HOUSTON_BENCH_FILL_ONLY")) return 0;
   {
     auto s = store::sqlite::SqliteStore::Open({.path = path});
     if (!s) return 1;
     RunQueries("sqlite", **s);
   }
+  if (std::getenv("HOUSTON_BENCH_KEEP")) return 0;  // for HOUSTON_BENCH_DB
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   return 0;
 }
