@@ -65,8 +65,7 @@ class AnalyticsRoutesTest : public ::testing::Test {
     raw.set(bhttp::field::authorization, "Bearer " + token_);
     std::string_view t = raw.target();
     std::string_view path = t.substr(0, t.find('?'));
-    std::string_view query =
-        t.find('?') == std::string_view::npos ? "" : t.substr(t.find('?') + 1);
+    std::string_view query = t.find('?') == std::string_view::npos ? "" : t.substr(t.find('?') + 1);
     auto m = router_.Find(bhttp::verb::get, path);
     EXPECT_NE(m.handler, nullptr) << target;
     http::HttpRequest req{raw, path, query, m.params, "127.0.0.1", "test"};
@@ -113,9 +112,9 @@ TEST_F(AnalyticsRoutesTest, BadQueriesAre400sNamingTheField) {
 }
 
 TEST_F(AnalyticsRoutesTest, AnswersWithTheDocumentedShapes) {
-  auto inc = Get(
-      "/api/v1/analytics/incidents?from=2026-03-01&to=2026-03-03&interval=day&"
-      "tz=Europe/Berlin&group_by=team");
+  auto inc =
+      Get("/api/v1/analytics/incidents?from=2026-03-01&to=2026-03-03&interval=day&"
+          "tz=Europe/Berlin&group_by=team");
   ASSERT_EQ(inc.result(), bhttp::status::ok) << inc.body();
   auto v = boost::json::parse(inc.body()).as_object();
   EXPECT_EQ(v["from"].as_string(), "2026-02-28T23:00:00.000Z");
@@ -141,6 +140,24 @@ TEST_F(AnalyticsRoutesTest, AnswersWithTheDocumentedShapes) {
   EXPECT_EQ(noise.body().find("0123456789abcdef"), std::string::npos);
 }
 
+// A query that finds the pool's queue full is answered at once: 503 with Retry-After.
+TEST_F(AnalyticsRoutesTest, AFullQueryPoolAnswers503WithRetryAfter) {
+  api::Context ctx(*store_, metrics_, clock_, {});
+  AnalyticsRoutes routes(ctx, {.threads = 1, .capacity = 0});
+  api::RouteTable table;
+  routes.AddTo(table);
+  const auto& spec = *std::find_if(table.routes().begin(), table.routes().end(),
+                                   [](const auto& r) { return r.pattern.ends_with("/noise"); });
+  http::Request raw{bhttp::verb::get, "/api/v1/analytics/noise", 11};
+  http::HttpRequest req{raw, "/api/v1/analytics/noise", "", {}, "127.0.0.1", "test"};
+  std::optional<http::Response> answer;
+  spec.handler(req, nullptr, [&answer](http::Response r) { answer = std::move(r); });
+  ASSERT_TRUE(answer);  // answered on this thread, before returning
+  EXPECT_EQ(answer->result(), bhttp::status::service_unavailable) << answer->body();
+  EXPECT_EQ((*answer)[bhttp::field::retry_after], "1");
+  EXPECT_THAT(answer->body(), HasSubstr("too many analytics queries"));
+}
+
 TEST(QueryPoolTest, AFullQueueRefusesAndDestructionCancelsWhatWaits) {
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();
@@ -148,13 +165,15 @@ TEST(QueryPoolTest, AFullQueueRefusesAndDestructionCancelsWhatWaits) {
   int cancelled = 0;
   {
     QueryPool pool({.threads = 1, .capacity = 1});
-    ASSERT_TRUE(pool.Submit([&started, gate] {
-      started.set_value();
-      gate.wait();
-    }, [] {}));
-    started.get_future().wait();  // the one thread is busy
+    ASSERT_TRUE(pool.Submit(
+        [&started, gate] {
+          started.set_value();
+          gate.wait();
+        },
+        [] {}));
+    started.get_future().wait();                                     // the one thread is busy
     EXPECT_TRUE(pool.Submit([] {}, [&cancelled] { ++cancelled; }));  // queued
-    EXPECT_FALSE(pool.Submit([] {}, [] {}));                        // the queue is full
+    EXPECT_FALSE(pool.Submit([] {}, [] {}));                         // the queue is full
     EXPECT_EQ(pool.pending(), 2u);
     release.set_value();
     // The destructor may find the queued one still waiting (cancelled) or run it first.

@@ -342,14 +342,14 @@ Result<NoiseReport> SqlStore::Noise(const NoiseQuery& q) {
       fmt::arg("stats", StatsColumns("c", "rc", "nc")));
   static const std::string kAlertsWhere =
       "id >= ? AND id < ? AND created_at >= ? AND created_at < ?";
-  static const std::string kCounts = fmt::format(
-      "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'resolved' AND acknowledged_at IS NULL "
-      "THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status <> 'resolved' THEN 1 ELSE 0 END), 0) "
-      "FROM alerts WHERE {}",
-      kAlertsWhere);
+  // The top `column` values by alert count, and (on every row, summed over all the groups
+  // before LIMIT) the totals: alerts, never acknowledged, open.
   auto top_sql = [](std::string_view column) {
     return fmt::format(
-        "SELECT {0}, COUNT(*) AS c FROM alerts WHERE {1} GROUP BY {0} ORDER BY c DESC, {0} LIMIT ?",
+        "SELECT {0}, COUNT(*) AS c, SUM(COUNT(*)) OVER (), SUM(SUM(CASE WHEN status = 'resolved' "
+        "AND acknowledged_at IS NULL THEN 1 ELSE 0 END)) OVER (), SUM(SUM(CASE WHEN status <> "
+        "'resolved' THEN 1 ELSE 0 END)) OVER () FROM alerts WHERE {1} GROUP BY {0} ORDER BY c "
+        "DESC, {0} LIMIT ?",
         column, kAlertsWhere);
   };
   static const std::string kTopSources = top_sql("source");
@@ -370,16 +370,12 @@ Result<NoiseReport> SqlStore::Noise(const NoiseQuery& q) {
       out.incidents = out.alerts_per_incident.n;
     }));
     HOUSTON_ASSIGN_OR_RETURN(IdRange ids, IdsBetween(db, "alerts", from - window, to));
-    std::vector<Param> range{ids.lo, ids.hi, from, to};
-    HOUSTON_RETURN_IF_ERROR(Query(db, kCounts, range, [&](const Stmt& s) {
-      out.alerts = s.Int(0);
-      out.never_acknowledged = s.Int(1);
-      out.open = s.Int(2);
-    }));
-    std::vector<Param> top_params = range;
-    top_params.emplace_back(top);
+    std::vector<Param> top_params{ids.lo, ids.hi, from, to, top};
     HOUSTON_RETURN_IF_ERROR(Query(db, kTopSources, top_params, [&](const Stmt& s) {
       out.top_sources.push_back(KeyCount{s.Text(0), s.Int(1)});
+      out.alerts = s.Int(2);
+      out.never_acknowledged = s.Int(3);
+      out.open = s.Int(4);
     }));
     HOUSTON_RETURN_IF_ERROR(Query(db, kTopIntegrations, top_params, [&](const Stmt& s) {
       out.top_integrations.push_back(KeyCount{s.Text(0), s.Int(1)});
