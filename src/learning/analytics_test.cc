@@ -388,6 +388,39 @@ TEST_P(AnalyticsTest, NoiseCountsAlertsFlapsAndSources) {
   EXPECT_EQ(strict->flaps, 0);
 }
 
+// Alert ranges are bounded by id (ids grow with created_at): a clock stepped back a few minutes
+// (another server's, or NTP) neither loses nor adds alerts at the range's edges.
+TEST_P(AnalyticsTest, AlertRangesSurviveAClockSteppedBack) {
+  auto send = [&](std::string_view at, std::string key) {
+    clock_.Set(T(at));
+    core::AlertEvent e;
+    e.integration_key = "rk-checkout-0001";
+    e.service_id = "checkout";
+    e.dedup_key = std::move(key);
+    e.summary = "alert";
+    e.source = "prometheus";
+    e.details_json = "{}";
+    e.links_json = "[]";
+    e.images_json = "[]";
+    e.escalation_policy = "main";
+    auto r = Wait<std::vector<store::EventOutcome>>([&](auto cb) {
+      store_->ApplyAlertEvents({std::move(e)}, Actor{"integration", "prom", "integration"}, cb);
+    });
+    ASSERT_TRUE(r) << r.error().ToString();
+  };
+  send("2026-03-01T09:58:00Z", "before");
+  send("2026-03-01T10:00:00Z", "in-1");
+  send("2026-03-01T09:55:00Z", "stepped-back-before");  // a later id, an earlier time: out
+  send("2026-03-01T10:30:00Z", "in-2");
+  send("2026-03-01T11:02:00Z", "after");
+  send("2026-03-01T10:58:00Z", "stepped-back-in");  // a later id than "after": in
+  send("2026-03-01T11:05:00Z", "after-2");
+  auto n = service_->Noise({.from = T("2026-03-01T10:00:00Z"), .to = T("2026-03-01T11:00:00Z")});
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(n->alerts, 3);
+  EXPECT_EQ(n->open, 3);
+}
+
 TEST_P(AnalyticsTest, RecordAndWeeklyReport) {
   auto x = Declare(T("2026-03-03T15:00:00Z"), "SEV1", "checkout", {{"commander", "nina"}});
   auto y = Declare(T("2026-03-04T15:00:00Z"), "SEV2", "checkout",
