@@ -284,11 +284,31 @@ int BenchPostgres() {
   }
   std::printf("postgres  filled in %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  store::postgres::PostgresOptions o;
-  o.url = *url;
-  auto s = store::postgres::PostgresStore::Open(std::move(o));
-  if (!s) return 1;
-  RunQueries("postgres", **s);
+  // HOUSTON_BENCH_PG_PLANS=FILE: the plans (EXPLAIN ANALYZE, by auto_explain) of every
+  // statement over 50 ms go to the server's log, copied to FILE at the end.
+  const char* plans = std::getenv("HOUSTON_BENCH_PG_PLANS");
+  if (plans && *plans) {
+    PGconn* c = PQconnectdb(url->c_str());
+    for (const char* sql :
+         {"ALTER DATABASE analytics SET session_preload_libraries = 'auto_explain'",
+          "ALTER DATABASE analytics SET auto_explain.log_min_duration = 50",
+          "ALTER DATABASE analytics SET auto_explain.log_analyze = on"}) {
+      PQclear(PQexec(c, sql));
+    }
+    PQfinish(c);
+  }
+  {
+    store::postgres::PostgresOptions o;
+    o.url = *url;
+    auto s = store::postgres::PostgresStore::Open(std::move(o));
+    if (!s) return 1;
+    RunQueries("postgres", **s);
+  }
+  if (plans && *plans) {
+    std::filesystem::copy_file((*server)->dir() + "/log", plans,
+                               std::filesystem::copy_options::overwrite_existing);
+    std::printf("postgres  plans in %s\n", plans);
+  }
   return 0;
 }
 
