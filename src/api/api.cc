@@ -7,6 +7,7 @@
 #include "core/json_util.h"
 #include "incidents/routes.h"
 #include "intake/routes.h"
+#include "learning/analytics_routes.h"
 #include "learning/routes.h"
 #include "paging/routes.h"
 
@@ -25,7 +26,8 @@ Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions o
       paging_(std::make_unique<paging::PagingRoutes>(ctx_)),
       links_(std::make_unique<paging::LinkRoutes>(ctx_)),
       audit_(std::make_unique<audit::AuditRoutes>(ctx_)),
-      learning_(std::make_unique<learning::LearningRoutes>(ctx_)) {
+      learning_(std::make_unique<learning::LearningRoutes>(ctx_)),
+      analytics_(std::make_unique<learning::AnalyticsRoutes>(ctx_)) {
   platform_->AddTo(table_);
   intake_->AddTo(table_);
   incidents_->AddTo(table_);
@@ -33,6 +35,7 @@ Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions o
   links_->AddTo(table_);
   audit_->AddTo(table_);
   learning_->AddTo(table_);
+  analytics_->AddTo(table_);
 }
 
 Api::~Api() = default;

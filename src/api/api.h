@@ -28,7 +28,8 @@ class AuditRoutes;
 }
 namespace houston::learning {
 class LearningRoutes;
-}
+class AnalyticsRoutes;
+}  // namespace houston::learning
 
 namespace houston::api {
 
@@ -68,6 +69,7 @@ class Api {
   std::unique_ptr<paging::LinkRoutes> links_;
   std::unique_ptr<audit::AuditRoutes> audit_;
   std::unique_ptr<learning::LearningRoutes> learning_;
+  std::unique_ptr<learning::AnalyticsRoutes> analytics_;
   RouteTable table_;
 };
 

@@ -15,6 +15,8 @@ namespace houston::cli {
 
 // Adds every subcommand to `app`; the selected one stores its runner in `*run`.
 void AddCommands(CLI::App& app, std::function<int()>* run);
+// analytics incidents|oncall-load|noise, report weekly, record (cli/learning_report.cc).
+void AddLearningReportCommands(CLI::App& app, std::function<int()>* run);
 
 // Opens the store named by --db (a SQLite path or a postgres:// URL).
 using server::OpenStore;

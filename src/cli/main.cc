@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "houston 0.1.0");
   std::function<int()> run;
   houston::cli::AddCommands(app, &run);
+  houston::cli::AddLearningReportCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -19,6 +19,7 @@
 #include "core/incident.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "store/analytics_store.h"
 #include "store/feed.h"
 #include "store/incident_store.h"
 #include "store/learning_store.h"
@@ -677,7 +678,8 @@ class Store : public AlertStore,
               public FanoutStore,
               public FeedStore,
               public AuditStore,
-              public LearningStore {
+              public LearningStore,
+              public AnalyticsStore {
  public:
   virtual ~Store() = default;
 

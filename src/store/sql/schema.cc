@@ -370,6 +370,15 @@ CREATE INDEX action_items_open_due ON action_items(overdue_at, id)
 CREATE INDEX action_items_reminder ON action_items(next_reminder_at)
   WHERE next_reminder_at IS NOT NULL;
 )sql"},
+    {9, "analytics: incidents by detection time, acknowledgements by time", R"sql(
+-- Analytics ranges (store/sql/analytics.cc): incidents by when they were detected, merged ones
+-- left out; acknowledgements by when (for incidents handled and time to acknowledge per person).
+-- Alerts and notifications get no index: their ranges are bounded by id (ids grow with time),
+-- so intake pays nothing for analytics.
+CREATE INDEX incidents_detected ON incidents({{COALESCE(detected_at, created_at)|(COALESCE(detected_at, created_at))}})
+  WHERE merged_into = 0;
+CREATE INDEX audit_acks ON audit_log(at) WHERE action = 'incident.acknowledged';
+)sql"},
 };
 
 }  // namespace

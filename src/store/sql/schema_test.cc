@@ -118,7 +118,8 @@ Result<Shape> PostgresShape(Db& db) {
       "FROM pg_index ix JOIN pg_class c ON c.oid = ix.indexrelid "
       "JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
       "CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord) "
-      "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+      // An expression column (attnum 0) has no attribute: "" as SQLite's pragma_index_info.
+      "LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0 "
       "WHERE n.nspname = 'public' ";
   HOUSTON_ASSIGN_OR_RETURN(auto pk_rows,
                            Rows(db,

@@ -161,6 +161,22 @@ class SqlStore : public Store {
                    std::string resource_id, std::string details_json,
                    Callback<int64_t> done) override;
 
+  // Analytics (store/sql/analytics.cc).
+  Result<std::vector<IncidentStatsRow>> IncidentStats(const IncidentStatsQuery& q) override;
+  Result<std::vector<SlowIncident>> SlowestIncidents(TimePoint from, TimePoint to, SlowBy by,
+                                                     const std::vector<std::string>& services,
+                                                     int limit) override;
+  Status ForEachPageSlot(TimePoint from, TimePoint to,
+                         const std::function<void(const PageSlot&)>& fn) override;
+  Result<std::vector<HandledCount>> IncidentsHandled(
+      TimePoint from, TimePoint to, const std::vector<std::string>& users) override;
+  Result<NoiseReport> Noise(const NoiseQuery& q) override;
+  Result<std::pair<int64_t, std::vector<OverdueActionItem>>> OverdueActionItems(
+      TimePoint now, const std::vector<std::string>& services, int limit) override;
+  Result<std::pair<int64_t, std::vector<OverduePostmortem>>> OverduePostmortems(
+      TimePoint now, const std::vector<std::string>& services, int limit) override;
+  Result<ResponderRecord> RecordOf(const std::string& user, TimePoint from, TimePoint to) override;
+
   // Unavailable while the database cannot store writes: from a write that failed for a full
   // disk or an I/O error until one that changed rows commits again. Meanwhile each call queues a
   // small probe write (one at a time), so that the store notices when the disk has room again

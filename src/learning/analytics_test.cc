@@ -1,0 +1,533 @@
+// AnalyticsService over the store, on SQLite and PostgreSQL: each formula on hand-computed
+// fixtures (incidents across the range's edges, reopened and merged incidents, untriaged pages,
+// month buckets in a zone with DST, a night page across a DST change, hours on call with
+// overlapping schedules, alert noise and flaps, the weekly report and a responder's record).
+#include "learning/analytics.h"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "core/time_util.h"
+#include "testing/store_backend.h"
+
+namespace houston::learning {
+namespace {
+
+using core::IncidentAction;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using store::Actor;
+using store::Wait;
+
+TimePoint T(std::string_view s) {
+  auto t = ParseRfc3339(s);
+  EXPECT_TRUE(t) << s;
+  return t.value_or(TimePoint{});
+}
+
+constexpr std::string_view kOrg = R"yaml(users:
+  - {id: nina, timezone: America/New_York}
+  - {id: bob, timezone: UTC}
+  - {id: carol, timezone: Europe/Berlin}
+teams:
+  - {id: shop, members: [nina, bob, carol]}
+schedules:
+  - id: primary
+    timezone: UTC
+    layers: [{start: "2026-03-02T00:00:00", rotation: {type: weekly}, users: [nina, bob]}]
+  - id: shadow
+    timezone: UTC
+    layers: [{start: "2026-03-08T00:00:00", rotation: {type: daily}, users: [nina]}]
+escalation_policies:
+  - id: main
+    steps: [{targets: [{schedule: primary}]}]
+services:
+  - {id: checkout, escalation_policy: main, team: shop,
+     integrations: [{type: events_v2, key: rk-checkout-0001, name: prom}]}
+  - {id: payments, escalation_policy: main}
+)yaml";
+
+class AnalyticsTest : public houston::testing::StoreBackendTest {
+ protected:
+  void SetUp() override {
+    StoreBackendTest::SetUp();
+    auto org = config::ParseOrg(kOrg, "org.yaml");
+    ASSERT_TRUE(org) << org.error().ToString();
+    org_ = std::move(*org);
+    service_ = std::make_unique<AnalyticsService>(*store_, clock_);
+  }
+  void TearDown() override {
+    service_.reset();
+    StoreBackendTest::TearDown();
+  }
+
+  core::IncidentId Declare(TimePoint at, std::string sev, std::string service,
+                           std::vector<std::pair<std::string, std::string>> roles = {},
+                           std::vector<std::string> responders = {}) {
+    clock_.Set(at);
+    auto inc = Wait<core::Incident>([&](auto cb) {
+      store_->DeclareIncident({.title = "incident at " + FormatRfc3339(at),
+                               .sev = std::move(sev),
+                               .services = {std::move(service)},
+                               .roles = std::move(roles),
+                               .responders = std::move(responders),
+                               .escalation_policy = "main",
+                               .first_step_delay = minutes(0)},
+                              Actor{"token", "me", "api"}, cb);
+    });
+    EXPECT_TRUE(inc) << inc.error().ToString();
+    return inc ? inc->id : 0;
+  }
+  void Move(core::IncidentId id, IncidentAction a, TimePoint at, std::string user = "") {
+    clock_.Set(at);
+    Actor actor = user.empty() ? Actor{"token", "me", "api"} : Actor{"user", user, "web"};
+    auto r = Wait<core::Incident>([&](auto cb) { store_->TransitionIncident(id, a, actor, cb); });
+    ASSERT_TRUE(r) << r.error().ToString();
+  }
+  void Merge(core::IncidentId from, core::IncidentId into, TimePoint at) {
+    clock_.Set(at);
+    auto r = Wait<core::Incident>([&](auto cb) {
+      store_->MergeIncidents(from, into, Actor{"token", "me", "api"}, cb);
+    });
+    ASSERT_TRUE(r) << r.error().ToString();
+  }
+  // Pages `user` for `id` at `at` through each of `methods` (one page: one step).
+  void Page(core::IncidentId id, std::string user, TimePoint at,
+            std::vector<std::string> methods = {"hook"}) {
+    clock_.Set(at);
+    auto esc = store_->GetEscalation(id);
+    ASSERT_TRUE(esc && *esc) << "no escalation for " << id;
+    store::EscalationUpdate u{.incident_id = id,
+                              .expected_version = (*esc)->version,
+                              .state = core::EscalationState::kActive,
+                              .step = 0,
+                              .loop = 0,
+                              .due_at = at + std::chrono::hours(1),
+                              .fired_step = ++steps_[id],
+                              .fired_loop = 0};
+    for (auto& m : methods) {
+      u.pages.push_back(store::PageRequest{
+          .user_id = user, .contact_method_id = m, .channel_type = "webhook", .not_before = at});
+    }
+    auto r = Wait<int>([&](auto cb) { store_->UpdateEscalations({u}, cb); });
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(*r, 1);
+  }
+  // Runs SQL on the test's database directly (rows the learning store's writes would make).
+  void Exec(const std::string& sql) {
+    if (postgres()) {
+      PGconn* c = PQconnectdb(url_.c_str());
+      ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+      PGresult* r = PQexec(c, sql.c_str());
+      EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+      PQclear(r);
+      PQfinish(c);
+      return;
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "houston.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  static int64_t Ms(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  }
+
+  const store::IncidentStatsRow* Row(const IncidentAnalytics& a, int bucket,
+                                     const std::string& group) {
+    for (const auto& r : a.rows) {
+      if (r.bucket == bucket && r.group == group) return &r;
+    }
+    return nullptr;
+  }
+
+  // The day of hand-computed incidents (UTC): see IncidentFormulas.
+  void DayOfIncidents() {
+    auto a = Declare(T("2026-02-28T23:50:00Z"), "SEV2", "checkout");  // before the range
+    auto b = Declare(T("2026-03-01T00:00:00Z"), "SEV1", "checkout");  // on its start: counts
+    Move(a, IncidentAction::kResolve, T("2026-03-01T00:00:30Z"));
+    Move(b, IncidentAction::kAcknowledge, T("2026-03-01T00:01:00Z"), "nina");  // TTA 60
+    Move(b, IncidentAction::kMitigate, T("2026-03-01T00:05:00Z"));             // TTM 300
+    Move(b, IncidentAction::kResolve, T("2026-03-01T00:10:00Z"));              // TTR 600
+    auto c = Declare(T("2026-03-01T01:00:00Z"), "SEV2", "checkout");
+    Move(c, IncidentAction::kAcknowledge, T("2026-03-01T01:02:00Z"));  // TTA 120
+    auto e = Declare(T("2026-03-01T02:00:00Z"), "", "payments");       // an untriaged page
+    Move(e, IncidentAction::kResolve, T("2026-03-01T02:01:40Z"));      // TTM = TTR = 100, no TTA
+    auto g = Declare(T("2026-03-01T03:00:00Z"), "SEV2", "checkout");
+    Merge(g, c, T("2026-03-01T03:05:00Z"));                        // g does not count
+    Move(c, IncidentAction::kResolve, T("2026-03-01T04:00:00Z"));  // TTM = TTR = 10800
+    // Reopened: counts once, with the acknowledgement of its last episode and its final
+    // resolution.
+    auto h = Declare(T("2026-03-01T05:00:00Z"), "SEV3", "payments");
+    Move(h, IncidentAction::kAcknowledge, T("2026-03-01T05:10:00Z"));
+    Move(h, IncidentAction::kResolve, T("2026-03-01T05:20:00Z"));
+    Move(h, IncidentAction::kReopen, T("2026-03-01T06:00:00Z"));
+    Move(h, IncidentAction::kAcknowledge, T("2026-03-01T06:30:00Z"));  // TTA 5400
+    Move(h, IncidentAction::kResolve, T("2026-03-01T07:00:00Z"));      // TTM = TTR = 7200
+    auto d = Declare(T("2026-03-01T23:59:59Z"), "SEV2", "checkout");   // last second: counts
+    Move(d, IncidentAction::kAcknowledge, T("2026-03-02T00:00:29Z"));  // TTA 30, still open
+    Declare(T("2026-03-02T00:00:00Z"), "SEV2", "checkout");            // on the end: out
+  }
+
+  config::Org org_;
+  std::unique_ptr<AnalyticsService> service_;
+  std::map<core::IncidentId, int> steps_;
+};
+
+void ExpectStats(const store::DurationStats& d, int64_t n, std::optional<double> mean,
+                 std::optional<double> p50, std::optional<double> p90) {
+  EXPECT_EQ(d.n, n);
+  auto near = [](std::optional<double> got, std::optional<double> want) {
+    ASSERT_EQ(got.has_value(), want.has_value());
+    if (want) {
+      EXPECT_NEAR(*got, *want, 1e-6);
+    }
+  };
+  near(d.mean, mean);
+  near(d.p50, p50);
+  near(d.p90, p90);
+}
+
+TEST_P(AnalyticsTest, IncidentFormulasByService) {
+  DayOfIncidents();
+  auto a = service_->Incidents(org_, {.from = T("2026-03-01T00:00:00Z"),
+                                      .to = T("2026-03-02T00:00:00Z"),
+                                      .group_by = store::IncidentGroupBy::kService});
+  ASSERT_TRUE(a) << a.error().ToString();
+  ASSERT_EQ(a->buckets.size(), 1u);
+  ASSERT_EQ(a->rows.size(), 2u);
+  const auto* checkout = Row(*a, 0, "checkout");
+  ASSERT_NE(checkout, nullptr);
+  EXPECT_EQ(checkout->count, 3);  // b, c (with g merged into it) and d
+  ExpectStats(checkout->tta, 3, 70, 60, 120);
+  ExpectStats(checkout->ttm, 2, 5550, 300, 10800);
+  ExpectStats(checkout->ttr, 2, 5700, 600, 10800);
+  const auto* payments = Row(*a, 0, "payments");
+  ASSERT_NE(payments, nullptr);
+  EXPECT_EQ(payments->count, 2);  // e and h (reopened, once)
+  ExpectStats(payments->tta, 1, 5400, 5400, 5400);
+  ExpectStats(payments->ttm, 2, 3650, 100, 7200);
+  ExpectStats(payments->ttr, 2, 3650, 100, 7200);
+}
+
+TEST_P(AnalyticsTest, IncidentsBySeverityAndTeam) {
+  DayOfIncidents();
+  auto sev = service_->Incidents(org_, {.from = T("2026-03-01T00:00:00Z"),
+                                        .to = T("2026-03-02T00:00:00Z"),
+                                        .group_by = store::IncidentGroupBy::kSeverity});
+  ASSERT_TRUE(sev) << sev.error().ToString();
+  std::map<std::string, int64_t> counts;
+  for (const auto& r : sev->rows) counts[r.group] = r.count;
+  EXPECT_EQ(counts, (std::map<std::string, int64_t>{
+                        {"SEV1", 1}, {"SEV2", 2}, {"SEV3", 1}, {"untriaged", 1}}));
+  auto team = service_->Incidents(org_, {.from = T("2026-03-01T00:00:00Z"),
+                                         .to = T("2026-03-02T00:00:00Z"),
+                                         .group_by = store::IncidentGroupBy::kTeam});
+  ASSERT_TRUE(team) << team.error().ToString();
+  counts.clear();
+  for (const auto& r : team->rows) counts[r.group] = r.count;
+  EXPECT_EQ(counts, (std::map<std::string, int64_t>{{"none", 2}, {"shop", 3}}));
+  // Only the team's services.
+  auto shop = service_->Incidents(org_, {.from = T("2026-03-01T00:00:00Z"),
+                                         .to = T("2026-03-02T00:00:00Z"),
+                                         .group_by = store::IncidentGroupBy::kService,
+                                         .team = "shop"});
+  ASSERT_TRUE(shop) << shop.error().ToString();
+  ASSERT_EQ(shop->rows.size(), 1u);
+  EXPECT_EQ(shop->rows[0].group, "checkout");
+}
+
+TEST_P(AnalyticsTest, MonthBucketsFollowTheZoneAcrossDst) {
+  auto ny = core::LocateTimeZone("America/New_York");
+  ASSERT_TRUE(ny);
+  // 23:30 on Feb 28 in New York is already March 1 in UTC: it counts in February there.
+  Declare(T("2026-03-01T04:30:00Z"), "SEV2", "checkout");
+  Declare(T("2026-03-01T05:00:00Z"), "SEV2", "checkout");  // midnight March 1 (EST)
+  Declare(T("2026-04-01T03:30:00Z"), "SEV2", "checkout");  // 23:30 March 31 (EDT)
+  Declare(T("2026-04-01T04:00:00Z"), "SEV2", "checkout");  // midnight April 1 (EDT): out
+  auto from = ParseInstant("2026-02-01", *ny, "from");
+  auto to = ParseInstant("2026-04-01", *ny, "to");
+  ASSERT_TRUE(from && to);
+  EXPECT_EQ(*from, T("2026-02-01T05:00:00Z"));
+  EXPECT_EQ(*to, T("2026-04-01T04:00:00Z"));
+  auto a = service_->Incidents(org_, {.from = *from,
+                                      .to = *to,
+                                      .group_by = store::IncidentGroupBy::kService,
+                                      .interval = Interval::kMonth,
+                                      .zone = *ny});
+  ASSERT_TRUE(a) << a.error().ToString();
+  ASSERT_EQ(a->buckets.size(), 2u);
+  EXPECT_EQ(a->buckets[0].label, "2026-02-01");
+  EXPECT_EQ(a->buckets[1].start, T("2026-03-01T05:00:00Z"));
+  EXPECT_EQ(a->buckets[1].end, T("2026-04-01T04:00:00Z"));
+  ASSERT_NE(Row(*a, 0, "checkout"), nullptr);
+  EXPECT_EQ(Row(*a, 0, "checkout")->count, 1);
+  ASSERT_NE(Row(*a, 1, "checkout"), nullptr);
+  EXPECT_EQ(Row(*a, 1, "checkout")->count, 2);
+}
+
+TEST_P(AnalyticsTest, OncallLoadCountsNightPagesInThePersonsZoneAcrossDst) {
+  auto x = Declare(T("2026-03-08T06:00:00Z"), "SEV2", "checkout", {{"commander", "nina"}});
+  auto y = Declare(T("2026-03-08T06:10:00Z"), "SEV3", "checkout", {}, {"bob"});
+  // New York switches to EDT at 07:00Z on Sunday 2026-03-08.
+  Page(x, "nina", T("2026-03-08T06:30:00Z"), {"hook", "sms"});  // 01:30 EST Sun: night, once
+  Page(x, "nina", T("2026-03-08T07:30:00Z"));                   // 03:30 EDT Sun: night
+  Page(y, "nina", T("2026-03-09T11:30:00Z"));  // 07:30 EDT Mon: out of hours, not night
+  Page(y, "nina", T("2026-03-09T12:30:00Z"));  // 08:30 EDT Mon: in hours (07:30 in EST)
+  Page(y, "bob", T("2026-03-09T23:00:00Z"));   // 23:00 UTC Mon: night
+  Page(y, "dave", T("2026-03-09T23:00:00Z"));  // not in the org: left out
+  Move(x, IncidentAction::kAcknowledge, T("2026-03-08T06:40:00Z"), "nina");
+  Page(x, "nina", T("2026-03-10T00:00:00Z"));  // on the range's end: out
+
+  auto load = service_->Load(org_, T("2026-03-08T00:00:00Z"), T("2026-03-10T00:00:00Z"), "shop");
+  ASSERT_TRUE(load) << load.error().ToString();
+  ASSERT_EQ(load->people.size(), 3u);
+  const auto& bob = load->people[0];
+  const auto& carol = load->people[1];
+  const auto& nina = load->people[2];
+  EXPECT_EQ(nina.user, "nina");
+  EXPECT_EQ(nina.pages, 4);
+  EXPECT_EQ(nina.night, 2);
+  EXPECT_EQ(nina.out_of_hours, 3);
+  EXPECT_EQ(nina.timezone, "America/New_York");
+  EXPECT_EQ(bob.pages, 1);
+  EXPECT_EQ(bob.night, 1);
+  EXPECT_EQ(bob.out_of_hours, 1);
+  EXPECT_EQ(carol.pages, 0);
+  // primary: nina until 03-09, bob after; shadow: nina all along (counted once).
+  EXPECT_DOUBLE_EQ(nina.hours_on_call, 48);
+  EXPECT_DOUBLE_EQ(bob.hours_on_call, 24);
+  EXPECT_DOUBLE_EQ(carol.hours_on_call, 0);
+  EXPECT_EQ(nina.acknowledged, 1);
+  EXPECT_EQ(nina.incidents_handled, 1);  // acknowledged x and commander of x: one incident
+  EXPECT_EQ(bob.acknowledged, 0);
+  EXPECT_EQ(bob.incidents_handled, 1);  // responder on y
+  EXPECT_EQ(load->spread.people, 3);
+  EXPECT_EQ(load->spread.total_pages, 5);
+  EXPECT_EQ(load->spread.min, 0);
+  EXPECT_EQ(load->spread.max, 4);
+  EXPECT_EQ(load->spread.busiest, "nina");
+  EXPECT_NEAR(load->spread.mean, 5.0 / 3, 1e-9);
+  EXPECT_NEAR(
+      load->spread.stddev,
+      std::sqrt((std::pow(4 - 5.0 / 3, 2) + std::pow(1 - 5.0 / 3, 2) + std::pow(0 - 5.0 / 3, 2)) /
+                3),
+      1e-9);
+  EXPECT_NEAR(load->spread.busiest_share, 0.8, 1e-9);
+}
+
+TEST_P(AnalyticsTest, NoiseCountsAlertsFlapsAndSources) {
+  auto send = [&](TimePoint at, std::string key, core::EventAction action,
+                  std::string source = "prometheus", minutes window = minutes(0)) {
+    clock_.Set(at);
+    core::AlertEvent e;
+    e.action = action;
+    e.integration_key = "rk-checkout-0001";
+    e.service_id = "checkout";
+    e.dedup_key = std::move(key);
+    e.summary = "alert " + e.dedup_key;
+    e.source = std::move(source);
+    e.details_json = "{}";
+    e.links_json = "[]";
+    e.images_json = "[]";
+    e.escalation_policy = "main";
+    e.group_window = window;
+    auto r = Wait<std::vector<store::EventOutcome>>([&](auto cb) {
+      store_->ApplyAlertEvents({std::move(e)}, Actor{"integration", "prom", "integration"}, cb);
+    });
+    ASSERT_TRUE(r) << r.error().ToString();
+  };
+  using A = core::EventAction;
+  send(T("2026-03-01T09:00:00Z"), "k0", A::kTrigger);  // before the range
+  send(T("2026-03-01T09:50:00Z"), "k0", A::kResolve);
+  send(T("2026-03-01T10:00:00Z"), "k1", A::kTrigger);
+  send(T("2026-03-01T10:00:00Z"), "k2", A::kTrigger, "grafana");
+  send(T("2026-03-01T10:01:00Z"), "k2", A::kAcknowledge, "grafana");
+  send(T("2026-03-01T10:02:00Z"), "k2", A::kResolve, "grafana");
+  send(T("2026-03-01T10:05:00Z"), "k1", A::kResolve);
+  send(T("2026-03-01T10:10:00Z"), "k3", A::kTrigger, "grafana");
+  send(T("2026-03-01T10:30:00Z"), "k1", A::kTrigger);  // 25 min after it resolved: a flap
+  send(T("2026-03-01T10:31:00Z"), "k1", A::kResolve);
+  send(T("2026-03-01T12:00:00Z"), "k1", A::kTrigger);  // 89 min after: not a flap
+  send(T("2026-03-01T12:10:00Z"), "k4", A::kTrigger, "loki", minutes(10));  // grouped with
+  send(T("2026-03-01T12:11:00Z"), "k5", A::kTrigger, "loki", minutes(10));  // k1's incident
+  send(T("2026-03-01T13:00:00Z"), "k6", A::kTrigger);  // on the range's end: out
+
+  auto n = service_->Noise(
+      {.from = T("2026-03-01T10:00:00Z"), .to = T("2026-03-01T13:00:00Z"), .top = 2});
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(n->alerts, 7);
+  EXPECT_EQ(n->never_acknowledged, 2);  // k1 twice
+  EXPECT_EQ(n->open, 4);                // k1 (third), k3, k4, k5
+  EXPECT_EQ(n->flaps, 1);
+  EXPECT_EQ(n->flapping_keys, 1);
+  ASSERT_EQ(n->top_flapping.size(), 1u);
+  EXPECT_EQ(n->top_flapping[0].key, "rk-checkout-0001/k1");
+  ASSERT_EQ(n->top_sources.size(), 2u);
+  EXPECT_EQ(n->top_sources[0].key, "prometheus");
+  EXPECT_EQ(n->top_sources[0].count, 3);
+  EXPECT_EQ(n->top_sources[1].key, "grafana");
+  EXPECT_EQ(n->top_sources[1].count, 2);
+  ASSERT_EQ(n->top_integrations.size(), 1u);
+  EXPECT_EQ(n->top_integrations[0].count, 7);
+  // k1 (first), k2, k3, k1 (second), and k1 (third) with k4 and k5 grouped into it (the
+  // service groups alerts within 10 minutes): 1, 1, 1, 1, 3.
+  EXPECT_EQ(n->incidents, 5);
+  ExpectStats(n->alerts_per_incident, 5, 7.0 / 5, 1, 3);
+  // A shorter window: no flap.
+  auto strict = service_->Noise({.from = T("2026-03-01T10:00:00Z"),
+                                 .to = T("2026-03-01T13:00:00Z"),
+                                 .flap_window = minutes(20)});
+  ASSERT_TRUE(strict) << strict.error().ToString();
+  EXPECT_EQ(strict->flaps, 0);
+}
+
+// Alert ranges are bounded by id (ids grow with created_at): a clock stepped back a few minutes
+// (another server's, or NTP) neither loses nor adds alerts at the range's edges.
+TEST_P(AnalyticsTest, AlertRangesSurviveAClockSteppedBack) {
+  auto send = [&](std::string_view at, std::string key) {
+    clock_.Set(T(at));
+    core::AlertEvent e;
+    e.integration_key = "rk-checkout-0001";
+    e.service_id = "checkout";
+    e.dedup_key = std::move(key);
+    e.summary = "alert";
+    e.source = "prometheus";
+    e.details_json = "{}";
+    e.links_json = "[]";
+    e.images_json = "[]";
+    e.escalation_policy = "main";
+    auto r = Wait<std::vector<store::EventOutcome>>([&](auto cb) {
+      store_->ApplyAlertEvents({std::move(e)}, Actor{"integration", "prom", "integration"}, cb);
+    });
+    ASSERT_TRUE(r) << r.error().ToString();
+  };
+  send("2026-03-01T09:58:00Z", "before");
+  send("2026-03-01T10:00:00Z", "in-1");
+  send("2026-03-01T09:55:00Z", "stepped-back-before");  // a later id, an earlier time: out
+  send("2026-03-01T10:30:00Z", "in-2");
+  send("2026-03-01T11:02:00Z", "after");
+  send("2026-03-01T10:58:00Z", "stepped-back-in");  // a later id than "after": in
+  send("2026-03-01T11:05:00Z", "after-2");
+  auto n = service_->Noise({.from = T("2026-03-01T10:00:00Z"), .to = T("2026-03-01T11:00:00Z")});
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(n->alerts, 3);
+  EXPECT_EQ(n->open, 3);
+}
+
+TEST_P(AnalyticsTest, RecordAndWeeklyReport) {
+  auto x = Declare(T("2026-03-03T15:00:00Z"), "SEV1", "checkout", {{"commander", "nina"}});
+  auto y = Declare(T("2026-03-04T15:00:00Z"), "SEV2", "checkout",
+                   {{"commander", "bob"}, {"scribe", "nina"}}, {"nina"});
+  auto z = Declare(T("2026-03-05T15:00:00Z"), "SEV2", "payments", {{"commander", "nina"}});
+  Page(x, "nina", T("2026-03-03T15:01:00Z"));
+  Move(x, IncidentAction::kAcknowledge, T("2026-03-03T15:04:00Z"), "nina");  // 180 s after
+  Page(y, "nina", T("2026-03-04T15:00:00Z"));
+  Move(y, IncidentAction::kAcknowledge, T("2026-03-04T15:10:00Z"), "nina");  // 600 s after
+  Move(z, IncidentAction::kAcknowledge, T("2026-03-05T15:00:30Z"), "nina");  // never paged
+  Move(x, IncidentAction::kResolve, T("2026-03-03T17:00:00Z"));
+  Move(y, IncidentAction::kResolve, T("2026-03-04T16:00:00Z"));
+  Page(y, "nina", T("2026-03-05T03:00:00Z"));  // 22:00 EST: a night page
+  // What the learning store writes: postmortems and action items.
+  Exec(fmt::format(
+      "INSERT INTO postmortems(incident_id, status, owner, created_at, updated_at, due_at, "
+      "published_at) VALUES ({}, 'published', 'nina', 0, 0, NULL, {}), ({}, 'draft', 'bob', 0, 0, "
+      "{}, NULL)",
+      x, Ms(T("2026-03-06T00:00:00Z")), y, Ms(T("2026-03-07T00:00:00Z"))));
+  Exec(fmt::format(
+      "INSERT INTO action_items(incident_id, service_id, title, owner, due, overdue_at, priority, "
+      "status, created_at, updated_at, closed_at) VALUES "
+      "({0}, 'checkout', 'add an alert', 'nina', '2026-03-06', {1}, 'P2', 'done', 0, 0, {2}), "
+      "({0}, 'checkout', 'fix the pool', 'bob', '2026-03-06', {1}, 'P1', 'open', 0, 0, NULL), "
+      "({0}, 'payments', 'elsewhere', 'bob', '2026-03-06', {1}, 'P1', 'open', 0, 0, NULL)",
+      x, Ms(T("2026-03-07T05:00:00Z")), Ms(T("2026-03-06T12:00:00Z"))));
+
+  auto r = service_->Record("nina", T("2026-03-01T00:00:00Z"), T("2026-03-08T00:00:00Z"));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->incidents_handled, 3);
+  EXPECT_EQ(r->roles, (std::map<std::string, int64_t>{{"commander", 2}, {"scribe", 1}}));
+  EXPECT_EQ(r->responder_on, 1);
+  EXPECT_EQ(r->pages_received, 3);
+  ExpectStats(r->pages_answered, 2, 390, 180, 600);
+  EXPECT_EQ(r->postmortems_published, 1);
+  EXPECT_EQ(r->action_items_closed, 1);
+  auto none = service_->Record("nina", T("2026-03-08T00:00:00Z"), T("2026-03-09T00:00:00Z"));
+  ASSERT_TRUE(none) << none.error().ToString();
+  EXPECT_EQ(none->incidents_handled, 0);
+  EXPECT_EQ(none->postmortems_published, 0);
+  EXPECT_EQ(none->pages_answered.n, 0);
+
+  clock_.Set(T("2026-03-09T09:00:00Z"));  // Monday morning: the report of last week
+  auto ny = core::LocateTimeZone("America/New_York");
+  ASSERT_TRUE(ny);
+  auto w = service_->Weekly(org_, "shop", std::nullopt, *ny);
+  ASSERT_TRUE(w) << w.error().ToString();
+  EXPECT_EQ(w->week, "2026-03-02");
+  EXPECT_EQ(w->from, T("2026-03-02T05:00:00Z"));
+  EXPECT_EQ(w->to, T("2026-03-09T04:00:00Z"));  // the week ends in EDT
+  std::map<std::string, int64_t> sev;
+  for (const auto& s : w->by_severity) sev[s.group] = s.count;
+  EXPECT_EQ(sev, (std::map<std::string, int64_t>{{"SEV1", 1}, {"SEV2", 1}}));  // z: payments
+  ASSERT_EQ(w->slowest_ack.size(), 2u);
+  EXPECT_EQ(w->slowest_ack[0].id, y);
+  EXPECT_DOUBLE_EQ(w->slowest_ack[0].seconds, 600);
+  ASSERT_EQ(w->slowest_resolve.size(), 2u);
+  EXPECT_EQ(w->slowest_resolve[0].id, x);
+  EXPECT_DOUBLE_EQ(w->slowest_resolve[0].seconds, 7200);
+  EXPECT_EQ(w->overdue_action_items_total, 1);
+  ASSERT_EQ(w->overdue_action_items.size(), 1u);
+  EXPECT_EQ(w->overdue_action_items[0].title, "fix the pool");
+  EXPECT_EQ(w->overdue_postmortems_total, 1);
+  ASSERT_EQ(w->overdue_postmortems.size(), 1u);
+  EXPECT_EQ(w->overdue_postmortems[0].incident_id, y);
+  ASSERT_EQ(w->night_pages.size(), 1u);
+  EXPECT_EQ(w->night_pages[0].user, "nina");
+  EXPECT_EQ(w->night_pages[0].night, 1);
+  // Any day of the week names it.
+  auto same = service_->Weekly(org_, "", std::string("2026-03-08"), *ny);
+  ASSERT_TRUE(same) << same.error().ToString();
+  EXPECT_EQ(same->week, "2026-03-02");
+  EXPECT_EQ(same->overdue_action_items_total, 2);  // every team
+}
+
+HOUSTON_STORE_CONTRACT(AnalyticsTest);
+
+TEST(BucketsTest, DaysFollowDstAndTheRangeCutsTheEdges) {
+  auto ny = core::LocateTimeZone("America/New_York");
+  ASSERT_TRUE(ny);
+  auto b = Buckets(T("2026-03-07T12:00:00Z"), T("2026-03-09T12:00:00Z"), Interval::kDay, *ny);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].label, "2026-03-07");
+  EXPECT_EQ(b[0].start, T("2026-03-07T12:00:00Z"));  // cut to the range
+  EXPECT_EQ(b[1].label, "2026-03-08");
+  EXPECT_EQ(b[1].start, T("2026-03-08T05:00:00Z"));
+  EXPECT_EQ(b[1].end, T("2026-03-09T04:00:00Z"));  // a 23-hour day
+  EXPECT_EQ(b[2].end, T("2026-03-09T12:00:00Z"));
+  auto weeks = Buckets(T("2026-03-04T00:00:00Z"), T("2026-03-20T00:00:00Z"), Interval::kWeek,
+                       *core::LocateTimeZone("UTC"));
+  ASSERT_EQ(weeks.size(), 3u);
+  EXPECT_EQ(weeks[0].label, "2026-03-02");  // the Monday
+  EXPECT_EQ(weeks[1].start, T("2026-03-09T00:00:00Z"));
+  EXPECT_TRUE(Buckets(T("2026-03-04T00:00:00Z"), T("2026-03-04T00:00:00Z"), Interval::kDay,
+                      *core::LocateTimeZone("UTC"))
+                  .empty());
+}
+
+TEST(ParseInstantTest, DatesAndTimes) {
+  auto berlin = core::LocateTimeZone("Europe/Berlin");
+  ASSERT_TRUE(berlin);
+  EXPECT_EQ(*ParseInstant("2026-07-01", *berlin, "from"), T("2026-06-30T22:00:00Z"));
+  EXPECT_EQ(*ParseInstant("2026-07-01T00:00:00Z", *berlin, "from"), T("2026-07-01T00:00:00Z"));
+  auto bad = ParseInstant("2026-02-30", *berlin, "from");
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message(), ::testing::HasSubstr("'from'"));
+}
+
+}  // namespace
+}  // namespace houston::learning
