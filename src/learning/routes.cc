@@ -75,8 +75,21 @@ std::string ActionItemJson(const store::ActionItem& a, TimePoint now) {
   return json::serialize(o);
 }
 
-LearningRoutes::LearningRoutes(api::Context& ctx)
-    : RouteGroup(ctx), learning_(ctx.store(), ctx.clock()) {}
+LearningRoutes::LearningRoutes(api::Context& ctx, QueryPoolOptions pool)
+    : RouteGroup(ctx), learning_(ctx.store(), ctx.clock()), pool_(pool) {}
+
+void LearningRoutes::Offload(Respond respond, std::function<void(std::shared_ptr<Respond>)> work) {
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  auto busy = [](std::string_view why) {
+    http::Response r = http::ErrorResponse(Unavailable(std::string(why)));
+    r.set(bhttp::field::retry_after, "1");
+    return r;
+  };
+  bool queued =
+      pool_.Submit([shared, work = std::move(work)] { work(shared); },
+                   [shared, busy] { (*shared)(busy("houston is shutting down; retry later")); });
+  if (!queued) (*shared)(busy("too many postmortems are being built; retry later"));
+}
 
 void LearningRoutes::AddTo(api::RouteTable& t) {
   using V = bhttp::verb;
@@ -125,26 +138,30 @@ void LearningRoutes::GetPostmortem(const HttpRequest& req, const auth::Principal
                                    Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto view = learning_.GetPostmortem(*OrgOf(org()), *id);
-  if (!view) return respond(http::ErrorResponse(view.error()));
-  respond(http::JsonResponse(
-      bhttp::status::ok,
-      "{\"postmortem\":" + PostmortemJson(view->postmortem, view->computed_json) + "}"));
+  Offload(std::move(respond), [this, id = *id, org_ptr = OrgOf(org())](auto respond) {
+    auto view = learning_.GetPostmortem(*org_ptr, id);
+    if (!view) return (*respond)(http::ErrorResponse(view.error()));
+    (*respond)(http::JsonResponse(
+        bhttp::status::ok,
+        "{\"postmortem\":" + PostmortemJson(view->postmortem, view->computed_json) + "}"));
+  });
 }
 
 void LearningRoutes::GetPostmortemMarkdown(const HttpRequest& req, const auth::Principal*,
                                            Respond respond) {
   auto id = ParseId(req.Param("id"), "incident id");
   if (!id) return respond(http::ErrorResponse(id.error()));
-  auto view = learning_.GetPostmortem(*OrgOf(org()), *id);
-  if (!view) return respond(http::ErrorResponse(view.error()));
-  http::Response res{bhttp::status::ok, 11};
-  res.set(bhttp::field::content_type, "text/markdown; charset=utf-8");
-  res.set(bhttp::field::content_disposition,
-          fmt::format("inline; filename=\"postmortem-{}.md\"", *id));
-  res.body() = PostmortemMarkdown(view->postmortem, view->computed_json);
-  res.prepare_payload();
-  respond(std::move(res));
+  Offload(std::move(respond), [this, id = *id, org_ptr = OrgOf(org())](auto respond) {
+    auto view = learning_.GetPostmortem(*org_ptr, id);
+    if (!view) return (*respond)(http::ErrorResponse(view.error()));
+    http::Response res{bhttp::status::ok, 11};
+    res.set(bhttp::field::content_type, "text/markdown; charset=utf-8");
+    res.set(bhttp::field::content_disposition,
+            fmt::format("inline; filename=\"postmortem-{}.md\"", id));
+    res.body() = PostmortemMarkdown(view->postmortem, view->computed_json);
+    res.prepare_payload();
+    (*respond)(std::move(res));
+  });
 }
 
 void LearningRoutes::PutPostmortem(const HttpRequest& req, const auth::Principal* principal,
@@ -191,18 +208,21 @@ void LearningRoutes::PutPostmortem(const HttpRequest& req, const auth::Principal
     }
   }
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  auto facts = learning_.ComputeFacts(*org_ptr, *id);
-  if (!facts) return respond(http::ErrorResponse(facts.error()));
-  auto shared = std::make_shared<Respond>(std::move(respond));
-  learning_.EditPostmortem(
-      *org_ptr, *id, std::move(edit), ActorOf(req, *principal),
-      [this, shared, facts = std::move(*facts)](Result<store::Postmortem> r) {
-        if (!r) return (*shared)(api::StoreError(r.error()));
-        Changed();  // wakes the reminder loop
-        const std::string& computed = r->computed_json.empty() ? facts : r->computed_json;
-        (*shared)(http::JsonResponse(bhttp::status::ok,
-                                     "{\"postmortem\":" + PostmortemJson(*r, computed) + "}"));
-      });
+  Offload(std::move(respond), [this, id = *id, org_ptr, edit = std::move(edit),
+                               actor = ActorOf(req, *principal)](auto shared) mutable {
+    // The computed part as the edit's answer shows it (an edit changes only the human part).
+    auto facts = learning_.ComputeFacts(*org_ptr, id);
+    if (!facts) return (*shared)(http::ErrorResponse(facts.error()));
+    learning_.EditPostmortem(
+        *org_ptr, id, std::move(edit), std::move(actor),
+        [this, shared, facts = std::move(*facts)](Result<store::Postmortem> r) {
+          if (!r) return (*shared)(api::StoreError(r.error()));
+          Changed();  // wakes the reminder loop
+          const std::string& computed = r->computed_json.empty() ? facts : r->computed_json;
+          (*shared)(http::JsonResponse(bhttp::status::ok,
+                                       "{\"postmortem\":" + PostmortemJson(*r, computed) + "}"));
+        });
+  });
 }
 
 void LearningRoutes::PublishPostmortem(const HttpRequest& req, const auth::Principal* principal,
@@ -213,8 +233,12 @@ void LearningRoutes::PublishPostmortem(const HttpRequest& req, const auth::Princ
   if (!body) return respond(http::ErrorResponse(body.error()));
   std::optional<int64_t> version = body->Int("version", 0, INT64_MAX);
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  learning_.Publish(*OrgOf(org()), *id, version, ActorOf(req, *principal),
-                    AnswerPostmortem(std::move(respond), bhttp::status::ok));
+  Offload(std::move(respond), [this, id = *id, org_ptr = OrgOf(org()), version,
+                               actor = ActorOf(req, *principal)](auto shared) mutable {
+    learning_.Publish(*org_ptr, id, version, std::move(actor),
+                      AnswerPostmortem([shared](http::Response r) { (*shared)(std::move(r)); },
+                                       bhttp::status::ok));
+  });
 }
 
 void LearningRoutes::ReopenPostmortem(const HttpRequest& req, const auth::Principal* principal,
@@ -224,16 +248,19 @@ void LearningRoutes::ReopenPostmortem(const HttpRequest& req, const auth::Princi
   auto body = api::JsonBody::Parse(req.raw.body(), /*allow_empty=*/true);
   if (!body) return respond(http::ErrorResponse(body.error()));
   if (Status st = body->Finish(); !st.ok()) return respond(http::ErrorResponse(st));
-  auto facts = learning_.ComputeFacts(*OrgOf(org()), *id);
-  if (!facts) return respond(http::ErrorResponse(facts.error()));
-  auto shared = std::make_shared<Respond>(std::move(respond));
-  learning_.Reopen(*id, ActorOf(req, *principal),
-                   [this, shared, facts = std::move(*facts)](Result<store::Postmortem> r) {
-                     if (!r) return (*shared)(api::StoreError(r.error()));
-                     Changed();  // wakes the reminder loop
-                     (*shared)(http::JsonResponse(
-                         bhttp::status::ok, "{\"postmortem\":" + PostmortemJson(*r, facts) + "}"));
-                   });
+  Offload(std::move(respond), [this, id = *id, org_ptr = OrgOf(org()),
+                               actor = ActorOf(req, *principal)](auto shared) mutable {
+    auto facts = learning_.ComputeFacts(*org_ptr, id);
+    if (!facts) return (*shared)(http::ErrorResponse(facts.error()));
+    learning_.Reopen(
+        id, std::move(actor),
+        [this, shared, facts = std::move(*facts)](Result<store::Postmortem> r) {
+          if (!r) return (*shared)(api::StoreError(r.error()));
+          Changed();  // wakes the reminder loop
+          (*shared)(http::JsonResponse(bhttp::status::ok,
+                                       "{\"postmortem\":" + PostmortemJson(*r, facts) + "}"));
+        });
+  });
 }
 
 void LearningRoutes::ListPostmortems(const HttpRequest& req, const auth::Principal*,

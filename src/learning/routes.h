@@ -3,19 +3,23 @@
 //   GET /api/v1/incidents/{id}/postmortem.md, GET /api/v1/postmortems,
 //   POST|GET /api/v1/action-items, GET|PATCH /api/v1/action-items/{id}.
 // Each handler reads the request, calls one LearningService function and writes the answer.
+// Building a postmortem's computed part reads the incident's whole timeline: that runs on the
+// group's own query thread, never on an HTTP I/O thread (503 with Retry-After when it is busy).
 #pragma once
 
 #include <functional>
 
 #include "api/context.h"
 #include "learning/learning_service.h"
+#include "learning/query_pool.h"
 
 namespace houston::learning {
 
 // Thread-safe.
 class LearningRoutes : public api::RouteGroup {
  public:
-  explicit LearningRoutes(api::Context& ctx);
+  explicit LearningRoutes(api::Context& ctx,
+                          QueryPoolOptions pool = {.threads = 1, .capacity = 32});
   void AddTo(api::RouteTable& table) override;
 
  private:
@@ -38,7 +42,12 @@ class LearningRoutes : public api::RouteGroup {
   store::Callback<store::Postmortem> AnswerPostmortem(Respond respond, http::bhttp::status code);
   store::Callback<store::ActionItem> AnswerActionItem(Respond respond, http::bhttp::status code);
 
+  // Runs `work` on the query pool; it answers through the Respond it is given. 503 with
+  // Retry-After when the pool is full or stopping.
+  void Offload(Respond respond, std::function<void(std::shared_ptr<Respond>)> work);
+
   LearningService learning_;
+  QueryPool pool_;  // last: its threads stop before the service goes
 };
 
 // The JSON of an action item (API and CLI).
