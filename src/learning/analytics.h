@@ -8,9 +8,9 @@
 //   - An incident counts in a range when it was detected (detected_at, else created_at) in
 //     [from, to). An incident merged into another (merged_into != 0) does not count: its alerts
 //     count in the target. A reopened incident is one incident and counts once: its
-//     acknowledged_at is that of its last episode (a reopen clears it) and its resolved_at is its
-//     final resolution.
-//   - TTA (time to acknowledge) = acknowledged_at - detected; TTM (time to mitigate) =
+//     first acknowledgement (first_acknowledged_at keeps it when a reopen or an ack timeout
+//     clears acknowledged_at) and its final resolution.
+//   - TTA (time to acknowledge) = first acknowledgement - detected; TTM (time to mitigate) =
 //     mitigated_at - detected, or resolved_at - detected for an incident resolved without being
 //     marked mitigated (mitigation happened at the latest when it was resolved); TTR (time to
 //     resolve) = resolved_at - detected. Each statistic is over the incidents that have the

@@ -162,13 +162,12 @@ class AnalyticsTest : public houston::testing::StoreBackendTest {
     auto g = Declare(T("2026-03-01T03:00:00Z"), "SEV2", "checkout");
     Merge(g, c, T("2026-03-01T03:05:00Z"));                        // g does not count
     Move(c, IncidentAction::kResolve, T("2026-03-01T04:00:00Z"));  // TTM = TTR = 10800
-    // Reopened: counts once, with the acknowledgement of its last episode and its final
-    // resolution.
+    // Reopened: counts once, with its first acknowledgement and its final resolution.
     auto h = Declare(T("2026-03-01T05:00:00Z"), "SEV3", "payments");
-    Move(h, IncidentAction::kAcknowledge, T("2026-03-01T05:10:00Z"));
+    Move(h, IncidentAction::kAcknowledge, T("2026-03-01T05:10:00Z"));  // TTA 600
     Move(h, IncidentAction::kResolve, T("2026-03-01T05:20:00Z"));
     Move(h, IncidentAction::kReopen, T("2026-03-01T06:00:00Z"));
-    Move(h, IncidentAction::kAcknowledge, T("2026-03-01T06:30:00Z"));  // TTA 5400
+    Move(h, IncidentAction::kAcknowledge, T("2026-03-01T06:30:00Z"));  // not its TTA
     Move(h, IncidentAction::kResolve, T("2026-03-01T07:00:00Z"));      // TTM = TTR = 7200
     auto d = Declare(T("2026-03-01T23:59:59Z"), "SEV2", "checkout");   // last second: counts
     Move(d, IncidentAction::kAcknowledge, T("2026-03-02T00:00:29Z"));  // TTA 30, still open
@@ -211,7 +210,7 @@ TEST_P(AnalyticsTest, IncidentFormulasByService) {
   const auto* payments = Row(*a, 0, "payments");
   ASSERT_NE(payments, nullptr);
   EXPECT_EQ(payments->count, 2);  // e and h (reopened, once)
-  ExpectStats(payments->tta, 1, 5400, 5400, 5400);
+  ExpectStats(payments->tta, 1, 600, 600, 600);
   ExpectStats(payments->ttm, 2, 3650, 100, 7200);
   ExpectStats(payments->ttr, 2, 3650, 100, 7200);
 }

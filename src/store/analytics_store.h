@@ -45,8 +45,9 @@ struct IncidentStatsQuery {
 
 // One (bucket, group) with at least one incident. The group is the primary service id, the team
 // id ("none"), or the SEV level ("untriaged" for an incident without one).
-//   TTA = acknowledged_at - detected; TTM = COALESCE(mitigated_at, resolved_at) - detected;
-//   TTR = resolved_at - detected; each over the incidents that have that timestamp.
+//   TTA = COALESCE(first_acknowledged_at, acknowledged_at) - detected (the first ack); TTM =
+//   COALESCE(mitigated_at, resolved_at) - detected; TTR = resolved_at - detected; each over the
+//   incidents that have that timestamp.
 struct IncidentStatsRow {
   int bucket = 0;
   std::string group;

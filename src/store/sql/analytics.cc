@@ -243,7 +243,8 @@ Result<std::vector<IncidentStatsRow>> SqlStore::IncidentStats(const IncidentStat
   std::string services = ServiceFilter(q.services, params);
   params.insert(params.end(), tree_params.begin(), tree_params.end());
   const std::string sql = fmt::format(
-      "WITH t0 AS (SELECT {d} AS d, {group} AS grp, i.acknowledged_at AS a, "
+      "WITH t0 AS (SELECT {d} AS d, {group} AS grp, COALESCE(i.first_acknowledged_at, "
+      "i.acknowledged_at) AS a, "
       "COALESCE(i.mitigated_at, i.resolved_at) AS m, i.resolved_at AS z FROM incidents i "
       "WHERE i.merged_into = 0 AND {d} >= ? AND {d} < ?{services}), "
       "t AS (SELECT {bucket} AS bucket, grp, a - d AS tta, m - d AS ttm, z - d AS ttr FROM t0), "
@@ -275,7 +276,9 @@ Result<std::vector<IncidentStatsRow>> SqlStore::IncidentStats(const IncidentStat
 
 Result<std::vector<SlowIncident>> SqlStore::SlowestIncidents(
     TimePoint from, TimePoint to, SlowBy by, const std::vector<std::string>& services, int limit) {
-  std::string_view end = by == SlowBy::kAcknowledge ? "i.acknowledged_at" : "i.resolved_at";
+  std::string_view end = by == SlowBy::kAcknowledge
+                             ? "COALESCE(i.first_acknowledged_at, i.acknowledged_at)"
+                             : "i.resolved_at";
   std::vector<Param> params{Ms(from), Ms(to)};
   std::string filter = ServiceFilter(services, params);
   params.emplace_back(int64_t{std::clamp(limit, 1, 100)});

@@ -378,9 +378,10 @@ Status SetIncidentStatus(Db& db, const Incident& inc, IncidentStatus to, TimePoi
     case IncidentStatus::kTriggered: {
       // Reopened (or re-triggered): the incident needs someone again.
       HOUSTON_ASSIGN_OR_RETURN(
-          Stmt * s, db.Prepare("UPDATE incidents SET status = ?, acknowledged_at = NULL, "
-                               "resolved_at = NULL, merged_into = 0, episode = episode + ? "
-                               "WHERE id = ?"));
+          Stmt * s, db.Prepare("UPDATE incidents SET status = ?, first_acknowledged_at = "
+                               "COALESCE(first_acknowledged_at, acknowledged_at), "
+                               "acknowledged_at = NULL, resolved_at = NULL, merged_into = 0, "
+                               "episode = episode + ? WHERE id = ?"));
       // Out of resolved, a new episode begins: links sent about the earlier one stop working.
       int64_t new_episode = inc.status == IncidentStatus::kResolved ? 1 : 0;
       Status st = s->Bind(1, status).Bind(2, new_episode).Bind(3, inc.id).Run();

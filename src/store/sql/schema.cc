@@ -379,6 +379,12 @@ CREATE INDEX incidents_detected ON incidents({{COALESCE(detected_at, created_at)
   WHERE merged_into = 0;
 CREATE INDEX audit_acks ON audit_log(at) WHERE action = 'incident.acknowledged';
 )sql"},
+    {10, "incidents keep their first acknowledgement", R"sql(
+-- acknowledged_at is cleared when an incident is reopened or re-triggered (an ack timeout) and
+-- set again by the next acknowledgement. The first one, kept here when it is cleared, is what
+-- time to acknowledge measures: COALESCE(first_acknowledged_at, acknowledged_at).
+ALTER TABLE incidents ADD COLUMN first_acknowledged_at {{int}};
+)sql"},
 };
 
 }  // namespace

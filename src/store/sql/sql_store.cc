@@ -856,6 +856,8 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
           if (u.retrigger_incident) {
             HOUSTON_ASSIGN_OR_RETURN(Stmt * i,
                                      db.Prepare("UPDATE incidents SET status = 'triggered', "
+                                                "first_acknowledged_at = COALESCE("
+                                                "first_acknowledged_at, acknowledged_at), "
                                                 "acknowledged_at = NULL WHERE id = ? AND status = "
                                                 "'acknowledged'"));
             HOUSTON_RETURN_IF_ERROR(i->Bind(1, u.incident_id).Run());
