@@ -13,6 +13,7 @@
 """
 
 import datetime
+import json
 import os
 import stat
 import sys
@@ -240,8 +241,13 @@ class LearningTest(harness.HoustonTestCase):
         self.assertIn("Alert on pool use", p.stdout)
         self.assertNotIn("Write the runbook", p.stdout)
         p = self.ok("action-item", "list", "--owner", "alice", "--json")
-        self.assertEqual([i["title"] for i in __import__("json").loads(p.stdout)["action_items"]],
+        self.assertEqual([i["title"] for i in json.loads(p.stdout)["action_items"]],
                          ["Write the runbook"])
+        # The head of SRE's Monday report lists it (and the team's filter keeps it).
+        p = self.ok("report", "weekly", "--team", "payments", "--format", "json")
+        overdue = json.loads(p.stdout)["overdue_action_items"]
+        self.assertEqual(overdue["total"], 1)
+        self.assertEqual((overdue["items"][0]["id"], overdue["items"][0]["owner"]), (item, "bob"))
         r = self.call("GET", "/api/v1/action-items?overdue=maybe")
         self.assertEqual(r.status, 400, r)
         self.assertIn("'overdue' must be true or false", r.json["error"]["message"])
