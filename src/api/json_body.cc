@@ -148,13 +148,6 @@ Status JsonBody::Finish() {
                          problems_);
 }
 
-std::string KnownIds(const std::vector<std::string>& ids) {
-  std::string out;
-  for (size_t i = 0; i < ids.size() && i < 20; ++i) out += (i ? ", " : "") + ids[i];
-  if (ids.size() > 20) out += ", ...";
-  return out.empty() ? "none defined" : out;
-}
-
 bool OrgCheck::User(const std::string& id, std::string_view field) {
   if (!org_ || config::FindUser(*org_, id)) return true;
   std::vector<std::string> ids;

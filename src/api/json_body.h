@@ -57,8 +57,7 @@ class JsonBody {
   std::vector<std::string> problems_;
 };
 
-// "a, b, c" (at most 20, then "..."), or "none defined".
-std::string KnownIds(const std::vector<std::string>& ids);
+using config::KnownIds;
 
 // Checks ids against the org (when there is one), recording a problem on `body` that names the
 // field and the choices. Not thread-safe.

@@ -82,10 +82,9 @@ int EditPostmortem(const ClientFlags& f, const std::string& id, const std::strin
     if (current) {
       now = FromPostmortemJson(current->at("postmortem"));
       version = current->at("postmortem").at("version").as_int64();
-    } else if (current.error().code() != StatusCode::kNotFound ||
-               current.error().message().find("has no postmortem") == std::string::npos) {
+    } else if (current.error().code() != StatusCode::kNotFound) {
       return Fail(current.error());
-    }
+    }  // NotFound: the template; saving starts it (or says the incident does not exist)
     std::string path = (std::filesystem::temp_directory_path() /
                         fmt::format("houston-postmortem-{}-{}.md", id, ::getpid()))
                            .string();

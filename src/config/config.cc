@@ -1625,6 +1625,13 @@ const Audience* FindAudience(const Org& org, std::string_view id) {
   return FindById(org.audiences, id);
 }
 
+std::string KnownIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size() && i < 20; ++i) out += (i ? ", " : "") + ids[i];
+  if (ids.size() > 20) out += ", ...";
+  return out.empty() ? "none defined" : out;
+}
+
 Settings SettingsOf(const Org& org) { return org.settings.value_or(Settings{}); }
 
 PostmortemPolicy DefaultPostmortemPolicy(const std::vector<std::string>& sev_levels) {

@@ -390,6 +390,10 @@ const std::vector<IncidentRole>& BuiltinIncidentRoles();
 std::vector<IncidentRole> AllIncidentRoles(const Org& org);
 const IncidentRole* FindIncidentRole(const std::vector<IncidentRole>& roles, std::string_view id);
 
+// The ids an error message offers as choices: "a, b, c" (at most 20, then "..."), or "none
+// defined".
+std::string KnownIds(const std::vector<std::string>& ids);
+
 // Lookups by id; nullptr if absent. The pointer is valid while `org` is alive and unmodified.
 const User* FindUser(const Org& org, std::string_view id);
 const Team* FindTeam(const Org& org, std::string_view id);

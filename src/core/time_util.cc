@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
 
 namespace houston {
 
@@ -86,6 +87,29 @@ Result<TimePoint> ParseRfc3339(std::string_view s) {
             std::chrono::seconds(sec) + std::chrono::milliseconds(millis) -
             std::chrono::minutes(offset_min);
   return std::chrono::time_point_cast<std::chrono::milliseconds>(tp);
+}
+
+Result<date::year_month_day> ParseCalendarDate(std::string_view s) {
+  auto bad = [&] {
+    return std::unexpected(
+        InvalidArgument(fmt::format("'{}' is not a date: write it as YYYY-MM-DD", s)));
+  };
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return bad();
+  int y = 0;
+  unsigned m = 0, d = 0;
+  auto num = [&](std::string_view part, auto& out) {
+    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return ec == std::errc() && p == part.data() + part.size();
+  };
+  if (!num(s.substr(0, 4), y) || !num(s.substr(5, 2), m) || !num(s.substr(8, 2), d)) return bad();
+  date::year_month_day ymd{date::year(y), date::month(m), date::day(d)};
+  if (!ymd.ok()) {
+    return std::unexpected(InvalidArgument(fmt::format("'{}' is not a day of the calendar", s)));
+  }
+  if (y < 2000 || y > 2200) {
+    return std::unexpected(InvalidArgument(fmt::format("'{}' is out of range (2000-2200)", s)));
+  }
+  return ymd;
 }
 
 }  // namespace houston

@@ -1,6 +1,8 @@
 // RFC 3339 / ISO 8601 formatting and parsing of TimePoints.
 #pragma once
 
+#include <date/date.h>
+
 #include <string>
 #include <string_view>
 
@@ -16,5 +18,8 @@ std::string FormatRfc3339(TimePoint t);
 // 'T', and lower-case 't'/'z'. Fractions beyond milliseconds are truncated.
 // Returns InvalidArgument naming what is wrong.
 Result<TimePoint> ParseRfc3339(std::string_view s);
+
+// A calendar date "YYYY-MM-DD" (years 2000-2200); InvalidArgument naming what is wrong.
+Result<date::year_month_day> ParseCalendarDate(std::string_view s);
 
 }  // namespace houston

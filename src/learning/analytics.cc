@@ -37,19 +37,9 @@ std::string Label(date::local_days d) { return date::format("%F", d); }
 
 // A date YYYY-MM-DD, or nullopt.
 std::optional<date::local_days> ParseDate(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  int y = 0, m = 0, d = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 4 || i == 7) continue;
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-  }
-  y = std::stoi(std::string(s.substr(0, 4)));
-  m = std::stoi(std::string(s.substr(5, 2)));
-  d = std::stoi(std::string(s.substr(8, 2)));
-  date::year_month_day ymd{date::year(y), date::month(static_cast<unsigned>(m)),
-                           date::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return std::nullopt;
-  return date::local_days(ymd);
+  auto d = ParseCalendarDate(s);
+  if (!d) return std::nullopt;
+  return date::local_days(*d);
 }
 
 date::local_days Monday(date::local_days d) { return d - (date::weekday(d) - date::Monday); }

@@ -6,12 +6,20 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <string_view>
 
 #include "api/context.h"
 #include "learning/analytics.h"
 #include "learning/query_pool.h"
 
 namespace houston::learning {
+
+// Runs `work` on `pool`; it answers through the Responder it is given. 503 with Retry-After,
+// at once, when the pool is full ("too many <what> are running") or stopping. Heavy reads use it
+// to stay off the I/O threads.
+void RunOnPool(QueryPool& pool, std::string_view what, http::Responder respond,
+               std::function<void(std::shared_ptr<http::Responder>)> work);
 
 // Thread-safe.
 class AnalyticsRoutes : public api::RouteGroup {

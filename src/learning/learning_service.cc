@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "core/time_util.h"
 #include "incidents/suspects.h"
 #include "learning/reminders.h"
 
@@ -13,13 +14,6 @@ namespace houston::learning {
 namespace json = boost::json;
 
 namespace {
-
-std::string Known(const std::vector<std::string>& ids) {
-  std::string out;
-  for (size_t i = 0; i < ids.size() && i < 20; ++i) out += (i ? ", " : "") + ids[i];
-  if (ids.size() > 20) out += ", ...";
-  return out.empty() ? "none defined" : out;
-}
 
 Status Problems(std::vector<std::string> problems) {
   if (problems.empty()) return OkStatus();
@@ -103,19 +97,21 @@ void LearningService::EditPostmortem(const config::Org& org, core::IncidentId id
       if (std::find(policy.contributing_factors.begin(), policy.contributing_factors.end(), f) ==
           policy.contributing_factors.end()) {
         problems.push_back(fmt::format("factors[{}]: '{}' is not in the org's vocabulary ({})", i,
-                                       f, Known(policy.contributing_factors)));
+                                       f, config::KnownIds(policy.contributing_factors)));
       }
     }
   }
   if (Status st = Problems(std::move(problems)); !st.ok()) return done(std::unexpected(st));
   auto existing = store_.GetPostmortem(id);
-  if (existing || existing.error().code() != StatusCode::kNotFound ||
-      existing.error().message().find("has no postmortem") == std::string::npos) {
-    if (!existing) return done(std::unexpected(existing.error()));
+  if (existing) {
     return store_.EditPostmortem(id, std::move(edit), std::move(actor), std::move(done));
   }
+  if (existing.error().code() != StatusCode::kNotFound) {
+    return done(std::unexpected(existing.error()));
+  }
   // The first edit starts it from the template (the draft of a required SEV comes from the
-  // reminder loop; any other incident gets one when someone starts writing).
+  // reminder loop; any other incident gets one when someone starts writing). For an incident
+  // that does not exist, creating answers NotFound.
   store::NewPostmortem p;
   p.incident_id = id;
   for (const auto& s : policy.sections) p.sections.push_back({s.id, s.title, s.prompt, ""});
@@ -152,11 +148,12 @@ void LearningService::CheckOwner(const config::Org& org, const std::string& owne
   if (config::FindUser(org, owner)) return;
   std::vector<std::string> ids;
   for (const auto& u : org.users) ids.push_back(u.id);
-  problems.push_back(fmt::format("owner: unknown user '{}' (users: {})", owner, Known(ids)));
+  problems.push_back(
+      fmt::format("owner: unknown user '{}' (users: {})", owner, config::KnownIds(ids)));
 }
 
 void LearningService::CheckDue(const std::string& due, std::vector<std::string>& problems) {
-  auto d = ParseDueDate(due);
+  auto d = ParseCalendarDate(due);
   if (!d) problems.push_back("due: " + d.error().message());
 }
 
@@ -175,7 +172,7 @@ std::pair<TimePoint, TimePoint> LearningService::OverdueAndFirstReminder(
     const config::Org& org, const std::string& owner, const std::string& due) const {
   const config::User* user = config::FindUser(org, owner);
   const date::time_zone* zone = ZoneOf(user);
-  auto day = ParseDueDate(due);
+  auto day = ParseCalendarDate(due);
   TimePoint overdue = day ? EndOfDay(*day, zone) : clock_.Now();
   config::ActionItemPolicy policy = config::ActionItemPolicyOf(org);
   return {overdue, NextWorkingMoment(policy.working_hours, zone, overdue)};

@@ -502,14 +502,14 @@ HOUSTON_STORE_CONTRACT(LearningTest);
 
 TEST(WorkingHoursTest, DueDatesEndAtTheOwnersMidnightAcrossDst) {
   const date::time_zone* ny = date::locate_zone("America/New_York");
-  auto day = ParseDueDate("2026-03-07");  // the day before the spring change
+  auto day = ParseCalendarDate("2026-03-07");  // the day before the spring change
   ASSERT_TRUE(day);
   EXPECT_EQ(EndOfDay(*day, ny), At("2026-03-08T05:00:00Z"));
-  day = ParseDueDate("2026-03-08");  // 23 hours long
+  day = ParseCalendarDate("2026-03-08");  // 23 hours long
   EXPECT_EQ(EndOfDay(*day, ny), At("2026-03-09T04:00:00Z"));
-  EXPECT_FALSE(ParseDueDate("2026-02-30"));
-  EXPECT_FALSE(ParseDueDate("2026-2-3"));
-  EXPECT_FALSE(ParseDueDate("26-02-03xx"));
+  EXPECT_FALSE(ParseCalendarDate("2026-02-30"));
+  EXPECT_FALSE(ParseCalendarDate("2026-2-3"));
+  EXPECT_FALSE(ParseCalendarDate("26-02-03xx"));
   config::DailyWindow hours = config::ActionItemPolicy{}.working_hours;
   // Saturday 2026-03-07 12:00 in New York -> Monday 09:00, which is EDT by then (13:00 UTC).
   EXPECT_EQ(NextWorkingMoment(hours, ny, At("2026-03-07T17:00:00Z")), At("2026-03-09T13:00:00Z"));

@@ -255,7 +255,7 @@ std::string FactsJson(const PostmortemFacts& f) {
       {"suspect_changes", std::move(suspects)},
       {"status_updates", std::move(updates)},
       {"timeline", std::move(timeline)},
-      {"timeline_omitted", f.timeline_omitted},
+      {"timeline_omitted", static_cast<int64_t>(f.timeline_omitted)},
       {"action_items", std::move(items)},
   };
   return json::serialize(o);
@@ -384,9 +384,6 @@ std::string PostmortemMarkdown(const store::Postmortem& p, std::string_view comp
   if (omitted.is_int64() && omitted.as_int64() > 0) {
     md += fmt::format("- ... and {} earlier entries (see the incident's timeline)\n",
                       omitted.as_int64());
-  } else if (omitted.is_uint64() && omitted.as_uint64() > 0) {
-    md += fmt::format("- ... and {} earlier entries (see the incident's timeline)\n",
-                      omitted.as_uint64());
   }
 
   for (const auto& s : p.sections) {

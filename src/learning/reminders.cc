@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <charconv>
 #include <set>
 
 #include "core/incident.h"
@@ -16,29 +15,6 @@
 namespace houston::learning {
 
 namespace json = boost::json;
-
-Result<date::year_month_day> ParseDueDate(std::string_view s) {
-  auto bad = [&] {
-    return std::unexpected(
-        InvalidArgument(fmt::format("'{}' is not a date: write it as YYYY-MM-DD", s)));
-  };
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return bad();
-  int y = 0;
-  unsigned m = 0, d = 0;
-  auto num = [&](std::string_view part, auto& out) {
-    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
-    return ec == std::errc() && p == part.data() + part.size();
-  };
-  if (!num(s.substr(0, 4), y) || !num(s.substr(5, 2), m) || !num(s.substr(8, 2), d)) return bad();
-  date::year_month_day ymd{date::year(y), date::month(m), date::day(d)};
-  if (!ymd.ok()) {
-    return std::unexpected(InvalidArgument(fmt::format("'{}' is not a day of the calendar", s)));
-  }
-  if (y < 2000 || y > 2200) {
-    return std::unexpected(InvalidArgument(fmt::format("'{}' is out of range (2000-2200)", s)));
-  }
-  return ymd;
-}
 
 TimePoint EndOfDay(date::year_month_day day, const date::time_zone* zone) {
   date::local_days next = date::local_days(day) + date::days(1);
@@ -258,12 +234,12 @@ Result<std::optional<TimePoint>> Chaser::RunOnce() {
   if (!org) return store_.NextLearningReminder();
   bool created = false;
   // Bounded passes: each takes a batch of drafts and reminders and applies it in one write.
+  const std::vector<std::string> required = config::PostmortemPolicyOf(*org).required_severities;
   for (int pass = 0; pass < 64; ++pass) {
     Pass p(*this, *org, now);
-    auto policy = config::PostmortemPolicyOf(*org);
     TimePoint since = drafted_through_.value_or(now - options_.draft_lookback);
-    HOUSTON_ASSIGN_OR_RETURN(auto needing, store_.ListIncidentsNeedingPostmortem(
-                                               policy.required_severities, since, options_.batch));
+    HOUSTON_ASSIGN_OR_RETURN(
+        auto needing, store_.ListIncidentsNeedingPostmortem(required, since, options_.batch));
     HOUSTON_ASSIGN_OR_RETURN(auto pms, store_.ListDuePostmortemReminders(now, options_.batch));
     HOUSTON_ASSIGN_OR_RETURN(auto items, store_.ListDueActionItemReminders(now, options_.batch));
     for (const auto& inc : needing) p.Draft(inc);

@@ -29,8 +29,6 @@
 
 namespace houston::learning {
 
-// "YYYY-MM-DD" as a calendar date; InvalidArgument naming what is wrong.
-Result<date::year_month_day> ParseDueDate(std::string_view s);
 // The instant calendar day `day` ends in `zone` (its next midnight, or the first instant of the
 // next day when a DST change skips midnight).
 TimePoint EndOfDay(date::year_month_day day, const date::time_zone* zone);

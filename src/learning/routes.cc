@@ -8,7 +8,8 @@
 #include "api/request.h"
 #include "core/json_util.h"
 #include "core/time_util.h"
-#include "learning/reminders.h"
+#include "learning/analytics.h"
+#include "learning/analytics_routes.h"
 
 namespace houston::learning {
 
@@ -27,24 +28,12 @@ std::shared_ptr<const config::Org> OrgOf(const std::shared_ptr<const api::OrgVie
   return view && view->org ? view->org : kEmpty;
 }
 
+// An optional instant in the query: RFC 3339, or a date (its midnight UTC).
 Result<std::optional<TimePoint>> QueryTime(const HttpRequest& req, std::string_view name) {
   auto v = req.Query(name);
   if (!v) return std::optional<TimePoint>();
-  if (v->size() == 10) {
-    auto day = ParseDueDate(*v);
-    if (!day) {
-      return std::unexpected(
-          InvalidArgument(fmt::format("query parameter '{}': {}", name, day.error().message())));
-    }
-    return std::optional<TimePoint>(
-        std::chrono::time_point_cast<TimePoint::duration>(date::sys_days(*day)));
-  }
-  auto t = ParseRfc3339(*v);
-  if (!t) {
-    return std::unexpected(InvalidArgument(
-        fmt::format("query parameter '{}' must be an RFC 3339 time or YYYY-MM-DD: {}", name,
-                    t.error().message())));
-  }
+  auto t = ParseInstant(*v, nullptr, name);
+  if (!t) return std::unexpected(t.error());
   return std::optional<TimePoint>(*t);
 }
 
@@ -79,16 +68,7 @@ LearningRoutes::LearningRoutes(api::Context& ctx, QueryPoolOptions pool)
     : RouteGroup(ctx), learning_(ctx.store(), ctx.clock()), pool_(pool) {}
 
 void LearningRoutes::Offload(Respond respond, std::function<void(std::shared_ptr<Respond>)> work) {
-  auto shared = std::make_shared<Respond>(std::move(respond));
-  auto busy = [](std::string_view why) {
-    http::Response r = http::ErrorResponse(Unavailable(std::string(why)));
-    r.set(bhttp::field::retry_after, "1");
-    return r;
-  };
-  bool queued =
-      pool_.Submit([shared, work = std::move(work)] { work(shared); },
-                   [shared, busy] { (*shared)(busy("houston is shutting down; retry later")); });
-  if (!queued) (*shared)(busy("too many postmortems are being built; retry later"));
+  RunOnPool(pool_, "postmortem builds", std::move(respond), std::move(work));
 }
 
 void LearningRoutes::AddTo(api::RouteTable& t) {
