@@ -290,8 +290,9 @@ void AnalyticsRoutes::Noise(const HttpRequest& req, const auth::Principal*, Resp
   if (auto w = q.Get("window")) {
     int minutes = 0;
     auto [p, ec] = std::from_chars(w->data(), w->data() + w->size(), minutes);
-    if (ec != std::errc() || p != w->data() + w->size() || minutes < 1 || minutes > 10080) {
-      q.Problem(fmt::format("'window': '{}' is not a number of minutes from 1 to 10080", *w));
+    const int most = static_cast<int>(store::AnalyticsStore::kMaxFlapWindow.count());
+    if (ec != std::errc() || p != w->data() + w->size() || minutes < 1 || minutes > most) {
+      q.Problem(fmt::format("'window': '{}' is not a number of minutes from 1 to {}", *w, most));
     } else {
       query.flap_window = std::chrono::minutes(minutes);
     }

@@ -10,7 +10,10 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <random>
+
 #include "core/time_util.h"
+#include "learning/noise_rollup.h"
 #include "testing/store_backend.h"
 
 namespace houston::learning {
@@ -385,6 +388,167 @@ TEST_P(AnalyticsTest, NoiseCountsAlertsFlapsAndSources) {
                                  .flap_window = minutes(20)});
   ASSERT_TRUE(strict) << strict.error().ToString();
   EXPECT_EQ(strict->flaps, 0);
+}
+
+// The noise roll-ups change only how fast Noise answers, never what: a seeded history of alerts
+// over five days (triggers, acknowledgements, resolutions, flaps, two integrations and three
+// sources) is checked against a model of the alerts, for ranges of whole and partial days and
+// several flap windows, with nothing folded, folded part way (with the lag), all folded, and
+// after folded alerts that were open resolve.
+TEST_P(AnalyticsTest, NoiseRollUpsAnswerAsTheAlertsDo) {
+  struct ModelAlert {
+    std::string ik, dk, source;
+    TimePoint created{};
+    bool acknowledged = false;
+    std::optional<TimePoint> resolved;
+  };
+  std::vector<ModelAlert> model;
+  std::map<std::pair<std::string, std::string>, size_t> open;  // key -> index in model
+  auto send = [&](TimePoint at, const std::string& ik, const std::string& dk,
+                  const std::string& source, core::EventAction action) {
+    clock_.Set(at);
+    core::AlertEvent e;
+    e.action = action;
+    e.integration_key = ik;
+    e.service_id = ik == "rk-checkout-0001" ? "checkout" : "payments";
+    e.dedup_key = dk;
+    e.summary = "alert " + dk;
+    e.source = source;
+    e.details_json = "{}";
+    e.links_json = "[]";
+    e.images_json = "[]";
+    e.escalation_policy = "main";
+    auto r = Wait<std::vector<store::EventOutcome>>([&](auto cb) {
+      store_->ApplyAlertEvents({std::move(e)}, Actor{"integration", "src", "integration"}, cb);
+    });
+    ASSERT_TRUE(r) << r.error().ToString();
+    auto it = open.find({ik, dk});
+    switch (action) {
+      case core::EventAction::kTrigger:
+        if (it == open.end()) {
+          open[{ik, dk}] = model.size();
+          model.push_back(ModelAlert{ik, dk, source, at});
+        }
+        break;
+      case core::EventAction::kAcknowledge:
+        if (it != open.end()) model[it->second].acknowledged = true;
+        break;
+      case core::EventAction::kResolve:
+        if (it != open.end()) {
+          model[it->second].resolved = at;
+          open.erase(it);
+        }
+        break;
+    }
+  };
+  struct Range {
+    TimePoint from, to;
+  };
+  const std::vector<Range> ranges = {
+      {T("2026-03-01T00:00:00Z"), T("2026-03-06T00:00:00Z")},  // everything, whole days
+      {T("2026-03-02T00:00:00Z"), T("2026-03-04T00:00:00Z")},  // whole days inside
+      {T("2026-03-01T05:17:00Z"), T("2026-03-04T19:02:00Z")},  // partial days at both ends
+      {T("2026-03-02T12:00:00Z"), T("2026-03-02T18:00:00Z")},  // inside one day
+      {T("2026-03-03T23:00:00Z"), T("2026-03-05T01:00:00Z")},  // one whole day between
+  };
+  const std::vector<minutes> windows = {minutes(5), minutes(60), minutes(24 * 60)};
+  auto check = [&](const std::string& stage) {
+    for (const auto& r : ranges) {
+      for (minutes w : windows) {
+        SCOPED_TRACE(fmt::format("{}: [{}, {}) window {} min", stage, FormatRfc3339(r.from),
+                                 FormatRfc3339(r.to), w.count()));
+        int64_t alerts = 0, never = 0, still_open = 0;
+        std::map<std::string, int64_t> sources, integrations, flaps;
+        std::map<std::pair<std::string, std::string>, std::optional<TimePoint>> previous;
+        for (const auto& a : model) {
+          auto& prev = previous[{a.ik, a.dk}];
+          const bool in = a.created >= r.from && a.created < r.to;
+          if (in) {
+            ++alerts;
+            ++sources[a.source];
+            ++integrations[a.ik];
+            if (!a.resolved) ++still_open;
+            if (a.resolved && !a.acknowledged) ++never;
+            if (prev && a.created >= *prev && a.created - *prev <= w) ++flaps[a.ik + "/" + a.dk];
+          }
+          prev = a.resolved;
+        }
+        auto n = store_->Noise({.from = r.from, .to = r.to, .flap_window = w, .top = 100});
+        ASSERT_TRUE(n) << n.error().ToString();
+        EXPECT_EQ(n->alerts, alerts);
+        EXPECT_EQ(n->never_acknowledged, never);
+        EXPECT_EQ(n->open, still_open);
+        auto as_map = [](const std::vector<store::KeyCount>& v) {
+          std::map<std::string, int64_t> m;
+          for (const auto& k : v) m[k.key] = k.count;
+          return m;
+        };
+        EXPECT_EQ(as_map(n->top_sources), sources);
+        EXPECT_EQ(as_map(n->top_integrations), integrations);
+        EXPECT_EQ(as_map(n->top_flapping), flaps);
+        int64_t total_flaps = 0;
+        for (const auto& [k, c] : flaps) total_flaps += c;
+        EXPECT_EQ(n->flaps, total_flaps);
+        EXPECT_EQ(n->flapping_keys, static_cast<int64_t>(flaps.size()));
+      }
+    }
+  };
+
+  std::mt19937 rng(20261205);
+  const std::vector<std::string> iks = {"rk-checkout-0001", "rk-payments-0001"};
+  const std::vector<std::string> srcs = {"prometheus", "grafana", "loki"};
+  TimePoint at = T("2026-03-01T00:03:00Z");
+  const TimePoint end = T("2026-03-05T12:00:00Z");
+  while (at < end) {
+    // Mostly minutes apart (flaps), sometimes hours.
+    at += rng() % 6 == 0 ? minutes(30 + rng() % 240) : minutes(1 + rng() % 15);
+    const std::string ik = iks[rng() % iks.size()];
+    const std::string dk = fmt::format("k{}", rng() % 5);
+    const bool is_open = open.contains({ik, dk});
+    using A = core::EventAction;
+    A action = !is_open ? A::kTrigger : (rng() % 3 == 0 ? A::kAcknowledge : A::kResolve);
+    send(at, ik, dk, srcs[rng() % srcs.size()], action);
+  }
+  ASSERT_GT(model.size(), 60u);
+  check("nothing folded");
+
+  const TimePoint middle = T("2026-03-03T10:00:00Z");
+  clock_.Set(middle);
+  NoiseRollUp rollup(*store_, clock_, {.batch = 7});
+  auto folded = rollup.CatchUp();
+  ASSERT_TRUE(folded) << folded.error().ToString();
+  int64_t before_lag = 0;
+  for (const auto& a : model) before_lag += a.created < middle - minutes(10) ? 1 : 0;
+  EXPECT_EQ(*folded, before_lag);  // nothing younger than the lag
+  check("folded to the middle");
+
+  clock_.Set(end + std::chrono::hours(1));
+  folded = rollup.CatchUp();
+  ASSERT_TRUE(folded) << folded.error().ToString();
+  EXPECT_EQ(*folded, static_cast<int64_t>(model.size()) - before_lag);
+  check("all folded");
+
+  // Every open alert resolves (some acknowledged first), then flaps on the last day.
+  at = end + std::chrono::hours(2);
+  auto still_open = open;
+  for (const auto& [key, index] : still_open) {
+    at += minutes(1);
+    if (index % 2 == 0)
+      send(at, key.first, key.second, "prometheus", core::EventAction::kAcknowledge);
+    send(at, key.first, key.second, "prometheus", core::EventAction::kResolve);
+  }
+  for (int i = 0; i < 3; ++i) {
+    at += minutes(2);
+    send(at, iks[0], "k0", "loki", core::EventAction::kTrigger);
+    at += minutes(2);
+    send(at, iks[0], "k0", "loki", core::EventAction::kResolve);
+  }
+  check("open folded alerts resolved");
+  clock_.Set(at + std::chrono::hours(1));
+  ASSERT_TRUE(rollup.CatchUp());
+  check("folded again");
+  ASSERT_TRUE(rollup.CatchUp());  // nothing left: a pass changes nothing
+  check("folded twice");
 }
 
 // Alert ranges are bounded by id (ids grow with created_at): a clock stepped back a few minutes

@@ -17,6 +17,7 @@
 #include "core/random.h"
 #include "core/time_util.h"
 #include "http/http.h"
+#include "learning/noise_rollup.h"
 #include "learning/reminders.h"
 #include "live/feed.h"
 #include "notify/notify.h"
@@ -339,7 +340,8 @@ struct App::Runtime {
   std::unique_ptr<paging::NotificationDispatcher> dispatcher;
   std::unique_ptr<paging::EscalationEngine> escalations;
   std::unique_ptr<paging::IncidentFanout> fanout;
-  std::unique_ptr<learning::Chaser> chaser;  // postmortem drafts and learning reminders
+  std::unique_ptr<learning::Chaser> chaser;      // postmortem drafts and learning reminders
+  std::unique_ptr<learning::NoiseRollUp> noise;  // alert noise roll-ups for the analytics
   std::unique_ptr<api::Api> api;
   std::unique_ptr<http::Server> http;
   std::unique_ptr<paging::HeartbeatMonitor> heartbeats;
@@ -505,6 +507,7 @@ std::expected<void, StartupError> App::Build() {
   copts.base_url = base_url_;
   rt_->chaser = std::make_unique<learning::Chaser>(st, RealClock(), org_provider, copts);
   rt_->chaser->OnMessagesCreated([&dispatcher] { dispatcher.Wake(); });
+  rt_->noise = std::make_unique<learning::NoiseRollUp>(st, RealClock());
 
   api::ApiOptions api_options;
   api_options.link_key = *link_key;
@@ -582,6 +585,7 @@ std::expected<uint16_t, StartupError> App::Start() {
   rt_->escalations->Start();
   rt_->fanout->Start();
   rt_->chaser->Start();
+  rt_->noise->Start();
   if (store::postgres::IsPostgresUrl(o_.db)) {
     listening_ = true;
     listener_ = std::thread([this] { ListenToOtherServers(); });
@@ -678,6 +682,7 @@ void App::Shutdown() {
     rt_->escalations->Stop();
     rt_->fanout->Stop();
     rt_->chaser->Stop();
+    rt_->noise->Stop();
     rt_->dispatcher->Stop();
   }
   if (store_) store_->Shutdown();

@@ -92,13 +92,14 @@ struct KeyCount {
 struct NoiseQuery {
   TimePoint from{}, to{};
   // A re-trigger within this long of the previous resolution of the same (integration key,
-  // dedup key) is a flap.
+  // dedup key) is a flap. At most kMaxFlapWindow.
   std::chrono::minutes flap_window{60};
   int top = 10;
 };
 
 // Alert noise in a range. Alerts count by created_at in [from, to); incidents as in
-// IncidentStatsQuery (and only those with at least one alert).
+// IncidentStatsQuery (and only those with at least one alert). A flap is an alert whose key's
+// previous alert (by id) was resolved at most flap_window before it was created.
 struct NoiseReport {
   int64_t incidents = 0;
   DurationStats alerts_per_incident;  // counts, not seconds
@@ -162,7 +163,20 @@ class AnalyticsStore {
   // For each of `users` (those with nothing are left out).
   virtual Result<std::vector<HandledCount>> IncidentsHandled(
       TimePoint from, TimePoint to, const std::vector<std::string>& users) = 0;
+  // The longest flap window Noise accepts (InvalidArgument beyond).
+  static constexpr std::chrono::minutes kMaxFlapWindow{24 * 60};
   virtual Result<NoiseReport> Noise(const NoiseQuery& q) = 0;
+  // Alerts are folded into daily roll-ups (per integration key and per source, flaps, and the
+  // still-open ones to settle when they resolve), in id order, by a background pass
+  // (learning::NoiseRollUp) calling this: it folds up to `max_alerts` alerts created before
+  // `now - kNoiseRollUpLag` and settles the folded alerts resolved since, in one write
+  // transaction, and answers how many alerts it folded (fewer than `max_alerts`: caught up).
+  // Noise answers the same with or without roll-ups (it reads the alerts not folded yet from
+  // the alerts table); they only make it fast. Safe to run from several servers at once (each
+  // pass holds the roll-up's row lock; a pass that lost the race does nothing).
+  static constexpr std::chrono::minutes kNoiseRollUpLag{10};
+  virtual void RollUpNoise(TimePoint now, int max_alerts,
+                           std::function<void(Result<int64_t>)> done) = 0;
   // Open or in-progress action items overdue at `now` (their incident's primary service in
   // `services` when not empty), most overdue first; and how many there are in all.
   virtual Result<std::pair<int64_t, std::vector<OverdueActionItem>>> OverdueActionItems(

@@ -12,22 +12,13 @@
 #include <variant>
 
 #include "core/json_util.h"
+#include "store/sql/analytics_sql.h"
 #include "store/sql/internal.h"
 #include "store/sql/sql_store.h"
 
 namespace houston::store::sql {
 
 namespace {
-
-using Param = std::variant<int64_t, std::string>;
-
-// The detection time of incident `i`: what every incident range filters on (and what the
-// index incidents_detected holds, spelled exactly the same so that both databases use it).
-constexpr std::string_view kDetected = "COALESCE(i.detected_at, i.created_at)";
-
-// How far created_at may run behind the id order (several servers' clocks, a clock stepped
-// back): the id range of a time range is widened by this much on both sides.
-constexpr int64_t kIdSkewMs = 10 * 60 * 1000;
 
 // Nearest-rank percentile ranks of n values: ceil(n * p / 100), in integer SQL.
 std::string RankOf(std::string_view n, int p) {
@@ -38,47 +29,6 @@ std::string Placeholders(size_t n) {
   std::string out;
   for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
   return out;
-}
-
-// Binds `params` (1-based, in order), then calls `row(stmt)` for each row; resets the statement.
-template <typename Row>
-Status Query(Db& db, const std::string& sql, const std::vector<Param>& params, Row row) {
-  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (const auto* v = std::get_if<int64_t>(&params[i])) {
-      s->Bind(static_cast<int>(i) + 1, *v);
-    } else {
-      s->Bind(static_cast<int>(i) + 1, std::get<std::string>(params[i]));
-    }
-  }
-  for (;;) {
-    auto r = s->Step();
-    if (!r) {
-      s->Reset();
-      return r.error();
-    }
-    if (!*r) break;
-    row(*s);
-  }
-  s->Reset();
-  return OkStatus();
-}
-
-std::optional<double> OptDouble(const Stmt& s, int col, double scale = 1.0) {
-  if (s.IsNull(col)) return std::nullopt;
-  return s.Double(col) * scale;
-}
-
-// Reads count, mean, p50, p90 at `col`.. (milliseconds -> seconds with scale 0.001).
-DurationStats ReadStats(const Stmt& s, int col, double scale) {
-  DurationStats d;
-  d.n = s.Int(col);
-  if (d.n > 0) {
-    d.mean = OptDouble(s, col + 1, scale);
-    d.p50 = OptDouble(s, col + 2, scale);
-    d.p90 = OptDouble(s, col + 3, scale);
-  }
-  return d;
 }
 
 // COUNT, AVG and nearest-rank p50/p90 of column `v` ranked `r` among `n` (window columns).
@@ -106,44 +56,6 @@ std::string ServiceFilter(const std::vector<std::string>& services, std::vector<
   if (services.empty()) return "";
   for (const auto& s : services) params.emplace_back(s);
   return fmt::format(" AND {} IN ({})", column, Placeholders(services.size()));
-}
-
-// The first id of `table` whose created_at is at or after `t`, assuming created_at grows with
-// the id (an id past every row when none is): a binary search over the primary key, O(log n)
-// point reads.
-Result<int64_t> IdFrom(Db& db, std::string_view table, int64_t t) {
-  int64_t lo = 0, hi = 0;
-  HOUSTON_RETURN_IF_ERROR(
-      Query(db, fmt::format("SELECT MIN(id), MAX(id) FROM {}", table), {}, [&](const Stmt& s) {
-        lo = s.IsNull(0) ? 1 : s.Int(0);
-        hi = s.IsNull(1) ? 0 : s.Int(1) + 1;
-      }));
-  if (hi <= lo) return lo;
-  const std::string probe =
-      fmt::format("SELECT id, created_at FROM {} WHERE id >= ? ORDER BY id LIMIT 1", table);
-  // Invariant: every id < lo is before t; the answer is <= hi.
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    std::optional<std::pair<int64_t, int64_t>> row;
-    HOUSTON_RETURN_IF_ERROR(Query(db, probe, {mid}, [&](const Stmt& s) {
-      row = std::pair{s.Int(0), s.Int(1)};
-    }));
-    if (!row || row->first >= hi || row->second >= t) {
-      hi = mid;
-    } else {
-      lo = row->first + 1;
-    }
-  }
-  return lo;
-}
-
-struct IdRange {
-  int64_t lo = 0, hi = 0;  // [lo, hi)
-};
-Result<IdRange> IdsBetween(Db& db, std::string_view table, int64_t from, int64_t to) {
-  HOUSTON_ASSIGN_OR_RETURN(int64_t lo, IdFrom(db, table, from - kIdSkewMs));
-  HOUSTON_ASSIGN_OR_RETURN(int64_t hi, IdFrom(db, table, to + kIdSkewMs));
-  return IdRange{lo, hi};
 }
 
 std::string_view Instr(const Db& db) {
@@ -193,7 +105,73 @@ std::string UsersCte(const std::vector<std::string>& users, std::vector<Param>& 
   return fmt::format("u(id, needle, role) AS (VALUES {})", values);
 }
 
+std::optional<double> OptDouble(const Stmt& s, int col, double scale = 1.0) {
+  if (s.IsNull(col)) return std::nullopt;
+  return s.Double(col) * scale;
+}
+
 }  // namespace
+
+DurationStats ReadStats(const Stmt& s, int col, double scale) {
+  DurationStats d;
+  d.n = s.Int(col);
+  if (d.n > 0) {
+    d.mean = OptDouble(s, col + 1, scale);
+    d.p50 = OptDouble(s, col + 2, scale);
+    d.p90 = OptDouble(s, col + 3, scale);
+  }
+  return d;
+}
+
+DurationStats StatsOf(std::vector<double>& values, double scale) {
+  DurationStats d;
+  d.n = static_cast<int64_t>(values.size());
+  if (values.empty()) return d;
+  double sum = 0;
+  for (double v : values) sum += v;
+  d.mean = sum / static_cast<double>(d.n) * scale;
+  // Nearest rank: the value at rank ceil(n * p / 100), 1-based.
+  auto at_rank = [&](int p) {
+    auto k = static_cast<size_t>((d.n * p + 99) / 100) - 1;
+    std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(k), values.end());
+    return values[k] * scale;
+  };
+  d.p50 = at_rank(50);
+  d.p90 = at_rank(90);
+  return d;
+}
+
+Result<int64_t> IdFrom(Db& db, std::string_view table, int64_t t) {
+  int64_t lo = 0, hi = 0;
+  HOUSTON_RETURN_IF_ERROR(
+      Query(db, fmt::format("SELECT MIN(id), MAX(id) FROM {}", table), {}, [&](const Stmt& s) {
+        lo = s.IsNull(0) ? 1 : s.Int(0);
+        hi = s.IsNull(1) ? 0 : s.Int(1) + 1;
+      }));
+  if (hi <= lo) return lo;
+  const std::string probe =
+      fmt::format("SELECT id, created_at FROM {} WHERE id >= ? ORDER BY id LIMIT 1", table);
+  // Invariant: every id < lo is before t; the answer is <= hi.
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    std::optional<std::pair<int64_t, int64_t>> row;
+    HOUSTON_RETURN_IF_ERROR(Query(db, probe, {mid}, [&](const Stmt& s) {
+      row = std::pair{s.Int(0), s.Int(1)};
+    }));
+    if (!row || row->first >= hi || row->second >= t) {
+      hi = mid;
+    } else {
+      lo = row->first + 1;
+    }
+  }
+  return lo;
+}
+
+Result<IdRange> IdsBetween(Db& db, std::string_view table, int64_t from, int64_t to) {
+  HOUSTON_ASSIGN_OR_RETURN(int64_t lo, IdFrom(db, table, from - kIdSkewMs));
+  HOUSTON_ASSIGN_OR_RETURN(int64_t hi, IdFrom(db, table, to + kIdSkewMs));
+  return IdRange{lo, hi};
+}
 
 Result<std::vector<IncidentStatsRow>> SqlStore::IncidentStats(const IncidentStatsQuery& q) {
   if (q.edges.size() < 2 || q.edges.size() > static_cast<size_t>(kMaxBuckets) + 1) {
@@ -328,66 +306,6 @@ Result<std::vector<HandledCount>> SqlStore::IncidentsHandled(
     std::vector<HandledCount> out;
     HOUSTON_RETURN_IF_ERROR(Query(db, sql, params, [&](const Stmt& s) {
       out.push_back(HandledCount{s.Text(0), s.Int(1), s.Int(2)});
-    }));
-    return out;
-  });
-}
-
-Result<NoiseReport> SqlStore::Noise(const NoiseQuery& q) {
-  const int64_t from = Ms(q.from), to = Ms(q.to);
-  const int64_t window =
-      std::chrono::duration_cast<std::chrono::milliseconds>(q.flap_window).count();
-  const int64_t top = std::clamp(q.top, 1, 100);
-  static const std::string kPerIncident = fmt::format(
-      "WITH t AS (SELECT i.alert_count AS c FROM incidents i WHERE i.merged_into = 0 AND {d} >= ? "
-      "AND {d} < ? AND i.alert_count > 0), r AS (SELECT c, {rank} FROM t) SELECT {stats} FROM r",
-      fmt::arg("d", kDetected), fmt::arg("rank", RankColumns("c", "", "rc", "nc")),
-      fmt::arg("stats", StatsColumns("c", "rc", "nc")));
-  static const std::string kAlertsWhere =
-      "id >= ? AND id < ? AND created_at >= ? AND created_at < ?";
-  // The top `column` values by alert count, and (on every row, summed over all the groups
-  // before LIMIT) the totals: alerts, never acknowledged, open.
-  auto top_sql = [](std::string_view column) {
-    return fmt::format(
-        "SELECT {0}, COUNT(*) AS c, SUM(COUNT(*)) OVER (), SUM(SUM(CASE WHEN status = 'resolved' "
-        "AND acknowledged_at IS NULL THEN 1 ELSE 0 END)) OVER (), SUM(SUM(CASE WHEN status <> "
-        "'resolved' THEN 1 ELSE 0 END)) OVER () FROM alerts WHERE {1} GROUP BY {0} ORDER BY c "
-        "DESC, {0} LIMIT ?",
-        column, kAlertsWhere);
-  };
-  static const std::string kTopSources = top_sql("source");
-  static const std::string kTopIntegrations = top_sql("integration_key");
-  // A flap: an alert created within the window after the previous alert of its key resolved.
-  static const std::string kFlaps = fmt::format(
-      "WITH a AS (SELECT integration_key AS k, dedup_key AS dk, created_at AS c, "
-      "LAG(resolved_at) OVER (PARTITION BY integration_key, dedup_key ORDER BY created_at, id) "
-      "AS prev FROM alerts WHERE {}), "
-      "g AS (SELECT k, dk, COUNT(*) AS n FROM a WHERE c >= ? AND prev IS NOT NULL AND c >= prev "
-      "AND c - prev <= ? GROUP BY k, dk) "
-      "SELECT k, dk, n, SUM(n) OVER (), COUNT(*) OVER () FROM g ORDER BY n DESC, k, dk LIMIT ?",
-      kAlertsWhere);
-  return WithReader([&](Db& db) -> Result<NoiseReport> {
-    NoiseReport out;
-    HOUSTON_RETURN_IF_ERROR(Query(db, kPerIncident, {from, to}, [&](const Stmt& s) {
-      out.alerts_per_incident = ReadStats(s, 0, 1.0);
-      out.incidents = out.alerts_per_incident.n;
-    }));
-    HOUSTON_ASSIGN_OR_RETURN(IdRange ids, IdsBetween(db, "alerts", from - window, to));
-    std::vector<Param> top_params{ids.lo, ids.hi, from, to, top};
-    HOUSTON_RETURN_IF_ERROR(Query(db, kTopSources, top_params, [&](const Stmt& s) {
-      out.top_sources.push_back(KeyCount{s.Text(0), s.Int(1)});
-      out.alerts = s.Int(2);
-      out.never_acknowledged = s.Int(3);
-      out.open = s.Int(4);
-    }));
-    HOUSTON_RETURN_IF_ERROR(Query(db, kTopIntegrations, top_params, [&](const Stmt& s) {
-      out.top_integrations.push_back(KeyCount{s.Text(0), s.Int(1)});
-    }));
-    std::vector<Param> flap_params{ids.lo, ids.hi, from - window, to, from, window, top};
-    HOUSTON_RETURN_IF_ERROR(Query(db, kFlaps, flap_params, [&](const Stmt& s) {
-      out.top_flapping.push_back(KeyCount{s.Text(0) + "/" + s.Text(1), s.Int(2)});
-      out.flaps = s.Int(3);
-      out.flapping_keys = s.Int(4);
     }));
     return out;
   });

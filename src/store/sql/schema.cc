@@ -385,6 +385,53 @@ CREATE INDEX audit_acks ON audit_log(at) WHERE action = 'incident.acknowledged';
 -- time to acknowledge measures: COALESCE(first_acknowledged_at, acknowledged_at).
 ALTER TABLE incidents ADD COLUMN first_acknowledged_at {{int}};
 )sql"},
+    {13, "analytics: alert noise roll-ups", R"sql(
+-- Alert noise over a long range (store/sql/noise.cc) reads these instead of every alert. A
+-- background pass (learning::NoiseRollUp) folds the alerts into them in id order, a few minutes
+-- behind intake, so intake pays nothing; a query adds the alerts not folded yet from the alerts
+-- table itself. Days are UTC days (created_at / 86400000).
+CREATE TABLE noise_state (
+  id {{int}} NOT NULL PRIMARY KEY,
+  rolled_through {{int}} NOT NULL  -- every alert with an id up to this one is folded in
+);
+INSERT INTO noise_state(id, rolled_through) VALUES (1, 0);
+-- Alerts created per day and integration key, and those of them resolved without ever being
+-- acknowledged (once they are resolved: noise_pending holds the ones still open when folded).
+CREATE TABLE noise_days (
+  day {{int}} NOT NULL,
+  integration_key TEXT NOT NULL,
+  alerts {{int}} NOT NULL,
+  never_acknowledged {{int}} NOT NULL,
+  PRIMARY KEY (day, integration_key)
+);
+CREATE TABLE noise_source_days (
+  day {{int}} NOT NULL,
+  source TEXT NOT NULL,
+  alerts {{int}} NOT NULL,
+  PRIMARY KEY (day, source)
+);
+CREATE TABLE noise_pending (
+  alert_id {{int}} NOT NULL PRIMARY KEY,
+  day {{int}} NOT NULL
+);
+-- One row per alert created within a day of the resolution of the previous alert of its
+-- (integration key, dedup key): what a flap is, for any window up to a day.
+CREATE TABLE noise_flaps (
+  alert_id {{int}} NOT NULL PRIMARY KEY,
+  created_at {{int}} NOT NULL,
+  integration_key TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  gap {{int}} NOT NULL  -- milliseconds from that resolution to this alert
+);
+CREATE INDEX noise_flaps_created ON noise_flaps(created_at);
+-- The last folded alert of each key: where the next one looks for its previous resolution.
+CREATE TABLE noise_keys (
+  integration_key TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  last_alert_id {{int}} NOT NULL,
+  PRIMARY KEY (integration_key, dedup_key)
+);
+)sql"},
 };
 
 }  // namespace

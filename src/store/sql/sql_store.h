@@ -171,6 +171,8 @@ class SqlStore : public Store {
   Result<std::vector<HandledCount>> IncidentsHandled(
       TimePoint from, TimePoint to, const std::vector<std::string>& users) override;
   Result<NoiseReport> Noise(const NoiseQuery& q) override;
+  void RollUpNoise(TimePoint now, int max_alerts,
+                   std::function<void(Result<int64_t>)> done) override;
   Result<std::pair<int64_t, std::vector<OverdueActionItem>>> OverdueActionItems(
       TimePoint now, const std::vector<std::string>& services, int limit) override;
   Result<std::pair<int64_t, std::vector<OverduePostmortem>>> OverduePostmortems(
