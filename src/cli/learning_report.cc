@@ -214,8 +214,10 @@ void AddAnalyticsCommands(CLI::App& app, std::function<int()>* run) {
   auto* noise = analytics->add_subcommand(
       "noise", "Alerts per incident, never acknowledged, flapping, the noisiest sources");
   range(noise);
-  noise->add_option("--window", o->window,
-                    "minutes after a resolution within which a re-trigger is a flap (default 60)");
+  noise->add_option(
+      "--window", o->window,
+      "minutes after a resolution within which a re-trigger is a flap (1 to 1440, default "
+      "60)");
   AddReportFlags(noise, o->flags);
   noise->callback([o, run] {
     *run = [o] {

@@ -143,11 +143,12 @@ DurationStats StatsOf(std::vector<double>& values, double scale) {
 
 Result<int64_t> IdFrom(Db& db, std::string_view table, int64_t t) {
   int64_t lo = 0, hi = 0;
-  HOUSTON_RETURN_IF_ERROR(
-      Query(db, fmt::format("SELECT MIN(id), MAX(id) FROM {}", table), {}, [&](const Stmt& s) {
-        lo = s.IsNull(0) ? 1 : s.Int(0);
-        hi = s.IsNull(1) ? 0 : s.Int(1) + 1;
-      }));
+  // Two statements: SQLite reads MIN or MAX of the primary key from one end of the b-tree only
+  // when it is the query's single aggregate (both in one SELECT scan the whole table).
+  HOUSTON_RETURN_IF_ERROR(Query(db, fmt::format("SELECT MIN(id) FROM {}", table), {},
+                                [&](const Stmt& s) { lo = s.IsNull(0) ? 1 : s.Int(0); }));
+  HOUSTON_RETURN_IF_ERROR(Query(db, fmt::format("SELECT MAX(id) FROM {}", table), {},
+                                [&](const Stmt& s) { hi = s.IsNull(0) ? 0 : s.Int(0) + 1; }));
   if (hi <= lo) return lo;
   const std::string probe =
       fmt::format("SELECT id, created_at FROM {} WHERE id >= ? ORDER BY id LIMIT 1", table);
