@@ -13,11 +13,8 @@ Result<int64_t> NoiseRollUp::Fold() {
 }
 
 Result<std::optional<TimePoint>> NoiseRollUp::RunOnce() {
-  for (int i = 0; i < options_.batches_per_run; ++i) {
-    HOUSTON_ASSIGN_OR_RETURN(int64_t folded, Fold());
-    if (folded < options_.batch) return clock_.Now() + options_.idle;
-  }
-  return clock_.Now();  // a backlog: again at once (after the loop's shortest sleep)
+  HOUSTON_ASSIGN_OR_RETURN(int64_t folded, Fold());
+  return folded < options_.batch ? clock_.Now() + options_.idle : clock_.Now();
 }
 
 Result<int64_t> NoiseRollUp::CatchUp() {

@@ -1,9 +1,10 @@
 // NoiseRollUp: keeps the alert noise roll-ups caught up (store::AnalyticsStore::RollUpNoise),
 // so that the noise analytics read days of counts instead of every alert of a year. It runs
-// beside intake, never on its path: each pass folds a batch of alerts in one short write, then
-// lets other writes in; it keeps going while there is a backlog (after an upgrade, or an alert
-// storm) and otherwise looks once a minute. The roll-ups only make the noise query fast: it
-// answers the same without them.
+// beside intake, never on its path: each pass folds one batch of alerts in one short write on
+// the store's writer, then leaves the writer to others for at least as long as the loop's
+// shortest sleep (a backlog, after an upgrade or an alert storm, is folded at a few thousand
+// alerts a second without starving intake); when caught up it looks once a minute. The
+// roll-ups only make the noise query fast: it answers the same without them.
 #pragma once
 
 #include <chrono>
@@ -27,7 +28,8 @@ class NoiseRollUp {
   NoiseRollUp(store::AnalyticsStore& store, Clock& clock, NoiseRollUpOptions options = {});
   ~NoiseRollUp() { Stop(); }
 
-  // Folds batches until caught up or `batches_per_run` batches; answers when to run again.
+  // Folds one batch; answers when to run again (at once, after the loop's shortest sleep, while
+  // there is a backlog).
   Result<std::optional<TimePoint>> RunOnce();
   // Folds until caught up; answers how many alerts were folded (for tests and benchmarks).
   Result<int64_t> CatchUp();
@@ -43,7 +45,7 @@ class NoiseRollUp {
   Clock& clock_;
   const NoiseRollUpOptions options_;
   DeadlineLoop loop_{"noise roll-up", clock_, [this] { return RunOnce(); },
-                     std::chrono::milliseconds(50), std::chrono::minutes(1)};
+                     std::chrono::milliseconds(50), options_.idle};
 };
 
 }  // namespace houston::learning
