@@ -677,6 +677,89 @@ TEST_P(AnalyticsTest, RecordAndWeeklyReport) {
   EXPECT_EQ(same->overdue_action_items_total, 2);  // every team
 }
 
+// The store's statistics per (bucket, group) directly: nearest-rank percentiles with ties, an
+// empty bucket (no row), a bucket whose incidents were never acknowledged (TTA unset), services
+// without a team and services not in the map ("none", merged into one group), "untriaged", the
+// services filter, and the rows in (bucket, group) order.
+TEST_P(AnalyticsTest, IncidentStatsPercentilesTiesAndGroups) {
+  // Bucket 0 [00:00, 06:00): checkout TTAs 40, 20, 50, 10, 20 s: sorted 10 20 20 40 50, p50 at
+  // rank 3 (20), p90 at rank 5 (50), mean 28.
+  const std::vector<std::pair<std::string, int>> acks = {
+      {"00:00", 40}, {"01:00", 20}, {"02:00", 50}, {"03:00", 10}, {"04:00", 20}};
+  for (const auto& [at, tta] : acks) {
+    auto t = T("2026-03-10T" + at + ":00Z");
+    auto id = Declare(t, "SEV2", "checkout");
+    Move(id, IncidentAction::kAcknowledge, t + seconds(tta));
+  }
+  auto p = Declare(T("2026-03-10T01:30:00Z"), "", "payments");       // untriaged, no team
+  Move(p, IncidentAction::kAcknowledge, T("2026-03-10T01:30:30Z"));  // TTA 30
+  Move(p, IncidentAction::kResolve, T("2026-03-10T01:31:40Z"));      // TTM = TTR = 100
+  auto s = Declare(T("2026-03-10T05:59:59Z"), "SEV1", "search");     // not in the map
+  Move(s, IncidentAction::kAcknowledge, T("2026-03-10T06:00:09Z"));  // TTA 10
+  // Bucket 1 [06:00, 12:00): nothing. Bucket 2 [12:00, 18:00): never acknowledged.
+  auto u = Declare(T("2026-03-10T12:00:00Z"), "SEV3", "checkout");
+  Move(u, IncidentAction::kResolve, T("2026-03-10T12:05:00Z"));  // TTM = TTR = 300
+  Declare(T("2026-03-10T13:00:00Z"), "SEV3", "checkout");        // still open
+  Declare(T("2026-03-10T18:00:00Z"), "SEV3", "checkout");        // on the last edge: out
+
+  store::IncidentStatsQuery q{.edges = {T("2026-03-10T00:00:00Z"), T("2026-03-10T06:00:00Z"),
+                                        T("2026-03-10T12:00:00Z"), T("2026-03-10T18:00:00Z")},
+                              .group_by = store::IncidentGroupBy::kService};
+  auto by_service = store_->IncidentStats(q);
+  ASSERT_TRUE(by_service) << by_service.error().ToString();
+  std::vector<std::pair<int, std::string>> keys;
+  for (const auto& r : *by_service) keys.emplace_back(r.bucket, r.group);
+  EXPECT_EQ(keys, (std::vector<std::pair<int, std::string>>{
+                      {0, "checkout"}, {0, "payments"}, {0, "search"}, {2, "checkout"}}));
+  ASSERT_EQ(by_service->size(), 4u);
+  const auto& checkout = (*by_service)[0];
+  EXPECT_EQ(checkout.count, 5);
+  ExpectStats(checkout.tta, 5, 28, 20, 50);
+  ExpectStats(checkout.ttm, 0, std::nullopt, std::nullopt, std::nullopt);
+  ExpectStats(checkout.ttr, 0, std::nullopt, std::nullopt, std::nullopt);
+  const auto& unacked = (*by_service)[3];
+  EXPECT_EQ(unacked.count, 2);
+  ExpectStats(unacked.tta, 0, std::nullopt, std::nullopt, std::nullopt);
+  ExpectStats(unacked.ttm, 1, 300, 300, 300);
+  ExpectStats(unacked.ttr, 1, 300, 300, 300);
+
+  // Teams: payments (no team) and search (not listed) are one group, "none".
+  q.group_by = store::IncidentGroupBy::kTeam;
+  q.service_team = {{"checkout", "shop"}, {"payments", ""}};
+  auto by_team = store_->IncidentStats(q);
+  ASSERT_TRUE(by_team) << by_team.error().ToString();
+  keys.clear();
+  for (const auto& r : *by_team) keys.emplace_back(r.bucket, r.group);
+  EXPECT_EQ(keys,
+            (std::vector<std::pair<int, std::string>>{{0, "none"}, {0, "shop"}, {2, "shop"}}));
+  ASSERT_EQ(by_team->size(), 3u);
+  EXPECT_EQ((*by_team)[0].count, 2);
+  ExpectStats((*by_team)[0].tta, 2, 20, 10, 30);  // 10 30: p50 at rank 1, p90 at rank 2
+  ExpectStats((*by_team)[0].ttr, 1, 100, 100, 100);
+  ExpectStats((*by_team)[1].tta, 5, 28, 20, 50);
+
+  // SEV levels, only checkout and search: SEV2 and SEV1 in bucket 0, SEV3 in bucket 2.
+  q.group_by = store::IncidentGroupBy::kSeverity;
+  q.services = {"checkout", "search"};
+  auto by_sev = store_->IncidentStats(q);
+  ASSERT_TRUE(by_sev) << by_sev.error().ToString();
+  keys.clear();
+  for (const auto& r : *by_sev) keys.emplace_back(r.bucket, r.group);
+  EXPECT_EQ(keys,
+            (std::vector<std::pair<int, std::string>>{{0, "SEV1"}, {0, "SEV2"}, {2, "SEV3"}}));
+  q.services.clear();
+  auto all_sev = store_->IncidentStats(q);
+  ASSERT_TRUE(all_sev) << all_sev.error().ToString();
+  ASSERT_EQ(all_sev->size(), 4u);
+  EXPECT_EQ((*all_sev)[2].group, "untriaged");
+  ExpectStats((*all_sev)[2].tta, 1, 30, 30, 30);
+  // A range with nothing in it: no rows.
+  q.edges = {T("2026-03-11T00:00:00Z"), T("2026-03-12T00:00:00Z")};
+  auto empty = store_->IncidentStats(q);
+  ASSERT_TRUE(empty) << empty.error().ToString();
+  EXPECT_TRUE(empty->empty());
+}
+
 HOUSTON_STORE_CONTRACT(AnalyticsTest);
 
 TEST(BucketsTest, DaysFollowDstAndTheRangeCutsTheEdges) {

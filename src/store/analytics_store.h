@@ -3,11 +3,12 @@
 // alert noise, the weekly report's lists and a responder's record. Store inherits it; the SQL
 // store implements it once for SQLite and PostgreSQL (store/sql/analytics.cc).
 //
-// Every read is computed by SQL aggregates (window functions for the percentiles) and returns a
-// bounded number of rows: never one row per incident, alert or page. Time buckets and time zones
-// are the caller's: it passes bucket edges as instants (computed with the tz database), so the
-// store never needs to know about calendars. Durations are in seconds; percentiles are
-// nearest-rank (the value at rank ceil(p/100 * n) of the n sorted values).
+// Every read is computed by SQL aggregates (window functions for the percentiles), or by the store
+// from one streamed index range scan (the incident statistics), and returns a bounded number of
+// rows: never one row per incident, alert or page. Time buckets and time zones are the caller's:
+// it passes bucket edges as instants (computed with the tz database), so the store never needs to
+// know about calendars. Durations are in seconds; percentiles are nearest-rank (the value at rank
+// ceil(p/100 * n) of the n sorted values).
 #pragma once
 
 #include <chrono>

@@ -1,14 +1,17 @@
 // SqlStore: the analytics reads (store/analytics_store.h), one SQL for SQLite and PostgreSQL.
 //
 // Ranges are read through indexes only: incidents by their detection time (the partial
-// expression index incidents_detected of schema version 9), acknowledgements by the partial
-// index audit_acks; alerts and notifications are bounded by id, not by a new index on their
-// time (each index on alerts costs every intake insert): their ids grow with created_at, so a
-// binary search over the primary key finds the id range of a time range (see IdFrom), and the
-// exact time filter runs inside it.
+// expression index incidents_detected of schema version 9, covering since version 12),
+// acknowledgements by the partial index audit_acks; alerts and notifications are bounded by id,
+// not by a new index on their time (each index on alerts costs every intake insert): their ids
+// grow with created_at, so a binary search over the primary key finds the id range of a time
+// range (see IdFrom), and the exact time filter runs inside it.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
+#include <map>
+#include <unordered_map>
 #include <variant>
 
 #include "core/json_util.h"
@@ -49,6 +52,48 @@ std::string RankColumns(std::string_view v, std::string_view partition, std::str
       "COUNT({1}) OVER ({0}) AS {3}",
       over, v, r, n);
 }
+
+// Integer values (milliseconds, counts) collected to compute DurationStats as SQL would: COUNT,
+// AVG and the nearest-rank p50/p90 (the value at rank ceil(n * p / 100) of the n sorted values).
+class DurationSample {
+ public:
+  void Add(int64_t v) {
+    values_.push_back(v);
+    sum_ += v;
+  }
+  void Merge(DurationSample&& o) {
+    if (values_.empty()) {
+      values_ = std::move(o.values_);
+    } else {
+      values_.insert(values_.end(), o.values_.begin(), o.values_.end());
+    }
+    sum_ += o.sum_;
+  }
+  // Reorders the values. `scale` converts each statistic (0.001: milliseconds to seconds).
+  DurationStats Stats(double scale) {
+    DurationStats d;
+    d.n = static_cast<int64_t>(values_.size());
+    if (d.n == 0) return d;
+    // The sum is exact (|sum| < 2^53 for any realistic durations), so the mean is the correctly
+    // rounded quotient, as both databases' AVG of integers gives.
+    d.mean = static_cast<double>(sum_) / static_cast<double>(d.n) * scale;
+    const auto rank = [&](int p) { return static_cast<size_t>((d.n * p + 99) / 100 - 1); };
+    const size_t k50 = rank(50), k90 = rank(90);
+    std::nth_element(values_.begin(), values_.begin() + k50, values_.end());
+    d.p50 = static_cast<double>(values_[k50]) * scale;
+    // Every value past k50 is at least values_[k50]: the one of rank k90 is among them (or is
+    // values_[k50] itself).
+    if (k90 > k50) {
+      std::nth_element(values_.begin() + k50 + 1, values_.begin() + k90, values_.end());
+    }
+    d.p90 = static_cast<double>(values_[k90]) * scale;
+    return d;
+  }
+
+ private:
+  std::vector<int64_t> values_;
+  int64_t sum_ = 0;
+};
 
 // " AND i.service_id IN (?, ...)" for a non-empty list.
 std::string ServiceFilter(const std::vector<std::string>& services, std::vector<Param>& params,
@@ -179,76 +224,81 @@ Result<std::vector<IncidentStatsRow>> SqlStore::IncidentStats(const IncidentStat
     return std::unexpected(InvalidArgument(fmt::format(
         "between 1 and {} buckets are needed ({} edges given)", kMaxBuckets, q.edges.size())));
   }
-  const size_t buckets = q.edges.size() - 1;
-  // The bucket of a detection time `d`: a binary tree of comparisons against the edges (depth
-  // log2 of the buckets), evaluated on the rows of one index range scan. (A join against a
-  // VALUES list of buckets would scan the table once per bucket: neither database uses the
-  // expression index inside such a join.) Padded to a power of two with empty buckets past the
-  // end: few statement shapes in the caches.
-  size_t padded = 8;
-  while (padded < buckets) padded *= 2;
-  std::vector<Param> tree_params;
-  std::function<std::string(size_t, size_t)> tree = [&](size_t lo, size_t hi) -> std::string {
-    if (hi - lo == 1) return std::to_string(lo);
-    size_t mid = lo + (hi - lo) / 2;
-    tree_params.emplace_back(mid < buckets ? Ms(q.edges[mid]) : Ms(q.edges.back()));
-    std::string left = tree(lo, mid);
-    return fmt::format("CASE WHEN d < ? THEN {} ELSE {} END", left, tree(mid, hi));
-  };
-  std::string bucket_sql = tree(0, padded);
-  std::vector<Param> params;  // in the order of the placeholders: group, range, services, tree
-  std::string group;
-  switch (q.group_by) {
-    case IncidentGroupBy::kService:
-      group = "i.service_id";
-      break;
-    case IncidentGroupBy::kSeverity:
-      group = "CASE WHEN i.sev = '' THEN 'untriaged' ELSE i.sev END";
-      break;
-    case IncidentGroupBy::kTeam: {
-      group = "CASE i.service_id";
-      for (const auto& [service, team] : q.service_team) {
-        if (team.empty()) continue;
-        group += " WHEN ? THEN CAST(? AS TEXT)";
-        params.emplace_back(service);
-        params.emplace_back(team);
-      }
-      group = group == "CASE i.service_id" ? "'none'" : group + " ELSE 'none' END";
-      break;
-    }
-  }
-  params.emplace_back(Ms(q.edges.front()));
-  params.emplace_back(Ms(q.edges.back()));
+  // One index-only range scan (incidents_detected, covering since schema version 12) streams each
+  // incident's detection time, group column and end times; the bucket (a binary search over the
+  // edges), the group and the statistics are computed here. (Computed in SQL, the percentiles took
+  // a ROW_NUMBER() window per duration, each sorting every incident of the range, and the bucket a
+  // tree of CASE comparisons per row.) Rows come in (bucket, group) order, groups in byte order
+  // on both databases.
+  std::vector<int64_t> edges;
+  edges.reserve(q.edges.size());
+  for (TimePoint e : q.edges) edges.push_back(Ms(e));
+  std::vector<Param> params{edges.front(), edges.back()};
   std::string services = ServiceFilter(q.services, params);
-  params.insert(params.end(), tree_params.begin(), tree_params.end());
   const std::string sql = fmt::format(
-      "WITH t0 AS (SELECT {d} AS d, {group} AS grp, COALESCE(i.first_acknowledged_at, "
-      "i.acknowledged_at) AS a, "
-      "COALESCE(i.mitigated_at, i.resolved_at) AS m, i.resolved_at AS z FROM incidents i "
-      "WHERE i.merged_into = 0 AND {d} >= ? AND {d} < ?{services}), "
-      "t AS (SELECT {bucket} AS bucket, grp, a - d AS tta, m - d AS ttm, z - d AS ttr FROM t0), "
-      "r AS (SELECT bucket, grp, tta, ttm, ttr, {ra}, {rm}, {rr} FROM t) "
-      "SELECT bucket, grp, COUNT(*), {sa}, {sm}, {sr} FROM r GROUP BY bucket, grp "
-      "ORDER BY bucket, grp",
-      fmt::arg("bucket", bucket_sql), fmt::arg("group", group), fmt::arg("d", kDetected),
-      fmt::arg("services", services), fmt::arg("ra", RankColumns("tta", "bucket, grp", "ra", "na")),
-      fmt::arg("rm", RankColumns("ttm", "bucket, grp", "rm", "nm")),
-      fmt::arg("rr", RankColumns("ttr", "bucket, grp", "rr", "nr")),
-      fmt::arg("sa", StatsColumns("tta", "ra", "na")),
-      fmt::arg("sm", StatsColumns("ttm", "rm", "nm")),
-      fmt::arg("sr", StatsColumns("ttr", "rr", "nr")));
+      "SELECT {d}, {g}, COALESCE(i.first_acknowledged_at, i.acknowledged_at), "
+      "COALESCE(i.mitigated_at, i.resolved_at), i.resolved_at FROM incidents i "
+      "WHERE i.merged_into = 0 AND {d} >= ? AND {d} < ?{services}",
+      fmt::arg("d", kDetected),
+      fmt::arg("g", q.group_by == IncidentGroupBy::kSeverity ? "i.sev" : "i.service_id"),
+      fmt::arg("services", services));
+  // The group of a row's group column (service id or SEV level), as documented in
+  // IncidentStatsRow.
+  auto group_of = [&q](const std::string& raw) -> std::string {
+    switch (q.group_by) {
+      case IncidentGroupBy::kService:
+        return raw;
+      case IncidentGroupBy::kSeverity:
+        return raw.empty() ? "untriaged" : raw;
+      case IncidentGroupBy::kTeam: {
+        auto it = q.service_team.find(raw);
+        return it == q.service_team.end() || it->second.empty() ? "none" : it->second;
+      }
+    }
+    return raw;
+  };
+  struct Cell {
+    int64_t count = 0;
+    DurationSample tta, ttm, ttr;
+  };
   return WithReader([&](Db& db) -> Result<std::vector<IncidentStatsRow>> {
-    std::vector<IncidentStatsRow> out;
+    std::unordered_map<std::string, size_t> group_index;  // group column -> groups
+    std::vector<std::string> groups;
+    std::map<std::pair<int, size_t>, Cell> cells;  // (bucket, group index)
     HOUSTON_RETURN_IF_ERROR(Query(db, sql, params, [&](const Stmt& s) {
-      IncidentStatsRow r;
-      r.bucket = static_cast<int>(s.Int(0));
-      r.group = s.Text(1);
-      r.count = s.Int(2);
-      r.tta = ReadStats(s, 3, 0.001);
-      r.ttm = ReadStats(s, 7, 0.001);
-      r.ttr = ReadStats(s, 11, 0.001);
-      out.push_back(std::move(r));
+      const int64_t d = s.Int(0);
+      auto [it, added] = group_index.try_emplace(s.Text(1), groups.size());
+      if (added) groups.push_back(group_of(it->first));
+      // The last edge at or before d (the range filter keeps d in [front, back)).
+      const int bucket =
+          static_cast<int>(std::upper_bound(edges.begin(), edges.end(), d) - edges.begin()) - 1;
+      Cell& c = cells[{bucket, it->second}];
+      ++c.count;
+      if (!s.IsNull(2)) c.tta.Add(s.Int(2) - d);
+      if (!s.IsNull(3)) c.ttm.Add(s.Int(3) - d);
+      if (!s.IsNull(4)) c.ttr.Add(s.Int(4) - d);
     }));
+    // Several group columns may map to one group (teams): merge their cells.
+    std::map<std::pair<int, std::string>, Cell> merged;
+    for (auto& [key, cell] : cells) {
+      Cell& m = merged[{key.first, groups[key.second]}];
+      m.count += cell.count;
+      m.tta.Merge(std::move(cell.tta));
+      m.ttm.Merge(std::move(cell.ttm));
+      m.ttr.Merge(std::move(cell.ttr));
+    }
+    std::vector<IncidentStatsRow> out;
+    out.reserve(merged.size());
+    for (auto& [key, cell] : merged) {
+      IncidentStatsRow r;
+      r.bucket = key.first;
+      r.group = key.second;
+      r.count = cell.count;
+      r.tta = cell.tta.Stats(0.001);
+      r.ttm = cell.ttm.Stats(0.001);
+      r.ttr = cell.ttr.Stats(0.001);
+      out.push_back(std::move(r));
+    }
     return out;
   });
 }

@@ -385,6 +385,17 @@ CREATE INDEX audit_acks ON audit_log(at) WHERE action = 'incident.acknowledged';
 -- time to acknowledge measures: COALESCE(first_acknowledged_at, acknowledged_at).
 ALTER TABLE incidents ADD COLUMN first_acknowledged_at {{int}};
 )sql"},
+    {12, "analytics: incident statistics from the index alone", R"sql(
+-- incidents_detected (version 9), now covering: the incident statistics (and the slowest
+-- incidents but for their titles) read every column they need from the index, not from the
+-- table. SQLite keeps the columns as trailing keys (merged_into too: SQLite reads even the partial
+-- index's WHERE column from the index), PostgreSQL as INCLUDE columns (an index-only scan there
+-- also needs the visibility map, which autovacuum keeps up to date). The columns change with an
+-- incident's state, not with its alerts: alert_count is left out, so that an alert grouped into
+-- an open incident does not rewrite this index's entry on SQLite.
+DROP INDEX incidents_detected;
+CREATE INDEX incidents_detected ON incidents({{COALESCE(detected_at, created_at), |(COALESCE(detected_at, created_at))) INCLUDE (}}service_id, sev, first_acknowledged_at, acknowledged_at, mitigated_at, resolved_at, detected_at, created_at, merged_into)
+  WHERE merged_into = 0;
     {13, "analytics: alert noise roll-ups", R"sql(
 -- Alert noise over a long range (store/sql/noise.cc) reads these instead of every alert. A
 -- background pass (learning::NoiseRollUp) folds the alerts into them in id order, a few minutes
