@@ -396,6 +396,7 @@ ALTER TABLE incidents ADD COLUMN first_acknowledged_at {{int}};
 DROP INDEX incidents_detected;
 CREATE INDEX incidents_detected ON incidents({{COALESCE(detected_at, created_at), |(COALESCE(detected_at, created_at))) INCLUDE (}}service_id, sev, first_acknowledged_at, acknowledged_at, mitigated_at, resolved_at, detected_at, created_at, merged_into)
   WHERE merged_into = 0;
+)sql"},
     {13, "analytics: alert noise roll-ups", R"sql(
 -- Alert noise over a long range (store/sql/noise.cc) reads these instead of every alert. A
 -- background pass (learning::NoiseRollUp) folds the alerts into them in id order, a few minutes
