@@ -1,0 +1,201 @@
+// The pages table (schema version 11) as the escalation and fan-out write paths fill it, on
+// SQLite and PostgreSQL: one row per (incident, round, loop, step, user), at the first
+// notification of the page, whatever the number of contact methods and rules; and the
+// analytics reads (ForEachPageSlot, RecordOf) that count pages from it.
+#include <gtest/gtest.h>
+
+#include <tuple>
+#include <vector>
+
+#include "core/time_util.h"
+#include "store/postgres/pg_db.h"
+#include "store/sqlite/db.h"
+#include "testing/store_backend.h"
+
+namespace houston::store {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// incident_id, round, loop, step, user_id, at (ms).
+using PageRow = std::tuple<int64_t, int64_t, int64_t, int64_t, std::string, int64_t>;
+
+int64_t Ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+class PagesContractTest : public houston::testing::StoreBackendTest {
+ protected:
+  core::IncidentId Declare() {
+    auto inc = Wait<core::Incident>([&](auto cb) {
+      store_->DeclareIncident({.title = "checkout is down",
+                               .sev = "SEV2",
+                               .services = {"checkout"},
+                               .escalation_policy = "main",
+                               .first_step_delay = minutes(0)},
+                              Actor{"token", "me", "api"}, cb);
+    });
+    EXPECT_TRUE(inc) << inc.error().ToString();
+    return inc ? inc->id : 0;
+  }
+
+  // The escalation engine's write: step `step` of loop `loop` fires, paging `pages`.
+  void Fire(core::IncidentId id, int step, int loop, std::vector<PageRequest> pages) {
+    auto esc = store_->GetEscalation(id);
+    ASSERT_TRUE(esc && *esc) << "no escalation for " << id;
+    EscalationUpdate u{.incident_id = id,
+                       .expected_version = (*esc)->version,
+                       .state = core::EscalationState::kActive,
+                       .step = step + 1,
+                       .loop = loop,
+                       .due_at = clock_.Now() + minutes(5),
+                       .fired_step = step,
+                       .fired_loop = loop,
+                       .pages = std::move(pages),
+                       .audit_action = "incident.escalated"};
+    auto r = Wait<int>([&](auto cb) { store_->UpdateEscalations({u}, cb); });
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(*r, 1);
+  }
+
+  PageRequest Via(std::string user, std::string method, int rule = 0) {
+    return PageRequest{.user_id = std::move(user),
+                       .contact_method_id = std::move(method),
+                       .channel_type = "webhook",
+                       .not_before = clock_.Now(),
+                       .target = "schedule:primary",
+                       .rule = rule};
+  }
+
+  // The pages table as it is, read on a connection of its own.
+  std::vector<PageRow> Pages() {
+    std::unique_ptr<sql::Db> db;
+    if (postgres()) {
+      auto c = postgres::PgDb::Connect(url_);
+      EXPECT_TRUE(c) << c.error().ToString();
+      if (!c) return {};
+      db = std::move(*c);
+    } else {
+      auto c = sqlite::SqliteDb::Open((dir_ / "houston.db").string(), true);
+      EXPECT_TRUE(c) << c.error().ToString();
+      if (!c) return {};
+      db = std::move(*c);
+    }
+    auto s = db->Prepare(
+        "SELECT incident_id, round, loop, step, user_id, at FROM pages ORDER BY incident_id, "
+        "round, loop, step, user_id");
+    EXPECT_TRUE(s) << s.error().ToString();
+    if (!s) return {};
+    std::vector<PageRow> out;
+    for (;;) {
+      auto row = (*s)->Step();
+      EXPECT_TRUE(row) << row.error().ToString();
+      if (!row || !*row) break;
+      out.emplace_back((*s)->Int(0), (*s)->Int(1), (*s)->Int(2), (*s)->Int(3), (*s)->Text(4),
+                       (*s)->Int(5));
+    }
+    (*s)->Reset();
+    return out;
+  }
+
+  std::vector<PageSlot> Slots(TimePoint from, TimePoint to) {
+    std::vector<PageSlot> out;
+    Status st = store_->ForEachPageSlot(from, to, [&](const PageSlot& s) { out.push_back(s); });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  }
+};
+
+TEST_P(PagesContractTest, EscalationPagesAreOneRowPerPageWhateverTheContactMethods) {
+  const TimePoint t0 = *ParseRfc3339("2026-03-02T10:00:00Z");
+  clock_.Set(t0);
+  core::IncidentId a = Declare();
+  core::IncidentId b = Declare();
+  // Step 0 pages nina through two contact methods and a second rule of one of them, and bob
+  // through one.
+  Fire(a, 0, 0,
+       {Via("nina", "hook"), Via("nina", "sms"), Via("nina", "sms", 1), Via("bob", "hook")});
+  // Applied again later (a retry of the same decision on another server): nothing new, the
+  // first time stays.
+  clock_.Advance(seconds(40));
+  Fire(a, 0, 0, {Via("nina", "hook"), Via("nina", "push")});
+  // The next step, and the next loop: pages of their own.
+  clock_.Advance(minutes(20));
+  Fire(a, 1, 0, {Via("nina", "hook"), Via("nina", "sms")});
+  clock_.Advance(minutes(5));
+  Fire(a, 0, 1, {Via("nina", "hook")});
+  // Another incident at the same time.
+  Fire(b, 0, 0, {Via("nina", "hook"), Via("nina", "sms")});
+
+  const int64_t at0 = Ms(t0), at1 = at0 + 40'000 + 1'200'000, at2 = at1 + 300'000;
+  EXPECT_EQ(Pages(), (std::vector<PageRow>{{a, 0, 0, 0, "bob", at0},
+                                           {a, 0, 0, 0, "nina", at0},
+                                           {a, 0, 0, 1, "nina", at1},
+                                           {a, 0, 1, 0, "nina", at2},
+                                           {b, 0, 0, 0, "nina", at2}}))
+      << "ordered by incident, round, loop, step, user";
+  // The notifications are still one per contact method and rule.
+  auto notes = store_->ListNotifications({.incident_id = a});
+  ASSERT_TRUE(notes);
+  EXPECT_EQ(notes->size(), 8u);
+
+  // Pages per person and quarter hour: bob once at 10:00; nina once at 10:00 and three times
+  // in 10:15-10:30 (a's next step at 10:20:40, a's next loop and b at 10:25:40).
+  auto slots = Slots(t0, t0 + minutes(60));
+  ASSERT_EQ(slots.size(), 3u);
+  EXPECT_EQ(slots[0].user_id, "bob");
+  EXPECT_EQ(slots[0].slot, t0);
+  EXPECT_EQ(slots[0].pages, 1);
+  EXPECT_EQ(slots[1].user_id, "nina");
+  EXPECT_EQ(slots[1].slot, t0);
+  EXPECT_EQ(slots[1].pages, 1);
+  EXPECT_EQ(slots[2].user_id, "nina");
+  EXPECT_EQ(slots[2].slot, t0 + minutes(15));
+  EXPECT_EQ(slots[2].pages, 3);
+  // A range holds the pages whose first notification is in it: not those of 10:00:00, though
+  // the retry at 10:00:40 notified nina again.
+  auto later = Slots(t0 + seconds(1), t0 + minutes(60));
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].user_id, "nina");
+  EXPECT_EQ(later[0].slot, t0 + minutes(15));
+  EXPECT_EQ(later[0].pages, 3);
+
+  auto record = store_->RecordOf("nina", t0, t0 + minutes(60));
+  ASSERT_TRUE(record) << record.error().ToString();
+  EXPECT_EQ(record->pages_received, 4);
+  auto bob = store_->RecordOf("bob", t0, t0 + minutes(60));
+  ASSERT_TRUE(bob) << bob.error().ToString();
+  EXPECT_EQ(bob->pages_received, 1);
+}
+
+TEST_P(PagesContractTest, FanoutWritesOnlyItsPagesToThePagesTable) {
+  const TimePoint t0 = *ParseRfc3339("2026-03-02T10:00:00Z");
+  clock_.Set(t0);
+  core::IncidentId a = Declare();
+  auto message = [&](std::string kind, std::string method, std::string ref) {
+    OutboxMessage m;
+    m.incident_id = a;
+    m.kind = std::move(kind);
+    m.ref = std::move(ref);
+    m.user_id = "nina";
+    m.contact_method_id = std::move(method);
+    m.channel_type = "webhook";
+    m.not_before = clock_.Now();
+    return m;
+  };
+  FanoutWork work;
+  work.messages = {message("role", "hook", "audit:1"), message("reminder", "hook", "r:1"),
+                   message("page", "hook", ""), message("page", "sms", "")};
+  auto r = Wait<int>([&](auto cb) { store_->ApplyFanout(work, cb); });
+  ASSERT_TRUE(r) << r.error().ToString();
+  clock_.Advance(minutes(1));
+  r = Wait<int>([&](auto cb) { store_->ApplyFanout(work, cb); });  // applied again: no change
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(Pages(), (std::vector<PageRow>{{a, 0, 0, 0, "nina", Ms(t0)}}));
+}
+
+HOUSTON_STORE_CONTRACT(PagesContractTest);
+
+}  // namespace
+}  // namespace houston::store
