@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/time_util.h"
+#include "store/postgres/import.h"
 #include "store/postgres/pg_db.h"
 #include "store/sqlite/db.h"
 #include "testing/store_backend.h"
@@ -193,6 +194,39 @@ TEST_P(PagesContractTest, FanoutWritesOnlyItsPagesToThePagesTable) {
   r = Wait<int>([&](auto cb) { store_->ApplyFanout(work, cb); });  // applied again: no change
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_EQ(Pages(), (std::vector<PageRow>{{a, 0, 0, 0, "nina", Ms(t0)}}));
+}
+
+// `houston migrate` (SQLite to PostgreSQL) copies the pages with the notifications: the
+// backfill of schema version 11 runs on the empty PostgreSQL database before the copy.
+TEST_P(PagesContractTest, ImportIntoPostgresCarriesThePages) {
+  if (postgres()) GTEST_SKIP() << "an import goes from SQLite";
+  const TimePoint t0 = *ParseRfc3339("2026-03-02T10:00:00Z");
+  clock_.Set(t0);
+  core::IncidentId a = Declare();
+  Fire(a, 0, 0, {Via("nina", "hook"), Via("nina", "sms")});
+  store_.reset();
+  auto& server = Server();
+  if (!server) {
+    auto started = houston::testing::PgServer::Start();
+    ASSERT_TRUE(started) << started.error().ToString();
+    server = std::move(*started);
+  }
+  auto url = server->NewDatabase("import_pages");
+  ASSERT_TRUE(url) << url.error().ToString();
+  auto copied = postgres::ImportFromSqlite((dir_ / "houston.db").string(), *url, t0);
+  ASSERT_TRUE(copied) << copied.error().ToString();
+  postgres::PostgresOptions o;
+  o.url = *url;
+  o.clock = &clock_;
+  auto pg = postgres::PostgresStore::Open(std::move(o));
+  ASSERT_TRUE(pg) << pg.error().ToString();
+  std::vector<PageSlot> slots;
+  Status st =
+      (*pg)->ForEachPageSlot(t0, t0 + minutes(60), [&](const PageSlot& s) { slots.push_back(s); });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(slots.size(), 1u);
+  EXPECT_EQ(slots[0].user_id, "nina");
+  EXPECT_EQ(slots[0].pages, 1);
 }
 
 HOUSTON_STORE_CONTRACT(PagesContractTest);

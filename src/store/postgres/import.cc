@@ -14,9 +14,10 @@ namespace {
 
 // Parents before children (foreign keys); schema_migrations is not copied (each side has its own).
 constexpr const char* kTables[] = {
-    "incidents",          "alerts",         "changes",       "org_objects",    "org_source",
-    "heartbeats",         "tokens",         "audit_log",     "escalations",    "notifications",
-    "schedule_overrides", "status_updates", "timeline_pins", "user_passwords", "sessions"};
+    "incidents",      "alerts",        "changes",        "org_objects",
+    "org_source",     "heartbeats",    "tokens",         "audit_log",
+    "escalations",    "notifications", "pages",          "schedule_overrides",
+    "status_updates", "timeline_pins", "user_passwords", "sessions"};
 // Tables whose `id` is an identity column in PostgreSQL.
 constexpr const char* kIdentityTables[] = {
     "incidents",          "alerts",         "changes", "tokens", "audit_log", "notifications",
