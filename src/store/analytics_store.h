@@ -3,9 +3,11 @@
 // alert noise, the weekly report's lists and a responder's record. Store inherits it; the SQL
 // store implements it once for SQLite and PostgreSQL (store/sql/analytics.cc).
 //
-// Every read is computed by SQL aggregates (window functions for the percentiles) and returns a
-// bounded number of rows: never one row per incident, alert or page (the pages per quarter hour
-// are folded from one ordered index pass as it streams). Time buckets and time zones
+// Every read returns a bounded number of rows: never one row per incident, alert or page. Most
+// are computed by SQL aggregates (window functions for the percentiles); where an aggregate would
+// sort again what an index already orders, or sort the same rows several times, the SQL store
+// folds the rows as they stream instead (the pages per quarter hour from one ordered index pass,
+// the distinct incidents handled per person, one person's record). Time buckets and time zones
 // are the caller's: it passes bucket edges as instants (computed with the tz database), so the
 // store never needs to know about calendars. Durations are in seconds; percentiles are
 // nearest-rank (the value at rank ceil(p/100 * n) of the n sorted values).

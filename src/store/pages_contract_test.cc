@@ -170,6 +170,42 @@ TEST_P(PagesContractTest, EscalationPagesAreOneRowPerPageWhateverTheContactMetho
   EXPECT_EQ(bob->pages_received, 1);
 }
 
+TEST_P(PagesContractTest, RecordAnswersFromTheFirstPageBeforeTheAcknowledgement) {
+  const TimePoint t0 = *ParseRfc3339("2026-03-02T10:00:00Z");
+  std::vector<core::IncidentId> ids;
+  // Nina is paged for five incidents and acknowledges each 60, 120, 300, 30 and 600 s after
+  // her first page for it; a later page to her or a page to bob changes nothing.
+  const std::vector<int> delays = {60, 120, 300, 30, 600};
+  for (size_t k = 0; k < delays.size(); ++k) {
+    clock_.Set(t0 + std::chrono::hours(k));
+    core::IncidentId id = Declare();
+    Fire(id, 0, 0, {Via("nina", "hook"), Via("nina", "sms"), Via("bob", "hook")});
+    clock_.Advance(seconds(delays[k] / 2));
+    Fire(id, 1, 0, {Via("nina", "hook")});  // her second page for it: not the first
+    clock_.Advance(seconds(delays[k] - delays[k] / 2));
+    auto acked = Wait<core::Incident>([&](auto cb) {
+      store_->TransitionIncident(id, core::IncidentAction::kAcknowledge,
+                                 Actor{"user", "nina", "web"}, cb);
+    });
+    ASSERT_TRUE(acked) << acked.error().ToString();
+    ids.push_back(id);
+  }
+  auto r = store_->RecordOf("nina", t0, t0 + std::chrono::hours(6));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->incidents_handled, 5);
+  EXPECT_EQ(r->pages_received, 10);
+  EXPECT_EQ(r->pages_answered.n, 5);
+  ASSERT_TRUE(r->pages_answered.mean && r->pages_answered.p50 && r->pages_answered.p90);
+  EXPECT_DOUBLE_EQ(*r->pages_answered.mean, 222.0);
+  EXPECT_DOUBLE_EQ(*r->pages_answered.p50, 120.0);  // rank 3 of 30, 60, 120, 300, 600
+  EXPECT_DOUBLE_EQ(*r->pages_answered.p90, 600.0);  // rank 5
+  auto bob = store_->RecordOf("bob", t0, t0 + std::chrono::hours(6));
+  ASSERT_TRUE(bob) << bob.error().ToString();
+  EXPECT_EQ(bob->pages_received, 5);
+  EXPECT_EQ(bob->pages_answered.n, 0);
+  EXPECT_EQ(bob->incidents_handled, 0);
+}
+
 TEST_P(PagesContractTest, FanoutWritesOnlyItsPagesToThePagesTable) {
   const TimePoint t0 = *ParseRfc3339("2026-03-02T10:00:00Z");
   clock_.Set(t0);

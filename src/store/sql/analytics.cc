@@ -8,6 +8,7 @@
 // the id range of a time range (see IdFrom), and the exact time filter runs inside it.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <unordered_set>
@@ -80,6 +81,24 @@ DurationStats ReadStats(const Stmt& s, int col, double scale) {
     d.p50 = OptDouble(s, col + 2, scale);
     d.p90 = OptDouble(s, col + 3, scale);
   }
+  return d;
+}
+
+// Count, mean and nearest-rank p50/p90 of `values` (milliseconds -> seconds with scale 0.001),
+// as ReadStats reads them from SQL: for the few values of one person.
+DurationStats StatsOf(std::vector<int64_t>& values, double scale) {
+  DurationStats d;
+  d.n = static_cast<int64_t>(values.size());
+  if (d.n == 0) return d;
+  std::sort(values.begin(), values.end());
+  double sum = 0;
+  for (int64_t v : values) sum += static_cast<double>(v);
+  d.mean = sum / static_cast<double>(d.n) * scale;
+  auto at_rank = [&](int p) {
+    return static_cast<double>(values[(d.n * p + 99) / 100 - 1]) * scale;
+  };
+  d.p50 = at_rank(50);
+  d.p90 = at_rank(90);
   return d;
 }
 
@@ -480,54 +499,48 @@ Result<ResponderRecord> SqlStore::RecordOf(const std::string& user, TimePoint fr
   const int64_t f = Ms(from), t = Ms(to);
   return WithReader([&](Db& db) -> Result<ResponderRecord> {
     ResponderRecord out;
-    // Incidents handled.
-    {
-      std::vector<Param> params;
-      std::string cte = UsersCte({user}, params);
-      for (int64_t v : {f, t, f, t}) params.emplace_back(v);
-      const std::string sql =
-          fmt::format("WITH {}, h AS ({}) SELECT COUNT(DISTINCT inc) FROM h", cte, HandledSql(db));
-      HOUSTON_RETURN_IF_ERROR(
-          Query(db, sql, params, [&](const Stmt& s) { out.incidents_handled = s.Int(0); }));
-    }
-    // Roles held, per role, and responder on.
-    {
-      const bool pg = db.dialect() == Dialect::kPostgres;
-      const std::string sql = fmt::format(
-          "SELECT j.key, COUNT(*) FROM incidents i, {json} j WHERE i.merged_into = 0 AND {d} >= ? "
-          "AND {d} < ? AND {instr}(i.roles_json, ?) > 0 AND j.value = ? GROUP BY j.key ORDER BY "
-          "j.key",
-          fmt::arg("json", pg ? "json_each_text(i.roles_json::json)" : "json_each(i.roles_json)"),
-          fmt::arg("d", kDetected), fmt::arg("instr", Instr(db)));
-      HOUSTON_RETURN_IF_ERROR(Query(db, sql, {f, t, ":" + JsonQuoted(user), user},
-                                    [&](const Stmt& s) { out.roles[s.Text(0)] = s.Int(1); }));
-      const std::string responder = fmt::format(
-          "SELECT COUNT(*) FROM incidents i WHERE i.merged_into = 0 AND {d} >= ? AND {d} < ? AND "
-          "{instr}(i.responders_json, ?) > 0",
-          fmt::arg("d", kDetected), fmt::arg("instr", Instr(db)));
-      HOUSTON_RETURN_IF_ERROR(Query(db, responder, {f, t, JsonQuoted(user)},
-                                    [&](const Stmt& s) { out.responder_on = s.Int(0); }));
-    }
-    // Pages received (their range in pages_user_at) and answered: for each incident they
-    // acknowledged in range, the first page to them for it at or before the acknowledgement
-    // (a seek on the primary key of pages, which starts with the incident).
-    {
-      static const std::string kPages =
-          "SELECT COUNT(*) FROM pages WHERE user_id = ? AND at >= ? AND at < ?";
-      HOUSTON_RETURN_IF_ERROR(
-          Query(db, kPages, {user, f, t}, [&](const Stmt& s) { out.pages_received = s.Int(0); }));
-      static const std::string kAnswered = fmt::format(
-          "WITH a AS (SELECT incident_id, MIN(at) AS at FROM audit_log WHERE action = "
-          "'incident.acknowledged' AND actor_type = 'user' AND actor_id = ? AND at >= ? AND at < ? "
-          "AND incident_id IS NOT NULL GROUP BY incident_id), "
-          "p AS (SELECT a.at - MIN(g.at) AS d FROM a JOIN pages g ON g.incident_id = a.incident_id "
-          "WHERE g.user_id = ? AND g.at <= a.at GROUP BY a.incident_id, a.at), "
-          "r AS (SELECT d, {} FROM p) SELECT {} FROM r",
-          RankColumns("d", "", "rd", "nd"), StatsColumns("d", "rd", "nd"));
-      HOUSTON_RETURN_IF_ERROR(Query(db, kAnswered, {user, f, t, user}, [&](const Stmt& s) {
-        out.pages_answered = ReadStats(s, 0, 0.001);
-      }));
-    }
+    std::unordered_set<int64_t> handled;
+    // The incidents they acknowledged in range (the first acknowledgement of each), each with
+    // the time from the first page to them for it, at or before that acknowledgement (a seek on
+    // the primary key of pages, which starts with the incident): one pass over the
+    // acknowledgements of the range for both the incidents handled and the pages answered.
+    static const std::string kAcks =
+        "WITH a AS (SELECT incident_id, MIN(at) AS at FROM audit_log WHERE action = "
+        "'incident.acknowledged' AND actor_type = 'user' AND actor_id = ? AND at >= ? AND at < ? "
+        "AND incident_id IS NOT NULL GROUP BY incident_id) "
+        "SELECT a.incident_id, a.at - (SELECT MIN(g.at) FROM pages g WHERE g.incident_id = "
+        "a.incident_id AND g.user_id = ? AND g.at <= a.at) FROM a";
+    std::vector<int64_t> answered;  // milliseconds
+    HOUSTON_RETURN_IF_ERROR(Query(db, kAcks, {user, f, t, user}, [&](const Stmt& s) {
+      handled.insert(s.Int(0));
+      if (!s.IsNull(1)) answered.push_back(s.Int(1));
+    }));
+    out.pages_answered = StatsOf(answered, 0.001);
+    // The incidents detected in range on which they hold a role or are a responder (as
+    // HandledSql finds them): one pass for the incidents handled, the roles and responder on.
+    const std::string needle = JsonQuoted(user), role = ":" + needle;
+    const std::string on = fmt::format(
+        "SELECT i.id, i.roles_json, CASE WHEN {instr}(i.roles_json, ?) > 0 THEN 1 ELSE 0 END, "
+        "CASE WHEN {instr}(i.responders_json, ?) > 0 THEN 1 ELSE 0 END FROM incidents i WHERE "
+        "i.merged_into = 0 AND {d} >= ? AND {d} < ? AND (i.roles_json <> '{{}}' OR "
+        "i.responders_json <> '[]') AND ({instr}(i.roles_json, ?) > 0 OR "
+        "{instr}(i.responders_json, ?) > 0)",
+        fmt::arg("d", kDetected), fmt::arg("instr", Instr(db)));
+    HOUSTON_RETURN_IF_ERROR(Query(db, on, {role, needle, f, t, role, needle}, [&](const Stmt& s) {
+      handled.insert(s.Int(0));
+      if (s.Int(2) == 1) {
+        for (const auto& [name, holder] : ParsePairs(s.Text(1))) {
+          if (holder == user) ++out.roles[name];
+        }
+      }
+      if (s.Int(3) == 1) ++out.responder_on;
+    }));
+    out.incidents_handled = static_cast<int64_t>(handled.size());
+    // Pages received: their range in pages_user_at.
+    static const std::string kPages =
+        "SELECT COUNT(*) FROM pages WHERE user_id = ? AND at >= ? AND at < ?";
+    HOUSTON_RETURN_IF_ERROR(
+        Query(db, kPages, {user, f, t}, [&](const Stmt& s) { out.pages_received = s.Int(0); }));
     // Postmortems written and action items closed.
     HOUSTON_RETURN_IF_ERROR(
         Query(db,
