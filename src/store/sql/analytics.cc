@@ -504,12 +504,14 @@ Result<ResponderRecord> SqlStore::RecordOf(const std::string& user, TimePoint fr
     // the time from the first page to them for it, at or before that acknowledgement (a seek on
     // the primary key of pages, which starts with the incident): one pass over the
     // acknowledgements of the range for both the incidents handled and the pages answered.
+    // (user_id || '') keeps SQLite without statistics off pages_user_at, whose range of the
+    // person's pages before the acknowledgement it would otherwise scan for every incident.
     static const std::string kAcks =
         "WITH a AS (SELECT incident_id, MIN(at) AS at FROM audit_log WHERE action = "
         "'incident.acknowledged' AND actor_type = 'user' AND actor_id = ? AND at >= ? AND at < ? "
         "AND incident_id IS NOT NULL GROUP BY incident_id) "
         "SELECT a.incident_id, a.at - (SELECT MIN(g.at) FROM pages g WHERE g.incident_id = "
-        "a.incident_id AND g.user_id = ? AND g.at <= a.at) FROM a";
+        "a.incident_id AND (g.user_id || '') = ? AND g.at <= a.at) FROM a";
     std::vector<int64_t> answered;  // milliseconds
     HOUSTON_RETURN_IF_ERROR(Query(db, kAcks, {user, f, t, user}, [&](const Stmt& s) {
       handled.insert(s.Int(0));
