@@ -3,11 +3,14 @@
 // alert noise, the weekly report's lists and a responder's record. Store inherits it; the SQL
 // store implements it once for SQLite and PostgreSQL (store/sql/analytics.cc).
 //
-// Every read is computed by SQL aggregates (window functions for the percentiles), or by the store
-// from one streamed index range scan (the incident statistics), and returns a bounded number of
-// rows: never one row per incident, alert or page. Time buckets and time zones are the caller's:
-// it passes bucket edges as instants (computed with the tz database), so the store never needs to
-// know about calendars. Durations are in seconds; percentiles are nearest-rank (the value at rank
+// Every read returns a bounded number of rows: never one row per incident, alert or page. Most
+// are computed by SQL aggregates; where an aggregate would sort again what an index already
+// orders, or sort the same rows several times, the SQL store folds the rows as they stream
+// instead (the incident statistics from one index-only range scan, the pages per quarter hour
+// from one ordered index pass, the distinct incidents handled per person, one person's record),
+// and alert noise reads daily roll-ups. Time buckets and time zones are the caller's: it passes
+// bucket edges as instants (computed with the tz database), so the store never needs to know
+// about calendars. Durations are in seconds; percentiles are nearest-rank (the value at rank
 // ceil(p/100 * n) of the n sorted values).
 #pragma once
 
@@ -69,7 +72,8 @@ enum class SlowBy { kAcknowledge, kResolve };
 // Pages to one person whose first notification falls in one quarter of an hour (UTC-aligned:
 // every tz offset in use is a multiple of 15 minutes, so the slot lies in one local hour).
 // A page is one (incident, round, loop, step) per user, whatever the number of contact methods
-// and rules it went out through.
+// and rules it went out through; its time is that of its first notification (the SQL store keeps
+// one row per page, written with the notifications).
 struct PageSlot {
   std::string user_id;
   TimePoint slot{};
@@ -158,7 +162,8 @@ class AnalyticsStore {
   virtual Result<std::vector<SlowIncident>> SlowestIncidents(
       TimePoint from, TimePoint to, SlowBy by, const std::vector<std::string>& services,
       int limit) = 0;
-  // Calls `fn` for each (user, slot) with pages in [from, to), ordered by user then slot.
+  // Calls `fn` for each (user, slot) with pages (by their first notification) in [from, to),
+  // ordered by user then slot.
   virtual Status ForEachPageSlot(TimePoint from, TimePoint to,
                                  const std::function<void(const PageSlot&)>& fn) = 0;
   // For each of `users` (those with nothing are left out).

@@ -13,14 +13,17 @@ namespace houston::store::postgres {
 namespace {
 
 // Parents before children (foreign keys); schema_migrations is not copied (each side has its own).
-constexpr const char* kTables[] = {
-    "incidents",          "alerts",         "changes",       "org_objects",    "org_source",
-    "heartbeats",         "tokens",         "audit_log",     "escalations",    "notifications",
-    "schedule_overrides", "status_updates", "timeline_pins", "user_passwords", "sessions"};
+constexpr std::string_view kTables[] = {"incidents",      "alerts",        "changes",
+                                        "org_objects",    "org_source",    "heartbeats",
+                                        "tokens",         "audit_log",     "escalations",
+                                        "notifications",  "pages",         "schedule_overrides",
+                                        "status_updates", "timeline_pins", "user_passwords",
+                                        "sessions",       "postmortems",   "postmortem_factors",
+                                        "action_items",   "server_secrets"};
 // Tables whose `id` is an identity column in PostgreSQL.
-constexpr const char* kIdentityTables[] = {
-    "incidents",          "alerts",         "changes", "tokens", "audit_log", "notifications",
-    "schedule_overrides", "status_updates", "sessions"};
+constexpr std::string_view kIdentityTables[] = {
+    "incidents",          "alerts",         "changes",  "tokens",      "audit_log", "notifications",
+    "schedule_overrides", "status_updates", "sessions", "action_items"};
 
 Result<std::vector<std::string>> ColumnsOf(sql::Db& db, const std::string& table) {
   HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * s,
@@ -38,6 +41,25 @@ Result<std::vector<std::string>> ColumnsOf(sql::Db& db, const std::string& table
 
 }  // namespace
 
+const std::vector<std::string_view>& ImportedTables() {
+  static const std::vector<std::string_view> tables(std::begin(kTables), std::end(kTables));
+  return tables;
+}
+
+const std::vector<std::pair<std::string_view, std::string_view>>& TablesNotImported() {
+  static const std::vector<std::pair<std::string_view, std::string_view>> tables = {
+      {"schema_migrations", "each database keeps its own"},
+      {"live_feed", "a short-lived change feed: screens re-read what they show on reconnect"},
+      {"noise_state", "noise roll-ups: rebuilt from the alerts by the roll-up pass"},
+      {"noise_days", "noise roll-ups: rebuilt from the alerts by the roll-up pass"},
+      {"noise_source_days", "noise roll-ups: rebuilt from the alerts by the roll-up pass"},
+      {"noise_pending", "noise roll-ups: rebuilt from the alerts by the roll-up pass"},
+      {"noise_flaps", "noise roll-ups: rebuilt from the alerts by the roll-up pass"},
+      {"noise_keys", "noise roll-ups: rebuilt from the alerts by the roll-up pass"},
+  };
+  return tables;
+}
+
 Result<std::vector<std::pair<std::string, int64_t>>> ImportFromSqlite(
     const std::string& sqlite_path, const std::string& url, TimePoint now,
     const ImportProgress& progress) {
@@ -51,7 +73,7 @@ Result<std::vector<std::pair<std::string, int64_t>>> ImportFromSqlite(
   if (!to) return std::unexpected(to.error());
   HOUSTON_RETURN_IF_ERROR(sql::Migrate(**to, sql::Migrations(sql::Dialect::kPostgres), now));
   // Only into an empty database: nothing is merged, so nothing can clash or be lost.
-  for (const char* table : kTables) {
+  for (std::string_view table : kTables) {
     HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * c,
                              (*to)->Prepare(fmt::format("SELECT COUNT(*) FROM {}", table)));
     HOUSTON_ASSIGN_OR_RETURN(bool row, c->Step());
@@ -67,7 +89,8 @@ Result<std::vector<std::pair<std::string, int64_t>>> ImportFromSqlite(
   std::vector<std::pair<std::string, int64_t>> copied;
   HOUSTON_RETURN_IF_ERROR((*to)->Exec("BEGIN"));
   Status st = [&]() -> Status {
-    for (const char* table : kTables) {
+    for (std::string_view name : kTables) {
+      const std::string table(name);
       HOUSTON_ASSIGN_OR_RETURN(std::vector<std::string> cols, ColumnsOf(*from, table));
       std::string list, marks;
       for (size_t i = 0; i < cols.size(); ++i) {
@@ -100,7 +123,7 @@ Result<std::vector<std::pair<std::string, int64_t>>> ImportFromSqlite(
       copied.emplace_back(table, rows);
       if (progress) progress(table, rows);
     }
-    for (const char* table : kIdentityTables) {
+    for (std::string_view table : kIdentityTables) {
       HOUSTON_RETURN_IF_ERROR((*to)->Exec(fmt::format(
           "SELECT setval(pg_get_serial_sequence('{0}', 'id'), COALESCE((SELECT MAX(id) FROM "
           "{0}), 0) + 1, false)",

@@ -13,6 +13,11 @@
 
 namespace houston::store::postgres {
 
+// The tables copied, parents before children.
+const std::vector<std::string_view>& ImportedTables();
+// The tables not copied, with why: each is rebuilt or not needed on the new database.
+const std::vector<std::pair<std::string_view, std::string_view>>& TablesNotImported();
+
 // Called after each table with its name and the rows copied.
 using ImportProgress = std::function<void(std::string_view table, int64_t rows)>;
 

@@ -2,16 +2,18 @@
 //
 // Ranges are read through indexes only: incidents by their detection time (the partial
 // expression index incidents_detected of schema version 9, covering since version 12),
-// acknowledgements by the partial index audit_acks; alerts and notifications are bounded by id,
-// not by a new index on their time (each index on alerts costs every intake insert): their ids
-// grow with created_at, so a binary search over the primary key finds the id range of a time
-// range (see IdFrom), and the exact time filter runs inside it.
+// acknowledgements by the partial index audit_acks, pages (one row per page, schema version 11)
+// by person and time (pages_user_at); alerts are bounded by id, not by a new index on their time
+// (each index on alerts costs every intake insert): their ids grow with created_at, so a binary
+// search over the primary key finds the id range of a time range (see IdFrom), and the exact
+// time filter runs inside it.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <functional>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "core/json_util.h"
@@ -23,77 +25,11 @@ namespace houston::store::sql {
 
 namespace {
 
-// Nearest-rank percentile ranks of n values: ceil(n * p / 100), in integer SQL.
-std::string RankOf(std::string_view n, int p) {
-  return fmt::format("(({}) * {} + 99) / 100", n, p);
-}
-
 std::string Placeholders(size_t n) {
   std::string out;
   for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
   return out;
 }
-
-// COUNT, AVG and nearest-rank p50/p90 of column `v` ranked `r` among `n` (window columns).
-std::string StatsColumns(std::string_view v, std::string_view r, std::string_view n) {
-  return fmt::format(
-      "COUNT({0}), AVG({0}), MAX(CASE WHEN {1} = {2} THEN {0} END), "
-      "MAX(CASE WHEN {1} = {3} THEN {0} END)",
-      v, r, RankOf(n, 50), RankOf(n, 90));
-}
-
-// ROW_NUMBER of `v` within `partition` (NULLs last on both databases) and the count of non-NULL
-// values, as columns `r` and `n`.
-std::string RankColumns(std::string_view v, std::string_view partition, std::string_view r,
-                        std::string_view n) {
-  std::string over = partition.empty() ? "" : fmt::format("PARTITION BY {} ", partition);
-  return fmt::format(
-      "ROW_NUMBER() OVER ({0}ORDER BY CASE WHEN {1} IS NULL THEN 1 ELSE 0 END, {1}) AS {2}, "
-      "COUNT({1}) OVER ({0}) AS {3}",
-      over, v, r, n);
-}
-
-// Integer values (milliseconds, counts) collected to compute DurationStats as SQL would: COUNT,
-// AVG and the nearest-rank p50/p90 (the value at rank ceil(n * p / 100) of the n sorted values).
-class DurationSample {
- public:
-  void Add(int64_t v) {
-    values_.push_back(v);
-    sum_ += v;
-  }
-  void Merge(DurationSample&& o) {
-    if (values_.empty()) {
-      values_ = std::move(o.values_);
-    } else {
-      values_.insert(values_.end(), o.values_.begin(), o.values_.end());
-    }
-    sum_ += o.sum_;
-  }
-  // Reorders the values. `scale` converts each statistic (0.001: milliseconds to seconds).
-  DurationStats Stats(double scale) {
-    DurationStats d;
-    d.n = static_cast<int64_t>(values_.size());
-    if (d.n == 0) return d;
-    // The sum is exact (|sum| < 2^53 for any realistic durations), so the mean is the correctly
-    // rounded quotient, as both databases' AVG of integers gives.
-    d.mean = static_cast<double>(sum_) / static_cast<double>(d.n) * scale;
-    const auto rank = [&](int p) { return static_cast<size_t>((d.n * p + 99) / 100 - 1); };
-    const size_t k50 = rank(50), k90 = rank(90);
-    std::nth_element(values_.begin(), values_.begin() + k50, values_.end());
-    d.p50 = static_cast<double>(values_[k50]) * scale;
-    // Every value past k50 is at least values_[k50]: the one of rank k90 is among them (or is
-    // values_[k50] itself).
-    if (k90 > k50) {
-      std::nth_element(values_.begin() + k50 + 1, values_.begin() + k90, values_.end());
-    }
-    d.p90 = static_cast<double>(values_[k90]) * scale;
-    return d;
-  }
-
- private:
-  std::vector<int64_t> values_;
-  int64_t sum_ = 0;
-};
 
 // " AND i.service_id IN (?, ...)" for a non-empty list.
 std::string ServiceFilter(const std::vector<std::string>& services, std::vector<Param>& params,
@@ -113,27 +49,27 @@ std::string JsonQuoted(std::string_view s) {
   return out;
 }
 
-// The distinct pages to people in [from, to): one (incident, round, loop, step, user), at its
-// first notification. `extra` filters notifications further. Columns: user_id, at.
-std::string PagesSql(std::string_view extra = "") {
-  return fmt::format(
-      "SELECT user_id, MIN(created_at) AS at FROM notifications WHERE id >= ? AND id < ? AND "
-      "kind = 'page' AND created_at >= ? AND created_at < ?{} GROUP BY incident_id, round, loop, "
-      "step, user_id",
-      extra);
+constexpr int64_t kQuarterHourMs = 15 * 60 * 1000;
+
+// The quarter hour (since the epoch) that holds the instant `ms`.
+int64_t QuarterHourOf(int64_t ms) {
+  return ms >= 0 ? ms / kQuarterHourMs : -((-ms + kQuarterHourMs - 1) / kQuarterHourMs);
 }
 
 // The (user, incident) pairs handled in [from, to) for the users in CTE u(id, needle, role):
 // acknowledged by them, or a role or responder on an incident detected in range. Columns: uid,
 // inc, acked. Parameters: from, to (acks), from, to (incidents).
+// Each range is read once, with the users inside it: the acknowledgements filtered by an IN
+// list, the incidents joined to the users after them (SQLite's CROSS JOIN keeps that order; with
+// the users outside, it read the acknowledgements of the range once per user).
 std::string HandledSql(const Db& db) {
   return fmt::format(
-      "SELECT a.actor_id AS uid, a.incident_id AS inc, 1 AS acked FROM audit_log a JOIN u ON "
-      "a.actor_id = u.id WHERE a.action = 'incident.acknowledged' AND a.actor_type = 'user' AND "
-      "a.at >= ? AND a.at < ? AND a.incident_id IS NOT NULL "
-      "UNION ALL SELECT u.id, i.id, 0 FROM incidents i JOIN u ON ({0}(i.roles_json, u.role) > 0 "
-      "OR {0}(i.responders_json, u.needle) > 0) WHERE i.merged_into = 0 AND {1} >= ? AND {1} < ? "
-      "AND (i.roles_json <> '{{}}' OR i.responders_json <> '[]')",
+      "SELECT a.actor_id AS uid, a.incident_id AS inc, 1 AS acked FROM audit_log a WHERE "
+      "a.action = 'incident.acknowledged' AND a.actor_type = 'user' AND a.at >= ? AND a.at < ? "
+      "AND a.incident_id IS NOT NULL AND a.actor_id IN (SELECT id FROM u) "
+      "UNION ALL SELECT u.id, i.id, 0 FROM incidents i CROSS JOIN u WHERE i.merged_into = 0 AND "
+      "{1} >= ? AND {1} < ? AND (i.roles_json <> '{{}}' OR i.responders_json <> '[]') AND "
+      "({0}(i.roles_json, u.role) > 0 OR {0}(i.responders_json, u.needle) > 0)",
       Instr(db), kDetected);
 }
 
@@ -150,39 +86,32 @@ std::string UsersCte(const std::vector<std::string>& users, std::vector<Param>& 
   return fmt::format("u(id, needle, role) AS (VALUES {})", values);
 }
 
-std::optional<double> OptDouble(const Stmt& s, int col, double scale = 1.0) {
-  if (s.IsNull(col)) return std::nullopt;
-  return s.Double(col) * scale;
-}
-
 }  // namespace
 
-DurationStats ReadStats(const Stmt& s, int col, double scale) {
-  DurationStats d;
-  d.n = s.Int(col);
-  if (d.n > 0) {
-    d.mean = OptDouble(s, col + 1, scale);
-    d.p50 = OptDouble(s, col + 2, scale);
-    d.p90 = OptDouble(s, col + 3, scale);
+void DurationSample::Merge(DurationSample&& o) {
+  if (values_.empty()) {
+    values_ = std::move(o.values_);
+  } else {
+    values_.insert(values_.end(), o.values_.begin(), o.values_.end());
   }
-  return d;
+  sum_ += o.sum_;
 }
 
-DurationStats StatsOf(std::vector<double>& values, double scale) {
+DurationStats DurationSample::Stats(double scale) {
   DurationStats d;
-  d.n = static_cast<int64_t>(values.size());
-  if (values.empty()) return d;
-  double sum = 0;
-  for (double v : values) sum += v;
-  d.mean = sum / static_cast<double>(d.n) * scale;
-  // Nearest rank: the value at rank ceil(n * p / 100), 1-based.
-  auto at_rank = [&](int p) {
-    auto k = static_cast<size_t>((d.n * p + 99) / 100) - 1;
-    std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(k), values.end());
-    return values[k] * scale;
-  };
-  d.p50 = at_rank(50);
-  d.p90 = at_rank(90);
+  d.n = static_cast<int64_t>(values_.size());
+  if (d.n == 0) return d;
+  // The sum is exact (|sum| < 2^53 for any realistic durations), so the mean is the correctly
+  // rounded quotient, as both databases' AVG of integers gives.
+  d.mean = static_cast<double>(sum_) / static_cast<double>(d.n) * scale;
+  const auto rank = [&](int p) { return static_cast<size_t>((d.n * p + 99) / 100 - 1); };
+  const size_t k50 = rank(50), k90 = rank(90);
+  std::nth_element(values_.begin(), values_.begin() + k50, values_.end());
+  d.p50 = static_cast<double>(values_[k50]) * scale;
+  // Every value past k50 is at least values_[k50]: the one of rank k90 is among them (or is
+  // values_[k50] itself).
+  if (k90 > k50) std::nth_element(values_.begin() + k50 + 1, values_.begin() + k90, values_.end());
+  d.p90 = static_cast<double>(values_[k90]) * scale;
   return d;
 }
 
@@ -327,19 +256,46 @@ Result<std::vector<SlowIncident>> SqlStore::SlowestIncidents(
 
 Status SqlStore::ForEachPageSlot(TimePoint from, TimePoint to,
                                  const std::function<void(const PageSlot&)>& fn) {
-  static const std::string kSql = fmt::format(
-      "SELECT user_id, at / 900000 AS slot, COUNT(*) FROM ({}) p GROUP BY user_id, at / 900000 "
-      "ORDER BY user_id, slot",
-      PagesSql());
+  // The pages of the range in (user, time) order: an index-only pass over pages_user_at with no
+  // sort. The quarter hours are folded here as the rows stream by (consecutive rows of one user
+  // in one slot), not by a GROUP BY, which would sort them again in a temporary b-tree.
+  static const std::string kSql =
+      "SELECT user_id, at FROM pages WHERE at >= ? AND at < ? ORDER BY user_id, at";
   return WithReader([&](Db& db) -> Status {
-    HOUSTON_ASSIGN_OR_RETURN(IdRange ids, IdsBetween(db, "notifications", Ms(from), Ms(to)));
+    // PostgreSQL keeps a generic plan for a prepared statement after five runs when it looks
+    // cheaper, and it estimates a range of unknown bounds at a fraction of a percent of the
+    // table: a sequential scan and a sort (spilling to disk for a year) where a wide range
+    // wants the index. So this read is planned for its bounds on every run; and without
+    // parallel workers, whose start costs more than the scan of a narrow range saves. Both
+    // settings last for its transaction only.
+    const bool pg = db.dialect() == Dialect::kPostgres;
+    if (pg) {
+      HOUSTON_RETURN_IF_ERROR(
+          db.Exec("BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL "
+                  "max_parallel_workers_per_gather = 0"));
+    }
     PageSlot slot;
-    return Query(db, kSql, {ids.lo, ids.hi, Ms(from), Ms(to)}, [&](const Stmt& s) {
-      slot.user_id = s.Text(0);
-      slot.slot = FromMs(s.Int(1) * 900000);
-      slot.pages = s.Int(2);
-      fn(slot);
+    int64_t quarter = 0;
+    Status st = Query(db, kSql, {Ms(from), Ms(to)}, [&](const Stmt& s) {
+      const int64_t q = QuarterHourOf(s.Int(1));
+      std::string user = s.Text(0);
+      if (slot.pages > 0 && q == quarter && user == slot.user_id) {
+        ++slot.pages;
+        return;
+      }
+      if (slot.pages > 0) fn(slot);
+      slot.user_id = std::move(user);
+      slot.slot = FromMs(q * kQuarterHourMs);
+      slot.pages = 1;
+      quarter = q;
     });
+    if (pg) {
+      Status end = db.Exec(st.ok() ? "COMMIT" : "ROLLBACK");
+      if (st.ok()) st = end;
+    }
+    HOUSTON_RETURN_IF_ERROR(st);
+    if (slot.pages > 0) fn(slot);
+    return OkStatus();
   });
 }
 
@@ -350,14 +306,26 @@ Result<std::vector<HandledCount>> SqlStore::IncidentsHandled(
     std::vector<Param> params;
     std::string cte = UsersCte(users, params);
     for (int64_t v : {Ms(from), Ms(to), Ms(from), Ms(to)}) params.emplace_back(v);
-    const std::string sql = fmt::format(
-        "WITH {}, h AS ({}) SELECT uid, COUNT(DISTINCT CASE WHEN acked = 1 THEN inc END), "
-        "COUNT(DISTINCT inc) FROM h GROUP BY uid ORDER BY uid",
-        cte, HandledSql(db));
-    std::vector<HandledCount> out;
+    // The distinct incidents per person are counted here as the pairs stream by: in SQL, the
+    // GROUP BY and its two COUNT(DISTINCT) sorted every pair three times (temporary b-trees on
+    // SQLite, a sort spilling to disk on PostgreSQL), which took as long as finding them.
+    const std::string sql =
+        fmt::format("WITH {}, h AS ({}) SELECT uid, inc, acked FROM h", cte, HandledSql(db));
+    struct Seen {
+      std::unordered_set<int64_t> acked, all;
+    };
+    std::map<std::string, Seen> seen;
     HOUSTON_RETURN_IF_ERROR(Query(db, sql, params, [&](const Stmt& s) {
-      out.push_back(HandledCount{s.Text(0), s.Int(1), s.Int(2)});
+      Seen& u = seen[s.Text(0)];
+      const int64_t inc = s.Int(1);
+      u.all.insert(inc);
+      if (s.Int(2) == 1) u.acked.insert(inc);
     }));
+    std::vector<HandledCount> out;
+    for (const auto& [user, u] : seen) {
+      out.push_back(HandledCount{user, static_cast<int64_t>(u.acked.size()),
+                                 static_cast<int64_t>(u.all.size())});
+    }
     return out;
   });
 }
@@ -408,54 +376,50 @@ Result<ResponderRecord> SqlStore::RecordOf(const std::string& user, TimePoint fr
   const int64_t f = Ms(from), t = Ms(to);
   return WithReader([&](Db& db) -> Result<ResponderRecord> {
     ResponderRecord out;
-    // Incidents handled.
-    {
-      std::vector<Param> params;
-      std::string cte = UsersCte({user}, params);
-      for (int64_t v : {f, t, f, t}) params.emplace_back(v);
-      const std::string sql =
-          fmt::format("WITH {}, h AS ({}) SELECT COUNT(DISTINCT inc) FROM h", cte, HandledSql(db));
-      HOUSTON_RETURN_IF_ERROR(
-          Query(db, sql, params, [&](const Stmt& s) { out.incidents_handled = s.Int(0); }));
-    }
-    // Roles held, per role, and responder on.
-    {
-      const bool pg = db.dialect() == Dialect::kPostgres;
-      const std::string sql = fmt::format(
-          "SELECT j.key, COUNT(*) FROM incidents i, {json} j WHERE i.merged_into = 0 AND {d} >= ? "
-          "AND {d} < ? AND {instr}(i.roles_json, ?) > 0 AND j.value = ? GROUP BY j.key ORDER BY "
-          "j.key",
-          fmt::arg("json", pg ? "json_each_text(i.roles_json::json)" : "json_each(i.roles_json)"),
-          fmt::arg("d", kDetected), fmt::arg("instr", Instr(db)));
-      HOUSTON_RETURN_IF_ERROR(Query(db, sql, {f, t, ":" + JsonQuoted(user), user},
-                                    [&](const Stmt& s) { out.roles[s.Text(0)] = s.Int(1); }));
-      const std::string responder = fmt::format(
-          "SELECT COUNT(*) FROM incidents i WHERE i.merged_into = 0 AND {d} >= ? AND {d} < ? AND "
-          "{instr}(i.responders_json, ?) > 0",
-          fmt::arg("d", kDetected), fmt::arg("instr", Instr(db)));
-      HOUSTON_RETURN_IF_ERROR(Query(db, responder, {f, t, JsonQuoted(user)},
-                                    [&](const Stmt& s) { out.responder_on = s.Int(0); }));
-    }
-    // Pages received and answered.
-    {
-      HOUSTON_ASSIGN_OR_RETURN(IdRange ids, IdsBetween(db, "notifications", f, t));
-      static const std::string kPages =
-          fmt::format("SELECT COUNT(*) FROM ({}) p", PagesSql(" AND user_id = ?"));
-      HOUSTON_RETURN_IF_ERROR(Query(db, kPages, {ids.lo, ids.hi, f, t, user},
-                                    [&](const Stmt& s) { out.pages_received = s.Int(0); }));
-      static const std::string kAnswered = fmt::format(
-          "WITH a AS (SELECT incident_id, MIN(at) AS at FROM audit_log WHERE action = "
-          "'incident.acknowledged' AND actor_type = 'user' AND actor_id = ? AND at >= ? AND at < ? "
-          "AND incident_id IS NOT NULL GROUP BY incident_id), "
-          "p AS (SELECT a.at - (SELECT MIN(n.created_at) FROM notifications n WHERE n.incident_id "
-          "= a.incident_id AND n.kind = 'page' AND n.user_id = ? AND n.created_at <= a.at) AS d "
-          "FROM a), "
-          "r AS (SELECT d, {} FROM p WHERE d IS NOT NULL) SELECT {} FROM r",
-          RankColumns("d", "", "rd", "nd"), StatsColumns("d", "rd", "nd"));
-      HOUSTON_RETURN_IF_ERROR(Query(db, kAnswered, {user, f, t, user}, [&](const Stmt& s) {
-        out.pages_answered = ReadStats(s, 0, 0.001);
-      }));
-    }
+    std::unordered_set<int64_t> handled;
+    // The incidents they acknowledged in range (the first acknowledgement of each), each with
+    // the time from the first page to them for it, at or before that acknowledgement (a seek on
+    // the primary key of pages, which starts with the incident): one pass over the
+    // acknowledgements of the range for both the incidents handled and the pages answered.
+    // (user_id || '') keeps SQLite without statistics off pages_user_at, whose range of the
+    // person's pages before the acknowledgement it would otherwise scan for every incident.
+    static const std::string kAcks =
+        "WITH a AS (SELECT incident_id, MIN(at) AS at FROM audit_log WHERE action = "
+        "'incident.acknowledged' AND actor_type = 'user' AND actor_id = ? AND at >= ? AND at < ? "
+        "AND incident_id IS NOT NULL GROUP BY incident_id) "
+        "SELECT a.incident_id, a.at - (SELECT MIN(g.at) FROM pages g WHERE g.incident_id = "
+        "a.incident_id AND (g.user_id || '') = ? AND g.at <= a.at) FROM a";
+    DurationSample answered;  // milliseconds
+    HOUSTON_RETURN_IF_ERROR(Query(db, kAcks, {user, f, t, user}, [&](const Stmt& s) {
+      handled.insert(s.Int(0));
+      if (!s.IsNull(1)) answered.Add(s.Int(1));
+    }));
+    out.pages_answered = answered.Stats(0.001);
+    // The incidents detected in range on which they hold a role or are a responder (as
+    // HandledSql finds them): one pass for the incidents handled, the roles and responder on.
+    const std::string needle = JsonQuoted(user), role = ":" + needle;
+    const std::string on = fmt::format(
+        "SELECT i.id, i.roles_json, CASE WHEN {instr}(i.roles_json, ?) > 0 THEN 1 ELSE 0 END, "
+        "CASE WHEN {instr}(i.responders_json, ?) > 0 THEN 1 ELSE 0 END FROM incidents i WHERE "
+        "i.merged_into = 0 AND {d} >= ? AND {d} < ? AND (i.roles_json <> '{{}}' OR "
+        "i.responders_json <> '[]') AND ({instr}(i.roles_json, ?) > 0 OR "
+        "{instr}(i.responders_json, ?) > 0)",
+        fmt::arg("d", kDetected), fmt::arg("instr", Instr(db)));
+    HOUSTON_RETURN_IF_ERROR(Query(db, on, {role, needle, f, t, role, needle}, [&](const Stmt& s) {
+      handled.insert(s.Int(0));
+      if (s.Int(2) == 1) {
+        for (const auto& [name, holder] : ParsePairs(s.Text(1))) {
+          if (holder == user) ++out.roles[name];
+        }
+      }
+      if (s.Int(3) == 1) ++out.responder_on;
+    }));
+    out.incidents_handled = static_cast<int64_t>(handled.size());
+    // Pages received: their range in pages_user_at.
+    static const std::string kPages =
+        "SELECT COUNT(*) FROM pages WHERE user_id = ? AND at >= ? AND at < ?";
+    HOUSTON_RETURN_IF_ERROR(
+        Query(db, kPages, {user, f, t}, [&](const Stmt& s) { out.pages_received = s.Int(0); }));
     // Postmortems written and action items closed.
     HOUSTON_RETURN_IF_ERROR(
         Query(db,

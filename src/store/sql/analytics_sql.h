@@ -1,6 +1,6 @@
 // What the analytics reads of SqlStore share (store/sql/analytics.cc, store/sql/noise.cc):
-// binding a parameter list and stepping rows, the detection time of an incident, reading
-// statistics, and the id range of a time range.
+// binding a parameter list and stepping rows, the detection time of an incident, statistics of
+// durations, and the id range of a time range.
 #pragma once
 
 #include <cstdint>
@@ -49,11 +49,22 @@ Status Query(Db& db, const std::string& sql, const std::vector<Param>& params, R
   return OkStatus();
 }
 
-// Reads count, mean, p50, p90 at `col`.. (scaled by `scale`: 0.001 for milliseconds -> seconds).
-DurationStats ReadStats(const Stmt& s, int col, double scale);
+// Integer values (milliseconds, counts) collected to compute DurationStats as SQL would: COUNT,
+// AVG and the nearest-rank p50/p90 (the value at rank ceil(n * p / 100) of the n sorted values).
+class DurationSample {
+ public:
+  void Add(int64_t v) {
+    values_.push_back(v);
+    sum_ += v;
+  }
+  void Merge(DurationSample&& o);
+  // Reorders the values. `scale` converts each statistic (0.001: milliseconds to seconds).
+  DurationStats Stats(double scale);
 
-// Count, mean and nearest-rank p50/p90 of `values` (reordered), each multiplied by `scale`.
-DurationStats StatsOf(std::vector<double>& values, double scale = 1.0);
+ private:
+  std::vector<int64_t> values_;
+  int64_t sum_ = 0;
+};
 
 // The first id of `table` whose created_at is at or after `t`, assuming created_at grows with
 // the id (an id past every row when none is): a binary search over the primary key, O(log n)

@@ -742,8 +742,25 @@ Status InsertOutboxMessages(Db& db, TimePoint now, const std::vector<OutboxMessa
                                 .Bind(10, Ms(m.not_before))
                                 .Bind(11, m.payload_json)
                                 .Run());
+    if (m.kind == "page" && db.Changes() > 0) {
+      HOUSTON_RETURN_IF_ERROR(InsertPage(db, m.incident_id, 0, 0, 0, m.user_id, now));
+    }
   }
   return OkStatus();
+}
+
+Status InsertPage(Db& db, int64_t incident_id, int64_t round, int64_t loop, int64_t step,
+                  const std::string& user_id, TimePoint at) {
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare("INSERT INTO pages(incident_id, round, loop, step, user_id, at) VALUES "
+                           "(?,?,?,?,?,?) ON CONFLICT DO NOTHING"));
+  return s->Bind(1, incident_id)
+      .Bind(2, round)
+      .Bind(3, loop)
+      .Bind(4, step)
+      .Bind(5, user_id)
+      .Bind(6, Ms(at))
+      .RunLater();
 }
 
 }  // namespace houston::store::sql

@@ -145,6 +145,12 @@ Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& row, TimePoin
 // and destination) is skipped.
 Status InsertOutboxMessages(Db& db, TimePoint now, const std::vector<OutboxMessage>& messages);
 
+// Records a page, one (incident, round, loop, step, user), in the pages table (schema version
+// 11) at `at`, unless it is there already (the first notification of a page wins). Every writer
+// of a notification of kind 'page' calls it, in the same transaction.
+Status InsertPage(Db& db, int64_t incident_id, int64_t round, int64_t loop, int64_t step,
+                  const std::string& user_id, TimePoint at);
+
 // Appends " AND <clause>" pieces; binds are collected in order.
 struct Where {
   std::string sql;

@@ -200,11 +200,10 @@ Result<NoiseReport> NoiseIn(Db& db, int64_t from, int64_t to, int64_t window, in
       "SELECT i.alert_count FROM incidents i WHERE i.merged_into = 0 AND {0} >= ? AND {0} < ? "
       "AND i.alert_count > 0",
       kDetected);
-  std::vector<double> per_incident;
-  HOUSTON_RETURN_IF_ERROR(Query(db, kPerIncident, {from, to}, [&](const Stmt& s) {
-    per_incident.push_back(static_cast<double>(s.Int(0)));
-  }));
-  out.alerts_per_incident = StatsOf(per_incident);
+  DurationSample per_incident;
+  HOUSTON_RETURN_IF_ERROR(
+      Query(db, kPerIncident, {from, to}, [&](const Stmt& s) { per_incident.Add(s.Int(0)); }));
+  out.alerts_per_incident = per_incident.Stats(1.0);
   out.incidents = out.alerts_per_incident.n;
 
   int64_t through = 0;

@@ -385,6 +385,27 @@ CREATE INDEX audit_acks ON audit_log(at) WHERE action = 'incident.acknowledged';
 -- time to acknowledge measures: COALESCE(first_acknowledged_at, acknowledged_at).
 ALTER TABLE incidents ADD COLUMN first_acknowledged_at {{int}};
 )sql"},
+    {11, "analytics: one row per page", R"sql(
+-- One row per page: an (incident, round, loop, step, user), whatever the number of contact
+-- methods and rules its notifications went out through, at the created_at of its first one.
+-- Written with the page's notifications, in their transaction (InsertPage in
+-- store/sql/internal.cc); on-call load and the responder record read it (store/sql/analytics.cc)
+-- instead of grouping the notifications: per person in time order through pages_user_at, and a
+-- person's first page for an incident through the primary key.
+CREATE TABLE pages (
+  incident_id {{int}} NOT NULL REFERENCES incidents(id),
+  round {{int}} NOT NULL,
+  loop {{int}} NOT NULL,
+  step {{int}} NOT NULL,
+  user_id TEXT NOT NULL,
+  at {{int}} NOT NULL,
+  PRIMARY KEY (incident_id, round, loop, step, user_id)
+);
+CREATE INDEX pages_user_at ON pages(user_id, at);
+INSERT INTO pages(incident_id, round, loop, step, user_id, at)
+  SELECT incident_id, round, loop, step, user_id, MIN(created_at) FROM notifications
+  WHERE kind = 'page' GROUP BY incident_id, round, loop, step, user_id;
+)sql"},
     {12, "analytics: incident statistics from the index alone", R"sql(
 -- incidents_detected (version 9), now covering: the incident statistics (and the slowest
 -- incidents but for their titles) read every column they need from the index, not from the

@@ -241,5 +241,64 @@ TEST(SchemaTest, IncidentRangesAreReadFromTheIndexAlone) {
   EXPECT_THAT(plan_of(*pg, "EXPLAIN", 0), HasSubstr("Index Only Scan using incidents_detected"));
 }
 
+// Schema version 11 builds the pages table from the page notifications already in `db` (at
+// version 10): one row per (incident, round, loop, step, user), at its first notification, and
+// none for the other kinds of notification.
+void ExpectPagesBackfilled(Db& db) {
+  const auto& all = Migrations(db.dialect());
+  ASSERT_GE(all.size(), 11u);
+  ASSERT_EQ(all[10].version, 11);
+  ASSERT_OK(Migrate(db, std::vector<Migration>(all.begin(), all.begin() + 10), TimePoint{}));
+  ASSERT_OK(
+      db.Exec("INSERT INTO incidents(id, service_id, title, severity, status, integration_key, "
+              "created_at) VALUES (1, 'checkout', 'a', 'critical', 'triggered', 'ik', 1000), (2, "
+              "'checkout', 'b', 'critical', 'triggered', 'ik', 1000)"));
+  // (incident, kind, round, loop, step, user, contact method, rule, created_at): nina's first
+  // page of incident 1 went out through three methods and rules, the earliest not first by id.
+  ASSERT_OK(
+      db.Exec("INSERT INTO notifications(incident_id, kind, round, loop, step, user_id, "
+              "contact_method_id, rule, channel_type, state, created_at, not_before) VALUES "
+              "(1, 'page', 0, 0, 0, 'nina', 'hook', 0, 'webhook', 'sent', 2000, 2000), "
+              "(1, 'page', 0, 0, 0, 'nina', 'sms', 0, 'sms', 'sent', 1500, 1500), "
+              "(1, 'page', 0, 0, 0, 'nina', 'sms', 1, 'sms', 'sent', 3000, 3000), "
+              "(1, 'page', 0, 0, 1, 'bob', 'hook', 0, 'webhook', 'failed', 2500, 2500), "
+              "(1, 'page', 1, 0, 0, 'nina', 'hook', 0, 'webhook', 'pending', 9000, 9000), "
+              "(2, 'page', 0, 1, 0, 'nina', 'hook', 0, 'webhook', 'sent', 4000, 4000), "
+              "(1, 'role', 0, 0, 0, 'nina', 'hook', 0, 'webhook', 'sent', 5000, 5000), "
+              "(2, 'reminder', 0, 0, 0, 'bob', 'hook', 0, 'webhook', 'sent', 6000, 6000)"));
+  ASSERT_OK_AND_ASSIGN(std::vector<int> applied, Migrate(db, all, TimePoint{}));
+  ASSERT_FALSE(applied.empty());
+  EXPECT_EQ(applied.front(), 11);
+  ASSERT_OK_AND_ASSIGN(auto pages, Rows(db,
+                                        "SELECT incident_id, round, loop, step, user_id, at "
+                                        "FROM pages ORDER BY incident_id, round, loop, step, "
+                                        "user_id",
+                                        6));
+  EXPECT_EQ(pages, (std::vector<std::vector<std::string>>{{"1", "0", "0", "0", "nina", "1500"},
+                                                          {"1", "0", "0", "1", "bob", "2500"},
+                                                          {"1", "1", "0", "0", "nina", "9000"},
+                                                          {"2", "0", "1", "0", "nina", "4000"}}));
+}
+
+TEST(SchemaTest, PagesAreBackfilledFromEarlierNotificationsOnSqlite) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("houston-schema-pages-" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  {
+    ASSERT_OK_AND_ASSIGN(auto lite, sqlite::SqliteDb::Open(path.string(), false));
+    ExpectPagesBackfilled(*lite);
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(SchemaTest, PagesAreBackfilledFromEarlierNotificationsOnPostgres) {
+  auto server = testing::PgServer::Start();
+  ASSERT_OK(server);
+  auto url = (*server)->NewDatabase("schema_pages");
+  ASSERT_OK(url);
+  ASSERT_OK_AND_ASSIGN(auto pg, postgres::PgDb::Connect(*url));
+  ExpectPagesBackfilled(*pg);
+}
+
 }  // namespace
 }  // namespace houston::store::sql

@@ -893,7 +893,10 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
                                           .Bind(10, Ms(p.not_before))
                                           .Bind(11, p.rule)
                                           .Run());
-              if (db.Changes() > 0) db.CountEvent("page.created");
+              if (db.Changes() == 0) continue;
+              db.CountEvent("page.created");
+              HOUSTON_RETURN_IF_ERROR(
+                  InsertPage(db, u.incident_id, round, u.fired_loop, u.fired_step, p.user_id, now));
             }
           }
           if (!u.audit_action.empty()) {
