@@ -120,6 +120,22 @@ class AnalyticsTest : public houston::testing::StoreBackendTest {
     ASSERT_TRUE(r) << r.error().ToString();
     EXPECT_EQ(*r, 1);
   }
+  // Applies one alert event at `at` as an integration sends it (integration rk-checkout-0001 and
+  // service checkout unless `e` says otherwise).
+  void SendAlert(TimePoint at, core::AlertEvent e) {
+    clock_.Set(at);
+    if (e.integration_key.empty()) e.integration_key = "rk-checkout-0001";
+    if (e.service_id.empty()) e.service_id = "checkout";
+    e.summary = "alert " + e.dedup_key;
+    e.details_json = "{}";
+    e.links_json = "[]";
+    e.images_json = "[]";
+    e.escalation_policy = "main";
+    auto r = Wait<std::vector<store::EventOutcome>>([&](auto cb) {
+      store_->ApplyAlertEvents({std::move(e)}, Actor{"integration", "src", "integration"}, cb);
+    });
+    ASSERT_TRUE(r) << r.error().ToString();
+  }
   // Runs SQL on the test's database directly (rows the learning store's writes would make).
   void Exec(const std::string& sql) {
     if (postgres()) {
@@ -328,23 +344,12 @@ TEST_P(AnalyticsTest, OncallLoadCountsNightPagesInThePersonsZoneAcrossDst) {
 TEST_P(AnalyticsTest, NoiseCountsAlertsFlapsAndSources) {
   auto send = [&](TimePoint at, std::string key, core::EventAction action,
                   std::string source = "prometheus", minutes window = minutes(0)) {
-    clock_.Set(at);
     core::AlertEvent e;
     e.action = action;
-    e.integration_key = "rk-checkout-0001";
-    e.service_id = "checkout";
     e.dedup_key = std::move(key);
-    e.summary = "alert " + e.dedup_key;
     e.source = std::move(source);
-    e.details_json = "{}";
-    e.links_json = "[]";
-    e.images_json = "[]";
-    e.escalation_policy = "main";
     e.group_window = window;
-    auto r = Wait<std::vector<store::EventOutcome>>([&](auto cb) {
-      store_->ApplyAlertEvents({std::move(e)}, Actor{"integration", "prom", "integration"}, cb);
-    });
-    ASSERT_TRUE(r) << r.error().ToString();
+    SendAlert(at, std::move(e));
   };
   using A = core::EventAction;
   send(T("2026-03-01T09:00:00Z"), "k0", A::kTrigger);  // before the range
@@ -407,22 +412,13 @@ TEST_P(AnalyticsTest, NoiseRollUpsAnswerAsTheAlertsDo) {
   std::map<std::pair<std::string, std::string>, size_t> open;  // key -> index in model
   auto send = [&](TimePoint at, const std::string& ik, const std::string& dk,
                   const std::string& source, core::EventAction action) {
-    clock_.Set(at);
     core::AlertEvent e;
     e.action = action;
     e.integration_key = ik;
     e.service_id = ik == "rk-checkout-0001" ? "checkout" : "payments";
     e.dedup_key = dk;
-    e.summary = "alert " + dk;
     e.source = source;
-    e.details_json = "{}";
-    e.links_json = "[]";
-    e.images_json = "[]";
-    e.escalation_policy = "main";
-    auto r = Wait<std::vector<store::EventOutcome>>([&](auto cb) {
-      store_->ApplyAlertEvents({std::move(e)}, Actor{"integration", "src", "integration"}, cb);
-    });
-    ASSERT_TRUE(r) << r.error().ToString();
+    SendAlert(at, std::move(e));
     auto it = open.find({ik, dk});
     switch (action) {
       case core::EventAction::kTrigger:
@@ -526,7 +522,7 @@ TEST_P(AnalyticsTest, NoiseRollUpsAnswerAsTheAlertsDo) {
   int64_t before_lag = 0;
   for (const auto& a : model) before_lag += a.created < middle - minutes(10) ? 1 : 0;
   EXPECT_EQ(3 + *folded, before_lag);  // nothing younger than the lag
-  next = step.RunOnce();  // caught up: in a minute
+  next = step.RunOnce();               // caught up: in a minute
   ASSERT_TRUE(next) << next.error().ToString();
   EXPECT_EQ(*next, middle + minutes(1));
   check("folded to the middle");
@@ -573,21 +569,10 @@ TEST_P(AnalyticsTest, NoiseRollUpsAnswerAsTheAlertsDo) {
 // (another server's, or NTP) neither loses nor adds alerts at the range's edges.
 TEST_P(AnalyticsTest, AlertRangesSurviveAClockSteppedBack) {
   auto send = [&](std::string_view at, std::string key) {
-    clock_.Set(T(at));
     core::AlertEvent e;
-    e.integration_key = "rk-checkout-0001";
-    e.service_id = "checkout";
     e.dedup_key = std::move(key);
-    e.summary = "alert";
     e.source = "prometheus";
-    e.details_json = "{}";
-    e.links_json = "[]";
-    e.images_json = "[]";
-    e.escalation_policy = "main";
-    auto r = Wait<std::vector<store::EventOutcome>>([&](auto cb) {
-      store_->ApplyAlertEvents({std::move(e)}, Actor{"integration", "prom", "integration"}, cb);
-    });
-    ASSERT_TRUE(r) << r.error().ToString();
+    SendAlert(T(at), std::move(e));
   };
   send("2026-03-01T09:58:00Z", "before");
   send("2026-03-01T10:00:00Z", "in-1");
