@@ -155,6 +155,36 @@ class AnalyticsTest : public houston::testing::StoreBackendTest {
     sqlite3_free(err);
     sqlite3_close(db);
   }
+  // One number read with SQL from the test's database directly.
+  int64_t Count(const std::string& sql) {
+    int64_t n = -1;
+    if (postgres()) {
+      PGconn* c = PQconnectdb(url_.c_str());
+      EXPECT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        n = std::atoll(PQgetvalue(r, 0, 0));
+      } else {
+        ADD_FAILURE() << PQerrorMessage(c);
+      }
+      PQclear(r);
+      PQfinish(c);
+      return n;
+    }
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "houston.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      n = sqlite3_column_int64(st, 0);
+    } else {
+      ADD_FAILURE() << sqlite3_errmsg(db);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+  }
   static int64_t Ms(TimePoint t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   }
@@ -494,6 +524,13 @@ TEST_P(AnalyticsTest, NoiseRollUpsAnswerAsTheAlertsDo) {
   std::mt19937 rng(20261205);
   const std::vector<std::string> iks = {"rk-checkout-0001", "rk-payments-0001"};
   const std::vector<std::string> srcs = {"prometheus", "grafana", "loki"};
+  // Keys seen once, early: the fold forgets them once they can flap no more.
+  for (int i = 0; i < 4; ++i) {
+    send(T("2026-03-01T00:00:00Z") + seconds(i), iks[1], fmt::format("once-{}", i), "loki",
+         core::EventAction::kTrigger);
+    send(T("2026-03-01T00:01:00Z") + seconds(i), iks[1], fmt::format("once-{}", i), "loki",
+         core::EventAction::kResolve);
+  }
   TimePoint at = T("2026-03-01T00:03:00Z");
   const TimePoint end = T("2026-03-05T12:00:00Z");
   while (at < end) {
@@ -516,6 +553,7 @@ TEST_P(AnalyticsTest, NoiseRollUpsAnswerAsTheAlertsDo) {
   auto next = step.RunOnce();
   ASSERT_TRUE(next) << next.error().ToString();
   EXPECT_EQ(*next, middle);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM noise_keys WHERE dedup_key LIKE 'once-%'"), 3);
   NoiseRollUp rollup(*store_, clock_, {.batch = 7});
   auto folded = rollup.CatchUp();
   ASSERT_TRUE(folded) << folded.error().ToString();
@@ -563,6 +601,9 @@ TEST_P(AnalyticsTest, NoiseRollUpsAnswerAsTheAlertsDo) {
   check("folded again");
   ASSERT_TRUE(rollup.CatchUp());  // nothing left: a pass changes nothing
   check("folded twice");
+  // The keys seen once were forgotten; the others, still able to flap, were kept.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM noise_keys WHERE dedup_key LIKE 'once-%'"), 0);
+  EXPECT_GT(Count("SELECT COUNT(*) FROM noise_keys"), 0);
 }
 
 // Alert ranges are bounded by id (ids grow with created_at): a clock stepped back a few minutes

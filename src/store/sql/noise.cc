@@ -405,6 +405,19 @@ void SqlStore::RollUpNoise(TimePoint now, int max_alerts,
           HOUSTON_RETURN_IF_ERROR(
               key_row->Bind(1, k.first).Bind(2, k.second).Bind(3, id).RunLater());
         }
+        // Caught up: forget the keys that can flap no more (their last alert resolved, or is
+        // gone, two days before the newest folded alert; any later alert is created at most
+        // kIdSkewMs before that one, so its gap would exceed the longest window).
+        if (static_cast<int64_t>(rows.size()) < limit && !rows.empty()) {
+          const int64_t cutoff = rows.back().created_at - 2 * kDayMs;
+          HOUSTON_ASSIGN_OR_RETURN(int64_t below, IdFrom(db, "alerts", cutoff - kIdSkewMs));
+          HOUSTON_ASSIGN_OR_RETURN(
+              Stmt * prune,
+              db.Prepare("DELETE FROM noise_keys WHERE last_alert_id < ? AND NOT EXISTS (SELECT 1 "
+                         "FROM alerts a WHERE a.id = noise_keys.last_alert_id AND "
+                         "(a.resolved_at IS NULL OR a.resolved_at >= ?))"));
+          HOUSTON_RETURN_IF_ERROR(prune->Bind(1, below).Bind(2, cutoff).RunLater());
+        }
         return static_cast<int64_t>(rows.size());
       },
       std::move(done));

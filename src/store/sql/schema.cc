@@ -457,13 +457,17 @@ CREATE TABLE noise_flaps (
   gap {{int}} NOT NULL  -- milliseconds from that resolution to this alert
 );
 CREATE INDEX noise_flaps_created ON noise_flaps(created_at);
--- The last folded alert of each key: where the next one looks for its previous resolution.
+-- The last folded alert of each key: where the next one looks for its previous resolution. A
+-- key whose last alert resolved two days before the newest folded alert can flap no more (the
+-- longest window is a day): the fold prunes it, through noise_keys_last, so a sender with a new
+-- dedup key per event does not grow this table like the alerts.
 CREATE TABLE noise_keys (
   integration_key TEXT NOT NULL,
   dedup_key TEXT NOT NULL,
   last_alert_id {{int}} NOT NULL,
   PRIMARY KEY (integration_key, dedup_key)
 );
+CREATE INDEX noise_keys_last ON noise_keys(last_alert_id);
 )sql"},
 };
 
