@@ -25,18 +25,12 @@ namespace houston::store::sql {
 
 namespace {
 
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
-  return out;
-}
-
 // " AND i.service_id IN (?, ...)" for a non-empty list.
 std::string ServiceFilter(const std::vector<std::string>& services, std::vector<Param>& params,
                           std::string_view column = "i.service_id") {
   if (services.empty()) return "";
   for (const auto& s : services) params.emplace_back(s);
-  return fmt::format(" AND {} IN ({})", column, Placeholders(services.size()));
+  return fmt::format(" AND {} IN ({})", column, Repeated("?", services.size()));
 }
 
 std::string_view Instr(const Db& db) {
@@ -113,6 +107,15 @@ DurationStats DurationSample::Stats(double scale) {
   if (k90 > k50) std::nth_element(values_.begin() + k50 + 1, values_.begin() + k90, values_.end());
   d.p90 = static_cast<double>(values_[k90]) * scale;
   return d;
+}
+
+std::string Repeated(std::string_view one, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (i) out += ", ";
+    out += one;
+  }
+  return out;
 }
 
 Result<int64_t> IdFrom(Db& db, std::string_view table, int64_t t) {

@@ -66,6 +66,9 @@ class DurationSample {
   int64_t sum_ = 0;
 };
 
+// `one` `n` times, comma-separated: placeholders ("?, ?") or rows of them for IN lists.
+std::string Repeated(std::string_view one, size_t n);
+
 // The first id of `table` whose created_at is at or after `t`, assuming created_at grows with
 // the id (an id past every row when none is): a binary search over the primary key, O(log n)
 // point reads.

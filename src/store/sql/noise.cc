@@ -57,15 +57,6 @@ AlertRow ReadNoiseAlert(const Stmt& s) {
                   .resolved_at = s.IsNull(7) ? std::nullopt : std::optional(s.Int(7))};
 }
 
-std::string Repeated(std::string_view one, size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    if (i) out += ", ";
-    out += one;
-  }
-  return out;
-}
-
 // For each of `rows` (in id order), how long after the resolution of its key's previous alert
 // it was created, when that is a flap at some window (0 <= gap <= kMaxGapMs). The previous alert
 // of a key is its last row before, in `last` (key -> that alert's resolution; carried across
