@@ -6,7 +6,7 @@ JOBS        ?= $(shell nproc)
 LISTEN      ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-build configure build run test unit e2e asan tsan bench format format-check tidy clean
+.PHONY: all deps deps-build configure build run test unit e2e ui-screenshots asan tsan bench format format-check tidy clean
 
 all: build
 
@@ -38,6 +38,11 @@ unit: build
 
 e2e: deps build
 	@cd $(BUILD) && ctest --output-on-failure -L e2e
+
+# Runs the browser tests (tests/e2e/ui_*_test.py), which also take the screenshots in docs/ui/
+# (desktop and phone size) that docs/ui.md shows.
+ui-screenshots: deps build
+	@cd $(BUILD) && HOUSTON_UI_SCREENSHOTS=$(CURDIR)/docs/ui ctest --output-on-failure -R 'e2e_ui_'
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer. The store contract tests'
 # PostgreSQL variants (named .../postgres) are left to `make test` and `make tsan`, which run

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package houston needs to build, run and test, and the npm test tools.
+# Installs every Debian package houston needs to build, run and test, the web UI's front-end
+# libraries (web/, embedded into the binary at build time) and the npm test tools.
 # Idempotent: packages already present are not touched, so a second run takes about a second.
 # Usage: scripts/install-deps.sh [--build-only]
 set -euo pipefail
@@ -10,10 +11,11 @@ BUILD_PKGS=(
   libsimdjson-dev libsqlite3-dev libyaml-cpp-dev libhowardhinnant-date-dev tzdata
   libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libkainjow-mustache-dev libpq-dev
+  nodejs npm
 )
 TEST_PKGS=(
-  curl sqlite3 openssl python3 python3-aiosmtpd prometheus-alertmanager nodejs npm clang-format wrk
-  postgresql-15
+  curl sqlite3 openssl python3 python3-aiosmtpd prometheus-alertmanager clang-format wrk
+  postgresql-15 chromium
 )
 
 pkgs=("${BUILD_PKGS[@]}")
@@ -48,20 +50,21 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm test tools (only for the end-to-end tests), pinned in tests/e2e/package.json and installed
-# exactly as tests/e2e/package-lock.json says (`npm ci`, which npm 7 and later read, so Debian 12's
-# npm 9 on Node 18 as well as newer ones). A stamp in node_modules records which lockfile was
-# installed, so an interrupted install or a changed pin is installed again.
-if [[ "${1:-}" != "--build-only" ]]; then
-  e2e=$(cd "$(dirname "$0")/.." && pwd)/tests/e2e
-  stamp="$e2e/node_modules/.houston-installed"
-  if [[ -f "$e2e/package-lock.json" ]] &&
-    ! { [[ -f "$stamp" ]] && cmp -s "$stamp" "$e2e/package-lock.json"; }; then
-    echo "install-deps: npm ci in tests/e2e (node $(node --version), npm $(npm --version))" >&2
+# npm packages, each folder exactly as its package-lock.json says (`npm ci`, which npm 7 and later
+# read, so Debian 12's npm 9 on Node 18 as well as newer ones): web/ (Preact and htm, which the
+# build embeds into the binary; nothing is loaded from a CDN) and, for the tests, tests/e2e/
+# (@pagerduty/pdjs, playwright-core driving Debian's Chromium). A stamp in node_modules records
+# which lockfile was installed, so an interrupted install or a changed pin is installed again.
+npm_ci() {
+  local dir=$1
+  local stamp="$dir/node_modules/.houston-installed"
+  if [[ -f "$dir/package-lock.json" ]] &&
+    ! { [[ -f "$stamp" ]] && cmp -s "$stamp" "$dir/package-lock.json"; }; then
+    echo "install-deps: npm ci in $dir (node $(node --version), npm $(npm --version))" >&2
     # npm's own error is shown (not --silent): a failure here used to print nothing at all.
-    if ! (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error); then
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
       cat >&2 <<'MSG'
-install-deps: `npm ci` in tests/e2e failed (its error is above). It downloads from
+install-deps: `npm ci` failed (its error is above). It downloads from
 https://registry.npmjs.org. If the error names a certificate (SELF_SIGNED_CERT_IN_CHAIN,
 UNABLE_TO_GET_ISSUER_CERT_LOCALLY), a proxy re-signs TLS traffic: trust its CA certificate
 (copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates, which Debian's Node
@@ -69,6 +72,11 @@ reads; or point NODE_EXTRA_CA_CERTS at it), then run this again.
 MSG
       exit 1
     fi
-    cp "$e2e/package-lock.json" "$stamp"
+    cp "$dir/package-lock.json" "$stamp"
   fi
+}
+root=$(cd "$(dirname "$0")/.." && pwd)
+npm_ci "$root/web"
+if [[ "${1:-}" != "--build-only" ]]; then
+  npm_ci "$root/tests/e2e"
 fi

@@ -116,7 +116,10 @@ void PlatformRoutes::AddTo(RouteTable& t) {
   using V = bhttp::verb;
   using R = PlatformRoutes;
   table_ = &t;
-  t.Add(V::get, "/", std::nullopt, this, &R::Home);
+  // The web UI: open pages that sign the browser in themselves, and their files.
+  for (std::string_view path : UiPaths())
+    t.Add(V::get, std::string(path), std::nullopt, this, &R::UiPage);
+  t.Add(V::get, "/ui/{build}/{file}", std::nullopt, this, &R::UiFile);
   t.Add(V::get, "/api/v1", std::nullopt, this, &R::ApiRoot);
   t.Add(V::get, "/healthz", std::nullopt, this, &R::Health);
   t.Add(V::get, "/readyz", std::nullopt, this, &R::Ready);
@@ -127,6 +130,11 @@ void PlatformRoutes::AddTo(RouteTable& t) {
   t.Add(V::get, "/api/v1/session", Role::kViewer, this, &R::WhoAmI);
   t.Add(V::delete_, "/api/v1/session", Role::kViewer, this, &R::SignOut);
   t.Add(V::delete_, "/api/v1/users/{id}/sessions", Role::kAdmin, this, &R::RevokeUserSessions);
+  // Administration (token_routes.cc, org_routes.cc).
+  t.Add(V::get, "/api/v1/tokens", Role::kAdmin, this, &R::ListTokens);
+  t.Add(V::post, "/api/v1/tokens", Role::kAdmin, this, &R::CreateToken);
+  t.Add(V::delete_, "/api/v1/tokens/{id}", Role::kAdmin, this, &R::RevokeToken);
+  t.Add(V::get, "/api/v1/org", Role::kAdmin, this, &R::GetOrg);
 }
 
 void PlatformRoutes::Health(const HttpRequest&, const auth::Principal*, Respond respond) {

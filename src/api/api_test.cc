@@ -1,6 +1,7 @@
 // Handler-level tests: requests go through the real Router, Api and SqliteStore (on a temp
 // file), without sockets.
 #include "api/api.h"
+#include "api/platform_routes.h"
 
 #include <gtest/gtest.h>
 
@@ -103,7 +104,13 @@ TEST_F(ApiTest, EveryRouteHasARoleDecision) {
         r.pattern.starts_with("/actions/") || r.pattern.starts_with("/calendars/") ||
         r.pattern == "/healthz" || r.pattern == "/readyz" || r.pattern == "/metrics" ||
         r.pattern == "/status" || r.pattern.starts_with("/status.") ||
-        r.pattern.starts_with("/status/") || r.pattern == "/" || r.pattern == "/api/v1";
+        r.pattern.starts_with("/status/") || r.pattern == "/api/v1";
+    // The web UI's page and files: the same static page for every UI path, no data in it (the
+    // page's data comes from the API, per role).
+    bool ui = std::ranges::find(PlatformRoutes::UiPaths(), r.pattern) !=
+                  PlatformRoutes::UiPaths().end() ||
+              r.pattern == "/ui/{build}/{file}";
+    intake_or_probe = intake_or_probe || ui;
     // Signing in is checked by password; signing out is for anyone signed in.
     bool sign_in = r.pattern == "/api/v1/session" && r.method == bhttp::verb::post;
     bool sign_out = r.pattern == "/api/v1/session" && r.method == bhttp::verb::delete_;

@@ -1,14 +1,12 @@
-// Pages for people until the web UI lands: the root page, and the read-only incident page that
-// the links in notifications open (a signed "view" link, no API token needed).
+// The web UI (web/): every page path answers with its one HTML page, which loads the build's
+// immutable files from /ui/<build>/; the API root for programs.
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <boost/json.hpp>
 
 #include "api/platform_routes.h"
 #include "api/request.h"
-#include "core/time_util.h"
-#include "notify/notify.h"
+#include "web/assets.h"
 
 namespace houston::api {
 
@@ -17,36 +15,63 @@ using http::Response;
 
 namespace {
 
-std::string Esc(std::string_view s) { return notify::HtmlEscape(s); }
+// The page's rules for the browser: its scripts, styles and connections come from this server
+// only (no inline script, no other host), it is never framed, and it sends no Referer elsewhere.
+constexpr std::string_view kUiPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+void SetPageHeaders(Response& r) {
+  r.set("Content-Security-Policy", kUiPolicy);
+  r.set("X-Frame-Options", "DENY");
+  r.set("Referrer-Policy", "same-origin");
+}
 
 }  // namespace
 
-void PlatformRoutes::Home(const HttpRequest& req, const auth::Principal*, Respond respond) {
-  std::string base = BaseUrl(req);
-  std::string body = fmt::format(
-      "<p>houston is a self-hosted incident-response server: it takes alerts from the monitoring "
-      "you run, pages whoever is on call until someone acknowledges, and runs the incident "
-      "(SEV, roles, timeline, status updates, public status page). This server runs version "
-      "{0}; a web UI comes later.</p>"
-      "<h2>Here</h2><table>"
-      "<tr><th><a href=\"/status\">/status</a></th><td>the public status page "
-      "(<a href=\"/status.json\">/status.json</a>, <a href=\"/status/feed.atom\">Atom</a>, "
-      "<a href=\"/status/feed.rss\">RSS</a>)</td></tr>"
-      "<tr><th><a href=\"/healthz\">/healthz</a></th><td>liveness "
-      "(<a href=\"/readyz\">/readyz</a>: the database answers)</td></tr>"
-      "<tr><th><a href=\"/metrics\">/metrics</a></th><td>Prometheus metrics</td></tr>"
-      "<tr><th><a href=\"/api/v1\">/api/v1</a></th><td>the REST API: every call needs "
-      "<code>Authorization: Bearer &lt;token&gt;</code> (make one with <code>houston token create "
-      "--role viewer --name me</code>)</td></tr></table>"
-      "<h2>The command line</h2><p><code>export HOUSTON_URL={1} HOUSTON_TOKEN=&lt;token&gt;</code>"
-      "<br><code>houston incident list</code></p>"
-      "<h2>Documentation</h2><p>In the houston source tree: <code>README.md</code> (the tour, "
-      "pointing monitoring at houston, the CLI), <code>docs/config.md</code> (every key of "
-      "org.yaml), <code>docs/architecture.md</code>, <code>docs/BENCHMARKS.md</code>.</p>"
-      "<p class=\"muted\">Notifications link to a page for each incident; those links are signed "
-      "and need no token.</p>",
-      Esc(options_.version), Esc(base.empty() ? "http://HOST:PORT" : base));
-  respond(HtmlPage(bhttp::status::ok, "houston", body));
+const std::vector<std::string_view>& PlatformRoutes::UiPaths() {
+  static const std::vector<std::string_view> paths = {
+      "/",
+      "/signin",
+      "/alerts",
+      "/incidents",
+      "/incidents/{id}",
+      "/incidents/{id}/postmortem",
+      "/oncall",
+      "/schedules/{id}",
+      "/services",
+      "/notifications",
+      "/audit",
+      "/org",
+      "/tokens",
+      "/postmortems",
+      "/action-items",
+      "/analytics",
+      "/help",
+  };
+  return paths;
+}
+
+void PlatformRoutes::UiPage(const HttpRequest& req, const auth::Principal*, Respond respond) {
+  const http::StaticAsset* index = http::FindAsset(web::Assets(), "index.html");
+  HOUSTON_CHECK(index != nullptr);
+  Response r = http::ServeAsset(req.raw, *index, http::AssetCaching::kRevalidate);
+  SetPageHeaders(r);
+  respond(std::move(r));
+}
+
+void PlatformRoutes::UiFile(const HttpRequest& req, const auth::Principal*, Respond respond) {
+  const http::StaticAsset* asset = http::FindAsset(web::Assets(), req.Param("file"));
+  if (asset == nullptr || asset->name == "index.html") {
+    return respond(http::ErrorResponse(
+        NotFound(fmt::format("no web UI file '{}' in this build", req.Param("file")))));
+  }
+  // A tab opened before an upgrade may still ask for its build's files: it gets this build's,
+  // which it must not keep.
+  bool current = req.Param("build") == web::BuildId();
+  respond(http::ServeAsset(
+      req.raw, *asset, current ? http::AssetCaching::kImmutable : http::AssetCaching::kRevalidate));
 }
 
 void PlatformRoutes::ApiRoot(const HttpRequest&, const auth::Principal*, Respond respond) {

@@ -1,5 +1,5 @@
-// Pages for people: the root page, signed incident pages and episode-bound action links, and
-// the status page cache, through the real Router, Api and SqliteStore (temp file).
+// Pages for people: the web UI's page and files, signed incident pages and episode-bound action
+// links, and the status page cache, through the real Router, Api and SqliteStore (temp file).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -11,6 +11,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
 #include "testing/test_dir.h"
+#include "web/assets.h"
 
 namespace houston::api {
 namespace {
@@ -116,31 +117,93 @@ class PagesTest : public ::testing::Test {
   http::Router router_;
 };
 
-TEST_F(PagesTest, RootIsASmallPageForPeople) {
-  for (auto verb : {bhttp::verb::get, bhttp::verb::head}) {
-    auto r = Call(verb, "/");
-    ASSERT_EQ(r.result(), bhttp::status::ok);
-    EXPECT_EQ(r[bhttp::field::content_type], "text/html; charset=utf-8");
-    const std::string& html = r.body();
-    for (const char* link : {"href=\"/status\"", "href=\"/status.json\"", "href=\"/healthz\"",
-                             "href=\"/metrics\"", "href=\"/api/v1\""}) {
-      EXPECT_NE(html.find(link), std::string::npos) << link;
+TEST_F(PagesTest, EveryUiPathAnswersWithTheUiPageUnderAStrictPolicy) {
+  for (const char* path : {"/", "/incidents", "/incidents/42", "/oncall", "/schedules/payments",
+                           "/signin", "/tokens", "/incidents/42/postmortem"}) {
+    for (auto verb : {bhttp::verb::get, bhttp::verb::head}) {
+      auto r = Call(verb, path);
+      ASSERT_EQ(r.result(), bhttp::status::ok) << path;
+      EXPECT_EQ(r[bhttp::field::content_type], "text/html; charset=utf-8") << path;
+      EXPECT_EQ(r[bhttp::field::cache_control], "no-cache") << path;
+      // Scripts, styles and connections from this server only; never framed.
+      std::string csp(r["Content-Security-Policy"]);
+      EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
+      EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+      EXPECT_EQ(csp.find("unsafe"), std::string::npos) << csp;
+      EXPECT_EQ(r["X-Frame-Options"], "DENY");
     }
-    for (const char* doc : {"README.md", "docs/config.md"}) {
-      EXPECT_NE(html.find(doc), std::string::npos) << doc;
-    }
-    EXPECT_NE(html.find("HOUSTON_URL=http://houston.test:8123"), std::string::npos);
-    EXPECT_NE(html.find("version 1.2.3"), std::string::npos);
-    // Self-contained: nothing is loaded from elsewhere.
-    EXPECT_EQ(html.find("src="), std::string::npos);
-    EXPECT_EQ(html.find("<link"), std::string::npos);
-    EXPECT_EQ(html.find("<script"), std::string::npos);
   }
-  // Without a Host header (HTTP/1.0): the listen address.
-  api_->set_listen_url("http://127.0.0.1:9999");
-  EXPECT_NE(Call(bhttp::verb::get, "/", false).body().find("HOUSTON_URL=http://127.0.0.1:9999"),
-            std::string::npos);
+  auto page = Call(bhttp::verb::get, "/incidents");
+  const std::string& html = page.body();
+  // The page names this build's files, and loads nothing from elsewhere.
+  std::string app = "/ui/" + std::string(web::BuildId()) + "/app.js";
+  EXPECT_NE(html.find("src=\"" + app + "\""), std::string::npos) << html;
+  EXPECT_EQ(html.find("http://"), std::string::npos) << html;
+  EXPECT_EQ(html.find("https://"), std::string::npos) << html;
+  EXPECT_EQ(html.find("<script>"), std::string::npos) << "no inline script";
+  // Its ETag is the build's: a new build is fetched again, an unchanged one is a 304.
+  EXPECT_EQ(page[bhttp::field::etag], "\"" + std::string(web::BuildId()) + "\"");
+}
 
+TEST_F(PagesTest, UiFilesAreImmutablePerBuildGzippedAndRevalidatedByEtag) {
+  std::string app = "/ui/" + std::string(web::BuildId()) + "/app.js";
+  http::Request raw{bhttp::verb::get, app, 11};
+  auto call = [&](http::Request& rq) {
+    auto m = router_.Find(rq.method(), rq.target());
+    EXPECT_NE(m.handler, nullptr);
+    http::HttpRequest req{rq, rq.target(), "", m.params, "127.0.0.1", "test"};
+    std::promise<http::Response> p;
+    (*m.handler)(req, [&p](http::Response r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  auto plain = call(raw);
+  ASSERT_EQ(plain.result(), bhttp::status::ok);
+  EXPECT_EQ(plain[bhttp::field::content_type], "text/javascript; charset=utf-8");
+  EXPECT_EQ(plain[bhttp::field::cache_control], "public, max-age=31536000, immutable");
+  EXPECT_EQ(plain[bhttp::field::content_encoding], "");
+  EXPECT_NE(plain.body().find("import"), std::string::npos);
+  EXPECT_EQ(plain[bhttp::field::vary], "Accept-Encoding");
+
+  raw.set(bhttp::field::accept_encoding, "br, gzip;q=0.8");
+  auto gz = call(raw);
+  ASSERT_EQ(gz.result(), bhttp::status::ok);
+  EXPECT_EQ(gz[bhttp::field::content_encoding], "gzip");
+  ASSERT_GE(gz.body().size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(gz.body()[0]), 0x1f);  // gzip magic
+  EXPECT_EQ(static_cast<unsigned char>(gz.body()[1]), 0x8b);
+  EXPECT_LT(gz.body().size(), plain.body().size());
+  raw.set(bhttp::field::accept_encoding, "gzip;q=0");
+  EXPECT_EQ(call(raw)[bhttp::field::content_encoding], "") << "q=0 refuses gzip";
+
+  // Revalidation by content hash.
+  raw.set(bhttp::field::if_none_match, plain[bhttp::field::etag]);
+  auto same = call(raw);
+  EXPECT_EQ(same.result(), bhttp::status::not_modified);
+  EXPECT_TRUE(same.body().empty());
+  raw.set(bhttp::field::if_none_match, "\"something-else\"");
+  EXPECT_EQ(call(raw).result(), bhttp::status::ok);
+
+  // The libraries import each other as files served next to them.
+  http::Request hooks{bhttp::verb::get, "/ui/" + std::string(web::BuildId()) + "/hooks.js", 11};
+  auto h = call(hooks);
+  ASSERT_EQ(h.result(), bhttp::status::ok);
+  EXPECT_NE(h.body().find("from\"./preact.js\""), std::string::npos);
+  EXPECT_EQ(h.body().find("from\"preact\""), std::string::npos);
+  EXPECT_EQ(h.body().find("sourceMappingURL"), std::string::npos);
+
+  // A tab from an older build gets this build's file, not to be kept.
+  http::Request old{bhttp::verb::get, "/ui/0123456789ab/app.js", 11};
+  auto o = call(old);
+  ASSERT_EQ(o.result(), bhttp::status::ok);
+  EXPECT_EQ(o[bhttp::field::cache_control], "no-cache");
+  // Unknown files, and the page itself under /ui/, are 404.
+  for (const char* bad : {"/ui/x/nope.js", "/ui/x/index.html"}) {
+    http::Request rq{bhttp::verb::get, bad, 11};
+    EXPECT_EQ(call(rq).result(), bhttp::status::not_found) << bad;
+  }
+}
+
+TEST_F(PagesTest, TheApiRootListsTheResources) {
   auto root = Call(bhttp::verb::get, "/api/v1");
   ASSERT_EQ(root.result(), bhttp::status::ok);
   auto v = boost::json::parse(root.body());

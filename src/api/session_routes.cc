@@ -2,6 +2,8 @@
 // (passwords, sessions, throttle, CSRF) live in auth/; these handlers translate HTTP.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "api/platform_routes.h"
 #include "api/request.h"
 #include "core/json_util.h"
@@ -22,7 +24,8 @@ Response NoStore(Response r) {
   return r;
 }
 
-std::string PrincipalJson(const auth::Principal& p) {
+// `org`: for a signed-in person, their name and teams (the web UI's "my teams").
+std::string PrincipalJson(const auth::Principal& p, const config::Org* org) {
   std::string o = "{";
   if (p.method == auth::Method::kSession) {
     Field(o, "user", p.id);
@@ -34,6 +37,17 @@ std::string PrincipalJson(const auth::Principal& p) {
   if (p.method == auth::Method::kSession) {
     Field(o, "csrf_token", p.csrf_token);
     Time(o, "expires_at", p.expires_at);
+    const config::User* user = org ? config::FindUser(*org, p.id) : nullptr;
+    Field(o, "name", user ? user->name : p.id);
+    o += ",\"teams\":[";
+    bool first = true;
+    for (const auto& team : org ? org->teams : std::vector<config::Team>{}) {
+      if (std::ranges::find(team.members, p.id) == team.members.end()) continue;
+      if (!first) o += ',';
+      first = false;
+      AppendJsonString(o, team.id);
+    }
+    o += ']';
   }
   o += '}';
   return o;
@@ -66,7 +80,7 @@ void PlatformRoutes::SignIn(const HttpRequest& req, const auth::Principal*, Resp
   auth_->SignIn(auth::SignInRequest{.user = std::move((*fields)["user"]),
                                     .password = std::move((*fields)["password"]),
                                     .client = req.remote},
-                [shared](auth::SignInResult r) {
+                [shared, view = org()](auth::SignInResult r) {
                   if (!r) {
                     Response err = http::ErrorResponse(r.error().status);
                     if (r.error().retry_after > 0) {
@@ -74,14 +88,16 @@ void PlatformRoutes::SignIn(const HttpRequest& req, const auth::Principal*, Resp
                     }
                     return (*shared)(NoStore(std::move(err)));
                   }
-                  Response ok = http::JsonResponse(bhttp::status::ok, PrincipalJson(r->principal));
+                  Response ok = http::JsonResponse(bhttp::status::ok,
+                                                   PrincipalJson(r->principal, view->org.get()));
                   ok.set(bhttp::field::set_cookie, r->set_cookie);
                   (*shared)(NoStore(std::move(ok)));
                 });
 }
 
 void PlatformRoutes::WhoAmI(const HttpRequest&, const auth::Principal* principal, Respond respond) {
-  respond(NoStore(http::JsonResponse(bhttp::status::ok, PrincipalJson(*principal))));
+  respond(
+      NoStore(http::JsonResponse(bhttp::status::ok, PrincipalJson(*principal, org()->org.get()))));
 }
 
 void PlatformRoutes::SignOut(const HttpRequest&, const auth::Principal* principal,

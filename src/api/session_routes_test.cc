@@ -25,6 +25,10 @@ users:
   - {id: vera, role: viewer}
   - {id: ada, role: admin}
   - id: nopass
+teams:
+  - {id: payments, members: [alice, ada]}
+  - {id: platform, members: [ada]}
+  - {id: web, members: [vera, alice]}
 escalation_policies:
   - id: ep
     steps:
@@ -187,6 +191,8 @@ TEST_F(SessionApiTest, SignInSetsASessionCookieAndSaysWhoIsSignedIn) {
   EXPECT_EQ(me.result(), bhttp::status::ok);
   EXPECT_TRUE(Has(me, R"("user":"alice","role":"responder")")) << me.body();
   EXPECT_TRUE(Has(me, b.csrf)) << me.body();
+  // Her name (her id when the org gives none) and teams (the web UI's "my teams").
+  EXPECT_TRUE(Has(me, R"("name":"alice","teams":["payments","web"])")) << me.body();
   EXPECT_EQ(Call(bhttp::verb::get, "/api/v1/alerts", "", b.Reading()).result(), bhttp::status::ok);
 
   // Nobody signed in: 401.

@@ -488,8 +488,36 @@ void IntakeRoutes::AlertAction(bool acknowledge, const HttpRequest& req,
   }
 }
 
-void IntakeRoutes::ListServices(const HttpRequest&, const auth::Principal*, Respond respond) {
+namespace {
+
+// How many of a service's newest alerts are looked at for its last event: an older alert can
+// only be later when repeats kept folding into it while newer ones opened.
+constexpr int kLastEventAlerts = 20;
+// Open incidents are counted from one read of them all, up to this many.
+constexpr int kMaxOpenIncidentsCounted = 10000;
+
+}  // namespace
+
+void IntakeRoutes::ListServices(const HttpRequest&, const auth::Principal* principal,
+                                Respond respond) {
   auto view = org();
+  // Integration keys are secrets: admins see them (to configure senders), others types and
+  // names only.
+  const bool show_keys = principal && principal->role >= Role::kAdmin;
+  std::map<std::string, int> open_counts;
+  bool open_capped = false;
+  std::map<std::string, TimePoint> last_beats;
+  if (view->org && !view->org->services.empty()) {
+    auto open = store_.ListIncidents({.limit = kMaxOpenIncidentsCounted, .open_only = true});
+    if (!open) return respond(StoreError(open.error()));
+    for (const auto& inc : *open) ++open_counts[inc.service_id];
+    open_capped = static_cast<int>(open->size()) == kMaxOpenIncidentsCounted;
+    auto beats = store_.ListHeartbeats();
+    if (!beats) return respond(StoreError(beats.error()));
+    for (const auto& hb : *beats) {
+      if (hb.last_beat_at) last_beats[hb.integration_key] = *hb.last_beat_at;
+    }
+  }
   std::string body = "{\"services\":[";
   if (view->org) {
     bool first = true;
@@ -501,6 +529,9 @@ void IntakeRoutes::ListServices(const HttpRequest&, const auth::Principal*, Resp
       Field(o, "name", s.name);
       Field(o, "description", s.description);
       Field(o, "team", s.team);
+      std::string team_name = s.team;
+      if (const auto* team = config::FindTeam(*view->org, s.team)) team_name = team->name;
+      Field(o, "team_name", team_name);
       Raw(o, "tier", s.tier ? std::to_string(*s.tier) : "null");
       Field(o, "runbook_url", s.runbook_url);
       Field(o, "escalation_policy", s.escalation_policy);
@@ -511,20 +542,35 @@ void IntakeRoutes::ListServices(const HttpRequest&, const auth::Principal*, Resp
       }
       deps += ']';
       Raw(o, "depends_on", deps);
-      // Integration keys are secrets: list types and names only.
       std::string integ = "[";
       for (size_t i = 0; i < s.integrations.size(); ++i) {
+        const auto& in = s.integrations[i];
         if (i) integ += ',';
         std::string io = "{";
-        Field(io, "type", core::ToString(s.integrations[i].type));
-        Field(io, "name", s.integrations[i].name);
+        Field(io, "type", core::ToString(in.type));
+        Field(io, "name", in.name);
+        if (show_keys) Field(io, "key", in.key);
+        if (in.type == IntegrationType::kHeartbeat) {
+          auto beat = last_beats.find(in.key);
+          api::Time(io, "last_beat_at",
+                    beat == last_beats.end() ? std::nullopt : std::optional(beat->second));
+        }
         io += '}';
         integ += io;
       }
       integ += ']';
       Raw(o, "integrations", integ);
-      auto open = store_.ListIncidents({.service_id = s.id, .limit = 1000, .open_only = true});
-      Raw(o, "open_incidents", std::to_string(open ? open->size() : 0));
+      auto it = open_counts.find(s.id);
+      Raw(o, "open_incidents", std::to_string(it == open_counts.end() ? 0 : it->second));
+      if (open_capped) Raw(o, "open_incidents_capped", "true");
+      // The latest alert event: the newest alerts' last events (by the alerts_service index).
+      auto alerts = store_.ListAlerts({.service_id = s.id, .limit = kLastEventAlerts});
+      if (!alerts) return respond(StoreError(alerts.error()));
+      std::optional<TimePoint> last_event;
+      for (const auto& a : *alerts) {
+        if (!last_event || a.last_event_at > *last_event) last_event = a.last_event_at;
+      }
+      api::Time(o, "last_event_at", last_event);
       o += '}';
       body += o;
     }

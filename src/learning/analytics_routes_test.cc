@@ -140,6 +140,24 @@ TEST_F(AnalyticsRoutesTest, AnswersWithTheDocumentedShapes) {
   EXPECT_EQ(noise.body().find("0123456789abcdef"), std::string::npos);
 }
 
+// The web UI's postmortem editor offers the org's sections and contributing-factor vocabulary
+// (here the built-in ones: the test org has no `postmortems:`) to any viewer.
+TEST_F(AnalyticsRoutesTest, ThePostmortemTemplateNamesTheSectionsAndTheVocabulary) {
+  auto r = Get("/api/v1/postmortem-template");
+  ASSERT_EQ(r.result(), bhttp::status::ok) << r.body();
+  auto v = boost::json::parse(r.body());
+  const auto& sections = v.at("sections").as_array();
+  ASSERT_EQ(sections.size(), 5u);
+  EXPECT_EQ(sections[0].at("id").as_string(), "what_happened");
+  EXPECT_EQ(sections[0].at("title").as_string(), "What happened");
+  EXPECT_FALSE(sections[0].at("prompt").as_string().empty());
+  const auto& factors = v.at("contributing_factors").as_array();
+  EXPECT_EQ(factors.size(), 12u);
+  EXPECT_EQ(factors[0].as_string(), "deploy");
+  EXPECT_EQ(v.at("due_days").as_int64(), 5);
+  EXPECT_TRUE(v.at("required_severities").is_array());
+}
+
 // A query that finds the pool's queue full is answered at once: 503 with Retry-After.
 TEST_F(AnalyticsRoutesTest, AFullQueryPoolAnswers503WithRetryAfter) {
   api::Context ctx(*store_, metrics_, clock_, {});

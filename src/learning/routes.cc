@@ -83,6 +83,7 @@ void LearningRoutes::AddTo(api::RouteTable& t) {
   t.Add(V::get, "/api/v1/incidents/{id}/postmortem.md", Role::kViewer, this,
         &R::GetPostmortemMarkdown);
   t.Add(V::get, "/api/v1/postmortems", Role::kViewer, this, &R::ListPostmortems);
+  t.Add(V::get, "/api/v1/postmortem-template", Role::kViewer, this, &R::GetTemplate);
   t.Add(V::post, "/api/v1/action-items", Role::kResponder, this, &R::CreateActionItem);
   t.Add(V::get, "/api/v1/action-items", Role::kViewer, this, &R::ListActionItems);
   t.Add(V::get, "/api/v1/action-items/{id}", Role::kViewer, this, &R::GetActionItem);
@@ -311,6 +312,22 @@ void LearningRoutes::ListPostmortems(const HttpRequest& req, const auth::Princip
   }
   out += '}';
   respond(http::JsonResponse(bhttp::status::ok, std::move(out)));
+}
+
+void LearningRoutes::GetTemplate(const HttpRequest&, const auth::Principal*, Respond respond) {
+  config::PostmortemPolicy policy = config::PostmortemPolicyOf(*OrgOf(org()));
+  json::array sections;
+  for (const auto& s : policy.sections) {
+    sections.push_back(json::object{{"id", s.id}, {"title", s.title}, {"prompt", s.prompt}});
+  }
+  json::array factors, severities;
+  for (const auto& f : policy.contributing_factors) factors.push_back(json::string(f));
+  for (const auto& s : policy.required_severities) severities.push_back(json::string(s));
+  respond(http::JsonResponse(bhttp::status::ok, json::serialize(json::object{
+                                                    {"sections", std::move(sections)},
+                                                    {"contributing_factors", std::move(factors)},
+                                                    {"required_severities", std::move(severities)},
+                                                    {"due_days", policy.due_days}})));
 }
 
 // ---------------------------------------------------------------------------------------------

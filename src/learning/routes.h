@@ -1,6 +1,7 @@
 // The postmortem and action-item resources of the REST API:
 //   GET|PUT /api/v1/incidents/{id}/postmortem, POST .../postmortem/publish|reopen,
 //   GET /api/v1/incidents/{id}/postmortem.md, GET /api/v1/postmortems,
+//   GET /api/v1/postmortem-template (the org's sections and contributing-factor vocabulary),
 //   POST|GET /api/v1/action-items, GET|PATCH /api/v1/action-items/{id}.
 // Each handler reads the request, calls one LearningService function and writes the answer.
 // Building a postmortem's computed part reads the incident's whole timeline: that runs on the
@@ -32,6 +33,9 @@ class LearningRoutes : public api::RouteGroup {
   void ReopenPostmortem(const http::HttpRequest& req, const auth::Principal* principal,
                         Respond respond);
   void ListPostmortems(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  // The org's postmortem template: {"sections": [{id, title, prompt}], "contributing_factors",
+  // "required_severities", "due_days"} (what an editor offers before anything is written).
+  void GetTemplate(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void CreateActionItem(const http::HttpRequest& req, const auth::Principal* principal,
                         Respond respond);
   void PatchActionItem(const http::HttpRequest& req, const auth::Principal* principal,

@@ -93,8 +93,7 @@ std::vector<std::shared_ptr<const std::string>> Feed::Coalesce(
     size_t first = 0;  // index into entries
     int changes = 0;
   };
-  constexpr size_t kTypes = static_cast<size_t>(store::FeedType::kOrgApplied) + 1;
-  std::array<Type, kTypes> types;
+  std::array<Type, store::kFeedTypeCount> types;
   std::vector<size_t> firsts;  // each object's first change, in order
   for (size_t i = 0; i < entries.size(); ++i) {
     Type& t = types[static_cast<size_t>(entries[i].type)];

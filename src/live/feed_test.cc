@@ -460,6 +460,24 @@ TEST(CoalesceTest, ATypeWithMoreObjectsThanTheLimitIsOneMessageThatCountsItsChan
   EXPECT_EQ(Feed::Coalesce(in, 3).size(), 5u);
 }
 
+// Every type, the last ones too (a postmortem or an action item changing once cut every live
+// stream off: the table of types ended before them).
+TEST(CoalesceTest, EveryTypeIsCoalesced) {
+  std::vector<store::FeedEntry> in;
+  for (size_t t = 0; t < store::kFeedTypeCount; ++t) {
+    for (int id : {1, 2, 1}) {
+      in.push_back(Entry(static_cast<int64_t>(in.size()) + 1, static_cast<store::FeedType>(t),
+                         std::to_string(id)));
+    }
+  }
+  auto out = Feed::Coalesce(in, 50);
+  EXPECT_EQ(out.size(), 2 * store::kFeedTypeCount);
+  auto counted = Feed::Coalesce(in, 1);
+  ASSERT_EQ(counted.size(), store::kFeedTypeCount);
+  EXPECT_EQ(FieldOf(*counted.back(), "type"), "action_item.updated");
+  EXPECT_EQ(FieldOf(*counted.back(), "count"), "3");
+}
+
 // Whatever the mix, a client that received messages up to one with seq S, and goes on with
 // ?since=S, misses no change: every change at or before S was named (or counted) by a message
 // it received, at or before the change's own place. Seqs rise from message to message.

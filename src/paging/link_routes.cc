@@ -98,6 +98,11 @@ Response LinkRoutes::EarlierEpisodePage(const core::Incident& inc, int64_t link_
                   inc.id, Esc(inc.title), when, core::ToString(inc.status)));
 }
 
+std::string LinkRoutes::AppIncidentPath(const core::Incident& inc, int64_t link_episode) {
+  bool ack = link_episode == inc.episode && inc.status == core::IncidentStatus::kTriggered;
+  return fmt::format("/incidents/{}{}", inc.id, ack ? "?ack=1" : "");
+}
+
 Result<Response> LinkRoutes::IncidentPage(const core::Incident& inc, std::string_view user_id,
                                           TimePoint expires, int64_t link_episode) {
   auto view = org();
@@ -176,9 +181,10 @@ Result<Response> LinkRoutes::IncidentPage(const core::Incident& inc, std::string
         entries.size() - kRecent, inc.id);
   }
   body += fmt::format(
+      "<p><a href=\"{}\">Open incident #{} in houston</a> (signs you in if need be)</p>"
       "<p class=\"muted\">A read-only page from a signed link in a notification; the link works "
       "until {}.</p>",
-      Esc(FormatRfc3339(expires)));
+      Esc(AppIncidentPath(inc, link_episode)), inc.id, Esc(FormatRfc3339(expires)));
   return HtmlPage(bhttp::status::ok, fmt::format("Incident #{}: {}", inc.id, inc.title), body);
 }
 
@@ -248,6 +254,18 @@ void LinkRoutes::ActionPage(const HttpRequest& req, const auth::Principal*, Resp
   auto inc = LinkedIncident(claim->incident_id);
   if (!inc) return respond(std::move(inc.error()));
   if (claim->action == "view") {
+    // A browser signed in to the web UI goes to the incident there, Acknowledge at hand.
+    if (!req.Header("Cookie").empty()) {
+      auto who =
+          ctx_.authenticator().Authenticate(auth::Credentials{.cookie = req.Header("Cookie")});
+      if (who && who->method == auth::Method::kSession) {
+        Response r{bhttp::status::see_other, 11};
+        r.set(bhttp::field::location, AppIncidentPath(*inc, claim->episode));
+        r.set(bhttp::field::cache_control, "no-store");
+        r.set("Referrer-Policy", "no-referrer");
+        return respond(std::move(r));
+      }
+    }
     auto page = IncidentPage(*inc, claim->user_id, claim->expires, claim->episode);
     if (!page) return respond(http::ErrorResponse(page.error()));
     return respond(std::move(*page));

@@ -16,6 +16,7 @@
 #include "incidents/suspects.h"
 #include "notify/notify.h"
 #include "paging/escalation_engine.h"
+#include "paging/schedules.h"
 
 namespace houston::paging {
 
@@ -53,12 +54,21 @@ void PagingRoutes::ListNotifications(const HttpRequest& req, const auth::Princip
     if (!id) return respond(http::ErrorResponse(id.error()));
     f.incident_id = *id;
   }
+  if (auto s = req.Query("user")) f.user_id = std::string(*s);
+  if (auto s = req.Query("problems")) {
+    if (*s != "true" && *s != "false") {
+      return respond(http::ErrorResponse(InvalidArgument(
+          fmt::format("query parameter 'problems' must be true or false, not '{}'", *s))));
+    }
+    f.problems_only = *s == "true";
+  }
   auto list = store_.ListNotifications(f);
   if (!list) return respond(http::ErrorResponse(list.error()));
   respond(ListResponse("notifications", *list, f.limit, [](const store::Notification& n) {
     std::string o = "{";
     Raw(o, "id", std::to_string(n.id));
     Raw(o, "incident_id", std::to_string(n.incident_id));
+    Field(o, "kind", n.kind);
     Field(o, "user", n.user_id);
     Field(o, "contact_method", n.contact_method_id);
     Field(o, "channel", n.channel_type);
@@ -77,6 +87,15 @@ void PagingRoutes::ListNotifications(const HttpRequest& req, const auth::Princip
 }
 
 namespace {
+// ?at=RFC3339 (default `now`): the moment an on-call question is about.
+Result<TimePoint> AtParam(const HttpRequest& req, TimePoint now) {
+  auto s = req.Query("at");
+  if (!s) return now;
+  auto t = ParseRfc3339(*s);
+  if (!t) return std::unexpected(InvalidArgument("query parameter 'at': " + t.error().message()));
+  return *t;
+}
+
 std::string StringArray(const std::vector<std::string>& v) {
   std::string out = "[";
   for (size_t i = 0; i < v.size(); ++i) {
@@ -193,15 +212,9 @@ void PagingRoutes::ScheduleOnCall(const HttpRequest& req, const auth::Principal*
   if (!view->org || !config::FindSchedule(*view->org, id)) {
     return respond(http::ErrorResponse(NotFound(fmt::format("no schedule '{}'", id))));
   }
-  TimePoint at = clock_.Now();
-  if (auto s = req.Query("at")) {
-    auto t = ParseRfc3339(*s);
-    if (!t) {
-      return respond(
-          http::ErrorResponse(InvalidArgument("query parameter 'at': " + t.error().message())));
-    }
-    at = *t;
-  }
+  auto at_param = AtParam(req, clock_.Now());
+  if (!at_param) return respond(http::ErrorResponse(at_param.error()));
+  TimePoint at = *at_param;
   if (!options_.on_call) {
     return respond(http::ErrorResponse(Unavailable("schedule resolution is not configured")));
   }
@@ -233,6 +246,44 @@ std::string ShiftsJson(const core::ScheduleTimeline& t) {
                        JsonQuote(FormatRfc3339(t.gaps[i].end)));
   }
   return out + "]";
+}
+
+// The final timeline cut where the user or its source changes (a layer, an override, a gap).
+std::string SegmentsJson(const std::vector<ExplainedShift>& pieces) {
+  std::string out = "\"segments\":[";
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (i) out += ',';
+    const ExplainedShift& p = pieces[i];
+    out += fmt::format("{{\"start\":{},\"end\":{},\"user\":{},\"source\":\"{}\",\"layer\":{}}}",
+                       JsonQuote(FormatRfc3339(p.start)), JsonQuote(FormatRfc3339(p.end)),
+                       p.user.empty() ? "null" : JsonQuote(p.user), ToString(p.source),
+                       p.layer.empty() ? "null" : JsonQuote(p.layer));
+  }
+  return out + "]";
+}
+
+std::string OptionalTime(const std::optional<TimePoint>& t) {
+  return t ? JsonQuote(FormatRfc3339(*t)) : "null";
+}
+
+// One schedule's entry of GET /api/v1/oncall.
+std::string OnCallSpanJson(const config::Schedule& sch, const OnCallSpan& span) {
+  std::string o = "{";
+  Field(o, "id", sch.id);
+  Field(o, "name", sch.name);
+  Field(o, "timezone", sch.timezone);
+  Raw(o, "users", StringArray(span.users));
+  Field(o, "source", ToString(span.source));
+  Raw(o, "layer", span.layer.empty() ? "null" : JsonQuote(span.layer));
+  Raw(o, "until", OptionalTime(span.until));
+  if (span.next) {
+    Raw(o, "next",
+        fmt::format("{{\"users\":{},\"start\":{},\"until\":{}}}", StringArray(span.next->users),
+                    JsonQuote(FormatRfc3339(span.next->start)), OptionalTime(span.next->until)));
+  } else {
+    Raw(o, "next", "null");
+  }
+  return o + "}";
 }
 
 // Everything from the first VEVENT up to (not including) END:VCALENDAR.
@@ -289,6 +340,7 @@ void PagingRoutes::ScheduleShifts(const HttpRequest& req, const auth::Principal*
   std::string body = fmt::format("{{\"schedule\":{},\"from\":{},\"to\":{},{}", JsonQuote(id),
                                  JsonQuote(FormatRfc3339(from)), JsonQuote(FormatRfc3339(to)),
                                  ShiftsJson(timeline));
+  body += "," + SegmentsJson(ExplainTimeline(*sched, from, to));
   if (!timeline.gaps.empty()) {
     body += fmt::format(",\"warning\":{}",
                         JsonQuote(fmt::format("nobody is on call during {} gap(s) in this range: "
@@ -297,6 +349,78 @@ void PagingRoutes::ScheduleShifts(const HttpRequest& req, const auth::Principal*
   }
   body += ",\"ical_url\":" + JsonQuote(CalendarUrl("schedule", id, req)) + "}";
   respond(http::JsonResponse(bhttp::status::ok, std::move(body)));
+}
+
+void PagingRoutes::OnCallNow(const HttpRequest& req, const auth::Principal*, Respond respond) {
+  auto at_param = AtParam(req, clock_.Now());
+  if (!at_param) return respond(http::ErrorResponse(at_param.error()));
+  TimePoint at = *at_param;
+  if (!options_.schedule) {
+    return respond(http::ErrorResponse(Unavailable("schedule resolution is not configured")));
+  }
+  auto view = org();
+  std::string body = "{\"at\":" + JsonQuote(FormatRfc3339(at)) + ",\"schedules\":[";
+  if (!view->org) {
+    return respond(http::JsonResponse(bhttp::status::ok, body + "],\"escalation_policies\":[]}"));
+  }
+  const config::Org& o = *view->org;
+  std::map<std::string, std::vector<std::string>, std::less<>> now;  // schedule -> on call at `at`
+  for (size_t i = 0; i < o.schedules.size(); ++i) {
+    const auto& sch = o.schedules[i];
+    if (i) body += ',';
+    const core::CompiledSchedule* compiled = options_.schedule(o, sch.id);
+    if (!compiled) {
+      // Left out of the compiled book (logged when the org was loaded).
+      std::string e = "{";
+      Field(e, "id", sch.id);
+      Field(e, "name", sch.name);
+      Field(e, "timezone", sch.timezone);
+      Raw(e, "users", "[]");
+      Field(e, "error", "this schedule cannot be resolved; the server log says why");
+      body += e + "}";
+      continue;
+    }
+    OnCallSpan span = OnCallAround(*compiled, at);
+    now[sch.id] = span.users;
+    body += OnCallSpanJson(sch, span);
+  }
+  body += "],\"escalation_policies\":[";
+  auto on_call = [&now](const std::string& schedule) {
+    auto it = now.find(schedule);
+    return it == now.end() ? std::vector<std::string>{} : it->second;
+  };
+  for (size_t i = 0; i < o.escalation_policies.size(); ++i) {
+    const auto& p = o.escalation_policies[i];
+    if (i) body += ',';
+    std::string j = "{";
+    Field(j, "id", p.id);
+    Field(j, "name", p.name);
+    Raw(j, "repeat", std::to_string(p.repeat));
+    std::string steps = "[";
+    for (size_t k = 0; k < p.steps.size(); ++k) {
+      const auto& step = p.steps[k];
+      if (k) steps += ',';
+      std::vector<std::string> all;
+      std::set<std::string> seen;
+      std::string targets = "[";
+      for (size_t t = 0; t < step.targets.size(); ++t) {
+        auto users = TargetUsers(o, step.targets[t], on_call);
+        for (const auto& u : users) {
+          if (seen.insert(u).second) all.push_back(u);
+        }
+        if (t) targets += ',';
+        targets += fmt::format("{{\"type\":\"{}\",\"id\":{},\"users\":{}}}",
+                               config::ToString(step.targets[t].type),
+                               JsonQuote(step.targets[t].id), StringArray(users));
+      }
+      steps +=
+          fmt::format("{{\"delay_minutes\":{},\"round_robin\":{},\"targets\":{}],\"users\":{}}}",
+                      step.delay_minutes, step.round_robin, targets, StringArray(all));
+    }
+    Raw(j, "steps", steps + "]");
+    body += j + "}";
+  }
+  respond(http::JsonResponse(bhttp::status::ok, body + "]}"));
 }
 
 void PagingRoutes::Calendar(const HttpRequest& req, const auth::Principal*, Respond respond) {
@@ -613,6 +737,7 @@ void PagingRoutes::AddTo(api::RouteTable& t) {
   t.Add(V::get, "/api/v1/schedules", Role::kViewer, this, &R::ListSchedules);
   t.Add(V::get, "/api/v1/schedules/{id}/oncall", Role::kViewer, this, &R::ScheduleOnCall);
   t.Add(V::get, "/api/v1/schedules/{id}/shifts", Role::kViewer, this, &R::ScheduleShifts);
+  t.Add(V::get, "/api/v1/oncall", Role::kViewer, this, &R::OnCallNow);
   // Calendar apps cannot send tokens: the URL is signed.
   t.Add(V::get, "/calendars/{token}", std::nullopt, this, &R::Calendar);
   t.Add(V::get, "/api/v1/schedules/{id}/overrides", Role::kViewer, this, &R::ListOverrides);

@@ -28,6 +28,9 @@ class PagingRoutes : public api::RouteGroup {
   void ListSchedules(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void ScheduleOnCall(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void ScheduleShifts(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  // Who is on call now (or ?at=) for every schedule, until when and who is next; and whom each
+  // step of every escalation policy reaches.
+  void OnCallNow(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void ListOverrides(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void CreateOverride(const http::HttpRequest& req, const auth::Principal* principal,
                       Respond respond);
@@ -67,6 +70,9 @@ class LinkRoutes : public api::RouteGroup {
   // (signed for `user_id`, until `expires`) when the link is for its current episode.
   Result<http::Response> IncidentPage(const core::Incident& inc, std::string_view user_id,
                                       TimePoint expires, int64_t link_episode);
+  // Where the web UI shows `inc`: with ?ack=1 (Acknowledge focused) while a link for
+  // `link_episode` may still acknowledge it. A signed-in browser following a view link goes there.
+  static std::string AppIncidentPath(const core::Incident& inc, int64_t link_episode);
   // The answer to a link made for an earlier episode of `inc` than its current one: says so,
   // and when that episode was resolved; nothing is done.
   http::Response EarlierEpisodePage(const core::Incident& inc, int64_t link_episode, bool acting);

@@ -7,7 +7,7 @@ namespace houston::store {
 
 namespace {
 
-constexpr std::array<std::pair<FeedType, std::string_view>, 14> kFeedTypes = {{
+constexpr std::array<std::pair<FeedType, std::string_view>, kFeedTypeCount> kFeedTypes = {{
     {FeedType::kAlertCreated, "alert.created"},
     {FeedType::kAlertUpdated, "alert.updated"},
     {FeedType::kAlertResolved, "alert.resolved"},

@@ -4,6 +4,7 @@
 // entry up to N never meets a smaller one later.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,8 @@ enum class FeedType {
   kPostmortemUpdated,  // created, edited, published or reopened; id = incident
   kActionItemUpdated,  // created or changed; id = action item
 };
+// How many FeedTypes there are (a table indexed by type has this size). Keep it after the last.
+inline constexpr size_t kFeedTypeCount = static_cast<size_t>(FeedType::kActionItemUpdated) + 1;
 // "alert.created", "incident.updated", ...: the one string table.
 std::string_view ToString(FeedType t);
 std::optional<FeedType> ParseFeedType(std::string_view s);

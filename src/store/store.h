@@ -281,6 +281,9 @@ struct NotificationFilter {
   std::optional<int64_t> batch_id;  // the notifications sent together as one message
   int64_t before_id = 0;
   int limit = 100;
+  std::optional<std::string> user_id;  // a person's ("" for webhooks and audience subscribers)
+  // Only those in trouble: failed, dead or unknown, or being retried after a failed attempt.
+  bool problems_only = false;
 };
 
 // An on-call override made through the API (org.yaml overrides live in the org). kind:

@@ -87,18 +87,24 @@ class PagesTest(harness.HoustonTestCase):
 
     # ---- the root page
 
-    def test_root_is_a_page_for_people(self):
+    def test_root_is_the_web_ui(self):
         for method in ("GET", "HEAD"):
             r = self.h.request(method, "/")
             self.assertStatus(r, 200, method)
             self.assertIn("text/html", r.headers.get("Content-Type", ""))
+            self.assertIn("script-src 'self'", r.headers.get("Content-Security-Policy", ""))
         html = self.h.get("/").text
-        for link in ("/status", "/status.json", "/healthz", "/metrics", "/api/v1"):
+        # The page loads this build's files from this server, each of which is there.
+        files = re.findall(r'(?:src|href)="(/ui/[0-9a-f]+/[^"]+)"', html)
+        self.assertIn("app.js", " ".join(files))
+        for f in files:
+            self.assertStatus(self.h.get(f), 200, f)
+        self.assertNotIn("http://", html)
+        self.assertNotIn("https://", html)
+        # Without JavaScript it still says where to go.
+        for link in ("/status", "/api/v1"):
             self.assertIn(f'href="{link}"', html)
             self.assertStatus(self.h.get(link), 200, link)
-        self.assertIn("README.md", html)
-        self.assertIn(f"HOUSTON_URL={self.h.url}", html)
-        self.assertNotIn("src=", html)  # self-contained
         self.assertIn("/api/v1/incidents", self.h.get("/api/v1").json["resources"])
 
     # ---- the incident page a notification links to

@@ -1214,6 +1214,12 @@ Result<std::vector<Notification>> SqlStore::ListNotifications(const Notification
   if (f.state) w.Add("state = ?", std::string(core::ToString(*f.state)));
   if (f.incident_id) w.Add("incident_id = ?", *f.incident_id);
   if (f.batch_id) w.Add("batch_id = ?", *f.batch_id);
+  if (f.user_id) w.Add("user_id = ?", *f.user_id);
+  if (f.problems_only) {
+    w.AddRaw(
+        "(state IN ('failed', 'dead', 'unknown') OR (state IN ('pending', 'sending') AND "
+        "last_error <> ''))");
+  }
   if (f.before_id > 0) w.Add("id < ?", f.before_id);
   std::string sql = fmt::format("SELECT {} FROM notifications{} ORDER BY id DESC LIMIT {}",
                                 kNotificationColumns, w.sql, ClampLimit(f.limit));
