@@ -49,7 +49,7 @@ ui-screenshots: deps build
 # them too, to keep CI within its time; the PostgreSQL wrapper's own tests (PgDb*) run here.
 asan: deps-build
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DHOUSTON_SANITIZE=address,undefined \
-	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF >/dev/null
+	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF -DCMAKE_UNITY_BUILD=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS) --target houston_unit_tests
 	@cd build-asan && ctest --output-on-failure -L unit -j $(JOBS) -E '/postgres +#'
 
@@ -58,7 +58,7 @@ asan: deps-build
 # not build under -fsanitize=thread with -Werror, so http and live are not in this build.)
 tsan: deps-build
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DHOUSTON_SANITIZE=thread \
-	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF >/dev/null
+	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF -DCMAKE_UNITY_BUILD=ON >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test paging_test
 	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|AuthContractTest|PgDb|EngineTest|FanoutTest|Backoff'
 

@@ -174,6 +174,11 @@ store::Actor ActorOf(const HttpRequest& req, const auth::Principal& principal) {
   return principal.Actor(req.Header("X-Houston-Client") == "cli" ? "cli" : "api");
 }
 
+Response NoStore(Response r) {
+  r.set(bhttp::field::cache_control, "no-store");
+  return r;
+}
+
 Response HtmlPage(bhttp::status code, std::string_view title, std::string_view body_html) {
   Response r{code, 11};
   r.set(bhttp::field::content_type, "text/html; charset=utf-8");

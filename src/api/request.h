@@ -35,7 +35,10 @@ struct Paging {
 };
 Paging PagingOf(const config::Org& org, std::string_view service);
 
-// A small self-contained HTML page for people (signed links, the root page): inline CSS, no
+// `r` marked never to be stored by a cache (answers private to the caller: sessions, secrets).
+http::Response NoStore(http::Response r);
+
+// A small self-contained HTML page for people (signed links): inline CSS, no
 // scripts, never cached. `body_html` is inserted as is; `title` is escaped.
 http::Response HtmlPage(bhttp::status code, std::string_view title, std::string_view body_html);
 

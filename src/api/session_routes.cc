@@ -18,12 +18,6 @@ using http::Response;
 
 constexpr size_t kMaxUserIdBytes = 256;
 
-// Answers about a session are private to their caller and change with every sign-in.
-Response NoStore(Response r) {
-  r.set(bhttp::field::cache_control, "no-store");
-  return r;
-}
-
 // `org`: for a signed-in person, their name and teams (the web UI's "my teams").
 std::string PrincipalJson(const auth::Principal& p, const config::Org* org) {
   std::string o = "{";

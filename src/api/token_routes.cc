@@ -33,12 +33,6 @@ std::string TokenJson(const store::Token& t) {
   return o;
 }
 
-// A new token's secret must not linger in caches.
-Response NoStore(Response r) {
-  r.set(bhttp::field::cache_control, "no-store");
-  return r;
-}
-
 }  // namespace
 
 void PlatformRoutes::ListTokens(const HttpRequest&, const auth::Principal*, Respond respond) {
