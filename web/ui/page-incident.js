@@ -322,15 +322,15 @@ ${shown.text}</div>
 // ---------------------------------------------------------------------------------------------
 // Timeline.
 
-function describe(e, users) {
+function describe(e, users, roleNames) {
   const d = e.details || {};
   const who = (id) => userName(users, id);
   switch (e.action) {
     case 'incident.triggered': return d.declared ? `declared${d.sev ? ' as ' + d.sev : ''}` : 'triggered';
     case 'incident.note': return d.text;
     case 'incident.escalated': return `paged ${(d.reached || []).map((r) => who(r.user) + (r.via ? ` (${r.via})` : '')).join(', ') || 'nobody'} (step ${(d.step ?? 0) + 1})`;
-    case 'incident.role_assigned': return `${who(d.user)} is ${d.role_name || d.role}`;
-    case 'incident.role_unassigned': return `${d.role_name || d.role} unassigned`;
+    case 'incident.role_assigned': return `${who(d.user)} is ${roleNames[d.role] || d.role}`;
+    case 'incident.role_unassigned': return `${roleNames[d.role] || d.role} unassigned`;
     case 'incident.responder_added': return `${who(d.user)} joined`;
     case 'incident.responder_removed': return `${who(d.user)} left`;
     case 'notification.failed': return `notification to ${who(d.user) || d.target} by ${d.channel} failed: ${d.last_error}`;
@@ -356,6 +356,8 @@ function Timeline({ id, users, responder }) {
     liveTypes: ['incident.', 'timeline.'],
     liveId: id,
   });
+  const roles = useApi('/api/v1/incident-roles', { liveTypes: ['org.'] });
+  const roleNames = Object.fromEntries((roles.data ? roles.data.roles : []).map((r) => [r.id, r.name]));
   const [note, setNote] = useState('');
   const [pin, setPin] = useState(false);
   const add = async () => {
@@ -382,7 +384,7 @@ function Timeline({ id, users, responder }) {
     <ol class="timeline" aria-label="Timeline, newest first">
       ${entries.map((e, n) => html`<li key=${e.id ?? 'n' + n} class=${e.pinned ? 'pinned' : ''}>
         <div class="tl-meta"><${RelTime} at=${e.at} /> · ${e.actor}${e.pinned ? ' · pinned' : ''}</div>
-        <div class=${e.action === 'incident.note' ? 'tl-note' : ''}>${describe(e, users)}</div>
+        <div class=${e.action === 'incident.note' ? 'tl-note' : ''}>${describe(e, users, roleNames)}</div>
         ${responder && e.id && html`<${ActionButton} class="link small" aria-label=${(e.pinned ? 'Unpin' : 'Pin') + ' entry ' + e.id}
           action=${() => api(e.pinned ? 'DELETE' : 'POST', `/api/v1/incidents/${id}/timeline/${e.id}/pin`, e.pinned ? undefined : {}).then(tl.reload)}>${e.pinned ? 'unpin' : 'pin'}</${ActionButton}>`}
       </li>`)}

@@ -101,6 +101,8 @@ export async function enqueue(event) {
 export async function shot(page, name) {
   if (!SHOTS) return;
   fs.mkdirSync(SHOTS, { recursive: true });
+  // From the top, so the sticky header sits where a reader expects it.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
 }
 
