@@ -203,6 +203,9 @@ class LiveFeed {
       openedAt = Date.now();
       this.failures = 0;
       this.setMode('live');
+      // Without a sequence number the stream starts from now: whatever changed between the
+      // page's first load and now would be missed, so everything loads again once.
+      if (this.seq === null) this.emit([{ type: 'resync' }]);
     };
     ws.onmessage = (m) => {
       let msg;
@@ -254,8 +257,11 @@ class LiveFeed {
         if (!r.ok) throw new Error(`live feed answered ${r.status}`);
         const page = await r.json();
         const wasOffline = this.mode === 'offline';
+        // The first poll without a sequence number only says where the feed stands: what
+        // changed before it (since the page loaded) is loaded again, as after a resync.
+        const first = this.seq === null;
         this.setMode('polling');
-        if (page.resync || wasOffline) this.emit([{ type: 'resync' }]);
+        if (page.resync || wasOffline || first) this.emit([{ type: 'resync' }]);
         if (page.changes && page.changes.length) this.take(page.changes);
         if (page.next !== undefined) this.seq = page.next;
       } catch {

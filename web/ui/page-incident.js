@@ -3,7 +3,7 @@
 // timeline updating live, status updates per audience with a preview of each, merge and split.
 // Opened from a page notification's link (?ack=1) it lands with Acknowledge focused.
 import {
-  html, useState, useEffect, useRef, api, useApi, Link, navigate, useLocation, RelTime,
+  html, useState, useEffect, useRef, api, useApi, useLiveChanges, Link, navigate, useLocation, RelTime,
   ErrorBox, Loading, ActionButton, StatusBadge, SevBadge, PageHeader, toast, toastError,
   can, session,
 } from './lib.js';
@@ -356,6 +356,20 @@ function Timeline({ id, users, responder }) {
     liveTypes: ['incident.', 'timeline.'],
     liveId: id,
   });
+  // A notification's feed entry names the notification, not its incident: any of them may be
+  // this incident's page failing, so the timeline looks again, at most every 5 s.
+  const noticeTimer = useRef(null);
+  const lastNotice = useRef(0);
+  useLiveChanges(['notification.'], () => {
+    if (noticeTimer.current) return;
+    const wait = Math.max(0, lastNotice.current + 5000 - Date.now());
+    noticeTimer.current = setTimeout(() => {
+      noticeTimer.current = null;
+      lastNotice.current = Date.now();
+      tl.reload();
+    }, wait);
+  });
+  useEffect(() => () => clearTimeout(noticeTimer.current), []);
   const roles = useApi('/api/v1/incident-roles', { liveTypes: ['org.'] });
   const roleNames = Object.fromEntries((roles.data ? roles.data.roles : []).map((r) => [r.id, r.name]));
   const [note, setNote] = useState('');
