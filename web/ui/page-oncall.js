@@ -2,7 +2,7 @@
 // next), and a schedule's calendar (week and month) of its final shifts, with overrides, swaps,
 // cover requests and the iCal link.
 import {
-  html, useState, useEffect, useRef, useApi, api, ApiError, PageHeader, Link,
+  html, useState, useEffect, useRef, useApi, useLiveChanges, api, ApiError, PageHeader, Link,
   RelTime, ErrorBox, Empty, Loading, toast, ActionButton, can, session, setQuery, useLocation,
   absolute,
 } from './lib.js';
@@ -130,6 +130,11 @@ export function OnCallPage() {
     liveTypes: ['override.', 'org.'],
   });
   const users = useUsers();
+  // The server recompiles its schedules just after an override's change is committed, and the
+  // feed may tell us before that: ask once more a moment later.
+  useLiveChanges(['override.'], () => {
+    setTimeout(reload, 1500);
+  });
 
   // Who is on call changes with time too: ask again when the first handoff comes.
   useEffect(() => {

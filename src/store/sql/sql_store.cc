@@ -271,15 +271,13 @@ void SqlStore::RunBatch(std::vector<WriteOp>& batch) {
     }
   }
   if (options_.on_commit) options_.on_commit(latency, batch.size());
-  if (commit.ok() && !events.empty() && options_.on_events) options_.on_events(events);
-  for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i].finish(commit.ok() ? std::move(results[i]) : commit);
-  }
-  // The feed is told last: a writer's callback that updates what this server answers (an
-  // override recompiles the schedules) has run before any client hears of the change and asks.
   if (commit.ok() && feed_rows > 0) {
     if (options_.on_feed) options_.on_feed(feed_rows);
     MaybePruneFeed(feed_rows);
+  }
+  if (commit.ok() && !events.empty() && options_.on_events) options_.on_events(events);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].finish(commit.ok() ? std::move(results[i]) : commit);
   }
 }
 
