@@ -14,7 +14,7 @@ BUILD_PKGS=(
   nodejs npm
 )
 TEST_PKGS=(
-  curl sqlite3 openssl python3 python3-aiosmtpd prometheus-alertmanager clang-format wrk
+  curl sqlite3 openssl python3 python3-aiosmtpd prometheus-alertmanager prometheus clang-format wrk
   postgresql-15 chromium
 )
 

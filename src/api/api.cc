@@ -6,6 +6,7 @@
 #include "audit/routes.h"
 #include "core/json_util.h"
 #include "incidents/routes.h"
+#include "intake/opsgenie_routes.h"
 #include "intake/routes.h"
 #include "learning/analytics_routes.h"
 #include "learning/routes.h"
@@ -22,6 +23,7 @@ Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions o
     : ctx_(store, metrics, clock, std::move(options)),
       platform_(std::make_unique<PlatformRoutes>(ctx_)),
       intake_(std::make_unique<intake::IntakeRoutes>(ctx_)),
+      opsgenie_(std::make_unique<intake::OpsgenieRoutes>(ctx_)),
       incidents_(std::make_unique<incidents::IncidentRoutes>(ctx_)),
       paging_(std::make_unique<paging::PagingRoutes>(ctx_)),
       links_(std::make_unique<paging::LinkRoutes>(ctx_)),
@@ -30,6 +32,7 @@ Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions o
       analytics_(std::make_unique<learning::AnalyticsRoutes>(ctx_)) {
   platform_->AddTo(table_);
   intake_->AddTo(table_);
+  opsgenie_->AddTo(table_);
   incidents_->AddTo(table_);
   paging_->AddTo(table_);
   links_->AddTo(table_);
@@ -42,6 +45,7 @@ Api::~Api() = default;
 
 void Api::SetOrg(std::shared_ptr<const config::Org> org) {
   intake_->SetOrg(org);
+  opsgenie_->SetOrg(org);
   ctx_.SetOrg(std::move(org));
 }
 
@@ -105,6 +109,8 @@ void Api::Dispatch(const RouteSpec& spec, const HttpRequest& req, http::Responde
 }
 
 Response Api::RenderError(std::string_view path, const Status& status) const {
+  // Opsgenie's paths first: they are under /v2/ too, where PagerDuty's shape is the default.
+  if (auto r = intake::OpsgenieRoutes::RenderError(path, status)) return std::move(*r);
   if (auto r = intake::IntakeRoutes::RenderError(path, status)) return std::move(*r);
   return http::ErrorResponse(status);
 }

@@ -15,7 +15,8 @@
 
 namespace houston::intake {
 class IntakeRoutes;
-}
+class OpsgenieRoutes;
+}  // namespace houston::intake
 namespace houston::incidents {
 class IncidentRoutes;
 }
@@ -64,6 +65,7 @@ class Api {
   Context ctx_;
   std::unique_ptr<PlatformRoutes> platform_;
   std::unique_ptr<intake::IntakeRoutes> intake_;
+  std::unique_ptr<intake::OpsgenieRoutes> opsgenie_;
   std::unique_ptr<incidents::IncidentRoutes> incidents_;
   std::unique_ptr<paging::PagingRoutes> paging_;
   std::unique_ptr<paging::LinkRoutes> links_;

@@ -100,10 +100,10 @@ TEST_F(ApiTest, EveryRouteHasARoleDecision) {
     // Intake authenticates by integration key, /actions/ and /calendars/ by signed links;
     // probes and the public status page are open.
     bool intake_or_probe =
-        r.pattern.starts_with("/v2/") || r.pattern.starts_with("/integrations/") ||
-        r.pattern.starts_with("/actions/") || r.pattern.starts_with("/calendars/") ||
-        r.pattern == "/healthz" || r.pattern == "/readyz" || r.pattern == "/metrics" ||
-        r.pattern == "/status" || r.pattern.starts_with("/status.") ||
+        r.pattern.starts_with("/v2/") || r.pattern.starts_with("{prefix*}/v2/") ||
+        r.pattern.starts_with("/integrations/") || r.pattern.starts_with("/actions/") ||
+        r.pattern.starts_with("/calendars/") || r.pattern == "/healthz" || r.pattern == "/readyz" ||
+        r.pattern == "/metrics" || r.pattern == "/status" || r.pattern.starts_with("/status.") ||
         r.pattern.starts_with("/status/") || r.pattern == "/api/v1";
     // The web UI's page and files: the same static page for every UI path, no data in it (the
     // page's data comes from the API, per role).

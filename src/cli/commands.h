@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "migration/migration.h"
 #include "server/app.h"
 #include "store/store.h"
 
@@ -17,6 +18,27 @@ namespace houston::cli {
 void AddCommands(CLI::App& app, std::function<int()>* run);
 // analytics incidents|oncall-load|noise, report weekly, record (cli/learning_report.cc).
 void AddLearningReportCommands(CLI::App& app, std::function<int()>* run);
+
+// import pagerduty|opsgenie and export (cli/migration.cc).
+void AddMigrationCommands(CLI::App& app, std::function<int()>* run);
+// `import opsgenie`, added under the `import` command (cli/import_opsgenie.cc).
+void AddImportOpsgenieCommand(CLI::App& import_cmd, std::function<int()>* run);
+
+// Where an import writes its results (cli/migration.cc).
+struct ImportOutputs {
+  std::string out;          // the org.yaml; "-" is standard output
+  std::string report;       // the report for people; empty: standard error
+  std::string report_json;  // the report as JSON; empty: not written
+};
+// Shared by the importers: checks that the org's org.yaml parses (else nothing is written and
+// it returns 1), writes the JSON report, the report and the org.yaml (each atomically, mode
+// 0600), prints the report to stderr when it has no file, and returns the exit code. `source`
+// names the tool in the file's header comment ("PagerDuty").
+int WriteImportResult(const migration::ImportResult& result, const std::string& source,
+                      const ImportOutputs& outputs);
+// Writes `text` to `path` ("-": standard output) through a temporary file renamed over it, with
+// mode 0600. InvalidArgument when it cannot be created, Internal when writing fails.
+Status WriteOutputFile(const std::string& path, const std::string& text);
 
 // Opens the store named by --db (a SQLite path or a postgres:// URL).
 using server::OpenStore;

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   houston::cli::AddCommands(app, &run);
   houston::cli::AddLearningReportCommands(app, &run);
+  houston::cli::AddMigrationCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

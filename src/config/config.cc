@@ -260,6 +260,96 @@ std::string RegexError(const std::string& pattern) {
   }
 }
 
+// A Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*.
+bool ValidLabelName(std::string_view s) {
+  return !s.empty() && !std::isdigit(static_cast<unsigned char>(s[0])) &&
+         std::all_of(s.begin(), s.end(), [](char c) { return IsAlnum(c) || c == '_'; });
+}
+
+// An Alertmanager-style label matcher: `name="value"`, `name!="value"`, `name=~"regex"` or
+// `name!~"regex"`; spaces around the parts are fine; the value may also be unquoted (the rest
+// of the text, trimmed). A quoted value takes the escapes \\, \" and \n. Returns the matcher,
+// or the reason it is invalid in `error`.
+std::optional<LabelMatcher> ParseLabelMatcher(std::string_view text, std::string& error) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+    return v;
+  };
+  std::string_view rest = trim(text);
+  size_t name_end = 0;
+  while (name_end < rest.size() && (IsAlnum(rest[name_end]) || rest[name_end] == '_')) ++name_end;
+  LabelMatcher out;
+  out.text = std::string(text);
+  out.label = std::string(rest.substr(0, name_end));
+  if (!ValidLabelName(out.label)) {
+    error = "must start with a label name ([a-zA-Z_][a-zA-Z0-9_]*), e.g. service=\"billing\"";
+    return std::nullopt;
+  }
+  rest = trim(rest.substr(name_end));
+  // Longest operator first: "=~" before "=".
+  static constexpr std::array<std::pair<std::string_view, MatchOp>, 4> kOps{{
+      {"=~", MatchOp::kRegexMatch},
+      {"!~", MatchOp::kRegexNoMatch},
+      {"!=", MatchOp::kNotEqual},
+      {"=", MatchOp::kEqual},
+  }};
+  bool found = false;
+  for (const auto& [spelling, op] : kOps) {
+    if (rest.starts_with(spelling)) {
+      out.op = op;
+      rest = trim(rest.substr(spelling.size()));
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    error = fmt::format("expected one of =, !=, =~, !~ after '{}'", out.label);
+    return std::nullopt;
+  }
+  if (rest.starts_with('"')) {
+    size_t i = 1;
+    for (; i < rest.size() && rest[i] != '"'; ++i) {
+      if (rest[i] != '\\') {
+        out.value += rest[i];
+        continue;
+      }
+      if (++i == rest.size()) break;
+      if (rest[i] == 'n') {
+        out.value += '\n';
+      } else if (rest[i] == '"' || rest[i] == '\\') {
+        out.value += rest[i];
+      } else {
+        error = fmt::format("unknown escape '\\{}' in the quoted value (use \\\\, \\\" or \\n)",
+                            rest[i]);
+        return std::nullopt;
+      }
+    }
+    if (i >= rest.size()) {
+      error = "the quoted value has no closing '\"'";
+      return std::nullopt;
+    }
+    if (!trim(rest.substr(i + 1)).empty()) {
+      error = fmt::format("unexpected '{}' after the quoted value", trim(rest.substr(i + 1)));
+      return std::nullopt;
+    }
+  } else {
+    if (rest.find('"') != std::string_view::npos) {
+      error = "a value with '\"' must be quoted as a whole: name=\"value\"";
+      return std::nullopt;
+    }
+    out.value = std::string(rest);
+  }
+  if (out.op == MatchOp::kRegexMatch || out.op == MatchOp::kRegexNoMatch) {
+    std::string regex_error = RegexError(out.value);
+    if (!regex_error.empty()) {
+      error = fmt::format("invalid regular expression '{}': {}", out.value, regex_error);
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
 bool ValidMatcherField(std::string_view f) {
   if (std::find(kMatcherFields.begin(), kMatcherFields.end(), f) != kMatcherFields.end()) {
     return true;
@@ -805,7 +895,7 @@ class OrgParser {
   }
 
   std::optional<ScheduleLayer> ParseLayer(const Value& v, size_t index) {
-    MapReader m(v, {"name", "start", "rotation", "users", "restrictions"}, problems_);
+    MapReader m(v, {"name", "start", "end", "rotation", "users", "restrictions"}, problems_);
     if (!m.ok()) return std::nullopt;
     ScheduleLayer layer;
     layer.name = m.String("name").value_or(fmt::format("layer-{}", index + 1));
@@ -838,8 +928,42 @@ class OrgParser {
       }
       layer.rotation.length = static_cast<int>(rm.Int("length", 1, kMaxInt).value_or(1));
     }
-    layer.users = ParseRefList(m, "users", Kind::kUser, /*required_non_empty=*/true,
-                               /*allow_duplicates=*/true);
+    if (auto end = m.String("end")) {
+      if (auto local = ParseLocalDateTime(*end)) {
+        layer.end_local = *local;
+        if (!layer.start.empty() && *local <= layer.start_local) {
+          problems_.Add(
+              m.PositionOfKey("end"), m.PathOf("end"),
+              fmt::format("end '{}' is not after the layer's start '{}'", *end, layer.start));
+        }
+      } else {
+        problems_.Add(m.PositionOfKey("end"), m.PathOf("end"),
+                      fmt::format("invalid end '{}': use local time YYYY-MM-DDTHH:MM:SS in the "
+                                  "schedule's timezone, e.g. 2026-06-01T09:00:00",
+                                  *end));
+      }
+    }
+    // Rotation order; `~` (null) is a turn with nobody on call in this layer.
+    std::vector<Value> users = m.List("users", /*required=*/true);
+    bool someone = false;
+    for (const Value& uv : users) {
+      if (uv.node.IsNull()) {
+        layer.users.emplace_back();
+        continue;
+      }
+      std::optional<std::string> id = AsString(uv, problems_);
+      if (!id) continue;
+      if (id->empty()) {
+        problems_.Add(uv.pos, uv.path, "empty user id (write ~ for a turn with nobody on call)");
+        continue;
+      }
+      Reference(Kind::kUser, *id, uv.pos, uv.path);
+      layer.users.push_back(*id);
+      someone = true;
+    }
+    if (!someone && m.Has("users")) {
+      problems_.Add(m.PositionOfKey("users"), m.PathOf("users"), "must list at least one user");
+    }
     for (const Value& rv : m.List("restrictions")) {
       MapReader rm(rv, {"days", "start", "end"}, problems_);
       if (!rm.ok()) continue;
@@ -970,7 +1094,8 @@ class OrgParser {
   std::optional<Integration> ParseIntegration(const Value& v, const std::string& service_id) {
     MapReader m(v,
                 {"type", "key", "name", "rate_limit_per_second", "interval_minutes",
-                 "grace_minutes", "mapping"},
+                 "grace_minutes", "mapping", "priorities", "routes", "group_by",
+                 "resolve_timeout_minutes", "require_bearer"},
                 problems_);
     if (!m.ok()) return std::nullopt;
     Integration in;
@@ -997,7 +1122,7 @@ class OrgParser {
     if (!t) {
       problems_.Add(m.PositionOfKey("type"), m.PathOf("type"),
                     fmt::format("unknown integration type '{}' (use events_v2, alertmanager, "
-                                "grafana, generic or heartbeat)",
+                                "grafana, generic, heartbeat, opsgenie or prometheus)",
                                 *type));
       return std::nullopt;
     }
@@ -1024,7 +1149,102 @@ class OrgParser {
       problems_.Add(m.PositionOfKey("mapping"), m.PathOf("mapping"),
                     "only generic integrations take a mapping; remove it");
     }
+    if (in.type == core::IntegrationType::kOpsgenie) {
+      in.priorities = kDefaultOpsgeniePriorities;
+      if (auto p = m.Get("priorities")) ParsePriorities(*p, *in.priorities);
+    } else if (m.Has("priorities")) {
+      problems_.Add(m.PositionOfKey("priorities"), m.PathOf("priorities"),
+                    "only opsgenie integrations take priorities; remove it");
+    }
+    if (in.type == core::IntegrationType::kPrometheus) {
+      in.prometheus = ParsePrometheusOptions(m);
+    } else {
+      for (std::string_view key :
+           {"routes", "group_by", "resolve_timeout_minutes", "require_bearer"}) {
+        if (m.Has(key)) {
+          problems_.Add(m.PositionOfKey(key), m.PathOf(key),
+                        fmt::format("only prometheus integrations take {}; remove it", key));
+        }
+      }
+    }
     return in;
+  }
+
+  // A prometheus integration's routes, group_by, resolve_timeout_minutes and require_bearer.
+  PrometheusOptions ParsePrometheusOptions(MapReader& m) {
+    PrometheusOptions p;
+    for (const Value& rv : m.List("routes")) {
+      MapReader rm(rv, {"match", "service"}, problems_);
+      if (!rm.ok()) continue;
+      PrometheusRoute route;
+      std::vector<Value> matchers = rm.List("match", /*required=*/true);
+      if (matchers.empty() && rm.Has("match")) {
+        problems_.Add(rm.PositionOfKey("match"), rm.PathOf("match"),
+                      "must list at least one matcher, e.g. 'service=\"billing\"'");
+      }
+      for (const Value& mv : matchers) {
+        std::optional<std::string> text = AsString(mv, problems_);
+        if (!text) continue;
+        std::string error;
+        if (auto matcher = ParseLabelMatcher(*text, error)) {
+          route.match.push_back(std::move(*matcher));
+        } else {
+          problems_.Add(mv.pos, mv.path, fmt::format("invalid matcher '{}': {}", *text, error));
+        }
+      }
+      route.service = ParseRef(rm, "service", Kind::kService, /*required=*/true);
+      p.routes.push_back(std::move(route));
+    }
+    if (m.Has("group_by")) {
+      p.group_by.clear();
+      for (const Value& gv : m.List("group_by")) {
+        std::optional<std::string> label = AsString(gv, problems_);
+        if (!label) continue;
+        if (*label == "...") {
+          p.group_by_all = true;
+        } else if (!ValidLabelName(*label)) {
+          problems_.Add(gv.pos, gv.path,
+                        fmt::format("invalid label name '{}' (use [a-zA-Z_][a-zA-Z0-9_]*, or "
+                                    "'...' alone for every label)",
+                                    *label));
+        } else if (std::find(p.group_by.begin(), p.group_by.end(), *label) != p.group_by.end()) {
+          problems_.Add(gv.pos, gv.path, fmt::format("'{}' is listed twice", *label));
+        } else {
+          p.group_by.push_back(*label);
+        }
+      }
+      if (p.group_by_all && !p.group_by.empty()) {
+        problems_.Add(m.PositionOfKey("group_by"), m.PathOf("group_by"),
+                      "'...' already groups by every label; list it alone");
+      }
+    }
+    if (auto t = m.Int("resolve_timeout_minutes", 0, kMaxMinutes)) {
+      p.resolve_timeout_minutes = static_cast<int>(*t);
+    }
+    if (auto b = m.Bool("require_bearer")) p.require_bearer = *b;
+    return p;
+  }
+
+  // `priorities: {P1: critical, ...}`: overrides entries of `out`.
+  void ParsePriorities(const Value& v, std::array<core::Severity, 5>& out) {
+    for (const KeyValue& kv : AsEntries(v, problems_).value_or(std::vector<KeyValue>{})) {
+      std::optional<std::string> s = AsString(kv.value, problems_);
+      if (!s) continue;
+      if (kv.key.size() != 2 || kv.key[0] != 'P' || kv.key[1] < '1' || kv.key[1] > '5') {
+        problems_.Add(
+            kv.key_pos, kv.value.path,
+            fmt::format("unknown Opsgenie priority '{}' (use P1, P2, P3, P4 or P5)", kv.key));
+        continue;
+      }
+      if (auto severity = core::ParseSeverity(*s)) {
+        out[kv.key[1] - '1'] = *severity;
+      } else {
+        problems_.Add(kv.value.pos, kv.value.path,
+                      fmt::format("unknown severity '{}' for {} (use critical, error, warning "
+                                  "or info)",
+                                  *s, kv.key));
+      }
+    }
   }
 
   GenericMapping ParseMapping(const Value& v) {

@@ -9,6 +9,7 @@
 
 #include <date/date.h>
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -94,7 +95,10 @@ struct ScheduleLayer {
   std::string start;                  // as written, "YYYY-MM-DDTHH:MM:SS", local to the schedule
   date::local_seconds start_local{};  // `start`, parsed
   Rotation rotation;
-  std::vector<std::string> users;         // rotation order; user ids, may repeat
+  // `end`, when written: the layer has nobody from this local time on (> start_local).
+  std::optional<date::local_seconds> end_local;
+  // Rotation order; user ids, may repeat; "" (YAML `~`) is a turn with nobody on call.
+  std::vector<std::string> users;
   std::vector<DailyWindow> restrictions;  // empty: the layer covers all the time
 };
 
@@ -156,6 +160,39 @@ struct GenericMapping {
   std::map<std::string, core::Severity> severity_values;
 };
 
+// A label matcher as Alertmanager writes one: name="value", name!="value", name=~"regex",
+// name!~"regex". A label the alert does not have reads as "". Regexes are ECMAScript and match
+// the whole value.
+enum class MatchOp;  // below, with Matcher
+struct LabelMatcher {
+  std::string label;
+  MatchOp op{};  // kEqual
+  std::string value;
+  std::string text;  // as written in org.yaml
+};
+
+// Sends the Prometheus alerts whose labels match every matcher to another service.
+struct PrometheusRoute {
+  std::vector<LabelMatcher> match;  // non-empty
+  std::string service;              // a service id
+};
+
+// How a Prometheus integration (alerts posted straight by Prometheus) routes and groups.
+struct PrometheusOptions {
+  std::vector<PrometheusRoute> routes;  // first match wins; no match: the integration's service
+  // The labels whose values group alerts into one incident (per service), like Alertmanager's
+  // group_by. Default [alertname]; [] puts all of a service's alerts from this integration in
+  // one incident; group_by_all (YAML ['...']) gives each alert its own incident.
+  std::vector<std::string> group_by{"alertname"};
+  bool group_by_all = false;
+  // An alert posted without endsAt resolves this long after its last post, unless posted again
+  // (Alertmanager's resolve_timeout). 0: such alerts never resolve by time. 0..525600.
+  int resolve_timeout_minutes = 5;
+  // The key must come as `Authorization: Bearer <key>` (POST /integrations/prometheus/api/v2/
+  // alerts), never in the URL.
+  bool require_bearer = false;
+};
+
 struct Integration {
   core::IntegrationType type = core::IntegrationType::kEventsV2;
   // 8..128 characters of [A-Za-z0-9_.-], unique across the whole org. It is the secret in the
@@ -168,7 +205,17 @@ struct Integration {
   std::optional<int> grace_minutes;             // heartbeat only; >= 0
   // Set for generic integrations only (to the defaults when the YAML has no `mapping`).
   std::optional<GenericMapping> mapping;
+  // Set for prometheus integrations only (to the defaults when the YAML sets none of it).
+  std::optional<PrometheusOptions> prometheus;
+  // Opsgenie integrations only: the severity of Opsgenie priorities P1..P5 (index 0 = P1). The
+  // YAML's `priorities` map overrides some or all of kDefaultOpsgeniePriorities.
+  std::optional<std::array<core::Severity, 5>> priorities;
 };
+
+// P1 critical, P2 error, P3 (Opsgenie's default priority) warning, P4 and P5 info.
+inline constexpr std::array<core::Severity, 5> kDefaultOpsgeniePriorities{
+    core::Severity::kCritical, core::Severity::kError, core::Severity::kWarning,
+    core::Severity::kInfo, core::Severity::kInfo};
 
 // Time-window alert grouping for a service: a new alert joins the service's newest open
 // incident whose last alert arrived within `window_minutes` and whose content key (the values

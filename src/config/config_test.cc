@@ -821,6 +821,39 @@ TEST(ValidationTest, RotationAndLayerRules) {
           "org.yaml:7:21: schedules[1].layers: must have at least one layer"));
 }
 
+TEST(ValidationTest, LayerEndAndEmptyTurns) {
+  Result<Org> org = ParseOrg(
+      "users: [{id: a}, {id: b}]\n"
+      "schedules:\n"
+      "  - id: s\n"
+      "    layers:\n"
+      "      - {start: \"2026-01-05T09:00:00\", end: \"2026-02-02T09:00:00\", rotation: "
+      "{type: weekly}, users: [a, ~, b]}\n",
+      "org.yaml");
+  ASSERT_TRUE(org.has_value()) << org.error().ToString();
+  const ScheduleLayer& layer = org->schedules[0].layers[0];
+  EXPECT_THAT(layer.users, ElementsAre("a", "", "b"));
+  ASSERT_TRUE(layer.end_local.has_value());
+  EXPECT_EQ(date::format("%FT%T", *layer.end_local), "2026-02-02T09:00:00");
+
+  EXPECT_THAT(
+      ProblemsOf("users: [{id: a}]\n"
+                 "schedules:\n"
+                 "  - id: s\n"
+                 "    layers:\n"
+                 "      - {start: \"2026-01-05T09:00:00\", end: \"2026-01-05T09:00:00\", "
+                 "rotation: {type: daily}, users: [~, ~]}\n"
+                 "      - {start: \"2026-01-05T09:00:00\", end: soon, rotation: {type: daily}, "
+                 "users: [a, '']}\n"),
+      ElementsAre("org.yaml:5:45: schedules[0].layers[0].end: end '2026-01-05T09:00:00' is not "
+                  "after the layer's start '2026-01-05T09:00:00'",
+                  "org.yaml:5:100: schedules[0].layers[0].users: must list at least one user",
+                  "org.yaml:6:45: schedules[0].layers[1].end: invalid end 'soon': use local time "
+                  "YYYY-MM-DDTHH:MM:SS in the schedule's timezone, e.g. 2026-06-01T09:00:00",
+                  "org.yaml:6:87: schedules[0].layers[1].users[1]: empty user id (write ~ for a "
+                  "turn with nobody on call)"));
+}
+
 TEST(ValidationTest, OverrideAndWindowStartMustBeBeforeEnd) {
   std::string yaml = std::string(kRefsBase) +
                      "maintenance_windows:\n"                     // 14
@@ -925,7 +958,7 @@ TEST(ValidationTest, IntegrationRules) {
           "org.yaml:23:53: services[1].integrations[4].mapping: only generic integrations take a "
           "mapping; remove it",
           "org.yaml:24:16: services[1].integrations[5].type: unknown integration type 'nagios' "
-          "(use events_v2, alertmanager, grafana, generic or heartbeat)",
+          "(use events_v2, alertmanager, grafana, generic, heartbeat, opsgenie or prometheus)",
           "org.yaml:25:66: services[1].integrations[6].rate_limit_per_second: must be greater "
           "than 0, got 0"));
 }
@@ -981,6 +1014,45 @@ TEST(ValidationTest, GenericMapping) {
                   "unknown action 'fire' (use trigger, acknowledge or resolve)",
                   "org.yaml:23:33: services[1].integrations[0].mapping.severity_values.P1: "
                   "unknown severity 'sev1' (use critical, error, warning or info)"));
+}
+
+TEST(ValidationTest, OpsgeniePriorities) {
+  std::string yaml = std::string(kRefsBase) +
+                     "  - id: api\n"
+                     "    escalation_policy: payments-ep\n"
+                     "    integrations:\n"
+                     "      - {type: opsgenie, key: 8f6d2a6e-2c6b-4a53-9d1e-0d2f6c1b7a11}\n"
+                     "      - type: opsgenie\n"
+                     "        key: og-api-two\n"
+                     "        priorities: {P3: critical, P5: warning}\n";
+  Org org = ParseValid(yaml);
+  ASSERT_THAT(org.services[1].integrations, SizeIs(2));
+  const Integration& one = org.services[1].integrations[0];
+  ASSERT_TRUE(one.priorities.has_value());
+  EXPECT_EQ(*one.priorities, kDefaultOpsgeniePriorities);
+  const Integration& two = org.services[1].integrations[1];
+  ASSERT_TRUE(two.priorities.has_value());
+  EXPECT_EQ((*two.priorities)[0], core::Severity::kCritical);  // default kept
+  EXPECT_EQ((*two.priorities)[2], core::Severity::kCritical);
+  EXPECT_EQ((*two.priorities)[3], core::Severity::kInfo);
+  EXPECT_EQ((*two.priorities)[4], core::Severity::kWarning);
+
+  std::string bad = std::string(kRefsBase) +
+                    "  - id: api\n"                                                         // 14
+                    "    escalation_policy: payments-ep\n"                                  // 15
+                    "    integrations:\n"                                                   // 16
+                    "      - type: opsgenie\n"                                              // 17
+                    "        key: og-api-one\n"                                             // 18
+                    "        priorities: {P0: critical, P2: sev1}\n"                        // 19
+                    "      - {type: grafana, key: grafana-api, priorities: {P1: info}}\n";  // 20
+  EXPECT_THAT(
+      ProblemsOf(bad),
+      ElementsAre("org.yaml:19:22: services[1].integrations[0].priorities.P0: unknown Opsgenie "
+                  "priority 'P0' (use P1, P2, P3, P4 or P5)",
+                  "org.yaml:19:40: services[1].integrations[0].priorities.P2: unknown severity "
+                  "'sev1' for P2 (use critical, error, warning or info)",
+                  "org.yaml:20:55: services[1].integrations[1].priorities: only opsgenie "
+                  "integrations take priorities; remove it"));
 }
 
 TEST(ValidationTest, MaintenanceWindows) {

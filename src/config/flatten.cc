@@ -130,6 +130,7 @@ json::object ScheduleSpec(const Schedule& s) {
     json::object o;
     o["name"] = l.name;
     o["start"] = LocalTime(l.start_local);
+    if (l.end_local) o["end"] = LocalTime(*l.end_local);  // only when set: older specs unchanged
     o["rotation"] = std::move(rotation);
     o["users"] = Strings(l.users);
     o["restrictions"] = std::move(restrictions);
@@ -229,6 +230,37 @@ json::object IntegrationSpec(const Integration& i) {
   o["interval_minutes"] = Optional(i.interval_minutes);
   o["grace_minutes"] = Optional(i.grace_minutes);
   o["mapping"] = std::move(mapping);
+  if (i.priorities) {  // opsgenie only: other types' specs stay as they were
+    json::object p;
+    for (size_t n = 0; n < i.priorities->size(); ++n) {
+      p[fmt::format("P{}", n + 1)] = core::ToString((*i.priorities)[n]);
+    }
+    o["priorities"] = std::move(p);
+  }
+  if (i.prometheus) {  // prometheus only, like priorities
+    const PrometheusOptions& p = *i.prometheus;
+    json::array routes;
+    for (const PrometheusRoute& r : p.routes) {
+      json::array match;
+      for (const LabelMatcher& m : r.match) {
+        // Canonical: however it was spaced or quoted, the same matcher flattens the same.
+        std::string text = m.label + std::string(ToString(m.op)) + "\"";
+        for (char c : m.value) {
+          if (c == '"' || c == '\\') text += '\\';
+          text += c == '\n' ? std::string("\\n") : std::string(1, c);
+        }
+        match.emplace_back(text + "\"");
+      }
+      routes.emplace_back(json::object{{"match", std::move(match)}, {"service", r.service}});
+    }
+    json::array group_by;
+    if (p.group_by_all) group_by.emplace_back("...");
+    for (const std::string& label : p.group_by) group_by.emplace_back(label);
+    o["routes"] = std::move(routes);
+    o["group_by"] = std::move(group_by);
+    o["resolve_timeout_minutes"] = p.resolve_timeout_minutes;
+    o["require_bearer"] = p.require_bearer;
+  }
   return o;
 }
 

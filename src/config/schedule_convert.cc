@@ -37,13 +37,13 @@ core::ScheduleSpec ToScheduleSpec(const Schedule& schedule) {
   HOUSTON_CHECK(zone.has_value());
   spec.zone = *zone;
   for (const ScheduleLayer& layer : schedule.layers) {
-    core::LayerSpec out;
+    core::LayerSpec& out = spec.layers.emplace_back();
     out.name = layer.name;
     out.start_local = layer.start_local;
     out.rotation = {ToCore(layer.rotation.type), layer.rotation.length};
     out.users = layer.users;
+    out.end_local = layer.end_local;
     for (const DailyWindow& window : layer.restrictions) out.restrictions.push_back(ToCore(window));
-    spec.layers.push_back(std::move(out));
   }
   for (const ScheduleOverride& o : schedule.overrides) {
     spec.overrides.push_back({o.user, o.start, o.end});

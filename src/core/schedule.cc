@@ -126,11 +126,12 @@ Status ValidateScheduleSpec(const ScheduleSpec& spec) {
   }
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     const LayerSpec& layer = spec.layers[i];
-    if (layer.users.empty()) problems.push_back(fmt::format("layers[{}].users: empty", i));
-    for (size_t u = 0; u < layer.users.size(); ++u) {
-      if (layer.users[u].empty()) {
-        problems.push_back(fmt::format("layers[{}].users[{}]: empty user id", i, u));
-      }
+    if (std::all_of(layer.users.begin(), layer.users.end(),
+                    [](const std::string& u) { return u.empty(); })) {
+      problems.push_back(fmt::format("layers[{}].users: nobody in the rotation", i));
+    }
+    if (layer.end_local && *layer.end_local <= layer.start_local) {
+      problems.push_back(fmt::format("layers[{}].end: not after its start", i));
     }
     if (layer.rotation.length < 1) {
       problems.push_back(
@@ -181,6 +182,9 @@ Result<CompiledSchedule> CompiledSchedule::Create(ScheduleSpec spec) {
     Layer compiled;
     compiled.period = Unit(layer.rotation.type) * layer.rotation.length;
     compiled.first_handoff = spec.zone->to_sys(layer.start_local, date::choose::earliest);
+    if (layer.end_local) {
+      compiled.end = spec.zone->to_sys(*layer.end_local, date::choose::earliest);
+    }
     for (const DailyWindowSpec& w : layer.restrictions) {
       Window window;
       window.days = w.days;
@@ -242,7 +246,7 @@ const std::string* CompiledSchedule::WhoAt(TimePoint t) const {
   for (size_t i = layers_.size(); i-- > 0;) {
     const Layer& layer = layers_[i];
     const LayerSpec& layer_spec = spec_.layers[i];
-    if (t < layer.first_handoff) continue;
+    if (t < layer.first_handoff || (layer.end && t >= *layer.end)) continue;
 
     if (!layer.windows.empty()) {
       // The occurrence containing t starts on the local day before, of or (in an overlap
@@ -269,8 +273,10 @@ const std::string* CompiledSchedule::WhoAt(TimePoint t) const {
     while (handoff(k + 1) <= t) ++k;
     while (handoff(k) > t) --k;
     HOUSTON_CHECK(k >= 0);
-    return &layer_spec
-                .users[static_cast<size_t>(k % static_cast<int64_t>(layer_spec.users.size()))];
+    const std::string& user =
+        layer_spec.users[static_cast<size_t>(k % static_cast<int64_t>(layer_spec.users.size()))];
+    if (user.empty()) continue;  // an empty turn: an earlier layer shows through
+    return &user;
   }
   return nullptr;
 }
@@ -301,6 +307,7 @@ ScheduleTimeline Timeline(const CompiledSchedule& schedule, TimePoint from, Time
     const CompiledSchedule::Layer& layer = schedule.layers_[i];
     const LayerSpec& layer_spec = spec.layers[i];
     add(layer.first_handoff);
+    if (layer.end) add(*layer.end);
     auto handoff = [&](int64_t k) { return zone.ToUtc(layer_spec.start_local + k * layer.period); };
     // First handoff index at or after `from`, guessed from local time and fixed up.
     int64_t k = 0;

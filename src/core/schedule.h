@@ -43,6 +43,9 @@
 // occurrence of its end. This equals "the local time is inside the window" everywhere except in
 // a repeated hour, where it keeps the window one contiguous interval instead of switching off
 // and on again (e.g. 00:00-01:30 on a New York fall-back night ends at the first 01:30).
+// A layer may end: from ToUtc(end_local) on it has nobody. A rotation turn may be empty (an
+// empty user id in `users`, "nobody" in org.yaml): during that turn the layer has nobody, so an
+// earlier layer shows through (Opsgenie's `none` participant).
 // Layer order. A later layer wins over an earlier one where it has someone; where the later one
 // has nobody (not started, or outside its restrictions) the earlier one shows through.
 // Overrides. During [start, end) an override's user is on call, on top of every layer; where
@@ -58,6 +61,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -98,7 +102,10 @@ struct LayerSpec {
   std::string name;
   date::local_seconds start_local{};  // handoff 0, local time in the schedule's zone
   RotationSpec rotation;
-  std::vector<std::string> users;  // rotation order, non-empty; a user may repeat
+  // Rotation order, with at least one user; a user may repeat; "" is an empty turn (nobody).
+  std::vector<std::string> users;
+  // When set (> start_local): the layer has nobody from this local time on.
+  std::optional<date::local_seconds> end_local;
   // Empty: the layer covers all the time. Otherwise it covers only the union of the windows.
   std::vector<DailyWindowSpec> restrictions;
 };
@@ -126,7 +133,8 @@ Result<const date::time_zone*> LocateTimeZone(std::string_view name);
 
 // Checks what the semantics above rely on; every problem is one line of details().
 // Returns InvalidArgument ("schedule 'ID' is invalid: N problem(s)") when:
-// the zone is null, a layer has no users or an empty user id, a rotation length is < 1, a window
+// the zone is null, a layer has no users (only empty turns count as none), ends at or before its
+// start, a rotation length is < 1, a window
 // has no days, days outside kAllDays or minutes out of range, or an override has an empty user
 // or end <= start.
 Status ValidateScheduleSpec(const ScheduleSpec& spec);
@@ -180,6 +188,7 @@ class CompiledSchedule {
   struct Layer {
     std::chrono::seconds period{};  // length * unit
     TimePoint first_handoff{};      // ToUtc(start_local)
+    std::optional<TimePoint> end;   // ToUtc(end_local)
     std::vector<Window> windows;
   };
 

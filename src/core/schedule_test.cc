@@ -185,6 +185,7 @@ TEST(ScheduleSpec, ValidationListsEveryProblem) {
                             Layer(RotationType::kHourly, 1, Local(2026, 1, 1, 9), {""},
                                   {{0, 60, 120}, {0x80, 0, 60}, {1, 1440, 1441}, {1, 600, 600}})},
                            {{"", Utc("2026-01-02T00:00:00Z"), Utc("2026-01-01T00:00:00Z")}});
+  spec.layers[1].end_local = spec.layers[1].start_local;
   Result<CompiledSchedule> s = CompiledSchedule::Create(spec);
   ASSERT_FALSE(s.has_value());
   EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
@@ -194,9 +195,10 @@ TEST(ScheduleSpec, ValidationListsEveryProblem) {
     return std::any_of(d.begin(), d.end(),
                        [&](const std::string& line) { return line.find(needle) != line.npos; });
   };
-  EXPECT_TRUE(has("layers[0].users: empty"));
+  EXPECT_TRUE(has("layers[0].users: nobody in the rotation"));
   EXPECT_TRUE(has("layers[0].rotation.length: 0"));
-  EXPECT_TRUE(has("layers[1].users[0]: empty user id"));
+  EXPECT_TRUE(has("layers[1].users: nobody in the rotation"));
+  EXPECT_TRUE(has("layers[1].end: not after its start"));
   EXPECT_TRUE(has("layers[1].restrictions[0].days"));
   EXPECT_TRUE(has("layers[1].restrictions[1].days"));
   EXPECT_TRUE(has("layers[1].restrictions[2].start_minute"));
@@ -204,7 +206,52 @@ TEST(ScheduleSpec, ValidationListsEveryProblem) {
   EXPECT_TRUE(has("layers[1].restrictions[3]: start and end are equal"));
   EXPECT_TRUE(has("overrides[0].user: empty"));
   EXPECT_TRUE(has("overrides[0]: end is not after start"));
-  EXPECT_EQ(d.size(), 10u);
+  EXPECT_EQ(d.size(), 11u);
+}
+
+// An empty turn ("" in users, Opsgenie's `none`) leaves the layer without anybody for that turn:
+// the earlier layer shows through, and with no earlier layer it is a gap.
+TEST(ScheduleSpec, EmptyTurnLetsTheEarlierLayerShowThrough) {
+  CompiledSchedule s = Compile(Spec(
+      "Europe/Berlin", {Layer(RotationType::kDaily, 1, Local(2026, 3, 1, 9), {"base"}),
+                        Layer(RotationType::kDaily, 1, Local(2026, 3, 1, 9), {"ann", "", "bob"})}));
+  EXPECT_EQ(Who(s, Utc("2026-03-01T09:00:00+01:00")), "ann");
+  EXPECT_EQ(Who(s, Utc("2026-03-02T08:59:59+01:00")), "ann");
+  EXPECT_EQ(Who(s, Utc("2026-03-02T09:00:00+01:00")), "base");
+  EXPECT_EQ(Who(s, Utc("2026-03-03T09:00:00+01:00")), "bob");
+  EXPECT_EQ(Who(s, Utc("2026-03-05T12:00:00+01:00")), "base");  // the empty turn again
+  ScheduleTimeline tl =
+      Timeline(s, Utc("2026-03-01T09:00:00+01:00"), Utc("2026-03-04T09:00:00+01:00"));
+  EXPECT_THAT(
+      tl.shifts,
+      ElementsAre(
+          Shift{Utc("2026-03-01T09:00:00+01:00"), Utc("2026-03-02T09:00:00+01:00"), "ann"},
+          Shift{Utc("2026-03-02T09:00:00+01:00"), Utc("2026-03-03T09:00:00+01:00"), "base"},
+          Shift{Utc("2026-03-03T09:00:00+01:00"), Utc("2026-03-04T09:00:00+01:00"), "bob"}));
+  CompiledSchedule alone =
+      Compile(Spec("UTC", {Layer(RotationType::kDaily, 1, Local(2026, 3, 1, 0), {"ann", ""})}));
+  tl = Timeline(alone, Utc("2026-03-01T00:00:00Z"), Utc("2026-03-03T00:00:00Z"));
+  EXPECT_THAT(tl.shifts,
+              ElementsAre(Shift{Utc("2026-03-01T00:00:00Z"), Utc("2026-03-02T00:00:00Z"), "ann"}));
+  EXPECT_THAT(tl.gaps, ElementsAre(Gap{Utc("2026-03-02T00:00:00Z"), Utc("2026-03-03T00:00:00Z")}));
+}
+
+// A layer that ends has nobody from its end (local wall-clock time, across DST) on.
+TEST(ScheduleSpec, LayerEndsAtItsLocalEnd) {
+  LayerSpec ending = Layer(RotationType::kWeekly, 1, Local(2026, 3, 2, 9), {"ann", "bob"});
+  ending.end_local = Local(2026, 3, 30, 9);  // after the spring-forward of 2026-03-29 in Berlin
+  CompiledSchedule s = Compile(Spec(
+      "Europe/Berlin", {Layer(RotationType::kWeekly, 1, Local(2026, 1, 5, 9), {"base"}), ending}));
+  EXPECT_EQ(Who(s, Utc("2026-03-30T08:59:59+02:00")), "bob");
+  EXPECT_EQ(Who(s, Utc("2026-03-30T09:00:00+02:00")), "base");
+  EXPECT_EQ(Who(s, Utc("2027-01-01T00:00:00+01:00")), "base");
+  ScheduleTimeline tl =
+      Timeline(s, Utc("2026-03-23T09:00:00+01:00"), Utc("2026-04-06T09:00:00+02:00"));
+  EXPECT_THAT(
+      tl.shifts,
+      ElementsAre(
+          Shift{Utc("2026-03-23T09:00:00+01:00"), Utc("2026-03-30T09:00:00+02:00"), "bob"},
+          Shift{Utc("2026-03-30T09:00:00+02:00"), Utc("2026-04-06T09:00:00+02:00"), "base"}));
 }
 
 TEST(ScheduleSpec, EmptyScheduleHasNobody) {

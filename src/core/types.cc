@@ -45,12 +45,14 @@ constexpr std::array<std::pair<IncidentStatus, std::string_view>, 4> kIncidentSt
     {IncidentStatus::kMitigated, "mitigated"},
     {IncidentStatus::kResolved, "resolved"},
 }};
-constexpr std::array<std::pair<IntegrationType, std::string_view>, 5> kIntegrationTypes{{
+constexpr std::array<std::pair<IntegrationType, std::string_view>, 7> kIntegrationTypes{{
     {IntegrationType::kEventsV2, "events_v2"},
     {IntegrationType::kAlertmanager, "alertmanager"},
     {IntegrationType::kGrafana, "grafana"},
     {IntegrationType::kGeneric, "generic"},
     {IntegrationType::kHeartbeat, "heartbeat"},
+    {IntegrationType::kOpsgenie, "opsgenie"},
+    {IntegrationType::kPrometheus, "prometheus"},
 }};
 constexpr std::array<std::pair<Role, std::string_view>, 3> kRoles{{
     {Role::kViewer, "viewer"},

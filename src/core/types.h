@@ -27,7 +27,15 @@ enum class AlertStatus { kTriggered, kAcknowledged, kResolved };
 enum class IncidentStatus { kTriggered, kAcknowledged, kMitigated, kResolved };
 
 // The integration types of org.yaml (`services[].integrations[].type`).
-enum class IntegrationType { kEventsV2, kAlertmanager, kGrafana, kGeneric, kHeartbeat };
+enum class IntegrationType {
+  kEventsV2,
+  kAlertmanager,
+  kGrafana,
+  kGeneric,
+  kHeartbeat,
+  kOpsgenie,    // Opsgenie Alert and Heartbeat API senders (/v2/alerts, /v2/heartbeats)
+  kPrometheus,  // Prometheus pushing straight to houston (Alertmanager API v2 body)
+};
 
 // An incident's escalation (store::EscalationRow documents each state).
 enum class EscalationState { kNew, kActive, kAcked, kAckWait, kStopped, kExhausted, kDone };
@@ -101,6 +109,10 @@ struct AlertEvent {
   // Whether the incident fan-out has anything to do with this event (the org has incident
   // rules or incident webhooks); false spares intake the fan-out's bookkeeping.
   bool fanout = true;
+  // Triggers only: when the alert resolves by itself unless a later trigger renews it (a
+  // Prometheus alert's endsAt); nullopt: never by time. Every trigger sets it on its alert,
+  // so a repeat moves it (or clears it).
+  std::optional<TimePoint> expires_at;
 };
 
 // A PagerDuty change event (deploy, config change). Never opens alerts.

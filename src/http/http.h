@@ -102,7 +102,8 @@ struct HttpRequest {
   std::string_view query;                                   // without '?'
   std::vector<std::pair<std::string, std::string>> params;  // from {name} route segments
   std::string remote;                                       // peer address
-  std::string request_id;                                   // X-Request-Id, or generated
+  // X-Request-Id, or generated; the answer carries it unless the handler set its own.
+  std::string request_id;
   // Set for a WebSocket upgrade request (IsWebSocketUpgrade): accepts it, from any thread, in
   // place of answering through the Responder (which is then dropped without being called). The
   // server answers 101 and runs `on_open` with the connection, on an I/O thread.
@@ -138,7 +139,9 @@ Response ErrorResponse(const Status& status);
 Response JsonResponse(bhttp::status code, std::string body);
 
 // Renders the response for errors found before a handler runs (bad framing, oversize body,
-// unknown route) so that routes can keep their own error shape (PagerDuty's on /v2/...).
+// unknown route) so that routes can keep their own error shape (PagerDuty's on /v2/...). An
+// oversize body comes as ResourceExhausted: the server answers 413 unless the renderer chose
+// another status than that code's own (HttpStatusFor: 429).
 using ErrorRenderer = std::function<Response(std::string_view path, const Status& status)>;
 
 struct ServerOptions {
@@ -163,8 +166,14 @@ struct ServerOptions {
 };
 
 // Routes requests by method and path pattern ("/api/v1/alerts/{id}"); HEAD requests go to the
-// GET route (the server sends the headers only). Thread-compatible: add routes before the
-// server starts, then it is read-only.
+// GET route (the server sends the headers only). Empty segments do not count: "/a/b/" and
+// "/a//b" are "/a/b". A `{name}` segment matches one path segment (percent-decoded); at most one
+// `{name*}` segment per pattern matches zero or more segments, its parameter being them
+// (decoded) joined by '/' ("{prefix*}/v2/alerts" serves "/v2/alerts" and "/x/y/v2/alerts",
+// prefix "" and "x/y"). A route without a `{name*}` segment wins: routes with one are only
+// looked at for paths that no other route knows (so that 405 stays 405 there). The first
+// route added wins among equals. Thread-compatible: add routes before the server starts, then
+// it is read-only.
 class Router {
  public:
   void Add(bhttp::verb method, std::string pattern, Handler handler, PreBodyCheck check = {});
@@ -185,7 +194,11 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     PreBodyCheck check;
+    int rest = -1;  // the index of its {name*} segment, or -1
   };
+  // Whether `r` matches `segs`; fills `params` (cleared first).
+  static bool Matches(const Route& r, const std::vector<std::string_view>& segs,
+                      std::vector<std::pair<std::string, std::string>>& params);
   std::vector<Route> routes_;
 };
 

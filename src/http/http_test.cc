@@ -61,6 +61,66 @@ TEST(Router, ListsThePathsMethodsAndKeepsPreBodyChecks) {
   EXPECT_NE(r.Find(bhttp::verb::post, "/x/1").check, nullptr);
 }
 
+TEST(Router, RestSegmentMatchesZeroOrMoreSegments) {
+  Router r;
+  auto handler = [](const HttpRequest&, Responder) {};
+  r.Add(bhttp::verb::post, "{prefix*}/v2/alerts", handler);
+  r.Add(bhttp::verb::post, "{prefix*}/v2/alerts/{id}/close", handler);
+  r.Add(bhttp::verb::get, "/files/{rest*}", handler);
+  r.Add(bhttp::verb::get, "/a/{mid*}/z", handler);
+  auto param = [](const Router::Match& m, std::string_view name) {
+    for (const auto& [k, v] : m.params) {
+      if (k == name) return v;
+    }
+    return std::string("<absent>");
+  };
+  auto none = r.Find(bhttp::verb::post, "/v2/alerts");
+  ASSERT_NE(none.handler, nullptr);
+  EXPECT_EQ(*none.pattern, "{prefix*}/v2/alerts");
+  EXPECT_EQ(param(none, "prefix"), "");
+  auto two = r.Find(bhttp::verb::post, "/some/pre%20fix/v2/alerts/");
+  ASSERT_NE(two.handler, nullptr);
+  EXPECT_EQ(param(two, "prefix"), "some/pre fix");
+  auto close = r.Find(bhttp::verb::post, "/h/v2/alerts/abc/close/");
+  ASSERT_NE(close.handler, nullptr);
+  EXPECT_EQ(*close.pattern, "{prefix*}/v2/alerts/{id}/close");
+  EXPECT_EQ(param(close, "prefix"), "h");
+  EXPECT_EQ(param(close, "id"), "abc");
+  EXPECT_EQ(param(r.Find(bhttp::verb::get, "/files/x/y/z"), "rest"), "x/y/z");
+  EXPECT_EQ(param(r.Find(bhttp::verb::get, "/files"), "rest"), "");
+  EXPECT_EQ(param(r.Find(bhttp::verb::get, "/a/z"), "mid"), "");
+  EXPECT_EQ(param(r.Find(bhttp::verb::get, "/a/b/c/z"), "mid"), "b/c");
+  EXPECT_EQ(r.Find(bhttp::verb::get, "/a/b/c").handler, nullptr);
+  EXPECT_FALSE(r.Find(bhttp::verb::post, "/v2/alertsx").path_known);
+  EXPECT_FALSE(r.Find(bhttp::verb::post, "/x/v2/alerts/abc").path_known);
+  // A wildcard route knows its paths: 405 with its methods.
+  auto wrong = r.Find(bhttp::verb::get, "/p/v2/alerts");
+  EXPECT_EQ(wrong.handler, nullptr);
+  EXPECT_TRUE(wrong.path_known);
+  EXPECT_EQ(wrong.allow, "POST");
+}
+
+TEST(Router, FixedRoutesWinOverRestSegments) {
+  Router r;
+  int hit = 0;
+  r.Add(bhttp::verb::get, "{prefix*}/v2/alerts", [&](const HttpRequest&, Responder) { hit = 1; });
+  r.Add(bhttp::verb::post, "{prefix*}/v2/alerts", [&](const HttpRequest&, Responder) { hit = 2; });
+  r.Add(bhttp::verb::post, "/integrations/prometheus/{key}/api/v2/alerts",
+        [&](const HttpRequest&, Responder) { hit = 3; });
+  r.Add(bhttp::verb::post, "/v2/enqueue", [&](const HttpRequest&, Responder) { hit = 4; });
+  // Added after the wildcard route, the fixed route still wins its path.
+  auto prom = r.Find(bhttp::verb::post, "/integrations/prometheus/k1/api/v2/alerts");
+  ASSERT_NE(prom.handler, nullptr);
+  EXPECT_EQ(*prom.pattern, "/integrations/prometheus/{key}/api/v2/alerts");
+  // Another method on the fixed route's path is its 405, not the wildcard route's GET.
+  auto wrong = r.Find(bhttp::verb::get, "/integrations/prometheus/k1/api/v2/alerts");
+  EXPECT_EQ(wrong.handler, nullptr);
+  EXPECT_TRUE(wrong.path_known);
+  EXPECT_EQ(wrong.allow, "POST");
+  EXPECT_EQ(*r.Find(bhttp::verb::post, "/v2/enqueue").pattern, "/v2/enqueue");
+  EXPECT_EQ(*r.Find(bhttp::verb::get, "/api/v2/alerts").pattern, "{prefix*}/v2/alerts");
+}
+
 TEST(HttpRequest, DecodesQueryParameters) {
   Request raw;
   HttpRequest req{

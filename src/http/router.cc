@@ -82,37 +82,70 @@ std::string_view HttpRequest::Header(std::string_view name) const {
 
 void Router::Add(bhttp::verb method, std::string pattern, Handler handler, PreBodyCheck check) {
   Route r{method, pattern, {}, std::move(handler), std::move(check)};
-  for (auto seg : Split(pattern)) r.segments.emplace_back(seg);
+  for (auto seg : Split(pattern)) {
+    if (seg.size() > 3 && seg.front() == '{' && seg.ends_with("*}")) {
+      HOUSTON_CHECK(r.rest < 0);  // at most one {name*} segment per pattern
+      r.rest = static_cast<int>(r.segments.size());
+    }
+    r.segments.emplace_back(seg);
+  }
   routes_.push_back(std::move(r));
+}
+
+bool Router::Matches(const Route& r, const std::vector<std::string_view>& segs,
+                     std::vector<std::pair<std::string, std::string>>& params) {
+  params.clear();
+  const size_t n = r.segments.size();
+  // Without a {name*} segment, one path segment per pattern segment. With one, it takes what
+  // the segments before and after it leave (zero or more).
+  const size_t fixed = r.rest < 0 ? n : n - 1;
+  if (r.rest < 0 ? segs.size() != n : segs.size() < fixed) return false;
+  const size_t rest_len = segs.size() - fixed;
+  size_t at = 0;  // the path segment the next pattern segment matches
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& want = r.segments[i];
+    if (static_cast<int>(i) == r.rest) {
+      std::string joined;
+      for (size_t k = 0; k < rest_len; ++k) {
+        if (k) joined += '/';
+        joined += PercentDecode(segs[at + k]);
+      }
+      params.emplace_back(want.substr(1, want.size() - 3), std::move(joined));
+      at += rest_len;
+      continue;
+    }
+    if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+      params.emplace_back(want.substr(1, want.size() - 2), PercentDecode(segs[at]));
+    } else if (want != segs[at]) {
+      return false;
+    }
+    ++at;
+  }
+  return true;
 }
 
 Router::Match Router::Find(bhttp::verb method, std::string_view path) const {
   Match m;
   auto segs = Split(path);
   std::vector<bhttp::verb> allowed;
-  for (const auto& r : routes_) {
-    if (r.segments.size() != segs.size()) continue;
-    std::vector<std::pair<std::string, std::string>> params;
-    bool ok = true;
-    for (size_t i = 0; i < segs.size() && ok; ++i) {
-      const std::string& want = r.segments[i];
-      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-        params.emplace_back(want.substr(1, want.size() - 2), PercentDecode(segs[i]));
-      } else {
-        ok = want == segs[i];
+  std::vector<std::pair<std::string, std::string>> params;
+  // Routes with a {name*} segment only see paths that no route without one knows, so that a
+  // fixed route keeps its 405 (and its own path) even where a wildcard route would match.
+  for (bool wildcard : {false, true}) {
+    if (wildcard && m.path_known) break;
+    for (const auto& r : routes_) {
+      if ((r.rest >= 0) != wildcard || !Matches(r, segs, params)) continue;
+      m.path_known = true;
+      if (r.method == method || (method == bhttp::verb::head && r.method == bhttp::verb::get)) {
+        m.handler = &r.handler;
+        m.check = r.check ? &r.check : nullptr;
+        m.pattern = &r.pattern;
+        m.params = std::move(params);
+        return m;
       }
+      allowed.push_back(r.method);
+      if (r.method == bhttp::verb::get) allowed.push_back(bhttp::verb::head);
     }
-    if (!ok) continue;
-    m.path_known = true;
-    if (r.method == method || (method == bhttp::verb::head && r.method == bhttp::verb::get)) {
-      m.handler = &r.handler;
-      m.check = r.check ? &r.check : nullptr;
-      m.pattern = &r.pattern;
-      m.params = std::move(params);
-      return m;
-    }
-    allowed.push_back(r.method);
-    if (r.method == bhttp::verb::get) allowed.push_back(bhttp::verb::head);
   }
   for (size_t i = 0; i < allowed.size(); ++i) {
     if (std::find(allowed.begin(), allowed.begin() + i, allowed[i]) != allowed.begin() + i) {

@@ -668,8 +668,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       res = srv_.RenderError(
           path, ResourceExhausted(fmt::format("request body is larger than the limit of {} bytes",
                                               srv_.opt.max_body_bytes)));
-      res.result(bhttp::status::payload_too_large);
-      if (path.starts_with("/v2/")) res.result(bhttp::status::bad_request);  // PagerDuty's way
+      // 413, unless the renderer chose its own status (PagerDuty's senders expect 400).
+      if (res.result() == HttpStatusFor(StatusCode::kResourceExhausted)) {
+        res.result(bhttp::status::payload_too_large);
+      }
     } else if (ec == bhttp::error::header_limit) {
       res = ErrorResponse(ResourceExhausted(fmt::format(
           "request headers are larger than the limit of {} bytes", srv_.opt.max_header_bytes)));
@@ -759,7 +761,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res.version(11);
     res.keep_alive(keep_alive);
     res.set(bhttp::field::server, "houston");
-    if (request_) res.set("X-Request-Id", request_->request_id);
+    // A handler may answer with its own request id (Opsgenie's API: its requestId).
+    if (request_ && res.find("X-Request-Id") == res.end()) {
+      res.set("X-Request-Id", request_->request_id);
+    }
     res.prepare_payload();
     // A HEAD answer is the GET answer's headers (Content-Length included) without its body.
     if (head_) res.body().clear();

@@ -13,14 +13,19 @@
 #include "core/random.h"
 #include "core/time_util.h"
 #include "ingest/ingest.h"
+#include "ingest/internal/alert_fields.h"
 #include "ingest/internal/json.h"
 
 namespace houston::ingest {
 namespace {
 
+using internal::AlertString;
+using internal::AlertTime;
+using internal::LabelMap;
 using internal::Members;
 using internal::OptString;
 using internal::Problems;
+using internal::StringMap;
 using simdjson::dom::element;
 using OptElement = std::optional<element>;
 
@@ -34,9 +39,6 @@ struct Flavor {
 constexpr Flavor kAlertmanager{"Alertmanager", "4", "alertmanager", false};
 constexpr Flavor kGrafana{"Grafana", "1", "grafana", true};
 
-// Alertmanager's zero time.Time: an alert that has not ended.
-constexpr std::string_view kZeroTime = "0001-01-01T00:00:00Z";
-
 // What the top level says about alerts that carry no status of their own.
 struct GroupContext {
   std::string_view group_key;
@@ -49,108 +51,6 @@ std::optional<core::EventAction> ActionFromStatus(std::string_view status) {
   if (status == "firing") return core::EventAction::kTrigger;
   if (status == "resolved") return core::EventAction::kResolve;
   return std::nullopt;
-}
-
-// Checks that `v` is an object whose values are all strings and returns it as a sorted map.
-// Adds "<name> must be an object of strings" otherwise.
-std::optional<std::map<std::string_view, std::string_view>> StringMap(const element& v,
-                                                                      size_t index,
-                                                                      std::string_view field,
-                                                                      Problems& problems) {
-  simdjson::dom::object obj;
-  if (v.get_object().get(obj) != simdjson::SUCCESS) {
-    problems.Add(fmt::format("alerts[{}].{} must be an object of strings", index, field));
-    return std::nullopt;
-  }
-  std::map<std::string_view, std::string_view> out;
-  for (simdjson::dom::key_value_pair kv : obj) {
-    std::string_view s;
-    if (kv.value.get_string().get(s) != simdjson::SUCCESS) {
-      problems.Add(fmt::format("alerts[{}].{} must be an object of strings ('{}' is {})", index,
-                               field, kv.key, internal::TypeName(kv.value)));
-      return std::nullopt;
-    }
-    out.insert_or_assign(kv.key, s);
-  }
-  return out;
-}
-
-std::string_view Lookup(const std::map<std::string_view, std::string_view>& m,
-                        std::string_view key) {
-  auto it = m.find(key);
-  return it == m.end() ? std::string_view() : it->second;
-}
-
-// alerts[index].field as a string, or nullopt when absent; names a non-string in `problems`.
-// (The name is formatted only on error: this runs for every member of every alert.)
-std::optional<std::string_view> AlertString(const OptElement& v, size_t index,
-                                            std::string_view field, Problems& problems) {
-  if (!v.has_value()) return std::nullopt;
-  std::string_view s;
-  if (v->get_string().get(s) != simdjson::SUCCESS) {
-    problems.Add(fmt::format("alerts[{}].{} must be a string", index, field));
-    return std::nullopt;
-  }
-  return s;
-}
-
-// An RFC 3339 time that may be unset (absent, empty or Go's zero time).
-std::optional<TimePoint> OptTime(std::optional<std::string_view> s, size_t index,
-                                 std::string_view field, Problems& problems) {
-  if (!s.has_value() || s->empty() || *s == kZeroTime) return std::nullopt;
-  Result<TimePoint> t = ParseRfc3339(*s);
-  if (!t.has_value()) {
-    problems.Add(fmt::format("alerts[{}].{} is invalid: {}", index, field, t.error().message()));
-    return std::nullopt;
-  }
-  static const TimePoint kZero = *ParseRfc3339(kZeroTime);
-  if (*t == kZero) return std::nullopt;  // the zero time written another way
-  return *t;
-}
-
-// `alertname{k="v", ...}` from the labels, for alerts without a summary annotation.
-std::string SummaryFromLabels(const std::map<std::string_view, std::string_view>& labels,
-                              const Flavor& flavor) {
-  std::string out(Lookup(labels, "alertname"));
-  std::string rest;
-  for (const auto& [k, v] : labels) {
-    if (k == "alertname") continue;
-    rest += rest.empty() ? "{" : ", ";
-    rest += k;
-    rest += "=\"";
-    for (char c : v) {
-      if (c == '"' || c == '\\') rest += '\\';
-      if (c == '\n') {
-        rest += "\\n";
-      } else {
-        rest += c;
-      }
-    }
-    rest += '"';
-  }
-  if (!rest.empty()) out += rest + "}";
-  if (out.empty()) out = fmt::format("{} alert", flavor.name);
-  return out;
-}
-
-std::string LabelHash(const std::map<std::string_view, std::string_view>& labels) {
-  std::string text;
-  for (const auto& [k, v] : labels) {
-    text += k;
-    text += '=';
-    text += v;
-    text += '\n';
-  }
-  return Sha256Hex(text);
-}
-
-void AppendLink(std::string& links, std::string_view href, std::string_view text) {
-  links += links.size() > 1 ? "," : "";
-  links += "{\"href\":";
-  internal::AppendJsonString(links, href);
-  links += ",\"text\":";
-  internal::AppendJsonString(links, text);
-  links += '}';
 }
 
 // Converts alerts[index] into an AlertEvent (valid only when no problem was added).
@@ -194,21 +94,21 @@ core::AlertEvent ConvertAlert(const element& alert, size_t index, const GroupCon
     }
   }
 
-  std::optional<std::map<std::string_view, std::string_view>> labels;
+  std::optional<LabelMap> labels;
   if (!m[kLabels].has_value()) {
     problems.Add(fmt::format("alerts[{}].labels is missing", index));
   } else {
     labels = StringMap(*m[kLabels], index, "labels", problems);
   }
-  std::map<std::string_view, std::string_view> annotations;
+  LabelMap annotations;
   if (m[kAnnotations].has_value()) {
     annotations = StringMap(*m[kAnnotations], index, "annotations", problems).value_or(annotations);
   }
   std::optional<std::string_view> starts_at =
       AlertString(m[kStartsAt], index, "startsAt", problems);
   std::optional<std::string_view> ends_at = AlertString(m[kEndsAt], index, "endsAt", problems);
-  std::optional<TimePoint> start = OptTime(starts_at, index, "startsAt", problems);
-  std::optional<TimePoint> end = OptTime(ends_at, index, "endsAt", problems);
+  std::optional<TimePoint> start = AlertTime(starts_at, index, "startsAt", problems);
+  std::optional<TimePoint> end = AlertTime(ends_at, index, "endsAt", problems);
   std::string_view generator_url =
       AlertString(m[kGeneratorUrl], index, "generatorURL", problems).value_or("");
   std::string_view fingerprint =
@@ -222,28 +122,10 @@ core::AlertEvent ConvertAlert(const element& alert, size_t index, const GroupCon
   event.dedup_key =
       !fingerprint.empty() && internal::CodePoints(fingerprint) <= core::kMaxDedupKeyLength
           ? std::string(fingerprint)
-          : LabelHash(*labels);
+          : internal::LabelHash(*labels);
   event.group_key = std::string(group.group_key);
 
-  std::string_view summary = Lookup(annotations, "summary");
-  if (summary.empty()) summary = Lookup(annotations, "description");
-  std::string built;
-  if (summary.empty()) {
-    built = SummaryFromLabels(*labels, flavor);
-    summary = built;
-  }
-  // A machine sender cannot shorten its text on a 400, so long summaries are cut, not refused.
-  event.summary = std::string(internal::TruncateCodePoints(summary, core::kMaxSummaryLength));
-
-  event.severity = AlertmanagerSeverity(Lookup(*labels, "severity"));
-  std::string_view source = Lookup(*labels, "instance");
-  if (source.empty()) source = Lookup(*labels, "job");
-  if (source.empty()) source = flavor.default_source;
-  event.source = std::string(source);
-  event.component = std::string(Lookup(*labels, "job"));
-  std::string_view grp = Lookup(*labels, "namespace");
-  if (grp.empty()) grp = Lookup(*labels, "cluster");
-  event.group = std::string(grp);
+  internal::MapLabels(*labels, annotations, flavor.name, flavor.default_source, event);
   event.timestamp = *action == core::EventAction::kTrigger ? start : end;
   event.client = std::string(flavor.name);
   event.client_url = std::string(group.external_url);
@@ -266,17 +148,17 @@ core::AlertEvent ConvertAlert(const element& alert, size_t index, const GroupCon
   event.details_json = std::move(details);
 
   std::string links = "[";
-  if (!generator_url.empty()) AppendLink(links, generator_url, "Source");
+  if (!generator_url.empty()) internal::AppendLink(links, generator_url, "Source");
   if (flavor.grafana) {
     // Grafana extras are not validated: a wrong type just means no link.
     std::string_view url;
     if (m[kDashboardUrl].has_value() &&
         m[kDashboardUrl]->get_string().get(url) == simdjson::SUCCESS && !url.empty()) {
-      AppendLink(links, url, "Dashboard");
+      internal::AppendLink(links, url, "Dashboard");
     }
     if (m[kPanelUrl].has_value() && m[kPanelUrl]->get_string().get(url) == simdjson::SUCCESS &&
         !url.empty()) {
-      AppendLink(links, url, "Panel");
+      internal::AppendLink(links, url, "Panel");
     }
   }
   links += ']';

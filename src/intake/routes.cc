@@ -14,6 +14,7 @@
 #include "core/random.h"
 #include "core/time_util.h"
 #include "ingest/ingest.h"
+#include "intake/prometheus_routing.h"
 #include "notify/notify.h"
 
 namespace houston::intake {
@@ -45,15 +46,8 @@ std::shared_ptr<const IntakeView> MakeIntakeView(std::shared_ptr<const config::O
       info.type = integ.type;
       info.rate_limit_per_second = integ.rate_limit_per_second;
       info.fanout = !org->incident_rules.empty() || !org->webhooks.empty();
-      if (const auto* svc = config::FindService(*org, integ.service_id)) {
-        Paging paging = PagingOf(*org, svc->id);
-        info.escalation_policy = paging.policy;
-        info.first_step_delay = paging.first_step_delay;
-        if (svc->grouping) {
-          info.group_window = std::chrono::minutes(svc->grouping->window_minutes);
-          info.group_by = svc->grouping->by;
-        }
-      }
+      SetIntegrationService(info, *org, integ.service_id);
+      if (integ.prometheus) info.prometheus = MakePrometheusRouting(*org, *integ.prometheus, info);
       if (integ.mapping) {
         const auto& m = *integ.mapping;
         info.mapping.summary = m.summary;
@@ -73,6 +67,24 @@ std::shared_ptr<const IntakeView> MakeIntakeView(std::shared_ptr<const config::O
     }
   }
   return view;
+}
+
+void SetIntegrationService(IntegrationInfo& info, const config::Org& org,
+                           const std::string& service_id) {
+  info.service_id = service_id;
+  info.escalation_policy.clear();
+  info.first_step_delay.reset();
+  info.group_window = std::chrono::minutes(0);
+  info.group_by.clear();
+  if (const auto* svc = config::FindService(org, service_id)) {
+    Paging paging = PagingOf(org, svc->id);
+    info.escalation_policy = paging.policy;
+    info.first_step_delay = paging.first_step_delay;
+    if (svc->grouping) {
+      info.group_window = std::chrono::minutes(svc->grouping->window_minutes);
+      info.group_by = svc->grouping->by;
+    }
+  }
 }
 
 void Route(core::AlertEvent& ev, const IntegrationInfo& info) {
@@ -236,14 +248,17 @@ void IntakeRoutes::Submit(
     std::function<Response(const std::vector<store::EventOutcome>&)> on_success,
     std::function<Response(const Status&)> on_error, Respond respond) {
   size_t n = events.size();
-  std::optional<std::chrono::minutes> first_step_delay =
-      events.empty() ? std::nullopt : events.front().first_step_delay;
+  // Whether a new incident may page at once (its policy's first step has no delay, or the delay
+  // is unknown). Events of one batch may go to different services (Prometheus routes).
+  const bool page_now = std::any_of(events.begin(), events.end(), [](const core::AlertEvent& e) {
+    return !e.first_step_delay || e.first_step_delay->count() == 0;
+  });
   std::string actor_id = events.empty() ? "" : integration_type + ":" + events[0].service_id;
   // Responder is move-only; the store callback must be copyable, so it owns it via shared_ptr.
   auto shared = std::make_shared<Respond>(std::move(respond));
   store_.ApplyAlertEvents(
       std::move(events), store::Actor{"integration", actor_id, "integration"},
-      [this, shared, n, first_step_delay, integration_type = std::move(integration_type),
+      [this, shared, n, page_now, integration_type = std::move(integration_type),
        on_success = std::move(on_success),
        on_error = std::move(on_error)](Result<std::vector<store::EventOutcome>> r) {
         if (r) {
@@ -251,8 +266,7 @@ void IntakeRoutes::Submit(
           // Wake the engine only when it has work now: a step due at once, or an ack/resolve.
           for (const auto& o : *r) {
             using K = store::EventOutcome::Kind;
-            bool due_now = o.kind == K::kCreated && o.incident_created &&
-                           (!first_step_delay || first_step_delay->count() == 0);
+            bool due_now = o.kind == K::kCreated && o.incident_created && page_now;
             if (due_now || o.kind == K::kAcknowledged || o.kind == K::kResolved) {
               Changed();
               break;
@@ -614,7 +628,10 @@ std::optional<Response> IntakeRoutes::RenderError(std::string_view path, const S
   if (!path.starts_with("/v2/")) return std::nullopt;
   std::vector<std::string> errors = status.details();
   if (errors.empty()) errors.push_back(status.message());
-  return PdError(http::HttpStatusFor(status.code()),
+  // Before a handler, ResourceExhausted is a body over the limit: PagerDuty answers 400.
+  return PdError(status.code() == StatusCode::kResourceExhausted
+                     ? bhttp::status::bad_request
+                     : http::HttpStatusFor(status.code()),
                  status.code() == StatusCode::kInvalidArgument ||
                          status.code() == StatusCode::kResourceExhausted
                      ? "invalid event"
@@ -633,6 +650,16 @@ void IntakeRoutes::AddTo(api::RouteTable& t) {
   t.Add(V::post, "/integrations/generic/{key}", std::nullopt, this, &IntakeRoutes::GenericIntake);
   t.Add(V::get, "/integrations/heartbeat/{key}", std::nullopt, this, &IntakeRoutes::Heartbeat);
   t.Add(V::post, "/integrations/heartbeat/{key}", std::nullopt, this, &IntakeRoutes::Heartbeat);
+  // Prometheus's alerting.alertmanagers with path_prefix /integrations/prometheus/{key}, or
+  // /integrations/prometheus and the key as its bearer credential.
+  t.Add(V::post, "/integrations/prometheus/{key}/api/v2/alerts", std::nullopt, this,
+        &IntakeRoutes::PrometheusV2);
+  t.Add(V::post, "/integrations/prometheus/{key}/api/v1/alerts", std::nullopt, this,
+        &IntakeRoutes::PrometheusV1);
+  t.Add(V::post, "/integrations/prometheus/api/v2/alerts", std::nullopt, this,
+        &IntakeRoutes::PrometheusV2);
+  t.Add(V::post, "/integrations/prometheus/api/v1/alerts", std::nullopt, this,
+        &IntakeRoutes::PrometheusV1);
   t.Add(V::get, "/api/v1/alerts", Role::kViewer, this, &IntakeRoutes::ListAlerts);
   t.Add(V::get, "/api/v1/alerts/{id}", Role::kViewer, this, &IntakeRoutes::GetAlert);
   t.Add(V::post, "/api/v1/alerts/{id}/acknowledge", Role::kResponder, this,

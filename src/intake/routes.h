@@ -22,6 +22,8 @@
 
 namespace houston::intake {
 
+struct PrometheusRouting;  // intake/prometheus_routing.h
+
 // An integration as intake sees it.
 struct IntegrationInfo {
   std::string key;
@@ -34,7 +36,14 @@ struct IntegrationInfo {
   std::chrono::minutes group_window{0};  // the service's time-window grouping (0: off)
   std::vector<std::string> group_by;     // its content-key fields
   bool fanout = true;                    // the org has incident rules or incident webhooks
+  // Prometheus integrations: their routes and grouping, compiled (nullptr for other types).
+  std::shared_ptr<const PrometheusRouting> prometheus;
 };
+
+// Points `info` at service `service_id` of `org`: the service, its escalation policy (and that
+// policy's first-step delay) and its time-window grouping.
+void SetIntegrationService(IntegrationInfo& info, const config::Org& org,
+                           const std::string& service_id);
 
 // Fills in what routing adds to an inbound event: its service, the escalation policy, and the
 // service's grouping window and content key.
@@ -105,6 +114,11 @@ class IntakeRoutes : public api::RouteGroup {
   void GenericIntake(const http::HttpRequest& req, const auth::Principal*, Respond respond);
   void WebhookIntake(core::IntegrationType type, const http::HttpRequest& req, Respond respond);
   void Heartbeat(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  // Prometheus's alertmanager client (prometheus_intake.cc): the Alertmanager API v2 (and v1)
+  // POST /api/vN/alerts, under /integrations/prometheus/{key} or with the key as bearer token.
+  void PrometheusV1(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void PrometheusV2(const http::HttpRequest& req, const auth::Principal*, Respond respond);
+  void PrometheusIntake(bool v1, const http::HttpRequest& req, Respond respond);
   // Applies parsed events; answers with `on_success(outcomes)` once they are durable.
   void Submit(std::vector<core::AlertEvent> events, std::string integration_type,
               std::function<http::Response(const std::vector<store::EventOutcome>&)> on_success,

@@ -190,10 +190,13 @@ void PagingRoutes::ListSchedules(const HttpRequest& req, const auth::Principal*,
       std::string layers = "[";
       for (size_t j = 0; j < sch.layers.size(); ++j) {
         if (j) layers += ',';
+        // users: "" is a turn with nobody; end: null when the layer does not end.
+        const auto& end = sch.layers[j].end_local;
         layers += fmt::format(
-            "{{\"name\":{},\"start\":{},\"rotation\":{{\"type\":\"{}\","
+            "{{\"name\":{},\"start\":{},\"end\":{},\"rotation\":{{\"type\":\"{}\","
             "\"length\":{}}},\"users\":{}}}",
             JsonQuote(sch.layers[j].name), JsonQuote(sch.layers[j].start),
+            end ? JsonQuote(date::format("%FT%T", *end)) : std::string("null"),
             config::ToString(sch.layers[j].rotation.type), sch.layers[j].rotation.length,
             StringArray(sch.layers[j].users));
       }

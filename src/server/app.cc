@@ -17,6 +17,7 @@
 #include "core/random.h"
 #include "core/time_util.h"
 #include "http/http.h"
+#include "intake/alert_expiry.h"
 #include "learning/noise_rollup.h"
 #include "learning/reminders.h"
 #include "live/feed.h"
@@ -170,6 +171,8 @@ void DescribeMetrics(http::Metrics& metrics) {
   metrics.Describe("houston_incidents_open", "gauge", "Open incidents by status.");
   metrics.Describe("houston_heartbeats_missed_total", "counter",
                    "Heartbeats missed (each opened an alert).");
+  metrics.Describe("houston_alerts_expired_total", "counter",
+                   "Alerts resolved because their endsAt passed without a newer event.");
   // Counters start at 0, so that rates and alerts on them work from the first scrape.
   for (const char* event : {"opened", "acknowledged", "mitigated", "resolved", "reopened"}) {
     metrics.Add("houston_incidents_total", fmt::format("event=\"{}\"", event), 0);
@@ -177,6 +180,7 @@ void DescribeMetrics(http::Metrics& metrics) {
   metrics.Add("houston_escalation_steps_total", "", 0);
   metrics.Add("houston_pages_total", "", 0);
   metrics.Add("houston_heartbeats_missed_total", "", 0);
+  metrics.Add("houston_alerts_expired_total", "", 0);
 }
 
 // The store's committed domain events (store::EventCounts) as counters.
@@ -191,6 +195,8 @@ void CountStoreEvents(http::Metrics& metrics, const store::EventCounts& events) 
       metrics.Add("houston_pages_total", "", count);
     } else if (name == "heartbeat.missed") {
       metrics.Add("houston_heartbeats_missed_total", "", count);
+    } else if (name == "alert.expired") {
+      metrics.Add("houston_alerts_expired_total", "", count);
     }
   }
 }
@@ -345,6 +351,7 @@ struct App::Runtime {
   std::unique_ptr<api::Api> api;
   std::unique_ptr<http::Server> http;
   std::unique_ptr<paging::HeartbeatMonitor> heartbeats;
+  std::unique_ptr<intake::AlertExpiry> expiry;  // alerts whose endsAt passed (Prometheus)
 };
 
 App::App(Options options)
@@ -559,6 +566,7 @@ std::expected<void, StartupError> App::Build() {
   };
   rt_->http = std::make_unique<http::Server>(so, std::move(router), metrics);
   rt_->heartbeats = std::make_unique<paging::HeartbeatMonitor>(st, RealClock());
+  rt_->expiry = std::make_unique<intake::AlertExpiry>(st, RealClock());
   return {};
 }
 
@@ -581,6 +589,7 @@ std::expected<uint16_t, StartupError> App::Start() {
     rt_->api->set_listen_url(base);  // for requests without a Host header
   }
   rt_->heartbeats->Start();
+  rt_->expiry->Start();
   rt_->dispatcher->Start();
   rt_->escalations->Start();
   rt_->fanout->Start();
@@ -679,6 +688,7 @@ void App::Shutdown() {
   if (listener_.joinable()) listener_.join();
   if (started_) {
     rt_->heartbeats->Stop();
+    rt_->expiry->Stop();
     rt_->escalations->Stop();
     rt_->fanout->Stop();
     rt_->chaser->Stop();

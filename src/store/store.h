@@ -23,6 +23,7 @@
 #include "store/feed.h"
 #include "store/incident_store.h"
 #include "store/learning_store.h"
+#include "store/opsgenie_store.h"
 
 namespace houston::store {
 
@@ -517,6 +518,15 @@ class AlertStore {
   virtual Result<std::vector<core::Alert>> ListAlerts(const AlertFilter& f) = 0;
   virtual Result<std::vector<core::Change>> ListChanges(const ChangeFilter& f) = 0;
   virtual Result<core::Change> GetChange(int64_t id) = 0;
+
+  // Alerts that resolve by time (AlertEvent::expires_at, e.g. a Prometheus alert's endsAt).
+  // Resolves, exactly as a resolve event would (its incident resolves when it was the last open
+  // alert, escalation stops), every open alert whose expires_at is at or before `now`: at most
+  // `limit` of them, earliest first. Safe with several servers on one database: each alert is
+  // resolved by one of them only. Returns how many this call resolved.
+  virtual void ExpireAlerts(TimePoint now, int limit, Callback<int> done) = 0;
+  // The earliest expires_at of an open alert (nullopt: none will expire).
+  virtual Result<std::optional<TimePoint>> NextAlertExpiry() = 0;
 };
 
 // The org (org-as-code objects and the document they came from) and shared server secrets.
@@ -682,7 +692,8 @@ class Store : public AlertStore,
               public FeedStore,
               public AuditStore,
               public LearningStore,
-              public AnalyticsStore {
+              public AnalyticsStore,
+              public OpsgenieStore {
  public:
   virtual ~Store() = default;
 

@@ -360,7 +360,7 @@ export function SchedulePage({ id }) {
     </${PageHeader}>
     <${ZoneNote} zone=${sched && sched.timezone} />
     ${sched && html`<p class="small muted">Schedule <code>${id}</code> · ${sched.layers.length} layer${sched.layers.length === 1 ? '' : 's'}:
-      ${sched.layers.map((l, i) => html`${i ? '; ' : ' '}<span class="kind kind-layer">▤ ${l.name}</span> ${l.rotation.type}${l.rotation.length > 1 ? ` ×${l.rotation.length}` : ''} (${l.users.map((u) => shortName(users, u)).join(', ')})`)}</p>`}
+      ${sched.layers.map((l, i) => html`${i ? '; ' : ' '}<span class="kind kind-layer">▤ ${l.name}</span> ${l.rotation.type}${l.rotation.length > 1 ? ` ×${l.rotation.length}` : ''} (${l.users.map((u) => (u ? shortName(users, u) : 'nobody')).join(', ')})${l.end ? `, until ${l.end.replace('T', ' ').slice(0, 16)}` : ''}`)}</p>`}
     <${ErrorBox} error=${schedules.error} onRetry=${schedules.reload} />
     <${ErrorBox} error=${shifts.error} onRetry=${shifts.reload} />
     ${shifts.data && shifts.data.warning && html`<p class="notice gap-warning" role="status">⚠ ${shifts.data.warning}</p>`}

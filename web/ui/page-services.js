@@ -50,12 +50,16 @@ const TYPE_NAMES = {
   grafana: 'Grafana',
   generic: 'Generic JSON',
   heartbeat: 'Heartbeat',
+  opsgenie: 'Opsgenie API',
+  prometheus: 'Prometheus',
 };
 
 // Where a sender posts with this key.
 function intakeUrl(type, key) {
   const base = location.origin;
   if (type === 'events_v2') return `${base}/v2/enqueue (routing_key ${key})`;
+  if (type === 'opsgenie') return `${base}/v2/alerts (Authorization: GenieKey ${key})`;
+  if (type === 'prometheus') return `path_prefix: /integrations/prometheus/${key}`;
   return `${base}/integrations/${type}/${key}`;
 }
 

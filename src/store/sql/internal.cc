@@ -609,7 +609,7 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
         db.Prepare("UPDATE alerts SET event_count = event_count + 1, last_event_at = ?, "
                    "summary = ?, source = ?, severity = ?, component = ?, grp = ?, class = ?, "
                    "details_json = ?, links_json = ?, images_json = ?, client = ?, "
-                   "client_url = ?, event_timestamp = ? WHERE id = ?"));
+                   "client_url = ?, event_timestamp = ?, expires_at = ? WHERE id = ?"));
     HOUSTON_RETURN_IF_ERROR(s->Bind(1, Ms(now))
                                 .Bind(2, ev.summary)
                                 .Bind(3, ev.source)
@@ -623,7 +623,8 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
                                 .Bind(11, ev.client)
                                 .Bind(12, ev.client_url)
                                 .Bind(13, OptMs(ev.timestamp))
-                                .Bind(14, open->id)
+                                .Bind(14, OptMs(ev.expires_at))
+                                .Bind(15, open->id)
                                 .RunLater());
     db.RecordFeed(FeedType::kAlertUpdated, std::to_string(open->id), now);
     out.kind = Kind::kDeduplicated;
@@ -687,8 +688,8 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
       db.Prepare("INSERT INTO alerts(integration_key, service_id, dedup_key, group_key, status, "
                  "summary, source, severity, component, grp, class, details_json, links_json, "
                  "images_json, client, client_url, event_count, created_at, last_event_at, "
-                 "event_timestamp, incident_id) VALUES "
-                 "(?,?,?,?,'triggered',?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?) RETURNING id"));
+                 "event_timestamp, incident_id, expires_at) VALUES "
+                 "(?,?,?,?,'triggered',?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?) RETURNING id"));
   s->Bind(1, ev.integration_key)
       .Bind(2, ev.service_id)
       .Bind(3, ev.dedup_key)
@@ -707,7 +708,8 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
       .Bind(16, Ms(now))
       .Bind(17, Ms(now))
       .Bind(18, OptMs(ev.timestamp))
-      .Bind(19, incident_id);
+      .Bind(19, incident_id)
+      .Bind(20, OptMs(ev.expires_at));
   out.kind = Kind::kCreated;
   HOUSTON_ASSIGN_OR_RETURN(out.alert_id, InsertedId(*s));
   out.incident_id = incident_id;

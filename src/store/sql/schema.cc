@@ -469,6 +469,31 @@ CREATE TABLE noise_keys (
 );
 CREATE INDEX noise_keys_last ON noise_keys(last_alert_id);
 )sql"},
+    {14, "opsgenie: request status records", R"sql(
+-- One row per request answered 202 on the Opsgenie-compatible API (intake/opsgenie_routes.cc),
+-- written in the same transaction as what the request did: GET /v2/alerts/requests/{id} reads
+-- it. Pruned by received_at once older than the retention (OpsgenieStore).
+CREATE TABLE opsgenie_requests (
+  request_id TEXT NOT NULL PRIMARY KEY,
+  integration_key TEXT NOT NULL,
+  action TEXT NOT NULL,
+  received_at {{int}} NOT NULL,
+  processed_at {{int}} NOT NULL,
+  success {{int}} NOT NULL,
+  status TEXT NOT NULL,
+  alert_id {{int}} NOT NULL DEFAULT 0,
+  alias TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX opsgenie_requests_received ON opsgenie_requests(received_at);
+)sql"},
+    {15, "alerts that resolve by time (Prometheus endsAt)", R"sql(
+-- When an open alert resolves by itself unless a newer event renews it (intake/alert_expiry):
+-- a Prometheus alert's endsAt, or its integration's resolve timeout. NULL: never by time. Every
+-- trigger of the alert sets it; the index holds only the open alerts that have one.
+ALTER TABLE alerts ADD COLUMN expires_at {{int}};
+CREATE INDEX alerts_expiring ON alerts(expires_at) WHERE expires_at IS NOT NULL AND
+  status <> 'resolved';
+)sql"},
 };
 
 }  // namespace

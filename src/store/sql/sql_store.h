@@ -50,6 +50,8 @@ class SqlStore : public Store {
   void RecordChange(core::ChangeEvent event, Callback<core::Change> done) override;
   void AcknowledgeAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) override;
   void ResolveAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) override;
+  void ExpireAlerts(TimePoint now, int limit, Callback<int> done) override;
+  Result<std::optional<TimePoint>> NextAlertExpiry() override;
   void ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> heartbeats,
                 std::string source_yaml, std::string source_name, Actor actor,
                 Callback<int> done) override;
@@ -145,6 +147,14 @@ class SqlStore : public Store {
   Result<std::vector<ActionItem>> ListDueActionItemReminders(TimePoint now, int limit) override;
   Result<std::optional<TimePoint>> NextLearningReminder() override;
   void ApplyLearningWork(LearningWork work, Callback<int> done) override;
+
+  // The Opsgenie-compatible Alert API (store/sql/opsgenie.cc).
+  void ApplyOpsgenieRequest(OpsgenieRequest request, TimePoint received_at, Actor actor,
+                            Callback<OpsgenieRequestStatus> done) override;
+  Result<OpsgenieRequestStatus> GetOpsgenieRequest(const std::string& request_id) override;
+  Result<std::optional<core::Alert>> FindOpenAlertByAlias(const std::string& integration_key,
+                                                          const std::string& alias) override;
+  Result<std::vector<core::Alert>> ListOpsgenieAlerts(const OpsgenieAlertQuery& q) override;
 
   // Sign-in (store/sql/auth.cc).
   void SetPassword(std::string user_id, std::string password_hash, Actor actor,
