@@ -5,6 +5,10 @@ BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
 LISTEN      ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
+# Compile in unity batches (several sources per compiler run, the big headers parsed once per
+# batch): a third less time for a whole build. `make build UNITY=OFF` when editing a few files
+# over and over, where one file per run rebuilds less.
+UNITY       ?= ON
 
 .PHONY: all deps deps-build configure build run test unit e2e ui-screenshots asan tsan bench format format-check tidy clean
 
@@ -17,7 +21,8 @@ deps-build:
 	@scripts/install-deps.sh --build-only
 
 configure: deps-build
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_UNITY_BUILD=$(UNITY) \
+	  $(CMAKE_FLAGS) >/dev/null
 
 # Leaves the server binary at build/houston.
 build: configure
@@ -60,7 +65,7 @@ tsan: deps-build
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DHOUSTON_SANITIZE=thread \
 	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF -DCMAKE_UNITY_BUILD=ON >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test paging_test
-	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|AuthContractTest|PgDb|EngineTest|FanoutTest|Backoff'
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|AuthContractTest|AlertExpiryTest|OpsgenieContractTest|PgDb|EngineTest|FanoutTest|Backoff'
 
 bench: build
 	@bench/run.sh

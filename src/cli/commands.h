@@ -36,6 +36,11 @@ struct ImportOutputs {
 // names the tool in the file's header comment ("PagerDuty").
 int WriteImportResult(const migration::ImportResult& result, const std::string& source,
                       const ImportOutputs& outputs);
+// Adds -o/--output, --report and --report-json to an import command, filling `outputs`.
+void AddImportOutputOptions(CLI::App& cmd, ImportOutputs& outputs);
+// The API key of an import: `key` itself, or for "-" the value of the environment variable
+// `env` (which keeps it off the command line). InvalidArgument when "-" and `env` is unset.
+Result<std::string> ResolveApiKey(const std::string& key, const char* env);
 // Writes `text` to `path` ("-": standard output) through a temporary file renamed over it, with
 // mode 0600. InvalidArgument when it cannot be created, Internal when writing fails.
 Status WriteOutputFile(const std::string& path, const std::string& text);

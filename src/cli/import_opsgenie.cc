@@ -64,26 +64,15 @@ void AddImportOpsgenieCommand(CLI::App& import_cmd, std::function<int()>* run) {
   cmd->add_option("--api-url", *api_url,
                   "Opsgenie REST API base URL (EU accounts: https://api.eu.opsgenie.com)")
       ->capture_default_str();
-  cmd->add_option("-o,--output", outputs->out,
-                  "where to write the org.yaml ('-': standard output); written with mode 0600, "
-                  "it holds integration keys")
-      ->required();
-  cmd->add_option("--report", outputs->report,
-                  "write the report to this file instead of standard error");
-  cmd->add_option("--report-json", outputs->report_json,
-                  "also write the report as JSON to this file (for scripts)");
+  AddImportOutputOptions(*cmd, *outputs);
   cmd->callback([=] {
     *run = [=] {
-      std::string key = *api_key;
-      if (key == "-") {
-        const char* env = std::getenv("OPSGENIE_API_KEY");
-        key = env ? env : "";
-        if (key.empty()) {
-          PrintError(InvalidArgument("--api-key - reads $OPSGENIE_API_KEY, which is not set"));
-          return 2;
-        }
+      Result<std::string> key = ResolveApiKey(*api_key, "OPSGENIE_API_KEY");
+      if (!key) {
+        PrintError(key.error());
+        return 2;
       }
-      return ImportOpsgenie(*dir, key, *api_url, *outputs);
+      return ImportOpsgenie(*dir, *key, *api_url, *outputs);
     };
   });
 }

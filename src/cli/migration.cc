@@ -123,18 +123,12 @@ int ImportPagerDuty(const std::string& dir, const std::string& api_key, const st
     PrintError(InvalidArgument("give either --dir (saved API answers) or --api-key (read live)"));
     return 2;
   }
-  std::string key = api_key;
-  if (key == "-") {
-    // Keeps the key out of the command line (ps, shell history).
-    const char* env = std::getenv("PAGERDUTY_API_KEY");
-    if (env == nullptr || *env == '\0') {
-      PrintError(
-          InvalidArgument("--api-key - reads the key from $PAGERDUTY_API_KEY, which is "
-                          "not set"));
-      return 2;
-    }
-    key = env;
+  Result<std::string> resolved = ResolveApiKey(api_key, "PAGERDUTY_API_KEY");
+  if (!resolved) {
+    PrintError(resolved.error());
+    return 2;
   }
+  const std::string& key = *resolved;
   TimePoint now = RealClock().Now();
   migration::FetchJson fetch;
   if (!dir.empty()) {
@@ -237,6 +231,28 @@ int Export(const std::string& db, const std::string& out, bool original) {
 
 }  // namespace
 
+void AddImportOutputOptions(CLI::App& cmd, ImportOutputs& outputs) {
+  cmd.add_option("-o,--output", outputs.out,
+                 "where to write the org.yaml ('-': standard output); written with mode 0600, "
+                 "it holds integration keys")
+      ->required();
+  cmd.add_option("--report", outputs.report,
+                 "write the report to this file instead of standard error");
+  cmd.add_option("--report-json", outputs.report_json,
+                 "also write the report as JSON to this file (for scripts)");
+}
+
+Result<std::string> ResolveApiKey(const std::string& key, const char* env) {
+  if (key != "-") return key;
+  // Keeps the key out of the command line (ps, shell history).
+  const char* value = std::getenv(env);
+  if (value == nullptr || *value == '\0') {
+    return std::unexpected(
+        InvalidArgument(fmt::format("--api-key - reads the key from ${}, which is not set", env)));
+  }
+  return std::string(value);
+}
+
 void AddMigrationCommands(CLI::App& app, std::function<int()>* run) {
   CLI::App* import_cmd = app.add_subcommand(
       "import",
@@ -263,14 +279,7 @@ void AddMigrationCommands(CLI::App& app, std::function<int()>* run) {
                     "a PagerDuty REST API key (read-only is enough) to read the account live; "
                     "'-' reads it from $PAGERDUTY_API_KEY");
     cmd->add_option("--api-url", *api_url, "PagerDuty REST API base URL")->capture_default_str();
-    cmd->add_option("-o,--output", outputs->out,
-                    "where to write the org.yaml ('-': standard output); written with mode 0600, "
-                    "it holds integration keys")
-        ->required();
-    cmd->add_option("--report", outputs->report,
-                    "write the report to this file instead of standard error");
-    cmd->add_option("--report-json", outputs->report_json,
-                    "also write the report as JSON to this file (for scripts)");
+    AddImportOutputOptions(*cmd, *outputs);
     cmd->callback(
         [=] { *run = [=] { return ImportPagerDuty(*dir, *api_key, *api_url, *outputs); }; });
   }

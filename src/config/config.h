@@ -471,6 +471,11 @@ Result<Org> ParseOrg(std::string_view yaml_text, std::string_view filename);
 // directory, no permission, larger than 16 MiB) or is invalid as for ParseOrg.
 Result<Org> LoadOrgFile(const std::string& path);
 
+// How org.yaml writes times: "HH:MM" for minutes since local midnight (1440 is "24:00"), and
+// "YYYY-MM-DDTHH:MM:SS" for a local date-time (a layer's start and end).
+std::string FormatClock(int minute);
+std::string FormatLocalDateTime(date::local_seconds t);
+
 // ---- canonical form, diff -------------------------------------------------------------------
 
 // One object of the flattened org. kind is one of: user, team, schedule, escalation_policy,

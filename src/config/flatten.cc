@@ -41,24 +41,13 @@ json::array Strings(const std::vector<std::string>& v) {
   return a;
 }
 
-std::string Clock(int minute) { return fmt::format("{:02}:{:02}", minute / 60, minute % 60); }
-
-std::string LocalTime(date::local_seconds t) {
-  auto day = date::floor<date::days>(t);
-  date::year_month_day ymd(day);
-  date::hh_mm_ss<std::chrono::seconds> hms(t - day);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-}
-
 json::object Window(const DailyWindow& w) {
   json::array days;
   for (date::weekday d : w.days) days.emplace_back(kDayNames[d.iso_encoding() - 1]);
   json::object o;
   o["days"] = std::move(days);
-  o["start"] = Clock(w.start_minute);
-  o["end"] = Clock(w.end_minute);
+  o["start"] = FormatClock(w.start_minute);
+  o["end"] = FormatClock(w.end_minute);
   return o;
 }
 
@@ -129,8 +118,9 @@ json::object ScheduleSpec(const Schedule& s) {
     for (const DailyWindow& w : l.restrictions) restrictions.emplace_back(Window(w));
     json::object o;
     o["name"] = l.name;
-    o["start"] = LocalTime(l.start_local);
-    if (l.end_local) o["end"] = LocalTime(*l.end_local);  // only when set: older specs unchanged
+    o["start"] = FormatLocalDateTime(l.start_local);
+    if (l.end_local)
+      o["end"] = FormatLocalDateTime(*l.end_local);  // only when set: older specs unchanged
     o["rotation"] = std::move(rotation);
     o["users"] = Strings(l.users);
     o["restrictions"] = std::move(restrictions);
@@ -591,6 +581,17 @@ std::string FormatDiff(const OrgDiff& diff) {
   out += fmt::format("{} to add, {} to change, {} to remove\n", diff.added.size(),
                      diff.changed.size(), diff.removed.size());
   return out;
+}
+
+std::string FormatClock(int minute) { return fmt::format("{:02}:{:02}", minute / 60, minute % 60); }
+
+std::string FormatLocalDateTime(date::local_seconds t) {
+  auto day = date::floor<date::days>(t);
+  date::year_month_day ymd(day);
+  date::hh_mm_ss<std::chrono::seconds> hms(t - day);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
 }
 
 }  // namespace houston::config

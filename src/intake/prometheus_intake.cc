@@ -28,7 +28,7 @@ using http::Response;
 
 namespace {
 
-constexpr std::string_view kType = "prometheus";
+constexpr std::string_view kPrometheusType = "prometheus";
 
 // "Bearer <credentials>" (scheme in any letter case), or nullopt without one.
 std::optional<std::string_view> BearerCredentials(std::string_view authorization) {
@@ -104,7 +104,7 @@ void IntakeRoutes::PrometheusIntake(bool v1, const HttpRequest& req, Respond res
   auto view = org();
   if (!in_path) {
     if (!bearer) {
-      CountEvent(kType, "unknown_key");
+      CountEvent(kPrometheusType, "unknown_key");
       return respond(
           Refuse("send the integration key as 'Authorization: Bearer <key>' (Prometheus: "
                  "authorization: {credentials: <key>}), or put it in the path: "
@@ -114,26 +114,26 @@ void IntakeRoutes::PrometheusIntake(bool v1, const HttpRequest& req, Respond res
   }
   auto it = view->integrations.find(key);
   if (it == view->integrations.end() || it->second.type != core::IntegrationType::kPrometheus) {
-    CountEvent(kType, "unknown_key");
+    CountEvent(kPrometheusType, "unknown_key");
     if (!in_path) return respond(Refuse("no prometheus integration has this key"));
     return respond(http::ErrorResponse(NotFound("no prometheus integration has this key")));
   }
   const IntegrationInfo& info = it->second;
   if (in_path && bearer && *bearer != key) {
-    CountEvent(kType, "rejected");
+    CountEvent(kPrometheusType, "rejected");
     return respond(
         Refuse("the bearer credential is not this integration's key; send the key, or no "
                "Authorization header"));
   }
   if (in_path && info.prometheus && info.prometheus->require_bearer) {
-    CountEvent(kType, "rejected");
+    CountEvent(kPrometheusType, "rejected");
     return respond(
         Refuse("this integration takes its key only as 'Authorization: Bearer <key>' "
                "(require_bearer): use path_prefix /integrations/prometheus and authorization: "
                "{credentials: <key>}"));
   }
   if (req.raw.body().size() > options_.max_event_bytes) {
-    CountEvent(kType, "rejected");
+    CountEvent(kPrometheusType, "rejected");
     Response r = http::ErrorResponse(ResourceExhausted(fmt::format(
         "request body is larger than the limit of {} bytes", options_.max_event_bytes)));
     r.result(bhttp::status::payload_too_large);
@@ -142,10 +142,10 @@ void IntakeRoutes::PrometheusIntake(bool v1, const HttpRequest& req, Respond res
   const TimePoint now = clock_.Now();
   Result<ingest::PrometheusBatch> batch = ingest::ParsePrometheusAlerts(req.raw.body(), key, now);
   if (!batch) {
-    CountEvent(kType, "rejected");
+    CountEvent(kPrometheusType, "rejected");
     return respond(BadBody(v1, batch.error().message()));
   }
-  if (!batch->problems.empty()) CountEvent(kType, "rejected", batch->problems.size());
+  if (!batch->problems.empty()) CountEvent(kPrometheusType, "rejected", batch->problems.size());
   // Every alert of a batch is an event: the limit counts them, not requests.
   if (!CheckRate(info, batch->alerts.size(), respond, false)) return;
   std::vector<core::AlertEvent> events;
@@ -158,7 +158,7 @@ void IntakeRoutes::PrometheusIntake(bool v1, const HttpRequest& req, Respond res
     return respond(batch->problems.empty() ? Ok(v1) : InvalidAlerts(v1, batch->problems));
   }
   Submit(
-      std::move(events), std::string(kType),
+      std::move(events), std::string(kPrometheusType),
       [v1, problems = std::move(batch->problems)](const std::vector<store::EventOutcome>&) {
         return problems.empty() ? Ok(v1) : InvalidAlerts(v1, problems);
       },

@@ -22,6 +22,7 @@
 #include "core/random.h"
 #include "core/schedule.h"
 #include "core/time_util.h"
+#include "migration/internal/json_fields.h"
 #include "migration/opsgenie.h"
 
 namespace houston::migration {
@@ -32,18 +33,6 @@ using Kind = ReportEntry::Kind;
 
 // ---- JSON access: absent and wrongly typed fields read as empty ---------------------------
 
-const json::object* ObjAt(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
-}
-const json::array* ArrAt(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_array() ? &it->value().get_array() : nullptr;
-}
-std::string Str(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : "";
-}
 std::optional<std::int64_t> Int(const json::object& o, std::string_view key) {
   auto it = o.find(key);
   if (it == o.end()) return std::nullopt;
@@ -380,6 +369,7 @@ class Mapper {
         dropped.push_back("userAddress");
       }
       if (!Str(o, "skypeUsername").empty()) dropped.push_back("skypeUsername");
+      if (!Str(o, "locale").empty()) dropped.push_back("locale");
       if (!dropped.empty()) {
         Report(Kind::kDropped, what, fmt::format("{}", fmt::join(dropped, ", ")),
                "houston users have no such fields");
@@ -620,6 +610,12 @@ class Mapper {
     if (tz.empty()) {
       tz = "UTC";
       Report(Kind::kChanged, what, "timezone", "not set; houston uses UTC");
+    }
+    if (const json::object* owner = ObjAt(o, "ownerTeam"); owner && !owner->empty()) {
+      Report(Kind::kDropped, what, "ownerTeam",
+             fmt::format("houston schedules have no owner team (it was '{}'); the team's service "
+                         "and escalation policy still page it",
+                         Str(*owner, "name").empty() ? Str(*owner, "id") : Str(*owner, "name")));
     }
     if (!Bool(o, "enabled", true)) {
       Report(Kind::kChanged, what, "enabled",

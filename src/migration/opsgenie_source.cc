@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "migration/http_get.h"
+#include "migration/internal/json_fields.h"
 #include "migration/opsgenie.h"
 
 namespace houston::migration {
@@ -46,19 +47,6 @@ Result<json::object> ParseObject(std::string_view text, const std::string& origi
     return std::unexpected(InvalidArgument(fmt::format("{}: expected a JSON object", origin)));
   }
   return std::move(v.get_object());
-}
-
-const json::object* ObjAt(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
-}
-const json::array* ArrAt(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_array() ? &it->value().get_array() : nullptr;
-}
-std::string Str(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : "";
 }
 
 // The objects of `list` (an array of objects); InvalidArgument naming `origin` otherwise.

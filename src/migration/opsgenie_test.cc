@@ -136,7 +136,9 @@ TEST(OpsgenieImport, UserReport) {
   EXPECT_TRUE(Reported(Kind::kDropped, "user 'alice@example.com'", "contact mobile"));
   EXPECT_TRUE(Reported(Kind::kDropped, "user 'alice@example.com'", "notificationRules",
                        "'Acknowledged Alert' (acknowledged-alert)"));
+  EXPECT_TRUE(Reported(Kind::kDropped, "user 'alice@example.com'", "locale"));
   EXPECT_TRUE(Reported(Kind::kDropped, "user 'alice@example.com'", "tags"));
+  EXPECT_TRUE(Reported(Kind::kDropped, "schedule 'Payments Schedule'", "ownerTeam", "Payments"));
   EXPECT_TRUE(Reported(Kind::kDropped, "user 'carol@example.com'", "contact email carol@old"));
   EXPECT_TRUE(Reported(Kind::kChanged, "user 'bob@example.com' notification rule", "criteria"));
   EXPECT_TRUE(

@@ -357,17 +357,6 @@ class Renderer {
 
 // ---- org sections ---------------------------------------------------------------------------
 
-std::string Clock(int minute) { return fmt::format("{:02}:{:02}", minute / 60, minute % 60); }
-
-std::string LocalTime(date::local_seconds t) {
-  auto day = date::floor<date::days>(t);
-  date::year_month_day ymd(day);
-  date::hh_mm_ss<std::chrono::seconds> hms(t - day);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-}
-
 // RFC 3339 in UTC, without a fraction when it is zero ("2026-03-07T14:00:00Z").
 std::string Timestamp(TimePoint t) {
   std::string s = FormatRfc3339(t);
@@ -386,8 +375,8 @@ NodePtr Days(const std::vector<date::weekday>& days) {
 Map Window(const config::DailyWindow& w) {
   Map m;
   m.Set("days", Days(w.days));
-  m.Set("start", Clock(w.start_minute));
-  m.Set("end", Clock(w.end_minute));
+  m.Set("start", config::FormatClock(w.start_minute));
+  m.Set("end", config::FormatClock(w.end_minute));
   return m;
 }
 
@@ -457,8 +446,8 @@ NodePtr TeamNode(const config::Team& t) {
 NodePtr LayerNode(const config::ScheduleLayer& l, size_t index) {
   Map m;
   if (l.name != fmt::format("layer-{}", index + 1)) m.SetIfNotEmpty("name", l.name);
-  m.Set("start", LocalTime(l.start_local));
-  if (l.end_local) m.Set("end", LocalTime(*l.end_local));
+  m.Set("start", config::FormatLocalDateTime(l.start_local));
+  if (l.end_local) m.Set("end", config::FormatLocalDateTime(*l.end_local));
   Map rotation;
   rotation.Set("type", Raw(std::string(config::ToString(l.rotation.type))));
   rotation.Set("length", Int(l.rotation.length));

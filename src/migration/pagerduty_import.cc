@@ -16,6 +16,7 @@
 #include "core/schedule.h"
 #include "core/time_util.h"
 #include "migration/http_get.h"
+#include "migration/internal/json_fields.h"
 
 namespace houston::migration {
 namespace json = boost::json;
@@ -146,11 +147,6 @@ Result<json::object> ApiGet(const std::string& url, const std::vector<std::strin
 }
 
 // ---- reading JSON fields --------------------------------------------------------------------
-
-std::string Str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::optional<int64_t> Int(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);

@@ -196,7 +196,7 @@ void PagingRoutes::ListSchedules(const HttpRequest& req, const auth::Principal*,
             "{{\"name\":{},\"start\":{},\"end\":{},\"rotation\":{{\"type\":\"{}\","
             "\"length\":{}}},\"users\":{}}}",
             JsonQuote(sch.layers[j].name), JsonQuote(sch.layers[j].start),
-            end ? JsonQuote(date::format("%FT%T", *end)) : std::string("null"),
+            end ? JsonQuote(config::FormatLocalDateTime(*end)) : std::string("null"),
             config::ToString(sch.layers[j].rotation.type), sch.layers[j].rotation.length,
             StringArray(sch.layers[j].users));
       }

@@ -21,7 +21,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import AM_KEY, EVENTS_KEY, free_port, wait_until  # noqa: E402
+from harness import AM_KEY, EVENTS_KEY, wait_until  # noqa: E402
 from paging_peers import WebhookCollector  # noqa: E402
 
 ALERTMANAGER = os.environ.get("ALERTMANAGER_BIN", "/usr/bin/prometheus-alertmanager")
@@ -33,8 +33,11 @@ def rfc3339(dt):
     return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class Alertmanager:
+class Alertmanager(harness.ReadyPeer):
+    name = "Alertmanager"
+
     def __init__(self, workdir, houston_port):
+        super().__init__()
         self.workdir = workdir
         self.config = os.path.join(workdir, "alertmanager.yml")
         self.log_path = os.path.join(workdir, "alertmanager.log")
@@ -57,51 +60,11 @@ receivers:
       - url: http://127.0.0.1:{houston_port}/integrations/alertmanager/{AM_KEY}
         send_resolved: true
 """)
-        self.proc = None
-        self.port = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        for _attempt in range(5):  # the free port can be taken in between; try another
-            self.port = free_port()
-            log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(
-                [ALERTMANAGER, f"--config.file={self.config}",
-                 f"--storage.path={os.path.join(self.workdir, 'am-data')}",
-                 f"--web.listen-address=127.0.0.1:{self.port}",
-                 "--cluster.listen-address=", "--log.level=debug"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            log.close()
-
-            def ready():
-                if self.proc.poll() is not None:
-                    return "exited"
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as r:
-                    return "ready" if r.status == 200 else None
-
-            state = wait_until(ready, 30, "Alertmanager /-/ready")
-            if state == "ready":
-                return self
-        raise AssertionError(f"Alertmanager did not start:\n{self.log()}")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def log(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+    def argv(self, port):
+        return [ALERTMANAGER, f"--config.file={self.config}",
+                f"--storage.path={os.path.join(self.workdir, 'am-data')}",
+                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+                "--log.level=debug"]
 
     def post_alerts(self, alerts):
         req = urllib.request.Request(f"{self.url}/api/v2/alerts", data=json.dumps(alerts).encode(),

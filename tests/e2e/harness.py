@@ -18,6 +18,7 @@ import tempfile
 import time
 import unittest
 import urllib.parse
+import urllib.request
 
 SOURCE_DIR = os.environ.get(
     "HOUSTON_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -386,6 +387,59 @@ class Houston:
         if r.status != 200:
             raise AssertionError(f"GET /metrics -> {r}")
         return r.text
+
+
+class ReadyPeer:
+    """A Prometheus-family peer process (Alertmanager, Prometheus) on a free loopback port, ready
+    once its /-/ready answers 200. Subclasses set `name` and `log_path` and give `argv(port)`."""
+
+    name = "peer"
+
+    def __init__(self):
+        self.proc = None
+        self.port = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        for _attempt in range(5):  # the free port can be taken in between; try another
+            self.port = free_port()
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(self.argv(self.port), stdout=log,
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+            def ready():
+                if self.proc.poll() is not None:
+                    return "exited"
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as r:
+                    return "ready" if r.status == 200 else None
+
+            if wait_until(ready, 30, f"{self.name} /-/ready") == "ready":
+                return self
+        raise AssertionError(f"{self.name} did not start:\n{self.log()}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
 
 def parse_metrics(text):

@@ -14,14 +14,13 @@ import http.server
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import free_port, wait_until  # noqa: E402
+from harness import wait_until  # noqa: E402
 from paging_peers import WebhookCollector  # noqa: E402
 
 PROMETHEUS = os.environ.get("PROMETHEUS_BIN", "/usr/bin/prometheus")
@@ -67,8 +66,11 @@ class Target:
         self.server.server_close()
 
 
-class Prometheus:
+class Prometheus(harness.ReadyPeer):
+    name = "Prometheus"
+
     def __init__(self, workdir, houston_port, target_port):
+        super().__init__()
         self.workdir = workdir
         self.config = os.path.join(workdir, "prometheus.yml")
         self.rules = os.path.join(workdir, "rules.yml")
@@ -101,48 +103,13 @@ scrape_configs:
   - job_name: app
     static_configs: [{{targets: ["127.0.0.1:{target_port}"]}}]
 """)
-        self.proc = None
-        self.port = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        for _attempt in range(5):  # the free port can be taken in between; try another
-            self.port = free_port()
-            log = open(self.log_path, "ab")
-            # resend-delay 1s: a firing alert is re-sent every evaluation, with endsAt 4 s
-            # ahead (4 x max(evaluation interval, resend delay)), so the expiry shows quickly.
-            self.proc = subprocess.Popen(
-                [PROMETHEUS, f"--config.file={self.config}",
-                 f"--storage.tsdb.path={os.path.join(self.workdir, 'tsdb')}",
-                 f"--web.listen-address=127.0.0.1:{self.port}",
-                 "--rules.alert.resend-delay=1s", "--log.level=debug"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            log.close()
-
-            def ready():
-                if self.proc.poll() is not None:
-                    return "exited"
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as r:
-                    return "ready" if r.status == 200 else None
-
-            if wait_until(ready, 30, "Prometheus /-/ready") == "ready":
-                return self
-        raise AssertionError(f"Prometheus did not start:\n{self.log()}")
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def log(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+    def argv(self, port):
+        # resend-delay 1s: a firing alert is re-sent every evaluation, with endsAt 4 s ahead
+        # (4 x max(evaluation interval, resend delay)), so the expiry shows quickly.
+        return [PROMETHEUS, f"--config.file={self.config}",
+                f"--storage.tsdb.path={os.path.join(self.workdir, 'tsdb')}",
+                f"--web.listen-address=127.0.0.1:{port}", "--rules.alert.resend-delay=1s",
+                "--log.level=debug"]
 
     def notification_counts(self):
         """{alertmanager url: [sent, errors]} from Prometheus's own metrics."""

@@ -65,11 +65,7 @@ Result<std::optional<TimePoint>> SqlStore::NextAlertExpiry() {
     HOUSTON_ASSIGN_OR_RETURN(
         Stmt * s, db.Prepare("SELECT MIN(expires_at) FROM alerts WHERE expires_at IS NOT NULL AND "
                              "status <> 'resolved'"));
-    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-    std::optional<TimePoint> out;
-    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
-    s->Reset();
-    return out;
+    return ReadOptionalTime(*s);
   });
 }
 

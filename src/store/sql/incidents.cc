@@ -767,11 +767,7 @@ Result<std::optional<TimePoint>> SqlStore::NextReminderDue() {
     HOUSTON_ASSIGN_OR_RETURN(
         Stmt * s, db.Prepare("SELECT MIN(update_due_at) FROM incidents WHERE update_due_at IS NOT "
                              "NULL AND status <> 'resolved'"));
-    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-    std::optional<TimePoint> out;
-    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
-    s->Reset();
-    return out;
+    return ReadOptionalTime(*s);
   });
 }
 

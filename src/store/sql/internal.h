@@ -201,4 +201,14 @@ Result<std::vector<T>> ReadAll(Stmt& s, Read read) {
   return out;
 }
 
+// The first column of `s`'s one row as a time (an aggregate such as MIN(due_at)), nullopt when
+// it is NULL or there is no row; then resets `s`. For the "next deadline" reads of the loops.
+inline Result<std::optional<TimePoint>> ReadOptionalTime(Stmt& s) {
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s.Step());
+  std::optional<TimePoint> out;
+  if (row && !s.IsNull(0)) out = FromMs(s.Int(0));
+  s.Reset();
+  return out;
+}
+
 }  // namespace houston::store::sql

@@ -563,12 +563,8 @@ Result<std::optional<TimePoint>> SqlStore::NextLearningReminder() {
     for (const char* sql : {"SELECT MIN(next_reminder_at) FROM postmortems",
                             "SELECT MIN(next_reminder_at) FROM action_items"}) {
       HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
-      HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (row && !s->IsNull(0)) {
-        TimePoint t = FromMs(s->Int(0));
-        if (!next || t < *next) next = t;
-      }
-      s->Reset();
+      HOUSTON_ASSIGN_OR_RETURN(std::optional<TimePoint> t, ReadOptionalTime(*s));
+      if (t && (!next || *t < *next)) next = t;
     }
     return next;
   });

@@ -754,11 +754,7 @@ Result<std::optional<TimePoint>> SqlStore::NextHeartbeatDeadline() {
         db.Prepare("SELECT MIN(last_beat_at + interval_ms) FROM heartbeats WHERE missed = 0 AND "
                    "last_beat_at <> ?"));
     s->Bind(1, kNeverBeaten);
-    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-    std::optional<TimePoint> out;
-    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
-    s->Reset();
-    return out;
+    return ReadOptionalTime(*s);
   });
 }
 
@@ -1176,11 +1172,7 @@ Result<std::optional<TimePoint>> SqlStore::NextEscalationDue() {
   return WithReader([&](Db& db) -> Result<std::optional<TimePoint>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("SELECT MIN(due_at) FROM escalations WHERE "
                                                   "due_at IS NOT NULL"));
-    HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
-    std::optional<TimePoint> out;
-    if (row && !s->IsNull(0)) out = FromMs(s->Int(0));
-    s->Reset();
-    return out;
+    return ReadOptionalTime(*s);
   });
 }
 
