@@ -100,15 +100,9 @@ core::AlertEvent ConvertAlert(const element& alert, size_t index, const GroupCon
   } else {
     labels = StringMap(*m[kLabels], index, "labels", problems);
   }
-  LabelMap annotations;
-  if (m[kAnnotations].has_value()) {
-    annotations = StringMap(*m[kAnnotations], index, "annotations", problems).value_or(annotations);
-  }
-  std::optional<std::string_view> starts_at =
-      AlertString(m[kStartsAt], index, "startsAt", problems);
-  std::optional<std::string_view> ends_at = AlertString(m[kEndsAt], index, "endsAt", problems);
-  std::optional<TimePoint> start = AlertTime(starts_at, index, "startsAt", problems);
-  std::optional<TimePoint> end = AlertTime(ends_at, index, "endsAt", problems);
+  LabelMap annotations = internal::ReadAnnotations(m[kAnnotations], index, problems);
+  auto [starts_at, ends_at, start, end] =
+      internal::ReadAlertTimes(m[kStartsAt], m[kEndsAt], index, problems);
   std::string_view generator_url =
       AlertString(m[kGeneratorUrl], index, "generatorURL", problems).value_or("");
   std::string_view fingerprint =

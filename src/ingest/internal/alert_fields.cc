@@ -150,4 +150,21 @@ void MapLabels(const LabelMap& labels, const LabelMap& annotations, std::string_
   event.group = std::string(grp);
 }
 
+LabelMap ReadAnnotations(const std::optional<simdjson::dom::element>& v, size_t index,
+                         Problems& problems) {
+  if (!v.has_value()) return {};
+  return StringMap(*v, index, "annotations", problems).value_or(LabelMap{});
+}
+
+AlertTimes ReadAlertTimes(const std::optional<simdjson::dom::element>& starts_at,
+                          const std::optional<simdjson::dom::element>& ends_at, size_t index,
+                          Problems& problems) {
+  AlertTimes t;
+  t.starts_at = AlertString(starts_at, index, "startsAt", problems);
+  t.ends_at = AlertString(ends_at, index, "endsAt", problems);
+  t.start = AlertTime(t.starts_at, index, "startsAt", problems);
+  t.end = AlertTime(t.ends_at, index, "endsAt", problems);
+  return t;
+}
+
 }  // namespace houston::ingest::internal

@@ -38,6 +38,22 @@ std::optional<std::string_view> AlertString(const std::optional<simdjson::dom::e
 std::optional<TimePoint> AlertTime(std::optional<std::string_view> s, size_t index,
                                    std::string_view field, Problems& problems);
 
+// An alert's annotations: an object of strings, empty when absent or invalid (named in
+// `problems`).
+LabelMap ReadAnnotations(const std::optional<simdjson::dom::element>& v, size_t index,
+                         Problems& problems);
+
+// An alert's startsAt and endsAt as written (for messages) and as times (nullopt: unset).
+struct AlertTimes {
+  std::optional<std::string_view> starts_at;
+  std::optional<std::string_view> ends_at;
+  std::optional<TimePoint> start;
+  std::optional<TimePoint> end;
+};
+AlertTimes ReadAlertTimes(const std::optional<simdjson::dom::element>& starts_at,
+                          const std::optional<simdjson::dom::element>& ends_at, size_t index,
+                          Problems& problems);
+
 // Hex SHA-256 of the labels as sorted "name=value\n" lines.
 std::string LabelHash(const LabelMap& labels);
 
