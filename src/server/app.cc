@@ -571,6 +571,17 @@ std::expected<void, StartupError> App::Build() {
 }
 
 std::expected<uint16_t, StartupError> App::Start() {
+  // LISTEN before serving: a change another server commits once this one answers must wake
+  // it at once, not at the feed's next poll. (Should it fail, the listening thread retries.)
+  std::unique_ptr<store::postgres::PgListener> listener;
+  if (store::postgres::IsPostgresUrl(o_.db)) {
+    auto opened = store::postgres::PgListener::Open(o_.db, store::postgres::kChangeChannel);
+    if (opened) {
+      listener = std::move(*opened);
+    } else {
+      spdlog::warn("listening for other servers' changes: {}", opened.error().message());
+    }
+  }
   rt_->feed->Start();
   auto port = rt_->http->Start();
   if (!port) return std::unexpected(Failure(port.error()));
@@ -597,7 +608,9 @@ std::expected<uint16_t, StartupError> App::Start() {
   rt_->noise->Start();
   if (store::postgres::IsPostgresUrl(o_.db)) {
     listening_ = true;
-    listener_ = std::thread([this] { ListenToOtherServers(); });
+    listener_ = std::thread([this, l = std::move(listener)]() mutable {
+      ListenToOtherServers(std::move(l));
+    });
   }
   spdlog::info("houston listening on {}://{}:{} (db {}, sync={})", scheme, listen->first, port_,
                o_.db, o_.sync);
@@ -606,8 +619,7 @@ std::expected<uint16_t, StartupError> App::Start() {
 
 // Other servers on the same PostgreSQL database announce every commit: wake up for their work
 // as for ours.
-void App::ListenToOtherServers() {
-  std::unique_ptr<store::postgres::PgListener> l;
+void App::ListenToOtherServers(std::unique_ptr<store::postgres::PgListener> l) {
   while (listening_) {
     if (!l) {
       auto opened = store::postgres::PgListener::Open(o_.db, store::postgres::kChangeChannel);

@@ -44,6 +44,9 @@ class Feed;
 namespace notify {
 class Sender;
 }
+namespace store::postgres {
+class PgListener;
+}
 }  // namespace houston
 
 namespace houston::server {
@@ -133,7 +136,7 @@ class App {
   void OverridesChanged();
   // Swaps in a reloaded org; false (keeping the current one) when it failed.
   bool SwapOrg(Result<LoadedOrg> reloaded);
-  void ListenToOtherServers();
+  void ListenToOtherServers(std::unique_ptr<store::postgres::PgListener> l);
 
   Options o_;
   std::string instance_;  // this server's name among the servers sharing a PostgreSQL database
