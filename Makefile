@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 # over and over, where one file per run rebuilds less.
 UNITY       ?= ON
 
-.PHONY: all deps deps-build configure build run test unit e2e ui-screenshots asan tsan bench format format-check tidy clean
+.PHONY: all deps deps-build configure build run test unit e2e ui-screenshots asan tsan fuzz bench format format-check tidy clean
 
 all: build
 
@@ -67,6 +67,20 @@ tsan: deps-build
 	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test paging_test
 	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|AuthContractTest|AlertExpiryTest|OpsgenieContractTest|PgDb|EngineTest|FanoutTest|Backoff'
 
+# The libFuzzer targets of fuzz/ (clang 16, ASan + UBSan), each run FUZZ_SECONDS on a copy of
+# its corpus, two at a time, with a fixed seed; a crash fails and names its input. Long runs:
+# `make fuzz FUZZ_SECONDS=600` (fuzz/README.md). Only the libraries the targets use are built.
+FUZZ_SECONDS ?= 10
+FUZZ_SEED    ?= 1
+FUZZ_TARGETS ?=
+fuzz: deps
+	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DHOUSTON_FUZZ=ON -DHOUSTON_WERROR=OFF \
+	  -DHOUSTON_BUILD_TESTS=OFF -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF \
+	  -DCMAKE_UNITY_BUILD=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target houston_fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) fuzz/run.sh build-fuzz $(FUZZ_TARGETS)
+
 bench: build
 	@bench/run.sh
 
@@ -80,4 +94,4 @@ tidy: configure
 	@git ls-files 'src/*.cc' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

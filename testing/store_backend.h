@@ -71,6 +71,7 @@ class StoreBackendTest : public ::testing::TestWithParam<std::string> {
       o.url = url_;
       o.clock = &clock_;
       o.queue_capacity = capacity;
+      o.keyring = keyring_;
       HOUSTON_ASSIGN_OR_RETURN(auto s, store::postgres::PostgresStore::Open(std::move(o)));
       return std::unique_ptr<store::Store>(std::move(s));
     }
@@ -79,6 +80,7 @@ class StoreBackendTest : public ::testing::TestWithParam<std::string> {
     o.clock = &clock_;
     o.queue_capacity = capacity;
     o.synchronous_full = false;  // durability is tested end to end (kill -9)
+    o.keyring = keyring_;
     HOUSTON_ASSIGN_OR_RETURN(auto s, store::sqlite::SqliteStore::Open(std::move(o)));
     return std::unique_ptr<store::Store>(std::move(s));
   }
@@ -92,6 +94,8 @@ class StoreBackendTest : public ::testing::TestWithParam<std::string> {
   std::filesystem::path dir_;
   std::string url_;
   FakeClock clock_;
+  // The secrets key stores open with (null: secrets stored as given); set it, then Reopen().
+  std::shared_ptr<const secrets::Keyring> keyring_;
   std::unique_ptr<store::Store> store_;
 
  private:

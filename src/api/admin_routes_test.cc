@@ -293,6 +293,28 @@ TEST_F(AdminRoutesTest, OrgShowsEachObjectsYamlWithSecretsMasked) {
   EXPECT_EQ(sections["settings"]["settings"], "suspect_lookback_hours: 24");
 }
 
+// A Slack incoming-webhook URL is Slack's credential: its path is masked, its host kept.
+TEST_F(AdminRoutesTest, OrgMasksTheSlackWebhookUrlsPath) {
+  ApplyOrg(R"yaml(users:
+  - id: alice
+    role: admin
+    contact_methods:
+      - {id: alice-slack, type: slack, url: "https://hooks.slack.com/services/T0/B0/XsEcReT"}
+      - {id: alice-hook, type: webhook, url: "https://hooks.example.com/services/T0/B0/kept"}
+)yaml",
+           "alice");
+  auto r = Call(bhttp::verb::get, "/api/v1/org", admin_);
+  ASSERT_EQ(r.result(), bhttp::status::ok) << r.body();
+  EXPECT_THAT(r.body(), Not(HasSubstr("XsEcReT")));
+  auto v = Json(r);
+  std::string yaml(v.at("yaml").as_string());
+  EXPECT_THAT(yaml, HasSubstr(R"(url: "https://hooks.slack.com/***")"));
+  EXPECT_THAT(yaml, HasSubstr("https://hooks.example.com/services/T0/B0/kept"));
+  std::vector<std::string> masked;
+  for (const auto& m : v.at("masked").as_array()) masked.emplace_back(m.as_string());
+  EXPECT_EQ(masked, std::vector<std::string>{"users[alice].contact_methods[alice-slack].url"});
+}
+
 TEST_F(AdminRoutesTest, OrgFallsBackToReformattedYamlWhenASecretCannotBeFoundInPlace) {
   // A block scalar cannot be masked where it stands: the document is emitted again instead.
   ApplyOrg(

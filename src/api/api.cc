@@ -19,6 +19,17 @@ using http::HttpRequest;
 using http::Response;
 using store::Role;
 
+namespace {
+
+// The refusal of a route that states no access decision (RouteSpec::decided).
+Status Undecided(const RouteSpec& spec) {
+  return PermissionDenied(fmt::format("route {} {} has no access decision; it serves nobody",
+                                      std::string_view(bhttp::to_string(spec.method)),
+                                      spec.pattern));
+}
+
+}  // namespace
+
 Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions options)
     : ctx_(store, metrics, clock, std::move(options)),
       platform_(std::make_unique<PlatformRoutes>(ctx_)),
@@ -54,7 +65,12 @@ uint64_t Api::status_page_builds() const { return incidents_->status_page_builds
 void Api::Register(http::Router& router) {
   for (const auto& spec : table_.routes()) {
     http::PreBodyCheck check;
-    if (spec.min_role) {
+    if (!spec.decided()) {
+      // Deny by default: a route that states no access decision serves nobody.
+      check = [&spec](const HttpRequest&) -> std::optional<Response> {
+        return http::ErrorResponse(Undecided(spec));
+      };
+    } else if (spec.min_role) {
       // Refuses a body (and 100 Continue) to callers without the role.
       check = [this, &spec](const HttpRequest& req) -> std::optional<Response> {
         auto principal = Authorize(spec, req);
@@ -64,12 +80,14 @@ void Api::Register(http::Router& router) {
         return std::nullopt;
       };
     }
+    // Intake takes the server's body limit (alert batches); every other route small JSON.
+    size_t max_body = spec.open == Open::kIntegrationKey ? 0 : ctx_.options().max_api_body_bytes;
     router.Add(
         spec.method, spec.pattern,
         [this, &spec](const HttpRequest& req, http::Responder respond) {
           Dispatch(spec, req, std::move(respond));
         },
-        std::move(check));
+        std::move(check), max_body);
   }
 }
 
@@ -89,7 +107,8 @@ Result<auth::Principal> Api::Authorize(const RouteSpec& spec, const HttpRequest&
 }
 
 void Api::Dispatch(const RouteSpec& spec, const HttpRequest& req, http::Responder respond) {
-  if (!spec.min_role) return spec.handler(req, nullptr, std::move(respond));
+  if (!spec.decided()) return respond(http::ErrorResponse(Undecided(spec)));
+  if (spec.open) return spec.handler(req, nullptr, std::move(respond));
   if (req.checked) {  // authorized by the pre-body check (Register), before the body was read
     return spec.handler(req, static_cast<const auth::Principal*>(req.checked.get()),
                         std::move(respond));
@@ -124,15 +143,15 @@ void PlatformRoutes::AddTo(RouteTable& t) {
   table_ = &t;
   // The web UI: open pages that sign the browser in themselves, and their files.
   for (std::string_view path : UiPaths())
-    t.Add(V::get, std::string(path), std::nullopt, this, &R::UiPage);
-  t.Add(V::get, "/ui/{build}/{file}", std::nullopt, this, &R::UiFile);
-  t.Add(V::get, "/api/v1", std::nullopt, this, &R::ApiRoot);
-  t.Add(V::get, "/healthz", std::nullopt, this, &R::Health);
-  t.Add(V::get, "/readyz", std::nullopt, this, &R::Ready);
-  t.Add(V::get, "/metrics", std::nullopt, this, &R::MetricsText);
+    t.Add(V::get, std::string(path), Open::kWebUi, this, &R::UiPage);
+  t.Add(V::get, "/ui/{build}/{file}", Open::kWebUi, this, &R::UiFile);
+  t.Add(V::get, "/api/v1", Open::kWebUi, this, &R::ApiRoot);
+  t.Add(V::get, "/healthz", Open::kProbe, this, &R::Health);
+  t.Add(V::get, "/readyz", Open::kProbe, this, &R::Ready);
+  t.Add(V::get, "/metrics", Open::kProbe, this, &R::MetricsText);
   t.Add(V::get, "/api/v1/live", Role::kViewer, this, &R::Live);
   // People signing in (session_routes.cc); sign-in itself is checked by password.
-  t.Add(V::post, "/api/v1/session", std::nullopt, this, &R::SignIn);
+  t.Add(V::post, "/api/v1/session", Open::kPassword, this, &R::SignIn);
   t.Add(V::get, "/api/v1/session", Role::kViewer, this, &R::WhoAmI);
   t.Add(V::delete_, "/api/v1/session", Role::kViewer, this, &R::SignOut);
   t.Add(V::delete_, "/api/v1/users/{id}/sessions", Role::kAdmin, this, &R::RevokeUserSessions);

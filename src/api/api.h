@@ -55,6 +55,8 @@ class Api {
   http::Response RenderError(std::string_view path, const Status& status) const;
   // The one route table: every route of every domain.
   const std::vector<RouteSpec>& routes() const { return table_.routes(); }
+  // The table itself, for tests that add a route of their own before Register.
+  RouteTable& table_for_testing() { return table_; }
 
  private:
   void Dispatch(const RouteSpec& spec, const http::HttpRequest& req, http::Responder respond);

@@ -63,9 +63,29 @@ void Context::Changed() const {
   if (options_.on_change) options_.on_change();
 }
 
-void RouteTable::Add(http::bhttp::verb method, std::string pattern,
-                     std::optional<store::Role> min_role, Handler handler) {
-  routes_.push_back(RouteSpec{method, std::move(pattern), min_role, std::move(handler)});
+std::string_view ToString(Open why) {
+  switch (why) {
+    case Open::kIntegrationKey:
+      return "integration key";
+    case Open::kSignedLink:
+      return "signed link";
+    case Open::kPassword:
+      return "password";
+    case Open::kProbe:
+      return "probe";
+    case Open::kPublicPage:
+      return "public page";
+    case Open::kWebUi:
+      return "web UI";
+  }
+  return "?";
+}
+
+void RouteTable::Add(http::bhttp::verb method, std::string pattern, Access access,
+                     Handler handler) {
+  HOUSTON_CHECK(!(access.min_role && access.open));
+  routes_.push_back(
+      RouteSpec{method, std::move(pattern), access.min_role, std::move(handler), access.open});
 }
 
 }  // namespace houston::api

@@ -28,6 +28,9 @@ namespace houston::api {
 
 struct ApiOptions {
   size_t max_event_bytes = core::kMaxEventBodyBytes;
+  // The largest request body of every route but intake's (which take the server's
+  // max_body_bytes): API calls, sign-in, signed links. Larger: 413 before the body is read.
+  size_t max_api_body_bytes = 256 * 1024;
   std::string version = "dev";
   // HMAC key of the signed acknowledge/resolve links in notifications ("" disables them).
   std::string link_key;
@@ -103,27 +106,53 @@ class Context {
 using Handler = std::function<void(const http::HttpRequest& req, const auth::Principal* principal,
                                    http::Responder respond)>;
 
-// One route: method, path, the minimum role (nullopt: no principal needed; intake authenticates
-// by its integration key, sign-in by a password, signed links by their signature) and handler.
+// Why a route needs no role: it authenticates its callers itself, or is public by design.
+enum class Open {
+  kIntegrationKey,  // intake: an integration key (in the path, a header or the body) is the secret
+  kSignedLink,      // a signed URL is the credential (notification links, calendar feeds)
+  kPassword,        // signing in: checked by the person's password
+  kProbe,           // /healthz, /readyz, /metrics: for load balancers and scrapers
+  kPublicPage,      // the public status page and its feeds
+  kWebUi,           // the web UI's page and files, and the API root: no data in them
+};
+std::string_view ToString(Open why);
+
+// A route's access decision: a minimum role (a bearer token's or a session's), or open for a
+// stated reason. Every route must make one: a default-constructed Access decides nothing, and
+// such a route is refused to everyone (403) by Api, and fails the role-per-route test.
+struct Access {
+  Access() = default;
+  Access(store::Role role) : min_role(role) {}  // NOLINT: implicit, so routes read "Role::kViewer"
+  Access(Open why) : open(why) {}               // NOLINT: implicit, "Open::kIntegrationKey"
+  bool decided() const { return min_role.has_value() != open.has_value(); }
+  std::optional<store::Role> min_role;
+  std::optional<Open> open;
+};
+
+// One route: method, path, access decision and handler. Exactly one of `min_role` (the caller
+// needs a principal with at least this role) and `open` (no principal; the reason) is set for a
+// route that decided; neither for one that did not (denied to everyone).
 struct RouteSpec {
   http::bhttp::verb method;
   std::string pattern;
   std::optional<store::Role> min_role;
   Handler handler;
+  std::optional<Open> open;
+  bool decided() const { return min_role.has_value() != open.has_value(); }
 };
 
 // The one route table every domain adds to. Not thread-safe: filled before serving.
+// Every route states its Access; a route added with both a role and a reason to be open is a
+// programming error (checked).
 class RouteTable {
  public:
-  void Add(http::bhttp::verb method, std::string pattern, std::optional<store::Role> min_role,
-           Handler handler);
+  void Add(http::bhttp::verb method, std::string pattern, Access access, Handler handler);
   // A member function of a route group as the handler.
   template <typename Group>
-  void Add(http::bhttp::verb method, std::string pattern, std::optional<store::Role> min_role,
-           Group* group,
+  void Add(http::bhttp::verb method, std::string pattern, Access access, Group* group,
            void (Group::*member)(const http::HttpRequest&, const auth::Principal*,
                                  http::Responder)) {
-    Add(method, std::move(pattern), min_role,
+    Add(method, std::move(pattern), access,
         [group, member](const http::HttpRequest& req, const auth::Principal* principal,
                         http::Responder respond) {
           (group->*member)(req, principal, std::move(respond));

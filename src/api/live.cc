@@ -36,13 +36,13 @@ std::string_view OriginOf(std::string_view url) {
 }  // namespace
 
 bool PlatformRoutes::SameOrigin(std::string_view origin, const http::HttpRequest& req) const {
-  if (!options_.base_url.empty() && boost::beast::iequals(origin, OriginOf(options_.base_url))) {
+  if (!options_.base_url.empty() && http::EqualsIgnoringCase(origin, OriginOf(options_.base_url))) {
     return true;
   }
   std::string_view host = req.Header("Host");
   return !host.empty() &&
-         boost::beast::iequals(origin,
-                               fmt::format("{}://{}", options_.tls ? "https" : "http", host));
+         http::EqualsIgnoringCase(origin,
+                                  fmt::format("{}://{}", options_.tls ? "https" : "http", host));
 }
 
 void PlatformRoutes::Live(const http::HttpRequest& req, const auth::Principal*, Respond respond) {

@@ -1,7 +1,8 @@
 // GET /api/v1/org (admins): the org as applied. The document stored at the last apply
 // (store::OrgSnapshot::source_yaml) is parsed again and answered as a whole and per object (each
 // item of each top-level section, emitted back as YAML), with every secret masked: contact
-// methods', subscribers' and webhooks' `secret`, any key naming a password, token or secret,
+// methods', subscribers' and webhooks' `secret`, the path of Slack webhook URLs (the URL is
+// Slack's credential), any key naming a password, token or secret,
 // every header value, and the password in a URL's user info.
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -63,6 +64,16 @@ std::optional<std::string> MaskUrlPassword(std::string_view url) {
   return out;
 }
 
+// A Slack incoming-webhook URL is itself the credential (its path): "https://hooks.slack.com/***"
+// keeps the host to tell it by; nullopt when there is no path to mask.
+std::optional<std::string> MaskUrlPath(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::nullopt;
+  size_t path = url.find('/', scheme + 3);
+  if (path == std::string_view::npos || path + 1 >= url.size()) return std::nullopt;
+  return std::string(url.substr(0, path + 1)) + std::string(kMasked);
+}
+
 // What an object is called in its section: its id (or key, or name), else its position.
 std::string ObjectId(const YAML::Node& item, size_t index) {
   if (item.IsMap()) {
@@ -96,7 +107,12 @@ class Masker {
         if (value.IsScalar() && !value.Scalar().empty() && IsSecretKey(key)) {
           Mask(value, child, std::string(kMasked));
         } else if (value.IsScalar() && Lower(key) == "url") {
-          if (auto masked = MaskUrlPassword(value.Scalar())) Mask(value, child, *masked);
+          const YAML::Node& object = node;  // const: looking up "type" inserts nothing
+          const YAML::Node type = object["type"];
+          bool slack = type && type.IsScalar() && type.Scalar() == "slack";
+          if (auto masked = slack ? MaskUrlPath(value.Scalar()) : MaskUrlPassword(value.Scalar())) {
+            Mask(value, child, *masked);
+          }
         } else if (value.IsMap() && Lower(key) == "headers") {
           for (auto h = value.begin(); h != value.end(); ++h) {
             YAML::Node header = h->second;

@@ -39,7 +39,8 @@ Paging PagingOf(const config::Org& org, std::string_view service);
 http::Response NoStore(http::Response r);
 
 // A small self-contained HTML page for people (signed links): inline CSS, no
-// scripts, never cached. `body_html` is inserted as is; `title` is escaped.
+// scripts (a Content-Security-Policy forbids them, and framing), never cached. `body_html` is
+// inserted as is (escape what it quotes with notify::HtmlEscape); `title` is escaped.
 http::Response HtmlPage(bhttp::status code, std::string_view title, std::string_view body_html);
 
 // The store's error as an API error (an overloaded store is 503 with Retry-After).

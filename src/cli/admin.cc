@@ -107,7 +107,7 @@ int Import(const std::string& from, const std::string& to) {
   std::printf("done: %lld rows in %zu tables. Start houston with --db %s\n",
               static_cast<long long>(total), copied->size(),
               store::postgres::RedactUrl(to).c_str());
-  return 0;
+  return SecretsAfterImport(path, to);
 }
 
 int Apply(const std::string& file, const std::string& db, bool dry_run) {

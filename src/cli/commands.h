@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "migration/http_get.h"
 #include "migration/migration.h"
 #include "server/app.h"
 #include "store/store.h"
@@ -18,6 +19,13 @@ namespace houston::cli {
 void AddCommands(CLI::App& app, std::function<int()>* run);
 // analytics incidents|oncall-load|noise, report weekly, record (cli/learning_report.cc).
 void AddLearningReportCommands(CLI::App& app, std::function<int()>* run);
+
+// secrets rotate (cli/secrets.cc).
+void AddSecretsCommands(CLI::App& app, std::function<int()>* run);
+// After `migrate --from sqlite:PATH --to URL` copied the rows (secrets sealed under PATH's key):
+// re-encrypts them under the key given (--secrets-key-file / environment), or says which key
+// file the PostgreSQL servers need. Returns the exit code.
+int SecretsAfterImport(const std::string& sqlite_path, const std::string& pg_url);
 
 // import pagerduty|opsgenie and export (cli/migration.cc).
 void AddMigrationCommands(CLI::App& app, std::function<int()>* run);
@@ -41,6 +49,13 @@ void AddImportOutputOptions(CLI::App& cmd, ImportOutputs& outputs);
 // The API key of an import: `key` itself, or for "-" the value of the environment variable
 // `env` (which keeps it off the command line). InvalidArgument when "-" and `env` is unset.
 Result<std::string> ResolveApiKey(const std::string& key, const char* env);
+// Adds --allow-egress CIDR (repeatable) to an import command that reads an API: the addresses
+// its requests may reach although private or loopback (refused by default, as for the server's
+// notifications).
+void AddImportEgressOption(CLI::App& cmd, std::vector<std::string>& allow);
+// The HTTP options of an import's API requests with that allowlist; InvalidArgument naming an
+// entry that is not an address or address/prefix.
+Result<migration::HttpGetOptions> ImportHttpOptions(const std::vector<std::string>& allow);
 // Writes `text` to `path` ("-": standard output) through a temporary file renamed over it, with
 // mode 0600. InvalidArgument when it cannot be created, Internal when writing fails.
 Status WriteOutputFile(const std::string& path, const std::string& text);

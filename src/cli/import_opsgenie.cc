@@ -12,14 +12,19 @@ namespace houston::cli {
 namespace {
 
 int ImportOpsgenie(const std::string& dir, const std::string& api_key, const std::string& api_url,
-                   const ImportOutputs& outputs) {
+                   const std::vector<std::string>& allow_egress, const ImportOutputs& outputs) {
   if (dir.empty() == api_key.empty()) {
     PrintError(InvalidArgument(
         "give either --dir (a backup made by Opsgenie's backup tool) or --api-key (read live)"));
     return 2;
   }
+  Result<migration::HttpGetOptions> http = ImportHttpOptions(allow_egress);
+  if (!http) {
+    PrintError(http.error());
+    return 2;
+  }
   Result<migration::OpsgenieData> data =
-      dir.empty() ? migration::LoadOpsgenieApi(migration::OpsgenieHttpGet(api_key), api_url)
+      dir.empty() ? migration::LoadOpsgenieApi(migration::OpsgenieHttpGet(api_key, *http), api_url)
                   : migration::LoadOpsgenieBackup(dir);
   Result<migration::ImportResult> result =
       data ? migration::MapOpsgenie(*data) : std::unexpected(data.error());
@@ -46,6 +51,7 @@ void AddImportOpsgenieCommand(CLI::App& import_cmd, std::function<int()>* run) {
   auto dir = std::make_shared<std::string>();
   auto api_key = std::make_shared<std::string>();
   auto api_url = std::make_shared<std::string>("https://api.opsgenie.com");
+  auto allow_egress = std::make_shared<std::vector<std::string>>();
   auto outputs = std::make_shared<ImportOutputs>();
   CLI::App* cmd = import_cmd.add_subcommand(
       "opsgenie",
@@ -64,6 +70,7 @@ void AddImportOpsgenieCommand(CLI::App& import_cmd, std::function<int()>* run) {
   cmd->add_option("--api-url", *api_url,
                   "Opsgenie REST API base URL (EU accounts: https://api.eu.opsgenie.com)")
       ->capture_default_str();
+  AddImportEgressOption(*cmd, *allow_egress);
   AddImportOutputOptions(*cmd, *outputs);
   cmd->callback([=] {
     *run = [=] {
@@ -72,7 +79,7 @@ void AddImportOpsgenieCommand(CLI::App& import_cmd, std::function<int()>* run) {
         PrintError(key.error());
         return 2;
       }
-      return ImportOpsgenie(*dir, *key, *api_url, *outputs);
+      return ImportOpsgenie(*dir, *key, *api_url, *allow_egress, *outputs);
     };
   });
 }

@@ -118,7 +118,7 @@ int WriteImportResult(const migration::ImportResult& result, const std::string& 
 namespace {
 
 int ImportPagerDuty(const std::string& dir, const std::string& api_key, const std::string& api_url,
-                    const ImportOutputs& outputs) {
+                    const std::vector<std::string>& allow_egress, const ImportOutputs& outputs) {
   if (dir.empty() == api_key.empty()) {
     PrintError(InvalidArgument("give either --dir (saved API answers) or --api-key (read live)"));
     return 2;
@@ -139,7 +139,12 @@ int ImportPagerDuty(const std::string& dir, const std::string& api_key, const st
     }
     fetch = migration::PagerDutyDirSource(dir);
   } else {
-    fetch = migration::PagerDutyApiSource(api_url, key, now);
+    Result<migration::HttpGetOptions> http = ImportHttpOptions(allow_egress);
+    if (!http) {
+      PrintError(http.error());
+      return 2;
+    }
+    fetch = migration::PagerDutyApiSource(api_url, key, now, *http);
   }
   auto data = migration::LoadPagerDuty(fetch);
   if (!data) {
@@ -242,6 +247,22 @@ void AddImportOutputOptions(CLI::App& cmd, ImportOutputs& outputs) {
                  "also write the report as JSON to this file (for scripts)");
 }
 
+void AddImportEgressOption(CLI::App& cmd, std::vector<std::string>& allow) {
+  cmd.add_option("--allow-egress", allow,
+                 "CIDR the API requests may reach although private or loopback (repeatable), "
+                 "e.g. 127.0.0.1/32 for a local fake; by default such addresses are refused "
+                 "(SSRF guard)");
+}
+
+Result<migration::HttpGetOptions> ImportHttpOptions(const std::vector<std::string>& allow) {
+  migration::HttpGetOptions options;
+  options.egress.allow_cidrs = allow;
+  if (Status st = notify::ValidateEgressPolicy(options.egress); !st.ok()) {
+    return std::unexpected(Status(st.code(), "--allow-egress: " + st.message(), st.details()));
+  }
+  return options;
+}
+
 Result<std::string> ResolveApiKey(const std::string& key, const char* env) {
   if (key != "-") return key;
   // Keeps the key out of the command line (ps, shell history).
@@ -264,6 +285,7 @@ void AddMigrationCommands(CLI::App& app, std::function<int()>* run) {
     auto dir = std::make_shared<std::string>();
     auto api_key = std::make_shared<std::string>();
     auto api_url = std::make_shared<std::string>("https://api.pagerduty.com");
+    auto allow_egress = std::make_shared<std::vector<std::string>>();
     auto outputs = std::make_shared<ImportOutputs>();
     CLI::App* cmd = import_cmd->add_subcommand(
         "pagerduty",
@@ -279,9 +301,11 @@ void AddMigrationCommands(CLI::App& app, std::function<int()>* run) {
                     "a PagerDuty REST API key (read-only is enough) to read the account live; "
                     "'-' reads it from $PAGERDUTY_API_KEY");
     cmd->add_option("--api-url", *api_url, "PagerDuty REST API base URL")->capture_default_str();
+    AddImportEgressOption(*cmd, *allow_egress);
     AddImportOutputOptions(*cmd, *outputs);
-    cmd->callback(
-        [=] { *run = [=] { return ImportPagerDuty(*dir, *api_key, *api_url, *outputs); }; });
+    cmd->callback([=] {
+      *run = [=] { return ImportPagerDuty(*dir, *api_key, *api_url, *allow_egress, *outputs); };
+    });
   }
   {
     auto db = std::make_shared<std::string>("var/houston.db");

@@ -154,8 +154,19 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   cmd->add_option("--max-body-kib", flags->server.max_body_kib,
-                  "largest request body accepted (KiB)")
-      ->capture_default_str();
+                  "largest request body accepted on intake routes (KiB)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1024 * 1024}));
+  cmd->add_option("--max-api-body-kib", flags->server.max_api_body_kib,
+                  "largest request body accepted on every other route: the API, sign-in, "
+                  "signed links (KiB)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1024 * 1024}));
+  cmd->add_option("--max-header-kib", flags->server.max_header_kib,
+                  "largest request head (request line and headers, KiB); at most 100 header "
+                  "fields")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1024}));
   cmd->add_option("--header-timeout", flags->server.header_timeout_s,
                   "seconds from a request's first byte to the end of its headers")
       ->capture_default_str();

@@ -1923,22 +1923,30 @@ IntegrationIndex IndexIntegrations(const Org& org) {
 
 Result<Org> ParseOrg(std::string_view yaml_text, std::string_view filename) {
   Problems problems{std::string(filename)};
-  std::vector<YAML::Node> documents;
-  // yaml-cpp reports syntax errors by throwing; this is the adapter.
+  YAML::Node document;
+  // yaml-cpp reports syntax errors by throwing; this is the adapter. Not YAML::LoadAll, which
+  // never returns on some malformed input (internal::ScanDocuments).
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    std::string text(yaml_text);
+    internal::StreamShape shape = internal::ScanDocuments(text);
+    if (shape.stuck_at) {
+      problems.Add(internal::PositionOf(*shape.stuck_at), "",
+                   "YAML syntax error: cannot read past this point (a stray ',', ']' or '}'?)");
+      return std::unexpected(problems.ToStatus());
+    }
+    if (shape.second_document) {
+      problems.Add(internal::PositionOf(*shape.second_document), "",
+                   "only one YAML document is allowed; remove the second '---'");
+    }
+    document = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     problems.Add(internal::PositionOf(e.mark), "", fmt::format("YAML syntax error: {}", e.msg));
     return std::unexpected(problems.ToStatus());
   }
-  if (documents.size() > 1) {
-    problems.Add(internal::PositionOf(documents[1].Mark()), "",
-                 "only one YAML document is allowed; remove the second '---'");
-  }
   Org org;
   try {
     OrgParser parser(problems);
-    org = parser.Parse(documents.empty() ? YAML::Node() : documents[0]);
+    org = parser.Parse(document);
   } catch (const YAML::Exception& e) {
     problems.Add(internal::PositionOf(e.mark), "", fmt::format("cannot read YAML: {}", e.msg));
   }

@@ -338,6 +338,17 @@ TEST(ParseOrgTest, OnlyOneDocument) {
               ElementsAre(HasSubstr("org.yaml:3:1: only one YAML document is allowed")));
 }
 
+// fuzz/regressions/org_yaml/timeout-leading-comma: yaml-cpp's LoadAll never returned on these
+// (endless empty documents at the ','), holding the thread and filling memory.
+TEST(ParseOrgTest, AStrayFlowIndicatorIsASyntaxErrorNotAHang) {
+  EXPECT_THAT(ProblemsOf(","),
+              ElementsAre(HasSubstr("org.yaml:1:1: YAML syntax error: cannot read past")));
+  EXPECT_THAT(ProblemsOf(", end: \"2026-03\n  - {user: bob}\n"),
+              ElementsAre(HasSubstr("org.yaml:1:1: YAML syntax error")));
+  EXPECT_THAT(ProblemsOf("users: []\n---\n,\n"),
+              ElementsAre(HasSubstr("org.yaml:3:1: only one YAML document is allowed")));
+}
+
 TEST(ParseOrgTest, TopLevelMustBeAMapping) {
   EXPECT_THAT(ProblemsOf("- users\n"),
               ElementsAre(HasSubstr("org.yaml:1:1: the top level must be a mapping")));

@@ -95,6 +95,11 @@ using WebSocketOpen = std::function<void(std::shared_ptr<WebSocket>)>;
 // True if `req` asks to switch to WebSocket (Upgrade: websocket, Connection: upgrade).
 bool IsWebSocketUpgrade(const Request& req);
 
+// Whether `a` and `b` are equal ignoring ASCII case. Use it, not boost::beast::iequals: Boost
+// 1.81's reads one byte past the end of both strings once they differ in case (found by
+// fuzz/websocket_fuzz.cc), which views into a header value may not own.
+bool EqualsIgnoringCase(std::string_view a, std::string_view b);
+
 // What a handler sees. Valid until its Responder is called.
 struct HttpRequest {
   const Request& raw;
@@ -151,11 +156,13 @@ struct ServerOptions {
   std::string tls_cert_file;  // both set: serve HTTPS only
   std::string tls_key_file;
   size_t max_header_bytes = 8 * 1024;
-  size_t max_body_bytes = 1024 * 1024;
+  size_t max_header_fields = 100;       // more header fields: 431
+  size_t max_body_bytes = 1024 * 1024;  // routes without a limit of their own (Router::Add)
   // Connections held open at most. The server also keeps this below the open-file limit (it
   // raises the soft RLIMIT_NOFILE to the hard one at Start() and leaves a reserve for the rest of
   // the process). At the bound, a new connection closes the connection idle for longest (waiting
-  // for a first or next request); with none idle, the new one is closed.
+  // for a first or next request, or for the rest of a request still arriving: a slow client);
+  // with none waiting, the new one is closed.
   size_t max_connections = 10000;
   std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
   std::chrono::milliseconds body_timeout{30'000};
@@ -167,7 +174,11 @@ struct ServerOptions {
 
 // Routes requests by method and path pattern ("/api/v1/alerts/{id}"); HEAD requests go to the
 // GET route (the server sends the headers only). Empty segments do not count: "/a/b/" and
-// "/a//b" are "/a/b". A `{name}` segment matches one path segment (percent-decoded); at most one
+// "/a//b" are "/a/b". Each path segment is percent-decoded exactly once before it is matched
+// ('+' is read as a space, as it always was here), so "/%68ealthz" is "/healthz" and "%252e" is the
+// text "%2e"; the server refuses paths with dot segments or an encoded '/' before routing
+// (internal::CheckPath), so a decoded segment never holds a '/'. A `{name}` segment matches one
+// path segment; at most one
 // `{name*}` segment per pattern matches zero or more segments, its parameter being them
 // (decoded) joined by '/' ("{prefix*}/v2/alerts" serves "/v2/alerts" and "/x/y/v2/alerts",
 // prefix "" and "x/y"). A route without a `{name*}` segment wins: routes with one are only
@@ -176,11 +187,15 @@ struct ServerOptions {
 // it is read-only.
 class Router {
  public:
-  void Add(bhttp::verb method, std::string pattern, Handler handler, PreBodyCheck check = {});
+  // `max_body_bytes`: the largest request body the route takes (a larger one is refused before
+  // it is read, 413 or the route's error shape); 0: ServerOptions::max_body_bytes.
+  void Add(bhttp::verb method, std::string pattern, Handler handler, PreBodyCheck check = {},
+           size_t max_body_bytes = 0);
   struct Match {
     const Handler* handler = nullptr;
     const PreBodyCheck* check = nullptr;   // set when the route has one
     const std::string* pattern = nullptr;  // the route's name in metrics
+    size_t max_body_bytes = 0;             // the route's own body limit; 0: the server's
     std::vector<std::pair<std::string, std::string>> params;
     bool path_known = false;  // some route has this path (for 405 vs 404)
     std::string allow;        // without a handler: the path's methods, for 405's Allow header
@@ -194,10 +209,11 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     PreBodyCheck check;
+    size_t max_body_bytes = 0;
     int rest = -1;  // the index of its {name*} segment, or -1
   };
   // Whether `r` matches `segs`; fills `params` (cleared first).
-  static bool Matches(const Route& r, const std::vector<std::string_view>& segs,
+  static bool Matches(const Route& r, const std::vector<std::string>& segs,
                       std::vector<std::pair<std::string, std::string>>& params);
   std::vector<Route> routes_;
 };

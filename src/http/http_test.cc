@@ -197,6 +197,86 @@ TEST(CheckHost, NeedsExactlyOneValidHostInHttp11) {
   EXPECT_TRUE(internal::CheckHost(MakeHeader({{"Host", "a/b"}})));
 }
 
+TEST(CheckFraming, OneContentLengthOfDigitsOnly) {
+  EXPECT_FALSE(internal::CheckFraming(MakeHeader({{"Content-Length", "0"}})));
+  for (auto fields : {std::initializer_list<std::pair<std::string, std::string>>{
+                          {"Content-Length", "2"}, {"Content-Length", "2"}},
+                      {{"Content-Length", "2"}, {"Content-Length", "3"}},
+                      {{"Content-Length", "2, 2"}},
+                      {{"Content-Length", "+2"}},
+                      {{"Content-Length", ""}}}) {
+    auto bad = internal::CheckFraming(MakeHeader(fields));
+    ASSERT_TRUE(bad.has_value());
+    EXPECT_EQ(bad->status, bhttp::status::bad_request);
+  }
+}
+
+TEST(CheckRawHead, RefusesObsFoldAndBareLineEnds) {
+  EXPECT_FALSE(internal::CheckRawHead("GET / HTTP/1.1\r\nHost: a\r\nX: b c\r\n"));
+  EXPECT_FALSE(internal::CheckRawHead("\r\nGET / HTTP/1.1\r\nHost: a\r\n"));
+  for (std::string_view head : {
+           "POST / HTTP/1.1\r\nTransfer-Encoding:\r\n chunked\r\n",
+           "GET / HTTP/1.1\r\nX: a\r\n\tb\r\n",
+           "GET / HTTP/1.1\nHost: a\r\n",
+           "GET / HTTP/1.1\r\nHost: a\rX: b\r\n",
+           "GET / HTTP/1.1\r\nHost: a\n",
+       }) {
+    auto bad = internal::CheckRawHead(head);
+    ASSERT_TRUE(bad.has_value()) << head;
+    EXPECT_EQ(bad->status, bhttp::status::bad_request);
+  }
+}
+
+TEST(CheckHeaderCount, RefusesTooManyFieldsWith431) {
+  Request req{bhttp::verb::get, "/", 11};
+  for (int i = 0; i < 5; ++i) req.insert(fmt::format("X-{}", i), "v");
+  EXPECT_FALSE(internal::CheckHeaderCount(req, 5));
+  auto bad = internal::CheckHeaderCount(req, 4);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->status, bhttp::status::request_header_fields_too_large);
+}
+
+TEST(CheckPath, OneSpellingPerPath) {
+  // An encoded slash or backslash is data inside its segment (an Opsgenie alias "db/primary").
+  for (std::string_view ok :
+       {"/", "/healthz", "/api/v1/incidents/12", "/a//b/", "/a%20b", "/caf%C3%A9", "/%25",
+        "/%252e%252e", "/a.b/..c/...", "/x+y", "/v2/alerts/db%2Fprimary", "/a%5cb"}) {
+    EXPECT_FALSE(internal::CheckPath(ok)) << ok;
+  }
+  const std::vector<std::string_view> bad = {
+      // not origin form
+      "*", "healthz", "",
+      // dot segments, also encoded
+      "/..", "/a/../b", "/./a", "/a/.", "/%2e%2e/a", "/%2E/a", "/.%2e", "/a/%2e",
+      // a literal backslash; encoded control characters
+      "/a\\b", "/a%00", "/a%0d%0a", "/a%7f", "/a%1f",
+      // malformed escapes
+      "/a%", "/a%2", "/a%zz", "/a%%30",
+      // overlong UTF-8, a surrogate, above U+10FFFF, a stray byte, a truncated sequence
+      "/%c0%ae%c0%ae", "/%c0%af", "/%e0%80%ae", "/%ed%a0%80", "/%f4%90%80%80", "/%ff", "/%c3"};
+  for (std::string_view path : bad) {
+    auto rejected = internal::CheckPath(path);
+    ASSERT_TRUE(rejected.has_value()) << path;
+    EXPECT_EQ(rejected->status, bhttp::status::bad_request) << path;
+  }
+}
+
+TEST(Router, MatchesTheDecodedSegmentsOnce) {
+  Router r;
+  auto handler = [](const HttpRequest&, Responder) {};
+  r.Add(bhttp::verb::get, "/healthz", handler);
+  r.Add(bhttp::verb::get, "/api/v1/incidents/{id}", handler, {}, 1234);
+  EXPECT_NE(r.Find(bhttp::verb::get, "/%68ealthz").handler, nullptr);
+  auto m = r.Find(bhttp::verb::get, "/api/v1/%69ncidents/%252e%252e");
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(m.params.at(0).second, "%2e%2e");  // decoded once, never twice
+  // An encoded slash is never a separator: no route for "/api/v1" + "incidents/3".
+  EXPECT_FALSE(r.Find(bhttp::verb::get, "/api/v1%2Fincidents/3").path_known);
+  EXPECT_EQ(r.Find(bhttp::verb::get, "/api/v1/incidents/a%2Fb").params.at(0).second, "a/b");
+  EXPECT_EQ(m.max_body_bytes, 1234u);
+  EXPECT_EQ(r.Find(bhttp::verb::get, "/healthz").max_body_bytes, 0u);
+}
+
 TEST(SplitTarget, RoutesOriginAndAbsoluteFormByPath) {
   auto t = internal::SplitTarget("/a/b?x=1");
   EXPECT_EQ(t.path, "/a/b");
@@ -266,6 +346,9 @@ TEST(AcceptBackoff, DoublesThePauseAndLogsOncePerInterval) {
   EXPECT_LT(delays.size(), 70u);  // about one a second once at the longest pause
   EXPECT_GE(lines, 5);
   EXPECT_LE(lines, 6);  // one per 10 s
+  // The lines count every failure once, except those since the last line (under 10 s of them).
+  EXPECT_LE(logged, delays.size() + 1);
+  EXPECT_GE(logged + 10, delays.size() + 1);
   // Success: one line with what failed since the last line; the pause starts over.
   EXPECT_EQ(b.Succeeded(now), delays.size() + 1);
   EXPECT_EQ(b.Failed(now).delay, internal::AcceptBackoff::kFirstPause);
@@ -700,6 +783,37 @@ TEST_F(ServerTest, AtTheBoundTheLongestIdleConnectionMakesRoom) {
     EXPECT_EQ(again->status, 200);
   }
   EXPECT_EQ(MetricValue(metrics_.Render(), "houston_http_connections_shed_total"), 1);
+}
+
+TEST_F(ServerTest, AtTheBoundASlowClientMakesRoomToo) {
+  router_.Add(bhttp::verb::get, "/x", Echo());
+  router_.Add(bhttp::verb::post, "/x", Echo());
+  ServerOptions options;
+  options.max_connections = 3;
+  StartServer(options);
+  std::vector<std::unique_ptr<RawClient>> slow;
+  for (int i = 0; i < 3; ++i) {  // requests that never finish arriving: a head, then a body
+    slow.push_back(std::make_unique<RawClient>(port_));
+    slow.back()->Send(i == 1 ? "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nabc"
+                             : "GET /x HTTP/1.1\r\nHost: x\r\nX-Slow: a");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (server_->idle_connections() < static_cast<size_t>(i) + 1) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+      std::this_thread::yield();
+    }
+  }
+  // Each new client (kept open, so that the server stays at its bound) closes the slow one
+  // waiting longest.
+  std::vector<std::unique_ptr<RawClient>> senders;
+  for (int i = 0; i < 3; ++i) {
+    senders.push_back(std::make_unique<RawClient>(port_));
+    senders.back()->Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto reply = senders.back()->Read();
+    ASSERT_TRUE(reply) << i;
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_TRUE(slow[i]->ClosedByServer()) << i;
+  }
+  EXPECT_GE(MetricValue(metrics_.Render(), "houston_http_connections_shed_total"), 3);
 }
 
 TEST_F(ServerTest, AtTheBoundWithNoneIdleANewConnectionIsClosed) {

@@ -51,6 +51,15 @@ std::string PercentDecode(std::string_view s) {
 
 }  // namespace
 
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 std::string HttpRequest::Param(std::string_view name) const {
   for (const auto& [k, v] : params) {
     if (k == name) return v;
@@ -80,8 +89,9 @@ std::string_view HttpRequest::Header(std::string_view name) const {
   return std::string_view(v.data(), v.size());
 }
 
-void Router::Add(bhttp::verb method, std::string pattern, Handler handler, PreBodyCheck check) {
-  Route r{method, pattern, {}, std::move(handler), std::move(check)};
+void Router::Add(bhttp::verb method, std::string pattern, Handler handler, PreBodyCheck check,
+                 size_t max_body_bytes) {
+  Route r{method, pattern, {}, std::move(handler), std::move(check), max_body_bytes};
   for (auto seg : Split(pattern)) {
     if (seg.size() > 3 && seg.front() == '{' && seg.ends_with("*}")) {
       HOUSTON_CHECK(r.rest < 0);  // at most one {name*} segment per pattern
@@ -92,7 +102,7 @@ void Router::Add(bhttp::verb method, std::string pattern, Handler handler, PreBo
   routes_.push_back(std::move(r));
 }
 
-bool Router::Matches(const Route& r, const std::vector<std::string_view>& segs,
+bool Router::Matches(const Route& r, const std::vector<std::string>& segs,
                      std::vector<std::pair<std::string, std::string>>& params) {
   params.clear();
   const size_t n = r.segments.size();
@@ -108,14 +118,14 @@ bool Router::Matches(const Route& r, const std::vector<std::string_view>& segs,
       std::string joined;
       for (size_t k = 0; k < rest_len; ++k) {
         if (k) joined += '/';
-        joined += PercentDecode(segs[at + k]);
+        joined += segs[at + k];
       }
       params.emplace_back(want.substr(1, want.size() - 3), std::move(joined));
       at += rest_len;
       continue;
     }
     if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-      params.emplace_back(want.substr(1, want.size() - 2), PercentDecode(segs[at]));
+      params.emplace_back(want.substr(1, want.size() - 2), segs[at]);
     } else if (want != segs[at]) {
       return false;
     }
@@ -126,7 +136,8 @@ bool Router::Matches(const Route& r, const std::vector<std::string_view>& segs,
 
 Router::Match Router::Find(bhttp::verb method, std::string_view path) const {
   Match m;
-  auto segs = Split(path);
+  std::vector<std::string> segs;
+  for (std::string_view seg : Split(path)) segs.push_back(PercentDecode(seg));
   std::vector<bhttp::verb> allowed;
   std::vector<std::pair<std::string, std::string>> params;
   // Routes with a {name*} segment only see paths that no route without one knows, so that a
@@ -140,6 +151,7 @@ Router::Match Router::Find(bhttp::verb method, std::string_view path) const {
         m.handler = &r.handler;
         m.check = r.check ? &r.check : nullptr;
         m.pattern = &r.pattern;
+        m.max_body_bytes = r.max_body_bytes;
         m.params = std::move(params);
         return m;
       }

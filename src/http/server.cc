@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "http/internal/connection_limits.h"
 #include "http/internal/request_checks.h"
+#include "http/internal/ws_frames.h"
 
 namespace houston::http {
 
@@ -46,8 +47,12 @@ class SessionBase {
   virtual ~SessionBase() = default;
   // Closes the connection if it is waiting for a request (from any thread).
   virtual void CloseIfIdle() = 0;
+  // Closes the connection if it is waiting for its client: for a request, or for the rest of
+  // one still arriving (from any thread). Makes room at max_connections.
+  virtual void CloseIfWaiting() { CloseIfIdle(); }
 
-  // Guarded by Impl::sessions_mu. While the session waits for a request its one IdleEntry is in
+  // Guarded by Impl::sessions_mu. While the session waits for its client (for a request, or for
+  // the rest of one: its head or body still arriving) its one IdleEntry is in
   // Impl::idle (at idle_pos); otherwise it is kept in idle_slot, so going idle allocates nothing.
   std::list<IdleEntry> idle_slot;
   std::list<IdleEntry>::iterator idle_pos;
@@ -165,7 +170,7 @@ std::shared_ptr<SessionBase> Server::Impl::TakeOldestIdle() {
 bool Server::Impl::ShedIdle() {
   std::shared_ptr<SessionBase> victim = TakeOldestIdle();
   if (!victim) return false;
-  victim->CloseIfIdle();
+  victim->CloseIfWaiting();
   metrics.Add("houston_http_connections_shed_total", "");
   if (uint64_t n = shed_log.Event(std::chrono::steady_clock::now())) {
     spdlog::warn(
@@ -178,46 +183,6 @@ bool Server::Impl::ShedIdle() {
 namespace {
 
 namespace websocket = beast::websocket;
-
-// The Sec-WebSocket-Extensions answer to the first permessage-deflate offer we accept, if any:
-// one that does not bind the server's compressor (client_max_window_bits and
-// client_no_context_takeover concern the client's and need no answer; server_max_window_bits=15
-// is the default, and is answered).
-std::optional<std::string> AcceptDeflate(std::string_view header) {
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-  };
-  auto next = [](std::string_view& s, char sep) {
-    size_t at = s.find(sep);
-    std::string_view part = s.substr(0, at);
-    s = at == std::string_view::npos ? std::string_view() : s.substr(at + 1);
-    return part;
-  };
-  while (!header.empty()) {
-    std::string_view offer = next(header, ',');
-    if (!beast::iequals(trim(next(offer, ';')), "permessage-deflate")) continue;
-    bool ok = true;
-    std::string answer = "permessage-deflate";
-    while (ok && !offer.empty()) {
-      std::string_view param = next(offer, ';');
-      std::string_view name = trim(next(param, '='));
-      std::string_view value = trim(param);
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-        value = value.substr(1, value.size() - 2);
-      }
-      if (beast::iequals(name, "server_max_window_bits") && value == "15") {
-        answer += "; server_max_window_bits=15";
-      } else {
-        ok = beast::iequals(name, "client_max_window_bits") ||
-             beast::iequals(name, "client_no_context_takeover");
-      }
-    }
-    if (ok) return answer;
-  }
-  return std::nullopt;
-}
 
 // A server frame's header (FIN, opcode, unmasked length) into `out` (10 bytes at most); its size.
 size_t FrameHeader(uint8_t* out, uint8_t opcode, size_t n) {
@@ -268,7 +233,9 @@ class WsSession : public SessionBase,
           asio::socket_base::send_buffer_size(options_.socket_send_buffer), ignored);
     }
     std::optional<std::string> deflate;
-    if (options_.deflate) deflate = AcceptDeflate(req[bhttp::field::sec_websocket_extensions]);
+    if (options_.deflate) {
+      deflate = internal::AcceptDeflate(View(req[bhttp::field::sec_websocket_extensions]));
+    }
     deflate_ = deflate.has_value();
     handshake_.emplace(stream_);
     handshake_->set_option(websocket::stream_base::decorator(
@@ -425,39 +392,25 @@ class WsSession : public SessionBase,
   bool Parse() {
     for (;;) {
       auto data = rbuf_.data();
-      const auto* p = static_cast<const uint8_t*>(data.data());
-      size_t have = data.size();
-      if (have < 2) return true;
-      uint8_t opcode = p[0] & 0x0f;
-      if (!(p[1] & 0x80)) return false;  // clients must mask
-      uint64_t n = p[1] & 0x7f;
-      size_t off = 2;
-      if (n == 126) {
-        if (have < 4) return true;
-        n = (uint64_t(p[2]) << 8) | p[3];
-        off = 4;
-      } else if (n == 127) {
-        return false;  // nothing a client needs to send here is that large
-      }
-      if (n > 64 * 1024) return false;
-      if (have < off + 4 + n) return true;
-      if (opcode == 0x8) {
+      internal::ClientFrame f = internal::ReadClientFrame(
+          std::span(static_cast<const uint8_t*>(data.data()), data.size()));
+      if (f.state == internal::ClientFrame::State::kInvalid) return false;
+      if (f.state == internal::ClientFrame::State::kIncomplete) return true;
+      if (f.opcode == 0x8) {
         peer_closed_ = true;
-        rbuf_.consume(off + 4 + n);
+        rbuf_.consume(f.size);
         if (!closing_) {
           Close(1000, "");  // answered, then closed
           return true;
         }
         return writing_;  // our close frame went out: done (else it closes once written)
       }
-      if (opcode == 0x9 && !closing_) {  // ping: pong with its (unmasked) payload
-        std::string payload(n, '\0');
-        for (uint64_t i = 0; i < n; ++i)
-          payload[i] = static_cast<char>(p[off + 4 + i] ^ p[off + (i % 4)]);
-        queue_.push_front(Frame{0xA, std::make_shared<const std::string>(std::move(payload))});
+      if (f.opcode == 0x9 && !closing_) {  // ping: pong with its (unmasked) payload
+        queue_.push_front(
+            Frame{0xA, std::make_shared<const std::string>(internal::UnmaskedPayload(f))});
         WriteNext();
       }
-      rbuf_.consume(off + 4 + n);
+      rbuf_.consume(f.size);
     }
   }
 
@@ -541,6 +494,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     });
   }
 
+  void CloseIfWaiting() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->waiting_) beast::get_lowest_layer(self->stream_).cancel();
+    });
+  }
+
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
@@ -548,12 +507,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (srv_.stopping.load()) return Close(false);
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     idle_ = true;
+    waiting_ = true;
     srv_.SetIdle(*this, true);
     beast::get_lowest_layer(stream_).expires_after(srv_.opt.idle_timeout);
     stream_.async_read_some(buffer_.prepare(16 * 1024),
                             [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               self->idle_ = false;
-                              self->srv_.SetIdle(*self, false);
+                              // Still waiting for the client (the rest of the request): stays
+                              // in the list that ShedIdle takes from, until Dispatch.
                               if (ec) return self->Close(false);
                               self->buffer_.commit(n);
                               self->ReadHeader();
@@ -562,6 +523,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void ReadHeader() {
     idle_ = false;
+    waiting_ = true;
+    srv_.SetIdle(*this, true);
     head_ = false;
     method_ = "-";
     parser_.emplace();
@@ -570,6 +533,33 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // Content-Length is answered in the shape of the route it was sent to.
     parser_->body_limit(boost::none);
     beast::get_lowest_layer(stream_).expires_after(srv_.opt.header_timeout);
+    ScanHead();
+  }
+
+  // Reads until the whole request head is buffered (within the header timeout and size limit),
+  // refuses obs-fold and bare CR/LF in it (internal::CheckRawHead: the parser would accept the
+  // first), then parses it.
+  void ScanHead() {
+    auto data = buffer_.data();
+    std::string_view buffered(static_cast<const char*>(data.data()), data.size());
+    size_t end = buffered.find("\r\n\r\n");
+    // Without the end of the head, everything buffered is head so far: refused as soon as a
+    // line of it is bad (a CR at the very end may still get its LF).
+    std::string_view head = end == std::string_view::npos ? buffered : buffered.substr(0, end + 2);
+    if (end == std::string_view::npos && head.ends_with('\r')) head.remove_suffix(1);
+    if (auto bad = internal::CheckRawHead(head)) return Reject("/", *bad);
+    if (end == std::string_view::npos) {
+      if (buffered.size() > srv_.opt.max_header_bytes + 4) {
+        return OnReadError(bhttp::error::header_limit);
+      }
+      stream_.async_read_some(buffer_.prepare(16 * 1024),
+                              [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                                if (ec) return self->OnReadError(ec);
+                                self->buffer_.commit(n);
+                                self->ScanHead();
+                              });
+      return;
+    }
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -584,14 +574,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     head_ = h.method() == bhttp::verb::head;
     keep_alive_ = h.keep_alive();
     internal::Target target = internal::SplitTarget(View(h.target()));
+    if (auto bad = internal::CheckHeaderCount(h, srv_.opt.max_header_fields)) {
+      return Reject(target.path, *bad);
+    }
     if (auto bad = internal::CheckFraming(h)) return Reject(target.path, *bad);
     if (auto bad = internal::CheckHost(h)) return Reject(target.path, *bad);
-    auto cl = parser_->content_length();
-    if (cl && *cl > srv_.opt.max_body_bytes) {
-      return OnReadError(bhttp::error::body_limit);
-    }
-    parser_->body_limit(srv_.opt.max_body_bytes);  // chunked bodies are cut off while read
+    if (auto bad = internal::CheckPath(target.path)) return Reject(target.path, *bad);
     match_ = srv_.router.Find(h.method(), target.path);
+    body_limit_ = match_.handler && match_.max_body_bytes > 0 ? match_.max_body_bytes
+                                                              : srv_.opt.max_body_bytes;
+    auto cl = parser_->content_length();
+    if (cl && *cl > body_limit_) return OnReadError(bhttp::error::body_limit);
+    parser_->body_limit(body_limit_);  // chunked bodies are cut off while read
     checked_.reset();
     bool body_pending = !parser_->is_done();
     if (!match_.handler) {
@@ -610,7 +604,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       checked_ = std::move(peek.checked);
     }
     if (body_pending && h.version() >= 11 &&
-        beast::iequals(Trim(View(h[bhttp::field::expect])), "100-continue")) {
+        EqualsIgnoringCase(Trim(View(h[bhttp::field::expect])), "100-continue")) {
       continue_.emplace(bhttp::status::continue_, 11);
       beast::get_lowest_layer(stream_).expires_after(srv_.opt.write_timeout);
       bhttp::async_write(stream_, *continue_,
@@ -666,8 +660,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Response res;
     if (ec == bhttp::error::body_limit) {
       res = srv_.RenderError(
-          path, ResourceExhausted(fmt::format("request body is larger than the limit of {} bytes",
-                                              srv_.opt.max_body_bytes)));
+          path, ResourceExhausted(
+                    fmt::format("request body is larger than the limit of {} bytes", body_limit_)));
       // 413, unless the renderer chose its own status (PagerDuty's senders expect 400).
       if (res.result() == HttpStatusFor(StatusCode::kResourceExhausted)) {
         res.result(bhttp::status::payload_too_large);
@@ -686,6 +680,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // Answers without reading the rest of the request, then closes the connection.
   void AnswerEarly(Response res) {
+    waiting_ = false;
+    srv_.SetIdle(*this, false);
     srv_.in_flight.fetch_add(1);
     started_ = std::chrono::steady_clock::now();
     force_close_ = true;
@@ -693,6 +689,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void Dispatch() {
+    waiting_ = false;
+    srv_.SetIdle(*this, false);
     req_ = parser_->release();
     parser_.reset();
     started_ = std::chrono::steady_clock::now();
@@ -827,7 +825,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string_view method_;  // a static label
   std::chrono::steady_clock::time_point started_;
   size_t drained_ = 0;
-  bool idle_ = false;
+  bool idle_ = false;      // waiting for the first byte of a request
+  bool waiting_ = false;   // waiting for the client: idle, or a request still arriving
+  size_t body_limit_ = 0;  // the body limit of the request being read
   bool head_ = false;
   bool keep_alive_ = false;
   bool closed_ = false;
@@ -1025,7 +1025,8 @@ Result<uint16_t> Server::Start() {
                      "Accepts that failed (out of file descriptors or memory); the accept loop "
                      "then pauses, up to 1 s.");
   s.metrics.Describe("houston_http_connections_shed_total", "counter",
-                     "Idle connections closed to make room for new ones.");
+                     "Connections closed to make room for new ones: idle, or sending a request "
+                     "slowly (the one waiting longest on its client goes first).");
   s.metrics.Describe("houston_http_connections_refused_total", "counter",
                      "Connections closed at once: max_connections open and none idle.");
   uint16_t port = s.acceptor->local_endpoint().port();

@@ -19,7 +19,7 @@ bool ListHas(std::string_view list, std::string_view token, bool star) {
     item = item.substr(0, semi);
     while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
     if (item.starts_with("W/")) item.remove_prefix(2);
-    bool match = boost::beast::iequals(item, token) || (star && item == "*");
+    bool match = EqualsIgnoringCase(item, token) || (star && item == "*");
     if (!match) continue;
     // "gzip;q=0" refuses it.
     std::string_view p = params;

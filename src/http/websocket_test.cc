@@ -1,14 +1,17 @@
 // The server's WebSocket side (HttpRequest::accept_websocket), over loopback with a Beast client.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/zlib/inflate_stream.hpp>
 #include <future>
+#include <memory>
 
 #include "http/http.h"
+#include "http/internal/ws_frames.h"
 
 namespace houston::http {
 namespace {
@@ -319,6 +322,67 @@ TEST_F(WebSocketServerTest, ShutdownSendsGoingAway) {
   server_->Shutdown();
   EXPECT_EQ(reader.get(), websocket::error::closed);
   EXPECT_EQ(client.reason().code, 1001);
+}
+
+// ---- client frames and the deflate offer, as bytes (fuzz/websocket_fuzz.cc drives the same) ----
+
+std::vector<uint8_t> Bytes(std::initializer_list<int> v) { return {v.begin(), v.end()}; }
+
+TEST(ClientFrameTest, ReadsAMaskedPingAndUnmasksItsPayload) {
+  // FIN|ping, masked, 2 bytes; mask 01 02 03 04; "hi" masked; then the start of another frame.
+  auto b = Bytes({0x89, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2, 0x81});
+  internal::ClientFrame f = internal::ReadClientFrame(b);
+  ASSERT_EQ(f.state, internal::ClientFrame::State::kComplete);
+  EXPECT_EQ(f.opcode, 0x9);
+  EXPECT_EQ(f.size, 8u);
+  EXPECT_EQ(internal::UnmaskedPayload(f), "hi");
+}
+
+TEST(ClientFrameTest, WaitsForTheWholeFrameAndRefusesUnmaskedOrHugeOnes) {
+  using State = internal::ClientFrame::State;
+  EXPECT_EQ(internal::ReadClientFrame(Bytes({0x81})).state, State::kIncomplete);
+  EXPECT_EQ(internal::ReadClientFrame(Bytes({0x81, 0xFE, 0x01})).state, State::kIncomplete);
+  EXPECT_EQ(internal::ReadClientFrame(Bytes({0x81, 0x83, 1, 2, 3, 4, 0})).state,
+            State::kIncomplete);
+  EXPECT_EQ(internal::ReadClientFrame(Bytes({0x81, 0x01, 'x'})).state, State::kInvalid);
+  EXPECT_EQ(internal::ReadClientFrame(Bytes({0x81, 0xFF, 0, 0, 0, 0, 0, 0, 0, 1})).state,
+            State::kInvalid);
+  // 126: a 16-bit length, here 65535 (within the 64 KiB bound): held until it is all in.
+  EXPECT_EQ(internal::ReadClientFrame(Bytes({0x81, 0xFE, 0xFF, 0xFF, 1, 2, 3, 4})).state,
+            State::kIncomplete);
+  auto at_bound = Bytes({0x82, 0xFE, 0x01, 0x00, 9, 9, 9, 9});
+  at_bound.resize(at_bound.size() + 256);
+  internal::ClientFrame f = internal::ReadClientFrame(at_bound);
+  ASSERT_EQ(f.state, State::kComplete);
+  EXPECT_EQ(f.size, 8u + 256u);
+}
+
+// fuzz/regressions/websocket/crash-beast-iequals-overread: Boost 1.81's beast::iequals read a
+// byte past both strings when they differed in case; ASan sees it when a view ends a buffer.
+TEST(EqualsIgnoringCaseTest, ComparesAsciiCaseInsensitivelyWithinTheViews) {
+  std::string owned = "Permessage-Deflate";
+  auto exact = std::make_unique<char[]>(owned.size());  // no byte after the view to read
+  std::copy(owned.begin(), owned.end(), exact.get());
+  std::string_view v(exact.get(), owned.size());
+  EXPECT_TRUE(EqualsIgnoringCase(v, "permessage-deflate"));
+  EXPECT_TRUE(EqualsIgnoringCase("permessage-deflate", v));
+  EXPECT_FALSE(EqualsIgnoringCase(v, "permessage-deflatE!"));
+  EXPECT_FALSE(EqualsIgnoringCase(v, "permessage-deflatf"));
+  EXPECT_TRUE(EqualsIgnoringCase("", ""));
+  EXPECT_FALSE(EqualsIgnoringCase("\xC3\xA9", "\xC3\x89"));  // ASCII only: é is not É
+}
+
+TEST(AcceptDeflateTest, AnswersTheFirstOfferThatLeavesTheServersCompressorFree) {
+  EXPECT_EQ(internal::AcceptDeflate("permessage-deflate; client_max_window_bits"),
+            "permessage-deflate");
+  EXPECT_EQ(
+      internal::AcceptDeflate("permessage-deflate; server_max_window_bits=10, permessage-deflate; "
+                              "server_max_window_bits=\"15\""),
+      "permessage-deflate; server_max_window_bits=15");
+  EXPECT_EQ(internal::AcceptDeflate("permessage-deflate; server_no_context_takeover"),
+            std::nullopt);
+  EXPECT_EQ(internal::AcceptDeflate("x-webkit-deflate-frame"), std::nullopt);
+  EXPECT_EQ(internal::AcceptDeflate(""), std::nullopt);
 }
 
 }  // namespace

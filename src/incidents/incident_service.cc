@@ -15,9 +15,10 @@ void IncidentService::Transition(core::IncidentId id, core::IncidentAction actio
 }
 
 void IncidentService::TransitionInEpisode(core::IncidentId id, core::IncidentAction action,
-                                          int64_t episode, store::Actor actor,
+                                          int64_t episode, std::string link_id, store::Actor actor,
                                           store::Callback<core::Incident> done) {
-  store_.TransitionIncidentInEpisode(id, action, episode, std::move(actor), std::move(done));
+  store_.TransitionIncidentInEpisode(id, action, episode, std::move(link_id), std::move(actor),
+                                     std::move(done));
 }
 
 void IncidentService::Patch(core::IncidentId id, store::IncidentPatch patch, store::Actor actor,

@@ -51,9 +51,11 @@ class IncidentService {
   }
   // For a signed link made in `episode`: acts only while the incident is still in it, decided
   // in the same transaction as the move. FailedPrecondition ("incident <id> has been reopened
-  // since: ...") once it has been reopened since.
+  // since: ...") once it has been reopened since. A `link_id` ("" for none) makes the link act
+  // once: FailedPrecondition starting with store::kLinkUsed when it has acted before.
   void TransitionInEpisode(core::IncidentId id, core::IncidentAction action, int64_t episode,
-                           store::Actor actor, store::Callback<core::Incident> done);
+                           std::string link_id, store::Actor actor,
+                           store::Callback<core::Incident> done);
 
   // --- Fields, roles and responders. Ids are checked against the org by the caller.
   // InvalidArgument "nothing to change: ..." for an empty patch; NotFound; InvalidArgument for

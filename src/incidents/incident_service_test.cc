@@ -177,7 +177,7 @@ TEST_P(IncidentServiceTest, AnOldEpisodesLinkDoesNothing) {
   ASSERT_TRUE(Run<core::Incident>([&](auto cb) { service_->Reopen(inc.id, kMe, cb); }));
   const store::Actor link{"user", "bob", "link"};
   auto old = Run<core::Incident>([&](auto cb) {
-    service_->TransitionInEpisode(inc.id, core::IncidentAction::kAcknowledge, inc.episode, link,
+    service_->TransitionInEpisode(inc.id, core::IncidentAction::kAcknowledge, inc.episode, "", link,
                                   cb);
   });
   ASSERT_FALSE(old);
@@ -187,8 +187,8 @@ TEST_P(IncidentServiceTest, AnOldEpisodesLinkDoesNothing) {
       << old.error().message();
   EXPECT_EQ(service_->Get(inc.id)->status, IncidentStatus::kTriggered);
   auto current = Run<core::Incident>([&](auto cb) {
-    service_->TransitionInEpisode(inc.id, core::IncidentAction::kAcknowledge, inc.episode + 1, link,
-                                  cb);
+    service_->TransitionInEpisode(inc.id, core::IncidentAction::kAcknowledge, inc.episode + 1, "",
+                                  link, cb);
   });
   ASSERT_TRUE(current) << current.error().ToString();
   EXPECT_EQ(current->status, IncidentStatus::kAcknowledged);

@@ -811,10 +811,10 @@ void IncidentRoutes::AddTo(api::RouteTable& t) {
   t.Add(V::get, "/api/v1/incident-roles", Role::kViewer, this, &R::ListIncidentRoles);
   t.Add(V::get, "/api/v1/severities", Role::kViewer, this, &R::ListSeverities);
   // The public status page: no principal, public facts only.
-  t.Add(V::get, "/status", std::nullopt, this, &R::StatusHtml);
-  t.Add(V::get, "/status.json", std::nullopt, this, &R::StatusJson);
-  t.Add(V::get, "/status/feed.atom", std::nullopt, this, &R::StatusAtom);
-  t.Add(V::get, "/status/feed.rss", std::nullopt, this, &R::StatusRss);
+  t.Add(V::get, "/status", api::Open::kPublicPage, this, &R::StatusHtml);
+  t.Add(V::get, "/status.json", api::Open::kPublicPage, this, &R::StatusJson);
+  t.Add(V::get, "/status/feed.atom", api::Open::kPublicPage, this, &R::StatusAtom);
+  t.Add(V::get, "/status/feed.rss", api::Open::kPublicPage, this, &R::StatusRss);
 }
 
 }  // namespace houston::incidents

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "api/request.h"
 #include "core/json_util.h"
 #include "core/random.h"
 #include "core/time_util.h"
@@ -47,7 +48,7 @@ std::shared_ptr<const OpsgenieView> MakeOpsgenieView(std::shared_ptr<const confi
   if (org) {
     for (const auto& [key, integ] : config::IndexIntegrations(*org)) {
       if (integ.type == IntegrationType::kOpsgenie) {
-        view->keys[key] = OpsgenieView::Key{
+        view->keys[api::TokenHash(key)] = OpsgenieView::Key{
             integ.priorities.value_or(config::kDefaultOpsgeniePriorities), integ.name};
       } else if (integ.type == IntegrationType::kHeartbeat) {
         view->heartbeats[integ.name].push_back({integ.service_id, key});
@@ -312,8 +313,9 @@ std::optional<OpsgenieRoutes::Call> OpsgenieRoutes::Begin(const HttpRequest& req
                     c.request_id, c.Took(clock_)));
     return std::nullopt;
   }
-  auto it = c.view->intake->integrations.find(*key);
-  auto og = c.view->keys.find(*key);
+  const std::string digest = api::TokenHash(*key);  // compared in place of the key
+  auto it = c.view->intake->integrations.find(digest);
+  auto og = c.view->keys.find(digest);
   if (it == c.view->intake->integrations.end() || og == c.view->keys.end()) {
     CountEvent(kind, "unknown_key");
     respond(OgError(bhttp::status::unauthorized,
@@ -647,19 +649,22 @@ void OpsgenieRoutes::AddTo(api::RouteTable& t) {
   // No principal: the opsgenie integration's key is the secret. Every path also under any
   // prefix, as senders' base URLs have one (Alertmanager's api_url: http://host/prefix/).
   const std::string a = "{prefix*}/v2/alerts";
-  t.Add(V::post, a, std::nullopt, this, &R::Create);
-  t.Add(V::get, a, std::nullopt, this, &R::ListAlerts);
-  t.Add(V::get, a + "/requests/{requestId}", std::nullopt, this, &R::RequestStatus);
-  t.Add(V::get, a + "/{identifier}", std::nullopt, this, &R::GetAlert);
-  t.Add(V::post, a + "/{identifier}/close", std::nullopt, this, &R::Close);
-  t.Add(V::post, a + "/{identifier}/acknowledge", std::nullopt, this, &R::Acknowledge);
-  t.Add(V::post, a + "/{identifier}/unacknowledge", std::nullopt, this, &R::Unacknowledge);
-  t.Add(V::post, a + "/{identifier}/notes", std::nullopt, this, &R::AddNote);
-  t.Add(V::put, a + "/{identifier}/message", std::nullopt, this, &R::UpdateMessage);
-  t.Add(V::put, a + "/{identifier}/description", std::nullopt, this, &R::UpdateDescription);
-  t.Add(V::put, a + "/{identifier}/priority", std::nullopt, this, &R::UpdatePriority);
+  t.Add(V::post, a, api::Open::kIntegrationKey, this, &R::Create);
+  t.Add(V::get, a, api::Open::kIntegrationKey, this, &R::ListAlerts);
+  t.Add(V::get, a + "/requests/{requestId}", api::Open::kIntegrationKey, this, &R::RequestStatus);
+  t.Add(V::get, a + "/{identifier}", api::Open::kIntegrationKey, this, &R::GetAlert);
+  t.Add(V::post, a + "/{identifier}/close", api::Open::kIntegrationKey, this, &R::Close);
+  t.Add(V::post, a + "/{identifier}/acknowledge", api::Open::kIntegrationKey, this,
+        &R::Acknowledge);
+  t.Add(V::post, a + "/{identifier}/unacknowledge", api::Open::kIntegrationKey, this,
+        &R::Unacknowledge);
+  t.Add(V::post, a + "/{identifier}/notes", api::Open::kIntegrationKey, this, &R::AddNote);
+  t.Add(V::put, a + "/{identifier}/message", api::Open::kIntegrationKey, this, &R::UpdateMessage);
+  t.Add(V::put, a + "/{identifier}/description", api::Open::kIntegrationKey, this,
+        &R::UpdateDescription);
+  t.Add(V::put, a + "/{identifier}/priority", api::Open::kIntegrationKey, this, &R::UpdatePriority);
   for (V v : {V::get, V::post, V::put, V::patch}) {
-    t.Add(v, "{prefix*}/v2/heartbeats/{name}/ping", std::nullopt, this, &R::Ping);
+    t.Add(v, "{prefix*}/v2/heartbeats/{name}/ping", api::Open::kIntegrationKey, this, &R::Ping);
   }
 }
 

@@ -33,7 +33,7 @@ struct OpsgenieView {
     std::array<core::Severity, 5> priorities{};  // the severity of P1..P5
     std::string name;                            // the integration's name
   };
-  std::unordered_map<std::string, Key> keys;  // by opsgenie integration key
+  std::unordered_map<std::string, Key> keys;  // by api::TokenHash(opsgenie integration key)
   struct HeartbeatRef {
     std::string service_id;
     std::string key;

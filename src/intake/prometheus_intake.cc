@@ -112,7 +112,7 @@ void IntakeRoutes::PrometheusIntake(bool v1, const HttpRequest& req, Respond res
     }
     key = std::string(*bearer);
   }
-  auto it = view->integrations.find(key);
+  auto it = view->integrations.find(api::TokenHash(key));
   if (it == view->integrations.end() || it->second.type != core::IntegrationType::kPrometheus) {
     CountEvent(kPrometheusType, "unknown_key");
     if (!in_path) return respond(Refuse("no prometheus integration has this key"));

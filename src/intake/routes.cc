@@ -63,7 +63,7 @@ std::shared_ptr<const IntakeView> MakeIntakeView(std::shared_ptr<const config::O
           info.mapping.severity_values[from] = std::string(core::ToString(to));
         }
       }
-      view->integrations.emplace(key, std::move(info));
+      view->integrations.emplace(api::TokenHash(key), std::move(info));
     }
   }
   return view;
@@ -307,7 +307,7 @@ std::optional<std::pair<Event, IntegrationInfo>> IntakeRoutes::PagerDutyEvent(
     return std::nullopt;
   }
   auto view = org();
-  auto it = view->integrations.find(ev->integration_key);
+  auto it = view->integrations.find(api::TokenHash(ev->integration_key));
   if (it == view->integrations.end() || it->second.type != IntegrationType::kEventsV2) {
     CountEvent(type, "unknown_key");
     respond(PdError(bhttp::status::bad_request, "invalid event", "Event object is invalid",
@@ -361,7 +361,7 @@ void IntakeRoutes::WebhookIntake(IntegrationType type, const HttpRequest& req, R
   std::string type_name(IntegrationTypeLabel(type));
   const std::string key = req.Param("key");
   auto view = org();
-  auto it = view->integrations.find(key);
+  auto it = view->integrations.find(api::TokenHash(key));
   if (it == view->integrations.end() || it->second.type != type) {
     CountEvent(type_name, "unknown_key");
     return respond(
@@ -427,7 +427,7 @@ void IntakeRoutes::WebhookIntake(IntegrationType type, const HttpRequest& req, R
 void IntakeRoutes::Heartbeat(const HttpRequest& req, const auth::Principal*, Respond respond) {
   const std::string key = req.Param("key");
   auto view = org();
-  auto it = view->integrations.find(key);
+  auto it = view->integrations.find(api::TokenHash(key));
   if (it == view->integrations.end() || it->second.type != IntegrationType::kHeartbeat) {
     CountEvent("heartbeat", "unknown_key");
     return respond(http::ErrorResponse(NotFound("no heartbeat integration has this key")));
@@ -642,23 +642,28 @@ std::optional<Response> IntakeRoutes::RenderError(std::string_view path, const S
 void IntakeRoutes::AddTo(api::RouteTable& t) {
   using V = bhttp::verb;
   // Intake: no principal; the integration key is the secret.
-  t.Add(V::post, "/v2/enqueue", std::nullopt, this, &IntakeRoutes::EventsV2);
-  t.Add(V::post, "/v2/change/enqueue", std::nullopt, this, &IntakeRoutes::ChangeEvent);
-  t.Add(V::post, "/integrations/alertmanager/{key}", std::nullopt, this,
+  t.Add(V::post, "/v2/enqueue", api::Open::kIntegrationKey, this, &IntakeRoutes::EventsV2);
+  t.Add(V::post, "/v2/change/enqueue", api::Open::kIntegrationKey, this,
+        &IntakeRoutes::ChangeEvent);
+  t.Add(V::post, "/integrations/alertmanager/{key}", api::Open::kIntegrationKey, this,
         &IntakeRoutes::AlertmanagerIntake);
-  t.Add(V::post, "/integrations/grafana/{key}", std::nullopt, this, &IntakeRoutes::GrafanaIntake);
-  t.Add(V::post, "/integrations/generic/{key}", std::nullopt, this, &IntakeRoutes::GenericIntake);
-  t.Add(V::get, "/integrations/heartbeat/{key}", std::nullopt, this, &IntakeRoutes::Heartbeat);
-  t.Add(V::post, "/integrations/heartbeat/{key}", std::nullopt, this, &IntakeRoutes::Heartbeat);
+  t.Add(V::post, "/integrations/grafana/{key}", api::Open::kIntegrationKey, this,
+        &IntakeRoutes::GrafanaIntake);
+  t.Add(V::post, "/integrations/generic/{key}", api::Open::kIntegrationKey, this,
+        &IntakeRoutes::GenericIntake);
+  t.Add(V::get, "/integrations/heartbeat/{key}", api::Open::kIntegrationKey, this,
+        &IntakeRoutes::Heartbeat);
+  t.Add(V::post, "/integrations/heartbeat/{key}", api::Open::kIntegrationKey, this,
+        &IntakeRoutes::Heartbeat);
   // Prometheus's alerting.alertmanagers with path_prefix /integrations/prometheus/{key}, or
   // /integrations/prometheus and the key as its bearer credential.
-  t.Add(V::post, "/integrations/prometheus/{key}/api/v2/alerts", std::nullopt, this,
+  t.Add(V::post, "/integrations/prometheus/{key}/api/v2/alerts", api::Open::kIntegrationKey, this,
         &IntakeRoutes::PrometheusV2);
-  t.Add(V::post, "/integrations/prometheus/{key}/api/v1/alerts", std::nullopt, this,
+  t.Add(V::post, "/integrations/prometheus/{key}/api/v1/alerts", api::Open::kIntegrationKey, this,
         &IntakeRoutes::PrometheusV1);
-  t.Add(V::post, "/integrations/prometheus/api/v2/alerts", std::nullopt, this,
+  t.Add(V::post, "/integrations/prometheus/api/v2/alerts", api::Open::kIntegrationKey, this,
         &IntakeRoutes::PrometheusV2);
-  t.Add(V::post, "/integrations/prometheus/api/v1/alerts", std::nullopt, this,
+  t.Add(V::post, "/integrations/prometheus/api/v1/alerts", api::Open::kIntegrationKey, this,
         &IntakeRoutes::PrometheusV1);
   t.Add(V::get, "/api/v1/alerts", Role::kViewer, this, &IntakeRoutes::ListAlerts);
   t.Add(V::get, "/api/v1/alerts/{id}", Role::kViewer, this, &IntakeRoutes::GetAlert);

@@ -52,7 +52,9 @@ void Route(core::AlertEvent& ev, const IntegrationInfo& info);
 // The org as intake sees it: immutable, replaced whole on reload.
 struct IntakeView {
   std::shared_ptr<const config::Org> org;
-  std::unordered_map<std::string, IntegrationInfo> integrations;  // by key
+  // By api::TokenHash(key): a lookup compares digests, never the secret key itself, so that its
+  // time tells a caller nothing about how much of a real key a guess matched.
+  std::unordered_map<std::string, IntegrationInfo> integrations;
 };
 std::shared_ptr<const IntakeView> MakeIntakeView(std::shared_ptr<const config::Org> org);
 

@@ -137,6 +137,8 @@ void LearningRoutes::GetPostmortemMarkdown(const HttpRequest& req, const auth::P
     if (!view) return (*respond)(http::ErrorResponse(view.error()));
     http::Response res{bhttp::status::ok, 11};
     res.set(bhttp::field::content_type, "text/markdown; charset=utf-8");
+    // People's text: never sniffed into HTML by a browser that opens it.
+    res.set("X-Content-Type-Options", "nosniff");
     res.set(bhttp::field::content_disposition,
             fmt::format("inline; filename=\"postmortem-{}.md\"", id));
     res.body() = PostmortemMarkdown(view->postmortem, view->computed_json);

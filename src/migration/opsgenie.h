@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "migration/http_get.h"
 #include "migration/migration.h"
 
 namespace houston::migration {
@@ -81,8 +82,9 @@ Result<OpsgenieData> LoadOpsgenieBackup(const std::string& dir);
 // under-privileged API key), Unavailable otherwise, each naming the URL and the status.
 using OpsgenieGet = std::function<Result<std::string>(const std::string& url)>;
 
-// An OpsgenieGet over HTTP(S) with `Authorization: GenieKey <api_key>` (migration/http_get.h).
-OpsgenieGet OpsgenieHttpGet(const std::string& api_key);
+// An OpsgenieGet over HTTP(S) with `Authorization: GenieKey <api_key>` (migration/http_get.h:
+// through the egress guard of `options`).
+OpsgenieGet OpsgenieHttpGet(const std::string& api_key, const HttpGetOptions& options = {});
 
 // Reads the same objects from the REST API at `base_url` (e.g. "https://api.opsgenie.com"):
 // users (paged with limit/offset, following paging.next) with contacts and notification rules,

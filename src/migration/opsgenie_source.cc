@@ -377,10 +377,11 @@ class ApiReader {
 
 }  // namespace
 
-OpsgenieGet OpsgenieHttpGet(const std::string& api_key) {
-  return [api_key](const std::string& url) -> Result<std::string> {
-    HOUSTON_ASSIGN_OR_RETURN(HttpAnswer answer, HttpGet(url, {"Authorization: GenieKey " + api_key,
-                                                              "Accept: application/json"}));
+OpsgenieGet OpsgenieHttpGet(const std::string& api_key, const HttpGetOptions& options) {
+  return [api_key, options](const std::string& url) -> Result<std::string> {
+    HOUSTON_ASSIGN_OR_RETURN(
+        HttpAnswer answer,
+        HttpGet(url, {"Authorization: GenieKey " + api_key, "Accept: application/json"}, options));
     if (answer.status >= 200 && answer.status < 300) return std::move(answer.body);
     std::string message;
     if (auto v = ParseJson(answer.body, url); v && v->is_object()) {

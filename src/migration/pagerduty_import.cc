@@ -27,7 +27,6 @@ constexpr uintmax_t kMaxFileBytes = uintmax_t{256} * 1024 * 1024;
 constexpr int kPageLimit = 100;
 constexpr int kMaxPages = 10'000;
 constexpr int kMaxMinutes = 525'600;
-constexpr size_t kMaxIdLength = 64;
 constexpr int64_t kSecondsPerHour = 3600;
 constexpr int64_t kSecondsPerDay = 86'400;
 constexpr int64_t kSecondsPerWeek = 604'800;
@@ -125,8 +124,9 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
-Result<json::object> ApiGet(const std::string& url, const std::vector<std::string>& headers) {
-  HOUSTON_ASSIGN_OR_RETURN(HttpAnswer answer, HttpGet(url, headers));
+Result<json::object> ApiGet(const std::string& url, const std::vector<std::string>& headers,
+                            const HttpGetOptions& options) {
+  HOUSTON_ASSIGN_OR_RETURN(HttpAnswer answer, HttpGet(url, headers, options));
   std::string excerpt = answer.body.substr(0, 300);
   if (answer.status == 401 || answer.status == 403) {
     return std::unexpected(Unauthenticated(fmt::format(
@@ -1233,15 +1233,15 @@ FetchJson PagerDutyDirSource(const std::string& dir) {
   };
 }
 
-FetchJson PagerDutyApiSource(const std::string& api_url, const std::string& api_key,
-                             TimePoint now) {
+FetchJson PagerDutyApiSource(const std::string& api_url, const std::string& api_key, TimePoint now,
+                             const HttpGetOptions& options) {
   std::string base = api_url;
   while (base.ends_with('/')) base.pop_back();
   std::vector<std::string> headers = {
       "Authorization: Token token=" + api_key,
       "Accept: application/vnd.pagerduty+json;version=2",
   };
-  return [base, headers, now](const std::string& name) -> Result<std::string> {
+  return [base, headers, now, options](const std::string& name) -> Result<std::string> {
     std::string query;
     if (name == "users") {
       query = "include%5B%5D=contact_methods&include%5B%5D=notification_rules";
@@ -1254,14 +1254,14 @@ FetchJson PagerDutyApiSource(const std::string& api_url, const std::string& api_
     std::string_view collection = CollectionOf(name);
     if (collection.empty()) {
       std::string url = fmt::format("{}/{}{}{}", base, name, query.empty() ? "" : "?", query);
-      HOUSTON_ASSIGN_OR_RETURN(json::object doc, ApiGet(url, headers));
+      HOUSTON_ASSIGN_OR_RETURN(json::object doc, ApiGet(url, headers, options));
       return json::serialize(doc);
     }
     json::array all;
     for (int page = 0, offset = 0; page < kMaxPages; ++page) {
       std::string url = fmt::format("{}/{}?{}{}limit={}&offset={}", base, name, query,
                                     query.empty() ? "" : "&", kPageLimit, offset);
-      HOUSTON_ASSIGN_OR_RETURN(json::object doc, ApiGet(url, headers));
+      HOUSTON_ASSIGN_OR_RETURN(json::object doc, ApiGet(url, headers, options));
       size_t before = all.size();
       HOUSTON_ASSIGN_OR_RETURN(bool more,
                                AppendPage(doc, collection, "the answer to GET " + url, all));

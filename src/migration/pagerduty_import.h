@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "migration/http_get.h"
 #include "migration/migration.h"
 
 namespace houston::migration {
@@ -37,8 +38,10 @@ FetchJson PagerDutyDirSource(const std::string& dir);
 // include[]=notification_rules, services with include[]=integrations, overrides from `now` to a
 // year later. Errors: Unauthenticated for 401/403 (names the URL), NotFound for 404,
 // Unavailable for other failures (names the URL and the status), InvalidArgument for an answer
-// that is not JSON.
-FetchJson PagerDutyApiSource(const std::string& api_url, const std::string& api_key, TimePoint now);
+// that is not JSON; those of HttpGet (PermissionDenied when the egress guard of `options`
+// refused the address).
+FetchJson PagerDutyApiSource(const std::string& api_url, const std::string& api_key, TimePoint now,
+                             const HttpGetOptions& options = {});
 
 // Every object an import reads, in PagerDuty's JSON shapes.
 struct PagerDutyData {

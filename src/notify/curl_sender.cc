@@ -22,9 +22,6 @@ namespace {
 
 // What one transfer's callbacks see and record.
 struct Transfer {
-  const EgressPolicy* egress = nullptr;
-  std::vector<std::string> refused;  // addresses the guard refused, as text
-  int opened = 0;                    // sockets opened (connections attempted)
   std::string response;
   size_t max_response = 0;
   bool truncated = false;
@@ -45,16 +42,9 @@ std::string AddressText(const sockaddr_storage& ss) {
 // Called by libcurl for every address it is about to connect to, after DNS resolution: the only
 // reliable place to stop SSRF (it also sees every spelling of an address and DNS rebinding).
 curl_socket_t OpenSocket(void* clientp, curlsocktype purpose, curl_sockaddr* address) {
-  auto* t = static_cast<Transfer*>(clientp);
-  sockaddr_storage ss{};
-  std::memcpy(&ss, &address->addr, std::min<size_t>(address->addrlen, sizeof ss));
-  if (purpose != CURLSOCKTYPE_IPCXN ||
-      !AddressAllowed(reinterpret_cast<const sockaddr*>(&ss), *t->egress)) {
-    t->refused.push_back(AddressText(ss));
-    return CURL_SOCKET_BAD;
-  }
-  ++t->opened;
-  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  return static_cast<CurlEgressGuard*>(clientp)->Open(static_cast<int>(purpose), address->family,
+                                                      address->socktype, address->protocol,
+                                                      &address->addr, address->addrlen);
 }
 
 size_t WriteResponse(char* data, size_t size, size_t n, void* userp) {
@@ -225,7 +215,9 @@ Delivery ClassifyTransportError(CURLcode rc, const char* errbuf, bool maybe_rece
                         : Make(Outcome::kRetry, err);
 }
 
-Delivery Refused(const Transfer& t) { return Make(Outcome::kFailed, RefusedDetail(t.refused)); }
+Delivery Refused(const CurlEgressGuard& g) {
+  return Make(Outcome::kFailed, RefusedDetail(g.refused()));
+}
 
 class CurlSender final : public Sender {
  public:
@@ -261,22 +253,17 @@ class CurlSender final : public Sender {
   }
 
  private:
-  // Options every transfer gets: the egress guard, no proxies, timeouts, the response cap.
-  void Common(CURL* h, Transfer& t, char* errbuf) const {
-    t.egress = &options_.egress;
+  // Options every transfer gets: the egress guard (no proxies, no redirects), timeouts, the
+  // response cap. False if the guard could not be installed.
+  bool Common(CURL* h, Transfer& t, CurlEgressGuard& guard, char* errbuf) const {
     t.max_response = options_.max_response_bytes;
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t);
-    curl_easy_setopt(h, CURLOPT_PROXY, "");
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 0L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteResponse);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    return guard.Install(h);
   }
 
   Delivery SendHttp(const Channel& c, const Message& m, const std::string& body,
@@ -317,8 +304,11 @@ class CurlSender final : public Sender {
     if (!easy) return Make(Outcome::kRetry, "curl_easy_init failed");
     CURL* h = easy.get();
     Transfer t;
+    CurlEgressGuard guard(options_.egress);
     char errbuf[CURL_ERROR_SIZE] = "";
-    Common(h, t, errbuf);
+    if (!Common(h, t, guard, errbuf)) {
+      return Make(Outcome::kFailed, "libcurl refused the egress guard's options");
+    }
     curl_easy_setopt(h, CURLOPT_URL, c.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -329,7 +319,7 @@ class CurlSender final : public Sender {
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     CURLcode rc = curl_easy_perform(h);
 
-    if (t.opened == 0 && !t.refused.empty()) return Refused(t);
+    if (guard.RefusedAll()) return Refused(guard);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200) {
@@ -427,8 +417,11 @@ class CurlSender final : public Sender {
     CURL* h = easy.get();
     Transfer t;
     t.upload = message;
+    CurlEgressGuard guard(options_.egress);
     char errbuf[CURL_ERROR_SIZE] = "";
-    Common(h, t, errbuf);
+    if (!Common(h, t, guard, errbuf)) {
+      return Make(Outcome::kFailed, "libcurl refused the egress guard's options");
+    }
     curl_easy_setopt(h, CURLOPT_URL, s.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     std::string mail_from = "<" + from_addr + ">";
@@ -445,7 +438,7 @@ class CurlSender final : public Sender {
     if (s.require_starttls) curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
     CURLcode rc = curl_easy_perform(h);
 
-    if (t.opened == 0 && !t.refused.empty()) return Refused(t);
+    if (guard.RefusedAll()) return Refused(guard);
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     int reply = static_cast<int>(code);
@@ -477,6 +470,43 @@ class CurlSender final : public Sender {
 };
 
 }  // namespace
+
+CurlEgressGuard::~CurlEgressGuard() {
+  curl_slist_free_all(static_cast<curl_slist*>(resolve_list_));
+}
+
+bool CurlEgressGuard::Install(void* curl) {
+  CURL* h = static_cast<CURL*>(curl);
+  for (const std::string& entry : policy_.resolve) {
+    curl_slist* next = curl_slist_append(static_cast<curl_slist*>(resolve_list_), entry.c_str());
+    if (next == nullptr) return false;
+    resolve_list_ = next;
+  }
+  bool ok = curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, OpenSocket) == CURLE_OK &&
+            curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, this) == CURLE_OK &&
+            // Environment proxies (http_proxy, ...) would connect elsewhere than the guard sees.
+            curl_easy_setopt(h, CURLOPT_PROXY, "") == CURLE_OK &&
+            curl_easy_setopt(h, CURLOPT_NOPROXY, "*") == CURLE_OK &&
+            curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+            curl_easy_setopt(h, CURLOPT_MAXREDIRS, 0L) == CURLE_OK;
+  if (ok && resolve_list_ != nullptr) {
+    ok = curl_easy_setopt(h, CURLOPT_RESOLVE, static_cast<curl_slist*>(resolve_list_)) == CURLE_OK;
+  }
+  return ok;
+}
+
+int CurlEgressGuard::Open(int purpose, int family, int socktype, int protocol,
+                          const struct sockaddr* addr, size_t addrlen) {
+  sockaddr_storage ss{};
+  std::memcpy(&ss, addr, std::min<size_t>(addrlen, sizeof ss));
+  if (purpose != CURLSOCKTYPE_IPCXN ||
+      !AddressAllowed(reinterpret_cast<const sockaddr*>(&ss), policy_)) {
+    refused_.push_back(AddressText(ss));
+    return CURL_SOCKET_BAD;
+  }
+  ++opened_;
+  return socket(family, socktype | SOCK_CLOEXEC, protocol);
+}
 
 std::unique_ptr<Sender> NewSender(SenderOptions options) {
   return std::make_unique<CurlSender>(std::move(options));

@@ -108,6 +108,11 @@ struct Delivery {
 // ("127.0.0.1/32", "10.0.0.0/8", "fd00::/8", or a bare address) re-allows some of them.
 struct EgressPolicy {
   std::vector<std::string> allow_cidrs;
+  // Names pinned to addresses, in libcurl's CURLOPT_RESOLVE form ("host:port:addr[,addr...]"),
+  // used instead of DNS for those names. Tests simulate DNS answers with it (a public-looking
+  // name that resolves to a private address, an answer that changes): the guard still judges
+  // every pinned address at connect time.
+  std::vector<std::string> resolve;
 };
 
 struct SmtpSettings {
@@ -234,6 +239,41 @@ Status ValidateEgressPolicy(const EgressPolicy& policy);
 // allow each of them ("127.0.0.1/32", "::1/128").
 std::string RefusedDetail(std::vector<std::string> addresses);
 
+// The egress guard on one libcurl transfer, for every outbound request houston makes
+// (notifications here, the importers' API calls in migration/): installed on an easy handle, it
+// vets each address libcurl is about to connect to, after DNS resolution and right before
+// connect() (CURLOPT_OPENSOCKETFUNCTION), so every spelling of an address (2130706433, 0x7f.1,
+// 0177.0.0.1, 127.1, [::ffff:7f00:1], a trailing dot) and a DNS answer that changes between
+// lookups are judged by the address actually used; a refused address gets no packet. It also
+// ignores proxies from the environment and follows no redirects. Not thread-safe: one per
+// transfer, outliving it.
+class CurlEgressGuard {
+ public:
+  explicit CurlEgressGuard(EgressPolicy policy) : policy_(std::move(policy)) {}
+  ~CurlEgressGuard();
+  CurlEgressGuard(const CurlEgressGuard&) = delete;
+  CurlEgressGuard& operator=(const CurlEgressGuard&) = delete;
+
+  // Installs the guard on `curl` (a CURL*, declared void* to keep libcurl out of this header).
+  // Returns false if libcurl refused an option (the transfer must not run then).
+  bool Install(void* curl);
+  // Addresses the guard refused (as text, e.g. "127.0.0.1"), and sockets it let be opened.
+  const std::vector<std::string>& refused() const { return refused_; }
+  int opened() const { return opened_; }
+  // The transfer failed because every address it tried was refused.
+  bool RefusedAll() const { return opened_ == 0 && !refused_.empty(); }
+
+  // Internal: the CURLOPT_OPENSOCKETFUNCTION decision (returns a socket or -1).
+  int Open(int purpose, int family, int socktype, int protocol, const struct sockaddr* addr,
+           size_t addrlen);
+
+ private:
+  EgressPolicy policy_;
+  std::vector<std::string> refused_;
+  int opened_ = 0;
+  void* resolve_list_ = nullptr;  // curl_slist* of policy_.resolve
+};
+
 // ---- signed action links --------------------------------------------------------------------
 
 // A URL-safe token that authorizes `action` on one incident until `expires`, on behalf of
@@ -266,6 +306,9 @@ struct ActionClaim {
   TimePoint expires{};
   std::string user_id;  // who the link was sent to; may be empty
   int64_t episode = 0;  // the incident's episode the link was made for
+  // Names this link (and no other) without being it: hex BLAKE2b of its signature. What the store
+  // records for a link that acted, so that a link that changes state acts once.
+  std::string link_id;
 };
 // Checks a token from MakeActionToken. InvalidArgument "malformed action link" when it is not a
 // token; PermissionDenied when the signature does not match (or `key` is empty);

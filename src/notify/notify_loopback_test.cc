@@ -48,14 +48,15 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// A listening TCP socket on 127.0.0.1 with a kernel-chosen port.
-int Listen(int& port) {
+// A listening TCP socket on `address` (127.0.0.1 by default) and `port` (0: kernel-chosen; the
+// port bound is written back).
+int Listen(int& port, const char* address = "127.0.0.1") {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   EXPECT_GE(fd, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
+  inet_pton(AF_INET, address, &a.sin_addr);
+  a.sin_port = htons(static_cast<uint16_t>(port));
   EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   EXPECT_EQ(listen(fd, 16), 0);
   socklen_t len = sizeof a;
@@ -398,8 +399,27 @@ TEST(WebhookLoopbackTest, LoopbackIsRefusedWithoutTheAllowlistInEverySpelling) {
   SenderOptions o;
   o.timeout = std::chrono::seconds(5);
   auto sender = NewSender(o);
-  for (std::string host : {"127.0.0.1", "localhost", "2130706433", "0x7f.1", "127.1", "0177.0.0.1",
-                           "[::ffff:127.0.0.1]", "[::1]", "[::]", "0.0.0.0"}) {
+  for (std::string host : {"127.0.0.1",
+                           "localhost",
+                           "2130706433",
+                           "0x7f.1",
+                           "127.1",
+                           "0177.0.0.1",
+                           "0x7f000001",
+                           "017700000001",
+                           "127.0.1",
+                           "0",
+                           "[::ffff:127.0.0.1]",
+                           "[::ffff:7f00:1]",
+                           "[0:0:0:0:0:ffff:7f00:1]",
+                           "[::127.0.0.1]",
+                           "[64:ff9b::7f00:1]",
+                           "[::1]",
+                           "[::]",
+                           "0.0.0.0",
+                           "169.254.169.254",
+                           "10.0.0.1",
+                           "[fd00::1]"}) {
     std::string url = fmt::format("http://{}:{}/hook", host, port);
     Delivery d = sender->Send(Webhook(url), Page());
     EXPECT_EQ(d.outcome, Outcome::kFailed) << url << ": " << d.detail;
@@ -414,6 +434,75 @@ TEST(WebhookLoopbackTest, LoopbackIsRefusedWithoutTheAllowlistInEverySpelling) {
   HttpServer server;
   Delivery ok = NewSender(LoopbackOptions())->Send(Webhook(server.Url()), Page());
   EXPECT_EQ(ok.outcome, Outcome::kSent) << ok.detail;
+}
+
+// Accepts whatever connects to `fd` without blocking; how many connections were waiting.
+int Accepted(int fd) {
+  int n = 0;
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) return n;
+    int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) return n;
+    close(c);
+    ++n;
+  }
+}
+
+TEST(WebhookLoopbackTest, NamesThatResolveToPrivateAddressesAreRefused) {
+  int port = 0;
+  int fd = Listen(port);
+  SenderOptions o;
+  o.timeout = std::chrono::seconds(5);
+  // A resolver that answers these names (as an attacker's DNS would) with private addresses.
+  std::vector<std::pair<std::string, std::string>> names = {
+      {"hooks.example.com", "127.0.0.1"},
+      {"localhost.", "127.0.0.1"},
+      {"metadata.example.com", "169.254.169.254"},
+      {"internal.example.com", "10.1.2.3"},
+      {"v6.example.com", "::1"},
+      {"mapped.example.com", "::ffff:127.0.0.1"},
+  };
+  for (const auto& [name, address] : names) {
+    o.egress.resolve.push_back(
+        fmt::format("{}:{}:{}", name, port,
+                    address.find(':') == std::string::npos ? address : "[" + address + "]"));
+  }
+  auto sender = NewSender(o);
+  for (const auto& [name, address] : names) {
+    Delivery d = sender->Send(Webhook(fmt::format("http://{}:{}/hook", name, port)), Page());
+    EXPECT_EQ(d.outcome, Outcome::kFailed) << name << ": " << d.detail;
+    EXPECT_THAT(d.detail, StartsWith("destination address not allowed: " + address)) << name;
+  }
+  EXPECT_EQ(Accepted(fd), 0) << "a refused destination saw a connection";
+  close(fd);
+}
+
+TEST(WebhookLoopbackTest, EveryAddressIsJudgedWhenConnectingSoAChangedAnswerIsRefused) {
+  HttpServer server;  // 127.0.0.1, allowlisted below
+  int port = server.port();
+  int other = Listen(port, "127.0.0.2");  // the same port on an address nobody allowed
+  ASSERT_GE(other, 0);
+  auto send = [&](const std::string& answer) {
+    SenderOptions o = LoopbackOptions();
+    o.egress.resolve = {fmt::format("hooks.example.com:{}:{}", port, answer)};
+    return NewSender(o)->Send(Webhook(fmt::format("http://hooks.example.com:{}/hook", port)),
+                              Page());
+  };
+  // The name first answers an allowed address: delivered.
+  Delivery d = send("127.0.0.1");
+  EXPECT_EQ(d.outcome, Outcome::kSent) << d.detail;
+  // Then (DNS rebinding) a refused one: the address actually connected to is judged, not a
+  // verdict about the name from before, so nothing reaches it.
+  d = send("127.0.0.2");
+  EXPECT_EQ(d.outcome, Outcome::kFailed) << d.detail;
+  EXPECT_THAT(d.detail, StartsWith("destination address not allowed: 127.0.0.2"));
+  // Two answers at once: the refused one is skipped, the allowed one is used.
+  d = send("127.0.0.2,127.0.0.1");
+  EXPECT_EQ(d.outcome, Outcome::kSent) << d.detail;
+  EXPECT_EQ(Accepted(other), 0) << "the refused address saw a connection";
+  EXPECT_EQ(server.requests().size(), 2u);
+  close(other);
 }
 
 TEST(WebhookLoopbackTest, OnlyHttpAndHttps) {

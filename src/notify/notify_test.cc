@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
+#include <set>
 
 #include <boost/json.hpp>
 #include <cstring>
@@ -515,6 +517,29 @@ TEST(ActionTokenTest, RoundTrip) {
   ASSERT_TRUE(resolve.has_value());
   EXPECT_EQ(resolve->action, "resolve");
   EXPECT_EQ(resolve->user_id, "");
+}
+
+// Each link has its own id (what the store records when it acts), stable for the link and
+// telling nothing of it: not the token, not its signature.
+TEST(ActionTokenTest, LinkIdNamesTheLinkWithoutBeingIt) {
+  TimePoint now = At(1'767'225'600'000);
+  TimePoint expires = now + std::chrono::hours(1);
+  std::string ack = MakeActionToken(kKey, 42, "ack", expires, "alice");
+  auto id = [&](const std::string& token) {
+    Result<ActionClaim> c = VerifyActionToken(kKey, token, now);
+    EXPECT_TRUE(c.has_value()) << token;
+    return c ? c->link_id : std::string();
+  };
+  EXPECT_EQ(id(ack).size(), 32u);
+  EXPECT_EQ(id(ack), id(ack));
+  std::set<std::string> ids = {id(ack), id(MakeActionToken(kKey, 42, "ack", expires, "bob")),
+                               id(MakeActionToken(kKey, 42, "resolve", expires, "alice")),
+                               id(MakeActionToken(kKey, 43, "ack", expires, "alice")),
+                               id(MakeActionToken(kKey, 42, "ack", expires, "alice", 1))};
+  EXPECT_EQ(ids.size(), 5u);
+  std::string mac = ack.substr(ack.rfind('.') + 1);
+  EXPECT_EQ(ack.find(id(ack)), std::string::npos);
+  EXPECT_EQ(id(ack).find(mac.substr(0, 8)), std::string::npos);
 }
 
 TEST(ActionTokenTest, TamperedOrWrongKeyIsPermissionDenied) {

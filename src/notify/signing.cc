@@ -142,6 +142,11 @@ Result<ActionClaim> VerifyActionToken(std::string_view key, std::string_view tok
   claim.action = std::string(parts[2]);
   claim.expires = TimePoint(std::chrono::milliseconds(expires_ms));
   claim.user_id = std::move(*user);
+  std::array<unsigned char, 16> digest;
+  crypto_generichash(digest.data(), digest.size(),
+                     reinterpret_cast<const unsigned char*>(mac->data()), mac->size(), nullptr, 0);
+  claim.link_id = internal::HexEncode(
+      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   if (now >= claim.expires) return std::unexpected(FailedPrecondition("link expired"));
   return claim;
 }

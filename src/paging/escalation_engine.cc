@@ -254,7 +254,9 @@ store::EscalationUpdate EscalationEngine::Decide(const config::Org& org,
     TimePoint fire_at = row.due_at;
     if (row.state == EscalationState::kNew) {
       cursor = {};
-      fire_at = row.incident.created_at + core::DelayBefore(policy, cursor);
+      // From when the incident was opened, or from now if the wall clock has been stepped back
+      // since (an incident opened "in the future" must not wait out the step for its page).
+      fire_at = std::min(row.incident.created_at, now) + core::DelayBefore(policy, cursor);
       if (fire_at > now) {
         u.state = EscalationState::kActive;
         u.step = 0;

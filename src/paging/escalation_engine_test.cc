@@ -266,6 +266,70 @@ TEST_F(EngineTest, RestartContinuesWithoutSkippingOrRepeating) {
                                                     "carol/webhook"}));
 }
 
+// Regression (fault injection, tests/e2e/fault_clock_test.py): an incident opened just before
+// the wall clock was stepped back an hour waited that hour for its first page.
+TEST_F(EngineTest, WallClockSteppedBackDoesNotHoldTheFirstPage) {
+  Trigger("checkout", "a");
+  clock_.StepWall(-std::chrono::hours(1));
+  Tick();
+  EXPECT_EQ(Recipients(), std::vector<std::string>{"alice/webhook"});
+  // The next step still waits its full 15 minutes, counted from the first page.
+  Run(minutes(14));
+  EXPECT_EQ(sender_.count(), 2u);  // alice's email, 5 minutes in
+  Run(minutes(1));
+  EXPECT_EQ(sender_.count(), 4u);  // bob and carol
+  // Once the clock passes the old time nothing fires twice: 3 runs of 4 messages, as without
+  // the step.
+  Run(minutes(24 * 60));
+  EXPECT_EQ(sender_.count(), 12u);
+}
+
+// Regression (fault injection): the page was created, then the wall clock was stepped back
+// before the dispatcher claimed it; it waited the size of the step.
+TEST_F(EngineTest, WallClockSteppedBackDoesNotHoldAPageDueAtOnce) {
+  Trigger("checkout", "a");
+  ASSERT_TRUE(engine_->RunOnce());
+  clock_.StepWall(-std::chrono::hours(1));
+  ASSERT_TRUE(dispatcher_->RunOnce());
+  EXPECT_EQ(Recipients(), std::vector<std::string>{"alice/webhook"});
+  // A page with a delay keeps its time on the wall clock (here: 5 minutes after the first).
+  Run(minutes(60));
+  EXPECT_EQ(sender_.count(), 1u);
+  Run(minutes(6));
+  EXPECT_EQ(Recipients(), (std::vector<std::string>{"alice/webhook", "alice/email"}));
+}
+
+// Regression (fault injection): a claim whose sender is still at work is not taken back as
+// expired when the wall clock is stepped past its lease; the claim of a sender that stopped is.
+TEST_F(EngineTest, ClaimsInFlightAreNotTakenBackWhenTheWallClockJumps) {
+  Trigger("checkout", "a");
+  ASSERT_TRUE(engine_->RunOnce());
+  auto claim = [&](std::vector<int64_t> in_flight) {
+    store::ClaimOptions o;
+    o.now = clock_.Now();
+    o.in_flight = std::move(in_flight);
+    auto r = store::Wait<std::vector<store::ClaimedBatch>>(
+        [&](auto cb) { store_->ClaimNotifications(o, cb); });
+    EXPECT_TRUE(r);
+    return r ? *r : std::vector<store::ClaimedBatch>{};
+  };
+  auto first = claim({});
+  ASSERT_EQ(first.size(), 1u);  // alice's webhook (her email waits 5 minutes)
+  const int64_t id = first[0].notifications.at(0).id;
+  auto attempts_of = [id](const std::vector<store::ClaimedBatch>& batches) {
+    for (const auto& b : batches) {
+      for (const auto& n : b.notifications) {
+        if (n.id == id) return n.attempts;
+      }
+    }
+    return 0;
+  };
+  clock_.StepWall(std::chrono::minutes(10));  // far past the 2-minute lease
+  EXPECT_EQ(attempts_of(claim({id})), 0) << "a send in flight was claimed again";
+  // Its sender is gone: taken back, the same notification, its second attempt.
+  EXPECT_EQ(attempts_of(claim({})), 2);
+}
+
 TEST_F(EngineTest, TransientFailuresRetryWithBackoffThenDeadLetter) {
   sender_.Script(
       {Outcome::kRetry, Outcome::kRetry, Outcome::kRetry, Outcome::kRetry, Outcome::kRetry});

@@ -303,7 +303,7 @@ void LinkRoutes::ActionPost(const HttpRequest& req, const auth::Principal*, Resp
     };
     auto st = std::make_shared<State>(State{std::move(*incidents), 0, {}, std::move(respond)});
     auto step = std::make_shared<std::function<void()>>();
-    *step = [this, st, step, actor] {
+    *step = [this, st, step, actor, link = claim->link_id] {
       while (st->next < st->incidents.size() && st->incidents[st->next].earlier_episode) {
         st->done.push_back(fmt::format("#{}: reopened since this message; left alone",
                                        st->incidents[st->next++].incident.id));
@@ -317,8 +317,10 @@ void LinkRoutes::ActionPost(const HttpRequest& req, const auth::Principal*, Resp
         return;
       }
       const core::Incident& inc = st->incidents[st->next++].incident;
+      // Single use per incident of the message: a second POST acknowledges none again.
       incidents_.TransitionInEpisode(
-          inc.id, core::IncidentAction::kAcknowledge, inc.episode, actor,
+          inc.id, core::IncidentAction::kAcknowledge, inc.episode,
+          fmt::format("{}:{}", link, inc.id), actor,
           [st, step, id = inc.id](Result<core::Incident> r) {
             st->done.push_back(r ? fmt::format("#{} acknowledged", id)
                                  : fmt::format("#{}: {}", id, r.error().message()));
@@ -355,15 +357,18 @@ void LinkRoutes::ActionPost(const HttpRequest& req, const auth::Principal*, Resp
   };
   // The episode is checked again inside the write: a reopen that lands after the check above
   // makes it refuse ("Nothing to do", saying so) rather than act on the new episode.
+  // The link acts once: a second POST (or a replay) finds it recorded and changes nothing.
   incidents_.TransitionInEpisode(
       claim->incident_id, ack ? core::IncidentAction::kAcknowledge : core::IncidentAction::kResolve,
-      claim->episode, std::move(actor), std::move(done));
+      claim->episode, claim->link_id, std::move(actor), std::move(done));
 }
 
 void LinkRoutes::AddTo(api::RouteTable& t) {
   // Links in notifications are signed; the signature is the credential.
-  t.Add(bhttp::verb::get, "/actions/{token}", std::nullopt, this, &LinkRoutes::ActionPage);
-  t.Add(bhttp::verb::post, "/actions/{token}", std::nullopt, this, &LinkRoutes::ActionPost);
+  t.Add(bhttp::verb::get, "/actions/{token}", api::Open::kSignedLink, this,
+        &LinkRoutes::ActionPage);
+  t.Add(bhttp::verb::post, "/actions/{token}", api::Open::kSignedLink, this,
+        &LinkRoutes::ActionPost);
 }
 
 }  // namespace houston::paging

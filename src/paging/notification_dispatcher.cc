@@ -206,7 +206,8 @@ std::optional<notify::Channel> ChannelFor(const config::Org& org, const store::C
   return std::nullopt;
 }
 
-void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait) {
+void NotificationDispatcher::Deliver(const Work& work, bool wait) {
+  const store::ClaimedBatch& batch = work.batch;
   std::vector<store::ClaimRef> claims;
   int attempts = 0;
   for (const auto& n : batch.notifications) {
@@ -215,12 +216,11 @@ void NotificationDispatcher::Deliver(const store::ClaimedBatch& batch, bool wait
   }
   // Fencing: a claim this old may have been taken over by another server (this process was
   // paused, e.g. SIGSTOP, or starved). Sending now could page twice: leave it to the new claim.
-  if (clock_.Now() - batch.claimed_at > options_.lease - options_.lease_margin) {
-    spdlog::warn(
-        "notification {}: claimed {} ms ago, past its lease; not sent by this server",
-        claims.front().id,
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - batch.claimed_at)
-            .count());
+  const auto age = clock_.SteadyNow() - work.claimed;
+  if (age > options_.lease - options_.lease_margin) {
+    spdlog::warn("notification {}: claimed {} ms ago, past its lease; not sent by this server",
+                 claims.front().id,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(age).count());
     return;
   }
   store::SendResult result;
@@ -291,10 +291,11 @@ Result<int> NotificationDispatcher::RunOnce() {
   // Ordered destinations release their next message only when the previous one is done:
   // claim again until nothing more is due now.
   for (int round = 0; round < 1000; ++round) {
+    SteadyPoint claimed = clock_.SteadyNow();
     HOUSTON_ASSIGN_OR_RETURN(auto batches, store::Wait<std::vector<store::ClaimedBatch>>(
                                                [&](auto cb) { store_.ClaimNotifications(o, cb); }));
     if (batches.empty()) break;
-    for (const auto& b : batches) Deliver(b, /*wait=*/true);
+    for (auto& b : batches) Deliver({std::move(b), claimed}, /*wait=*/true);
     sent += static_cast<int>(batches.size());
   }
   return sent;
@@ -346,6 +347,11 @@ void NotificationDispatcher::ClaimLoop() {
       if (stop_) return;
     }
     store::ClaimOptions o;
+    {
+      std::lock_guard lock(mu_);
+      o.in_flight = in_flight_;
+    }
+    SteadyPoint claimed = clock_.SteadyNow();
     o.now = clock_.Now();
     o.max_per_minute = options_.max_per_minute;
     o.limit = options_.workers * 4;
@@ -358,7 +364,10 @@ void NotificationDispatcher::ClaimLoop() {
       sleep = std::chrono::seconds(1);
     } else if (!batches->empty()) {
       std::lock_guard lock(mu_);
-      for (auto& b : *batches) work_.push_back(std::move(b));
+      for (auto& b : *batches) {
+        for (const auto& n : b.notifications) in_flight_.push_back(n.id);
+        work_.push_back({std::move(b), claimed});
+      }
       work_cv_.notify_all();
       continue;
     } else if (auto next = store_.NextNotificationDue(options_.lease); next && *next) {
@@ -375,21 +384,25 @@ void NotificationDispatcher::ClaimLoop() {
 
 void NotificationDispatcher::WorkerLoop() {
   for (;;) {
-    store::ClaimedBatch batch;
+    Work work;
     {
       std::unique_lock lock(mu_);
       work_cv_.wait(lock, [&] { return stop_ || !work_.empty(); });
       if (stop_) return;
-      batch = std::move(work_.front());
+      work = std::move(work_.front());
       work_.pop_front();
       ++busy_;
     }
-    Deliver(batch, /*wait=*/false);
+    Deliver(work, /*wait=*/false);
     {
       // The outcome is queued in the store before the claimer's next claim (the store applies
-      // writes in order), so an ordered destination's next message can be claimed at once.
+      // writes in order), so an ordered destination's next message can be claimed at once; the
+      // claim is no longer this server's to keep.
       std::lock_guard lock(mu_);
       --busy_;
+      for (const auto& n : work.batch.notifications) {
+        std::erase(in_flight_, n.id);
+      }
       woken_ = true;
     }
     cv_.notify_all();

@@ -31,7 +31,9 @@ struct DispatcherOptions {
   int workers = 8;
   // How long a claim is this dispatcher's (store::ClaimOptions::lease). A batch whose claim is
   // older than the lease minus `lease_margin` when its turn to be sent comes (this process was
-  // paused or starved) is not sent: another server may have taken it over.
+  // paused or starved) is not sent: another server may have taken it over. The age is measured
+  // on the steady clock, so that a step of the wall clock neither fences a fresh claim nor
+  // lets this server take back a claim it is still sending.
   std::chrono::milliseconds lease{std::chrono::minutes(2)};
   std::chrono::milliseconds lease_margin{std::chrono::seconds(15)};
   // Whether this is the only server on its database: then, at start, sends interrupted by a
@@ -79,9 +81,15 @@ class NotificationDispatcher {
   void Stop();
 
  private:
+  // A claimed batch and when it was claimed on the steady clock.
+  struct Work {
+    store::ClaimedBatch batch;
+    SteadyPoint claimed;
+  };
+
   // Sends one batch and records the outcome. `wait`: block until it is committed (RunOnce, for
   // determinism); the workers do not wait, since the store applies writes in order anyway.
-  void Deliver(const store::ClaimedBatch& batch, bool wait);
+  void Deliver(const Work& work, bool wait);
   void ClaimLoop();
   void WorkerLoop();
 
@@ -93,12 +101,13 @@ class NotificationDispatcher {
   DispatcherOptions options_;
 
   std::mutex mu_;
-  std::condition_variable cv_;            // the claimer waits on it
-  std::condition_variable work_cv_;       // workers wait on it
-  std::deque<store::ClaimedBatch> work_;  // guarded by mu_
-  size_t busy_ = 0;                       // batches being sent; guarded by mu_
-  bool stop_ = false;                     // guarded by mu_
-  bool woken_ = false;                    // guarded by mu_
+  std::condition_variable cv_;       // the claimer waits on it
+  std::condition_variable work_cv_;  // workers wait on it
+  std::deque<Work> work_;            // guarded by mu_
+  std::vector<int64_t> in_flight_;   // ids claimed and not yet recorded; guarded by mu_
+  size_t busy_ = 0;                  // batches being sent; guarded by mu_
+  bool stop_ = false;                // guarded by mu_
+  bool woken_ = false;               // guarded by mu_
   std::thread claimer_;
   std::vector<std::thread> workers_;
 };

@@ -742,7 +742,7 @@ void PagingRoutes::AddTo(api::RouteTable& t) {
   t.Add(V::get, "/api/v1/schedules/{id}/shifts", Role::kViewer, this, &R::ScheduleShifts);
   t.Add(V::get, "/api/v1/oncall", Role::kViewer, this, &R::OnCallNow);
   // Calendar apps cannot send tokens: the URL is signed.
-  t.Add(V::get, "/calendars/{token}", std::nullopt, this, &R::Calendar);
+  t.Add(V::get, "/calendars/{token}", api::Open::kSignedLink, this, &R::Calendar);
   t.Add(V::get, "/api/v1/schedules/{id}/overrides", Role::kViewer, this, &R::ListOverrides);
   t.Add(V::post, "/api/v1/schedules/{id}/overrides", Role::kResponder, this, &R::CreateOverride);
   t.Add(V::post, "/api/v1/schedules/{id}/swaps", Role::kResponder, this, &R::CreateSwap);

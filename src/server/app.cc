@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "api/api.h"
 #include "auth/auth.h"
@@ -38,28 +39,82 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool sync
                                                 std::string instance,
                                                 store::EventObserver on_events,
                                                 store::FeedObserver on_feed) {
-  if (store::postgres::IsPostgresUrl(db)) {
+  const bool pg = store::postgres::IsPostgresUrl(db);
+  if (!pg && db.empty()) return std::unexpected(InvalidArgument("--db must not be empty"));
+  if (!pg) {
+    std::filesystem::path parent = std::filesystem::path(db).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  }
+  HOUSTON_ASSIGN_OR_RETURN(SecretsKeys keys, OpenSecretsKeys(db));
+  Result<std::unique_ptr<store::Store>> opened;
+  if (pg) {
     store::postgres::PostgresOptions o;
     o.url = db;
     o.on_commit = std::move(on_commit);
     o.on_events = std::move(on_events);
     o.on_feed = std::move(on_feed);
     o.instance = std::move(instance);
-    HOUSTON_ASSIGN_OR_RETURN(auto s, store::postgres::PostgresStore::Open(std::move(o)));
-    return std::unique_ptr<store::Store>(std::move(s));
+    o.keyring = keys.ring;
+    auto s = store::postgres::PostgresStore::Open(std::move(o));
+    if (s) {
+      opened = std::unique_ptr<store::Store>(std::move(*s));
+    } else {
+      opened = std::unexpected(s.error());
+    }
+  } else {
+    store::sqlite::SqliteOptions o;
+    o.path = db;
+    o.synchronous_full = synchronous_full;
+    o.on_commit = std::move(on_commit);
+    o.on_events = std::move(on_events);
+    o.on_feed = std::move(on_feed);
+    o.keyring = keys.ring;
+    auto s = store::sqlite::SqliteStore::Open(std::move(o));
+    if (s) {
+      opened = std::unique_ptr<store::Store>(std::move(*s));
+    } else {
+      opened = std::unexpected(s.error());
+    }
   }
-  if (db.empty()) return std::unexpected(InvalidArgument("--db must not be empty"));
-  std::filesystem::path parent = std::filesystem::path(db).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  store::sqlite::SqliteOptions o;
-  o.path = db;
-  o.synchronous_full = synchronous_full;
-  o.on_commit = std::move(on_commit);
-  o.on_events = std::move(on_events);
-  o.on_feed = std::move(on_feed);
-  HOUSTON_ASSIGN_OR_RETURN(auto s, store::sqlite::SqliteStore::Open(std::move(o)));
-  return std::unique_ptr<store::Store>(std::move(s));
+  if (!opened && opened.error().code() == StatusCode::kFailedPrecondition && !keys.from.empty() &&
+      opened.error().message().find("secrets key") != std::string::npos) {
+    opened = std::unexpected(FailedPrecondition(
+        fmt::format("{} (the given keys came from {})", opened.error().message(), keys.from)));
+  }
+  if (!opened && !keys.created_file.empty()) {
+    // A key made for a database that turned out to need another one: not worth keeping.
+    ::unlink(keys.created_file.c_str());
+  } else if (opened && !keys.created_file.empty()) {
+    spdlog::warn(
+        "secrets: generated the secrets key file {} (key id {}): it encrypts the "
+        "secrets in {}; keep a copy apart from the database's backups",
+        keys.created_file, keys.ring->primary().id, db);
+  }
+  return opened;
+}
+
+Result<SecretsKeys> OpenSecretsKeys(const std::string& db) {
+  const bool pg = store::postgres::IsPostgresUrl(db);
+  HOUSTON_ASSIGN_OR_RETURN(
+      secrets::ResolvedKeys r,
+      secrets::ResolveKeys(secrets::KeySourceFromEnv(""), pg ? std::string() : db));
+  SecretsKeys out;
+  out.created_file = std::move(r.created_file);
+  out.from = std::move(r.from);
+  if (!r.warning.empty()) spdlog::warn("secrets: {}", r.warning);
+  if (r.ring) {
+    out.ring = std::make_shared<const secrets::Keyring>(std::move(*r.ring));
+  } else {
+    static std::once_flag warned;
+    std::call_once(warned, [] {
+      spdlog::warn(
+          "secrets: no secrets key (--secrets-key-file, HOUSTON_SECRETS_KEY_FILE or "
+          "HOUSTON_SECRETS_KEY): the secrets in this PostgreSQL database are stored "
+          "unencrypted");
+    });
+  }
+  return out;
 }
 
 Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
@@ -538,6 +593,7 @@ std::expected<void, StartupError> App::Build() {
   api_options.live_socket.max_buffered_bytes = live_buffer_bytes;
   // Kept small: thousands of mostly idle streams, each a few messages a second at most.
   api_options.live_socket.socket_send_buffer = 64 * 1024;
+  api_options.max_api_body_bytes = o_.max_api_body_kib * 1024;
   api_options.schedule = [this](const config::Org& o,
                                 const std::string& id) -> const core::CompiledSchedule* {
     // Valid while the org snapshot `o` (held by the caller) is alive.
@@ -556,6 +612,7 @@ std::expected<void, StartupError> App::Build() {
   so.tls_cert_file = o_.tls_cert;
   so.tls_key_file = o_.tls_key;
   so.max_body_bytes = o_.max_body_kib * 1024;
+  so.max_header_bytes = o_.max_header_kib * 1024;
   so.header_timeout = std::chrono::seconds(o_.header_timeout_s);
   so.body_timeout = std::chrono::seconds(o_.body_timeout_s);
   so.idle_timeout = std::chrono::seconds(o_.idle_timeout_s);
@@ -608,9 +665,8 @@ std::expected<uint16_t, StartupError> App::Start() {
   rt_->noise->Start();
   if (store::postgres::IsPostgresUrl(o_.db)) {
     listening_ = true;
-    listener_ = std::thread([this, l = std::move(listener)]() mutable {
-      ListenToOtherServers(std::move(l));
-    });
+    listener_ = std::thread(
+        [this, l = std::move(listener)]() mutable { ListenToOtherServers(std::move(l)); });
   }
   spdlog::info("houston listening on {}://{}:{} (db {}, sync={})", scheme, listen->first, port_,
                o_.db, o_.sync);

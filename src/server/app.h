@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "core/status.h"
+#include "secrets/secrets.h"
 #include "store/store.h"
 
 namespace houston {
@@ -59,7 +60,9 @@ struct Options {
   std::string tls_cert, tls_key;
   std::string sync = "full";
   int threads = 2;
-  size_t max_body_kib = 1024;
+  size_t max_body_kib = 1024;     // intake routes
+  size_t max_api_body_kib = 256;  // every other route (API calls, sign-in, signed links)
+  size_t max_header_kib = 8;      // request line and headers
   int header_timeout_s = 10, body_timeout_s = 30, idle_timeout_s = 75;
   size_t max_connections = 10000;
   size_t queue_capacity = 65536;
@@ -164,6 +167,17 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool sync
                                                 std::string instance = "houston-cli",
                                                 store::EventObserver on_events = {},
                                                 store::FeedObserver on_feed = {});
+
+// The secrets key a store named by --db opens with (secrets::ResolveKeys): the key file
+// (--secrets-key-file, which the CLI puts in HOUSTON_SECRETS_KEY_FILE) or HOUSTON_SECRETS_KEY;
+// else, for SQLite, "<db>.key", generated on first use. `ring` is null for PostgreSQL without a
+// key (secrets stored unencrypted, with a warning). OpenStore uses it.
+struct SecretsKeys {
+  std::shared_ptr<const secrets::Keyring> ring;
+  std::string from;
+  std::string created_file;
+};
+Result<SecretsKeys> OpenSecretsKeys(const std::string& db);
 
 // Flattens `org` into the store and registers its heartbeats. Returns objects changed.
 Result<int> ApplyOrgToStore(store::Store& store, const config::Org& org, std::string yaml,

@@ -67,6 +67,8 @@ std::optional<TimelineKind> ParseTimelineKind(std::string_view action);
 // The FailedPrecondition message prefix of a conditional write whose incident changed since
 // the caller read it: nothing was written, and reading again and retrying is the remedy.
 inline constexpr std::string_view kIncidentChanged = "changed while this was being prepared";
+// The FailedPrecondition message prefix of a signed link used a second time.
+inline constexpr std::string_view kLinkUsed = "this link has been used already";
 
 // Thread-safe: every method may be called from any thread.
 class IncidentStore {
@@ -87,9 +89,12 @@ class IncidentStore {
   virtual void TransitionIncident(core::IncidentId id, core::IncidentAction action, Actor actor,
                                   Callback<core::Incident> done) = 0;
   // As TransitionIncident, only while the incident is still in `episode` (a signed link's):
-  // FailedPrecondition, and nothing changes, once it has been reopened since.
+  // FailedPrecondition, and nothing changes, once it has been reopened since. With a `link_id`
+  // (notify::ActionClaim::link_id; "" for none) the link acts once: a move it makes records the
+  // id in the same transaction, and a link already recorded is FailedPrecondition starting with
+  // kLinkUsed (nothing changes). A link whose move changes nothing is not recorded.
   virtual void TransitionIncidentInEpisode(core::IncidentId id, core::IncidentAction action,
-                                           int64_t episode, Actor actor,
+                                           int64_t episode, std::string link_id, Actor actor,
                                            Callback<core::Incident> done) = 0;
   // Applies a patch (the caller has validated ids against the org). NotFound; InvalidArgument
   // for an impossible impact window.

@@ -372,7 +372,7 @@ TEST_P(IncidentConcurrencyTest, OneOldLinkCannotActOnANewEpisode) {
         [&] {
           ack = Wait<core::Incident>([&](auto cb) {
             other_->TransitionIncidentInEpisode(inc.id, IncidentAction::kAcknowledge, old_episode,
-                                                {"user", "bob", "link"}, cb);
+                                                "", {"user", "bob", "link"}, cb);
           });
         });
     ASSERT_TRUE(reopen) << reopen.error().ToString();

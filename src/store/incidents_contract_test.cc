@@ -160,6 +160,45 @@ TEST_P(IncidentStoreTest, ReopeningStartsANewEpisode) {
   EXPECT_EQ(listed->front().episode, 2);
 }
 
+// A signed link acts once: the move it makes records its id in the same transaction; the same
+// id again (a second POST, a replay, after a restart) changes nothing. A link whose move changes
+// nothing, or that is refused, is not used up.
+TEST_P(IncidentStoreTest, ALinkActsOnce) {
+  auto inc = *Declare({.title = "x", .sev = "SEV3", .services = {"checkout"}});
+  auto by_link = [&](IncidentAction a, std::string link, int64_t episode = 0) {
+    return Wait<core::Incident>([&](auto cb) {
+      store_->TransitionIncidentInEpisode(inc.id, a, episode, std::move(link),
+                                          {"user", "ada", "link"}, cb);
+    });
+  };
+  // Refused (another episode): not used up.
+  auto early = by_link(IncidentAction::kAcknowledge, "link-a", 1);
+  ASSERT_FALSE(early);
+  EXPECT_EQ(store_->GetIncident(inc.id)->status, IncidentStatus::kTriggered);
+  auto acked = by_link(IncidentAction::kAcknowledge, "link-a");
+  ASSERT_TRUE(acked) << acked.error().ToString();
+  EXPECT_EQ(acked->status, IncidentStatus::kAcknowledged);
+  // The same link again, for any move: refused, nothing written.
+  size_t entries = Timeline(inc.id).size();
+  auto again = by_link(IncidentAction::kMitigate, "link-a");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(again.error().message().starts_with(kLinkUsed)) << again.error().message();
+  EXPECT_EQ(store_->GetIncident(inc.id)->status, IncidentStatus::kAcknowledged);
+  EXPECT_EQ(Timeline(inc.id).size(), entries);
+  // A move that changes nothing (acknowledging an acknowledged incident) does not use a link up.
+  ASSERT_TRUE(by_link(IncidentAction::kAcknowledge, "link-b"));
+  EXPECT_EQ(Timeline(inc.id).size(), entries);
+  EXPECT_EQ(by_link(IncidentAction::kMitigate, "link-b")->status, IncidentStatus::kMitigated);
+  // Durable: still used after the store is opened again.
+  Reopen();
+  auto after = by_link(IncidentAction::kResolve, "link-b");
+  ASSERT_FALSE(after);
+  EXPECT_TRUE(after.error().message().starts_with(kLinkUsed)) << after.error().message();
+  // Links without an id (the API's own moves) are not tracked.
+  EXPECT_EQ(by_link(IncidentAction::kResolve, "")->status, IncidentStatus::kResolved);
+}
+
 TEST_P(IncidentStoreTest, AcknowledgingAnIncidentAcknowledgesItsAlertsOnce) {
   auto a = Send(Ev("a"));
   auto ack = *Move(a.incident_id, IncidentAction::kAcknowledge);
@@ -172,7 +211,7 @@ TEST_P(IncidentStoreTest, AcknowledgingAnIncidentAcknowledgesItsAlertsOnce) {
 
 TEST_P(IncidentStoreTest, AlertsResolveTheirIncidentUnlessAPersonTookItOver) {
   auto page = Send(Ev("p"));
-  Send(Ev("p")).kind;  // dedup
+  EXPECT_EQ(Send(Ev("p")).kind, EventOutcome::Kind::kDeduplicated);
   auto e = Ev("p");
   e.action = EventAction::kResolve;
   Send(e);

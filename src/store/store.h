@@ -259,6 +259,10 @@ struct ClaimOptions {
   // claimer died or stalled) goes back to pending and is claimed again, with the same message
   // id. Must be well over the send timeout.
   std::chrono::milliseconds lease{std::chrono::minutes(2)};
+  // Notifications the claiming server is still sending itself: never taken back, whatever
+  // their claim's age on the wall clock (a clock stepped forward would otherwise make a send
+  // in flight look abandoned, and it would be sent twice).
+  std::vector<int64_t> in_flight;
 };
 
 // A claimed notification: its id and the attempt number of the claim (the fencing token: the
@@ -591,6 +595,8 @@ class EscalationStore {
   // Returns how many updates were applied.
   virtual void UpdateEscalations(std::vector<EscalationUpdate> updates, Callback<int> done) = 0;
   // Escalations due at `now` (including new and acknowledged ones the engine must look at).
+  // A new one is listed whatever its due time: if the wall clock was stepped back since its
+  // incident was opened, its first step must not wait for the clock to catch up.
   virtual Result<std::vector<EscalationRow>> ListDueEscalations(TimePoint now, int limit) = 0;
   virtual Result<std::optional<TimePoint>> NextEscalationDue() = 0;
   virtual Result<std::optional<EscalationRow>> GetEscalation(core::IncidentId id) = 0;

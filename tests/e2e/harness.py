@@ -148,9 +148,10 @@ class Houston:
     """One houston server process in its own temporary directory."""
 
     def __init__(self, workdir, org_text=None, org_path=None, extra_args=(), db=None, tls=None,
-                 name="houston", preexec_fn=None):
+                 name="houston", preexec_fn=None, env=None):
         self.workdir = workdir
         self.preexec_fn = preexec_fn  # run in the child before exec (e.g. resource.setrlimit)
+        self.env = env  # extra environment variables of the server process (e.g. LD_PRELOAD)
         self.name = name
         if org_path is None:
             org_path = os.path.join(workdir, "org.yaml")
@@ -193,7 +194,8 @@ class Houston:
         self._log.flush()
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.workdir,
-                                     preexec_fn=self.preexec_fn)
+                                     preexec_fn=self.preexec_fn,
+                                     env={**os.environ, **self.env} if self.env else None)
 
         def port_ready():
             if self.proc.poll() is not None:

@@ -197,7 +197,9 @@ class ImportOpsgenieTest(unittest.TestCase):
         fake = FakeOpsgenie()
         base = fake.start(API_KEY)
         try:
+            # The fake listens on loopback, which the egress guard refuses unless allowed.
             r = run("import", "opsgenie", "--api-key", API_KEY, "--api-url", base + "/",
+                    "--allow-egress", "127.0.0.1/32",
                     "-o", self.path("api.yaml"), "--report", self.path("api-report.txt"))
         finally:
             fake.stop()
@@ -245,7 +247,8 @@ class ImportOpsgenieTest(unittest.TestCase):
         base = fake.start(API_KEY)
         out = self.path("org.yaml")
         try:
-            r = run("import", "opsgenie", "--api-key", "wrong-key", "--api-url", base, "-o", out)
+            r = run("import", "opsgenie", "--api-key", "wrong-key", "--api-url", base,
+                    "--allow-egress", "127.0.0.1", "-o", out)
         finally:
             fake.stop()
         self.assertEqual(r.returncode, 1, r.stderr)
@@ -256,6 +259,32 @@ class ImportOpsgenieTest(unittest.TestCase):
         r = run("import", "opsgenie", "-o", out)
         self.assertEqual(r.returncode, 2)
         self.assertIn("give either --dir", r.stderr)
+
+    def test_private_addresses_are_refused_unless_allowed(self):
+        fake = FakeOpsgenie()
+        base = fake.start(API_KEY)
+        port = base.rsplit(":", 1)[1]
+        out = self.path("org.yaml")
+        try:
+            # Spellings of loopback (notify_loopback_test has them all): refused before any
+            # connection, naming the flag.
+            for host in ("localhost", "2130706433", "0177.0.0.1", "[::ffff:7f00:1]"):
+                with self.subTest(host=host):
+                    r = run("import", "opsgenie", "--api-key", API_KEY,
+                            "--api-url", f"http://{host}:{port}", "-o", out)
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertRegex(r.stderr,
+                                     r"destination address not allowed: [^ ]*127\.0\.0\.1")
+                    self.assertIn("pass --allow-egress ", r.stderr)
+                    self.assertFalse(os.path.exists(out))
+            self.assertEqual(fake.requests, [])
+            r = run("import", "opsgenie", "--api-key", API_KEY, "--api-url", base,
+                    "--allow-egress", "not-a-cidr", "-o", out)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("'not-a-cidr' is not an address", r.stderr)
+            self.assertEqual(fake.requests, [])
+        finally:
+            fake.stop()
 
 
 if __name__ == "__main__":

@@ -252,7 +252,9 @@ class PagerDutyImportTest(harness.HoustonTestCase):
         self.addCleanup(fake.close)
         from_api = os.path.join(self.tmp, "api.yaml")
         # The key from the environment (--api-key -), kept off the command line.
+        # The fake is on loopback, which the egress guard refuses unless allowed.
         p = run("import", "pagerduty", "--api-key", "-", "--api-url", fake.url + "/",
+                "--allow-egress", "127.0.0.1/32",
                 "-o", from_api, env={"PAGERDUTY_API_KEY": API_KEY})
         self.assertEqual(p.returncode, 0, p.stderr)
         from_dir = os.path.join(self.tmp, "dir.yaml")
@@ -281,10 +283,69 @@ class PagerDutyImportTest(harness.HoustonTestCase):
         fake = FakePagerDuty(FIXTURES, API_KEY)
         self.addCleanup(fake.close)
         out = os.path.join(self.tmp, "api.yaml")
-        p = run("import", "pagerduty", "--api-key", "wrong", "--api-url", fake.url, "-o", out)
+        p = run("import", "pagerduty", "--api-key", "wrong", "--api-url", fake.url,
+                "--allow-egress", "127.0.0.1/32", "-o", out)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("PagerDuty answered 401", p.stderr)
         self.assertIn("API key was not accepted", p.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_loopback_refused_unless_allowed(self):
+        fake = FakePagerDuty(FIXTURES, API_KEY)
+        self.addCleanup(fake.close)
+        port = fake.url.rsplit(":", 1)[1]
+        out = os.path.join(self.tmp, "api.yaml")
+        for host in ("127.0.0.1", "2130706433", "0x7f.1", "[::ffff:7f00:1]"):
+            with self.subTest(host=host):
+                p = run("import", "pagerduty", "--api-key", API_KEY,
+                        "--api-url", f"http://{host}:{port}", "-o", out)
+                self.assertNotEqual(p.returncode, 0)
+                self.assertRegex(p.stderr, r"destination address not allowed: [^ ]*127\.0\.0\.1")
+                self.assertIn("pass --allow-egress ", p.stderr)
+                self.assertFalse(os.path.exists(out))
+        self.assertEqual(fake.requests, [])
+
+    def test_redirects_are_not_followed_and_answers_are_bounded(self):
+        hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                hits.append(self.path)
+                if self.path.startswith("/users"):  # the first request of an import
+                    self.send_response(302)
+                    self.send_header("Location", f"http://127.0.0.1:{port}/elsewhere/users")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                # /big/users: an endless answer (the importer stops reading it at 64 MiB).
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                chunk = b" " * (1 << 20)
+                try:
+                    for _ in range(80):
+                        self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        port = server.server_address[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        out = os.path.join(self.tmp, "api.yaml")
+        p = run("import", "pagerduty", "--api-key", API_KEY, "--api-url",
+                f"http://127.0.0.1:{port}", "--allow-egress", "127.0.0.1/32", "-o", out)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("PagerDuty answered 302", p.stderr)
+        self.assertFalse(any(h.startswith("/elsewhere") for h in hits), hits)
+        p = run("import", "pagerduty", "--api-key", API_KEY, "--api-url",
+                f"http://127.0.0.1:{port}/big", "--allow-egress", "127.0.0.1/32", "-o", out)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("the answer is larger than 67108864 bytes", p.stderr)
         self.assertFalse(os.path.exists(out))
 
     def test_bad_directory(self):

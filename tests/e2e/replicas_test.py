@@ -683,7 +683,9 @@ class ReplicasTest(ReplicasTestCase):
             target = self.db_url  # fresh and empty
             p = old.cli("migrate", "--from", f"sqlite:{sqlite_path}", "--to", target)
             self.assertEqual(p.returncode, 0, f"migrate: {p.stdout}\n{p.stderr}")
-            h = self.server("PG", org)
+            # The secrets came over encrypted with the SQLite database's key (secrets_test.py).
+            self.assertIn(f"--secrets-key-file {sqlite_path}.key", p.stdout)
+            h = self.server("PG", org, extra=["--secrets-key-file", sqlite_path + ".key"])
             # The old token works; alerts and incidents are the same.
             r = h.get("/api/v1/alerts?limit=100", token=token)
             self.assertStatus(r, 200, "the token created on SQLite, on PostgreSQL")

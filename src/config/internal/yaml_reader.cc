@@ -1,11 +1,13 @@
 #include "config/internal/yaml_reader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 namespace houston::config::internal {
 namespace {
@@ -22,6 +24,63 @@ std::string Abbreviate(std::string_view s) {
 }
 
 }  // namespace
+
+namespace {
+
+// Records where each document starts and where its first node is.
+class DocumentMarks : public YAML::EventHandler {
+ public:
+  struct Document {
+    YAML::Mark start;
+    std::optional<YAML::Mark> first_node;
+  };
+  std::vector<Document> documents;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { documents.push_back({mark, {}}); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (!documents.empty() && !documents.back().first_node) documents.back().first_node = mark;
+  }
+};
+
+}  // namespace
+
+StreamShape ScanDocuments(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentMarks marks;
+  StreamShape shape;
+  while (marks.documents.size() < 2 && parser.HandleNextDocument(marks)) {
+  }
+  if (marks.documents.size() == 2) {
+    const DocumentMarks::Document& first = marks.documents[0];
+    const DocumentMarks::Document& second = marks.documents[1];
+    if (second.start.pos <= first.start.pos) {
+      shape.stuck_at = second.start;
+    } else {
+      shape.second_document = second.first_node.value_or(second.start);
+    }
+  }
+  return shape;
+}
 
 Position PositionOf(const YAML::Mark& mark) {
   if (mark.is_null()) return {};

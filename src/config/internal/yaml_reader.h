@@ -57,6 +57,19 @@ struct Value {
 // "a mapping", "a list", "the string \"abc\"", "nothing".
 std::string Describe(const YAML::Node& node);
 
+// What the documents of a YAML stream look like, read without building them.
+struct StreamShape {
+  // Where the second document's first node is, if there is a second document.
+  std::optional<YAML::Mark> second_document;
+  // Set when reading stops making progress at this mark: yaml-cpp 0.7 reads some malformed
+  // streams (one that starts with ',', say) as endless empty documents at the same place, so its
+  // LoadAll never returns and fills memory (found by fuzz/org_yaml_fuzz.cc).
+  std::optional<YAML::Mark> stuck_at;
+};
+// Reads at most the first two documents of `text`. Throws YAML::Exception on a syntax error
+// (the caller is the adapter). Use it before YAML::Load, never YAML::LoadAll.
+StreamShape ScanDocuments(const std::string& text);
+
 // Levenshtein distance (bytes).
 size_t EditDistance(std::string_view a, std::string_view b);
 // The closest of `candidates` within edit distance 2 of `word` (and at most half its length),

@@ -4,8 +4,11 @@
 
 #include <boost/beast/core/string.hpp>
 #include <cctype>
+#include <iterator>
 #include <string>
 #include <vector>
+
+#include "http/http.h"
 
 namespace houston::http::internal {
 namespace {
@@ -35,6 +38,15 @@ bool ValidHost(std::string_view host) {
 }  // namespace
 
 std::optional<Rejection> CheckFraming(const bhttp::request_header<>& header) {
+  if (size_t n = header.count(bhttp::field::content_length); n > 1) {
+    return BadRequest("a request must have one Content-Length header, not several");
+  } else if (n == 1) {
+    auto v = header[bhttp::field::content_length];
+    std::string_view value = TrimOws(std::string_view(v.data(), v.size()));
+    if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) {
+      return BadRequest("Content-Length must be one decimal number");
+    }
+  }
   auto [begin, end] = header.equal_range(bhttp::field::transfer_encoding);
   if (begin == end) return std::nullopt;
   if (header.version() < 11) {
@@ -53,7 +65,7 @@ std::optional<Rejection> CheckFraming(const bhttp::request_header<>& header) {
       value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
     }
   }
-  auto is_chunked = [](std::string_view c) { return boost::beast::iequals(c, "chunked"); };
+  auto is_chunked = [](std::string_view c) { return EqualsIgnoringCase(c, "chunked"); };
   if (codings.empty() || !is_chunked(codings.back())) {
     return BadRequest(
         "the Transfer-Encoding of a request must end in chunked, or its length cannot be known");
@@ -89,7 +101,7 @@ Target SplitTarget(std::string_view target) {
     size_t sep = target.find("://");
     std::string_view scheme = target.substr(0, sep);
     if (sep != std::string_view::npos &&
-        (boost::beast::iequals(scheme, "http") || boost::beast::iequals(scheme, "https"))) {
+        (EqualsIgnoringCase(scheme, "http") || EqualsIgnoringCase(scheme, "https"))) {
       std::string_view rest = target.substr(sep + 3);
       size_t path_start = rest.find_first_of("/?");
       target = path_start == std::string_view::npos ? std::string_view() : rest.substr(path_start);
@@ -102,6 +114,104 @@ Target SplitTarget(std::string_view target) {
   }
   if (t.path.empty()) t.path = "/";
   return t;
+}
+
+std::optional<Rejection> CheckRawHead(std::string_view head) {
+  while (head.starts_with("\r\n")) head.remove_prefix(2);
+  for (size_t i = 0; i < head.size(); ++i) {
+    char c = head[i];
+    if (c == '\n' && (i == 0 || head[i - 1] != '\r')) {
+      return BadRequest("a line of the request head ends in a bare LF, not CRLF");
+    }
+    if (c == '\r' && (i + 1 >= head.size() || head[i + 1] != '\n')) {
+      return BadRequest("a line of the request head ends in a bare CR, not CRLF");
+    }
+    if (c == '\n' && i + 1 < head.size() && (head[i + 1] == ' ' || head[i + 1] == '\t')) {
+      return BadRequest(
+          "a header value is folded over several lines (obs-fold); send it on one line");
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Rejection> CheckHeaderCount(const bhttp::request_header<>& header,
+                                          size_t max_fields) {
+  size_t n = static_cast<size_t>(std::distance(header.begin(), header.end()));
+  if (n <= max_fields) return std::nullopt;
+  return Rejection{bhttp::status::request_header_fields_too_large,
+                   ResourceExhausted(fmt::format(
+                       "the request has {} header fields; the limit is {}", n, max_fields))};
+}
+
+namespace {
+
+// The length of the UTF-8 sequence at s[i] (1 for ASCII), or 0 if it is not well formed
+// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+size_t Utf8Length(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(i + 1) || !cont(i + 2)) return 0;
+    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(i + 1) >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(i + 1) >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<Rejection> CheckPath(std::string_view path) {
+  if (!path.starts_with('/')) {
+    return BadRequest("the request target must be a path starting with '/'");
+  }
+  std::string segment;
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (segment == "." || segment == "..") {
+        return BadRequest("the request path has a '.' or '..' segment; send it resolved");
+      }
+      for (size_t k = 0; k < segment.size();) {
+        size_t n = Utf8Length(segment, k);
+        if (n == 0) return BadRequest("the request path is not UTF-8 once percent-decoded");
+        k += n;
+      }
+      segment.clear();
+      continue;
+    }
+    char c = path[i];
+    if (c == '\\') return BadRequest("the request path has a backslash");
+    if (c != '%') {
+      segment += c;
+      continue;
+    }
+    int hi = i + 2 < path.size() ? Hex(path[i + 1]) : -1;
+    int lo = hi >= 0 ? Hex(path[i + 2]) : -1;
+    if (lo < 0) return BadRequest("the request path has a '%' not followed by two hex digits");
+    auto decoded = static_cast<unsigned char>(hi * 16 + lo);
+    if (decoded < 0x20 || decoded == 0x7f) {
+      return BadRequest("the request path has a percent-encoded control character");
+    }
+    segment += static_cast<char>(decoded);
+    i += 2;
+  }
+  return std::nullopt;
 }
 
 std::string_view MethodLabel(bhttp::verb method) {

@@ -1,9 +1,11 @@
 #include "store/postgres/postgres_store.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "store/postgres/pg_db.h"
 #include "store/sql/schema.h"
+#include "store/sql/secrets_at_rest.h"
 
 namespace houston::store::postgres {
 
@@ -23,6 +25,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
   o.on_commit = std::move(options.on_commit);
   o.on_events = std::move(options.on_events);
   o.on_feed = std::move(options.on_feed);
+  o.keyring = std::move(options.keyring);
   // Delivered when (and only if) the transaction commits; SqlStore calls this only when the
   // transaction changed rows (a claim that claimed nothing wakes nobody). The payload says who:
   // a server ignores its own notifications.
@@ -36,6 +39,12 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
   HOUSTON_ASSIGN_OR_RETURN(auto db, PgDb::Connect(options.url, *options.clock));
   HOUSTON_RETURN_IF_ERROR(
       sql::Migrate(*db, sql::Migrations(sql::Dialect::kPostgres), o.clock->Now()));
+  HOUSTON_ASSIGN_OR_RETURN(sql::SecretsSummary sealed,
+                           sql::SecureSecretsAtRest(*db, o.keyring.get()));
+  if (sealed.sealed > 0) {
+    spdlog::info("secrets: sealed {} stored secret(s) that were in clear under key {}",
+                 sealed.sealed, o.keyring->primary().id);
+  }
   std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(o)));
   store->StartWriter(std::move(db));
   return store;

@@ -23,6 +23,9 @@ struct PostgresOptions {
   CommitObserver on_commit;  // optional
   EventObserver on_events;   // optional
   FeedObserver on_feed;      // optional
+  // Seals the secrets the store keeps (store/sql/secrets_at_rest.h); null: stored as given,
+  // and Open fails if the database holds sealed secrets.
+  std::shared_ptr<const secrets::Keyring> keyring;
   // This server's name in change notifications (so that it can ignore its own).
   std::string instance = "houston";
 };
@@ -30,7 +33,9 @@ struct PostgresOptions {
 // Thread-safe.
 class PostgresStore final : public sql::SqlStore {
  public:
-  // Connects, applies pending migrations (under an advisory lock) and starts the writer.
+  // Connects, applies pending migrations (under an advisory lock), seals the secrets still in
+  // clear when it has a keyring (store/sql/secrets_at_rest.h; FailedPrecondition naming the key id
+  // the database needs when it was sealed with another key) and starts the writer.
   // Unavailable if the database cannot be reached.
   static Result<std::unique_ptr<PostgresStore>> Open(PostgresOptions options);
 

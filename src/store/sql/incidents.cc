@@ -341,8 +341,8 @@ std::string Prefixed(core::IncidentId id, const Status& st) {
 
 // Moves incident `id` by `action` (only while it is in `episode`, when given).
 Result<Incident> Transition(Db& db, core::IncidentId id, core::IncidentAction action,
-                            std::optional<int64_t> episode, const Clock& clock,
-                            const Actor& actor) {
+                            std::optional<int64_t> episode, const Clock& clock, const Actor& actor,
+                            std::string_view link_id = {}) {
   HOUSTON_ASSIGN_OR_RETURN(Incident inc, LockIncident(db, id));
   // Read once the incident is locked: records after a write that held the lock are not earlier.
   const TimePoint now = clock.Now();
@@ -351,6 +351,21 @@ Result<Incident> Transition(Db& db, core::IncidentId id, core::IncidentAction ac
         fmt::format("incident {} has been reopened since: this was for its episode {}, and it is "
                     "in episode {} now",
                     id, *episode, inc.episode)));
+  }
+  if (!link_id.empty()) {
+    // Checked under the incident's lock; the primary key settles any other race.
+    HOUSTON_ASSIGN_OR_RETURN(Stmt * used,
+                             db.Prepare("SELECT used_at FROM used_action_links WHERE link_id = ?"));
+    used->Bind(1, link_id);
+    HOUSTON_ASSIGN_OR_RETURN(bool seen, used->Step());
+    if (seen) {
+      TimePoint at = FromMs(used->Int(0));
+      used->Reset();
+      return std::unexpected(FailedPrecondition(
+          fmt::format("{} (at {}); a link acts once, and incident {} is {} now", kLinkUsed,
+                      FormatRfc3339(at), id, core::ToString(inc.status))));
+    }
+    used->Reset();
   }
   if (action == core::IncidentAction::kReopen && inc.merged_into != 0) {
     return std::unexpected(FailedPrecondition(fmt::format(
@@ -372,6 +387,12 @@ Result<Incident> Transition(Db& db, core::IncidentId id, core::IncidentAction ac
     }
   }
   HOUSTON_RETURN_IF_ERROR(SetIncidentStatus(db, inc, *to, now, actor));
+  if (!link_id.empty()) {
+    HOUSTON_ASSIGN_OR_RETURN(
+        Stmt * use,
+        db.Prepare("INSERT INTO used_action_links(link_id, incident_id, used_at) VALUES (?,?,?)"));
+    HOUSTON_RETURN_IF_ERROR(use->Bind(1, link_id).Bind(2, id).Bind(3, Ms(now)).Run());
+  }
   return LoadIncident(db, id);
 }
 
@@ -466,10 +487,12 @@ void SqlStore::TransitionIncident(core::IncidentId id, core::IncidentAction acti
 }
 
 void SqlStore::TransitionIncidentInEpisode(core::IncidentId id, core::IncidentAction action,
-                                           int64_t episode, Actor actor, Callback<Incident> done) {
+                                           int64_t episode, std::string link_id, Actor actor,
+                                           Callback<Incident> done) {
   Submit<Incident>(
-      [this, id, action, episode, actor = std::move(actor)](Db& db) -> Result<Incident> {
-        return Transition(db, id, action, episode, *options_.clock, actor);
+      [this, id, action, episode, link_id = std::move(link_id),
+       actor = std::move(actor)](Db& db) -> Result<Incident> {
+        return Transition(db, id, action, episode, *options_.clock, actor, link_id);
       },
       std::move(done));
 }

@@ -494,6 +494,15 @@ ALTER TABLE alerts ADD COLUMN expires_at {{int}};
 CREATE INDEX alerts_expiring ON alerts(expires_at) WHERE expires_at IS NOT NULL AND
   status <> 'resolved';
 )sql"},
+    {16, "signed links that acted (single use)", R"sql(
+-- A signed acknowledge/resolve link acts once (store::IncidentStore::TransitionIncidentInEpisode):
+-- the digest of each link that changed an incident (notify::ActionClaim::link_id, never the link).
+CREATE TABLE used_action_links (
+  link_id TEXT PRIMARY KEY,
+  incident_id {{int}} NOT NULL,
+  used_at {{int}} NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

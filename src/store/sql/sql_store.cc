@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -14,6 +15,7 @@
 #include "core/time_util.h"
 #include "store/sql/feed.h"
 #include "store/sql/internal.h"
+#include "store/sql/secrets_at_rest.h"
 
 namespace houston::store::sql {
 
@@ -369,6 +371,8 @@ void SqlStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> h
        source_yaml = std::move(source_yaml), source_name = std::move(source_name),
        actor = std::move(actor)](Db& db) -> Result<int> {
         TimePoint now = options_.clock->Now();
+        const secrets::Keyring* ring = options_.keyring.get();
+        // Keyed by stored id (an integration's Ref when sealed), with the spec opened.
         std::map<std::pair<std::string, std::string>, std::string> current;
         {
           HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
@@ -376,7 +380,13 @@ void SqlStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> h
           for (;;) {
             HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
             if (!row) break;
-            current[{s->Text(0), s->Text(1)}] = s->Text(2);
+            std::string kind = s->Text(0), id = s->Text(1);
+            auto open = OpenOrgObject(ring, kind, id, s->Text(2));
+            if (!open) {
+              s->Reset();
+              return std::unexpected(open.error());
+            }
+            current[{std::move(kind), std::move(id)}] = std::move(open->spec_json);
           }
           s->Reset();
         }
@@ -393,14 +403,19 @@ void SqlStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> h
                                   "spec_json = excluded.spec_json, updated_at = "
                                   "excluded.updated_at"));
         for (const auto& o : objects) {
-          desired.insert({o.kind, o.id});
-          auto it = current.find({o.kind, o.id});
+          // The audit record names an integration by its stored id, never by its key.
+          std::string id = StoredOrgId(ring, o.kind, o.id);
+          desired.insert({o.kind, id});
+          auto it = current.find({o.kind, id});
           if (it != current.end() && it->second == o.spec_json) continue;
-          note(it == current.end() ? added_ids : changed_ids, o.kind, o.id);
+          note(it == current.end() ? added_ids : changed_ids, o.kind, id);
           ++changed;
           up->Reset();
-          HOUSTON_RETURN_IF_ERROR(
-              up->Bind(1, o.kind).Bind(2, o.id).Bind(3, o.spec_json).Bind(4, Ms(now)).Run());
+          HOUSTON_RETURN_IF_ERROR(up->Bind(1, o.kind)
+                                      .Bind(2, id)
+                                      .Bind(3, SealOrgSpec(ring, o.kind, id, o.spec_json))
+                                      .Bind(4, Ms(now))
+                                      .Run());
         }
         HOUSTON_ASSIGN_OR_RETURN(Stmt * del,
                                  db.Prepare("DELETE FROM org_objects WHERE kind = ? AND id = ?"));
@@ -416,8 +431,10 @@ void SqlStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> h
             db.Prepare("INSERT INTO org_source(singleton, name, yaml, applied_at) VALUES "
                        "(1,?,?,?) ON CONFLICT(singleton) DO UPDATE SET name = excluded.name, "
                        "yaml = excluded.yaml, applied_at = excluded.applied_at"));
-        HOUSTON_RETURN_IF_ERROR(
-            src->Bind(1, source_name).Bind(2, source_yaml).Bind(3, Ms(now)).Run());
+        HOUSTON_RETURN_IF_ERROR(src->Bind(1, source_name)
+                                    .Bind(2, SealOrgSource(ring, source_yaml))
+                                    .Bind(3, Ms(now))
+                                    .Run());
         // Heartbeats: keep the last beat of existing ones; a new one is watched from its first
         // beat (kNeverBeaten until then), so nothing is overdue that was never started.
         std::set<std::string> keep;
@@ -676,15 +693,29 @@ Result<OrgSnapshot> SqlStore::LoadOrg() {
     for (;;) {
       HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
-      snap.objects.push_back(OrgObject{s->Text(0), s->Text(1), s->Text(2)});
+      auto open = OpenOrgObject(options_.keyring.get(), s->Text(0), s->Text(1), s->Text(2));
+      if (!open) {
+        s->Reset();
+        return std::unexpected(open.error());
+      }
+      snap.objects.push_back(std::move(*open));
     }
     s->Reset();
+    // Integrations are stored under their Refs: back in (kind, id) order by their keys.
+    std::sort(snap.objects.begin(), snap.objects.end(), [](const OrgObject& a, const OrgObject& b) {
+      return std::tie(a.kind, a.id) < std::tie(b.kind, b.id);
+    });
     HOUSTON_ASSIGN_OR_RETURN(Stmt * src,
                              db.Prepare("SELECT name, yaml, applied_at FROM org_source"));
     HOUSTON_ASSIGN_OR_RETURN(bool row, src->Step());
     if (row) {
       snap.source_name = src->Text(0);
-      snap.source_yaml = src->Text(1);
+      auto yaml = OpenOrgSource(options_.keyring.get(), src->Text(1));
+      if (!yaml) {
+        src->Reset();
+        return std::unexpected(yaml.error());
+      }
+      snap.source_yaml = std::move(*yaml);
       snap.applied_at = FromMs(src->Int(2));
     }
     src->Reset();
@@ -908,22 +939,46 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
 void SqlStore::ClaimNotifications(ClaimOptions options, Callback<std::vector<ClaimedBatch>> done) {
   Submit<std::vector<ClaimedBatch>>(
       [options](Db& db) -> Result<std::vector<ClaimedBatch>> {
-        // Leases that ran out: the claimer died or stalled; send again, same message id.
+        // Leases that ran out: the claimer died or stalled; send again, same message id. The
+        // claimer's own sends in flight are not taken back.
+        HOUSTON_ASSIGN_OR_RETURN(
+            Stmt * stale,
+            db.Prepare(
+                "SELECT id FROM notifications WHERE state = 'sending' AND attempted_at < ?"));
+        stale->Bind(1, Ms(options.now - options.lease));
+        std::vector<int64_t> expired_ids;
+        for (;;) {
+          HOUSTON_ASSIGN_OR_RETURN(bool row, stale->Step());
+          if (!row) break;
+          int64_t id = stale->Int(0);
+          if (std::find(options.in_flight.begin(), options.in_flight.end(), id) ==
+              options.in_flight.end()) {
+            expired_ids.push_back(id);
+          }
+        }
+        stale->Reset();
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * expired,
             db.Prepare("UPDATE notifications SET state = 'pending', last_error = 'the claim on "
                        "it ran out (its sender stopped or stalled): sent again with the same "
-                       "message id' WHERE state = 'sending' AND attempted_at < ?"));
-        HOUSTON_RETURN_IF_ERROR(expired->Bind(1, Ms(options.now - options.lease)).Run());
+                       "message id' WHERE id = ? AND state = 'sending' AND attempted_at < ?"));
+        for (int64_t id : expired_ids) {
+          expired->Reset();
+          HOUSTON_RETURN_IF_ERROR(
+              expired->Bind(1, id).Bind(2, Ms(options.now - options.lease)).Run());
+        }
         // Messages waiting for an older one to their destination are left out: they would
         // fill the LIMIT and hide the message they wait for.
+        // A message due at once when it was created stays due if the wall clock has been
+        // stepped back since (it was created "in the future"); delayed ones keep their time.
         static const std::string kPending = fmt::format(
-            "SELECT {} FROM notifications p WHERE state = 'pending' AND not_before <= ? AND NOT "
-            "{} ORDER BY not_before, id LIMIT ?",
+            "SELECT {} FROM notifications p WHERE state = 'pending' AND (not_before <= ? OR "
+            "(created_at > ? AND not_before <= created_at)) AND NOT {} ORDER BY not_before, id "
+            "LIMIT ?",
             kNotificationColumns, kWaitsInOrder);
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * s, db.Prepare(kPending + std::string(db.Sql(Fragment::kForUpdateSkip))));
-        s->Bind(1, Ms(options.now)).Bind(2, options.limit);
+        s->Bind(1, Ms(options.now)).Bind(2, Ms(options.now)).Bind(3, options.limit);
         std::vector<Notification> due;
         for (;;) {
           HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -1104,7 +1159,10 @@ void SqlStore::SharedSecret(std::string name, std::string candidate, Callback<st
             Stmt * ins, db.Prepare("INSERT INTO server_secrets(name, value, created_at) VALUES "
                                    "(?,?,?) ON CONFLICT DO NOTHING"));
         HOUSTON_RETURN_IF_ERROR(
-            ins->Bind(1, name).Bind(2, candidate).Bind(3, Ms(options_.clock->Now())).Run());
+            ins->Bind(1, name)
+                .Bind(2, SealServerSecret(options_.keyring.get(), name, candidate))
+                .Bind(3, Ms(options_.clock->Now()))
+                .Run());
         HOUSTON_ASSIGN_OR_RETURN(Stmt * s,
                                  db.Prepare("SELECT value FROM server_secrets WHERE name = ?"));
         s->Bind(1, name);
@@ -1112,7 +1170,7 @@ void SqlStore::SharedSecret(std::string name, std::string candidate, Callback<st
         if (!row) return std::unexpected(Internal("secret " + name + " vanished"));
         std::string value = s->Text(0);
         s->Reset();
-        return value;
+        return OpenServerSecret(options_.keyring.get(), name, value);
       },
       std::move(done));
 }
@@ -1133,7 +1191,7 @@ void SqlStore::RecoverInterruptedSends(Callback<int> done) {
 Result<std::vector<EscalationRow>> SqlStore::ListDueEscalations(TimePoint now, int limit) {
   static const std::string kSql = fmt::format(
       "SELECT {}, {} FROM escalations e JOIN incidents i ON i.id = e.incident_id WHERE "
-      "e.due_at IS NOT NULL AND e.due_at <= ? ORDER BY e.due_at LIMIT ?",
+      "e.due_at IS NOT NULL AND (e.due_at <= ? OR e.state = 'new') ORDER BY e.due_at LIMIT ?",
       kEscalationColumns, IncidentColumns("i."));
   return WithReader([&](Db& db) -> Result<std::vector<EscalationRow>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));

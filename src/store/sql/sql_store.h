@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "secrets/secrets.h"
 #include "store/sql/db.h"
 #include "store/store.h"
 
@@ -38,6 +39,8 @@ struct SqlStoreOptions {
   // other servers, which PostgreSQL delivers only if the transaction commits). If it fails,
   // nothing commits.
   std::function<Status(Db&)> before_commit;
+  // Seals the secrets the store keeps (store/sql/secrets_at_rest.h); null: stored as given.
+  std::shared_ptr<const secrets::Keyring> keyring;
 };
 
 // Thread-safe.
@@ -78,7 +81,7 @@ class SqlStore : public Store {
   void TransitionIncident(core::IncidentId id, core::IncidentAction action, Actor actor,
                           Callback<core::Incident> done) override;
   void TransitionIncidentInEpisode(core::IncidentId id, core::IncidentAction action,
-                                   int64_t episode, Actor actor,
+                                   int64_t episode, std::string link_id, Actor actor,
                                    Callback<core::Incident> done) override;
   void UpdateIncident(core::IncidentId id, IncidentPatch patch, Actor actor,
                       Callback<core::Incident> done) override;

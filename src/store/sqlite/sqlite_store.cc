@@ -1,6 +1,9 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include "store/sql/schema.h"
+#include "store/sql/secrets_at_rest.h"
 #include "store/sqlite/db.h"
 
 namespace houston::store::sqlite {
@@ -17,6 +20,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   o.on_commit = std::move(options.on_commit);
   o.on_events = std::move(options.on_events);
   o.on_feed = std::move(options.on_feed);
+  o.keyring = std::move(options.keyring);
   HOUSTON_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(options.path, false));
   HOUSTON_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));
   HOUSTON_RETURN_IF_ERROR(db->Exec(options.synchronous_full ? "PRAGMA synchronous = FULL"
@@ -25,6 +29,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
       "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"));
   HOUSTON_RETURN_IF_ERROR(
       sql::Migrate(*db, sql::Migrations(sql::Dialect::kSqlite), o.clock->Now()));
+  HOUSTON_ASSIGN_OR_RETURN(sql::SecretsSummary sealed,
+                           sql::SecureSecretsAtRest(*db, o.keyring.get()));
+  if (sealed.sealed > 0) {
+    spdlog::info("secrets: sealed {} stored secret(s) that were in clear under key {}",
+                 sealed.sealed, o.keyring->primary().id);
+  }
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(o)));
   store->StartWriter(std::move(db));
   return store;

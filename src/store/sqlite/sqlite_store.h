@@ -21,12 +21,17 @@ struct SqliteOptions {
   CommitObserver on_commit;  // optional
   EventObserver on_events;   // optional
   FeedObserver on_feed;      // optional
+  // Seals the secrets the store keeps (store/sql/secrets_at_rest.h); null: stored as given,
+  // and Open fails if the database holds sealed secrets.
+  std::shared_ptr<const secrets::Keyring> keyring;
 };
 
 // Thread-safe.
 class SqliteStore final : public sql::SqlStore {
  public:
-  // Opens the database, applies pending migrations and starts the writer thread.
+  // Opens the database, applies pending migrations, seals the secrets still in clear (or refuses
+  // a key the database was not sealed with: FailedPrecondition naming the key id it needs; see
+  // store/sql/secrets_at_rest.h) and starts the writer thread.
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteOptions options);
 
  private:
