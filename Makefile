@@ -49,13 +49,19 @@ e2e: deps build
 ui-screenshots: deps build
 	@cd $(BUILD) && HOUSTON_UI_SCREENSHOTS=$(CURDIR)/docs/ui ctest --output-on-failure -R 'e2e_ui_'
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer. The store contract tests'
-# PostgreSQL variants (named .../postgres) are left to `make test` and `make tsan`, which run
-# them too, to keep CI within its time; the PostgreSQL wrapper's own tests (PgDb*) run here.
-asan: deps-build
-	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DHOUSTON_SANITIZE=address,undefined \
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, built with clang 16 with the
+# libFuzzer targets of fuzz/ beside them (one build for both: HOUSTON_FUZZ adds ASan, UBSan and
+# libFuzzer's coverage to every source). The store contract tests' PostgreSQL variants (named
+# .../postgres) are left to `make test` and `make tsan`, which run them too, to keep CI within
+# its time; the PostgreSQL wrapper's own tests (PgDb*) run here.
+ASAN_CONFIGURE = cmake -S . -B build-asan -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 \
+	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DHOUSTON_FUZZ=ON \
 	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF -DCMAKE_UNITY_BUILD=ON >/dev/null
-	@cmake --build build-asan -j $(JOBS) --target houston_unit_tests
+asan: deps
+	@if [ -f build-asan/CMakeCache.txt ] && ! grep -q '^HOUSTON_FUZZ:BOOL=ON' build-asan/CMakeCache.txt; then \
+	  rm -rf build-asan; fi  # an older gcc ASan build: start over with clang
+	@$(ASAN_CONFIGURE)
+	@cmake --build build-asan -j $(JOBS) --target houston_unit_tests houston_fuzzers
 	@cd build-asan && ctest --output-on-failure -L unit -j $(JOBS) -E '/postgres +#'
 
 # The concurrent modules under ThreadSanitizer: the store (with the two-writer incident tests, the
@@ -67,19 +73,16 @@ tsan: deps-build
 	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test paging_test
 	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|AuthContractTest|AlertExpiryTest|OpsgenieContractTest|PgDb|EngineTest|FanoutTest|Backoff'
 
-# The libFuzzer targets of fuzz/ (clang 16, ASan + UBSan), each run FUZZ_SECONDS on a copy of
-# its corpus, two at a time, with a fixed seed; a crash fails and names its input. Long runs:
-# `make fuzz FUZZ_SECONDS=600` (fuzz/README.md). Only the libraries the targets use are built.
+# The libFuzzer targets of fuzz/ (built by `make asan`, in build-asan), each run FUZZ_SECONDS on a
+# copy of its corpus, two at a time, with a fixed seed; a crash fails and names its input. Long
+# runs: `make fuzz FUZZ_SECONDS=600` (fuzz/README.md).
 FUZZ_SECONDS ?= 10
 FUZZ_SEED    ?= 1
 FUZZ_TARGETS ?=
 fuzz: deps
-	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Debug \
-	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DHOUSTON_FUZZ=ON -DHOUSTON_WERROR=OFF \
-	  -DHOUSTON_BUILD_TESTS=OFF -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF \
-	  -DCMAKE_UNITY_BUILD=ON >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target houston_fuzzers
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) fuzz/run.sh build-fuzz $(FUZZ_TARGETS)
+	@$(ASAN_CONFIGURE)
+	@cmake --build build-asan -j $(JOBS) --target houston_fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) fuzz/run.sh build-asan $(FUZZ_TARGETS)
 
 bench: build
 	@bench/run.sh
@@ -94,4 +97,4 @@ tidy: configure
 	@git ls-files 'src/*.cc' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "api/request.h"
+
 namespace houston::intake {
 namespace {
 
@@ -65,8 +67,8 @@ TEST(OpsgenieHeartbeats, PrefersTheKeysServiceThenAUniqueName) {
   service("payments", {hb("hb-payments-nightly", "nightly"), hb("hb-payments-cron", "cron")});
   service("search", {hb("hb-search-cron", "cron"), hb("hb-search-backup", "backup")});
   auto view = MakeOpsgenieView(org);
-  ASSERT_EQ(view->keys.count("og-key-checkout"), 1u);
-  EXPECT_EQ(view->keys.at("og-key-checkout").priorities[0], core::Severity::kError);
+  ASSERT_EQ(view->keys.count(api::TokenHash("og-key-checkout")), 1u);
+  EXPECT_EQ(view->keys.at(api::TokenHash("og-key-checkout")).priorities[0], core::Severity::kError);
   bool ambiguous = true;
   EXPECT_EQ(ResolveHeartbeat(*view, "nightly", "checkout", &ambiguous), "hb-checkout-nightly");
   EXPECT_FALSE(ambiguous);

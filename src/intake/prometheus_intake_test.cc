@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "api/request.h"
 #include "intake/alert_expiry.h"
 #include "intake/prometheus_routing.h"
 #include "store/sqlite/sqlite_store.h"
@@ -58,7 +59,7 @@ ingest::PrometheusAlert Alert(Labels labels, std::optional<TimePoint> ends_at = 
 
 TEST(PrometheusRouting, FirstMatchingRouteWinsElseTheIntegrationsService) {
   auto view = View();
-  const IntegrationInfo& info = view->integrations.at("prom-main");
+  const IntegrationInfo& info = view->integrations.at(api::TokenHash("prom-main"));
   ASSERT_NE(info.prometheus, nullptr);
   auto service_of = [&](Labels labels) {
     std::sort(labels.begin(), labels.end());
@@ -79,7 +80,7 @@ TEST(PrometheusRouting, FirstMatchingRouteWinsElseTheIntegrationsService) {
 
 TEST(PrometheusRouting, TheRoutedServicesPolicyApplies) {
   auto view = View();
-  const IntegrationInfo& info = view->integrations.at("prom-main");
+  const IntegrationInfo& info = view->integrations.at(api::TokenHash("prom-main"));
   auto billing = Alert({{"alertname", "Down"}, {"service", "billing"}, {"cluster", "eu1"}});
   RoutePrometheusAlert(billing, info, TimePoint{});
   EXPECT_EQ(billing.event.service_id, "billing");
@@ -94,7 +95,7 @@ TEST(PrometheusRouting, TheRoutedServicesPolicyApplies) {
 
 TEST(PrometheusRouting, GroupKeysPerServiceAndGroupByValues) {
   auto view = View();
-  const IntegrationInfo& main = view->integrations.at("prom-main");
+  const IntegrationInfo& main = view->integrations.at(api::TokenHash("prom-main"));
   auto key = [&](Labels labels) {
     auto a = Alert(std::move(labels));
     RoutePrometheusAlert(a, main, TimePoint{});
@@ -112,10 +113,10 @@ TEST(PrometheusRouting, GroupKeysPerServiceAndGroupByValues) {
   EXPECT_EQ(key({{"alertname", "q\"uote"}}), R"(platform:{alertname="q\"uote",cluster=""})");
 
   auto each = Alert({{"alertname", "Down"}});
-  RoutePrometheusAlert(each, view->integrations.at("prom-each"), TimePoint{});
+  RoutePrometheusAlert(each, view->integrations.at(api::TokenHash("prom-each")), TimePoint{});
   EXPECT_EQ(each.event.group_key, "");  // '...': every alert its own incident
   auto plain = Alert({{"alertname", "Down"}, {"cluster", "eu1"}});
-  RoutePrometheusAlert(plain, view->integrations.at("prom-plain"), TimePoint{});
+  RoutePrometheusAlert(plain, view->integrations.at(api::TokenHash("prom-plain")), TimePoint{});
   EXPECT_EQ(plain.event.group_key, R"(platform:{alertname="Down"})");  // the default
 }
 
@@ -123,20 +124,20 @@ TEST(PrometheusRouting, ResolveTimeoutForAlertsWithoutEndsAt) {
   auto view = View();
   const TimePoint now = TimePoint{} + std::chrono::hours(1000);
   auto no_end = Alert({{"alertname", "A"}});
-  RoutePrometheusAlert(no_end, view->integrations.at("prom-main"), now);
+  RoutePrometheusAlert(no_end, view->integrations.at(api::TokenHash("prom-main")), now);
   EXPECT_EQ(no_end.event.expires_at, now + minutes(7));
   auto with_end = Alert({{"alertname", "A"}}, now + minutes(4));
-  RoutePrometheusAlert(with_end, view->integrations.at("prom-main"), now);
+  RoutePrometheusAlert(with_end, view->integrations.at(api::TokenHash("prom-main")), now);
   EXPECT_EQ(with_end.event.expires_at, now + minutes(4));
   auto plain = Alert({{"alertname", "A"}});
-  RoutePrometheusAlert(plain, view->integrations.at("prom-plain"), now);
+  RoutePrometheusAlert(plain, view->integrations.at(api::TokenHash("prom-plain")), now);
   EXPECT_EQ(plain.event.expires_at, now + minutes(5));  // Alertmanager's default
   auto never = Alert({{"alertname", "A"}});
-  RoutePrometheusAlert(never, view->integrations.at("prom-each"), now);
+  RoutePrometheusAlert(never, view->integrations.at(api::TokenHash("prom-each")), now);
   EXPECT_EQ(never.event.expires_at, std::nullopt);  // resolve_timeout_minutes: 0
   auto resolve = Alert({{"alertname", "A"}});
   resolve.event.action = core::EventAction::kResolve;
-  RoutePrometheusAlert(resolve, view->integrations.at("prom-main"), now);
+  RoutePrometheusAlert(resolve, view->integrations.at(api::TokenHash("prom-main")), now);
   EXPECT_EQ(resolve.event.expires_at, std::nullopt);
 }
 

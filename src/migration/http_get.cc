@@ -28,22 +28,6 @@ size_t Collect(char* data, size_t size, size_t n, void* out) {
   return len;
 }
 
-// The refusal of a GET whose every address the egress guard refused.
-Status Refused(const std::string& url, std::vector<std::string> addresses) {
-  std::sort(addresses.begin(), addresses.end());
-  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
-  std::string list, flags;
-  for (const std::string& a : addresses) {
-    list += (list.empty() ? "" : ", ") + a;
-    flags += fmt::format("{}--allow-egress {}/{}", flags.empty() ? "" : " ", a,
-                         a.find(':') == std::string::npos ? 32 : 128);
-  }
-  return PermissionDenied(
-      fmt::format("GET {}: destination address not allowed: {} (private, loopback and reserved "
-                  "addresses are refused by default); to reach it anyway, pass {}",
-                  url, list, flags));
-}
-
 }  // namespace
 
 Result<HttpAnswer> HttpGet(const std::string& url, const std::vector<std::string>& headers,
@@ -78,7 +62,10 @@ Result<HttpAnswer> HttpGet(const std::string& url, const std::vector<std::string
     curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after);
     curl_slist_free_all(list);
     curl_easy_cleanup(curl);
-    if (guard.RefusedAll()) return std::unexpected(Refused(url, guard.refused()));
+    if (guard.RefusedAll()) {
+      return std::unexpected(PermissionDenied(fmt::format(
+          "GET {}: {}", url, notify::RefusedDetail(guard.refused(), "run the import"))));
+    }
     if (body.truncated) {
       return std::unexpected(ResourceExhausted(
           fmt::format("GET {}: the answer is larger than {} bytes", url, body.max)));

@@ -196,7 +196,7 @@ Status ValidateEgressPolicy(const EgressPolicy& policy) {
   return InvalidArgument(std::move(message), std::move(problems));
 }
 
-std::string RefusedDetail(std::vector<std::string> addresses) {
+std::string RefusedDetail(std::vector<std::string> addresses, std::string_view command) {
   std::sort(addresses.begin(), addresses.end());
   addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
   std::string list, flags;
@@ -209,8 +209,8 @@ std::string RefusedDetail(std::vector<std::string> addresses) {
   if (addresses.empty()) flags = "--allow-egress CIDR";
   return fmt::format(
       "destination address not allowed: {} (private, loopback and reserved addresses are refused "
-      "by default); to add it to the egress allowlist, start houston serve with {}",
-      list.empty() ? "?" : list, flags);
+      "by default); to add it to the egress allowlist, {} with {}",
+      list.empty() ? "?" : list, command, flags);
 }
 
 }  // namespace houston::notify

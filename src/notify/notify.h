@@ -236,8 +236,9 @@ bool AddressAllowed(const struct sockaddr* addr, const EgressPolicy& policy);
 Status ValidateEgressPolicy(const EgressPolicy& policy);
 // The detail of a delivery the egress guard stopped: which addresses (as text, e.g. "127.0.0.1"
 // or "::1"; duplicates removed) were refused, and the `--allow-egress CIDR` flags that would
-// allow each of them ("127.0.0.1/32", "::1/128").
-std::string RefusedDetail(std::vector<std::string> addresses);
+// allow each of them ("127.0.0.1/32", "::1/128"), to be given as `command` says.
+std::string RefusedDetail(std::vector<std::string> addresses,
+                          std::string_view command = "start houston serve");
 
 // The egress guard on one libcurl transfer, for every outbound request houston makes
 // (notifications here, the importers' API calls in migration/): installed on an easy handle, it

@@ -301,7 +301,8 @@ class PagerDutyImportTest(harness.HoustonTestCase):
                         "--api-url", f"http://{host}:{port}", "-o", out)
                 self.assertNotEqual(p.returncode, 0)
                 self.assertRegex(p.stderr, r"destination address not allowed: [^ ]*127\.0\.0\.1")
-                self.assertIn("pass --allow-egress ", p.stderr)
+                self.assertRegex(p.stderr,
+                                 r"run the import with --allow-egress [^ ]*127\.0\.0\.1/")
                 self.assertFalse(os.path.exists(out))
         self.assertEqual(fake.requests, [])
 

@@ -13,13 +13,14 @@ namespace houston::store::postgres {
 namespace {
 
 // Parents before children (foreign keys); schema_migrations is not copied (each side has its own).
-constexpr std::string_view kTables[] = {"incidents",      "alerts",         "changes",
-                                        "org_objects",    "org_source",     "heartbeats",
-                                        "tokens",         "audit_log",      "escalations",
-                                        "notifications",  "pages",          "schedule_overrides",
-                                        "status_updates", "timeline_pins",  "user_passwords",
-                                        "sessions",       "postmortems",    "postmortem_factors",
-                                        "action_items",   "server_secrets", "opsgenie_requests"};
+constexpr std::string_view kTables[] = {"incidents",        "alerts",         "changes",
+                                        "org_objects",      "org_source",     "heartbeats",
+                                        "tokens",           "audit_log",      "escalations",
+                                        "notifications",    "pages",          "schedule_overrides",
+                                        "status_updates",   "timeline_pins",  "user_passwords",
+                                        "sessions",         "postmortems",    "postmortem_factors",
+                                        "action_items",     "server_secrets", "opsgenie_requests",
+                                        "used_action_links"};
 // Tables whose `id` is an identity column in PostgreSQL.
 constexpr std::string_view kIdentityTables[] = {
     "incidents",          "alerts",         "changes",  "tokens",      "audit_log", "notifications",
