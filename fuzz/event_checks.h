@@ -4,7 +4,9 @@
 
 #include <boost/json/parse.hpp>
 #include <string_view>
+#include <vector>
 
+#include "core/status.h"
 #include "core/types.h"
 #include "fuzz/fuzz_util.h"
 
@@ -21,6 +23,21 @@ inline void CheckEvent(const core::AlertEvent& e) {
   Check(JsonOfKind(e.details_json, true), "details_json is not a JSON object");
   Check(JsonOfKind(e.links_json, false), "links_json is not a JSON array");
   Check(JsonOfKind(e.images_json, false), "images_json is not a JSON array");
+}
+
+// A parsed Alertmanager-shaped batch: a refusal says why; each alert has a dedup key, passes
+// CheckEvent and keeps the integration key it arrived on.
+inline void CheckBatch(const Result<std::vector<core::AlertEvent>>& parsed,
+                       std::string_view integration_key) {
+  if (!parsed) {
+    Check(!parsed.error().message().empty(), "an error without a message");
+    return;
+  }
+  for (const core::AlertEvent& e : *parsed) {
+    Check(!e.dedup_key.empty(), "an alert without a dedup key");
+    CheckEvent(e);
+    Check(e.integration_key == integration_key, "the integration key is not kept");
+  }
 }
 
 }  // namespace houston::fuzz

@@ -5,14 +5,6 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace houston;
-  auto parsed = ingest::ParseGrafana(fuzz::AsText(data, size), "fuzz-key");
-  if (!parsed) {
-    fuzz::Check(!parsed.error().message().empty(), "an error without a message");
-    return 0;
-  }
-  for (const core::AlertEvent& e : *parsed) {
-    fuzz::Check(!e.dedup_key.empty(), "an alert without a dedup key");
-    fuzz::CheckEvent(e);
-  }
+  fuzz::CheckBatch(ingest::ParseGrafana(fuzz::AsText(data, size), "fuzz-key"), "fuzz-key");
   return 0;
 }

@@ -39,6 +39,20 @@ services:
       - {type: alertmanager, key: "am-limited", rate_limit_per_second: 5}
 )yaml";
 
+// A path that `pattern` matches: each "{name}" segment becomes "1".
+std::string SamplePath(const std::string& pattern) {
+  std::string path;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '{') {
+      path += pattern[i];
+      continue;
+    }
+    path += '1';
+    i = pattern.find('}', i);
+  }
+  return path;
+}
+
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(65536); }
@@ -224,15 +238,7 @@ TEST_F(ApiTest, EveryRoleRouteRefusesLowerRolesThroughItsHandler) {
   int checked = 0;
   for (const auto& spec : api_->routes()) {
     if (!spec.min_role) continue;
-    std::string path;
-    for (size_t i = 0; i < spec.pattern.size(); ++i) {  // "{id}" -> "1"
-      if (spec.pattern[i] != '{') {
-        path += spec.pattern[i];
-        continue;
-      }
-      path += '1';
-      i = spec.pattern.find('}', i);
-    }
+    std::string path = SamplePath(spec.pattern);
     std::string name = std::string(bhttp::to_string(spec.method)) + " " + path;
     auto none = Call(spec.method, path);
     EXPECT_EQ(none.result(), bhttp::status::unauthorized) << name;
@@ -403,15 +409,7 @@ TEST_F(ApiTest, RoutesWithARoleCheckTheTokenBeforeTheBody) {
   std::string viewer = Token(store::Role::kViewer);
   std::string responder = Token(store::Role::kResponder);
   for (const auto& spec : api_->routes()) {
-    std::string path;
-    for (size_t i = 0; i < spec.pattern.size(); ++i) {  // "{id}" -> "1"
-      if (spec.pattern[i] != '{') {
-        path += spec.pattern[i];
-        continue;
-      }
-      path += '1';
-      i = spec.pattern.find('}', i);
-    }
+    std::string path = SamplePath(spec.pattern);
     auto m = router_.Find(spec.method, path);
     ASSERT_NE(m.handler, nullptr) << path;
     if (!spec.min_role) {

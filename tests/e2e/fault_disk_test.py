@@ -30,17 +30,9 @@ PATHS = {"/d/alice": "alice-hook"}
 
 
 def disk_org(c):
-    return f"""# full-disk fault org (tests/e2e/fault_disk_test.py)
-users:
-  - {{id: alice, contact_methods: [{{id: alice-hook, type: webhook, url: "{c.url('/d/alice')}"}}]}}
-  - {{id: nobody}}
-escalation_policies:
-  - {{id: page-ep, steps: [{{delay_minutes: 0, targets: [{{user: alice}}]}}]}}
-  - {{id: quiet-ep, steps: [{{delay_minutes: 0, targets: [{{user: nobody}}]}}]}}
-services:
-  - {{id: quiet, escalation_policy: quiet-ep, integrations: [{{type: events_v2, key: "{KEY_QUIET}"}}]}}
-  - {{id: paged, escalation_policy: page-ep, integrations: [{{type: events_v2, key: "{KEY_PAGE}"}}]}}
-"""
+    return faults.paging_org(
+        "full-disk fault org (tests/e2e/fault_disk_test.py)",
+        [faults.webhook("alice-hook", c.url("/d/alice"))], KEY_QUIET, KEY_PAGE)
 
 
 class FaultDiskTest(harness.HoustonTestCase):

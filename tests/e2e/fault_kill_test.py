@@ -43,24 +43,15 @@ PATHS = {"/w/alice/fast": "alice-fast", "/w/alice/slow": "alice-slow"}
 
 def fault_org(c):
     u = c.url
-    return f"""# fault injection org (tests/e2e/fault_kill_test.py)
-users:
-  - id: alice
-    contact_methods:
-      - {{id: alice-fast, type: webhook, url: "{u('/w/alice/fast')}"}}
-      - {{id: alice-slow, type: webhook, url: "{u('/w/alice/slow')}"}}
-      - {{id: alice-mail, type: email, address: {ALICE_MAIL}}}
-  - {{id: nobody}}
-escalation_policies:
-  - {{id: page-ep, steps: [{{delay_minutes: 0, targets: [{{user: alice}}]}}]}}
-  - {{id: quiet-ep, steps: [{{delay_minutes: 0, targets: [{{user: nobody}}]}}]}}
-services:
-  - {{id: quiet, escalation_policy: quiet-ep, integrations: [{{type: events_v2, key: "{KEY_QUIET}"}}]}}
-  - {{id: paged, escalation_policy: page-ep, integrations: [{{type: events_v2, key: "{KEY_PAGE}"}}]}}
-  - id: limited
+    return faults.paging_org(
+        "fault injection org (tests/e2e/fault_kill_test.py)",
+        [faults.webhook("alice-fast", u("/w/alice/fast")),
+         faults.webhook("alice-slow", u("/w/alice/slow")),
+         f"{{id: alice-mail, type: email, address: {ALICE_MAIL}}}"],
+        KEY_QUIET, KEY_PAGE, extra_services=f"""  - id: limited
     escalation_policy: quiet-ep
     integrations: [{{type: events_v2, key: "{KEY_LIMITED}", rate_limit_per_second: 5}}]
-"""
+""")
 
 
 class Acker:

@@ -38,20 +38,11 @@ PATHS = {"/g/alice/fast": "alice-fast", "/g/alice/slow": "alice-slow"}
 
 def pg_org(c):
     u = c.url
-    return f"""# replicas fault org (tests/e2e/fault_pg_test.py)
-users:
-  - id: alice
-    contact_methods:
-      - {{id: alice-fast, type: webhook, url: "{u('/g/alice/fast')}"}}
-      - {{id: alice-slow, type: webhook, url: "{u('/g/alice/slow')}"}}
-  - {{id: nobody}}
-escalation_policies:
-  - {{id: page-ep, steps: [{{delay_minutes: 0, targets: [{{user: alice}}]}}]}}
-  - {{id: quiet-ep, steps: [{{delay_minutes: 0, targets: [{{user: nobody}}]}}]}}
-services:
-  - {{id: quiet, escalation_policy: quiet-ep, integrations: [{{type: events_v2, key: "{KEY_QUIET}"}}]}}
-  - {{id: paged, escalation_policy: page-ep, integrations: [{{type: events_v2, key: "{KEY_PAGE}"}}]}}
-"""
+    return faults.paging_org(
+        "replicas fault org (tests/e2e/fault_pg_test.py)",
+        [faults.webhook("alice-fast", u("/g/alice/fast")),
+         faults.webhook("alice-slow", u("/g/alice/slow"))],
+        KEY_QUIET, KEY_PAGE)
 
 
 class FaultPgTest(harness.HoustonTestCase):

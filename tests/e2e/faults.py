@@ -40,6 +40,31 @@ import time
 
 from paging_peers import WebhookCollector
 
+def webhook(method_id, url):
+    """A webhook contact method as a YAML flow mapping (for paging_org)."""
+    return f'{{id: {method_id}, type: webhook, url: "{url}"}}'
+
+
+def paging_org(title, alice_methods, key_quiet, key_page, extra_services=""):
+    """The org the fault tests share: alice is paged at once through service `paged`; service
+    `quiet` pages nobody (intake load only). `alice_methods` are YAML flow mappings of her
+    contact methods; `extra_services` more service entries (YAML lines)."""
+    methods = "\n".join(f"      - {m}" for m in alice_methods)
+    return f"""# {title}
+users:
+  - id: alice
+    contact_methods:
+{methods}
+  - {{id: nobody}}
+escalation_policies:
+  - {{id: page-ep, steps: [{{delay_minutes: 0, targets: [{{user: alice}}]}}]}}
+  - {{id: quiet-ep, steps: [{{delay_minutes: 0, targets: [{{user: nobody}}]}}]}}
+services:
+  - {{id: quiet, escalation_policy: quiet-ep, integrations: [{{type: events_v2, key: "{key_quiet}"}}]}}
+  - {{id: paged, escalation_policy: page-ep, integrations: [{{type: events_v2, key: "{key_page}"}}]}}
+{extra_services}"""
+
+
 SEED_ENV = "HOUSTON_FAULT_SEED"
 ROUNDS_ENV = "HOUSTON_FAULT_ROUNDS"
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
