@@ -1,7 +1,8 @@
 // Fuzz target: the headers that say who a request is from. The input's NUL-separated fields are
 // a Cookie header, an Authorization header, Origin, Host, X-CSRF-Token, the method and a
 // duration text: session cookie lookup (auth::CookieValue), the Opsgenie key in GenieKey or
-// Basic auth (ingest::OpsgenieKeyFromAuthorization), the Origin and CSRF rules for a signed-in
+// Basic auth (ingest::OpsgenieKeyFromAuthorization), the API token or Prometheus key in Bearer
+// auth (auth::BearerCredentials), the Origin and CSRF rules for a signed-in
 // request (auth::CheckOrigin, auth::CheckCsrf) and auth::ParseDuration.
 #include "auth/auth.h"
 #include "fuzz/fuzz_util.h"
@@ -20,6 +21,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto key = ingest::OpsgenieKeyFromAuthorization(authorization)) {
     fuzz::Check(!key->empty(), "an empty Opsgenie key");
+  }
+  if (auto token = auth::BearerCredentials(authorization)) {
+    fuzz::Check(!token->empty() && token->front() != ' ' && token->back() != ' ',
+                "bearer credentials empty or with spaces around them");
+    fuzz::Check(token->data() > authorization.data() + 6 &&
+                    token->data() + token->size() <= authorization.data() + authorization.size(),
+                "bearer credentials from outside the header, or inside its scheme");
+    std::string scheme(authorization.substr(0, 7));
+    for (char& c : scheme) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    fuzz::Check(scheme == "bearer ", "bearer credentials from another scheme");
   }
 
   // A signed-in user (the session id is fixed, so is its CSRF token).

@@ -1,6 +1,9 @@
 // Fuzz target: the Opsgenie Alert API bodies (ingest::ParseOpsgenieCreate, ParseOpsgenieAction,
 // ParseOpsgenieUpdate), the parser chosen by the first byte, and the alert event a create
-// makes.
+// makes; and every input as the search query of GET /v2/alerts (ingest::ParseOpsgenieQuery).
+#include <algorithm>
+#include <iterator>
+
 #include "fuzz/event_checks.h"
 #include "fuzz/fuzz_util.h"
 #include "ingest/ingest.h"
@@ -56,6 +59,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
+  }
+  // The search query: accepted only when every term is one houston knows.
+  if (auto q = ingest::ParseOpsgenieQuery(body)) {
+    std::string_view rest = body;
+    while (!rest.empty()) {
+      size_t space = rest.find(' ');
+      std::string_view term = rest.substr(0, space);
+      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+      static constexpr std::string_view kKnown[] = {"",
+                                                    "AND",
+                                                    "and",
+                                                    "status:open",
+                                                    "status=open",
+                                                    "status:closed",
+                                                    "status=closed",
+                                                    "acknowledged:true",
+                                                    "acknowledged=true",
+                                                    "acknowledged:false",
+                                                    "acknowledged=false"};
+      fuzz::Check(std::find(std::begin(kKnown), std::end(kKnown), term) != std::end(kKnown),
+                  "a query term houston does not know was accepted");
+    }
+  } else {
+    fuzz::Check(q.error().message().find("is not supported") != std::string::npos,
+                "a refused query that does not say which term");
   }
   return 0;
 }

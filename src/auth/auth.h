@@ -93,6 +93,10 @@ std::string CsrfTokenFor(std::string_view session_id);
 // `secure`), and one that makes the browser forget it.
 std::string SessionCookie(std::string_view session_id, std::chrono::seconds max_age, bool secure);
 std::string ClearSessionCookie(bool secure);
+// The credentials of an Authorization header "Bearer <credentials>" (the scheme in any letter
+// case, RFC 7235; spaces around the credentials dropped), or nullopt when it has another scheme
+// or none, or no credentials.
+std::optional<std::string_view> BearerCredentials(std::string_view authorization);
 // The value of cookie `name` in a Cookie header ("a=1; b=2"), if present.
 std::optional<std::string> CookieValue(std::string_view cookie_header, std::string_view name);
 

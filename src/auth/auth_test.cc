@@ -51,6 +51,16 @@ TEST(Session, IdsAreRandomAndOnlyTheirHashesAreKept) {
   EXPECT_EQ(CsrfTokenFor(a).find(a), std::string::npos);
 }
 
+TEST(Credentials, BearerSchemeInAnyCaseWithSpacesDropped) {
+  EXPECT_EQ(BearerCredentials("Bearer hou_abc"), "hou_abc");
+  EXPECT_EQ(BearerCredentials("bEaReR   hou_abc  "), "hou_abc");
+  EXPECT_EQ(BearerCredentials("Bearer "), std::nullopt);
+  EXPECT_EQ(BearerCredentials("Bearer    "), std::nullopt);
+  EXPECT_EQ(BearerCredentials("Basic dXNlcjpwYXNz"), std::nullopt);
+  EXPECT_EQ(BearerCredentials("Bearerhou_abc"), std::nullopt);
+  EXPECT_EQ(BearerCredentials(""), std::nullopt);
+}
+
 TEST(Session, Cookies) {
   EXPECT_EQ(SessionCookie("abc", seconds(3600), false),
             "houston_session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=3600");

@@ -2,27 +2,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <cctype>
-
 #include "auth/auth.h"
 #include "core/json_util.h"
 
 namespace houston::auth {
 
 namespace {
-
-constexpr std::string_view kBearer = "Bearer ";
-
-bool StartsWithIgnoringCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) !=
-        std::tolower(static_cast<unsigned char>(prefix[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // The one answer to a wrong user or password: it does not say which.
 Status WrongCredentials() { return Unauthenticated("wrong user or password"); }
@@ -73,12 +58,12 @@ Result<Principal> Authenticator::Authenticate(const Credentials& c) {
 }
 
 Result<Principal> Authenticator::FromToken(std::string_view auth) {
-  // The scheme is case-insensitive (RFC 7235 section 2.1).
-  if (auth.size() <= kBearer.size() || !StartsWithIgnoringCase(auth, kBearer)) {
+  std::optional<std::string_view> credentials = BearerCredentials(auth);
+  if (!credentials) {
     return std::unexpected(
         Unauthenticated("the Authorization header must have the form 'Bearer <token>'"));
   }
-  auto token = store_.FindTokenByHash(TokenHash(auth.substr(kBearer.size())));
+  auto token = store_.FindTokenByHash(TokenHash(*credentials));
   if (!token) {
     if (token.error().code() == StatusCode::kNotFound) {
       return std::unexpected(Unauthenticated("invalid or revoked API token"));

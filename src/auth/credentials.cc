@@ -19,6 +19,21 @@ store::Actor Principal::Actor(std::string_view token_method) const {
 
 std::string TokenHash(std::string_view token) { return Sha256Hex(token); }
 
+std::optional<std::string_view> BearerCredentials(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size()) return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) {
+      return std::nullopt;
+    }
+  }
+  std::string_view c = authorization.substr(kScheme.size());
+  while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
+  while (!c.empty() && c.back() == ' ') c.remove_suffix(1);
+  if (c.empty()) return std::nullopt;
+  return c;
+}
+
 // ---- Passwords
 
 const PasswordCost kInteractive{crypto_pwhash_OPSLIMIT_INTERACTIVE,

@@ -27,6 +27,11 @@ int main(int argc, char** argv) {
   app.add_option("--secrets-key-file", secrets_key_file,
                  "Key file that encrypts the secrets stored in the database (default: "
                  "$HOUSTON_SECRETS_KEY_FILE, $HOUSTON_SECRETS_KEY, else <db>.key for SQLite)");
+  // PostgreSQL needs a key (SQLite makes its own): the explicit way to store secrets in clear.
+  bool allow_unencrypted = false;
+  app.add_flag("--allow-unencrypted-secrets", allow_unencrypted,
+               "On PostgreSQL without a secrets key, store the secrets unencrypted instead of "
+               "refusing to start (default: $HOUSTON_ALLOW_UNENCRYPTED_SECRETS=1)");
   app.fallthrough();
   houston::cli::AddCommands(app, &run);
   houston::cli::AddSecretsCommands(app, &run);
@@ -38,5 +43,6 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (!secrets_key_file.empty()) ::setenv("HOUSTON_SECRETS_KEY_FILE", secrets_key_file.c_str(), 1);
+  if (allow_unencrypted) ::setenv("HOUSTON_ALLOW_UNENCRYPTED_SECRETS", "1", 1);
   return run ? run() : 2;
 }

@@ -19,7 +19,8 @@ namespace {
 
 constexpr const char* kRotateHelp =
     "Re-encrypt every secret the database holds (the org document and objects, the action-link "
-    "key) under the first key of --new-key-file, in one transaction, and recompute the keyed "
+    "key, the integration keys of the alerts, incidents and other event rows) under the first "
+    "key of --new-key-file, in one transaction, and recompute the keyed "
     "hashes that stand for integration keys. Values are opened with the old keys (--old-key-file, "
     "else the key the server would use: --secrets-key-file, HOUSTON_SECRETS_KEY_FILE, "
     "HOUSTON_SECRETS_KEY, or <db>.key for SQLite) or the new ones, so a rerun changes nothing.\n"

@@ -233,4 +233,13 @@ core::AlertEvent OpsgenieAlertEvent(const OpsgenieCreate& c, std::string_view in
 // nullopt when the header carries no key (then `?apiKey=` may).
 std::optional<std::string> OpsgenieKeyFromAuthorization(std::string_view authorization);
 
+// Opsgenie's search query (GET /v2/alerts?query=), the part houston understands: terms joined by
+// spaces or AND, each `status:open|closed` or `acknowledged:true|false` (':' or '='). A term
+// given twice: the last one counts. InvalidArgument naming the first term it does not know.
+struct OpsgenieQuery {
+  std::optional<bool> open;          // status:open (true) / status:closed (false)
+  std::optional<bool> acknowledged;  // acknowledged:true / acknowledged:false
+};
+Result<OpsgenieQuery> ParseOpsgenieQuery(std::string_view query);
+
 }  // namespace houston::ingest

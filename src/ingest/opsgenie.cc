@@ -425,6 +425,32 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
+Result<OpsgenieQuery> ParseOpsgenieQuery(std::string_view q) {
+  OpsgenieQuery out;
+  size_t i = 0;
+  while (i < q.size()) {
+    size_t j = q.find(' ', i);
+    if (j == std::string_view::npos) j = q.size();
+    std::string_view term = q.substr(i, j - i);
+    i = j + 1;
+    if (term.empty() || term == "AND" || term == "and") continue;
+    size_t sep = term.find_first_of(":=");
+    std::string_view field = term.substr(0, sep == std::string_view::npos ? term.size() : sep);
+    std::string_view value = sep == std::string_view::npos ? "" : term.substr(sep + 1);
+    if (field == "status" && (value == "open" || value == "closed")) {
+      out.open = value == "open";
+    } else if (field == "acknowledged" && (value == "true" || value == "false")) {
+      out.acknowledged = value == "true";
+    } else {
+      return std::unexpected(InvalidArgument(fmt::format(
+          "query term '{}' is not supported: houston understands status:open, status:closed, "
+          "acknowledged:true and acknowledged:false, joined by spaces or AND",
+          term)));
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> OpsgenieKeyFromAuthorization(std::string_view authorization) {
   authorization = Trim(authorization);
   size_t space = authorization.find(' ');

@@ -187,5 +187,22 @@ TEST(OpsgenieKey, GenieKeyAndBasicWithTheKeyAsPassword) {
   EXPECT_EQ(OpsgenieKeyFromAuthorization("Basic dXNlcjo="), std::nullopt);  // "user:"
 }
 
+TEST(OpsgenieQueryTest, StatusAndAcknowledgedTermsJoinedBySpacesOrAnd) {
+  auto q = ParseOpsgenieQuery("status:open AND acknowledged=false");
+  ASSERT_TRUE(q) << q.error().message();
+  EXPECT_EQ(q->open, true);
+  EXPECT_EQ(q->acknowledged, false);
+  q = ParseOpsgenieQuery("  status=closed and  ");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->open, false);
+  EXPECT_EQ(q->acknowledged, std::nullopt);
+  EXPECT_EQ(ParseOpsgenieQuery("")->open, std::nullopt);
+  auto bad = ParseOpsgenieQuery("status:open tag:disk");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("'tag:disk'"), std::string::npos);
+  EXPECT_FALSE(ParseOpsgenieQuery("status:opened"));
+  EXPECT_FALSE(ParseOpsgenieQuery("acknowledged"));
+}
+
 }  // namespace
 }  // namespace houston::ingest

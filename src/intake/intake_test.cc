@@ -8,6 +8,27 @@
 namespace houston::intake {
 namespace {
 
+// Grouping by the integration groups each key's alerts apart, and the stored content key holds
+// no integration key (a database file must not reveal one).
+TEST(RouteTest, GroupingByIntegrationStoresNoKey) {
+  IntegrationInfo info;
+  info.service_id = "checkout";
+  info.group_window = std::chrono::minutes(10);
+  info.group_by = {"integration", "component"};
+  auto routed = [&](const std::string& key) {
+    core::AlertEvent ev;
+    ev.integration_key = key;
+    ev.component = "db";
+    Route(ev, info);
+    return ev.grouping_key;
+  };
+  const std::string one = routed("am-SECRET-int-key-77");
+  EXPECT_EQ(one.find("SECRET"), std::string::npos) << one;
+  EXPECT_NE(one.find("db"), std::string::npos) << one;
+  EXPECT_EQ(one, routed("am-SECRET-int-key-77"));
+  EXPECT_NE(one, routed("am-SECRET-int-key-78"));
+}
+
 TEST(RateLimiter, ABatchPassesWholeOrNotAtAll) {
   houston::testing::FakeClock clock;
   RateLimiter limiter(clock);

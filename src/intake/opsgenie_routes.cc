@@ -229,33 +229,6 @@ std::optional<int64_t> IntParam(const HttpRequest& req, std::string_view name, i
   return n;
 }
 
-// Opsgenie's search query, the part houston understands: terms joined by spaces or AND, each
-// `status:open|closed` (or status=...) or `acknowledged:true|false` (or =).
-Status ParseQuery(std::string_view q, store::OpsgenieAlertQuery& out) {
-  size_t i = 0;
-  while (i < q.size()) {
-    size_t j = q.find(' ', i);
-    if (j == std::string_view::npos) j = q.size();
-    std::string_view term = q.substr(i, j - i);
-    i = j + 1;
-    if (term.empty() || term == "AND" || term == "and") continue;
-    size_t sep = term.find_first_of(":=");
-    std::string_view field = term.substr(0, sep == std::string_view::npos ? term.size() : sep);
-    std::string_view value = sep == std::string_view::npos ? "" : term.substr(sep + 1);
-    if (field == "status" && (value == "open" || value == "closed")) {
-      out.open = value == "open";
-    } else if (field == "acknowledged" && (value == "true" || value == "false")) {
-      out.acknowledged = value == "true";
-    } else {
-      return InvalidArgument(fmt::format(
-          "query term '{}' is not supported: houston understands status:open, status:closed, "
-          "acknowledged:true and acknowledged:false, joined by spaces or AND",
-          term));
-    }
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 struct OpsgenieRoutes::Call {
@@ -545,7 +518,12 @@ void OpsgenieRoutes::ListAlerts(const HttpRequest& req, const auth::Principal*, 
                      fmt::format("houston lists newest first (desc) only, not '{}'", *order));
   }
   if (auto query = req.Query("query")) {
-    if (Status st = ParseQuery(*query, q); !st.ok()) bad.emplace_back("query", st.message());
+    if (auto terms = ingest::ParseOpsgenieQuery(*query)) {
+      q.open = terms->open;
+      q.acknowledged = terms->acknowledged;
+    } else {
+      bad.emplace_back("query", terms.error().message());
+    }
   }
   if (!bad.empty()) {
     return respond(OgError(

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/request.h"
+#include "auth/auth.h"
 #include "core/json_util.h"
 #include "intake/prometheus_routing.h"
 #include "intake/routes.h"
@@ -29,22 +30,6 @@ using http::Response;
 namespace {
 
 constexpr std::string_view kPrometheusType = "prometheus";
-
-// "Bearer <credentials>" (scheme in any letter case), or nullopt without one.
-std::optional<std::string_view> BearerCredentials(std::string_view authorization) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() <= kScheme.size()) return std::nullopt;
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) {
-      return std::nullopt;
-    }
-  }
-  std::string_view c = authorization.substr(kScheme.size());
-  while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
-  while (!c.empty() && c.back() == ' ') c.remove_suffix(1);
-  if (c.empty()) return std::nullopt;
-  return c;
-}
 
 Response Refuse(std::string message) {
   Response r = http::ErrorResponse(houston::Unauthenticated(std::move(message)));
@@ -100,7 +85,7 @@ void IntakeRoutes::PrometheusIntake(bool v1, const HttpRequest& req, Respond res
   // key (a mismatch is a misconfiguration worth hearing about, not something to ignore).
   std::string key = req.Param("key");
   const bool in_path = !key.empty();
-  std::optional<std::string_view> bearer = BearerCredentials(req.Header("Authorization"));
+  std::optional<std::string_view> bearer = auth::BearerCredentials(req.Header("Authorization"));
   auto view = org();
   if (!in_path) {
     if (!bearer) {

@@ -95,9 +95,11 @@ void Route(core::AlertEvent& ev, const IntegrationInfo& info) {
   ev.fanout = info.fanout;
   ev.grouping_key.clear();
   if (info.group_window.count() > 0 && !info.group_by.empty()) {
-    // The content key: the values of the grouping fields, as silence matchers read them.
+    // The content key: the values of the grouping fields, as silence matchers read them. It is
+    // stored and only compared, so the integration stands in it by its key's digest (a database
+    // file never shows an integration key).
     core::Alert a;
-    a.integration_key = ev.integration_key;
+    a.integration_key = api::TokenHash(ev.integration_key);
     a.service_id = ev.service_id;
     a.dedup_key = ev.dedup_key;
     a.summary = ev.summary;

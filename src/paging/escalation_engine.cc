@@ -313,7 +313,10 @@ Result<std::optional<TimePoint>> EscalationEngine::RunOnce() {
     if (!org) break;
     std::vector<store::EscalationUpdate> updates;
     updates.reserve(rows.size());
-    for (const auto& row : rows) updates.push_back(Decide(*org, row, now, pages));
+    for (const auto& row : rows) {
+      updates.push_back(Decide(*org, row, now, pages));
+      updates.back().decided_at = now;
+    }
     HOUSTON_ASSIGN_OR_RETURN(int applied, store::Wait<int>([&](auto cb) {
                                store_.UpdateEscalations(std::move(updates), cb);
                              }));

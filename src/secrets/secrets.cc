@@ -151,6 +151,43 @@ std::string Keyring::Seal(std::string_view plaintext, std::string_view place) co
   return fmt::format("{}{}:{}", kSealedPrefix, k.id, Base64(p, kNonceBytes + clen));
 }
 
+Result<std::string> Keyring::SealStable(std::string_view plaintext, std::string_view place,
+                                        std::string_view key_id) const {
+  const Key* key = nullptr;
+  for (const Key& k : keys_) {
+    if (k.id == key_id) key = &k;
+  }
+  if (key == nullptr) {
+    return std::unexpected(FailedPrecondition(fmt::format(
+        "stored integration keys are encrypted with secrets key {}, which is not among the given "
+        "keys ({}); start with the key file that holds key {}, or run `houston secrets rotate`",
+        key_id, KeyIds(), key_id)));
+  }
+  // The nonce key is derived from the key, apart from the one that encrypts; the nonce hashes
+  // the place and the value with a separator, so ("a", "bc") and ("ab", "c") differ.
+  static constexpr std::string_view kLabel = "houston secrets stable nonce v1";
+  std::array<uint8_t, 32> nonce_key{};
+  crypto_generichash(nonce_key.data(), nonce_key.size(),
+                     reinterpret_cast<const uint8_t*>(kLabel.data()), kLabel.size(),
+                     key->bytes.data(), key->bytes.size());
+  std::string buf(kNonceBytes + plaintext.size() + kTagBytes, '\0');
+  auto* p = reinterpret_cast<uint8_t*>(buf.data());
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nonce_key.data(), nonce_key.size(), kNonceBytes);
+  const uint64_t place_size = place.size();
+  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(&place_size), sizeof place_size);
+  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(place.data()), place.size());
+  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(plaintext.data()),
+                            plaintext.size());
+  crypto_generichash_final(&st, p, kNonceBytes);
+  sodium_memzero(nonce_key.data(), nonce_key.size());
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      p + kNonceBytes, &clen, reinterpret_cast<const uint8_t*>(plaintext.data()), plaintext.size(),
+      reinterpret_cast<const uint8_t*>(place.data()), place.size(), nullptr, p, key->bytes.data());
+  return fmt::format("{}{}:{}", kSealedPrefix, key->id, Base64(p, kNonceBytes + clen));
+}
+
 Result<std::string> Keyring::Open(std::string_view sealed, std::string_view place) const {
   std::optional<std::string> kid = SealedKeyId(sealed);
   if (!kid) return std::unexpected(InvalidArgument("the value is not encrypted"));

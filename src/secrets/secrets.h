@@ -60,6 +60,14 @@ class Keyring {
   // Whether some key of this keyring has `key_id`.
   bool Has(std::string_view key_id) const;
 
+  // Seals like Seal(), but under the key `key_id` and with the nonce a keyed hash of `place` and
+  // `plaintext`, so one value always seals to the same text: what a database column that is
+  // looked up and indexed by value needs (the integration keys of the event tables). It reveals
+  // which stored values are equal, nothing else; Open() opens it. FailedPrecondition if no key
+  // of this keyring has `key_id`.
+  Result<std::string> SealStable(std::string_view plaintext, std::string_view place,
+                                 std::string_view key_id) const;
+
   // A keyed hash of `value` for lookups by value: "ik_" + 32 hex characters, under a key derived
   // from the primary key (so it changes when the primary key does).
   std::string Ref(std::string_view value) const;

@@ -32,6 +32,36 @@ TEST(SecretsTest, SealOpensOnlyInItsPlace) {
   EXPECT_EQ(ring.Open(ring.Seal("", "p"), "p").value(), "");
 }
 
+TEST(SecretsTest, StableSealsAreEqualForEqualValuesAndOpen) {
+  Key a = NewKey(), b = NewKey();
+  Keyring ring = Ring({a, b});
+  auto one = ring.SealStable("am-checkout", "integration_key", b.id);
+  ASSERT_TRUE(one.has_value()) << one.error().message();
+  // Under the key asked for, not the primary; the same text every time; opens like any seal.
+  EXPECT_TRUE(one->starts_with("enc:v1:" + b.id + ":")) << *one;
+  EXPECT_EQ(*one, ring.SealStable("am-checkout", "integration_key", b.id).value());
+  EXPECT_EQ(one->find("checkout"), std::string::npos);
+  EXPECT_EQ(ring.Open(*one, "integration_key").value(), "am-checkout");
+  EXPECT_FALSE(ring.Open(*one, "another place").has_value());
+  // Other values, places or keys seal differently.
+  EXPECT_NE(*one, ring.SealStable("am-checkouu", "integration_key", b.id).value());
+  EXPECT_NE(*one, ring.SealStable("am-checkout", "integration_kez", b.id).value());
+  EXPECT_NE(*one, ring.SealStable("am-checkout", "integration_key", a.id).value());
+  // The nonce (the first 24 bytes: 32 base64 characters after "enc:v1:<id>:") separates place
+  // from value: ("ab", "c") and ("a", "bc") never share one.
+  auto nonce = [&](const std::string& sealed) { return sealed.substr(8 + a.id.size(), 32); };
+  EXPECT_NE(nonce(ring.SealStable("c", "ab", a.id).value()),
+            nonce(ring.SealStable("bc", "a", a.id).value()));
+  EXPECT_EQ(nonce(ring.SealStable("c", "ab", a.id).value()),
+            nonce(ring.SealStable("c", "ab", a.id).value()));
+  // A key the ring lacks: refused, naming it.
+  Key other = NewKey();
+  auto missing = ring.SealStable("am-checkout", "integration_key", other.id);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(missing.error().message().find(other.id), std::string::npos);
+}
+
 TEST(SecretsTest, TamperedValueDoesNotOpen) {
   Keyring ring = Ring({NewKey()});
   std::string sealed = ring.Seal("hunter2", "p");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -106,6 +107,16 @@ Result<SecretsKeys> OpenSecretsKeys(const std::string& db) {
   if (r.ring) {
     out.ring = std::make_shared<const secrets::Keyring>(std::move(*r.ring));
   } else {
+    const char* allow = std::getenv("HOUSTON_ALLOW_UNENCRYPTED_SECRETS");
+    if (allow == nullptr || std::string_view(allow) != "1") {
+      return std::unexpected(FailedPrecondition(
+          "a PostgreSQL database needs a secrets key, or the webhook secrets, provider "
+          "credentials and integration keys it stores are readable by anyone with a copy of it: "
+          "make a key file (head -c 32 /dev/urandom | base64 > houston.key; chmod 600 "
+          "houston.key) and start every server with --secrets-key-file houston.key (or "
+          "HOUSTON_SECRETS_KEY_FILE / HOUSTON_SECRETS_KEY); --allow-unencrypted-secrets stores "
+          "them in clear instead"));
+    }
     static std::once_flag warned;
     std::call_once(warned, [] {
       spdlog::warn(

@@ -170,8 +170,10 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db, bool sync
 
 // The secrets key a store named by --db opens with (secrets::ResolveKeys): the key file
 // (--secrets-key-file, which the CLI puts in HOUSTON_SECRETS_KEY_FILE) or HOUSTON_SECRETS_KEY;
-// else, for SQLite, "<db>.key", generated on first use. `ring` is null for PostgreSQL without a
-// key (secrets stored unencrypted, with a warning). OpenStore uses it.
+// else, for SQLite, "<db>.key", generated on first use. PostgreSQL without a key is refused
+// (FailedPrecondition saying how to make one) unless HOUSTON_ALLOW_UNENCRYPTED_SECRETS=1 (the
+// CLI's --allow-unencrypted-secrets): then `ring` is null and secrets are stored unencrypted,
+// with a warning. OpenStore uses it.
 struct SecretsKeys {
   std::shared_ptr<const secrets::Keyring> ring;
   std::string from;

@@ -41,8 +41,10 @@ class PagesContractTest : public houston::testing::StoreBackendTest {
     return inc ? inc->id : 0;
   }
 
-  // The escalation engine's write: step `step` of loop `loop` fires, paging `pages`.
-  void Fire(core::IncidentId id, int step, int loop, std::vector<PageRequest> pages) {
+  // The escalation engine's write: step `step` of loop `loop` fires, paging `pages`, decided at
+  // `decided_at`.
+  void Fire(core::IncidentId id, int step, int loop, std::vector<PageRequest> pages,
+            std::optional<TimePoint> decided_at = std::nullopt) {
     auto esc = store_->GetEscalation(id);
     ASSERT_TRUE(esc && *esc) << "no escalation for " << id;
     EscalationUpdate u{.incident_id = id,
@@ -54,7 +56,8 @@ class PagesContractTest : public houston::testing::StoreBackendTest {
                        .fired_step = step,
                        .fired_loop = loop,
                        .pages = std::move(pages),
-                       .audit_action = "incident.escalated"};
+                       .audit_action = "incident.escalated",
+                       .decided_at = decided_at};
     auto r = Wait<int>([&](auto cb) { store_->UpdateEscalations({u}, cb); });
     ASSERT_TRUE(r) << r.error().ToString();
     EXPECT_EQ(*r, 1);
@@ -168,6 +171,34 @@ TEST_P(PagesContractTest, EscalationPagesAreOneRowPerPageWhateverTheContactMetho
   auto bob = store_->RecordOf("bob", t0, t0 + minutes(60));
   ASSERT_TRUE(bob) << bob.error().ToString();
   EXPECT_EQ(bob->pages_received, 1);
+}
+
+// Regression (fault injection, tests/e2e/fault_clock_test.py): the engine decided a page due at
+// once, then the wall clock was stepped back 2 hours before the store wrote it; the page waited
+// those 2 hours. A page with a delay keeps the delay.
+TEST_P(PagesContractTest, PagesDecidedBeforeTheWallClockSteppedBackAreNotHeld) {
+  const core::IncidentId id = Declare();
+  const TimePoint decided = clock_.Now() + std::chrono::hours(2);  // the clock went back since
+  PageRequest now = Via("alice", "alice-hook");
+  now.not_before = decided;
+  PageRequest later = Via("bob", "bob-hook");
+  later.not_before = decided + minutes(5);
+  Fire(id, 0, 0, {now, later}, decided);
+  auto n = store_->ListNotifications({.incident_id = id});
+  ASSERT_TRUE(n) << n.error().ToString();
+  ASSERT_EQ(n->size(), 2u);
+  for (const auto& x : *n) {
+    EXPECT_EQ(x.not_before, x.user_id == "alice" ? clock_.Now() : clock_.Now() + minutes(5))
+        << x.user_id;
+  }
+  // Decided on the store's own clock, or one behind it: as given.
+  const core::IncidentId other = Declare();
+  PageRequest as_given = Via("carol", "carol-hook");
+  as_given.not_before = clock_.Now() + minutes(1);
+  Fire(other, 0, 0, {as_given}, clock_.Now() - minutes(3));
+  auto m = store_->ListNotifications({.incident_id = other});
+  ASSERT_TRUE(m && m->size() == 1u);
+  EXPECT_EQ(m->front().not_before, clock_.Now() + minutes(1));
 }
 
 TEST_P(PagesContractTest, RecordAnswersFromTheFirstPageBeforeTheAcknowledgement) {

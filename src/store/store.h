@@ -215,6 +215,10 @@ struct EscalationUpdate {
   bool retrigger_incident = false;  // ack timeout: the incident goes back to triggered
   std::string audit_action;         // "" for none, e.g. "incident.escalated"
   std::string audit_details_json = "{}";
+  // The engine's clock when it decided. If the write's clock is behind it (the wall clock was
+  // stepped back in between), the pages' not_before moves back by as much, so a page due at once
+  // is not held for the size of the step.
+  std::optional<TimePoint> decided_at;
 };
 
 // A notification in the outbox. `state`: pending, sending, sent, failed (permanent), unknown

@@ -75,7 +75,8 @@ class FaultClockTest(harness.HoustonTestCase):
                                    extra_args=["--allow-egress", "127.0.0.1/32",
                                                "--max-pages-per-minute", "1000"])
         self.token = self.srv.token()
-        self.db = faults.DbReader(sqlite_path=self.srv.db)
+        self.db = faults.DbReader({KEY_TWO: "two", KEY_FLAKY: "flaky", KEY_WAKE: "wake"},
+                                  sqlite_path=self.srv.db)
         self.wakes = 0
 
     def tearDown(self):

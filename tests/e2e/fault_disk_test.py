@@ -97,7 +97,7 @@ class FaultDiskTest(harness.HoustonTestCase):
         sys.stderr.write(f"history: {history.summary()}\n")
         self.assertGreater(full_503, 0)
 
-        db = faults.DbReader(sqlite_path=srv.db)
+        db = faults.DbReader({KEY_QUIET: "quiet", KEY_PAGE: "paged"}, sqlite_path=srv.db)
 
         def busy():
             return [n for n in db.notifications() if n["state"] in ("pending", "sending")]
@@ -115,7 +115,7 @@ class FaultDiskTest(harness.HoustonTestCase):
             problems += faults.check_events_stored(view, alerts)
             problems += faults.check_one_incident_per_key(alerts)
         incidents = db.incidents()
-        paged_incs = {i for i, x in incidents.items() if x["integration_key"] == KEY_PAGE}
+        paged_incs = {i for i, x in incidents.items() if x["service_id"] == "paged"}
         kills = sum(1 for o in history.ops("fault") if o["what"] == "kill -9")
         problems += faults.check_deliveries(faults.webhook_deliveries(receivers, PATHS),
                                             {(i, "alice-hook") for i in paged_incs},

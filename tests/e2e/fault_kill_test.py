@@ -160,7 +160,8 @@ class FaultKillTest(harness.HoustonTestCase):
 
         sys.stderr.write(f"history: {history.summary()}, {kills} kill -9\n")
         sys.stderr.write("faults:\n  " + "\n  ".join(history.faults()) + "\n")
-        db = faults.DbReader(sqlite_path=srv.db)
+        db = faults.DbReader({KEY_QUIET: "quiet", KEY_PAGE: "paged", KEY_LIMITED: "limited"},
+                             sqlite_path=srv.db)
 
         def settled():
             return not any(n["state"] in ("pending", "sending") for n in db.notifications())
@@ -177,7 +178,7 @@ class FaultKillTest(harness.HoustonTestCase):
             problems += faults.check_one_incident_per_key(alerts)
         incidents = db.incidents()
         notifications = db.notifications()
-        paged_incidents = {i for i, x in incidents.items() if x["integration_key"] == KEY_PAGE}
+        paged_incidents = {i for i, x in incidents.items() if x["service_id"] == "paged"}
         untouched = {i for i in paged_incidents if incidents[i]["status"] == "triggered"}
         stopped = paged_incidents - untouched
         expected = {(i, cm) for i in untouched for cm in ("alice-fast", "alice-slow",

@@ -116,7 +116,8 @@ class FaultPgTest(harness.HoustonTestCase):
         sys.stderr.write(f"history: {history.summary()}\n")
         sys.stderr.write("faults:\n  " + "\n  ".join(history.faults()) + "\n")
 
-        db = faults.DbReader(pg_server=self.pg, pg_database=dbname)
+        db = faults.DbReader({KEY_QUIET: "quiet", KEY_PAGE: "paged"}, pg_server=self.pg,
+                             pg_database=dbname)
 
         def busy():
             return [n for n in db.notifications() if n["state"] in ("pending", "sending")]
@@ -135,7 +136,7 @@ class FaultPgTest(harness.HoustonTestCase):
             problems += faults.check_events_stored(view, alerts)
             problems += faults.check_one_incident_per_key(alerts)
         incidents = db.incidents()
-        paged_incs = {i for i, x in incidents.items() if x["integration_key"] == KEY_PAGE}
+        paged_incs = {i for i, x in incidents.items() if x["service_id"] == "paged"}
         expected = {(i, cm) for i in paged_incs for cm in PATHS.values()}
         notifications = db.notifications()
         rows = {}

@@ -449,9 +449,12 @@ class FaultyReceivers(WebhookCollector):
 
 class DbReader:
     """Reads houston's tables directly: SQLite (read-only, beside a running server) or a
-    PostgreSQL database of pg.PgServer."""
+    PostgreSQL database of pg.PgServer. The integration keys in those tables are sealed (a
+    database file reveals none), so rows are found by the service of each key: `services` maps
+    each integration key of the test's org to its service (one key per service)."""
 
-    def __init__(self, sqlite_path=None, pg_server=None, pg_database=None):
+    def __init__(self, services, sqlite_path=None, pg_server=None, pg_database=None):
+        self.services = dict(services)
         self.sqlite_path = sqlite_path
         self.pg_server = pg_server
         self.pg_database = pg_database
@@ -474,16 +477,16 @@ class DbReader:
         by = {}
         for key, aid, inc, count, status in self.rows(
                 "SELECT dedup_key, id, incident_id, event_count, status FROM alerts "
-                f"WHERE integration_key = '{integration_key}' ORDER BY id"):
+                f"WHERE service_id = '{self.services[integration_key]}' ORDER BY id"):
             by.setdefault(key, []).append((aid, inc, int(count), status))
         return by
 
     def incidents(self):
-        """id -> {status, acknowledged_at (ms or None), resolved_at, integration_key}."""
+        """id -> {status, acknowledged_at (ms or None), resolved_at, service_id}."""
         return {int(r[0]): {"status": r[1], "acknowledged_at": r[2], "resolved_at": r[3],
-                            "integration_key": r[4]}
+                            "service_id": r[4]}
                 for r in self.rows("SELECT id, status, acknowledged_at, resolved_at, "
-                                   "integration_key FROM incidents")}
+                                   "service_id FROM incidents")}
 
     def notifications(self):
         """Every notification row as a dict."""

@@ -6,6 +6,7 @@ at the end (also on failure). The server's log goes to <tmp>/houston.log and is 
 test fails.
 """
 
+import base64
 import http.client
 import json
 import os
@@ -35,6 +36,29 @@ GRAFANA_KEY = "grafana-checkout"
 GENERIC_KEY = "generic-checkout"
 GENERIC_KEY_PLAIN = "generic-plain"
 HEARTBEAT_KEY = "hb-checkout"
+
+
+# The secrets key of every server and command on a PostgreSQL database that names none (houston
+# refuses PostgreSQL without one); one for all, as servers sharing a database must share it.
+PG_SECRETS_KEY = base64.b64encode(b"houston e2e PostgreSQL secrets!!").decode()
+_KEY_ARGS = ("--secrets-key-file", "--allow-unencrypted-secrets")
+_KEY_ENV = ("HOUSTON_SECRETS_KEY", "HOUSTON_SECRETS_KEY_FILE", "HOUSTON_ALLOW_UNENCRYPTED_SECRETS")
+
+
+def is_postgres_url(text):
+    return str(text).startswith(("postgres://", "postgresql://"))
+
+
+def pg_key_env(args, env):
+    """`env` (a dict or None) plus PG_SECRETS_KEY when `args` open a PostgreSQL database and
+    neither they nor `env` say which key (or that there is none)."""
+    env = dict(env or {})
+    if args and args[0] == "migrate":
+        return env  # copies the values as they are; a key given to it re-encrypts them
+    if (any(is_postgres_url(a) for a in args) and not any(a in _KEY_ARGS for a in args)
+            and not any(k in env or k in os.environ for k in _KEY_ENV)):
+        env["HOUSTON_SECRETS_KEY"] = PG_SECRETS_KEY
+    return env
 
 
 def test_org_yaml(extra_integrations=""):
@@ -189,13 +213,14 @@ class Houston:
         if self.tls:
             args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         args += self.extra_args
+        env = pg_key_env(args, self.env)
         self._log = open(self.log_path, "ab")
         self._log.write(f"==== starting: {' '.join(args)}\n".encode())
         self._log.flush()
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.workdir,
                                      preexec_fn=self.preexec_fn,
-                                     env={**os.environ, **self.env} if self.env else None)
+                                     env={**os.environ, **env} if env else None)
 
         def port_ready():
             if self.proc.poll() is not None:
@@ -324,7 +349,7 @@ class Houston:
         full_env = dict(os.environ)
         full_env.pop("HOUSTON_URL", None)
         full_env.pop("HOUSTON_TOKEN", None)
-        full_env.update(env or {})
+        full_env.update(pg_key_env(args, env))
         p = subprocess.run([HOUSTON_BIN, *args], capture_output=True, text=True,
                            timeout=timeout, env=full_env, cwd=self.workdir)
         if check and p.returncode != 0:

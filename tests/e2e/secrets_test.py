@@ -20,7 +20,8 @@ import harness  # noqa: E402
 import pg  # noqa: E402
 from paging_peers import WebhookCollector  # noqa: E402
 
-USED_KEY = "sec-used-0123456789"  # events arrive on it (so it is also in the alerts table)
+# Events arrive on it, so it is also in the event tables (alerts, incidents), sealed there.
+USED_KEY = "sec-used-KEY-0123456789"
 SECRETS = {
     "webhook secret": "whsec_" + base64.b64encode(b"e2e-at-rest-webhook-signing-key!").decode(),
     "sms secret": "SmS-secret-4f1c9e",
@@ -28,6 +29,7 @@ SECRETS = {
     "slack token": "T0SECRETA/B0SECRETB/XoXsEcReTpAtH",
     "outbound webhook secret": "out-hook-S3CRET-77aa",
     "unused integration key": "sec-unused-KEY-5b0e93",
+    "used integration key": USED_KEY,
 }
 
 
@@ -226,9 +228,22 @@ class SecretsAtRestPostgresTest(harness.HoustonTestCase):
     def test_pg_dump_reveals_no_secret_and_plaintext_is_sealed_at_start(self):
         dbname = f"secrets_{os.getpid()}"
         url = self.pg.new_database(dbname)
-        # No key: stored in clear, with a warning (the documented PostgreSQL default).
+        # No key: refused, saying how to make one; nothing is written.
+        org_path = os.path.join(self.tmp, "pg-org.yaml")
+        with open(org_path, "w") as f:
+            f.write(org(self.c))
+        no_key = subprocess.run(
+            [harness.HOUSTON_BIN, "serve", "--config", org_path,
+             "--db", url, "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30,
+            cwd=self.tmp, env={k: v for k, v in os.environ.items()
+                               if not k.startswith("HOUSTON_SECRETS")})
+        self.assertNotEqual(no_key.returncode, 0)
+        self.assertIn("needs a secrets key", no_key.stderr)
+        self.assertIn("--secrets-key-file", no_key.stderr)
+        # Asked for in so many words: stored in clear, with a warning.
         h = self.new_server(org_text=org(self.c), db=url,
-                            extra_args=["--allow-egress", "127.0.0.1/32"])
+                            extra_args=["--allow-egress", "127.0.0.1/32",
+                                        "--allow-unencrypted-secrets"])
         self.assertIn("stored unencrypted", h.log())
         SecretsAtRestTest.page(self, h, "pg-clear-" + uuid.uuid4().hex[:8])
         self.assertEqual(h.stop(), 0)
@@ -246,12 +261,16 @@ class SecretsAtRestPostgresTest(harness.HoustonTestCase):
         dump = self.dump(dbname)
         SecretsAtRestTest.assert_no_secret(self, {"pg_dump": dump}, "PostgreSQL with a key")
 
-        # And without the key the server refuses to start, naming the key.
+        # And without the key the server refuses to start, naming the key, even when told that
+        # secrets may be stored in clear.
         refused = subprocess.run(
             [harness.HOUSTON_BIN, "serve", "--config", h.org_path, "--db", url, "--listen",
-             "127.0.0.1:0"], capture_output=True, text=True, timeout=30, cwd=self.tmp)
+             "127.0.0.1:0", "--allow-unencrypted-secrets"], capture_output=True, text=True,
+            timeout=30, cwd=self.tmp)
         self.assertNotEqual(refused.returncode, 0)
-        self.assertIn("encrypted with secrets key", refused.stderr)
+        sealed_with = re.search(r"in clear under key ([0-9a-f]{12})", h2.log())
+        self.assertIsNotNone(sealed_with, h2.log())
+        self.assertIn("encrypted with secrets key " + sealed_with.group(1), refused.stderr)
 
 
 if __name__ == "__main__":

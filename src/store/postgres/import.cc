@@ -13,14 +13,29 @@ namespace houston::store::postgres {
 namespace {
 
 // Parents before children (foreign keys); schema_migrations is not copied (each side has its own).
-constexpr std::string_view kTables[] = {"incidents",        "alerts",         "changes",
-                                        "org_objects",      "org_source",     "heartbeats",
-                                        "tokens",           "audit_log",      "escalations",
-                                        "notifications",    "pages",          "schedule_overrides",
-                                        "status_updates",   "timeline_pins",  "user_passwords",
-                                        "sessions",         "postmortems",    "postmortem_factors",
-                                        "action_items",     "server_secrets", "opsgenie_requests",
-                                        "used_action_links"};
+constexpr std::string_view kTables[] = {"incidents",
+                                        "alerts",
+                                        "changes",
+                                        "org_objects",
+                                        "org_source",
+                                        "heartbeats",
+                                        "tokens",
+                                        "audit_log",
+                                        "escalations",
+                                        "notifications",
+                                        "pages",
+                                        "schedule_overrides",
+                                        "status_updates",
+                                        "timeline_pins",
+                                        "user_passwords",
+                                        "sessions",
+                                        "postmortems",
+                                        "postmortem_factors",
+                                        "action_items",
+                                        "server_secrets",
+                                        "opsgenie_requests",
+                                        "used_action_links",
+                                        "event_key_state"};
 // Tables whose `id` is an identity column in PostgreSQL.
 constexpr std::string_view kIdentityTables[] = {
     "incidents",          "alerts",         "changes",  "tokens",      "audit_log", "notifications",
@@ -75,6 +90,7 @@ Result<std::vector<std::pair<std::string, int64_t>>> ImportFromSqlite(
   HOUSTON_RETURN_IF_ERROR(sql::Migrate(**to, sql::Migrations(sql::Dialect::kPostgres), now));
   // Only into an empty database: nothing is merged, so nothing can clash or be lost.
   for (std::string_view table : kTables) {
+    if (table == "event_key_state") continue;  // its one row, made by the migration, is replaced
     HOUSTON_ASSIGN_OR_RETURN(sql::Stmt * c,
                              (*to)->Prepare(fmt::format("SELECT COUNT(*) FROM {}", table)));
     HOUSTON_ASSIGN_OR_RETURN(bool row, c->Step());
@@ -90,6 +106,8 @@ Result<std::vector<std::pair<std::string, int64_t>>> ImportFromSqlite(
   std::vector<std::pair<std::string, int64_t>> copied;
   HOUSTON_RETURN_IF_ERROR((*to)->Exec("BEGIN"));
   Status st = [&]() -> Status {
+    // Which key seals the copied integration keys: SQLite's row replaces the new database's.
+    HOUSTON_RETURN_IF_ERROR((*to)->Exec("DELETE FROM event_key_state"));
     for (std::string_view name : kTables) {
       const std::string table(name);
       HOUSTON_ASSIGN_OR_RETURN(std::vector<std::string> cols, ColumnsOf(*from, table));

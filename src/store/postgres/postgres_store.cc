@@ -45,6 +45,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
     spdlog::info("secrets: sealed {} stored secret(s) that were in clear under key {}",
                  sealed.sealed, o.keyring->primary().id);
   }
+  o.event_key_id = sealed.event_key_id;
   std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(o)));
   store->StartWriter(std::move(db));
   return store;

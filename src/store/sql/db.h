@@ -22,6 +22,7 @@
 
 #include "core/status.h"
 #include "store/feed.h"
+#include "store/sql/event_keys.h"
 
 namespace houston::store::sql {
 
@@ -127,7 +128,14 @@ class Db {
   }
   std::vector<PendingFeed> TakeFeed() { return std::exchange(feed_, {}); }
 
+  // How this connection stores the integration keys of the event tables: every statement that
+  // binds or reads one goes through it. SqlStore sets it on each connection it uses; a
+  // connection nobody set it on stores keys in clear.
+  EventKeys& keys() { return keys_; }
+  void SetEventKeys(EventKeys keys) { keys_ = std::move(keys); }
+
  private:
+  EventKeys keys_;
   std::map<std::string, int64_t, std::less<>> events_;
   std::vector<PendingFeed> feed_;
 };

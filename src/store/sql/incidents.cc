@@ -260,7 +260,7 @@ Result<AuditRecord> LoadAudit(Db& db, int64_t id) {
 Result<core::Change> LoadChange(Db& db, int64_t id) {
   static const std::string kSql =
       fmt::format("SELECT {} FROM changes WHERE id = ?", kChangeColumns);
-  return LoadById(db, kSql, id, "change", ReadChange);
+  return LoadById(db, kSql, id, "change", [&](const Stmt& row) { return ReadChange(db, row); });
 }
 
 // Moves alerts to another incident, their timeline records with them.
@@ -781,7 +781,7 @@ Result<std::vector<Incident>> SqlStore::ListDueReminders(TimePoint now, int limi
   return WithReader([&](Db& db) -> Result<std::vector<Incident>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
     s->Bind(1, Ms(now)).Bind(2, limit);
-    return ReadAll<Incident>(*s, [](const Stmt& row) { return ReadIncident(row); });
+    return ReadAll<Incident>(*s, [&](const Stmt& row) { return ReadIncident(db, row); });
   });
 }
 

@@ -32,10 +32,10 @@ const char* const kAlertColumns =
     "event_count, created_at, last_event_at, event_timestamp, acknowledged_at, resolved_at, "
     "incident_id";
 
-Alert ReadAlert(const Stmt& s) {
+Alert ReadAlert(Db& db, const Stmt& s) {
   Alert a;
   a.id = s.Int(0);
-  a.integration_key = s.Text(1);
+  a.integration_key = db.keys().Plain(s.Text(1));
   a.service_id = s.Text(2);
   a.dedup_key = s.Text(3);
   a.group_key = s.Text(4);
@@ -144,14 +144,14 @@ std::string IncidentColumns(std::string_view prefix) {
   return out;
 }
 
-Incident ReadIncident(const Stmt& s, int first) {
+Incident ReadIncident(Db& db, const Stmt& s, int first) {
   Incident i;
   i.id = s.Int(first + 0);
   i.service_id = s.Text(first + 1);
   i.title = s.Text(first + 2);
   i.severity = core::ParseSeverity(s.Text(first + 3)).value_or(core::Severity::kError);
   i.status = core::ParseIncidentStatus(s.Text(first + 4)).value_or(IncidentStatus::kTriggered);
-  i.integration_key = s.Text(first + 5);
+  i.integration_key = db.keys().Plain(s.Text(first + 5));
   i.group_key = s.Text(first + 6);
   i.alert_count = s.Int(first + 7);
   i.created_at = FromMs(s.Int(first + 8));
@@ -183,10 +183,10 @@ const char* const kChangeColumns =
     "id, integration_key, service_id, summary, source, timestamp, received_at, details_json, "
     "links_json";
 
-core::Change ReadChange(const Stmt& s) {
+core::Change ReadChange(Db& db, const Stmt& s) {
   core::Change c;
   c.id = s.Int(0);
-  c.integration_key = s.Text(1);
+  c.integration_key = db.keys().Plain(s.Text(1));
   c.service_id = s.Text(2);
   c.summary = s.Text(3);
   c.source = s.Text(4);
@@ -280,23 +280,23 @@ Result<std::optional<Alert>> FindOpenAlert(Db& db, const std::string& integratio
       "'resolved'",
       kAlertColumns);
   HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
-  s->Bind(1, integration_key).Bind(2, dedup_key);
+  s->Bind(1, db.keys().Stored(integration_key)).Bind(2, dedup_key);
   HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
   std::optional<Alert> out;
-  if (row) out = ReadAlert(*s);
+  if (row) out = ReadAlert(db, *s);
   s->Reset();
   return out;
 }
 
 Result<Alert> LoadAlert(Db& db, core::AlertId id) {
   static const std::string kSql = fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns);
-  return LoadById(db, kSql, id, "alert", ReadAlert);
+  return LoadById(db, kSql, id, "alert", [&](const Stmt& row) { return ReadAlert(db, row); });
 }
 
 Result<Incident> LoadIncident(Db& db, core::IncidentId id) {
   static const std::string kSql =
       fmt::format("SELECT {} FROM incidents WHERE id = ?", IncidentColumns());
-  return LoadById(db, kSql, id, "incident", [](const Stmt& row) { return ReadIncident(row); });
+  return LoadById(db, kSql, id, "incident", [&](const Stmt& row) { return ReadIncident(db, row); });
 }
 
 Result<Incident> LockIncident(Db& db, core::IncidentId id) {
@@ -305,7 +305,7 @@ Result<Incident> LockIncident(Db& db, core::IncidentId id) {
   static const std::string kLockedSql = kSql + " FOR UPDATE";
   const bool lock = !db.Sql(Fragment::kForUpdate).empty();
   return LoadById(db, lock ? kLockedSql : kSql, id, "incident",
-                  [](const Stmt& row) { return ReadIncident(row); });
+                  [&](const Stmt& row) { return ReadIncident(db, row); });
 }
 
 Result<std::vector<Alert>> OpenAlertsOf(Db& db, core::IncidentId id) {
@@ -314,7 +314,7 @@ Result<std::vector<Alert>> OpenAlertsOf(Db& db, core::IncidentId id) {
       kAlertColumns);
   HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(kSql));
   s->Bind(1, id);
-  return ReadAll<Alert>(*s, ReadAlert);
+  return ReadAll<Alert>(*s, [&](const Stmt& row) { return ReadAlert(db, row); });
 }
 
 namespace {
@@ -532,7 +532,7 @@ Result<core::IncidentId> InsertIncident(Db& db, const IncidentRow& r, TimePoint 
       .Bind(2, r.title)
       .Bind(3, core::ToString(r.severity))
       .Bind(4, core::ToString(r.status))
-      .Bind(5, r.integration_key)
+      .Bind(5, db.keys().Stored(r.integration_key))
       .Bind(6, r.group_key)
       .Bind(7, r.alert_count)
       .Bind(8, Ms(now))
@@ -640,7 +640,7 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
     HOUSTON_ASSIGN_OR_RETURN(Stmt * g,
                              db.Prepare("SELECT id FROM incidents WHERE integration_key = ? AND "
                                         "group_key = ? AND status <> 'resolved'"));
-    g->Bind(1, ev.integration_key).Bind(2, ev.group_key);
+    g->Bind(1, db.keys().Stored(ev.integration_key)).Bind(2, ev.group_key);
     HOUSTON_ASSIGN_OR_RETURN(bool row, g->Step());
     if (row) incident_id = g->Int(0);
     g->Reset();
@@ -690,7 +690,7 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
                  "images_json, client, client_url, event_count, created_at, last_event_at, "
                  "event_timestamp, incident_id, expires_at) VALUES "
                  "(?,?,?,?,'triggered',?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?) RETURNING id"));
-  s->Bind(1, ev.integration_key)
+  s->Bind(1, db.keys().Stored(ev.integration_key))
       .Bind(2, ev.service_id)
       .Bind(3, ev.dedup_key)
       .Bind(4, ev.group_key)

@@ -49,14 +49,15 @@ auto LoadById(Db& db, const std::string& sql, int64_t id, std::string_view what,
 }
 
 extern const char* const kAlertColumns;
-core::Alert ReadAlert(const Stmt& s);
+// The row readers open the integration key through db.keys().
+core::Alert ReadAlert(Db& db, const Stmt& s);
 // The incident columns, each prefixed with `prefix` (e.g. "i.").
 std::string IncidentColumns(std::string_view prefix = "");
 inline constexpr int kIncidentColumnCount = 29;
 // Reads the IncidentColumns() that start at column `first`.
-core::Incident ReadIncident(const Stmt& s, int first = 0);
+core::Incident ReadIncident(Db& db, const Stmt& s, int first = 0);
 extern const char* const kChangeColumns;
-core::Change ReadChange(const Stmt& s);
+core::Change ReadChange(Db& db, const Stmt& s);
 extern const char* const kAuditColumns;
 AuditRecord ReadAudit(const Stmt& s);
 

@@ -528,7 +528,7 @@ Result<std::vector<core::Incident>> SqlStore::ListIncidentsNeedingPostmortem(
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     s->Bind(1, Ms(since));
     for (size_t i = 0; i < sevs.size(); ++i) s->Bind(static_cast<int>(i) + 2, sevs[i]);
-    return ReadAll<core::Incident>(*s, [](const Stmt& row) { return ReadIncident(row); });
+    return ReadAll<core::Incident>(*s, [&](const Stmt& row) { return ReadIncident(db, row); });
   });
 }
 

@@ -250,10 +250,15 @@ Result<NoiseReport> NoiseIn(Db& db, int64_t from, int64_t to, int64_t window, in
   out.never_acknowledged = counts.never_acknowledged;
   out.open = counts.open;
   for (auto& [k, n] : Top(counts.sources, top)) out.top_sources.push_back(KeyCount{k, n});
-  for (auto& [k, n] : Top(counts.integrations, top)) out.top_integrations.push_back(KeyCount{k, n});
-  for (const auto& [k, n] : counts.flaps) out.flaps += n;
-  out.flapping_keys = static_cast<int64_t>(counts.flaps.size());
-  for (auto& [k, n] : Top(counts.flaps, top)) {
+  // The integration keys were counted as stored; opened before ranking, so ties order by key.
+  std::map<std::string, int64_t> integrations;
+  for (const auto& [k, n] : counts.integrations) integrations[db.keys().Plain(k)] += n;
+  std::map<Key, int64_t> flaps;
+  for (const auto& [k, n] : counts.flaps) flaps[Key{db.keys().Plain(k.first), k.second}] += n;
+  for (auto& [k, n] : Top(integrations, top)) out.top_integrations.push_back(KeyCount{k, n});
+  for (const auto& [k, n] : flaps) out.flaps += n;
+  out.flapping_keys = static_cast<int64_t>(flaps.size());
+  for (auto& [k, n] : Top(flaps, top)) {
     out.top_flapping.push_back(KeyCount{k.first + "/" + k.second, n});
   }
   return out;

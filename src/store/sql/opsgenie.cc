@@ -62,10 +62,10 @@ const char* const kRequestColumns =
     "request_id, integration_key, action, received_at, processed_at, success, status, alert_id, "
     "alias";
 
-OpsgenieRequestStatus ReadRequest(const Stmt& s) {
+OpsgenieRequestStatus ReadRequest(Db& db, const Stmt& s) {
   OpsgenieRequestStatus r;
   r.request_id = s.Text(0);
-  r.integration_key = s.Text(1);
+  r.integration_key = db.keys().Plain(s.Text(1));
   r.action = ParseOpsgenieAction(s.Text(2)).value_or(OpsgenieAction::kCreate);
   r.received_at = FromMs(s.Int(3));
   r.processed_at = FromMs(s.Int(4));
@@ -277,7 +277,7 @@ void SqlStore::ApplyOpsgenieRequest(OpsgenieRequest request, TimePoint received_
                                                         "(?,?,?,?,?,?,?,?,?)",
                                                         kRequestColumns)));
         HOUSTON_RETURN_IF_ERROR(s->Bind(1, out.request_id)
-                                    .Bind(2, out.integration_key)
+                                    .Bind(2, db.keys().Stored(out.integration_key))
                                     .Bind(3, ToString(out.action))
                                     .Bind(4, Ms(out.received_at))
                                     .Bind(5, Ms(out.processed_at))
@@ -302,7 +302,7 @@ Result<OpsgenieRequestStatus> SqlStore::GetOpsgenieRequest(const std::string& re
       s->Reset();
       return std::unexpected(NotFound(fmt::format("request {} does not exist", request_id)));
     }
-    OpsgenieRequestStatus r = ReadRequest(*s);
+    OpsgenieRequestStatus r = ReadRequest(db, *s);
     s->Reset();
     return r;
   });
@@ -326,7 +326,7 @@ Result<std::vector<Alert>> SqlStore::ListOpsgenieAlerts(const OpsgenieAlertQuery
   return WithReader([&](Db& db) -> Result<std::vector<Alert>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    return ReadAll<Alert>(*s, ReadAlert);
+    return ReadAll<Alert>(*s, [&](const Stmt& row) { return ReadAlert(db, row); });
   });
 }
 

@@ -503,6 +503,17 @@ CREATE TABLE used_action_links (
   used_at {{int}} NOT NULL
 );
 )sql"},
+    {17, "integration keys sealed in the event tables", R"sql(
+-- The secrets key the integration keys of the event tables (alerts, incidents, changes,
+-- heartbeats, opsgenie_requests, noise_days, noise_flaps, noise_keys) are sealed under
+-- (store/sql/event_keys.h): '' while they are stored in clear. SecureSecretsAtRest seals them
+-- once and sets it; `houston secrets rotate` re-seals them and moves it.
+CREATE TABLE event_key_state (
+  singleton {{int}} NOT NULL PRIMARY KEY CHECK (singleton = 1),
+  sealed_with TEXT NOT NULL
+);
+INSERT INTO event_key_state(singleton, sealed_with) VALUES (1, '');
+)sql"},
 };
 
 }  // namespace

@@ -4,9 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <vector>
+
+#include "store/sql/event_keys.h"
 
 namespace houston::store::sql {
 
@@ -239,6 +243,77 @@ Result<int> ScrubAuditIntegrationKeys(Db& db, const secrets::Keyring& ring) {
   return changed;
 }
 
+// The tables whose integration_key column holds integration keys as event_keys.h stores them.
+constexpr std::string_view kEventKeyTables[] = {"alerts",     "incidents",        "changes",
+                                                "heartbeats", "noise_days",       "noise_flaps",
+                                                "noise_keys", "opsgenie_requests"};
+// Distinct values rewritten per UPDATE (each a pass over the table).
+constexpr size_t kEventKeyChunk = 100;
+
+// The key the event tables' integration keys are sealed under ("": in clear), locked until the
+// transaction ends.
+Result<std::string> EventKeysSealedWith(Db& db) {
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare("SELECT sealed_with FROM event_key_state WHERE singleton = 1" +
+                           std::string(db.Sql(Fragment::kForUpdate))));
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  std::string out = row ? s->Text(0) : "";
+  s->Reset();
+  return out;
+}
+
+// Seals every integration key of the event tables under `seal`'s key `key_id`, opening sealed
+// ones with `open` (so a rerun or a database sealed under another key of `open` works), and
+// records `key_id`. Returns how many distinct values (per table) it rewrote.
+Result<int> ResealEventKeys(Db& db, const secrets::Keyring* open, const secrets::Keyring& seal,
+                            const std::string& key_id) {
+  int rewritten = 0;
+  for (std::string_view table : kEventKeyTables) {
+    std::vector<std::pair<std::string, std::string>> moves;  // stored now -> stored next
+    {
+      HOUSTON_ASSIGN_OR_RETURN(
+          Stmt * s, db.Prepare(fmt::format("SELECT DISTINCT integration_key FROM {}", table)));
+      for (;;) {
+        HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) break;
+        std::string stored = s->Text(0);
+        if (stored.empty()) continue;  // a declared incident: no integration
+        moves.emplace_back(std::move(stored), "");
+      }
+      s->Reset();
+    }
+    for (auto& [stored, next] : moves) {
+      HOUSTON_ASSIGN_OR_RETURN(std::string plain, OpenOr(open, stored, kEventKeyPlace));
+      HOUSTON_ASSIGN_OR_RETURN(next, seal.SealStable(plain, kEventKeyPlace, key_id));
+    }
+    std::erase_if(moves, [](const auto& m) { return m.first == m.second; });
+    for (size_t at = 0; at < moves.size(); at += kEventKeyChunk) {
+      const size_t n = std::min(kEventKeyChunk, moves.size() - at);
+      std::string cases, in;
+      for (size_t i = 0; i < n; ++i) {
+        cases += " WHEN ? THEN ?";
+        in += i ? ", ?" : "?";
+      }
+      HOUSTON_ASSIGN_OR_RETURN(
+          Stmt * u, db.Prepare(fmt::format("UPDATE {0} SET integration_key = CASE integration_key"
+                                           "{1} END WHERE integration_key IN ({2})",
+                                           table, cases, in)));
+      int i = 1;
+      for (size_t k = at; k < at + n; ++k) {
+        u->Bind(i++, moves[k].first);
+        u->Bind(i++, moves[k].second);
+      }
+      for (size_t k = at; k < at + n; ++k) u->Bind(i++, moves[k].first);
+      HOUSTON_RETURN_IF_ERROR(u->Run());
+    }
+    rewritten += static_cast<int>(moves.size());
+  }
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * mark, db.Prepare("UPDATE event_key_state SET sealed_with = ? WHERE singleton = 1"));
+  HOUSTON_RETURN_IF_ERROR(mark->Bind(1, key_id).Run());
+  return rewritten;
+}
+
 // Runs `pass` in one write transaction under the migration lock. On SQLite the pages freed by the
 // pass are zeroed and the WAL is checkpointed into the database file and truncated, so the
 // plaintext they held is gone from both files.
@@ -319,10 +394,32 @@ Result<SecretsSummary> SecureSecretsAtRest(Db& db, const secrets::Keyring* ring)
     // Sealed values are only checked; plaintext ones are sealed.
     HOUSTON_ASSIGN_OR_RETURN(SecretsSummary sum,
                              Reseal(db, ring, ring, [](const Entry&) { return false; }));
-    if (ring != nullptr) {
-      HOUSTON_ASSIGN_OR_RETURN(int scrubbed, ScrubAuditIntegrationKeys(db, *ring));
-      sum.sealed += scrubbed;
+    HOUSTON_ASSIGN_OR_RETURN(std::string sealed_with, EventKeysSealedWith(db));
+    if (ring == nullptr) {
+      if (!sealed_with.empty()) {
+        return std::unexpected(FailedPrecondition(fmt::format(
+            "the database holds integration keys encrypted with secrets key {}; start houston "
+            "with that key (--secrets-key-file or HOUSTON_SECRETS_KEY)",
+            sealed_with)));
+      }
+      return sum;
     }
+    HOUSTON_ASSIGN_OR_RETURN(int scrubbed, ScrubAuditIntegrationKeys(db, *ring));
+    sum.sealed += scrubbed;
+    if (sealed_with.empty()) {
+      // Keys in clear (an older houston, or a PostgreSQL database used without a key): sealed
+      // now, once, under the primary key.
+      HOUSTON_ASSIGN_OR_RETURN(int n, ResealEventKeys(db, ring, *ring, ring->primary().id));
+      sum.sealed += n;
+      sealed_with = ring->primary().id;
+    } else if (!ring->Has(sealed_with)) {
+      return std::unexpected(FailedPrecondition(fmt::format(
+          "stored integration keys are encrypted with secrets key {}, which is not among the "
+          "given keys ({}); start with the key file that holds key {} (--secrets-key-file or "
+          "HOUSTON_SECRETS_KEY_FILE)",
+          sealed_with, ring->KeyIds(), sealed_with)));
+    }
+    sum.event_key_id = std::move(sealed_with);
     return sum;
   });
 }
@@ -341,6 +438,12 @@ Result<SecretsSummary> RotateSecrets(Db& db, const secrets::Keyring& old,
                              }));
     HOUSTON_ASSIGN_OR_RETURN(int scrubbed, ScrubAuditIntegrationKeys(db, next));
     sum.sealed += scrubbed;
+    HOUSTON_ASSIGN_OR_RETURN(std::string sealed_with, EventKeysSealedWith(db));
+    if (sealed_with != primary) {
+      HOUSTON_ASSIGN_OR_RETURN(int n, ResealEventKeys(db, &both, next, primary));
+      (sealed_with.empty() ? sum.sealed : sum.resealed) += n;
+    }
+    sum.event_key_id = primary;
     return sum;
   });
 }

@@ -34,8 +34,14 @@ constexpr int64_t kNeverBeaten = 0;
 // ---------------------------------------------------------------------------------------------
 // Lifecycle and the writer.
 
+EventKeys SqlStore::EventKeysCodec() const {
+  if (options_.keyring == nullptr || options_.event_key_id.empty()) return EventKeys();
+  return EventKeys(options_.keyring, options_.event_key_id);
+}
+
 void SqlStore::StartWriter(std::unique_ptr<Db> writer) {
   writer_db_ = std::move(writer);
+  writer_db_->SetEventKeys(EventKeysCodec());
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -319,7 +325,7 @@ void SqlStore::RecordChange(core::ChangeEvent ev, Callback<core::Change> done) {
             Stmt * s, db.Prepare("INSERT INTO changes(integration_key, service_id, summary, "
                                  "source, timestamp, received_at, details_json, links_json) "
                                  "VALUES (?,?,?,?,?,?,?,?) RETURNING id"));
-        s->Bind(1, c.integration_key)
+        s->Bind(1, db.keys().Stored(c.integration_key))
             .Bind(2, c.service_id)
             .Bind(3, c.summary)
             .Bind(4, c.source)
@@ -446,9 +452,9 @@ void SqlStore::ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> h
                        "excluded.service_id, interval_ms = excluded.interval_ms, "
                        "escalation_policy = excluded.escalation_policy"));
         for (const auto& h : heartbeats) {
-          keep.insert(h.integration_key);
+          keep.insert(db.keys().Stored(h.integration_key));
           hb->Reset();
-          HOUSTON_RETURN_IF_ERROR(hb->Bind(1, h.integration_key)
+          HOUSTON_RETURN_IF_ERROR(hb->Bind(1, db.keys().Stored(h.integration_key))
                                       .Bind(2, h.service_id)
                                       .Bind(3, static_cast<int64_t>(h.interval.count()))
                                       .Bind(4, kNeverBeaten)
@@ -489,7 +495,8 @@ void SqlStore::RecordHeartbeat(std::string integration_key, Callback<Heartbeat> 
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * s, db.Prepare("SELECT service_id, interval_ms, missed FROM heartbeats WHERE "
                                  "integration_key = ?"));
-        s->Bind(1, key);
+        const std::string stored_key = db.keys().Stored(key);
+        s->Bind(1, stored_key);
         HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
         if (!row) {
           s->Reset();
@@ -505,7 +512,7 @@ void SqlStore::RecordHeartbeat(std::string integration_key, Callback<Heartbeat> 
         HOUSTON_ASSIGN_OR_RETURN(
             Stmt * u, db.Prepare("UPDATE heartbeats SET last_beat_at = ?, missed = 0 WHERE "
                                  "integration_key = ?"));
-        HOUSTON_RETURN_IF_ERROR(u->Bind(1, Ms(now)).Bind(2, key).Run());
+        HOUSTON_RETURN_IF_ERROR(u->Bind(1, Ms(now)).Bind(2, stored_key).Run());
         if (was_missed) {
           AlertEvent ev;
           ev.integration_key = key;
@@ -535,7 +542,7 @@ void SqlStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
             HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
             if (!row) break;
             Heartbeat h;
-            h.integration_key = s->Text(0);
+            h.integration_key = db.keys().Plain(s->Text(0));
             h.service_id = s->Text(1);
             h.interval = std::chrono::milliseconds(s->Int(2));
             h.last_beat_at = FromMs(s->Int(3));
@@ -553,7 +560,7 @@ void SqlStore::CheckHeartbeats(TimePoint now, Callback<int> done) {
         int opened = 0;
         for (const auto& h : overdue) {
           u->Reset();
-          HOUSTON_RETURN_IF_ERROR(u->Bind(1, h.integration_key).Run());
+          HOUSTON_RETURN_IF_ERROR(u->Bind(1, db.keys().Stored(h.integration_key)).Run());
           if (db.Changes() == 0) continue;
           AlertEvent ev;
           ev.integration_key = h.integration_key;
@@ -634,7 +641,7 @@ Result<std::vector<Alert>> SqlStore::ListAlerts(const AlertFilter& f) {
   return WithReader([&](Db& db) -> Result<std::vector<Alert>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    return ReadAll<Alert>(*s, ReadAlert);
+    return ReadAll<Alert>(*s, [&](const Stmt& row) { return ReadAlert(db, row); });
   });
 }
 
@@ -653,7 +660,7 @@ Result<std::vector<Incident>> SqlStore::ListIncidents(const IncidentFilter& f) {
   return WithReader([&](Db& db) -> Result<std::vector<Incident>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    return ReadAll<Incident>(*s, [](const Stmt& row) { return ReadIncident(row); });
+    return ReadAll<Incident>(*s, [&](const Stmt& row) { return ReadIncident(db, row); });
   });
 }
 
@@ -667,7 +674,7 @@ Result<std::vector<core::Change>> SqlStore::ListChanges(const ChangeFilter& f) {
   return WithReader([&](Db& db) -> Result<std::vector<core::Change>> {
     HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare(sql));
     w.BindAll(*s);
-    return ReadAll<core::Change>(*s, ReadChange);
+    return ReadAll<core::Change>(*s, [&](const Stmt& row) { return ReadChange(db, row); });
   });
 }
 
@@ -760,13 +767,13 @@ Result<std::vector<Heartbeat>> SqlStore::ListHeartbeats() {
   return WithReader([&](Db& db) -> Result<std::vector<Heartbeat>> {
     HOUSTON_ASSIGN_OR_RETURN(
         Stmt * s, db.Prepare("SELECT integration_key, service_id, interval_ms, last_beat_at, "
-                             "missed FROM heartbeats ORDER BY integration_key"));
+                             "missed FROM heartbeats"));
     std::vector<Heartbeat> out;
     for (;;) {
       HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
       Heartbeat h;
-      h.integration_key = s->Text(0);
+      h.integration_key = db.keys().Plain(s->Text(0));
       h.service_id = s->Text(1);
       h.interval = std::chrono::milliseconds(s->Int(2));
       if (s->Int(3) != kNeverBeaten) h.last_beat_at = FromMs(s->Int(3));
@@ -774,6 +781,10 @@ Result<std::vector<Heartbeat>> SqlStore::ListHeartbeats() {
       out.push_back(std::move(h));
     }
     s->Reset();
+    // By key, opened (the stored order is that of the sealed keys).
+    std::sort(out.begin(), out.end(), [](const Heartbeat& a, const Heartbeat& b) {
+      return a.integration_key < b.integration_key;
+    });
     return out;
   });
 }
@@ -906,6 +917,9 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
                            "contact_method_id, channel_type, target, state, created_at, "
                            "not_before, rule) VALUES (?,?,?,?,?,?,?,?,'pending',?,?,?) ON "
                            "CONFLICT DO NOTHING"));
+            // Decided on a clock ahead of this write's (stepped back since): as much earlier.
+            const auto behind =
+                u.decided_at && *u.decided_at > now ? *u.decided_at - now : TimePoint::duration{};
             for (const auto& p : u.pages) {
               n->Reset();
               HOUSTON_RETURN_IF_ERROR(n->Bind(1, u.incident_id)
@@ -917,7 +931,7 @@ void SqlStore::UpdateEscalations(std::vector<EscalationUpdate> updates, Callback
                                           .Bind(7, p.channel_type)
                                           .Bind(8, p.target)
                                           .Bind(9, Ms(now))
-                                          .Bind(10, Ms(p.not_before))
+                                          .Bind(10, Ms(p.not_before - behind))
                                           .Bind(11, p.rule)
                                           .Run());
               if (db.Changes() == 0) continue;
@@ -1201,7 +1215,7 @@ Result<std::vector<EscalationRow>> SqlStore::ListDueEscalations(TimePoint now, i
       HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
       EscalationRow r = ReadEscalation(*s);
-      r.incident = ReadIncident(*s, 7);
+      r.incident = ReadIncident(db, *s, 7);
       out.push_back(std::move(r));
     }
     s->Reset();

@@ -41,6 +41,9 @@ struct SqlStoreOptions {
   std::function<Status(Db&)> before_commit;
   // Seals the secrets the store keeps (store/sql/secrets_at_rest.h); null: stored as given.
   std::shared_ptr<const secrets::Keyring> keyring;
+  // The key of `keyring` the event tables' integration keys are sealed under
+  // (SecretsSummary::event_key_id); "": stored in clear.
+  std::string event_key_id;
 };
 
 // Thread-safe.
@@ -204,6 +207,8 @@ class SqlStore : public Store {
   explicit SqlStore(SqlStoreOptions options) : options_(std::move(options)) {}
   // Takes the writer connection (already migrated) and starts the writer thread.
   void StartWriter(std::unique_ptr<Db> writer);
+  // How this store's connections store the event tables' integration keys.
+  EventKeys EventKeysCodec() const;
   // Borrows a read connection for the duration of `fn(Db&)`.
   template <typename F>
   auto WithReader(F&& fn) -> decltype(fn(std::declval<Db&>()));
@@ -280,6 +285,7 @@ auto SqlStore::WithReader(F&& fn) -> decltype(fn(std::declval<Db&>())) {
     auto opened = options_.connect(true);
     if (!opened) return std::unexpected(opened.error());
     db = std::move(*opened);
+    db->SetEventKeys(EventKeysCodec());
   }
   auto result = fn(*db);
   std::lock_guard lock(readers_mu_);

@@ -35,6 +35,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
     spdlog::info("secrets: sealed {} stored secret(s) that were in clear under key {}",
                  sealed.sealed, o.keyring->primary().id);
   }
+  o.event_key_id = sealed.event_key_id;
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(o)));
   store->StartWriter(std::move(db));
   return store;

@@ -274,3 +274,48 @@ test('phone-size screens: the list and the incident page fit without sideways sc
   await ctx.close();
   await dark.close();
 });
+
+// Script in what senders and responders write (alert summaries and details, incident titles,
+// summaries, notes, status updates) stays text in every page that shows it: no dialog opens, no
+// injected handler runs, and the text is shown as written. (security_test.py checks the raw
+// HTML of the server-rendered pages; this runs the browser's scripts that render the rest.)
+test('script in titles, alerts, notes and updates stays text in the browser', { timeout: 60000 }, async () => {
+  const ctx = await newContext(browser);
+  const page = await newPage(ctx);
+  const dialogs = [];
+  ctx.on('page', (p) => p.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); }));
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  const tag = Date.now();
+  const xss = (where) => `${where} <img src=x onerror="window.__xss='${where}';alert('${where}')">` +
+    `<script>window.__xss='${where}'</script>"><svg onload=alert(1)>`;
+  await enqueue({
+    dedup_key: `ui-xss-${tag}`,
+    payload: { summary: xss('alert'), source: xss('source'), severity: 'critical', custom_details: { note: xss('details') } },
+  });
+  const alerts = await api('GET', '/api/v1/alerts?limit=5');
+  const alert = alerts.alerts.find((a) => a.dedup_key === `ui-xss-${tag}`);
+  assert.ok(alert, JSON.stringify(alerts));
+  const declared = await api('POST', '/api/v1/incidents', {
+    title: xss('title'), service: 'checkout', sev: 'SEV2', summary: xss('summary'), public_title: xss('public'),
+  });
+  const id = declared.incident.id;
+  await api('POST', `/api/v1/incidents/${id}/notes`, { text: xss('note'), pinned: true });
+  await api('POST', `/api/v1/incidents/${id}/updates`, { message: xss('update'), public_message: xss('status') });
+
+  await signIn(page, 'alice', '/incidents');
+  const visits = [
+    ['/incidents', 'title'], [`/incidents/${id}`, 'note'], [`/incidents/${alert.incident_id}`, 'alert'],
+    ['/alerts', 'alert'], ['/status', 'status'],
+  ];
+  for (const [path, shown] of visits) {
+    await page.goto(BASE + path);
+    // Shown as written (the page rendered it), so its absence below means something.
+    await page.getByText(xss(shown), { exact: false }).first().waitFor({ timeout: 5000 });
+    assert.equal(await page.evaluate(() => window.__xss), undefined, `script ran on ${path}`);
+    assert.equal(await page.locator('main img[src="x"], main svg[onload], main script').count(), 0,
+      `markup from the payload on ${path}`);
+  }
+  assert.deepEqual(dialogs, [], 'a dialog opened');
+  assertClean(ctx);
+  await ctx.close();
+});
