@@ -4,6 +4,7 @@
 
 #include "auth/auth.h"
 #include "core/json_util.h"
+#include "core/thread_name.h"
 
 namespace houston::auth {
 
@@ -21,7 +22,10 @@ Authenticator::Authenticator(store::Store& store, Clock& clock, SessionOptions o
       options_(std::move(options)),
       role_of_(std::move(role_of)),
       throttle_(clock, options_.throttle) {
-  worker_ = std::thread([this] { Worker(); });
+  worker_ = std::thread([this] {
+    NameThisThread("password-hash");
+    Worker();
+  });
 }
 
 Authenticator::~Authenticator() {

@@ -1,4 +1,5 @@
 #include "core/deadline_loop.h"
+#include "core/thread_name.h"
 
 #include <spdlog/spdlog.h>
 
@@ -15,7 +16,10 @@ DeadlineLoop::DeadlineLoop(std::string name, Clock& clock, Tick tick,
       max_sleep_(max_sleep) {}
 
 void DeadlineLoop::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread(name_);
+    Run();
+  });
 }
 
 void DeadlineLoop::Wake() {

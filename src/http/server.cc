@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/thread_name.h"
 #include "http/http.h"
 #include "http/internal/connection_limits.h"
 #include "http/internal/request_checks.h"
@@ -1033,7 +1034,10 @@ Result<uint16_t> Server::Start() {
   s.work.emplace(s.ioc.get_executor());
   asio::post(s.acceptor->get_executor(), [&s] { s.Accept(); });
   for (int i = 0; i < std::max(1, s.opt.threads); ++i) {
-    s.threads.emplace_back([&s] { s.ioc.run(); });
+    s.threads.emplace_back([&s] {
+      NameThisThread("http-io");
+      s.ioc.run();
+    });
   }
   return port;
 }

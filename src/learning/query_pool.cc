@@ -1,11 +1,17 @@
 #include "learning/query_pool.h"
+#include "core/thread_name.h"
 
 #include <algorithm>
 
 namespace houston::learning {
 
 QueryPool::QueryPool(QueryPoolOptions options) : options_(options) {
-  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+    threads_.emplace_back([this] {
+      NameThisThread("analytics");
+      Loop();
+    });
+  }
 }
 
 QueryPool::~QueryPool() {

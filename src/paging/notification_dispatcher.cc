@@ -1,4 +1,5 @@
 #include "paging/notification_dispatcher.h"
+#include "core/thread_name.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -309,7 +310,10 @@ void NotificationDispatcher::Start() {
     spdlog::warn("{} notification(s) were being sent when houston stopped: marked unknown",
                  *recovered);
   }
-  claimer_ = std::thread([this] { ClaimLoop(); });
+  claimer_ = std::thread([this] {
+    NameThisThread("page-claimer");
+    ClaimLoop();
+  });
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }

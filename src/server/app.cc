@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "core/random.h"
+#include "core/thread_name.h"
 #include "core/time_util.h"
 #include "http/http.h"
 #include "intake/alert_expiry.h"
@@ -676,8 +677,10 @@ std::expected<uint16_t, StartupError> App::Start() {
   rt_->noise->Start();
   if (store::postgres::IsPostgresUrl(o_.db)) {
     listening_ = true;
-    listener_ = std::thread(
-        [this, l = std::move(listener)]() mutable { ListenToOtherServers(std::move(l)); });
+    listener_ = std::thread([this, l = std::move(listener)]() mutable {
+      NameThisThread("pg-listen");
+      ListenToOtherServers(std::move(l));
+    });
   }
   spdlog::info("houston listening on {}://{}:{} (db {}, sync={})", scheme, listen->first, port_,
                o_.db, o_.sync);

@@ -84,6 +84,11 @@ class SecretsContractTest : public houston::testing::StoreBackendTest {
     }
     return out;
   }
+  // `houston secrets rotate` from key_ to `next`, on a connection of its own (the store closed).
+  Result<sql::SecretsSummary> RotateTo(const secrets::Keyring& next) {
+    HOUSTON_ASSIGN_OR_RETURN(auto raw, Raw());
+    return sql::RotateSecrets(*raw, *Ring({key_}), next);
+  }
   Result<int> Apply(std::vector<OrgObject> objects, const std::string& yaml = kYaml) {
     return Wait<int>([&](auto cb) {
       store_->ApplyOrg(std::move(objects), {}, yaml, "/etc/houston/org.yaml",
@@ -332,14 +337,10 @@ TEST_P(SecretsContractTest, RotationMovesTheEventTablesToTheNewKey) {
   store_.reset();
   secrets::Key next_key = secrets::NewKey();
   auto next = Ring({next_key});
-  {
-    auto raw = Raw();
-    ASSERT_TRUE(raw);
-    auto sum = sql::RotateSecrets(**raw, *Ring({key_}), *next);
-    ASSERT_TRUE(sum) << sum.error().ToString();
-    EXPECT_EQ(sum->event_key_id, next_key.id);
-    EXPECT_EQ(sum->resealed, 5 + 8);  // the org's values and one key per event table
-  }
+  auto sum = RotateTo(*next);
+  ASSERT_TRUE(sum) << sum.error().ToString();
+  EXPECT_EQ(sum->event_key_id, next_key.id);
+  EXPECT_EQ(sum->resealed, 5 + 8);  // the org's values and one key per event table
   std::string dump = DumpEventTables();
   EXPECT_EQ(dump.find("SECRET"), std::string::npos) << dump;
   EXPECT_EQ(dump.find(key_.id), std::string::npos) << dump;
@@ -399,18 +400,15 @@ TEST_P(SecretsContractTest, RotationReseals) {
 
   secrets::Key next_key = secrets::NewKey();
   auto next = Ring({next_key});
-  auto raw = Raw();
-  ASSERT_TRUE(raw);
-  auto sum = sql::RotateSecrets(**raw, *Ring({key_}), *next);
+  auto sum = RotateTo(*next);
   ASSERT_TRUE(sum) << sum.error().ToString();
   EXPECT_EQ(sum->resealed, 6);
   EXPECT_EQ(sum->sealed, 0);
   // A rerun changes nothing.
-  auto rerun = sql::RotateSecrets(**raw, *Ring({key_}), *next);
+  auto rerun = RotateTo(*next);
   ASSERT_TRUE(rerun) << rerun.error().ToString();
   EXPECT_EQ(rerun->resealed, 0);
   EXPECT_EQ(rerun->unchanged, 6);
-  raw->reset();
 
   std::string dump = Dump();
   ExpectNoSecretIn(dump);

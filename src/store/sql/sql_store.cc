@@ -1,4 +1,5 @@
 #include "store/sql/sql_store.h"
+#include "core/thread_name.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -42,7 +43,10 @@ EventKeys SqlStore::EventKeysCodec() const {
 void SqlStore::StartWriter(std::unique_ptr<Db> writer) {
   writer_db_ = std::move(writer);
   writer_db_->SetEventKeys(EventKeysCodec());
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    NameThisThread("store-writer");
+    WriterLoop();
+  });
 }
 
 SqlStore::~SqlStore() { Shutdown(); }

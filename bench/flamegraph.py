@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""bench/flamegraph.py: `perf script` output -> folded stacks and an SVG flame graph.
+
+    perf script -i perf.data | bench/flamegraph.py --title "W1d" --folded out.folded out.svg
+
+Each sample's stack becomes one line "thread;outermost;...;leaf count" (the thread name is the
+root, so the store writer and the I/O threads stand apart). The SVG draws every frame as a box
+as wide as its share of the samples, callers below callees; hovering shows the name, the
+samples and the percentage. Also prints the share of each thread, the functions with the most
+samples of their own (self time), and houston's own functions (and SQLite's, simdjson's,
+spdlog's, malloc's) by the samples they or their callees took (inclusive). Standard library only.
+"""
+
+import argparse
+import collections
+import html
+import re
+import sys
+import zlib
+
+HEADER = re.compile(r"^(\S.*?)\s+(\d+)(?:/(\d+))?\s+")  # comm  pid[/tid]  ...
+OFFSET = re.compile(r"\+0x[0-9a-f]+$")
+
+
+def frames_of(line):
+    # "\t    55d5c8a0b1c2 Function(args)+0x12 (/path/dso)"
+    parts = line.strip().split(" ", 1)
+    if len(parts) < 2:
+        return "[unknown]"
+    sym = parts[1]
+    if sym.endswith(")") and " (" in sym:
+        sym = sym[: sym.rindex(" (")]
+    sym = OFFSET.sub("", sym)
+    return sym or "[unknown]"
+
+
+def fold(lines):
+    """Yields (stack tuple root..leaf) per sample."""
+    thread, frames = None, []
+    for line in lines:
+        line = line.rstrip("\n")
+        if not line.strip():
+            if thread is not None:
+                yield tuple([thread] + list(reversed(frames)))
+            thread, frames = None, []
+            continue
+        if not line[0].isspace():
+            if thread is not None:  # a sample without a blank line after it
+                yield tuple([thread] + list(reversed(frames)))
+            m = HEADER.match(line)
+            thread = m.group(1).strip() if m else line.split()[0]
+            frames = []
+        else:
+            frames.append(frames_of(line))
+    if thread is not None:
+        yield tuple([thread] + list(reversed(frames)))
+
+
+def colour(name):
+    h = zlib.crc32(name.encode())
+    return f"rgb({205 + h % 50},{90 + (h >> 8) % 110},{40 + (h >> 16) % 40})"
+
+
+def svg(counts, title, width=1200, row=16):
+    total = sum(counts.values())
+    # A tree of frames: node = [count, children dict].
+    root = [0, {}]
+    for stack, n in counts.items():
+        root[0] += n
+        node = root
+        for f in stack:
+            node = node[1].setdefault(f, [0, {}])
+            node[0] += n
+    depth = max((len(s) for s in counts), default=0)
+    height = (depth + 3) * row
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="monospace" font-size="11">',
+           f'<rect width="100%" height="100%" fill="#fdfdf8"/>',
+           f'<text x="{width / 2}" y="{row}" text-anchor="middle" font-size="14">'
+           f'{html.escape(title)} ({total} samples)</text>']
+    scale = (width - 20) / max(total, 1)
+
+    def draw(node, name, x, level):
+        w = node[0] * scale
+        if w < 0.3:
+            return
+        y = height - (level + 1) * row
+        pct = 100.0 * node[0] / total
+        label = html.escape(name)
+        out.append(f'<g><title>{label} ({node[0]} samples, {pct:.2f}%)</title>'
+                   f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 1}" '
+                   f'fill="{colour(name)}" rx="2"/>')
+        chars = int(w / 6.6)
+        if chars >= 3:
+            text = name if len(name) <= chars else name[: chars - 2] + ".."
+            out.append(f'<text x="{x + 3:.1f}" y="{y + row - 4}">{html.escape(text)}</text>')
+        out.append("</g>")
+        cx = x
+        for child_name, child in sorted(node[1].items()):
+            draw(child, child_name, cx, level + 1)
+            cx += child[0] * scale
+
+    x = 10.0
+    for name, child in sorted(root[1].items()):
+        draw(child, name, x, 0)
+        x += child[0] * scale
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("svg", help="the SVG to write")
+    ap.add_argument("--title", default="houston")
+    ap.add_argument("--folded", help="also write the folded stacks here")
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--inclusive", nargs="*",
+                    default=["houston::", "sqlite3", "simdjson", "spdlog", "fdatasync", "malloc",
+                             "free"],
+                    help="name parts of the functions listed by inclusive time")
+    args = ap.parse_args()
+    counts = collections.Counter(fold(sys.stdin))
+    if not counts:
+        sys.exit("flamegraph.py: no samples in the input (is it `perf script` output?)")
+    total = sum(counts.values())
+    if args.folded:
+        with open(args.folded, "w") as f:
+            for stack, n in counts.most_common():
+                f.write(";".join(stack) + f" {n}\n")
+    with open(args.svg, "w") as f:
+        f.write(svg(counts, args.title))
+    threads, self_time = collections.Counter(), collections.Counter()
+    for stack, n in counts.items():
+        threads[stack[0]] += n
+        self_time[stack[-1] if len(stack) > 1 else "[no stack]"] += n
+    print(f"samples: {total}")
+    print("by thread:")
+    for t, n in threads.most_common():
+        print(f"  {100.0 * n / total:5.1f}%  {t}")
+    print(f"top {args.top} functions by self time:")
+    for fn, n in self_time.most_common(args.top):
+        print(f"  {100.0 * n / total:5.1f}%  {fn[:150]}")
+    # What each of houston's own functions (and sqlite3's, simdjson's, spdlog's) costs with all
+    # it calls: each sample counts once per function on its stack.
+    inclusive = collections.Counter()
+    for stack, n in counts.items():
+        for fn in set(stack[1:]):
+            if any(k in fn for k in args.inclusive):
+                inclusive[fn] += n
+    print(f"top {args.top} of houston's functions (and {', '.join(args.inclusive[1:])}) "
+          "by inclusive time:")
+    for fn, n in inclusive.most_common(args.top):
+        print(f"  {100.0 * n / total:5.1f}%  {fn[:150]}")
+
+
+if __name__ == "__main__":
+    main()
