@@ -22,16 +22,57 @@ HEADER = re.compile(r"^(\S.*?)\s+(\d+)(?:/(\d+))?\s+")  # comm  pid[/tid]  ...
 OFFSET = re.compile(r"\+0x[0-9a-f]+$")
 
 
+DSOS = {}  # symbol -> the file it came from (kernel, libc, libsqlite3, houston...)
+
+
 def frames_of(line):
     # "\t    55d5c8a0b1c2 Function(args)+0x12 (/path/dso)"
     parts = line.strip().split(" ", 1)
     if len(parts) < 2:
         return "[unknown]"
-    sym = parts[1]
+    sym, dso = parts[1], ""
     if sym.endswith(")") and " (" in sym:
+        dso = sym[sym.rindex(" (") + 2:-1]
         sym = sym[: sym.rindex(" (")]
-    sym = OFFSET.sub("", sym)
-    return sym or "[unknown]"
+    sym = OFFSET.sub("", sym) or "[unknown]"
+    DSOS.setdefault(sym, dso)
+    return sym
+
+
+# Self time by component: what a leaf frame belongs to, by its file and then by its name.
+COMPONENTS = [
+    ("kernel (syscalls, TCP, ext4, scheduler)", lambda s, d: "kernel" in d or d.startswith("[")),
+    ("SQLite", lambda s, d: "sqlite3" in d or s.startswith("sqlite3")),
+    ("libc: malloc/free", lambda s, d: "libc" in d and any(
+        k in s for k in ("malloc", "free", "tcache", "chunk", "sysmalloc", "consolidate"))),
+    ("libc: memcpy/memset/memcmp/str*", lambda s, d: "libc" in d and any(
+        k in s for k in ("mem", "str"))),
+    ("libc: other (syscall wrappers, locks)", lambda s, d: "libc" in d),
+    ("libstdc++", lambda s, d: "libstdc++" in d),
+    ("OpenSSL/libcrypto (SHA-256)", lambda s, d: "libcrypto" in d or "libssl" in d),
+    ("libsodium", lambda s, d: "sodium" in d),
+    ("simdjson", lambda s, d: "simdjson" in s or "simdjson" in d),
+    ("Boost.JSON", lambda s, d: "boost::json" in s),
+    ("Boost.Beast (HTTP parse/serialize)", lambda s, d: "boost::beast" in s),
+    ("Boost.Asio (executors, handlers, sockets)", lambda s, d: "boost::asio" in s),
+    ("fmt", lambda s, d: "fmt::" in s),
+    ("spdlog", lambda s, d: "spdlog" in s),
+    ("houston: http", lambda s, d: "houston::http" in s),
+    ("houston: store", lambda s, d: "houston::store" in s),
+    ("houston: intake/ingest", lambda s, d: "houston::intake" in s or "houston::ingest" in s),
+    ("houston: api/auth", lambda s, d: "houston::api" in s or "houston::auth" in s),
+    ("houston: other", lambda s, d: "houston::" in s),
+    ("std:: (inlined containers, shared_ptr, strings)", lambda s, d: s.startswith("std::") or
+     "__gnu_cxx" in s),
+]
+
+
+def component(sym):
+    dso = DSOS.get(sym, "")
+    for name, test in COMPONENTS:
+        if test(sym, dso):
+            return name
+    return "other"
 
 
 def fold(lines):
@@ -137,6 +178,21 @@ def main():
     print("by thread:")
     for t, n in threads.most_common():
         print(f"  {100.0 * n / total:5.1f}%  {t}")
+    by_component = collections.Counter()
+    per_thread = collections.defaultdict(collections.Counter)
+    for stack, n in counts.items():
+        c = component(stack[-1]) if len(stack) > 1 else "other"
+        by_component[c] += n
+        per_thread[stack[0]][c] += n
+    print("self time by component (all threads):")
+    for c, n in by_component.most_common():
+        print(f"  {100.0 * n / total:5.1f}%  {c}")
+    for t, tn in threads.most_common():
+        if tn < total / 10:
+            break
+        print(f"self time by component, thread {t} (% of all samples):")
+        for c, n in per_thread[t].most_common(8):
+            print(f"  {100.0 * n / total:5.1f}%  {c}")
     print(f"top {args.top} functions by self time:")
     for fn, n in self_time.most_common(args.top):
         print(f"  {100.0 * n / total:5.1f}%  {fn[:150]}")
