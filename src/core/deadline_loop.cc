@@ -1,9 +1,10 @@
 #include "core/deadline_loop.h"
-#include "core/thread_name.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+
+#include "core/thread_name.h"
 
 namespace houston {
 

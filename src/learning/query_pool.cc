@@ -1,7 +1,8 @@
 #include "learning/query_pool.h"
-#include "core/thread_name.h"
 
 #include <algorithm>
+
+#include "core/thread_name.h"
 
 namespace houston::learning {
 

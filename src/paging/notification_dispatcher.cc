@@ -1,11 +1,11 @@
 #include "paging/notification_dispatcher.h"
-#include "core/thread_name.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
 
+#include "core/thread_name.h"
 #include "incidents/suspects.h"
 
 namespace houston::paging {

@@ -1,5 +1,4 @@
 #include "store/sql/sql_store.h"
-#include "core/thread_name.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +12,7 @@
 
 #include "core/json_util.h"
 #include "core/random.h"
+#include "core/thread_name.h"
 #include "core/time_util.h"
 #include "store/sql/feed.h"
 #include "store/sql/internal.h"
