@@ -56,7 +56,7 @@ for c in "${CASES[@]}"; do
     healthz) org=$BENCH/org-intake.yaml script=healthz.lua args=() what="GET /healthz" ;;
     w1d) org=$BENCH/org-intake.yaml script=events_v2.lua args=(new "p$RANDOM") what="POST /v2/enqueue, a new alert each (bench/org-intake.yaml: nothing paged), --sync full" ;;
     hot) org=$BENCH/org-intake.yaml script=events_v2.lua args=(hot "p$RANDOM") what="POST /v2/enqueue folded into 100 open alerts, --sync full" ;;
-    w1a) org=$ROOT/examples/org.yaml script=events_v2.lua args=(new "p$RANDOM") what="POST /v2/enqueue, a new alert each (examples/org.yaml: every incident pages), --sync full" ;;
+    w1a) org=$ROOT/examples/org.yaml script=events_v2.lua args=(new "p$RANDOM") what="POST /v2/enqueue, a new alert each (examples/org.yaml: checkout groups them into one open incident, which paged once), --sync full" ;;
     *) die "unknown case '$c' (healthz, w1d, hot, w1a)" ;;
   esac
   pf=$TMP/port db=$TMP/$c.db
