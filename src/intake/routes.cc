@@ -99,7 +99,10 @@ void Route(core::AlertEvent& ev, const IntegrationInfo& info) {
     // stored and only compared, so the integration stands in it by its key's digest (a database
     // file never shows an integration key).
     core::Alert a;
-    a.integration_key = api::TokenHash(ev.integration_key);
+    if (std::find(info.group_by.begin(), info.group_by.end(), "integration") !=
+        info.group_by.end()) {
+      a.integration_key = api::TokenHash(ev.integration_key);
+    }
     a.service_id = ev.service_id;
     a.dedup_key = ev.dedup_key;
     a.summary = ev.summary;

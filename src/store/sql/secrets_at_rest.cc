@@ -404,13 +404,14 @@ Result<SecretsSummary> SecureSecretsAtRest(Db& db, const secrets::Keyring* ring)
       }
       return sum;
     }
-    HOUSTON_ASSIGN_OR_RETURN(int scrubbed, ScrubAuditIntegrationKeys(db, *ring));
-    sum.sealed += scrubbed;
     if (sealed_with.empty()) {
-      // Keys in clear (an older houston, or a PostgreSQL database used without a key): sealed
-      // now, once, under the primary key.
+      // Keys in clear (an older houston, or a PostgreSQL database used without a key): the
+      // event tables and the audit log are sealed now, once, under the primary key. Afterwards
+      // no server without the key opens the database, so nothing writes keys in clear again and
+      // later starts skip both passes (the audit pass reads the whole log).
+      HOUSTON_ASSIGN_OR_RETURN(int scrubbed, ScrubAuditIntegrationKeys(db, *ring));
       HOUSTON_ASSIGN_OR_RETURN(int n, ResealEventKeys(db, ring, *ring, ring->primary().id));
-      sum.sealed += n;
+      sum.sealed += scrubbed + n;
       sealed_with = ring->primary().id;
     } else if (!ring->Has(sealed_with)) {
       return std::unexpected(FailedPrecondition(fmt::format(
@@ -436,9 +437,11 @@ Result<SecretsSummary> RotateSecrets(Db& db, const secrets::Keyring& old,
     HOUSTON_ASSIGN_OR_RETURN(SecretsSummary sum, Reseal(db, &both, &next, [&](const Entry& e) {
                                return secrets::SealedKeyId(e.value).value_or("") != primary;
                              }));
-    HOUSTON_ASSIGN_OR_RETURN(int scrubbed, ScrubAuditIntegrationKeys(db, next));
-    sum.sealed += scrubbed;
     HOUSTON_ASSIGN_OR_RETURN(std::string sealed_with, EventKeysSealedWith(db));
+    if (sealed_with.empty()) {  // a database used in clear until now (see SecureSecretsAtRest)
+      HOUSTON_ASSIGN_OR_RETURN(int scrubbed, ScrubAuditIntegrationKeys(db, next));
+      sum.sealed += scrubbed;
+    }
     if (sealed_with != primary) {
       HOUSTON_ASSIGN_OR_RETURN(int n, ResealEventKeys(db, &both, next, primary));
       (sealed_with.empty() ? sum.sealed : sum.resealed) += n;
