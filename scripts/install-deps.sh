@@ -15,7 +15,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   curl sqlite3 openssl python3 python3-aiosmtpd prometheus-alertmanager prometheus clang-format wrk
-  postgresql-15 chromium clang-16 libclang-rt-16-dev faketime
+  postgresql-15 chromium clang-16 libclang-rt-16-dev lld-16 faketime
 )
 
 pkgs=("${BUILD_PKGS[@]}")
