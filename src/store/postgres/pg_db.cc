@@ -664,7 +664,7 @@ Status PgDb::Exec(std::string_view sql) {
   return conn_->Exec(sql, "exec failed");
 }
 
-Result<sql::Stmt*> PgDb::Prepare(const std::string& sql) {
+Result<sql::Stmt*> PgDb::Prepare(std::string_view sql) {
   HOUSTON_RETURN_IF_ERROR(conn_->EnsureConnected());
   if (auto it = cache_.find(sql); it != cache_.end()) {
     internal::PgStmt* stmt = it->second.get();
@@ -672,10 +672,10 @@ Result<sql::Stmt*> PgDb::Prepare(const std::string& sql) {
     if (!stmt->prepared()) HOUSTON_RETURN_IF_ERROR(stmt->PrepareOnServer());
     return stmt;
   }
-  auto stmt = std::make_unique<internal::PgStmt>(conn_.get(), sql, Translate(sql),
+  auto stmt = std::make_unique<internal::PgStmt>(conn_.get(), std::string(sql), Translate(sql),
                                                  fmt::format("s{}", ++statements_named_));
   HOUSTON_RETURN_IF_ERROR(stmt->PrepareOnServer());
-  return cache_.emplace(sql, std::move(stmt)).first->second.get();
+  return cache_.emplace(std::string(sql), std::move(stmt)).first->second.get();
 }
 
 Status PgDb::Flush() { return conn_->Flush(); }

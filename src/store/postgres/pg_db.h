@@ -77,7 +77,7 @@ class PgDb final : public sql::Db {
   Status Exec(std::string_view sql) override;
   // The cached statement for `sql`, reset and with bindings cleared. Owned by this PgDb. Errors:
   // "prepare failed for: <SQL>" mapped as above. Parameters left unbound are NULL.
-  Result<sql::Stmt*> Prepare(const std::string& sql) override;
+  Result<sql::Stmt*> Prepare(std::string_view sql) override;
   // Statements given to Stmt::RunLater() are sent in pipeline mode without waiting; the next
   // statement that needs an answer (a Step(), Exec(), a first Prepare(), or Flush()) goes in
   // the same round trip after them and reads their results. If one of them failed, the
@@ -106,7 +106,7 @@ class PgDb final : public sql::Db {
 
   std::unique_ptr<internal::Connection> conn_;
   // Keyed by the SQL as given; statements live as long as the PgDb.
-  std::map<std::string, std::unique_ptr<internal::PgStmt>, std::less<>> cache_;
+  sql::StatementCache<internal::PgStmt> cache_;
   int64_t statements_named_ = 0;
 };
 

@@ -14,9 +14,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,6 +29,15 @@
 namespace houston::store::sql {
 
 enum class Dialect { kSqlite, kPostgres };
+
+// A connection's prepared statements by SQL text, looked up without building a std::string.
+struct SqlTextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+};
+template <typename S>
+using StatementCache =
+    std::unordered_map<std::string, std::unique_ptr<S>, SqlTextHash, std::equal_to<>>;
 
 // A prepared statement. Bind indices are 1-based, column indices 0-based. Thread-compatible.
 class Stmt {
@@ -92,8 +103,9 @@ class Db {
   // Runs one or more statements with no results and no parameters.
   virtual Status Exec(std::string_view sql) = 0;
   // A cached prepared statement, reset and with bindings cleared. Valid until the Db closes (or,
-  // for a network database, until the connection is re-established).
-  virtual Result<Stmt*> Prepare(const std::string& sql) = 0;
+  // for a network database, until the connection is re-established). Takes a view so that a
+  // literal costs no string copy on the hot path; the cache is looked up by hash.
+  virtual Result<Stmt*> Prepare(std::string_view sql) = 0;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   virtual int64_t Changes() const = 0;
   // Rows changed by every INSERT, UPDATE and DELETE since the connection opened.

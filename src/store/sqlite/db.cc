@@ -37,7 +37,25 @@ std::vector<std::string> MakeDatabaseFilesPrivate(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// Once per process, before SQLite's first use: no memory statistics. With them on (SQLite's
+// default), every allocation and free SQLite makes takes one process-wide mutex, which the
+// store's writer, its readers and the change feed then share; houston never reads the
+// statistics. (If SQLite was already initialized, e.g. by a test, the call is refused and
+// changes nothing.)
+void ConfigureSqliteOnce() {
+  static const bool configured = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool read_only) {
+  ConfigureSqliteOnce();
   if (!read_only) {
     for (const auto& line : MakeDatabaseFilesPrivate(path)) spdlog::warn("{}", line);
   }
@@ -84,22 +102,43 @@ Status SqliteDb::Exec(std::string_view sql) {
   return OkStatus();
 }
 
-Result<sql::Stmt*> SqliteDb::Prepare(const std::string& sql) {
+Result<sql::Stmt*> SqliteDb::Prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) {
     it->second->Reset();
     return it->second.get();
   }
+  // A plain `INSERT INTO ... RETURNING id` runs as the INSERT alone (SqliteStmt). An upsert or
+  // INSERT OR ... keeps its clause: it may insert nothing, and the rowid would be stale.
+  constexpr std::string_view kReturningId = " RETURNING id";
+  std::string_view text = sql;
+  const bool rowid_as_row = sql.starts_with("INSERT INTO ") && sql.ends_with(kReturningId) &&
+                            sql.find("ON CONFLICT") == std::string_view::npos;
+  if (rowid_as_row) text.remove_suffix(kReturningId.size());
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+  if (sqlite3_prepare_v3(db_, text.data(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT,
                          &s, nullptr) != SQLITE_OK) {
-    return std::unexpected(Error("prepare failed for: " + sql.substr(0, 80)));
+    return std::unexpected(Error(fmt::format("prepare failed for: {}", sql.substr(0, 80))));
   }
-  auto [pos, inserted] = cache_.emplace(sql, std::make_unique<SqliteStmt>(this, s));
+  auto [pos, inserted] =
+      cache_.emplace(std::string(sql), std::make_unique<SqliteStmt>(this, s, rowid_as_row));
   return pos->second.get();
 }
 
 Result<bool> SqliteStmt::Step() {
+  if (rowid_as_row_) {
+    // The INSERT on the first step, then its one row (the id), then done.
+    if (rowid_state_ == RowidState::kRow) {
+      rowid_state_ = RowidState::kDone;
+      return false;
+    }
+    if (rowid_state_ == RowidState::kDone) return false;
+    int rc = sqlite3_step(s_);
+    if (rc != SQLITE_DONE) return std::unexpected(db_->Error("step failed"));
+    rowid_ = sqlite3_last_insert_rowid(db_->raw());
+    rowid_state_ = RowidState::kRow;
+    return true;
+  }
   int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;

@@ -41,7 +41,7 @@ class SqliteDb final : public sql::Db {
 
   sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
   Status Exec(std::string_view sql) override;
-  Result<sql::Stmt*> Prepare(const std::string& sql) override;
+  Result<sql::Stmt*> Prepare(std::string_view sql) override;
   int64_t Changes() const override { return sqlite3_changes(db_); }
   int64_t TotalChanges() const override { return sqlite3_total_changes(db_); }
   std::string_view Sql(sql::Fragment f) const override;
@@ -50,18 +50,25 @@ class SqliteDb final : public sql::Db {
   // also kept for TakeStorageFault); anything else is Internal.
   Status Error(std::string_view what) const;
   std::string TakeStorageFault() override { return std::exchange(storage_fault_, {}); }
+  sqlite3* raw() const { return db_; }
 
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
-  std::map<std::string, std::unique_ptr<SqliteStmt>, std::less<>> cache_;
+  sql::StatementCache<SqliteStmt> cache_;
   mutable std::string storage_fault_;  // set by Error()
 };
 
 // A prepared statement. Bind indices are 1-based, column indices 0-based.
+//
+// `INSERT ... RETURNING id` (the store's way to learn a new row's id, store/sql/db.h) is run
+// without its RETURNING clause, and its one row is the connection's last_insert_rowid: SQLite
+// implements RETURNING with a temporary b-tree per execution, which cost the intake path as
+// much as an index. (Every such table's id is its rowid: INTEGER PRIMARY KEY.)
 class SqliteStmt final : public sql::Stmt {
  public:
-  SqliteStmt(SqliteDb* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  SqliteStmt(SqliteDb* db, sqlite3_stmt* s, bool rowid_as_row = false)
+      : db_(db), s_(s), rowid_as_row_(rowid_as_row) {}
   ~SqliteStmt() override { sqlite3_finalize(s_); }
   SqliteStmt(const SqliteStmt&) = delete;
   SqliteStmt& operator=(const SqliteStmt&) = delete;
@@ -88,9 +95,13 @@ class SqliteStmt final : public sql::Stmt {
   void Reset() override {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
+    rowid_state_ = RowidState::kNotRun;
   }
 
-  int64_t Int(int col) const override { return sqlite3_column_int64(s_, col); }
+  int64_t Int(int col) const override {
+    if (rowid_state_ == RowidState::kRow) return rowid_;
+    return sqlite3_column_int64(s_, col);
+  }
   double Double(int col) const override { return sqlite3_column_double(s_, col); }
   bool IsNull(int col) const override { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::string Text(int col) const override {
@@ -101,6 +112,9 @@ class SqliteStmt final : public sql::Stmt {
  private:
   SqliteDb* db_;
   sqlite3_stmt* s_;
+  const bool rowid_as_row_;
+  enum class RowidState { kNotRun, kRow, kDone } rowid_state_ = RowidState::kNotRun;
+  int64_t rowid_ = 0;
 };
 
 }  // namespace houston::store::sqlite

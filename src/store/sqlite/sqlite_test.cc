@@ -180,5 +180,49 @@ TEST_F(SqliteFilesTest, ReadyFailsWhileTheDiskIsFullAndRecovers) {
       ::testing::ExitedWithCode(0), "scenario ok");
 }
 
+// `INSERT ... RETURNING id` runs without its clause on SQLite (db.h): its one row is the new
+// row's id, then it is done, again after every reset. An upsert keeps its RETURNING: a conflict
+// returns no row (a stale rowid would be wrong).
+TEST(SqliteStmtTest, InsertReturningIdGivesTheNewRowsIdOnce) {
+  testing::TestDir dir("houston-sqlite-stmt");
+  auto db = SqliteDb::Open((dir.path() / "t.db").string(), false);
+  ASSERT_TRUE(db.has_value()) << db.error().ToString();
+  ASSERT_OK((*db)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"));
+  ASSERT_OK((*db)->Exec("INSERT INTO t(id, v) VALUES (41, 'seed')"));
+  for (int64_t want : {42, 43}) {
+    auto s = (*db)->Prepare("INSERT INTO t(v) VALUES (?) RETURNING id");
+    ASSERT_TRUE(s.has_value());
+    (*s)->Bind(1, "v" + std::to_string(want));
+    auto row = (*s)->Step();
+    ASSERT_TRUE(row.has_value() && *row);
+    EXPECT_EQ((*s)->Int(0), want);
+    row = (*s)->Step();
+    ASSERT_TRUE(row.has_value());
+    EXPECT_FALSE(*row);
+    row = (*s)->Step();  // still done: the INSERT does not run twice
+    ASSERT_TRUE(row.has_value());
+    EXPECT_FALSE(*row);
+  }
+  // A failed INSERT is an error, not a row.
+  auto dup = (*db)->Prepare("INSERT INTO t(v) VALUES (?) RETURNING id");
+  ASSERT_TRUE(dup.has_value());
+  (*dup)->Bind(1, "seed");
+  auto failed = (*dup)->Step();
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), StatusCode::kAlreadyExists);
+  // An upsert that inserts nothing returns nothing.
+  auto upsert =
+      (*db)->Prepare("INSERT INTO t(v) VALUES (?) ON CONFLICT (v) DO NOTHING RETURNING id");
+  ASSERT_TRUE(upsert.has_value());
+  (*upsert)->Bind(1, "seed");
+  auto none = (*upsert)->Step();
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(*none);
+  auto count = (*db)->Prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.has_value());
+  ASSERT_TRUE(*(*count)->Step());
+  EXPECT_EQ((*count)->Int(0), 3);
+}
+
 }  // namespace
 }  // namespace houston::store::sqlite
