@@ -10,6 +10,11 @@ contact method under --max-pages-per-minute, so nothing is bundled or deferred.
 
     bench/paging_latency.py [--houston build/houston] [--rate 100] [--seconds 20] [--users 200]
 
+With --sink-only DIR it starts only the sink, writes the org pointing at it to DIR/org.yaml, and
+serves until SIGTERM, then writes the number of webhooks it received to DIR/sink.count: run.sh's
+W1a case runs houston on that org under wrk, so that every new alert opens an incident that
+pages at once, and the pages are really delivered.
+
 Loopback only; bounded in time; stops what it starts.
 """
 import argparse
@@ -170,6 +175,32 @@ async def main_async(args):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+async def sink_only_async(args):
+    count = [0]
+
+    class CountingSink(Sink):
+        def record(self, body, now):
+            count[0] += 1
+
+    sink = CountingSink()
+    server = await asyncio.start_server(sink.handle, "127.0.0.1", 0)
+    sink_port = server.sockets[0].getsockname()[1]
+    os.makedirs(args.sink_only, exist_ok=True)
+    org = os.path.join(args.sink_only, "org.yaml")
+    with open(org + ".tmp", "w") as f:
+        f.write(org_yaml(args.users, sink_port))
+    os.rename(org + ".tmp", org)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    await stop.wait()
+    server.close()
+    with open(os.path.join(args.sink_only, "sink.count"), "w") as f:
+        f.write(f"{count[0]}\n")
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--houston", default=os.path.join(os.path.dirname(__file__), "..", "build",
@@ -179,7 +210,12 @@ def main():
     p.add_argument("--users", type=int, default=200, help="round-robin targets")
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--workers", type=int, default=4, help="houston --notify-workers")
+    p.add_argument("--sink-only", metavar="DIR",
+                   help="only the sink: write DIR/org.yaml, serve until SIGTERM, then write "
+                        "DIR/sink.count")
     args = p.parse_args()
+    if args.sink_only:
+        sys.exit(asyncio.run(sink_only_async(args)))
     sys.exit(asyncio.run(main_async(args)))
 
 

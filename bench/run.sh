@@ -21,7 +21,9 @@
 #   BENCH_DIR    where the databases go (its filesystem is what fsync costs) [a new dir in /tmp]
 #   RESULTS_DIR  where the report goes [bench/results]
 #   HOUSTON_THREADS  houston --threads [houston's default]
-#   ORG          the org for the W1 cases [examples/org.yaml: every new incident starts paging]
+#   ORG          the org for the W1a-c cases [generated: every new alert opens an incident that
+#                pages one of 2000 users at once, by webhook to a sink on WRK_CPU
+#                (bench/paging_latency.py --sink-only), so the pages are really delivered]
 #   INTAKE_ORG   the org for the "nothing paged" case [bench/org-intake.yaml]
 #   SKIP_AM=1, SKIP_MICRO=1  leave out Alertmanager / the micro-benchmarks
 #   BUILD_COMMIT, SOURCE_NOTE  when BUILD was not built from this working tree: the commit it
@@ -45,7 +47,7 @@ SUT_CPU=${SUT_CPU:-1}
 WRK_CPU=${WRK_CPU:-0}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH/results}
 ROUTING_KEY=0123456789abcdef0123456789abcdef
-ORG=${ORG:-$ROOT/examples/org.yaml}
+ORG=${ORG:-}
 INTAKE_ORG=${INTAKE_ORG:-$BENCH/org-intake.yaml}
 HOUSTON=$BUILD/houston
 AM_BIN=/usr/bin/prometheus-alertmanager
@@ -81,6 +83,18 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The paging org and its webhook sink (on wrk's CPU), unless ORG names another org.
+PAGING_ORG='' SINK_PID=''
+if [[ -z $ORG ]]; then
+  taskset -c "$WRK_CPU" python3 "$BENCH/paging_latency.py" --sink-only "$TMP/sink" --users 2000 \
+    >"$TMP/sink.log" 2>&1 &
+  SINK_PID=$!
+  PIDS+=("$SINK_PID")
+  for _ in $(seq 200); do [[ -s $TMP/sink/org.yaml ]] && break; sleep 0.05; done
+  [[ -s $TMP/sink/org.yaml ]] || die "the webhook sink did not start: $(tail -3 "$TMP/sink.log")"
+  ORG=$TMP/sink/org.yaml PAGING_ORG=$ORG
+fi
 
 # run_waited CMD...: runs CMD in the background and waits for it, so that a signal stops the
 # script at once (bash runs traps only between foreground commands) and cleanup can stop CMD.
@@ -195,6 +209,9 @@ start_houston() {  # start_houston DB SYNC
   local db=$1 sync=$2 pf=$TMP/port.$RANDOM
   local args=(serve --config "${CASE_ORG:-$ORG}" --db "$db" --listen 127.0.0.1:0
               --port-file "$pf" --sync "$sync" --log-level warn)
+  # The paging org's webhooks go to the sink on loopback; 2000 users at 1000 pages a minute
+  # each leave the per-contact limit out of the way.
+  [[ ${CASE_ORG:-$ORG} = "$PAGING_ORG" ]] && args+=(--allow-egress 127.0.0.1/32 --max-pages-per-minute 1000)
   [[ -n ${HOUSTON_THREADS:-} ]] && args+=(--threads "$HOUSTON_THREADS")
   taskset -c "$SUT_CPU" "$HOUSTON" "${args[@]}" >>"$TMP/houston.log" 2>&1 &
   HPID=$!
@@ -428,11 +445,47 @@ for pc in "${PACED_CASES[@]}"; do
   if [[ $sync = full && $rate = "$RATE" ]]; then PACED_FULL_RAW=$LAST_RAW PACED_FULL_RPS=$LAST_RPS; fi
 done
 
-# Layers: what houston costs without the store (same wrk settings, fresh server).
+# The floor: bench/loopback_floor.cc, a minimal epoll responder, under the same wrk load and
+# pinning: what a keep-alive request costs the kernel on this machine, whoever answers it.
+floor_case() {  # floor_case NAME LABEL SCRIPT ARGS...
+  local name=$1 label=$2 script=$3
+  shift 3
+  CASE_N=$((CASE_N + 1))
+  local raw=$RAW/$CASE_N-$name pf=$TMP/floor-port.$CASE_N
+  echo ">>> floor: $label" >&2
+  taskset -c "$SUT_CPU" "$BUILD/bench/loopback_floor" "$pf" >"$TMP/floor.log" 2>&1 &
+  local fpid=$!
+  PIDS+=("$fpid")
+  for _ in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
+  [[ -s $pf ]] || die "loopback_floor did not start: $(tail -3 "$TMP/floor.log")"
+  local url=http://127.0.0.1:$(cat "$pf")
+  run_waited taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH/$script" "$url" \
+    -- "$@" >"$raw.warmup" 2>&1 || die "wrk warm-up failed: $(tail -3 "$raw.warmup")"
+  local t0 t1 s0 w0 s1 w1
+  t0=$(cpu_ticks "$fpid") s0=$(cpu_stat "$SUT_CPU") w0=$(cpu_stat "$WRK_CPU")
+  run_waited /usr/bin/time -f '%U %S' -o "$raw.wrktime" taskset -c "$WRK_CPU" \
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH/$script" "$url" -- "$@" \
+    >"$raw" 2>&1 || die "wrk failed: $(tail -3 "$raw")"
+  t1=$(cpu_ticks "$fpid") s1=$(cpu_stat "$SUT_CPU") w1=$(cpu_stat "$WRK_CPU")
+  kill -TERM "$fpid"
+  wait "$fpid" 2>/dev/null || true
+  forget_pid "$fpid"
+  local rps secs requests hcpu cpu_req wcpu
+  rps=$(field rps "$raw") secs=$(field seconds "$raw") requests=$(field requests "$raw")
+  hcpu=$(calc "($t1 - $t0) / $CLK_TCK / $secs * 100")
+  cpu_req=$(fmt0 "$(calc "($t1 - $t0) / $CLK_TCK * 1000000 / ($requests > 0 ? $requests : 1)")")
+  wcpu=$(awk -v s="$secs" '{ printf "%.0f", ($1 + $2) / s * 100 }' "$raw.wrktime")
+  LAYER_ROWS+=("| $label | $(fmt0 "$rps") | $(ms "$(field p50_us "$raw")") | $(ms "$(field p99_us "$raw")") | $requests (all 200) | $(fmt0 "$hcpu") % | $cpu_req | $wcpu % | $(busy_pct "$s0" "$s1") / $(busy_pct "$w0" "$w1") % |")
+  echo "    $(fmt0 "$rps") req/s, CPU $(fmt0 "$hcpu") %, $cpu_req µs/request" >&2
+}
+
+# Layers: what houston costs without the store (same wrk settings, fresh server), and the floor.
 LAYER_ROWS=()
 if [[ $QUICK != 1 ]]; then
   CASE_KIND=layer houston_case "layer-healthz" "GET /healthz (HTTP only)" full healthz.lua
   CASE_KIND=layer houston_case "layer-badkey" "POST /v2/enqueue, unknown routing key: HTTP + JSON parse, answered 400, no store" full events_v2.lua badkey "$RUNID-l"
+  floor_case "floor-get" "floor: GET /healthz to bench/loopback_floor (kernel + loopback only)" healthz.lua
+  floor_case "floor-post" "floor: the W1 POST to bench/loopback_floor (kernel + loopback only)" events_v2.lua new "$RUNID-f"
 fi
 
 # --- Report ----------------------------------------------------------------------------------
@@ -443,8 +496,20 @@ stats() {  # stats V...: "median (min–max)"
 }
 out "## W1 intake throughput (wrk -t1 -c$CONNECTIONS -d${DURATION}s, keep-alive, POST /v2/enqueue, ~500 B events)"
 out ""
-out "W1a-c and the paced cases use \`${ORG#$ROOT/}\`; W1d uses \`${INTAKE_ORG#$ROOT/}\`, where a new"
-out "incident's escalation starts 24 h later, so nothing is paged during the run."
+if [[ -n $PAGING_ORG ]]; then
+  # The sink counts the webhooks it received over every case on the paging org.
+  kill -TERM "$SINK_PID" 2>/dev/null || true
+  for _ in $(seq 100); do [[ -s $TMP/sink/sink.count ]] && break; sleep 0.05; done
+  forget_pid "$SINK_PID"
+  out "W1a-c and the paced cases use a generated org (\`bench/paging_latency.py --sink-only\`): every"
+  out "new alert opens an incident whose escalation pages one of 2000 users at once, by webhook to a"
+  out "sink on wrk's CPU (houston --allow-egress 127.0.0.1/32 --max-pages-per-minute 1000). The sink"
+  out "received $(cat "$TMP/sink/sink.count" 2>/dev/null || echo '?') webhooks over these cases, warm-ups included."
+else
+  out "W1a-c and the paced cases use \`${ORG#$ROOT/}\`."
+fi
+out "W1d uses \`${INTAKE_ORG#$ROOT/}\`, where a new incident's escalation starts 24 h later, so nothing"
+out "is paged during the run."
 out ""
 out "Commit time is measured by houston from BEGIN to the end of COMMIT (the writes' SQL plus the"
 out "fsync). Batch size is capped by the number of requests in flight: at most $CONNECTIONS here."
@@ -473,7 +538,10 @@ if (( ${#LAYER_ROWS[@]} > 0 )); then
   out "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${LAYER_ROWS[@]}"; do out "$r"; done
   out ""
-  out "Compare with the W1 rows above: W1c adds the store without fsync, W1a adds the fsync."
+  out "Compare with the W1 rows above: W1c adds the store without fsync, W1a adds the fsync. The"
+  out "floor rows are a minimal epoll responder (bench/loopback_floor.cc) answering the same requests"
+  out "with a fixed 200: the CPU a request costs on this machine whatever answers it (system calls,"
+  out "loopback TCP); the rest of a houston row is houston's own."
   out ""
 fi
 out "## Latency at a fixed offered rate (bench/paced.lua, all-new keys)"

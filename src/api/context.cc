@@ -63,6 +63,11 @@ void Context::Changed() const {
   if (options_.on_change) options_.on_change();
 }
 
+void Context::IncidentsOpened() const {
+  if (options_.on_incidents_opened) return options_.on_incidents_opened();
+  Changed();
+}
+
 std::string_view ToString(Open why) {
   switch (why) {
     case Open::kIntegrationKey:

@@ -36,6 +36,9 @@ struct ApiOptions {
   std::string link_key;
   // Called after any alert or incident state change was committed (wakes the engine).
   std::function<void()> on_change;
+  // Called instead when intake opened incidents that page at once and changed nothing else: only
+  // the paging engines have work (the learning reminders do not). Unset: on_change.
+  std::function<void()> on_incidents_opened;
   // Who is on call for a schedule at an instant (wired to the schedule resolver).
   std::function<Result<std::vector<std::string>>(const config::Org&, const std::string&, TimePoint)>
       on_call;
@@ -89,6 +92,8 @@ class Context {
   auth::RequestSite SiteOf(const http::HttpRequest& req) const;
   // After an alert or incident change was committed: wakes the engines.
   void Changed() const;
+  // New incidents that page at once, nothing else (ApiOptions::on_incidents_opened).
+  void IncidentsOpened() const;
 
  private:
   store::Store& store_;
@@ -184,6 +189,7 @@ class RouteGroup {
   std::shared_ptr<const OrgView> org() const { return ctx_.org(); }
   std::string BaseUrl(const http::HttpRequest& req) const { return ctx_.BaseUrl(req); }
   void Changed() const { ctx_.Changed(); }
+  void IncidentsOpened() const { ctx_.IncidentsOpened(); }
 
   Context& ctx_;
   store::Store& store_;

@@ -268,14 +268,19 @@ void IntakeRoutes::Submit(
        on_error = std::move(on_error)](Result<std::vector<store::EventOutcome>> r) {
         if (r) {
           CountEvent(integration_type, "accepted", n);
-          // Wake the engine only when it has work now: a step due at once, or an ack/resolve.
+          // Wake the engines only when they have work now: a step due at once (the paging
+          // engines), or an ack/resolve (every engine: a resolved incident may need a
+          // postmortem draft).
+          bool opened = false, moved = false;
           for (const auto& o : *r) {
             using K = store::EventOutcome::Kind;
-            bool due_now = o.kind == K::kCreated && o.incident_created && page_now;
-            if (due_now || o.kind == K::kAcknowledged || o.kind == K::kResolved) {
-              Changed();
-              break;
-            }
+            opened = opened || (o.kind == K::kCreated && o.incident_created && page_now);
+            moved = moved || o.kind == K::kAcknowledged || o.kind == K::kResolved;
+          }
+          if (moved) {
+            Changed();
+          } else if (opened) {
+            IncidentsOpened();
           }
           (*shared)(on_success(*r));
         } else {

@@ -300,12 +300,21 @@ class CurlSender final : public Sender {
     }
     if (!ok) return Make(Outcome::kRetry, "out of memory building the request");
 
-    Easy easy(curl_easy_init());
+    Easy easy = TakeHttpHandle();
     if (!easy) return Make(Outcome::kRetry, "curl_easy_init failed");
     CURL* h = easy.get();
     Transfer t;
     CurlEgressGuard guard(options_.egress);
     char errbuf[CURL_ERROR_SIZE] = "";
+    // Back to the pool (reset) on every return below, before the guard, the transfer and the
+    // error buffer it points to are gone.
+    struct Returner {
+      const CurlSender* sender;
+      Easy& easy;
+      ~Returner() {
+        if (easy) sender->ReturnHttpHandle(std::move(easy));
+      }
+    } returner{this, easy};
     if (!Common(h, t, guard, errbuf)) {
       return Make(Outcome::kFailed, "libcurl refused the egress guard's options");
     }
@@ -465,8 +474,33 @@ class CurlSender final : public Sender {
     return d;
   }
 
+  // HTTP handles are kept between sends, so that their connections to a receiver are reused
+  // (keep-alive): a page to a receiver already connected costs no TCP (or TLS) handshake. A
+  // handle is reset before it goes back, which keeps its connection cache and nothing else;
+  // every send sets all of its options again, the egress guard included. A connection was
+  // checked by the guard when it was opened, under the same policy (one per sender).
+  Easy TakeHttpHandle() const {
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!idle_.empty()) {
+        Easy h = std::move(idle_.back());
+        idle_.pop_back();
+        return h;
+      }
+    }
+    return Easy(curl_easy_init());
+  }
+  void ReturnHttpHandle(Easy h) const {
+    curl_easy_reset(h.get());
+    std::lock_guard lock(pool_mu_);
+    if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(h));
+  }
+  static constexpr size_t kMaxIdleHandles = 16;
+
   SenderOptions options_;
   const Clock* clock_ = nullptr;
+  mutable std::mutex pool_mu_;
+  mutable std::vector<Easy> idle_;
 };
 
 }  // namespace

@@ -590,6 +590,10 @@ std::expected<void, StartupError> App::Build() {
     rt_->fanout->Wake();
     rt_->chaser->Wake();
   };
+  api_options.on_incidents_opened = [this] {
+    rt_->escalations->Wake();
+    rt_->fanout->Wake();
+  };
   api_options.on_call = [this](const config::Org& o, const std::string& id, TimePoint t) {
     return OnCall(o, id, t);
   };
