@@ -73,8 +73,9 @@ class HttpServer {
     int status = 200;
     std::string headers;  // extra header lines, each ending in \r\n
     std::string body = "ok";
-    bool never = false;   // read the request, then never answer
-    size_t big_body = 0;  // answer with this many bytes instead of `body`
+    bool never = false;       // read the request, then never answer
+    size_t big_body = 0;      // answer with this many bytes instead of `body`
+    bool keep_alive = false;  // keep the connection open for the next request
   };
   struct Request {
     std::string method, target, body;
@@ -121,7 +122,8 @@ class HttpServer {
       int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) continue;
       ++connections_;
-      Serve(c);
+      while (Serve(c)) {
+      }
       close(c);
     }
   }
@@ -142,11 +144,12 @@ class HttpServer {
     return false;
   }
 
-  void Serve(int c) {
+  // One request: true if the connection stays open for another.
+  bool Serve(int c) {
     std::string buf;
     size_t header_end;
     while ((header_end = buf.find("\r\n\r\n")) == std::string::npos) {
-      if (!ReadSome(c, buf)) return;
+      if (!ReadSome(c, buf)) return false;
     }
     Request r;
     std::istringstream head(buf.substr(0, header_end));
@@ -165,7 +168,7 @@ class HttpServer {
       if (r.headers.back().first == "content-length") length = std::stoul(value);
     }
     while (buf.size() < header_end + 4 + length) {
-      if (!ReadSome(c, buf)) return;
+      if (!ReadSome(c, buf)) return false;
     }
     r.body = buf.substr(header_end + 4, length);
     Reply reply;
@@ -177,17 +180,18 @@ class HttpServer {
     if (reply.never) {
       while (ReadSome(c, buf)) {
       }
-      return;
+      return false;
     }
     std::string body = reply.big_body > 0 ? std::string(reply.big_body, 'x') : reply.body;
-    std::string out =
-        fmt::format("HTTP/1.1 {} Status\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n{}",
-                    reply.status, body.size(), reply.headers, body);
+    std::string out = fmt::format(
+        "HTTP/1.1 {} Status\r\nContent-Length: {}\r\n{}{}\r\n{}", reply.status, body.size(),
+        reply.keep_alive ? "" : "Connection: close\r\n", reply.headers, body);
     for (size_t sent = 0; sent < out.size();) {
       ssize_t n = send(c, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return;  // the client hung up (e.g. past its response cap)
+      if (n <= 0) return false;  // the client hung up (e.g. past its response cap)
       sent += static_cast<size_t>(n);
     }
+    return reply.keep_alive;
   }
 
   int port_ = 0;
@@ -307,6 +311,26 @@ TEST(WebhookLoopbackTest, DeliveredSignedWithAStableMessageId) {
   EXPECT_EQ(reqs[1].Header("x-houston-message-id"), "msg-loop-1");
   EXPECT_EQ(reqs[1].Count("x-houston-signature"), 0);
   EXPECT_EQ(reqs[1].Count("webhook-signature"), 0);
+}
+
+// Pages to a receiver that keeps connections open reuse one connection (no handshake per page),
+// and each still goes through every check: a contact method that is refused stays refused.
+TEST(WebhookLoopbackTest, AKeptAliveConnectionIsReusedForTheNextPage) {
+  HttpServer server;
+  HttpServer::Reply keep;
+  keep.keep_alive = true;
+  server.SetReply(keep);
+  auto sender = NewSender(LoopbackOptions());
+  for (int i = 0; i < 3; ++i) {
+    Delivery d = sender->Send(Webhook(server.Url(), "s3cret"), Page());
+    EXPECT_EQ(d.outcome, Outcome::kSent) << d.detail;
+  }
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(server.connections(), 1);
+  // The same sender still refuses what the egress guard refuses, pooled handle or not.
+  Delivery refused = sender->Send(Webhook("http://10.1.2.3:9/hook"), Page());
+  EXPECT_EQ(refused.outcome, Outcome::kFailed) << refused.detail;
+  EXPECT_EQ(server.requests().size(), 3u);
 }
 
 TEST(WebhookLoopbackTest, StatusCodesAreClassified) {
