@@ -227,7 +227,7 @@ store::EscalationUpdate EscalationEngine::Fire(const config::Org& org,
 
 store::EscalationUpdate EscalationEngine::Decide(const config::Org& org,
                                                  const store::EscalationRow& row, TimePoint now,
-                                                 bool& pages) {
+                                                 bool& pages, PolicySpecs& specs) {
   store::EscalationUpdate u;
   u.incident_id = row.incident_id;
   u.expected_version = row.version;
@@ -242,7 +242,9 @@ store::EscalationUpdate EscalationEngine::Decide(const config::Org& org,
         JsonQuote(fmt::format("escalation policy '{}' no longer exists", row.policy_id)));
     return u;
   }
-  EscalationPolicySpec policy = ToPolicySpec(*cfg);
+  auto spec = specs.find(cfg);
+  if (spec == specs.end()) spec = specs.emplace(cfg, ToPolicySpec(*cfg)).first;
+  const EscalationPolicySpec& policy = spec->second;
   using S = core::IncidentStatus;
   if (row.state == EscalationState::kNew || row.state == EscalationState::kActive) {
     if (row.incident.status != S::kTriggered) {
@@ -313,8 +315,9 @@ Result<std::optional<TimePoint>> EscalationEngine::RunOnce() {
     if (!org) break;
     std::vector<store::EscalationUpdate> updates;
     updates.reserve(rows.size());
+    PolicySpecs specs;  // for this pass's org only
     for (const auto& row : rows) {
-      updates.push_back(Decide(*org, row, now, pages));
+      updates.push_back(Decide(*org, row, now, pages, specs));
       updates.back().decided_at = now;
     }
     HOUSTON_ASSIGN_OR_RETURN(int applied, store::Wait<int>([&](auto cb) {

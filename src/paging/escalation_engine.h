@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <unordered_map>
 
 #include "config/config.h"
 #include "core/clock.h"
@@ -59,8 +60,12 @@ class EscalationEngine {
   void Stop() { loop_.Stop(); }
 
  private:
+  // The policies' specs, built once per pass of RunOnce rather than once per escalation (a
+  // policy with a large rotation copies every target).
+  using PolicySpecs =
+      std::unordered_map<const config::EscalationPolicy*, core::EscalationPolicySpec>;
   store::EscalationUpdate Decide(const config::Org& org, const store::EscalationRow& row,
-                                 TimePoint now, bool& pages);
+                                 TimePoint now, bool& pages, PolicySpecs& specs);
   store::EscalationUpdate Fire(const config::Org& org, const store::EscalationRow& row,
                                const core::EscalationPolicySpec& policy,
                                core::EscalationCursor cursor, TimePoint fired_at, TimePoint now);

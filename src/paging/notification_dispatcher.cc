@@ -315,7 +315,10 @@ void NotificationDispatcher::Start() {
     ClaimLoop();
   });
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
+    workers_.emplace_back([this] {
+      NameThisThread("notify-worker");
+      WorkerLoop();
+    });
   }
 }
 
