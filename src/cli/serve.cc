@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 
+#include <charconv>
 #include <csignal>
 #include <fstream>
 
@@ -205,6 +206,25 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
                   "messages per contact method per minute; more are bundled")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--alert-retention-days", flags->server.alert_retention_days,
+                  "delete alerts resolved (with their incident) more than this many days ago, "
+                  "in the background; incidents, timelines and audit records stay; 0 keeps "
+                  "every alert")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            int days = -1;
+            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), days);
+            if (ec != std::errc() || end != text.data() + text.size() || days < 0 || days > 36500 ||
+                (days > 0 && days < 7)) {
+              return std::string(
+                  "must be 0 (keep every alert) or a number of days from 7 to "
+                  "36500, not '" +
+                  text + "'");
+            }
+            return std::string();
+          },
+          "0 or 7..36500"));
   auto duration = CLI::Validator(
       [](std::string& text) {
         auto d = auth::ParseDuration(text);

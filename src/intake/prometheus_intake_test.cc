@@ -1,5 +1,5 @@
 // Prometheus straight in: routing by label matchers, grouping by labels, and the deadline-driven
-// expiry of alerts whose endsAt passed (AlertExpiry on a FakeClock).
+// expiry of alerts whose endsAt passed (AlertExpiry on a FakeClock), and retention.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,6 +7,7 @@
 
 #include "api/request.h"
 #include "intake/alert_expiry.h"
+#include "intake/alert_retention.h"
 #include "intake/prometheus_routing.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
@@ -229,6 +230,31 @@ TEST_F(AlertExpiryTest, AFullBatchComesBackAtOnce) {
   EXPECT_EQ(expiry.RunOnce().value(), std::nullopt);  // the last 3
   auto open = store_->ListAlerts({.status = core::AlertStatus::kTriggered});
   EXPECT_TRUE(open->empty());
+}
+
+// Retention on a FakeClock: nothing goes before the cutoff, a full batch comes back after a short
+// pause, then the loop rests; the alerts past the cutoff are gone, the newer one stays.
+TEST_F(AlertExpiryTest, RetentionDeletesPastTheCutoffInBatches) {
+  AlertRetention retention(*store_, clock_, std::chrono::hours(24 * 7));
+  const int n = AlertRetention::kBatch + 2;
+  for (int i = 0; i < n; ++i) Trigger("r" + std::to_string(i), clock_.Now() + seconds(1));
+  clock_.Advance(seconds(1));
+  AlertExpiry expiry(*store_, clock_);
+  while (expiry.RunOnce().value().has_value()) {
+  }
+  clock_.Advance(std::chrono::hours(24 * 6));
+  // The noise roll-up folds alerts a few minutes behind intake; retention waits for it.
+  auto rolled = store::Wait<int64_t>([&](auto cb) { store_->RollUpNoise(clock_.Now(), 5000, cb); });
+  ASSERT_TRUE(rolled.has_value()) << rolled.error().ToString();
+  EXPECT_EQ(retention.RunOnce().value(), clock_.Now() + AlertRetention::kIdle);  // not old yet
+  clock_.Advance(std::chrono::hours(24 * 2));
+  auto kept = Trigger("new", std::nullopt);
+  EXPECT_EQ(retention.RunOnce().value(), clock_.Now() + AlertRetention::kPause);  // full batch
+  EXPECT_EQ(retention.RunOnce().value(), clock_.Now() + AlertRetention::kIdle);   // the last 2
+  auto left = store_->ListAlerts({.limit = 1000});
+  ASSERT_TRUE(left.has_value());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->at(0).id, kept.alert_id);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "core/time_util.h"
 #include "http/http.h"
 #include "intake/alert_expiry.h"
+#include "intake/alert_retention.h"
 #include "learning/noise_rollup.h"
 #include "learning/reminders.h"
 #include "live/feed.h"
@@ -240,6 +241,8 @@ void DescribeMetrics(http::Metrics& metrics) {
                    "Heartbeats missed (each opened an alert).");
   metrics.Describe("houston_alerts_expired_total", "counter",
                    "Alerts resolved because their endsAt passed without a newer event.");
+  metrics.Describe("houston_alerts_pruned_total", "counter",
+                   "Alerts deleted by retention (--alert-retention-days).");
   // Counters start at 0, so that rates and alerts on them work from the first scrape.
   for (const char* event : {"opened", "acknowledged", "mitigated", "resolved", "reopened"}) {
     metrics.Add("houston_incidents_total", fmt::format("event=\"{}\"", event), 0);
@@ -248,6 +251,7 @@ void DescribeMetrics(http::Metrics& metrics) {
   metrics.Add("houston_pages_total", "", 0);
   metrics.Add("houston_heartbeats_missed_total", "", 0);
   metrics.Add("houston_alerts_expired_total", "", 0);
+  metrics.Add("houston_alerts_pruned_total", "", 0);
 }
 
 // The store's committed domain events (store::EventCounts) as counters.
@@ -264,6 +268,8 @@ void CountStoreEvents(http::Metrics& metrics, const store::EventCounts& events) 
       metrics.Add("houston_heartbeats_missed_total", "", count);
     } else if (name == "alert.expired") {
       metrics.Add("houston_alerts_expired_total", "", count);
+    } else if (name == "alert.pruned") {
+      metrics.Add("houston_alerts_pruned_total", "", count);
     }
   }
 }
@@ -418,7 +424,8 @@ struct App::Runtime {
   std::unique_ptr<api::Api> api;
   std::unique_ptr<http::Server> http;
   std::unique_ptr<paging::HeartbeatMonitor> heartbeats;
-  std::unique_ptr<intake::AlertExpiry> expiry;  // alerts whose endsAt passed (Prometheus)
+  std::unique_ptr<intake::AlertExpiry> expiry;        // alerts whose endsAt passed (Prometheus)
+  std::unique_ptr<intake::AlertRetention> retention;  // nullptr: every alert is kept
 };
 
 App::App(Options options)
@@ -640,6 +647,10 @@ std::expected<void, StartupError> App::Build() {
   rt_->http = std::make_unique<http::Server>(so, std::move(router), metrics);
   rt_->heartbeats = std::make_unique<paging::HeartbeatMonitor>(st, RealClock());
   rt_->expiry = std::make_unique<intake::AlertExpiry>(st, RealClock());
+  if (o_.alert_retention_days > 0) {
+    rt_->retention = std::make_unique<intake::AlertRetention>(
+        st, RealClock(), std::chrono::hours(24) * o_.alert_retention_days);
+  }
   return {};
 }
 
@@ -674,6 +685,7 @@ std::expected<uint16_t, StartupError> App::Start() {
   }
   rt_->heartbeats->Start();
   rt_->expiry->Start();
+  if (rt_->retention) rt_->retention->Start();
   rt_->dispatcher->Start();
   rt_->escalations->Start();
   rt_->fanout->Start();
@@ -775,6 +787,7 @@ void App::Shutdown() {
   if (started_) {
     rt_->heartbeats->Stop();
     rt_->expiry->Stop();
+    if (rt_->retention) rt_->retention->Stop();
     rt_->escalations->Stop();
     rt_->fanout->Stop();
     rt_->chaser->Stop();

@@ -74,6 +74,9 @@ struct Options {
   int notify_workers = 8;
   int claim_lease_s = 120;
   int max_pages_per_minute = 6;
+  // Alerts resolved (with their incident) more than this many days ago are deleted
+  // (intake::AlertRetention); 0 keeps every alert.
+  int alert_retention_days = 400;
   std::string session_idle = "12h", session_lifetime = "7d";  // auth::ParseDuration
   size_t live_buffer_kib = 1024;                              // per live feed stream
   int live_max_ids = 50;                                      // live::FeedOptions::max_ids_per_type

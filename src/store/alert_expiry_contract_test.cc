@@ -196,6 +196,71 @@ TEST_P(AlertExpiryTest, TwoServersExpireEachAlertOnce) {
   }
 }
 
+// Retention: an alert is deleted once it and its incident resolved before the cutoff, and only
+// after the noise roll-up has folded it; oldest first, in batches of the limit; one audit record
+// per call; what stays (the incident, its count, its timeline) stays.
+TEST_P(AlertExpiryTest, RetentionDeletesOnlyOldResolvedAlertsOfResolvedIncidents) {
+  auto prune = [&](TimePoint before, int limit) {
+    auto r = Wait<int>([&](auto cb) { store_->PruneResolvedAlerts(before, limit, cb); });
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r.value_or(-1);
+  };
+  auto roll_up = [&] {
+    auto r = Wait<int64_t>([&](auto cb) { store_->RollUpNoise(clock_.Now(), 1000, cb); });
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+  };
+  auto resolve = [&](core::AlertId id) {
+    auto r = Wait<core::Alert>([&](auto cb) {
+      store_->ResolveAlert(id, Actor{"user", "alice", "api"}, cb);
+    });
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+  };
+  // Old: three alerts resolved 40 days ago, two of them in one grouped incident.
+  auto a1 = Apply(Trigger("old-1", std::nullopt, "g-old"));
+  auto a2 = Apply(Trigger("old-2", std::nullopt, "g-old"));
+  auto a3 = Apply(Trigger("old-3", std::nullopt));
+  ASSERT_EQ(a1.incident_id, a2.incident_id);
+  for (auto id : {a1.alert_id, a2.alert_id, a3.alert_id}) resolve(id);
+  // Old but kept: resolved 40 days ago, its incident still open through a newer alert.
+  auto k1 = Apply(Trigger("kept-1", std::nullopt, "g-open"));
+  auto k2 = Apply(Trigger("kept-2", std::nullopt, "g-open"));
+  resolve(k1.alert_id);
+  clock_.Advance(std::chrono::hours(24 * 40));
+  // New: resolved now.
+  auto n1 = Apply(Trigger("new-1", std::nullopt));
+  resolve(n1.alert_id);
+  const TimePoint cutoff = clock_.Now() - std::chrono::hours(24 * 30);
+
+  // Not folded into the noise roll-up yet: nothing goes.
+  EXPECT_EQ(prune(cutoff, 100), 0);
+  roll_up();
+  EXPECT_EQ(prune(cutoff, 2), 2);  // the oldest two first
+  EXPECT_FALSE(store_->GetAlert(a1.alert_id).has_value());
+  EXPECT_FALSE(store_->GetAlert(a2.alert_id).has_value());
+  EXPECT_TRUE(store_->GetAlert(a3.alert_id).has_value());
+  EXPECT_EQ(prune(cutoff, 100), 1);
+  EXPECT_EQ(prune(cutoff, 100), 0);
+  EXPECT_FALSE(store_->GetAlert(a3.alert_id).has_value());
+  for (auto id : {k1.alert_id, k2.alert_id, n1.alert_id}) {
+    EXPECT_TRUE(store_->GetAlert(id).has_value()) << id;
+  }
+  // The incident stays, with its count and its timeline.
+  auto inc = store_->GetIncident(a1.incident_id);
+  ASSERT_TRUE(inc.has_value());
+  EXPECT_EQ(inc->status, IncidentStatus::kResolved);
+  EXPECT_EQ(inc->alert_count, 2);
+  EXPECT_EQ(ResolvedRecords(a1.alert_id), 1);
+  // One record per call that deleted something.
+  auto audit = store_->ListAudit({.resource_type = "alerts"});
+  ASSERT_TRUE(audit.has_value());
+  ASSERT_EQ(audit->size(), 2u);
+  for (const auto& r : *audit) EXPECT_EQ(r.action, "alerts.pruned");
+  // The noise report still counts the deleted alerts (from its roll-ups).
+  auto noise = store_->Noise({.from = cutoff - std::chrono::hours(24 * 20), .to = cutoff});
+  ASSERT_TRUE(noise.has_value()) << noise.error().ToString();
+  EXPECT_EQ(noise->alerts, 5);
+}
+
 HOUSTON_STORE_CONTRACT(AlertExpiryTest);
 
 }  // namespace

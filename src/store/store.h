@@ -535,6 +535,13 @@ class AlertStore {
   virtual void ExpireAlerts(TimePoint now, int limit, Callback<int> done) = 0;
   // The earliest expires_at of an open alert (nullopt: none will expire).
   virtual Result<std::optional<TimePoint>> NextAlertExpiry() = 0;
+
+  // Retention (intake::AlertRetention): deletes alerts resolved before `resolved_before` whose
+  // incident is resolved too, oldest first, at most `limit` in this one write, and returns how
+  // many. What stays: the incident (with its alert count), its timeline and audit records, and
+  // the noise report's roll-ups (only alerts the roll-up has folded are deleted). A call that
+  // deletes any writes one audit record, alerts.pruned, with the count and the cutoff.
+  virtual void PruneResolvedAlerts(TimePoint resolved_before, int limit, Callback<int> done) = 0;
 };
 
 // The org (org-as-code objects and the document they came from) and shared server secrets.

@@ -2,9 +2,16 @@
 //
 // A Prometheus alert says until when it holds (endsAt); the sender renews it while it fires.
 // ExpireAlerts resolves the ones nobody renewed, through the same code as a resolve event.
+// PruneResolvedAlerts is the other end of an alert's life: retention deletes it long after.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <tuple>
+#include <vector>
 
+#include "core/json_util.h"
+#include "core/time_util.h"
+#include "store/sql/analytics_sql.h"
 #include "store/sql/internal.h"
 #include "store/sql/sql_store.h"
 
@@ -56,6 +63,54 @@ void SqlStore::ExpireAlerts(TimePoint now, int limit, Callback<int> done) {
         }
         if (resolved > 0) db.CountEvent("alert.expired", resolved);
         return resolved;
+      },
+      std::move(done));
+}
+
+void SqlStore::PruneResolvedAlerts(TimePoint resolved_before, int limit, Callback<int> done) {
+  Submit<int>(
+      [this, resolved_before, limit](Db& db) -> Result<int> {
+        const int64_t cutoff = Ms(resolved_before);
+        // Only an alert created before the cutoff can have resolved before it: the candidates'
+        // ids lie below the first id created after it (widened by the clock skew allowed), so
+        // the scan reads the old end of the table only. And only alerts the noise roll-up has
+        // folded: the rest are still to be counted.
+        HOUSTON_ASSIGN_OR_RETURN(int64_t below, IdFrom(db, "alerts", cutoff + kIdSkewMs));
+        HOUSTON_ASSIGN_OR_RETURN(Stmt * rolled,
+                                 db.Prepare("SELECT rolled_through FROM noise_state WHERE id = 1"));
+        HOUSTON_ASSIGN_OR_RETURN(bool row, rolled->Step());
+        const int64_t folded = row ? rolled->Int(0) : 0;
+        rolled->Reset();
+        below = std::min(below, folded + 1);
+        std::vector<int64_t> ids;
+        HOUSTON_RETURN_IF_ERROR(Query(
+            db,
+            "SELECT a.id FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE a.id < ? "
+            "AND a.status = 'resolved' AND a.resolved_at < ? AND i.status = 'resolved' ORDER BY "
+            "a.id LIMIT ?",
+            {below, cutoff, static_cast<int64_t>(std::max(limit, 1))},
+            [&](const Stmt& s) { ids.push_back(s.Int(0)); }));
+        constexpr size_t kChunk = 100;
+        for (size_t at = 0; at < ids.size(); at += kChunk) {
+          const size_t n = std::min(kChunk, ids.size() - at);
+          for (const char* sql : {"DELETE FROM alerts WHERE id IN ({})",
+                                  "DELETE FROM noise_pending WHERE alert_id IN ({})"}) {
+            HOUSTON_ASSIGN_OR_RETURN(Stmt * del,
+                                     db.Prepare(fmt::format(fmt::runtime(sql), Repeated("?", n))));
+            for (size_t k = 0; k < n; ++k) del->Bind(static_cast<int>(k) + 1, ids[at + k]);
+            HOUSTON_RETURN_IF_ERROR(del->Run());
+          }
+        }
+        if (ids.empty()) return 0;
+        const Actor actor{"system", "alert-retention", "system"};
+        HOUSTON_RETURN_IF_ERROR(AuditLater(
+            db, options_.clock->Now(), actor, "alerts.pruned", "alerts", "",
+            fmt::format(R"({{"count":{},"resolved_before":{},"first_id":{},"last_id":{}}})",
+                        ids.size(), JsonQuote(FormatRfc3339(resolved_before)), ids.front(),
+                        ids.back()),
+            0, false));
+        db.CountEvent("alert.pruned", static_cast<int64_t>(ids.size()));
+        return static_cast<int>(ids.size());
       },
       std::move(done));
 }
