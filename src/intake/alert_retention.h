@@ -32,7 +32,8 @@ class AlertRetention {
       : store_(store),
         clock_(clock),
         retention_(retention),
-        loop_("alert retention", clock, [this] { return RunOnce(); }, kPause, kIdle) {}
+        loop_(
+            "alert retention", clock, [this] { return RunOnce(); }, kPause, kIdle) {}
   ~AlertRetention() { Stop(); }
 
   // Deletes one batch of alerts past the retention at `clock.Now()`; returns when to come back.

@@ -261,6 +261,48 @@ TEST_P(AlertExpiryTest, RetentionDeletesOnlyOldResolvedAlertsOfResolvedIncidents
   EXPECT_EQ(noise->alerts, 5);
 }
 
+// Two servers prune at the same moment: every alert is deleted once, and the audit records'
+// counts add up to what was deleted, not to what each found.
+TEST_P(AlertExpiryTest, TwoServersPruneEachAlertOnce) {
+  auto other = Open();
+  ASSERT_TRUE(other) << other.error().ToString();
+  std::vector<core::AlertId> ids;
+  for (int i = 0; i < 30; ++i) {
+    auto o = Apply(Trigger("p" + std::to_string(i), clock_.Now()));
+    ids.push_back(o.alert_id);
+  }
+  EXPECT_EQ(Expire(*store_), 30);
+  clock_.Advance(std::chrono::hours(24 * 10));
+  auto rolled = Wait<int64_t>([&](auto cb) { store_->RollUpNoise(clock_.Now(), 1000, cb); });
+  ASSERT_TRUE(rolled.has_value()) << rolled.error().ToString();
+  const TimePoint cutoff = clock_.Now() - std::chrono::hours(24);
+  auto prune = [&](Store& s) {
+    auto r = Wait<int>([&](auto cb) { s.PruneResolvedAlerts(cutoff, 1000, cb); });
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r.value_or(-1);
+  };
+  int mine = 0, theirs = 0;
+  std::latch go(2);
+  std::thread t([&] {
+    go.arrive_and_wait();
+    theirs = prune(**other);
+  });
+  go.arrive_and_wait();
+  mine = prune(*store_);
+  t.join();
+  EXPECT_EQ(mine + theirs, 30);
+  for (auto id : ids) EXPECT_FALSE(store_->GetAlert(id).has_value()) << id;
+  auto audit = store_->ListAudit({.resource_type = "alerts"});
+  ASSERT_TRUE(audit.has_value());
+  int64_t recorded = 0;
+  for (const auto& r : *audit) {
+    auto count = r.details_json.find("\"count\":");
+    ASSERT_NE(count, std::string::npos) << r.details_json;
+    recorded += std::stoll(r.details_json.substr(count + 8));
+  }
+  EXPECT_EQ(recorded, 30);
+}
+
 HOUSTON_STORE_CONTRACT(AlertExpiryTest);
 
 }  // namespace

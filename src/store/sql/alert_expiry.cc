@@ -90,27 +90,33 @@ void SqlStore::PruneResolvedAlerts(TimePoint resolved_before, int limit, Callbac
             "a.id LIMIT ?",
             {below, cutoff, static_cast<int64_t>(std::max(limit, 1))},
             [&](const Stmt& s) { ids.push_back(s.Int(0)); }));
+        // Counted as deleted, not as found: another server may have deleted some of them first
+        // (on PostgreSQL its DELETE commits, then this one's finds nothing there).
+        int64_t deleted = 0;
         constexpr size_t kChunk = 100;
         for (size_t at = 0; at < ids.size(); at += kChunk) {
           const size_t n = std::min(kChunk, ids.size() - at);
-          for (const char* sql : {"DELETE FROM alerts WHERE id IN ({})",
-                                  "DELETE FROM noise_pending WHERE alert_id IN ({})"}) {
-            HOUSTON_ASSIGN_OR_RETURN(Stmt * del,
-                                     db.Prepare(fmt::format(fmt::runtime(sql), Repeated("?", n))));
+          const std::string in = Repeated("?", n);
+          auto run = [&](const std::string& sql) -> Status {
+            HOUSTON_ASSIGN_OR_RETURN(Stmt * del, db.Prepare(sql));
             for (size_t k = 0; k < n; ++k) del->Bind(static_cast<int>(k) + 1, ids[at + k]);
-            HOUSTON_RETURN_IF_ERROR(del->Run());
-          }
+            return del->Run();
+          };
+          HOUSTON_RETURN_IF_ERROR(run(fmt::format("DELETE FROM alerts WHERE id IN ({})", in)));
+          deleted += db.Changes();
+          HOUSTON_RETURN_IF_ERROR(
+              run(fmt::format("DELETE FROM noise_pending WHERE alert_id IN ({})", in)));
         }
-        if (ids.empty()) return 0;
+        if (deleted == 0) return 0;
         const Actor actor{"system", "alert-retention", "system"};
         HOUSTON_RETURN_IF_ERROR(AuditLater(
             db, options_.clock->Now(), actor, "alerts.pruned", "alerts", "",
             fmt::format(R"({{"count":{},"resolved_before":{},"first_id":{},"last_id":{}}})",
-                        ids.size(), JsonQuote(FormatRfc3339(resolved_before)), ids.front(),
+                        deleted, JsonQuote(FormatRfc3339(resolved_before)), ids.front(),
                         ids.back()),
             0, false));
-        db.CountEvent("alert.pruned", static_cast<int64_t>(ids.size()));
-        return static_cast<int>(ids.size());
+        db.CountEvent("alert.pruned", deleted);
+        return static_cast<int>(deleted);
       },
       std::move(done));
 }
