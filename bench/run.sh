@@ -26,6 +26,10 @@
 #                (bench/paging_latency.py --sink-only), so the pages are really delivered]
 #   INTAKE_ORG   the org for the "nothing paged" case [bench/org-intake.yaml]
 #   SKIP_AM=1, SKIP_MICRO=1  leave out Alertmanager / the micro-benchmarks
+#   BASELINE     a build directory of the previous commit (or any other): after the cases,
+#                bench/compare_builds.sh runs it beside BUILD, case by case in one run, and the
+#                report gets its table of events/s and CPU per request with the ratios. README
+#                says how to build one.
 #   BUILD_COMMIT, SOURCE_NOTE  when BUILD was not built from this working tree: the commit it
 #                was built from (names the report) and a note on its source (printed in it)
 set -euo pipefail
@@ -608,6 +612,17 @@ if [[ ${SKIP_MICRO:-0} != 1 ]]; then
     fi
     out ""
   done
+fi
+
+# --- Beside the baseline build -----------------------------------------------------------------
+if [[ -n ${BASELINE:-} ]]; then
+  echo ">>> beside the baseline build $BASELINE" >&2
+  out "## Beside the baseline build (bench/compare_builds.sh)"
+  out ""
+  out "$(NEW_LABEL="${BUILD_COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD)}" OLD_LABEL="${BASELINE}" \
+    REPEAT="$REPEAT" DURATION="$DURATION" SUT_CPU="$SUT_CPU" WRK_CPU="$WRK_CPU" \
+    "$BENCH/compare_builds.sh" "$BASELINE" "$BUILD" | sed -n '/^| case/,$p')"
+  out ""
 fi
 
 out "Load at the end: \`$(uptime)\`"
