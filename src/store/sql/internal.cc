@@ -288,6 +288,22 @@ Result<std::optional<Alert>> FindOpenAlert(Db& db, const std::string& integratio
   return out;
 }
 
+Result<std::optional<OpenAlertRef>> FindOpenAlertRef(Db& db, const std::string& integration_key,
+                                                     const std::string& dedup_key) {
+  HOUSTON_ASSIGN_OR_RETURN(
+      Stmt * s, db.Prepare("SELECT id, incident_id, status FROM alerts WHERE integration_key = ? "
+                           "AND dedup_key = ? AND status <> 'resolved'"));
+  s->Bind(1, db.keys().Stored(integration_key)).Bind(2, dedup_key);
+  HOUSTON_ASSIGN_OR_RETURN(bool row, s->Step());
+  std::optional<OpenAlertRef> out;
+  if (row) {
+    out = OpenAlertRef{s->Int(0), s->Int(1),
+                       core::ParseAlertStatus(s->Text(2)).value_or(AlertStatus::kTriggered)};
+  }
+  s->Reset();
+  return out;
+}
+
 Result<Alert> LoadAlert(Db& db, core::AlertId id) {
   static const std::string kSql = fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns);
   return LoadById(db, kSql, id, "alert", [&](const Stmt& row) { return ReadAlert(db, row); });
@@ -579,8 +595,10 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
   EventOutcome out;
   if (ev.action == EventAction::kTrigger && ev.dedup_key.empty()) ev.dedup_key = NewUuid();
   out.dedup_key = ev.dedup_key;
-  HOUSTON_ASSIGN_OR_RETURN(std::optional<Alert> open,
-                           FindOpenAlert(db, ev.integration_key, ev.dedup_key));
+  // The open alert's id, incident and status only: a repeat (most events in a storm) needs
+  // nothing else, and an ack or resolve loads the whole alert.
+  HOUSTON_ASSIGN_OR_RETURN(std::optional<OpenAlertRef> open,
+                           FindOpenAlertRef(db, ev.integration_key, ev.dedup_key));
   if (ev.action != EventAction::kTrigger) {
     if (!open) {
       out.kind = Kind::kDropped;  // unknown or resolved key: accepted and dropped
@@ -588,16 +606,17 @@ Result<EventOutcome> ApplyEvent(Db& db, AlertEvent& ev, TimePoint now, const Act
     }
     out.alert_id = open->id;
     out.incident_id = open->incident_id;
+    if (ev.action == EventAction::kAcknowledge && open->status == AlertStatus::kAcknowledged) {
+      out.kind = Kind::kUnchanged;
+      return out;
+    }
+    HOUSTON_ASSIGN_OR_RETURN(Alert alert, LoadAlert(db, open->id));
     if (ev.action == EventAction::kAcknowledge) {
-      if (open->status == AlertStatus::kAcknowledged) {
-        out.kind = Kind::kUnchanged;
-        return out;
-      }
-      HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, *open, now, actor, true, ev.fanout));
+      HOUSTON_RETURN_IF_ERROR(AcknowledgeOpenAlert(db, alert, now, actor, true, ev.fanout));
       out.kind = Kind::kAcknowledged;
       return out;
     }
-    HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, *open, now, actor, true, ev.fanout));
+    HOUSTON_RETURN_IF_ERROR(ResolveOpenAlert(db, alert, now, actor, true, ev.fanout));
     out.kind = Kind::kResolved;
     return out;
   }

@@ -93,6 +93,14 @@ Result<core::Incident> LockIncident(Db& db, core::IncidentId id);
 Result<std::vector<core::Alert>> OpenAlertsOf(Db& db, core::IncidentId id);
 Result<std::optional<core::Alert>> FindOpenAlert(Db& db, const std::string& integration_key,
                                                  const std::string& dedup_key);
+// The same lookup, reading only what intake needs to fold a repeat.
+struct OpenAlertRef {
+  core::AlertId id = 0;
+  core::IncidentId incident_id = 0;
+  core::AlertStatus status = core::AlertStatus::kTriggered;
+};
+Result<std::optional<OpenAlertRef>> FindOpenAlertRef(Db& db, const std::string& integration_key,
+                                                     const std::string& dedup_key);
 
 // Moves an incident to `to` (the caller has checked the transition): sets the status times,
 // stops, ends or restarts its escalation, and writes "incident.<verb>" to the timeline.
