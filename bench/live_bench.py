@@ -81,6 +81,14 @@ def ws_connect(port, token, since=None):
     return s, rest
 
 
+# A masked, empty pong (RFC 6455 allows an unsolicited one as a heartbeat). The clients here drop
+# what they read, pings included, so they send this every PONG_EVERY seconds, as a browser's
+# automatic pong would keep the stream alive: houston closes a WebSocket client that has sent
+# nothing for a minute.
+PONG = bytes([0x8A, 0x80]) + os.urandom(4)
+PONG_EVERY = 20.0
+
+
 def child(port, token, n):
     """Holds n streams, drains and drops their bytes; prints 'ready' once all are open, and on
     SIGTERM a JSON line: bytes received per stream (min, max, how many got the max), closed."""
@@ -98,7 +106,15 @@ def child(port, token, n):
     print("ready", flush=True)
     buf = bytearray(1 << 20)
     closed = 0
+    next_pong = time.monotonic() + PONG_EVERY
     while not stop:
+        if time.monotonic() >= next_pong:
+            next_pong += PONG_EVERY
+            for key in list(sel.get_map().values()):
+                try:
+                    key.fileobj.send(PONG)
+                except OSError:
+                    pass
         for key, _ in sel.select(1.0):
             try:
                 k = key.fileobj.recv_into(buf, len(buf), socket.MSG_TRUNC)
@@ -128,8 +144,12 @@ def measure(port, token, seconds):
     deadline = time.monotonic() + seconds
     lat, count, bad, last, alerts = [], 0, 0, None, 0
     buf = rest
+    next_pong = time.monotonic() + PONG_EVERY
     try:
         while time.monotonic() < deadline:
+            if time.monotonic() >= next_pong:
+                next_pong += PONG_EVERY
+                s.sendall(PONG)
             try:
                 chunk = s.recv(1 << 16)
             except socket.timeout:

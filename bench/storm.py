@@ -107,6 +107,15 @@ class Sink:
         self.loop.run_forever()
 
 
+def metric(port, name):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/metrics")
+    for line in c.getresponse().read().decode().splitlines():
+        if line.split(" ")[0] == name:
+            return int(float(line.split(" ")[1]))
+    return 0
+
+
 def pct(values, p):
     if not values:
         return float("nan")
@@ -222,6 +231,7 @@ def main():
         drained = json.loads(holder.stdout.readline())
         time.sleep(3)  # let the pages due now go out
         rss_end = rss[-1] if rss else 0
+        slow = metric(port, "houston_websocket_slow_clients_total")
         srv.terminate()
         srv.wait()
         result = dict(kv.split("=", 1) for line in wrk.stdout.splitlines()
@@ -271,7 +281,9 @@ def main():
         print(f"| live feed: messages, lag (entry at -> received) p50 / p99 / max | "
               f"{m['messages']:,} ({m['out_of_order']} out of order), {pct(feed, 50):.0f} / "
               f"{pct(feed, 99):.0f} / {max(feed) if feed else 0:.0f} ms; {drained['closed']} of "
-              f"{max(0, a.feeds - 1)} draining streams cut off | p99 < 1 s |")
+              f"{max(0, a.feeds - 1)} draining streams closed by houston ({slow} cut off as too "
+              f"slow to read; bytes each draining stream received: {drained['min']:,} to "
+              f"{drained['max']:,}) | p99 < 1 s |")
         print(f"| houston RSS at the start / peak / at the end | {rss_start} / "
               f"{max(rss) if rss else 0} / {rss_end} MiB | bounded |")
         print()
