@@ -52,7 +52,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-paging_org() {  # starts the webhook sink once; prints the org that pages to it
+start_sink() {  # starts the webhook sink once (in this shell, so that cleanup stops it); sets SINK_ORG
   if [[ -z $SINK_PID ]]; then
     taskset -c "$WRK_CPU" python3 "$BENCH/paging_latency.py" --sink-only "$TMP/sink" --users 2000 \
       >"$TMP/sink.log" 2>&1 &
@@ -60,7 +60,7 @@ paging_org() {  # starts the webhook sink once; prints the org that pages to it
     for _ in $(seq 200); do [[ -s $TMP/sink/org.yaml ]] && break; sleep 0.05; done
   fi
   [[ -s $TMP/sink/org.yaml ]] || { echo "the webhook sink did not start: $(cat "$TMP/sink.log")" >&2; exit 1; }
-  echo "$TMP/sink/org.yaml"
+  SINK_ORG=$TMP/sink/org.yaml
 }
 
 run_one() {  # run_one BINARY ORG MODE RUNID -> prints "events/s cpu_us_per_request"
@@ -114,7 +114,7 @@ for c in $CASES; do
     example) org_old=$(example_org "$OLD_DIR") org_new=$(example_org "$NEW_DIR") mode=new ;;
     hot) org_old=$BENCH/org-intake.yaml org_new=$org_old mode=hot ;;
     rules) org_old=$BENCH/org-intake.yaml org_new=$BENCH/org-rules.yaml mode=new ;;
-    paging) org_old=$(paging_org) org_new=$org_old mode=new ;;
+    paging) start_sink; org_old=$SINK_ORG org_new=$org_old mode=new ;;
     healthz) org_old=$BENCH/org-intake.yaml org_new=$org_old mode=healthz ;;
     *) echo "unknown case $c" >&2; exit 2 ;;
   esac

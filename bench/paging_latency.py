@@ -83,6 +83,18 @@ class Sink:
             writer.close()
 
 
+class CountingSink(Sink):
+    """The sink, counting the webhooks it receives without reading them (run.sh's W1a, the
+    storm)."""
+
+    def __init__(self):
+        super().__init__()
+        self.received = 0
+
+    def record(self, body, now):
+        self.received += 1
+
+
 async def send_events(port, rate, seconds, conns, sent):
     interval = 1.0 / rate
     total = int(rate * seconds)
@@ -176,12 +188,6 @@ async def main_async(args):
 
 
 async def sink_only_async(args):
-    count = [0]
-
-    class CountingSink(Sink):
-        def record(self, body, now):
-            count[0] += 1
-
     sink = CountingSink()
     server = await asyncio.start_server(sink.handle, "127.0.0.1", 0)
     sink_port = server.sockets[0].getsockname()[1]
@@ -197,7 +203,7 @@ async def sink_only_async(args):
     await stop.wait()
     server.close()
     with open(os.path.join(args.sink_only, "sink.count"), "w") as f:
-        f.write(f"{count[0]}\n")
+        f.write(f"{sink.received}\n")
     return 0
 
 

@@ -1,8 +1,7 @@
 -- wrk script: an alert storm (bench/storm.py drives it): PagerDuty Events API v2 events from
--- SOURCES sources spread over SERVICES services, at a fixed aggregate RATE (paced as in
--- paced.lua), each source repeating its KEYS alerts (so most events are duplicates of an open
--- alert) and resolving one of them with probability RESOLVE_PERCENT (a later trigger of that key
--- opens a new alert).
+-- SOURCES sources spread over SERVICES services, at a fixed aggregate RATE (pacing.lua), each
+-- source repeating its KEYS alerts (so most events are duplicates of an open alert) and resolving
+-- one of them with probability RESOLVE_PERCENT (a later trigger of that key opens a new alert).
 --
 --   wrk -t1 -c64 -d60s --latency -s bench/storm.lua URL -- RUNID RATE SERVICES SOURCES KEYS RESOLVE_PERCENT
 --
@@ -11,38 +10,19 @@
 -- at most one per connection is still in flight when wrk stops).
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "wrk_common.lua")
+dofile(dir .. "pacing.lua")
 
-local ffi = require("ffi")
-ffi.cdef [[
-  typedef struct { long tv_sec; long tv_nsec; } houston_timespec;
-  int clock_gettime(int clk_id, houston_timespec *tp);
-]]
-local ts = ffi.new("houston_timespec")
-local function now_ms()
-  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
-  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
-end
-
-local run_id, interval_ms, services, sources, keys, resolve_percent = "storm", 1, 20, 2000, 5, 10
-local next_slot = nil
+local run_id, services, sources, keys, resolve_percent = "storm", 20, 2000, 5, 10
 triggers, resolves = 0, 0  -- per-thread globals, read in done()
 
 function init(args)
   run_id = args[1] or run_id
-  interval_ms = 1000 / tonumber(args[2] or "3334")
+  pace_at(tonumber(args[2] or "3334"))
   services = tonumber(args[3] or "20")
   sources = tonumber(args[4] or "2000")
   keys = tonumber(args[5] or "5")
   resolve_percent = tonumber(args[6] or "10")
   math.randomseed(20261205)
-end
-
-function delay()
-  local now = now_ms()
-  if next_slot == nil or next_slot < now then next_slot = now end
-  local wait = next_slot - now
-  next_slot = next_slot + interval_ms
-  return math.floor(wait + 0.5)
 end
 
 wrk.method = "POST"

@@ -28,12 +28,10 @@ Loopback only; bounded in time; stops what it starts. About SECONDS + 30 s.
 """
 import argparse
 import asyncio
-import collections
 import http.client
 import json
 import os
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +40,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from live_bench import metric  # noqa: E402
+from paging_latency import CountingSink, pct  # noqa: E402
 
 
 def org_yaml(services, sink_port):
@@ -68,59 +69,12 @@ def org_yaml(services, sink_port):
     return "\n".join(lines) + "\n"
 
 
-class Sink:
-    """HTTP/1.1 keep-alive sink on its own thread: answers 200, counts requests per path."""
-
-    def __init__(self):
-        self.count = collections.Counter()
-        self.port = None
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
-        ready.wait()
-
-    def _run(self, ready):
-        asyncio.set_event_loop(self.loop)
-
-        async def handle(reader, writer):
-            try:
-                while True:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    lines = head.split(b"\r\n")
-                    path = lines[0].split(b" ")[1].decode()
-                    length = 0
-                    for line in lines:
-                        if line.lower().startswith(b"content-length:"):
-                            length = int(line.split(b":", 1)[1])
-                    await reader.readexactly(length)
-                    self.count[path] += 1
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                    await writer.drain()
-            except (asyncio.IncompleteReadError, ConnectionError):
-                pass
-            finally:
-                writer.close()
-
-        server = self.loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        ready.set()
-        self.loop.run_forever()
-
-
-def metric(port, name):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("GET", "/metrics")
-    for line in c.getresponse().read().decode().splitlines():
-        if line.split(" ")[0] == name:
-            return int(float(line.split(" ")[1]))
-    return 0
-
-
-def pct(values, p):
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100.0 * len(values)))]
+def start_sink():
+    """paging_latency.py's counting sink, on a thread of its own: returns it and its port."""
+    sink, loop = CountingSink(), asyncio.new_event_loop()
+    server = loop.run_until_complete(asyncio.start_server(sink.handle, "127.0.0.1", 0))
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    return sink, server.sockets[0].getsockname()[1]
 
 
 def poller(port, token, stop, out):
@@ -177,9 +131,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="houston-storm-")
     db = os.path.join(tmp, "h.db")
     port_file = os.path.join(tmp, "port")
-    sink = Sink()
+    sink, sink_port = start_sink()
     with open(os.path.join(tmp, "org.yaml"), "w") as f:
-        f.write(org_yaml(a.services, sink.port))
+        f.write(org_yaml(a.services, sink_port))
     log = open(os.path.join(tmp, "houston.log"), "wb")
     srv = subprocess.Popen(server + [binary, "serve", "--config", os.path.join(tmp, "org.yaml"),
                                      "--db", db, "--listen", "127.0.0.1:0", "--port-file",
@@ -231,7 +185,7 @@ def main():
         drained = json.loads(holder.stdout.readline())
         time.sleep(3)  # let the pages due now go out
         rss_end = rss[-1] if rss else 0
-        slow = metric(port, "houston_websocket_slow_clients_total")
+        slow = int(metric(port, "houston_websocket_slow_clients_total"))
         srv.terminate()
         srv.wait()
         result = dict(kv.split("=", 1) for line in wrk.stdout.splitlines()
@@ -271,7 +225,7 @@ def main():
               f" | a handful per service |")
         print(f"| notifications per responder (outbox rows; most / fewest) / webhooks the sink "
               f"got | {max(per_user) if per_user else 0} / {min(per_user) if per_user else 0} "
-              f"/ {sum(sink.count.values()):,} | bounded |")
+              f"/ {sink.received:,} | bounded |")
         print(f"| intake latency (wrk) p50 / p99 / max | {int(result['p50_us']) / 1000:.1f} / "
               f"{int(result['p99_us']) / 1000:.1f} / {int(result['max_us']) / 1000:.1f} ms | |")
         print(f"| list queries during the storm: requests, p50 / p99 / max | {len(lat):,} "
