@@ -447,13 +447,16 @@ void OpsgenieRoutes::Submit(Call call, store::OpsgenieRequest request, Respond r
           return (*shared)(OgStoreError(r.error(), c->request_id, c->Took(clock_)));
         }
         CountEvent(kType, "accepted");
-        // Wake the engine when it has work now: a new incident to page, an ack, a close.
-        const bool wake =
-            r->success &&
-            ((action == OpsgenieAction::kCreate && r->incident_created && starts_now) ||
-             action == OpsgenieAction::kClose || action == OpsgenieAction::kAcknowledge ||
-             action == OpsgenieAction::kUnacknowledge);
-        if (wake) Changed();
+        // Wake the engines when they have work now: a new incident to page (the paging engines
+        // only, as /v2/enqueue does), an ack or a close (every engine).
+        if (r->success &&
+            (action == OpsgenieAction::kClose || action == OpsgenieAction::kAcknowledge ||
+             action == OpsgenieAction::kUnacknowledge)) {
+          Changed();
+        } else if (r->success && action == OpsgenieAction::kCreate && r->incident_created &&
+                   starts_now) {
+          IncidentsOpened();
+        }
         (*shared)(OgAccepted("Request will be processed", c->request_id, c->Took(clock_)));
       });
 }
