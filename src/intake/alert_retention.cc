@@ -6,16 +6,17 @@ namespace houston::intake {
 
 Result<std::optional<TimePoint>> AlertRetention::RunOnce() {
   TimePoint now = clock_.Now();
-  auto pruned =
-      store::Wait<int>([&](auto cb) { store_.PruneResolvedAlerts(now - retention_, kBatch, cb); });
-  if (!pruned) return std::unexpected(pruned.error());
-  if (*pruned > 0) {
-    spdlog::info("retention: deleted {} alert(s) resolved more than {} days ago", *pruned,
+  auto step = store::Wait<store::PruneStep>(
+      [&](auto cb) { store_.PruneResolvedAlerts(now - retention_, cursor_, kBatch, cb); });
+  if (!step) return std::unexpected(step.error());
+  if (step->deleted > 0) {
+    spdlog::info("retention: deleted {} alert(s) resolved more than {} days ago", step->deleted,
                  retention_.count() / 24);
   }
-  // A full batch may have left more: the next one after a short pause.
-  return std::optional<TimePoint>(now + (*pruned == kBatch ? std::chrono::milliseconds(kPause)
-                                                           : std::chrono::milliseconds(kIdle)));
+  // Mid-sweep, the next window after a short pause; at its end, the next sweep after a rest.
+  cursor_ = step->scanned_through;
+  return std::optional<TimePoint>(
+      now + (cursor_ != 0 ? std::chrono::milliseconds(kPause) : std::chrono::milliseconds(kIdle)));
 }
 
 }  // namespace houston::intake

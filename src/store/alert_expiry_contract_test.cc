@@ -201,9 +201,9 @@ TEST_P(AlertExpiryTest, TwoServersExpireEachAlertOnce) {
 // per call; what stays (the incident, its count, its timeline) stays.
 TEST_P(AlertExpiryTest, RetentionDeletesOnlyOldResolvedAlertsOfResolvedIncidents) {
   auto prune = [&](TimePoint before, int limit) {
-    auto r = Wait<int>([&](auto cb) { store_->PruneResolvedAlerts(before, limit, cb); });
+    auto r = Wait<PruneStep>([&](auto cb) { store_->PruneResolvedAlerts(before, 0, limit, cb); });
     EXPECT_TRUE(r.has_value()) << r.error().ToString();
-    return r.value_or(-1);
+    return r ? r->deleted : -1;
   };
   auto roll_up = [&] {
     auto r = Wait<int64_t>([&](auto cb) { store_->RollUpNoise(clock_.Now(), 1000, cb); });
@@ -261,6 +261,54 @@ TEST_P(AlertExpiryTest, RetentionDeletesOnlyOldResolvedAlertsOfResolvedIncidents
   EXPECT_EQ(noise->alerts, 5);
 }
 
+// Retention sweeps: each step looks at a window of the old alerts after where the last one
+// stopped, so the old alerts that must stay (their incident is open) are passed over once per
+// sweep, not looked at again by every step; the step that reaches the end says so (0).
+TEST_P(AlertExpiryTest, RetentionSweepsPastOldAlertsThatStay) {
+  auto resolve = [&](core::AlertId id) {
+    auto r = Wait<core::Alert>([&](auto cb) {
+      store_->ResolveAlert(id, Actor{"user", "alice", "api"}, cb);
+    });
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  };
+  // The oldest three stay: their incident is still open (one of them resolved, two firing).
+  std::vector<core::AlertId> kept;
+  for (int i = 0; i < 3; ++i)
+    kept.push_back(Apply(Trigger(fmt::format("k{}", i), std::nullopt, "open")).alert_id);
+  resolve(kept[0]);
+  // Then four that may go.
+  std::vector<core::AlertId> gone;
+  for (int i = 0; i < 4; ++i) {
+    gone.push_back(Apply(Trigger(fmt::format("g{}", i), std::nullopt)).alert_id);
+    resolve(gone.back());
+  }
+  clock_.Advance(std::chrono::hours(24 * 10));
+  auto rolled = Wait<int64_t>([&](auto cb) { store_->RollUpNoise(clock_.Now(), 1000, cb); });
+  ASSERT_TRUE(rolled.has_value()) << rolled.error().ToString();
+  const TimePoint cutoff = clock_.Now() - std::chrono::hours(24);
+  auto step = [&](core::AlertId after) {
+    auto r = Wait<PruneStep>([&](auto cb) { store_->PruneResolvedAlerts(cutoff, after, 3, cb); });
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r.value_or(PruneStep{-1, -1});
+  };
+  PruneStep first = step(0);  // the three that stay: nothing deleted, the sweep goes on
+  EXPECT_EQ(first.deleted, 0);
+  EXPECT_EQ(first.scanned_through, kept[2]);
+  PruneStep second = step(first.scanned_through);  // three of the four
+  EXPECT_EQ(second.deleted, 3);
+  EXPECT_EQ(second.scanned_through, gone[2]);
+  PruneStep third = step(second.scanned_through);  // the last one, and the end
+  EXPECT_EQ(third.deleted, 1);
+  EXPECT_EQ(third.scanned_through, 0);
+  for (auto id : gone) EXPECT_FALSE(store_->GetAlert(id).has_value()) << id;
+  for (auto id : kept) EXPECT_TRUE(store_->GetAlert(id).has_value()) << id;
+  // The next sweep starts over and finds only what stays.
+  PruneStep again = step(0);
+  EXPECT_EQ(again.deleted, 0);
+  EXPECT_EQ(again.scanned_through, kept[2]);
+  EXPECT_EQ(step(again.scanned_through).scanned_through, 0);
+}
+
 // Two servers prune at the same moment: every alert is deleted once, and the audit records'
 // counts add up to what was deleted, not to what each found.
 TEST_P(AlertExpiryTest, TwoServersPruneEachAlertOnce) {
@@ -277,9 +325,9 @@ TEST_P(AlertExpiryTest, TwoServersPruneEachAlertOnce) {
   ASSERT_TRUE(rolled.has_value()) << rolled.error().ToString();
   const TimePoint cutoff = clock_.Now() - std::chrono::hours(24);
   auto prune = [&](Store& s) {
-    auto r = Wait<int>([&](auto cb) { s.PruneResolvedAlerts(cutoff, 1000, cb); });
+    auto r = Wait<PruneStep>([&](auto cb) { s.PruneResolvedAlerts(cutoff, 0, 1000, cb); });
     EXPECT_TRUE(r.has_value()) << r.error().ToString();
-    return r.value_or(-1);
+    return r ? r->deleted : -1;
   };
   int mine = 0, theirs = 0;
   std::latch go(2);

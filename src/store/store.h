@@ -445,6 +445,14 @@ using EventObserver = std::function<void(const EventCounts& events)>;
 using FeedObserver = std::function<void(int64_t entries)>;
 
 // What is waiting, counted for gauges (cheap: index scans).
+// One step of retention's sweep (AlertStore::PruneResolvedAlerts).
+struct PruneStep {
+  int deleted = 0;  // alerts this step deleted
+  // The last alert id the step looked at, where the next step starts; 0 when the step reached
+  // the end of the old alerts (the sweep is over: the next one starts from the beginning).
+  core::AlertId scanned_through = 0;
+};
+
 struct OpenWork {
   std::map<std::string, int64_t> incidents_by_status;  // open ones: triggered, acknowledged,
                                                        // mitigated (each present, maybe 0)
@@ -536,12 +544,16 @@ class AlertStore {
   // The earliest expires_at of an open alert (nullopt: none will expire).
   virtual Result<std::optional<TimePoint>> NextAlertExpiry() = 0;
 
-  // Retention (intake::AlertRetention): deletes alerts resolved before `resolved_before` whose
-  // incident is resolved too, oldest first, at most `limit` in this one write, and returns how
-  // many. What stays: the incident (with its alert count), its timeline and audit records, and
-  // the noise report's roll-ups (only alerts the roll-up has folded are deleted). A call that
-  // deletes any writes one audit record, alerts.pruned, with the count and the cutoff.
-  virtual void PruneResolvedAlerts(TimePoint resolved_before, int limit, Callback<int> done) = 0;
+  // Retention (intake::AlertRetention): one step of a sweep over the alerts old enough to go.
+  // Looks at no more than `limit` of the alerts created before `resolved_before` whose ids are
+  // above `after`, in id order, and deletes those that resolved before it and whose incident is
+  // resolved too, in this one write. The others (an old alert of a still open incident) are
+  // passed over: the sweep goes on after them, so each step's work is bounded however many old
+  // alerts are kept. What stays: the incident (with its alert count), its timeline and audit
+  // records, and the noise report's roll-ups (only alerts the roll-up has folded are deleted). A
+  // call that deletes any writes one audit record, alerts.pruned, with the count and the cutoff.
+  virtual void PruneResolvedAlerts(TimePoint resolved_before, core::AlertId after, int limit,
+                                   Callback<PruneStep> done) = 0;
 };
 
 // The org (org-as-code objects and the document they came from) and shared server secrets.

@@ -67,9 +67,10 @@ void SqlStore::ExpireAlerts(TimePoint now, int limit, Callback<int> done) {
       std::move(done));
 }
 
-void SqlStore::PruneResolvedAlerts(TimePoint resolved_before, int limit, Callback<int> done) {
-  Submit<int>(
-      [this, resolved_before, limit](Db& db) -> Result<int> {
+void SqlStore::PruneResolvedAlerts(TimePoint resolved_before, core::AlertId after, int limit,
+                                   Callback<PruneStep> done) {
+  Submit<PruneStep>(
+      [this, resolved_before, after, limit](Db& db) -> Result<PruneStep> {
         const int64_t cutoff = Ms(resolved_before);
         // Only an alert created before the cutoff can have resolved before it: the candidates'
         // ids lie below the first id created after it (widened by the clock skew allowed), so
@@ -82,14 +83,22 @@ void SqlStore::PruneResolvedAlerts(TimePoint resolved_before, int limit, Callbac
         const int64_t folded = row ? rolled->Int(0) : 0;
         rolled->Reset();
         below = std::min(below, folded + 1);
+        // A window of at most `limit` old alerts after the cursor, each marked whether it may go.
+        const int64_t window = std::max(limit, 1);
+        PruneStep step;
+        int64_t seen = 0;
         std::vector<int64_t> ids;
         HOUSTON_RETURN_IF_ERROR(Query(
             db,
-            "SELECT a.id FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE a.id < ? "
-            "AND a.status = 'resolved' AND a.resolved_at < ? AND i.status = 'resolved' ORDER BY "
-            "a.id LIMIT ?",
-            {below, cutoff, static_cast<int64_t>(std::max(limit, 1))},
-            [&](const Stmt& s) { ids.push_back(s.Int(0)); }));
+            "SELECT a.id, CASE WHEN a.status = 'resolved' AND a.resolved_at < ? AND i.status = "
+            "'resolved' THEN 1 ELSE 0 END FROM alerts a JOIN incidents i ON i.id = a.incident_id "
+            "WHERE a.id > ? AND a.id < ? ORDER BY a.id LIMIT ?",
+            {cutoff, after, below, window}, [&](const Stmt& s) {
+              ++seen;
+              step.scanned_through = s.Int(0);
+              if (s.Int(1) != 0) ids.push_back(s.Int(0));
+            }));
+        if (seen < window) step.scanned_through = 0;  // the end of the old alerts
         // Counted as deleted, not as found: another server may have deleted some of them first
         // (on PostgreSQL its DELETE commits, then this one's finds nothing there).
         int64_t deleted = 0;
@@ -107,7 +116,7 @@ void SqlStore::PruneResolvedAlerts(TimePoint resolved_before, int limit, Callbac
           HOUSTON_RETURN_IF_ERROR(
               run(fmt::format("DELETE FROM noise_pending WHERE alert_id IN ({})", in)));
         }
-        if (deleted == 0) return 0;
+        if (deleted == 0) return step;
         const Actor actor{"system", "alert-retention", "system"};
         HOUSTON_RETURN_IF_ERROR(AuditLater(
             db, options_.clock->Now(), actor, "alerts.pruned", "alerts", "",
@@ -116,7 +125,8 @@ void SqlStore::PruneResolvedAlerts(TimePoint resolved_before, int limit, Callbac
                         ids.back()),
             0, false));
         db.CountEvent("alert.pruned", deleted);
-        return static_cast<int>(deleted);
+        step.deleted = static_cast<int>(deleted);
+        return step;
       },
       std::move(done));
 }

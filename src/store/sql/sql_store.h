@@ -57,7 +57,8 @@ class SqlStore : public Store {
   void AcknowledgeAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) override;
   void ResolveAlert(core::AlertId id, Actor actor, Callback<core::Alert> done) override;
   void ExpireAlerts(TimePoint now, int limit, Callback<int> done) override;
-  void PruneResolvedAlerts(TimePoint resolved_before, int limit, Callback<int> done) override;
+  void PruneResolvedAlerts(TimePoint resolved_before, core::AlertId after, int limit,
+                           Callback<PruneStep> done) override;
   Result<std::optional<TimePoint>> NextAlertExpiry() override;
   void ApplyOrg(std::vector<OrgObject> objects, std::vector<Heartbeat> heartbeats,
                 std::string source_yaml, std::string source_name, Actor actor,
