@@ -24,7 +24,8 @@
 #   ORG          the org for the W1a-c cases [generated: every new alert opens an incident that
 #                pages one of 2000 users at once, by webhook to a sink on WRK_CPU
 #                (bench/paging_latency.py --sink-only), so the pages are really delivered]
-#   INTAKE_ORG   the org for the "nothing paged" case [bench/org-intake.yaml]
+#   INTAKE_ORG   the org for the "nothing paged" cases: W1d, and W1p (houston's Prometheus
+#                endpoint on Alertmanager's identical body) [bench/org-intake.yaml]
 #   SKIP_AM=1, SKIP_MICRO=1  leave out Alertmanager / the micro-benchmarks
 #   BASELINE     a build directory of the previous commit (or any other): after the cases,
 #                bench/compare_builds.sh runs it beside BUILD, case by case in one run, and the
@@ -287,6 +288,7 @@ houston_case() {
   local warm_args=("$@")
   [[ ${warm_args[0]:-} = new ]] && warm_args[1]="${warm_args[1]}-warmup"
   [[ $script = paced.lua ]] && warm_args[0]="${warm_args[0]}-warmup"
+  [[ $script = am.lua ]] && warm_args[1]="${warm_args[1]:-}-warmup"
   run_waited taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH/$script" "$url" \
     -- "${warm_args[@]}" >"$raw.warmup" 2>&1 || die "wrk warm-up failed: $(tail -3 "$raw.warmup")"
   sleep 0.5  # let in-flight writes commit
@@ -417,16 +419,21 @@ am_case() {  # am_case REP notify|ingest; sets LAST_RPS
 
 RUNID=r$(date +%s)$RANDOM
 AM_ROWS=()
-H_RPS=() A_RPS_notify=() A_RPS_ingest=() RATIOS_notify=() RATIOS_ingest=()
+H_RPS=() P_RPS=() A_RPS_notify=() A_RPS_ingest=() RATIOS_notify=() RATIOS_ingest=() RATIOS_prom=()
+PROM_PATH=/integrations/prometheus/prom-bench/api/v2/alerts  # bench/org-intake.yaml
 
 # W1 (a) all-new keys, durable, repeated side by side with Alertmanager.
 for rep in $(seq "$REPEAT"); do
   houston_case "new-full-$rep" "W1a all-new keys, sync=full, rep $rep" full events_v2.lua new "$RUNID-a$rep"
   H_RPS+=("$LAST_RPS")
   if [[ ${SKIP_AM:-0} != 1 ]]; then
+    # W1p: houston's Prometheus endpoint on Alertmanager's identical body, nothing paged.
+    CASE_ORG=$INTAKE_ORG houston_case "prom-$rep" "W1p Prometheus endpoint, Alertmanager's body, sync=full, rep $rep" full am.lua "$PROM_PATH" "$RUNID-p$rep"
+    P_RPS+=("$LAST_RPS")
     am_case "$rep" ingest
     A_RPS_ingest+=("$LAST_RPS")
     RATIOS_ingest+=("$(calc "${H_RPS[-1]} / $LAST_RPS")")
+    RATIOS_prom+=("$(calc "${P_RPS[-1]} / $LAST_RPS")")
     am_case "$rep" notify
     A_RPS_notify+=("$LAST_RPS")
     RATIOS_notify+=("$(calc "${H_RPS[-1]} / $LAST_RPS")")
@@ -568,9 +575,14 @@ if [[ ${SKIP_AM:-0} != 1 ]]; then
   out "a webhook on a local port where nothing listens (the notification fails and is retried)."
   out ""
   IFS='|' read -r hm hmin hmax <<<"$(stats "${H_RPS[@]}")"
-  out "| ${REPEAT} repetitions, run alternately (houston, AM ingest, AM notify) | median | min | max |"
+  out "| ${REPEAT} repetitions, run alternately (houston W1a, houston W1p, AM ingest, AM notify) | median | min | max |"
   out "|---|---:|---:|---:|"
-  out "| houston all-new keys, sync=full, req/s | $(fmt0 "$hm") | $(fmt0 "$hmin") | $(fmt0 "$hmax") |"
+  out "| houston W1a (Events v2, all-new keys, every incident pages), sync=full, req/s | $(fmt0 "$hm") | $(fmt0 "$hmin") | $(fmt0 "$hmax") |"
+  IFS='|' read -r pm pmin pmax <<<"$(stats "${P_RPS[@]}")"
+  out "| houston W1p (Prometheus endpoint, Alertmanager's body, one incident, nothing paged), sync=full, req/s | $(fmt0 "$pm") | $(fmt0 "$pmin") | $(fmt0 "$pmax") |"
+  IFS='|' read -r rm rmin rmax <<<"$(stats "${RATIOS_prom[@]}")"
+  out "| **ratio houston W1p / Alertmanager (ingest config), identical body**, per repetition | **$(printf '%.2f' "$rm")** | $(printf '%.2f' "$rmin") | $(printf '%.2f' "$rmax") |"
+  RATIO_MEDIAN_prom=$rm
   for kind in ingest notify; do
     arr_a="A_RPS_$kind[@]" arr_r="RATIOS_$kind[@]"
     IFS='|' read -r am amin amax <<<"$(stats "${!arr_a}")"
@@ -592,6 +604,7 @@ p99=$(field p99_us "$PACED_FULL_RAW")
 out "| p99 < 5 ms at $RATE events/s, sync=full | p99 $(ms "$p99") ms at $(fmt0 "$PACED_FULL_RPS")/s achieved | $(awk -v p="$p99" -v a="$PACED_FULL_RPS" -v r="$RATE" 'BEGIN { print (p < 5000 && a >= 0.95 * r) ? "yes" : "**no**" }') |"
 if [[ ${SKIP_AM:-0} != 1 ]]; then
   out "| ≥ 5x Alertmanager 0.25 (against its faster, ingest-only config) | $(printf '%.2f' "$RATIO_MEDIAN_ingest")x (median of $REPEAT); $(printf '%.2f' "$RATIO_MEDIAN_notify")x against the perf-anchors §3.3 config | $(awk -v v="$RATIO_MEDIAN_ingest" 'BEGIN { print (v >= 5) ? "yes" : "**no**" }') |"
+  out "| Prometheus endpoint ≥ 5x Alertmanager 0.25 on the identical body (ingest config) | $(printf '%.2f' "$RATIO_MEDIAN_prom")x (median of $REPEAT) | $(awk -v v="$RATIO_MEDIAN_prom" 'BEGIN { print (v >= 5) ? "yes" : "**no**" }') |"
 fi
 out ""
 
