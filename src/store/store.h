@@ -444,7 +444,6 @@ using EventObserver = std::function<void(const EventCounts& events)>;
 // Called after a commit that recorded change feed entries (store/feed.h), with how many.
 using FeedObserver = std::function<void(int64_t entries)>;
 
-// What is waiting, counted for gauges (cheap: index scans).
 // One step of retention's sweep (AlertStore::PruneResolvedAlerts).
 struct PruneStep {
   int deleted = 0;  // alerts this step deleted
@@ -453,6 +452,7 @@ struct PruneStep {
   core::AlertId scanned_through = 0;
 };
 
+// What is waiting, counted for gauges (cheap: index scans).
 struct OpenWork {
   std::map<std::string, int64_t> incidents_by_status;  // open ones: triggered, acknowledged,
                                                        // mitigated (each present, maybe 0)
