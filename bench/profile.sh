@@ -7,7 +7,11 @@
 #                                        houston's CPU per request during the recording
 # Loopback only; everything it starts is stopped on exit.
 #
-#   bench/profile.sh [CASE ...]     cases: healthz w1d hot w1a  [default: healthz w1d hot w1a]
+#   bench/profile.sh [CASE ...]     cases: healthz w1d hot w1a paging  [default: healthz w1d hot w1a]
+#
+# paging: a new alert each on a generated org whose every new incident pages one of 2000 users
+# at once by webhook, delivered to a sink on WRK_CPU (bench/paging_latency.py --sink-only), as
+# run.sh's W1a and compare_builds.sh's paging case do.
 #
 # Environment (defaults in brackets):
 #   BUILD      build directory holding houston [build]; RelWithDebInfo gives symbols
@@ -39,10 +43,20 @@ for tool in perf wrk taskset curl python3; do
 done
 
 TMP=$(mktemp -d /tmp/houston-profile.XXXXXX)
-HPID=''
+HPID='' SINK_PID=''
 cleanup() {
   [[ -n $HPID ]] && kill -TERM "$HPID" 2>/dev/null && wait "$HPID" 2>/dev/null
+  [[ -n $SINK_PID ]] && kill -TERM "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
   rm -rf "$TMP"
+}
+sink_org() {  # starts the webhook sink once; prints its org
+  if [[ -z $SINK_PID ]]; then
+    taskset -c "$WRK_CPU" python3 "$BENCH/paging_latency.py" --sink-only "$TMP/sink" --users 2000 \
+      >"$TMP/sink.log" 2>&1 &
+    SINK_PID=$!
+    for _ in $(seq 200); do [[ -s $TMP/sink/org.yaml ]] && break; sleep 0.05; done
+    [[ -s $TMP/sink/org.yaml ]] || die "the webhook sink did not start: $(tail -3 "$TMP/sink.log")"
+  fi
 }
 trap cleanup EXIT
 
@@ -57,12 +71,14 @@ for c in "${CASES[@]}"; do
     w1d) org=$BENCH/org-intake.yaml script=events_v2.lua args=(new "p$RANDOM") what="POST /v2/enqueue, a new alert each (bench/org-intake.yaml: nothing paged), --sync full" ;;
     hot) org=$BENCH/org-intake.yaml script=events_v2.lua args=(hot "p$RANDOM") what="POST /v2/enqueue folded into 100 open alerts, --sync full" ;;
     w1a) org=$ROOT/examples/org.yaml script=events_v2.lua args=(new "p$RANDOM") what="POST /v2/enqueue, a new alert each (examples/org.yaml: checkout groups them into one open incident, which paged once), --sync full" ;;
-    *) die "unknown case '$c' (healthz, w1d, hot, w1a)" ;;
+    paging) sink_org; org=$TMP/sink/org.yaml script=events_v2.lua args=(new "p$RANDOM") what="POST /v2/enqueue, a new alert each, each new incident paging one of 2000 users by webhook to a loopback sink, --sync full" ;;
+    *) die "unknown case '$c' (healthz, w1d, hot, w1a, paging)" ;;
   esac
   pf=$TMP/port db=$TMP/$c.db
   rm -f "$pf"
   taskset -c "$SUT_CPU" "$HOUSTON" serve --config "$org" --db "$db" --listen 127.0.0.1:0 \
-    --port-file "$pf" --sync full --log-level warn >>"$TMP/houston.log" 2>&1 &
+    --port-file "$pf" --sync full --log-level warn --allow-egress 127.0.0.1/32 \
+    --max-pages-per-minute 1000 >>"$TMP/houston.log" 2>&1 &
   HPID=$!
   for _ in $(seq 200); do [[ -s $pf ]] && break; sleep 0.05; done
   [[ -s $pf ]] || die "houston did not start: $(tail -5 "$TMP/houston.log")"

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 
 #include "paging/notification_dispatcher.h"
 #include "paging/schedules.h"
@@ -500,6 +502,160 @@ TEST_F(EngineTest, ApiOverridesWinOverTheOrgAndCoverRequestsOnlyOnceAccepted) {
   book = ScheduleBook::Build(*org_, *store_->ListOverrides("", clock_.Now()));
   EXPECT_EQ(*book->OnCall("primary", clock_.Now() + std::chrono::hours(1)),
             std::vector<std::string>{"alice"});
+}
+
+// The outbox of a store whose writes of outcomes fail while the database is "down" (the way a
+// PostgreSQL restart fails them), counting claims and outcomes recorded.
+class FlakyOutbox final : public store::OutboxStore {
+ public:
+  explicit FlakyOutbox(store::OutboxStore& real) : real_(real) {}
+  // The next `n` outcomes fail with `code`; n < 0: every one until Up().
+  void Down(int n, StatusCode code = StatusCode::kUnavailable) {
+    std::lock_guard lock(mu_);
+    failing_ = n;
+    code_ = code;
+  }
+  void Up() { Down(0); }
+  struct Counts {
+    int claims = 0;    // claims answered
+    int recorded = 0;  // outcomes recorded
+    int refused = 0;   // outcomes refused
+  };
+  Counts counts() const {
+    std::lock_guard lock(mu_);
+    return n_;
+  }
+  // Waits (bounded) until each count reaches `at_least`'s; false on timeout.
+  bool WaitFor(Counts at_least) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(20), [&] {
+      return n_.claims >= at_least.claims && n_.recorded >= at_least.recorded &&
+             n_.refused >= at_least.refused;
+    });
+  }
+
+  void ClaimNotifications(store::ClaimOptions o,
+                          store::Callback<std::vector<store::ClaimedBatch>> done) override {
+    // Counted before `done`, which may end the test (and this object).
+    real_.ClaimNotifications(std::move(o), [this, done = std::move(done)](auto r) {
+      {
+        std::lock_guard lock(mu_);
+        ++n_.claims;
+        cv_.notify_all();
+      }
+      done(std::move(r));
+    });
+  }
+  void CompleteNotifications(std::vector<store::ClaimRef> claims, store::SendResult result,
+                             store::Callback<int> done) override {
+    std::unique_lock lock(mu_);
+    if (failing_ != 0) {
+      if (failing_ > 0) --failing_;
+      ++n_.refused;
+      cv_.notify_all();
+      const Status error(code_, "connection to the database lost");
+      lock.unlock();
+      done(std::unexpected(error));
+      return;
+    }
+    lock.unlock();
+    real_.CompleteNotifications(std::move(claims), std::move(result),
+                                [this, done = std::move(done)](Result<int> r) {
+                                  {
+                                    std::lock_guard lock(mu_);
+                                    n_.recorded += r.has_value();
+                                    cv_.notify_all();
+                                  }
+                                  done(std::move(r));
+                                });
+  }
+  void RecoverInterruptedSends(store::Callback<int> done) override {
+    real_.RecoverInterruptedSends(std::move(done));
+  }
+  Result<std::optional<TimePoint>> NextNotificationDue(std::chrono::milliseconds lease) override {
+    return real_.NextNotificationDue(lease);
+  }
+  Result<std::vector<store::Notification>> ListNotifications(
+      const store::NotificationFilter& f) override {
+    return real_.ListNotifications(f);
+  }
+
+ private:
+  store::OutboxStore& real_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int failing_ = 0;
+  StatusCode code_ = StatusCode::kUnavailable;
+  Counts n_;
+};
+
+// Regression (fault injection, seed 1334829334): PostgreSQL restarted while a page was being
+// sent, recording that it was sent failed, the row stayed "sending", and the page went out
+// again when its lease ran out.
+TEST_F(EngineTest, ASentPageIsRecordedOnceTheDatabaseIsBackAndNotSentAgain) {
+  FlakyOutbox outbox(*store_);
+  DispatcherOptions d;
+  d.link_key = "link-key";
+  d.record_retry = std::chrono::milliseconds(1);
+  dispatcher_ = std::make_unique<NotificationDispatcher>(
+      outbox, *store_, clock_, sender_, [this] { return org_; }, d);
+  outbox.Down(3);
+  Trigger("acky", "a");
+  Tick();
+  EXPECT_EQ(outbox.counts().refused, 3);
+  EXPECT_EQ(store_->ListNotifications({.state = core::NotificationState::kSent})->size(), 1u);
+  Run(minutes(30));  // far past the 2-minute lease
+  EXPECT_EQ(sender_.count(), 1u);
+}
+
+TEST_F(EngineTest, AnOutcomeRefusedForGoodIsNotTriedAgain) {
+  FlakyOutbox outbox(*store_);
+  DispatcherOptions d;
+  d.link_key = "link-key";
+  d.record_retry = std::chrono::milliseconds(1);
+  dispatcher_ = std::make_unique<NotificationDispatcher>(
+      outbox, *store_, clock_, sender_, [this] { return org_; }, d);
+  outbox.Down(1, StatusCode::kInternal);
+  Trigger("acky", "a");
+  Tick();
+  EXPECT_EQ(outbox.counts().refused, 1);
+  EXPECT_EQ(store_->ListNotifications({.state = core::NotificationState::kSending})->size(), 1u);
+}
+
+// The workers' path: the outcome is tried again in the background, and meanwhile this server's
+// claimer does not take the claim back, even once the wall clock is past its lease.
+TEST_F(EngineTest, WorkersRecordASentPageOnceTheDatabaseIsBack) {
+  FlakyOutbox outbox(*store_);
+  DispatcherOptions d;
+  d.link_key = "link-key";
+  d.workers = 2;
+  d.record_retry = std::chrono::milliseconds(1);
+  d.record_retry_max = std::chrono::milliseconds(5);
+  d.sole_server = false;
+  // Declared after the outbox, so that it stops before the outbox goes (also when an assertion
+  // ends the test early).
+  NotificationDispatcher dispatcher(
+      outbox, *store_, clock_, sender_, [this] { return org_; }, d);
+  outbox.Down(-1);
+  Trigger("acky", "a");
+  ASSERT_TRUE(engine_->RunOnce());
+  dispatcher.Start();
+  ASSERT_TRUE(outbox.WaitFor({.claims = 1, .refused = 3}));
+  clock_.StepWall(minutes(10));  // far past the 2-minute lease
+  // Two claims that end after the step: the second one began after it.
+  const int before = outbox.counts().claims;
+  for (int i = 1; i <= 2; ++i) {
+    dispatcher.Wake();
+    ASSERT_TRUE(outbox.WaitFor({.claims = before + i}));
+  }
+  auto sending = store_->ListNotifications({.state = core::NotificationState::kSending});
+  ASSERT_EQ(sending->size(), 1u);
+  EXPECT_EQ(sending->front().attempts, 1) << "the claim was taken back while being recorded";
+  outbox.Up();
+  ASSERT_TRUE(outbox.WaitFor({.recorded = 1}));
+  dispatcher.Stop();
+  EXPECT_EQ(sender_.count(), 1u);
+  EXPECT_EQ(store_->ListNotifications({.state = core::NotificationState::kSent})->size(), 1u);
 }
 
 TEST(Backoff, Doubles) {

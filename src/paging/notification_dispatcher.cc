@@ -207,7 +207,7 @@ std::optional<notify::Channel> ChannelFor(const config::Org& org, const store::C
   return std::nullopt;
 }
 
-void NotificationDispatcher::Deliver(const Work& work, bool wait) {
+std::optional<NotificationDispatcher::Recording> NotificationDispatcher::Deliver(const Work& work) {
   const store::ClaimedBatch& batch = work.batch;
   std::vector<store::ClaimRef> claims;
   int attempts = 0;
@@ -222,7 +222,7 @@ void NotificationDispatcher::Deliver(const Work& work, bool wait) {
     spdlog::warn("notification {}: claimed {} ms ago, past its lease; not sent by this server",
                  claims.front().id,
                  std::chrono::duration_cast<std::chrono::milliseconds>(age).count());
-    return;
+    return std::nullopt;
   }
   store::SendResult result;
   auto org = org_();
@@ -272,15 +272,82 @@ void NotificationDispatcher::Deliver(const Work& work, bool wait) {
     spdlog::warn("notification {} to {}/{}: {} ({})", claims.front().id, batch.user_id,
                  batch.contact_method_id, core::ToString(result.state), result.detail);
   }
-  auto log = [](const Result<int>& r) {
-    if (!r) spdlog::error("recording a notification outcome failed: {}", r.error().ToString());
-  };
-  if (wait) {
-    log(store::Wait<int>(
-        [&](auto cb) { store_.CompleteNotifications(claims, std::move(result), cb); }));
-  } else {
-    store_.CompleteNotifications(std::move(claims), std::move(result), log);
+  return Recording{std::move(claims), std::move(result)};
+}
+
+bool NotificationDispatcher::RecordAgain(Recording& r, const Status& error) const {
+  ++r.failures;
+  const bool transient =
+      error.code() == StatusCode::kUnavailable || error.code() == StatusCode::kResourceExhausted;
+  if (!transient) {
+    spdlog::error("recording the outcome ({}) of notification {} failed: {}",
+                  core::ToString(r.result.state), r.claims.front().id, error.ToString());
+    return false;
   }
+  spdlog::warn(
+      "recording the outcome ({}) of notification {} failed (try {}), trying again in {} ms: {}",
+      core::ToString(r.result.state), r.claims.front().id, r.failures, RecordPause(r).count(),
+      error.ToString());
+  return true;
+}
+
+std::chrono::milliseconds NotificationDispatcher::RecordPause(const Recording& r) const {
+  auto pause = options_.record_retry;
+  for (int i = 1; i < r.failures && pause < options_.record_retry_max; ++i) pause *= 2;
+  return std::min(pause, std::max(options_.record_retry, options_.record_retry_max));
+}
+
+void NotificationDispatcher::Abandon(const Recording& r) {
+  spdlog::error(
+      "notification {}: its outcome ({}) was not recorded before houston stopped; it is sent "
+      "again (same message id) when its claim runs out or houston starts again",
+      r.claims.front().id, core::ToString(r.result.state));
+}
+
+void NotificationDispatcher::RecordNow(Recording r) {
+  for (;;) {
+    auto done =
+        store::Wait<int>([&](auto cb) { store_.CompleteNotifications(r.claims, r.result, cb); });
+    if (done || !RecordAgain(r, done.error())) return;
+    std::unique_lock lock(mu_);
+    if (work_cv_.wait_for(lock, RecordPause(r), [&] { return stop_; })) {
+      lock.unlock();
+      Abandon(r);
+      return;
+    }
+  }
+}
+
+void NotificationDispatcher::RecordLater(Recording r) {
+  {
+    std::lock_guard lock(mu_);
+    ++recording_;
+  }
+  auto claims = r.claims;
+  auto result = r.result;
+  store_.CompleteNotifications(std::move(claims), std::move(result),
+                               [this, r = std::move(r)](Result<int> done) mutable {
+                                 const bool again = !done && RecordAgain(r, done.error());
+                                 bool abandoned = false;
+                                 {
+                                   std::lock_guard lock(mu_);
+                                   if (again && !stop_) {
+                                     work_.push_back({.record = std::move(r)});
+                                     work_cv_.notify_one();
+                                   } else {
+                                     abandoned = again;
+                                     ReleaseLocked(r.claims);
+                                   }
+                                   --recording_;
+                                 }
+                                 if (abandoned) Abandon(r);
+                                 cv_.notify_all();
+                               });
+}
+
+void NotificationDispatcher::ReleaseLocked(const std::vector<store::ClaimRef>& claims) {
+  for (const auto& c : claims) std::erase(in_flight_, c.id);
+  woken_ = true;
 }
 
 Result<int> NotificationDispatcher::RunOnce() {
@@ -296,7 +363,9 @@ Result<int> NotificationDispatcher::RunOnce() {
     HOUSTON_ASSIGN_OR_RETURN(auto batches, store::Wait<std::vector<store::ClaimedBatch>>(
                                                [&](auto cb) { store_.ClaimNotifications(o, cb); }));
     if (batches.empty()) break;
-    for (auto& b : batches) Deliver({std::move(b), claimed}, /*wait=*/true);
+    for (auto& b : batches) {
+      if (auto r = Deliver({std::move(b), claimed})) RecordNow(std::move(*r));
+    }
     sent += static_cast<int>(batches.size());
   }
   return sent;
@@ -307,8 +376,10 @@ void NotificationDispatcher::Start() {
                        ? store::Wait<int>([&](auto cb) { store_.RecoverInterruptedSends(cb); })
                        : Result<int>(0);
   if (recovered && *recovered > 0) {
-    spdlog::warn("{} notification(s) were being sent when houston stopped: marked unknown",
-                 *recovered);
+    spdlog::warn(
+        "{} notification(s) were being sent when houston stopped: sent again, with the same "
+        "message id",
+        *recovered);
   }
   claimer_ = std::thread([this] {
     NameThisThread("page-claimer");
@@ -342,6 +413,17 @@ void NotificationDispatcher::Stop() {
     if (w.joinable()) w.join();
   }
   workers_.clear();
+  // Outcomes being recorded: their callbacks use this object. A write answers promptly (the
+  // store stops after the dispatcher); once stopping, a failed one is not tried again.
+  std::deque<Work> left;
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return recording_ == 0; });
+    left.swap(work_);
+  }
+  for (const auto& w : left) {
+    if (w.record) Abandon(*w.record);
+  }
 }
 
 void NotificationDispatcher::ClaimLoop() {
@@ -400,17 +482,33 @@ void NotificationDispatcher::WorkerLoop() {
       work_.pop_front();
       ++busy_;
     }
-    Deliver(work, /*wait=*/false);
+    const bool retry = work.record.has_value();
+    if (retry) {
+      // An outcome whose recording failed: try again after a pause (the database may be
+      // restarting), unless the dispatcher stops meanwhile.
+      std::unique_lock lock(mu_);
+      if (work_cv_.wait_for(lock, RecordPause(*work.record), [&] { return stop_; })) {
+        ReleaseLocked(work.record->claims);
+        --busy_;
+        lock.unlock();
+        Abandon(*work.record);
+        return;
+      }
+      lock.unlock();
+      RecordLater(std::move(*work.record));
+    } else if (auto r = Deliver(work)) {
+      RecordLater(std::move(*r));
+    } else {
+      std::lock_guard lock(mu_);
+      for (const auto& n : work.batch.notifications) std::erase(in_flight_, n.id);
+    }
     {
-      // The outcome is queued in the store before the claimer's next claim (the store applies
-      // writes in order), so an ordered destination's next message can be claimed at once; the
-      // claim is no longer this server's to keep.
+      // A worker is free: after a send, the claimer may claim again. (An ordered destination's
+      // next message is claimable once the previous one's outcome is recorded: RecordLater
+      // wakes the claimer then.)
       std::lock_guard lock(mu_);
       --busy_;
-      for (const auto& n : work.batch.notifications) {
-        std::erase(in_flight_, n.id);
-      }
-      woken_ = true;
+      if (!retry) woken_ = true;
     }
     cv_.notify_all();
   }

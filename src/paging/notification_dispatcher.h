@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -36,6 +37,13 @@ struct DispatcherOptions {
   // lets this server take back a claim it is still sending.
   std::chrono::milliseconds lease{std::chrono::minutes(2)};
   std::chrono::milliseconds lease_margin{std::chrono::seconds(15)};
+  // Recording a send's outcome that failed because the database was unavailable (PostgreSQL
+  // restarting, a lost connection) or its write queue full is tried again after this pause,
+  // doubling up to `record_retry_max`, until it is recorded or the dispatcher stops. The page went
+  // out: an outcome forgotten leaves the claim "sending", and it is sent again once its lease
+  // runs out. (The ids stay in flight meanwhile, so this server never takes the claim back.)
+  std::chrono::milliseconds record_retry{200};
+  std::chrono::milliseconds record_retry_max{std::chrono::seconds(5)};
   // Whether this is the only server on its database: then, at start, sends interrupted by a
   // crash are resent at once instead of when their lease runs out.
   bool sole_server = true;
@@ -81,15 +89,36 @@ class NotificationDispatcher {
   void Stop();
 
  private:
-  // A claimed batch and when it was claimed on the steady clock.
+  // What sending a batch came to, to be recorded in the store.
+  struct Recording {
+    std::vector<store::ClaimRef> claims;
+    store::SendResult result;
+    int failures = 0;  // tries to record it that failed so far
+  };
+  // A claimed batch and when it was claimed on the steady clock; or, when `record` is set, only
+  // the outcome of a batch already sent, to record again after a pause.
   struct Work {
     store::ClaimedBatch batch;
     SteadyPoint claimed;
+    std::optional<Recording> record;
   };
 
-  // Sends one batch and records the outcome. `wait`: block until it is committed (RunOnce, for
-  // determinism); the workers do not wait, since the store applies writes in order anyway.
-  void Deliver(const Work& work, bool wait);
+  // Sends one batch. Returns its outcome to record, or nullopt when it was not this server's to
+  // send any more (its claim was past its lease).
+  std::optional<Recording> Deliver(const Work& work);
+  // Records an outcome on the calling thread, trying again while the store is unavailable
+  // (RunOnce: deterministic).
+  void RecordNow(Recording r);
+  // Records an outcome without waiting (the workers). Should it fail while the store is
+  // unavailable, a worker tries again after a pause. The claims stay in flight until it is done.
+  void RecordLater(Recording r);
+  // Counts a failure to record `r`; whether it is worth trying again.
+  bool RecordAgain(Recording& r, const Status& error) const;
+  std::chrono::milliseconds RecordPause(const Recording& r) const;
+  // Logs an outcome that will never be recorded (the dispatcher stopped first).
+  static void Abandon(const Recording& r);
+  // The claims are no longer this server's to keep: the claimer may claim again. Holds mu_.
+  void ReleaseLocked(const std::vector<store::ClaimRef>& claims);
   void ClaimLoop();
   void WorkerLoop();
 
@@ -106,6 +135,7 @@ class NotificationDispatcher {
   std::deque<Work> work_;            // guarded by mu_
   std::vector<int64_t> in_flight_;   // ids claimed and not yet recorded; guarded by mu_
   size_t busy_ = 0;                  // batches being sent; guarded by mu_
+  size_t recording_ = 0;             // RecordLater writes not yet answered; guarded by mu_
   bool stop_ = false;                // guarded by mu_
   bool woken_ = false;               // guarded by mu_
   std::thread claimer_;
