@@ -574,22 +574,32 @@ if [[ ${SKIP_AM:-0} != 1 ]]; then
   out "§3.3, \`group_by: ['...']\`, \`group_wait: 0s\`: every alert is its own group and is sent at once to"
   out "a webhook on a local port where nothing listens (the notification fails and is retried)."
   out ""
-  IFS='|' read -r hm hmin hmax <<<"$(stats "${H_RPS[@]}")"
+  # rps_row LABEL V...: a row of req/s, median, min and max.
+  rps_row() {
+    local label=$1 m lo hi
+    shift
+    IFS='|' read -r m lo hi <<<"$(stats "$@")"
+    out "| $label | $(fmt0 "$m") | $(fmt0 "$lo") | $(fmt0 "$hi") |"
+  }
+  # ratio_row LABEL V...: a row of ratios taken per repetition (the median in bold); sets
+  # ROW_MEDIAN.
+  ratio_row() {
+    local label=$1 lo hi
+    shift
+    IFS='|' read -r ROW_MEDIAN lo hi <<<"$(stats "$@")"
+    out "| **$label**, per repetition | **$(printf '%.2f' "$ROW_MEDIAN")** | $(printf '%.2f' "$lo") | $(printf '%.2f' "$hi") |"
+  }
   out "| ${REPEAT} repetitions, run alternately (houston W1a, houston W1p, AM ingest, AM notify) | median | min | max |"
   out "|---|---:|---:|---:|"
-  out "| houston W1a (Events v2, all-new keys, every incident pages), sync=full, req/s | $(fmt0 "$hm") | $(fmt0 "$hmin") | $(fmt0 "$hmax") |"
-  IFS='|' read -r pm pmin pmax <<<"$(stats "${P_RPS[@]}")"
-  out "| houston W1p (Prometheus endpoint, Alertmanager's body, one incident, nothing paged), sync=full, req/s | $(fmt0 "$pm") | $(fmt0 "$pmin") | $(fmt0 "$pmax") |"
-  IFS='|' read -r rm rmin rmax <<<"$(stats "${RATIOS_prom[@]}")"
-  out "| **ratio houston W1p / Alertmanager (ingest config), identical body**, per repetition | **$(printf '%.2f' "$rm")** | $(printf '%.2f' "$rmin") | $(printf '%.2f' "$rmax") |"
-  RATIO_MEDIAN_prom=$rm
+  rps_row "houston W1a (Events v2, all-new keys, every incident pages), sync=full, req/s" "${H_RPS[@]}"
+  rps_row "houston W1p (Prometheus endpoint, Alertmanager's body, one incident, nothing paged), sync=full, req/s" "${P_RPS[@]}"
+  ratio_row "ratio houston W1p / Alertmanager (ingest config), identical body" "${RATIOS_prom[@]}"
+  RATIO_MEDIAN_prom=$ROW_MEDIAN
   for kind in ingest notify; do
     arr_a="A_RPS_$kind[@]" arr_r="RATIOS_$kind[@]"
-    IFS='|' read -r am amin amax <<<"$(stats "${!arr_a}")"
-    IFS='|' read -r rm rmin rmax <<<"$(stats "${!arr_r}")"
-    out "| Alertmanager 0.25, $kind config, req/s | $(fmt0 "$am") | $(fmt0 "$amin") | $(fmt0 "$amax") |"
-    out "| **ratio houston / Alertmanager ($kind config)**, per repetition | **$(printf '%.2f' "$rm")** | $(printf '%.2f' "$rmin") | $(printf '%.2f' "$rmax") |"
-    printf -v "RATIO_MEDIAN_$kind" '%s' "$rm"
+    rps_row "Alertmanager 0.25, $kind config, req/s" "${!arr_a}"
+    ratio_row "ratio houston / Alertmanager ($kind config)" "${!arr_r}"
+    printf -v "RATIO_MEDIAN_$kind" '%s' "$ROW_MEDIAN"
   done
   out ""
 fi
