@@ -6,8 +6,9 @@
 Each sample's stack becomes one line "thread;outermost;...;leaf count" (the thread name is the
 root, so the store writer and the I/O threads stand apart). The SVG draws every frame as a box
 as wide as its share of the samples, callers below callees; hovering shows the name, the
-samples and the percentage. Also prints the share of each thread, the functions with the most
-samples of their own (self time), and houston's own functions (and SQLite's, simdjson's,
+samples and the percentage. Also prints the share of each thread, the store writer's samples
+by the write it was running (the store operation, the commit, the fsync), the functions with
+the most samples of their own (self time), and houston's own functions (and SQLite's, simdjson's,
 spdlog's, malloc's) by the samples they or their callees took (inclusive). Standard library only.
 """
 
@@ -95,6 +96,29 @@ def fold(lines):
             frames.append(frames_of(line))
     if thread is not None:
         yield tuple([thread] + list(reversed(frames)))
+
+
+WRITE_OP = re.compile(r"houston::store::sql::SqlStore::(\w+)\(.*\{lambda\(houston::store::sql::Db&\)")
+ANSWER = re.compile(r"houston::store::sql::SqlStore::Submit<.*\{lambda\(houston::Status\)")
+
+
+def store_write(stack):
+    """What the store writer was doing in one sample: a write (the store operation whose
+    function runs inside the transaction), the commit, the fsync, or answering the callbacks."""
+    frames = stack[1:]
+    for fn in frames:  # outermost first
+        m = WRITE_OP.search(fn)
+        if m:
+            return m.group(1)
+    if any("fdatasync" in fn or "fsync" in fn for fn in frames):
+        return "fsync"
+    if any(ANSWER.search(fn) for fn in frames):
+        return "answering the writes (their callbacks, waking their threads)"
+    if any("SqlStore::RunBatch" in fn for fn in frames):
+        if any(fn.startswith("sqlite3") for fn in frames):
+            return "BEGIN/COMMIT and savepoints (SQLite: WAL pages written)"
+        return "RunBatch itself"
+    return "other (waiting, the write queue)"
 
 
 def colour(name):
@@ -193,6 +217,15 @@ def main():
         print(f"self time by component, thread {t} (% of all samples):")
         for c, n in per_thread[t].most_common(8):
             print(f"  {100.0 * n / total:5.1f}%  {c}")
+    writer = {stack: n for stack, n in counts.items() if stack[0] == "store-writer"}
+    if writer:
+        by_write = collections.Counter()
+        for stack, n in writer.items():
+            by_write[store_write(stack)] += n
+        print("thread store-writer by write (% of all samples; a write is the SqlStore operation "
+              "whose function ran in the transaction):")
+        for w, n in by_write.most_common(12):
+            print(f"  {100.0 * n / total:5.1f}%  {w}")
     print(f"top {args.top} functions by self time:")
     for fn, n in self_time.most_common(args.top):
         print(f"  {100.0 * n / total:5.1f}%  {fn[:150]}")
