@@ -132,6 +132,11 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(r);
     return r ? r->at(0).incident_id : 0;
   }
+  // Replaces the dispatcher with one that claims and records through `outbox`.
+  void DispatchThrough(store::OutboxStore& outbox, DispatcherOptions d) {
+    dispatcher_ = std::make_unique<NotificationDispatcher>(
+        outbox, *store_, clock_, sender_, [this] { return org_; }, std::move(d));
+  }
   // Runs the engine and the dispatcher once at the current fake time.
   void Tick() {
     ASSERT_TRUE(engine_->RunOnce());
@@ -589,16 +594,20 @@ class FlakyOutbox final : public store::OutboxStore {
   Counts n_;
 };
 
+// A dispatcher's options for tests of recording: a refused outcome is tried again after 1 ms.
+DispatcherOptions RetryingAtOnce() {
+  DispatcherOptions d;
+  d.link_key = "link-key";
+  d.record_retry = std::chrono::milliseconds(1);
+  return d;
+}
+
 // Regression (fault injection, seed 1334829334): PostgreSQL restarted while a page was being
 // sent, recording that it was sent failed, the row stayed "sending", and the page went out
 // again when its lease ran out.
 TEST_F(EngineTest, ASentPageIsRecordedOnceTheDatabaseIsBackAndNotSentAgain) {
   FlakyOutbox outbox(*store_);
-  DispatcherOptions d;
-  d.link_key = "link-key";
-  d.record_retry = std::chrono::milliseconds(1);
-  dispatcher_ = std::make_unique<NotificationDispatcher>(
-      outbox, *store_, clock_, sender_, [this] { return org_; }, d);
+  DispatchThrough(outbox, RetryingAtOnce());
   outbox.Down(3);
   Trigger("acky", "a");
   Tick();
@@ -610,11 +619,7 @@ TEST_F(EngineTest, ASentPageIsRecordedOnceTheDatabaseIsBackAndNotSentAgain) {
 
 TEST_F(EngineTest, AnOutcomeRefusedForGoodIsNotTriedAgain) {
   FlakyOutbox outbox(*store_);
-  DispatcherOptions d;
-  d.link_key = "link-key";
-  d.record_retry = std::chrono::milliseconds(1);
-  dispatcher_ = std::make_unique<NotificationDispatcher>(
-      outbox, *store_, clock_, sender_, [this] { return org_; }, d);
+  DispatchThrough(outbox, RetryingAtOnce());
   outbox.Down(1, StatusCode::kInternal);
   Trigger("acky", "a");
   Tick();
@@ -626,10 +631,8 @@ TEST_F(EngineTest, AnOutcomeRefusedForGoodIsNotTriedAgain) {
 // claimer does not take the claim back, even once the wall clock is past its lease.
 TEST_F(EngineTest, WorkersRecordASentPageOnceTheDatabaseIsBack) {
   FlakyOutbox outbox(*store_);
-  DispatcherOptions d;
-  d.link_key = "link-key";
+  DispatcherOptions d = RetryingAtOnce();
   d.workers = 2;
-  d.record_retry = std::chrono::milliseconds(1);
   d.record_retry_max = std::chrono::milliseconds(5);
   d.sole_server = false;
   // Declared after the outbox, so that it stops before the outbox goes (also when an assertion
