@@ -49,7 +49,7 @@ cleanup() {
   [[ -n $SINK_PID ]] && kill -TERM "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
   rm -rf "$TMP"
 }
-sink_org() {  # starts the webhook sink once; prints its org
+sink_org() {  # starts the webhook sink once; its org is $TMP/sink/org.yaml
   if [[ -z $SINK_PID ]]; then
     taskset -c "$WRK_CPU" python3 "$BENCH/paging_latency.py" --sink-only "$TMP/sink" --users 2000 \
       >"$TMP/sink.log" 2>&1 &
