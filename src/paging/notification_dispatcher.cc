@@ -10,10 +10,20 @@
 
 namespace houston::paging {
 
+namespace {
+
+// `first` doubled once per failure after the first, at most `most` (and never less than `first`).
+template <typename Duration>
+Duration Doubled(Duration first, Duration most, int failures) {
+  Duration d = first;
+  for (int i = 1; i < failures && d < most; ++i) d *= 2;
+  return std::min(d, std::max(first, most));
+}
+
+}  // namespace
+
 std::chrono::seconds Backoff(const DispatcherOptions& o, int attempts) {
-  auto d = o.first_backoff;
-  for (int i = 1; i < attempts && d < o.max_backoff; ++i) d *= 2;
-  return std::min(d, o.max_backoff);
+  return Doubled(o.first_backoff, o.max_backoff, attempts);
 }
 
 NotificationDispatcher::NotificationDispatcher(store::OutboxStore& outbox,
@@ -292,9 +302,12 @@ bool NotificationDispatcher::RecordAgain(Recording& r, const Status& error) cons
 }
 
 std::chrono::milliseconds NotificationDispatcher::RecordPause(const Recording& r) const {
-  auto pause = options_.record_retry;
-  for (int i = 1; i < r.failures && pause < options_.record_retry_max; ++i) pause *= 2;
-  return std::min(pause, std::max(options_.record_retry, options_.record_retry_max));
+  return Doubled(options_.record_retry, options_.record_retry_max, r.failures);
+}
+
+bool NotificationDispatcher::WaitToRecordAgain(const Recording& r) {
+  std::unique_lock lock(mu_);
+  return !work_cv_.wait_for(lock, RecordPause(r), [&] { return stop_; });
 }
 
 void NotificationDispatcher::Abandon(const Recording& r) {
@@ -309,9 +322,7 @@ void NotificationDispatcher::RecordNow(Recording r) {
     auto done =
         store::Wait<int>([&](auto cb) { store_.CompleteNotifications(r.claims, r.result, cb); });
     if (done || !RecordAgain(r, done.error())) return;
-    std::unique_lock lock(mu_);
-    if (work_cv_.wait_for(lock, RecordPause(r), [&] { return stop_; })) {
-      lock.unlock();
+    if (!WaitToRecordAgain(r)) {
       Abandon(r);
       return;
     }
@@ -486,15 +497,15 @@ void NotificationDispatcher::WorkerLoop() {
     if (retry) {
       // An outcome whose recording failed: try again after a pause (the database may be
       // restarting), unless the dispatcher stops meanwhile.
-      std::unique_lock lock(mu_);
-      if (work_cv_.wait_for(lock, RecordPause(*work.record), [&] { return stop_; })) {
-        ReleaseLocked(work.record->claims);
-        --busy_;
-        lock.unlock();
+      if (!WaitToRecordAgain(*work.record)) {
+        {
+          std::lock_guard lock(mu_);
+          ReleaseLocked(work.record->claims);
+          --busy_;
+        }
         Abandon(*work.record);
         return;
       }
-      lock.unlock();
       RecordLater(std::move(*work.record));
     } else if (auto r = Deliver(work)) {
       RecordLater(std::move(*r));

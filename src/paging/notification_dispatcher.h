@@ -115,6 +115,8 @@ class NotificationDispatcher {
   // Counts a failure to record `r`; whether it is worth trying again.
   bool RecordAgain(Recording& r, const Status& error) const;
   std::chrono::milliseconds RecordPause(const Recording& r) const;
+  // Waits out the pause before recording `r` again; false when the dispatcher stops first.
+  bool WaitToRecordAgain(const Recording& r);
   // Logs an outcome that will never be recorded (the dispatcher stopped first).
   static void Abandon(const Recording& r);
   // The claims are no longer this server's to keep: the claimer may claim again. Holds mu_.
