@@ -350,9 +350,11 @@ void NotificationDispatcher::RecordLater(Recording r) {
                                      ReleaseLocked(r.claims);
                                    }
                                    --recording_;
+                                   // Under the lock: once it is released, Stop() may return
+                                   // and this object be gone.
+                                   cv_.notify_all();
                                  }
-                                 if (abandoned) Abandon(r);
-                                 cv_.notify_all();
+                                 if (abandoned) Abandon(r);  // static; `r` is this callback's
                                });
 }
 
