@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/sqlite/wal_vfs.h"
+
 namespace houston::store::sqlite {
 
 std::vector<std::string> MakeDatabaseFilesPrivate(const std::string& path) {
@@ -54,15 +56,17 @@ void ConfigureSqliteOnce() {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool read_only) {
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool read_only,
+                                                 WalWrites wal) {
   ConfigureSqliteOnce();
+  const char* vfs = wal == WalWrites::kBatched ? BatchedWalVfs() : nullptr;
   if (!read_only) {
     for (const auto& line : MakeDatabaseFilesPrivate(path)) spdlog::warn("{}", line);
   }
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX |
               (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close(raw);

@@ -28,13 +28,19 @@ class SqliteStmt;
 // (":memory:", "", a "file:" URI) is left alone.
 std::vector<std::string> MakeDatabaseFilesPrivate(const std::string& path);
 
+// How a connection writes its WAL. kBatched (wal_vfs.h) writes a transaction's frames in one
+// system call at its sync, and is only for a connection that will run with `PRAGMA synchronous
+// = FULL`, which syncs the WAL at every commit.
+enum class WalWrites { kDirect, kBatched };
+
 // One connection. Thread-compatible: use from one thread at a time.
 class SqliteDb final : public sql::Db {
  public:
   // Opens (creating if needed) the database at `path`. A writable open first makes the
   // database's files private (MakeDatabaseFilesPrivate) and logs a warning for each file whose
   // mode it had to tighten.
-  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool read_only);
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool read_only,
+                                                WalWrites wal = WalWrites::kDirect);
   ~SqliteDb() override;
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
