@@ -68,7 +68,8 @@ int Write(sqlite3_file* f, const void* data, int n, sqlite3_int64 off) {
     std::memcpy(w->pending.data() + (off - w->start), data, static_cast<size_t>(n));
     return SQLITE_OK;
   }
-  if (size > 0 && (off != w->start + size || w->pending.size() + static_cast<size_t>(n) > kMaxPending)) {
+  if (size > 0 &&
+      (off != w->start + size || w->pending.size() + static_cast<size_t>(n) > kMaxPending)) {
     if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   }
   if (static_cast<size_t>(n) > kChunk) return w->real->pMethods->xWrite(w->real, data, n, off);
@@ -186,7 +187,9 @@ sqlite3_vfs* Make(sqlite3_vfs* base) {
     return Base(v)->xRandomness(Base(v), n, out);
   };
   vfs.xSleep = [](sqlite3_vfs* v, int us) { return Base(v)->xSleep(Base(v), us); };
-  vfs.xCurrentTime = [](sqlite3_vfs* v, double* out) { return Base(v)->xCurrentTime(Base(v), out); };
+  vfs.xCurrentTime = [](sqlite3_vfs* v, double* out) {
+    return Base(v)->xCurrentTime(Base(v), out);
+  };
   vfs.xGetLastError = [](sqlite3_vfs* v, int n, char* out) {
     return Base(v)->xGetLastError(Base(v), n, out);
   };

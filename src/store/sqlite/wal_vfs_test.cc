@@ -28,7 +28,7 @@ sqlite3_syscall_ptr g_real_pwrite = nullptr;
 ssize_t CountingPwrite(int fd, const void* buf, size_t n, off_t off) {
   ++g_writes;
   return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(g_real_pwrite)(fd, buf, n,
-                                                                                         off);
+                                                                                       off);
 }
 
 class WalVfsTest : public ::testing::Test {
@@ -57,8 +57,9 @@ class WalVfsTest : public ::testing::Test {
     auto db = SqliteDb::Open(Path(), false, wal);
     EXPECT_TRUE(db.has_value()) << db.error().ToString();
     if (!db) return nullptr;
-    EXPECT_OK((*db)->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                          "PRAGMA wal_autocheckpoint = 0"));
+    EXPECT_OK(
+        (*db)->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                    "PRAGMA wal_autocheckpoint = 0"));
     EXPECT_OK((*db)->Exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v BLOB)"));
     return std::move(*db);
   }
