@@ -21,8 +21,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   o.on_events = std::move(options.on_events);
   o.on_feed = std::move(options.on_feed);
   o.keyring = std::move(options.keyring);
-  // The writer's WAL frames go to the file in one write per commit (wal_vfs.h), which needs
-  // the sync at every commit that FULL makes.
+  // The writer's WAL frames go to the file in a few large writes per commit (wal_vfs.h),
+  // which needs the sync at every commit that FULL makes.
   HOUSTON_ASSIGN_OR_RETURN(
       auto db, SqliteDb::Open(options.path, false,
                               options.synchronous_full ? WalWrites::kBatched : WalWrites::kDirect));

@@ -1,11 +1,12 @@
-// A SQLite VFS that writes each transaction's WAL frames to the file in one system call.
+// A SQLite VFS that writes a transaction's WAL frames to the file in a few large writes.
 //
 // SQLite's own (unix) VFS writes a WAL frame as two pwrite calls, its 24-byte header and its
 // page, so a group commit of 50 pages makes 100 system calls before its fsync; on the machines
 // houston is measured on a system call costs microseconds of CPU (docs/BENCHMARKS.md). This VFS
 // wraps the default one and, for WAL files only, keeps consecutive writes in memory until
-// SQLite syncs, reads, truncates, asks the size of or closes the file, and then writes them at
-// once. Every other file (the database, its journal) is the default VFS's own, unwrapped.
+// SQLite syncs, reads, truncates, asks the size of or closes the file, and then writes them in
+// calls of up to 64 KiB. Every other file (the database, its journal) is the default VFS's own,
+// unwrapped.
 //
 // Only for connections with `PRAGMA synchronous = FULL`: there SQLite syncs the WAL at every
 // commit, before it publishes the new frames to other connections in the WAL index, so a reader

@@ -47,7 +47,11 @@ class WalVfsTest : public ::testing::Test {
                                     reinterpret_cast<sqlite3_syscall_ptr>(CountingPwrite)),
               SQLITE_OK);
   }
-  void TearDown() override { unix_->xSetSystemCall(unix_, g_pwrite_name, g_real_pwrite); }
+  void TearDown() override {
+    if (unix_ != nullptr && g_real_pwrite != nullptr) {
+      unix_->xSetSystemCall(unix_, g_pwrite_name, g_real_pwrite);
+    }
+  }
 
   std::string Path() const { return (dir_.path() / "w.db").string(); }
 
