@@ -12,7 +12,7 @@ namespace houston::store::sqlite {
 namespace {
 
 constexpr char kName[] = "houston-batched-wal";
-// At most this many bytes are kept before they are written.
+// Bytes kept before they are written (one write may take the buffer past it once).
 constexpr size_t kMaxPending = size_t{1} << 20;
 // The size of one write. The unix VFS writes at most 128 KiB - 1 bytes per call (it masks the
 // length with 0x1ffff) and reports a longer write as a full disk.
@@ -72,7 +72,7 @@ int Write(sqlite3_file* f, const void* data, int n, sqlite3_int64 off) {
       (off != w->start + size || w->pending.size() + static_cast<size_t>(n) > kMaxPending)) {
     if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   }
-  if (static_cast<size_t>(n) > kChunk) return w->real->pMethods->xWrite(w->real, data, n, off);
+  // Even a write larger than kMaxPending is kept: Flush writes it in chunks the unix VFS takes.
   if (w->pending.empty()) w->start = off;
   const auto* bytes = static_cast<const char*>(data);
   w->pending.insert(w->pending.end(), bytes, bytes + n);
