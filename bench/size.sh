@@ -14,6 +14,11 @@
 # 3. Drives the list queries of bench/lists.lua (open incidents, one service's incidents, alerts,
 #    pages of 50 from the newest and from random cursors) with wrk on WRK_CPU, and reports their
 #    latency and houston's resident memory (VmRSS, and its peak VmHWM) before and after.
+# 4. Intake beside the reads: new alerts (bench/paced.lua, W1d's org: nothing pages) paced at
+#    INTAKE_RATE/s (default 1000) for DURATION s, alone and while the list queries of step 3 run
+#    flat out beside them, once per houston flag set of SERVE_CONFIGS ('|'-separated; default
+#    "--api-workers 0|", the API's handlers on the I/O threads, as before a pool ran them, then
+#    houston's defaults). Reports intake's latency and the lists' beside it.
 # Prints a Markdown report. Loopback only; stops what it starts; the database is deleted.
 set -euo pipefail
 
@@ -24,6 +29,8 @@ BUILD=${BUILD:-build}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-4}
 SUT_CPU=${SUT_CPU:-1} WRK_CPU=${WRK_CPU:-0}
+INTAKE_RATE=${INTAKE_RATE:-1000}
+SERVE_CONFIGS=${SERVE_CONFIGS:---api-workers 0|}
 HOUSTON=$BUILD/houston FILL=$BUILD/bench/analytics_bench
 for f in "$HOUSTON" "$FILL"; do
   [[ -x $f ]] || { echo "bench/size.sh: no $f: run 'make build'" >&2; exit 2; }
@@ -52,12 +59,13 @@ COUNTS=$(sqlite3 "$DB" "SELECT (SELECT COUNT(*) FROM alerts) || ' alerts, ' || (
 SIZE_MB=$(du -m "$DB" | cut -f1)
 echo "    $COUNTS, ${SIZE_MB} MB" >&2
 
-start() {  # start LABEL: starts houston, waits for /healthz; sets HPID, URL, START_MS
-  local pf=$TMP/port t0
+start() {  # start LABEL [FLAGS...]: starts houston, waits for /healthz; sets HPID, URL, START_MS
+  local pf=$TMP/port t0 label=$1
+  shift
   rm -f "$pf"
   t0=$(now_ms)
   taskset -c "$SUT_CPU" "$HOUSTON" serve --config "$BENCH/org-intake.yaml" --db "$DB" \
-    --listen 127.0.0.1:0 --port-file "$pf" --log-level warn >>"$TMP/houston.log" 2>&1 &
+    --listen 127.0.0.1:0 --port-file "$pf" --log-level warn "$@" >>"$TMP/houston.log" 2>&1 &
   HPID=$!
   for _ in $(seq 6000); do
     if [[ -s $pf ]] && curl -sf "http://127.0.0.1:$(cat "$pf")/healthz" >/dev/null 2>&1; then break; fi
@@ -66,7 +74,7 @@ start() {  # start LABEL: starts houston, waits for /healthz; sets HPID, URL, ST
   done
   START_MS=$(($(now_ms) - t0))
   URL=http://127.0.0.1:$(cat "$pf")
-  echo "    $1: serving after $START_MS ms" >&2
+  echo "    $label: serving after $START_MS ms" >&2
 }
 stop() {
   kill -TERM "$HPID"
@@ -92,7 +100,38 @@ RSS1=$(rss_kib "$HPID" VmRSS) HWM=$(rss_kib "$HPID" VmHWM)
 stop
 RESULT=$(grep '^RESULT ' "$TMP/wrk.out")
 field() { tr ' ' '\n' <<<"$RESULT" | sed -n "s/^$1=//p"; }
-lat() { awk -v p="$1" '$1 == p { print $2 }' "$TMP/wrk.out"; }
+lat() { awk -v p="$1" '$1 == p { print $2 }' "${2:-$TMP/wrk.out}"; }
+
+MIXED_ROWS=''
+IFS='|' read -r -a CONFIGS <<<"$SERVE_CONFIGS"
+[[ $SERVE_CONFIGS == *'|' ]] && CONFIGS+=('')
+run=0
+for config in "${CONFIGS[@]}"; do
+  read -r -a flags <<<"$config"
+  name=${config:-defaults}
+  echo ">>> intake at $INTAKE_RATE/s beside the list queries: $name" >&2
+  start "$name" "${flags[@]}"
+  for beside in alone lists; do
+    run=$((run + 1))
+    lists_pid=''
+    if [[ $beside = lists ]]; then
+      taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"$((DURATION + 2))s" --latency \
+        -s "$BENCH/lists.lua" "$URL" -- "$TOKEN" >"$TMP/lists-$run.out" 2>&1 &
+      lists_pid=$!
+      sleep 1
+    fi
+    taskset -c "$WRK_CPU" wrk -t1 -c32 -d"${DURATION}s" --latency -s "$BENCH/paced.lua" "$URL" \
+      -- "mixed$run" "$INTAKE_RATE" >"$TMP/intake-$run.out" 2>&1
+    lists_p99='-'
+    if [[ -n $lists_pid ]]; then
+      wait "$lists_pid"
+      lists_p99=$(lat 99% "$TMP/lists-$run.out")
+    fi
+    rps=$(tr ' ' '\n' <<<"$(grep '^RESULT ' "$TMP/intake-$run.out")" | sed -n 's/^rps=//p')
+    MIXED_ROWS+="| \`${config:-(defaults)}\` | $beside | $rps | $(lat 50% "$TMP/intake-$run.out") / $(lat 99% "$TMP/intake-$run.out") | $lists_p99 |"$'\n'
+  done
+  stop
+done
 
 echo "# houston on a large database: $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$ROOT" rev-parse --short HEAD)"
 echo
@@ -107,6 +146,14 @@ echo "| RSS after the restart | $((RSS0 / 1024)) MiB | |"
 echo "| RSS after the list queries (peak) | $((RSS1 / 1024)) MiB ($((HWM / 1024)) MiB) | < 1 GiB |"
 echo "| list queries: requests (200s), req/s | $(field requests) ($(field ok)), $(field rps) | |"
 echo "| list query latency p50 / p90 / p99 / max | $(lat 50%) / $(lat 90%) / $(lat 99%) / $(awk '$1 == "Latency" { print $4 }' "$TMP/wrk.out") | p99 < 50 ms |"
+echo
+echo "Intake beside the reads: bench/paced.lua at $INTAKE_RATE/s (wrk -t1 -c32 -d${DURATION}s), alone"
+echo "and with bench/lists.lua (wrk -t1 -c$CONNECTIONS) running flat out; houston on CPU $SUT_CPU,"
+echo "both wrk on CPU $WRK_CPU."
+echo
+echo "| serve flags | intake | intake events/s | intake p50 / p99 | list p99 beside it |"
+echo "|---|---|---:|---|---:|"
+printf '%s' "$MIXED_ROWS"
 echo
 echo "bench/lists.lua, wrk -t1 -c$CONNECTIONS -d${DURATION}s, houston on CPU $SUT_CPU, wrk on CPU $WRK_CPU:"
 echo

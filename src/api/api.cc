@@ -1,6 +1,7 @@
 #include "api/api.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "api/platform_routes.h"
 #include "audit/routes.h"
@@ -50,9 +51,22 @@ Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions o
   audit_->AddTo(table_);
   learning_->AddTo(table_);
   analytics_->AddTo(table_);
+  if (ctx_.options().workers > 0) {
+    workers_ = std::make_unique<WorkerPool>(WorkerPoolOptions{
+        .threads = ctx_.options().workers, .capacity = ctx_.options().worker_queue, .name = "api"});
+  }
 }
 
-Api::~Api() = default;
+Api::~Api() { Stop(); }
+
+void Api::Stop() {
+  if (workers_) workers_->Stop();
+}
+
+bool RunsOnIoThread(const RouteSpec& spec) {
+  if (spec.open == Open::kProbe || spec.open == Open::kWebUi) return true;
+  return spec.open == Open::kIntegrationKey && spec.method != bhttp::verb::get;
+}
 
 void Api::SetOrg(std::shared_ptr<const config::Org> org) {
   intake_->SetOrg(org);
@@ -82,12 +96,29 @@ void Api::Register(http::Router& router) {
     }
     // Intake takes the server's body limit (alert batches); every other route small JSON.
     size_t max_body = spec.open == Open::kIntegrationKey ? 0 : ctx_.options().max_api_body_bytes;
-    router.Add(
-        spec.method, spec.pattern,
-        [this, &spec](const HttpRequest& req, http::Responder respond) {
-          Dispatch(spec, req, std::move(respond));
-        },
-        std::move(check), max_body);
+    http::Handler handler;
+    if (workers_ && !RunsOnIoThread(spec)) {
+      handler = [this, &spec](const HttpRequest& req, http::Responder respond) {
+        // `req` stays valid until the Responder is called, and the task holds the Responder.
+        RunOnPool(*workers_, "API requests", std::move(respond),
+                  [this, &spec, &req](std::shared_ptr<http::Responder> shared) {
+                    auto answer = [shared](Response r) { (*shared)(std::move(r)); };
+                    try {
+                      Dispatch(spec, req, std::move(answer));
+                    } catch (const std::exception& e) {
+                      // As on the I/O thread (http::Server): an escaped library exception is a
+                      // bug, answered 500 rather than taking the server down.
+                      spdlog::error("handler for {} threw: {}", spec.pattern, e.what());
+                      (*shared)(http::ErrorResponse(Internal("internal error")));
+                    }
+                  });
+      };
+    } else {
+      handler = [this, &spec](const HttpRequest& req, http::Responder respond) {
+        Dispatch(spec, req, std::move(respond));
+      };
+    }
+    router.Add(spec.method, spec.pattern, std::move(handler), std::move(check), max_body);
   }
 }
 

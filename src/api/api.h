@@ -36,16 +36,30 @@ namespace houston::api {
 
 class PlatformRoutes;
 
+// Whether a route's handler runs on the HTTP I/O thread that read its request, rather than on the
+// API's workers (ApiOptions::workers): the probes and the web UI's files (answered from memory)
+// and intake's writes (parsed there and handed to the store's writer, which answers after its
+// commit). Every other handler may read at length, hash a password or wait, and runs on a
+// worker; so do intake's reads (Opsgenie's alert list).
+bool RunsOnIoThread(const RouteSpec& spec);
+
 // Thread-safe.
 class Api {
  public:
   Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions options = {});
+  // Stop().
   ~Api();
+  // Stops the workers: requests still waiting for one are answered 503, those running finish.
+  // Call after the HTTP server has shut down (it lets in-flight requests finish first), before
+  // the store shuts down.
+  void Stop();
   void SetOrg(std::shared_ptr<const config::Org> org);
   // The base of links for requests that name no Host (HTTP/1.0), when no base_url is set:
   // the address the server listens on. Call before serving.
   void set_listen_url(std::string url) { ctx_.set_listen_url(std::move(url)); }
   std::shared_ptr<const OrgView> org() const { return ctx_.org(); }
+  // Requests waiting for a worker or running on one (tests).
+  size_t worker_requests() const { return workers_ ? workers_->pending() : 0; }
   // How many times the status page was built rather than served from its cache (tests, bench).
   uint64_t status_page_builds() const;
   // Adds every route to `router`; a route with a minimum role is authorized before its body is
@@ -75,6 +89,7 @@ class Api {
   std::unique_ptr<learning::LearningRoutes> learning_;
   std::unique_ptr<learning::AnalyticsRoutes> analytics_;
   RouteTable table_;
+  std::unique_ptr<WorkerPool> workers_;  // null: handlers run on the I/O threads; last: stops first
 };
 
 }  // namespace houston::api

@@ -10,7 +10,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <mutex>
 #include <set>
+#include <stdexcept>
+#include <thread>
 
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
@@ -60,7 +64,7 @@ class ApiTest : public ::testing::Test {
     api_.reset();
     store_.reset();
   }
-  void Open(size_t capacity) {
+  void Open(size_t capacity, ApiOptions options = {}) {
     api_.reset();
     store_.reset();
     store::sqlite::SqliteOptions o;
@@ -70,7 +74,7 @@ class ApiTest : public ::testing::Test {
     auto s = store::sqlite::SqliteStore::Open(o);
     ASSERT_TRUE(s) << s.error().ToString();
     store_ = std::move(*s);
-    api_ = std::make_unique<Api>(*store_, metrics_, clock_);
+    api_ = std::make_unique<Api>(*store_, metrics_, clock_, std::move(options));
     auto org = config::ParseOrg(kOrg, "org.yaml");
     ASSERT_TRUE(org) << org.error().ToString();
     api_->SetOrg(std::make_shared<const config::Org>(std::move(*org)));
@@ -112,6 +116,149 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<Api> api_;
   http::Router router_;
 };
+
+// The API with workers (as `houston serve` runs it): which handlers run where, and what a
+// worker pool that is full or stopping answers.
+class ApiWorkersTest : public ApiTest {
+ protected:
+  void Reopen(int workers, size_t queue) {
+    Open(65536, ApiOptions{.workers = workers, .worker_queue = queue});
+  }
+  // Adds a route whose handler records the thread it ran on and answers 200, or waits for
+  // `gate` first when given.
+  void AddRecorder(bhttp::verb verb, std::string pattern, Access access,
+                   std::shared_future<void> gate = {}) {
+    api_->table_for_testing().Add(
+        verb, std::move(pattern), access,
+        [this, gate](const http::HttpRequest& req, const auth::Principal*, http::Responder r) {
+          {
+            std::lock_guard lock(mu_);
+            ran_on_[std::string(req.path)] = std::this_thread::get_id();
+          }
+          if (gate.valid()) gate.wait();
+          r(http::JsonResponse(bhttp::status::ok, "{}"));
+        });
+  }
+  void Reregister() {
+    router_ = http::Router();
+    api_->Register(router_);
+  }
+  std::thread::id RanOn(const std::string& path) {
+    std::lock_guard lock(mu_);
+    return ran_on_[path];
+  }
+
+  std::mutex mu_;
+  std::map<std::string, std::thread::id> ran_on_;
+};
+
+// Intake's writes, the probes and the web UI's files run on the I/O thread (here: the caller);
+// every other handler (reads, changes, sign-in, public pages, signed links, intake's reads) on
+// a worker.
+TEST_F(ApiWorkersTest, OnlyIntakeWritesProbesAndUiFilesRunOnTheIoThread) {
+  Reopen(2, 16);
+  using enum api::Open;
+  struct Case {
+    bhttp::verb verb;
+    std::string path;
+    Access access;
+    bool on_io_thread;
+  };
+  const std::vector<Case> cases = {
+      {bhttp::verb::post, "/t/intake", kIntegrationKey, true},
+      {bhttp::verb::put, "/t/intake-put", kIntegrationKey, true},
+      {bhttp::verb::get, "/t/intake-read", kIntegrationKey, false},
+      {bhttp::verb::get, "/t/probe", kProbe, true},
+      {bhttp::verb::get, "/t/ui", kWebUi, true},
+      {bhttp::verb::post, "/t/sign-in", kPassword, false},
+      {bhttp::verb::get, "/t/public", kPublicPage, false},
+      {bhttp::verb::post, "/t/link", kSignedLink, false},
+      {bhttp::verb::get, "/t/read", store::Role::kViewer, false},
+      {bhttp::verb::post, "/t/change", store::Role::kResponder, false},
+  };
+  for (const auto& c : cases) AddRecorder(c.verb, c.path, c.access);
+  Reregister();
+  std::string token = Token(store::Role::kAdmin);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.path);
+    auto r = Call(c.verb, c.path, "", c.access.min_role ? token : "");
+    EXPECT_EQ(r.result(), bhttp::status::ok) << r.body();
+    EXPECT_EQ(RanOn(c.path) == std::this_thread::get_id(), c.on_io_thread);
+  }
+  // The real routes agree, e.g. a list read, the Opsgenie alert list, a probe, Events v2.
+  for (const auto& spec : api_->routes()) {
+    bool expected = spec.open == kProbe || spec.open == kWebUi ||
+                    (spec.open == kIntegrationKey && spec.method != bhttp::verb::get);
+    EXPECT_EQ(RunsOnIoThread(spec), expected) << spec.pattern;
+  }
+  auto list = Call(bhttp::verb::get, "/api/v1/incidents", "", token);
+  EXPECT_EQ(list.result(), bhttp::status::ok) << list.body();
+  auto event =
+      Call(bhttp::verb::post, "/v2/enqueue", Trigger("0123456789abcdef0123456789abcdef", "k1"));
+  EXPECT_EQ(event.result(), bhttp::status::accepted) << event.body();
+}
+
+TEST_F(ApiWorkersTest, AFullQueueAnswers503WithRetryAfter) {
+  Reopen(1, 0);  // nothing may wait
+  auto r = Call(bhttp::verb::get, "/api/v1/incidents", "", Token(store::Role::kViewer));
+  EXPECT_EQ(r.result(), bhttp::status::service_unavailable) << r.body();
+  EXPECT_EQ(r[bhttp::field::retry_after], "1");
+  EXPECT_NE(r.body().find("too many API requests are waiting"), std::string::npos) << r.body();
+  // The I/O thread's routes do not wait for a worker.
+  EXPECT_EQ(Call(bhttp::verb::get, "/healthz").result(), bhttp::status::ok);
+}
+
+// Stop (at shutdown, after the HTTP server let in-flight requests finish): a running handler
+// finishes, a waiting request is answered 503, a new one too.
+TEST_F(ApiWorkersTest, StopFinishesRunningRequestsAndAnswersWaitingOnes503) {
+  Reopen(1, 1);
+  std::promise<void> release;
+  AddRecorder(bhttp::verb::get, "/t/slow", store::Role::kViewer, release.get_future().share());
+  AddRecorder(bhttp::verb::get, "/t/next", store::Role::kViewer);
+  Reregister();
+  std::string token = Token(store::Role::kViewer);
+  auto slow =
+      std::async(std::launch::async, [&] { return Call(bhttp::verb::get, "/t/slow", "", token); });
+  while (RanOn("/t/slow") == std::thread::id()) std::this_thread::yield();  // the worker is held
+  auto waiting =
+      std::async(std::launch::async, [&] { return Call(bhttp::verb::get, "/t/next", "", token); });
+  while (api_->worker_requests() < 2) std::this_thread::yield();  // the queue (of 1) is full
+  // A request answered at once, on this thread: refused.
+  auto refused = [&] {
+    http::Request raw{bhttp::verb::get, "/t/next", 11};
+    raw.set(bhttp::field::authorization, "Bearer " + token);
+    auto m = router_.Find(bhttp::verb::get, "/t/next");
+    http::HttpRequest req{raw, "/t/next", "", m.params, "127.0.0.1", "test"};
+    std::optional<http::Response> answer;
+    (*m.handler)(req, [&answer](http::Response r) { answer = std::move(r); });
+    EXPECT_TRUE(answer);
+    return answer ? answer->body() : std::string();
+  };
+  EXPECT_NE(refused().find("too many API requests are waiting"), std::string::npos);
+  std::thread stopper([this] { api_->Stop(); });
+  // Stop takes the queue it answers in the step that makes new requests "shutting down".
+  while (refused().find("shutting down") == std::string::npos) std::this_thread::yield();
+  release.set_value();
+  stopper.join();
+  EXPECT_EQ(slow.get().result(), bhttp::status::ok);
+  auto w = waiting.get();
+  EXPECT_EQ(w.result(), bhttp::status::service_unavailable) << w.body();
+  EXPECT_NE(w.body().find("shutting down"), std::string::npos) << w.body();
+  EXPECT_EQ(RanOn("/t/next"), std::thread::id());  // never ran
+}
+
+TEST_F(ApiWorkersTest, AHandlerThatThrowsIsAnswered500) {
+  Reopen(1, 16);
+  api_->table_for_testing().Add(
+      bhttp::verb::get, "/t/throws", store::Role::kViewer,
+      [](const http::HttpRequest&, const auth::Principal*, http::Responder) {
+        throw std::runtime_error("a library's exception escaped");
+      });
+  Reregister();
+  auto r = Call(bhttp::verb::get, "/t/throws", "", Token(store::Role::kViewer));
+  EXPECT_EQ(r.result(), bhttp::status::internal_server_error) << r.body();
+  EXPECT_EQ(Call(bhttp::verb::get, "/healthz").result(), bhttp::status::ok);
+}
 
 // The access policy, written as rules over paths (not as a copy of the route table): who may
 // call a route. A route the rules do not cover has no expected decision and fails the test, so

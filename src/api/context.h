@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/schedule.h"
+#include "core/worker_pool.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -58,6 +59,12 @@ struct ApiOptions {
   // The live feed (GET /api/v1/live); nullptr: the route answers 503.
   live::Feed* live = nullptr;
   http::WebSocketOptions live_socket;  // its streams' send buffer bound and timeouts
+  // Threads that run the handlers of every route but intake's writes and the probes (see
+  // Api::Register), so that a slow read or a sign-in's password hash never holds up the HTTP
+  // I/O thread that also answers intake. 0: every handler runs on the I/O thread (tests).
+  int workers = 0;
+  // Requests waiting for a worker at most; more are answered 503 with Retry-After.
+  size_t worker_queue = 1024;
 };
 
 // The org as handlers see it: immutable, replaced whole on reload.
@@ -168,6 +175,13 @@ class RouteTable {
  private:
   std::vector<RouteSpec> routes_;
 };
+
+// Runs `work` on `pool`; it answers through the Responder it is given. 503 with Retry-After,
+// at once, when the pool is full ("too many <what> are waiting") or has stopped ("shutting
+// down"; then also for work that was queued and had not started). Slow work uses it to stay off the
+// I/O threads.
+void RunOnPool(WorkerPool& pool, std::string_view what, http::Responder respond,
+               std::function<void(std::shared_ptr<http::Responder>)> work);
 
 // The base of a domain's routes: its handlers see the shared context under short names.
 class RouteGroup {

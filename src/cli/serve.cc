@@ -144,9 +144,15 @@ void AddServeCommand(CLI::App& app, std::function<int()>* run) {
       ->capture_default_str();
   cmd->add_option("--tls-cert", flags->server.tls_cert, "PEM certificate chain: serve HTTPS");
   cmd->add_option("--tls-key", flags->server.tls_key, "PEM private key for --tls-cert");
-  cmd->add_option("--threads", flags->server.threads, "HTTP I/O threads")
+  cmd->add_option("--threads", flags->server.threads,
+                  "HTTP I/O threads; 0: one per CPU this process may run on, at most 2")
       ->capture_default_str()
-      ->check(CLI::Range(1, 64));
+      ->check(CLI::Range(0, 64));
+  cmd->add_option("--api-workers", flags->server.api_workers,
+                  "threads running API requests (reads, changes, sign-in), so that intake's I/O "
+                  "threads never wait for them; 0: run them on the I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   cmd->add_option("--sync", flags->server.sync,
                   "full: every answered write is fsynced (survives power loss). normal: faster, "
                   "survives a process crash but may lose the last writes on power loss")

@@ -151,8 +151,8 @@ using ErrorRenderer = std::function<Response(std::string_view path, const Status
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;  // 0 = pick a free port
-  int threads = 2;
+  uint16_t port = 8080;       // 0 = pick a free port
+  int threads = 2;            // I/O threads; 0: DefaultIoThreads()
   std::string tls_cert_file;  // both set: serve HTTPS only
   std::string tls_key_file;
   size_t max_header_bytes = 8 * 1024;
@@ -171,6 +171,13 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_grace{10'000};
   ErrorRenderer error_renderer;  // optional
 };
+
+// I/O threads for ServerOptions::threads = 0: one per CPU this process may run on (its affinity
+// mask, which taskset and cgroup cpusets narrow), at most 2. On one CPU a second I/O thread only
+// adds hand-offs between the two; beyond two, intake is bound by the store's single writer, not
+// by reading requests. Safe only because nothing slow runs on an I/O thread (api::Api hands its
+// handlers to workers of their own).
+int DefaultIoThreads();
 
 // Routes requests by method and path pattern ("/api/v1/alerts/{id}"); HEAD requests go to the
 // GET route (the server sends the headers only). Empty segments do not count: "/a/b/" and

@@ -904,6 +904,21 @@ TEST_F(ServerTest, OutOfDescriptorsTheAcceptLoopPausesThenRecovers) {
   EXPECT_EQ(reply->status, 200);
 }
 
+// One I/O thread per CPU the process may run on, at most 2 (ServerOptions::threads = 0).
+TEST(DefaultIoThreads, FollowTheAffinityMaskUpToTwo) {
+  cpu_set_t original;
+  ASSERT_EQ(sched_getaffinity(0, sizeof original, &original), 0);
+  EXPECT_EQ(DefaultIoThreads(), std::min(CPU_COUNT(&original), 2));
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &original)) ++cpu;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  EXPECT_EQ(DefaultIoThreads(), 1);
+  ASSERT_EQ(sched_setaffinity(0, sizeof original, &original), 0);
+}
+
 // Shutdown used to take a session's strong reference while holding the sessions mutex: when
 // that reference became the last one (the session closed meanwhile), the session's destructor
 // took the mutex again and Shutdown hung. Shut servers down while clients open, use, abandon and

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sched.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -8,6 +9,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/zlib/deflate_stream.hpp>
+
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <list>
@@ -74,11 +77,24 @@ bool OutOfResources(const beast::error_code& ec) {
          ec == beast::error_code(ENFILE, asio::error::get_system_category());
 }
 
+// `o` with its I/O threads decided (0: DefaultIoThreads).
+ServerOptions Resolved(ServerOptions o) {
+  if (o.threads <= 0) o.threads = DefaultIoThreads();
+  return o;
+}
+
 }  // namespace
+
+int DefaultIoThreads() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 2;
+  return std::clamp(cpus, 1, 2);
+}
 
 struct Server::Impl {
   Impl(ServerOptions o, Router r, Metrics& m)
-      : opt(std::move(o)), router(std::move(r)), metrics(m), ioc(std::max(1, opt.threads)) {}
+      : opt(Resolved(std::move(o))), router(std::move(r)), metrics(m), ioc(opt.threads) {}
 
   ServerOptions opt;
   Router router;
@@ -1033,7 +1049,7 @@ Result<uint16_t> Server::Start() {
   uint16_t port = s.acceptor->local_endpoint().port();
   s.work.emplace(s.ioc.get_executor());
   asio::post(s.acceptor->get_executor(), [&s] { s.Accept(); });
-  for (int i = 0; i < std::max(1, s.opt.threads); ++i) {
+  for (int i = 0; i < s.opt.threads; ++i) {
     s.threads.emplace_back([&s] {
       NameThisThread("http-io");
       s.ioc.run();

@@ -176,8 +176,10 @@ std::string Serialize(const json::object& o) { return json::serialize(o); }
 
 }  // namespace
 
-AnalyticsRoutes::AnalyticsRoutes(api::Context& ctx, QueryPoolOptions pool)
-    : RouteGroup(ctx), service_(ctx.store(), ctx.clock(), ctx.options().schedule), pool_(pool) {}
+AnalyticsRoutes::AnalyticsRoutes(api::Context& ctx, WorkerPoolOptions pool)
+    : RouteGroup(ctx),
+      service_(ctx.store(), ctx.clock(), ctx.options().schedule),
+      pool_(std::move(pool)) {}
 
 void AnalyticsRoutes::AddTo(api::RouteTable& t) {
   using V = bhttp::verb;
@@ -189,26 +191,13 @@ void AnalyticsRoutes::AddTo(api::RouteTable& t) {
   t.Add(V::get, "/api/v1/users/{id}/record", Role::kViewer, this, &R::Record);
 }
 
-void RunOnPool(QueryPool& pool, std::string_view what, http::Responder respond,
-               std::function<void(std::shared_ptr<http::Responder>)> work) {
-  auto shared = std::make_shared<http::Responder>(std::move(respond));
-  auto busy = [](std::string_view why) {
-    http::Response r = http::ErrorResponse(Unavailable(std::string(why)));
-    r.set(bhttp::field::retry_after, "1");
-    return r;
-  };
-  bool queued =
-      pool.Submit([shared, work = std::move(work)] { work(shared); },
-                  [shared, busy] { (*shared)(busy("houston is shutting down; retry later")); });
-  if (!queued) (*shared)(busy(fmt::format("too many {} are running; retry later", what)));
-}
-
 void AnalyticsRoutes::Run(Respond respond, std::function<Result<std::string>()> work) {
-  RunOnPool(pool_, "analytics queries", std::move(respond), [work = std::move(work)](auto shared) {
-    auto body = work();
-    (*shared)(body ? http::JsonResponse(bhttp::status::ok, std::move(*body))
-                   : http::ErrorResponse(body.error()));
-  });
+  api::RunOnPool(pool_, "analytics queries", std::move(respond),
+                 [work = std::move(work)](auto shared) {
+                   auto body = work();
+                   (*shared)(body ? http::JsonResponse(bhttp::status::ok, std::move(*body))
+                                  : http::ErrorResponse(body.error()));
+                 });
 }
 
 void AnalyticsRoutes::Incidents(const HttpRequest& req, const auth::Principal*, Respond respond) {

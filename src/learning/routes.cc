@@ -64,11 +64,11 @@ std::string ActionItemJson(const store::ActionItem& a, TimePoint now) {
   return json::serialize(o);
 }
 
-LearningRoutes::LearningRoutes(api::Context& ctx, QueryPoolOptions pool)
-    : RouteGroup(ctx), learning_(ctx.store(), ctx.clock()), pool_(pool) {}
+LearningRoutes::LearningRoutes(api::Context& ctx, WorkerPoolOptions pool)
+    : RouteGroup(ctx), learning_(ctx.store(), ctx.clock()), pool_(std::move(pool)) {}
 
 void LearningRoutes::Offload(Respond respond, std::function<void(std::shared_ptr<Respond>)> work) {
-  RunOnPool(pool_, "postmortem builds", std::move(respond), std::move(work));
+  api::RunOnPool(pool_, "postmortem builds", std::move(respond), std::move(work));
 }
 
 void LearningRoutes::AddTo(api::RouteTable& t) {

@@ -11,8 +11,8 @@
 #include <functional>
 
 #include "api/context.h"
+#include "core/worker_pool.h"
 #include "learning/learning_service.h"
-#include "learning/query_pool.h"
 
 namespace houston::learning {
 
@@ -20,7 +20,8 @@ namespace houston::learning {
 class LearningRoutes : public api::RouteGroup {
  public:
   explicit LearningRoutes(api::Context& ctx,
-                          QueryPoolOptions pool = {.threads = 1, .capacity = 32});
+                          WorkerPoolOptions pool = {
+                              .threads = 1, .capacity = 32, .name = "postmortems"});
   void AddTo(api::RouteTable& table) override;
 
  private:
@@ -51,7 +52,7 @@ class LearningRoutes : public api::RouteGroup {
   void Offload(Respond respond, std::function<void(std::shared_ptr<Respond>)> work);
 
   LearningService learning_;
-  QueryPool pool_;  // last: its threads stop before the service goes
+  WorkerPool pool_;  // last: its threads stop before the service goes
 };
 
 // The JSON of an action item (API and CLI).

@@ -624,6 +624,7 @@ std::expected<void, StartupError> App::Build() {
     return rt->org.get() == &o ? rt->schedules->Find(id) : nullptr;
   };
   api_options.on_overrides_changed = [this] { OverridesChanged(); };
+  api_options.workers = o_.api_workers;
   rt_->api = std::make_unique<api::Api>(st, metrics, RealClock(), api_options);
   rt_->api->SetOrg(CurrentOrg());
   http::Router router;
@@ -781,6 +782,7 @@ void App::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
   if (started_) rt_->http->Shutdown();  // live streams get a close frame
+  if (rt_->api) rt_->api->Stop();       // after the server's in-flight requests, before the store
   if (rt_->feed) rt_->feed->Stop();
   listening_ = false;
   if (listener_.joinable()) listener_.join();

@@ -59,7 +59,8 @@ struct Options {
   std::string listen = "127.0.0.1:8080";
   std::string tls_cert, tls_key;
   std::string sync = "full";
-  int threads = 2;
+  int threads = 0;                // HTTP I/O threads; 0: http::DefaultIoThreads()
+  int api_workers = 2;            // threads running API handlers (api::ApiOptions::workers)
   size_t max_body_kib = 1024;     // intake routes
   size_t max_api_body_kib = 256;  // every other route (API calls, sign-in, signed links)
   size_t max_header_kib = 8;      // request line and headers

@@ -1,21 +1,24 @@
-#include "learning/query_pool.h"
+#include "core/worker_pool.h"
 
 #include <algorithm>
 
 #include "core/thread_name.h"
 
-namespace houston::learning {
+namespace houston {
 
-QueryPool::QueryPool(QueryPoolOptions options) : options_(options) {
+WorkerPool::WorkerPool(WorkerPoolOptions options) : options_(std::move(options)) {
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
     threads_.emplace_back([this] {
-      NameThisThread("analytics");
+      NameThisThread(options_.name);
       Loop();
     });
   }
 }
 
-QueryPool::~QueryPool() {
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Stop() {
+  std::lock_guard stop_lock(stop_mu_);
   std::deque<std::pair<Task, Task>> left;
   {
     std::lock_guard lock(mu_);
@@ -24,12 +27,13 @@ QueryPool::~QueryPool() {
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
+  threads_.clear();
   for (auto& [run, cancel] : left) {
     if (cancel) cancel();
   }
 }
 
-bool QueryPool::Submit(Task run, Task cancel) {
+bool WorkerPool::Submit(Task run, Task cancel) {
   {
     std::lock_guard lock(mu_);
     if (stopping_ || queue_.size() >= options_.capacity) return false;
@@ -39,12 +43,17 @@ bool QueryPool::Submit(Task run, Task cancel) {
   return true;
 }
 
-size_t QueryPool::pending() const {
+size_t WorkerPool::pending() const {
   std::lock_guard lock(mu_);
   return queue_.size() + running_;
 }
 
-void QueryPool::Loop() {
+bool WorkerPool::stopped() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
+void WorkerPool::Loop() {
   for (;;) {
     Task run;
     {
@@ -61,4 +70,4 @@ void QueryPool::Loop() {
   }
 }
 
-}  // namespace houston::learning
+}  // namespace houston
