@@ -52,8 +52,11 @@ Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions o
   learning_->AddTo(table_);
   analytics_->AddTo(table_);
   if (ctx_.options().workers > 0) {
-    workers_ = std::make_unique<WorkerPool>(WorkerPoolOptions{
-        .threads = ctx_.options().workers, .capacity = ctx_.options().worker_queue, .name = "api"});
+    workers_ =
+        std::make_unique<WorkerPool>(WorkerPoolOptions{.threads = ctx_.options().workers,
+                                                       .capacity = ctx_.options().worker_queue,
+                                                       .name = "api",
+                                                       .nice = ctx_.options().worker_nice});
   }
 }
 

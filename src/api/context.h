@@ -27,6 +27,10 @@ class Feed;
 
 namespace houston::api {
 
+// The nice value of the threads that serve reads (the API's workers, analytics, postmortem
+// builds); see ApiOptions::worker_nice.
+inline constexpr int kReadNice = 10;
+
 struct ApiOptions {
   size_t max_event_bytes = core::kMaxEventBodyBytes;
   // The largest request body of every route but intake's (which take the server's
@@ -65,6 +69,10 @@ struct ApiOptions {
   int workers = 0;
   // Requests waiting for a worker at most; more are answered 503 with Retry-After.
   size_t worker_queue = 1024;
+  // The workers' nice value. When the CPU is short, intake and paging come first: at 10 a worker
+  // gets about a tenth of the CPU against a busy thread at the process's priority (CFS weights
+  // 110 and 1024), so a flood of reads cannot slow intake down, and reads still progress.
+  int worker_nice = kReadNice;
 };
 
 // The org as handlers see it: immutable, replaced whole on reload.

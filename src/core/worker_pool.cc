@@ -1,15 +1,34 @@
 #include "core/worker_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "core/thread_name.h"
 
 namespace houston {
 
+namespace {
+
+// Adds `nice` to the calling thread's nice value (on Linux it is per thread), at most 19.
+// Lowering a priority needs no privilege; should it fail all the same, the thread keeps the
+// process's priority, which is only slower for the others.
+void Deprioritize(int nice) {
+  errno = 0;
+  int now = getpriority(PRIO_PROCESS, gettid());
+  if (now == -1 && errno != 0) return;
+  (void)setpriority(PRIO_PROCESS, gettid(), std::min(19, now + nice));
+}
+
+}  // namespace
+
 WorkerPool::WorkerPool(WorkerPoolOptions options) : options_(std::move(options)) {
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
     threads_.emplace_back([this] {
       NameThisThread(options_.name);
+      if (options_.nice > 0) Deprioritize(options_.nice);
       Loop();
     });
   }

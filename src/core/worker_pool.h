@@ -19,6 +19,9 @@ struct WorkerPoolOptions {
   int threads = 2;              // at least 1
   size_t capacity = 16;         // queued (not yet running) tasks at most
   std::string name = "worker";  // the threads' name (top, perf), at most 15 characters
+  // Added to the threads' nice value (at most 19; 0: the process's priority). Above 0, they
+  // yield most of the CPU to the process's other threads whenever those have work.
+  int nice = 0;
 };
 
 // Thread-safe.

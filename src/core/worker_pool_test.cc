@@ -1,7 +1,10 @@
 #include "core/worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -44,6 +47,15 @@ TEST(WorkerPoolTest, RunsTasksOnItsOwnThreads) {
   std::promise<std::thread::id> ran;
   ASSERT_TRUE(pool.Submit([&ran] { ran.set_value(std::this_thread::get_id()); }, [] {}));
   EXPECT_NE(ran.get_future().get(), std::this_thread::get_id());
+}
+
+TEST(WorkerPoolTest, NiceLowersItsThreadsPriorityOnly) {
+  int before = getpriority(PRIO_PROCESS, gettid());
+  WorkerPool pool({.threads = 1, .capacity = 8, .name = "t", .nice = 7});
+  std::promise<int> seen;
+  ASSERT_TRUE(pool.Submit([&seen] { seen.set_value(getpriority(PRIO_PROCESS, gettid())); }, [] {}));
+  EXPECT_EQ(seen.get_future().get(), std::min(19, before + 7));
+  EXPECT_EQ(getpriority(PRIO_PROCESS, gettid()), before);  // not the process's other threads
 }
 
 // Stop refuses new tasks at once, lets the running one finish and cancels the queued one

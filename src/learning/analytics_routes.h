@@ -18,7 +18,8 @@ namespace houston::learning {
 // Thread-safe.
 class AnalyticsRoutes : public api::RouteGroup {
  public:
-  explicit AnalyticsRoutes(api::Context& ctx, WorkerPoolOptions pool = {.name = "analytics"});
+  explicit AnalyticsRoutes(api::Context& ctx,
+                           WorkerPoolOptions pool = {.name = "analytics", .nice = api::kReadNice});
   void AddTo(api::RouteTable& table) override;
 
  private:

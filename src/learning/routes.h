@@ -19,9 +19,10 @@ namespace houston::learning {
 // Thread-safe.
 class LearningRoutes : public api::RouteGroup {
  public:
-  explicit LearningRoutes(api::Context& ctx,
-                          WorkerPoolOptions pool = {
-                              .threads = 1, .capacity = 32, .name = "postmortems"});
+  explicit LearningRoutes(api::Context& ctx, WorkerPoolOptions pool = {.threads = 1,
+                                                                       .capacity = 32,
+                                                                       .name = "postmortems",
+                                                                       .nice = api::kReadNice});
   void AddTo(api::RouteTable& table) override;
 
  private:
