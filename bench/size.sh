@@ -17,8 +17,8 @@
 # 4. Intake beside the reads: new alerts (bench/paced.lua, W1d's org: nothing pages) paced at
 #    INTAKE_RATE/s (default 1000) for DURATION s, alone and while the list queries of step 3 run
 #    flat out beside them, once per houston flag set of SERVE_CONFIGS ('|'-separated; default
-#    "--api-workers 0|", the API's handlers on the I/O threads, as before a pool ran them, then
-#    houston's defaults). Reports intake's latency and the lists' beside it.
+#    "--api-workers 0 --threads 2|": the API's handlers on two I/O threads, as before d04ea3f,
+#    then houston's defaults). Reports intake's latency and the lists' beside it.
 # Prints a Markdown report. Loopback only; stops what it starts; the database is deleted.
 set -euo pipefail
 
@@ -30,7 +30,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-4}
 SUT_CPU=${SUT_CPU:-1} WRK_CPU=${WRK_CPU:-0}
 INTAKE_RATE=${INTAKE_RATE:-1000}
-SERVE_CONFIGS=${SERVE_CONFIGS:---api-workers 0|}
+SERVE_CONFIGS=${SERVE_CONFIGS:---api-workers 0 --threads 2|}
 HOUSTON=$BUILD/houston FILL=$BUILD/bench/analytics_bench
 for f in "$HOUSTON" "$FILL"; do
   [[ -x $f ]] || { echo "bench/size.sh: no $f: run 'make build'" >&2; exit 2; }

@@ -574,6 +574,46 @@ TEST_F(ServerTest, UnknownMethodsShareOneMetricsLabel) {
       1);
 }
 
+// A connection keeps the metric series of its last answer for the next one: whenever the route,
+// the method or the status changes, the next answer is counted in its own series.
+TEST_F(ServerTest, EachAnswerIsCountedInItsRoutesMethodsAndStatussSeries) {
+  router_.Add(bhttp::verb::get, "/a", Echo());
+  router_.Add(bhttp::verb::post, "/a", Echo());
+  router_.Add(bhttp::verb::get, "/b", [](const HttpRequest& req, Responder respond) {
+    respond(ErrorResponse(req.query.empty() ? NotFound("no b") : InvalidArgument("bad b")));
+  });
+  StartServer();
+  RawClient client(port_);
+  const std::vector<std::pair<std::string, int>> requests = {
+      {"GET /a", 200}, {"GET /a", 200}, {"POST /a", 200},   {"GET /b", 404},  {"GET /b?x", 400},
+      {"GET /a", 200}, {"GET /b", 404}, {"GET /nope", 404}, {"POST /a", 200},
+  };
+  for (const auto& [line, status] : requests) {
+    client.Send(line + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    auto reply = client.Read();
+    ASSERT_TRUE(reply) << line;
+    EXPECT_EQ(reply->status, status) << line;
+  }
+  std::string text = metrics_.Render();
+  auto count = [&](std::string_view route, std::string_view method, int code) {
+    return MetricValue(
+        text, fmt::format(R"(houston_http_requests_total{{route="{}",method="{}",code="{}"}})",
+                          route, method, code));
+  };
+  EXPECT_EQ(count("/a", "GET", 200), 3) << text;
+  EXPECT_EQ(count("/a", "POST", 200), 2) << text;
+  EXPECT_EQ(count("/b", "GET", 404), 2) << text;
+  EXPECT_EQ(count("/b", "GET", 400), 1) << text;
+  EXPECT_EQ(count("unmatched", "GET", 404), 1) << text;
+  auto observed = [&](std::string_view route) {
+    return MetricValue(
+        text, fmt::format(R"(houston_http_request_duration_seconds_count{{route="{}"}})", route));
+  };
+  EXPECT_EQ(observed("/a"), 5) << text;
+  EXPECT_EQ(observed("/b"), 3) << text;
+  EXPECT_EQ(observed("unmatched"), 1) << text;
+}
+
 TEST_F(ServerTest, HeadSendsTheHeadersOfGetWithoutItsBody) {
   router_.Add(bhttp::verb::get, "/x", [](const HttpRequest&, Responder respond) {
     respond(JsonResponse(bhttp::status::ok, R"({"status":"ok"})"));

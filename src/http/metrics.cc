@@ -57,27 +57,27 @@ void Metrics::SetGaugeSeriesSource(const std::string& name, std::function<GaugeS
   Get(name).gauge = std::move(fn);
 }
 
+std::atomic<uint64_t>& Metrics::Counter(const std::string& name, const std::string& labels) {
+  std::lock_guard lock(mu_);
+  auto& slot = Get(name).counters[labels];
+  if (!slot) slot = std::make_unique<std::atomic<uint64_t>>(0);
+  return *slot;
+}
+
+Histogram& Metrics::HistogramOf(const std::string& name, const std::string& labels) {
+  std::lock_guard lock(mu_);
+  Family& f = Get(name);
+  auto& slot = f.histograms[labels];
+  if (!slot) slot = std::make_unique<Histogram>(f.buckets.empty() ? LatencyBuckets() : f.buckets);
+  return *slot;
+}
+
 void Metrics::Add(const std::string& name, const std::string& labels, uint64_t delta) {
-  std::atomic<uint64_t>* c;
-  {
-    std::lock_guard lock(mu_);
-    auto& slot = Get(name).counters[labels];
-    if (!slot) slot = std::make_unique<std::atomic<uint64_t>>(0);
-    c = slot.get();
-  }
-  c->fetch_add(delta, std::memory_order_relaxed);
+  Counter(name, labels).fetch_add(delta, std::memory_order_relaxed);
 }
 
 void Metrics::Observe(const std::string& name, const std::string& labels, double value) {
-  Histogram* h;
-  {
-    std::lock_guard lock(mu_);
-    Family& f = Get(name);
-    auto& slot = f.histograms[labels];
-    if (!slot) slot = std::make_unique<Histogram>(f.buckets.empty() ? LatencyBuckets() : f.buckets);
-    h = slot.get();
-  }
-  h->Observe(value);
+  HistogramOf(name, labels).Observe(value);
 }
 
 std::string Metrics::Render() const {

@@ -34,6 +34,11 @@ class Metrics {
   // `labels` is the rendered label set, e.g. R"(route="/v2/enqueue",code="202")".
   void Add(const std::string& name, const std::string& labels, uint64_t delta = 1);
   void Observe(const std::string& name, const std::string& labels, double value);
+  // The series behind Add and Observe, created on first use. Series are never removed, so the
+  // reference stays valid as long as this registry: a hot path that counts the same series
+  // again and again keeps it and skips the lookup (and the label string) each time.
+  std::atomic<uint64_t>& Counter(const std::string& name, const std::string& labels);
+  Histogram& HistogramOf(const std::string& name, const std::string& labels);
   // Declares a metric's help text and type ("counter", "histogram", "gauge").
   void Describe(const std::string& name, const std::string& type, const std::string& help,
                 std::vector<double> buckets = {});

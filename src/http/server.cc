@@ -768,10 +768,23 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     unsigned code = res.result_int();
-    srv_.metrics.Add("houston_http_requests_total",
-                     fmt::format("route=\"{}\",method=\"{}\",code=\"{}\"", route_, method_, code));
-    srv_.metrics.Observe("houston_http_request_duration_seconds",
-                         fmt::format("route=\"{}\"", route_), secs);
+    // A keep-alive connection mostly asks the same route again: its series are kept from the
+    // last request and looked up (label strings and the registry's lock) only when they change.
+    if (!counted_.requests || counted_.route != route_ || counted_.method != method_ ||
+        counted_.code != code) {
+      if (!counted_.duration || counted_.route != route_) {
+        counted_.duration = &srv_.metrics.HistogramOf("houston_http_request_duration_seconds",
+                                                      fmt::format("route=\"{}\"", route_));
+      }
+      counted_.requests = &srv_.metrics.Counter(
+          "houston_http_requests_total",
+          fmt::format("route=\"{}\",method=\"{}\",code=\"{}\"", route_, method_, code));
+      counted_.route = route_;
+      counted_.method = method_;
+      counted_.code = code;
+    }
+    counted_.requests->fetch_add(1, std::memory_order_relaxed);
+    counted_.duration->Observe(secs);
     bool keep_alive = !force_close_ && keep_alive_ && !srv_.stopping.load();
     res.version(11);
     res.keep_alive(keep_alive);
@@ -840,6 +853,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Response res_;
   std::string route_ = "unmatched";
   std::string_view method_;  // a static label
+  // The metric series of the last answer (Write), for the next one on this connection.
+  struct Counted {
+    std::string route;
+    std::string_view method;
+    unsigned code = 0;
+    std::atomic<uint64_t>* requests = nullptr;
+    Histogram* duration = nullptr;  // set whenever `requests` is
+  } counted_;
   std::chrono::steady_clock::time_point started_;
   size_t drained_ = 0;
   bool idle_ = false;      // waiting for the first byte of a request
