@@ -39,7 +39,7 @@ class PlatformRoutes;
 // Whether a route's handler runs on the HTTP I/O thread that read its request, rather than on the
 // API's workers (ApiOptions::workers): the probes and the web UI's files (answered from memory)
 // and intake's writes (parsed there and handed to the store's writer, which answers after its
-// commit). Every other handler may read at length, hash a password or wait, and runs on a
+// commit). Every other handler may read at length, sign someone in or wait, and runs on a
 // worker; so do intake's reads (Opsgenie's alert list).
 bool RunsOnIoThread(const RouteSpec& spec);
 

@@ -27,8 +27,8 @@ class Feed;
 
 namespace houston::api {
 
-// The nice value of the threads that serve reads (the API's workers, analytics, postmortem
-// builds); see ApiOptions::worker_nice.
+// What is added to the nice value of the threads that serve reads (the API's workers, analytics,
+// postmortem builds); see ApiOptions::worker_nice.
 inline constexpr int kReadNice = 10;
 
 struct ApiOptions {
@@ -63,15 +63,15 @@ struct ApiOptions {
   // The live feed (GET /api/v1/live); nullptr: the route answers 503.
   live::Feed* live = nullptr;
   http::WebSocketOptions live_socket;  // its streams' send buffer bound and timeouts
-  // Threads that run the handlers of every route but intake's writes and the probes (see
-  // Api::Register), so that a slow read or a sign-in's password hash never holds up the HTTP
-  // I/O thread that also answers intake. 0: every handler runs on the I/O thread (tests).
+  // Threads that run the handlers of every route but intake's writes, the probes and the UI's
+  // files (api::RunsOnIoThread), so that a slow read or a sign-in never holds up the HTTP I/O
+  // thread that also answers intake. 0: every handler runs on the I/O thread (tests).
   int workers = 0;
   // Requests waiting for a worker at most; more are answered 503 with Retry-After.
   size_t worker_queue = 1024;
-  // The workers' nice value. When the CPU is short, intake and paging come first: at 10 a worker
-  // gets about a tenth of the CPU against a busy thread at the process's priority (CFS weights
-  // 110 and 1024), so a flood of reads cannot slow intake down, and reads still progress.
+  // Added to the workers' nice value. When the CPU is short, intake and paging come first: at 10 a
+  // worker gets about a tenth of the CPU against a busy thread at the process's priority (CFS
+  // weights 110 and 1024), so a flood of reads cannot slow intake down, and reads still progress.
   int worker_nice = kReadNice;
 };
 
