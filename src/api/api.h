@@ -58,7 +58,7 @@ class Api {
   // the address the server listens on. Call before serving.
   void set_listen_url(std::string url) { ctx_.set_listen_url(std::move(url)); }
   std::shared_ptr<const OrgView> org() const { return ctx_.org(); }
-  // Requests waiting for a worker or running on one (tests).
+  // Requests waiting for a worker or running on one (tests, metrics).
   size_t worker_requests() const { return workers_ ? workers_->pending() : 0; }
   // How many times the status page was built rather than served from its cache (tests, bench).
   uint64_t status_page_builds() const;

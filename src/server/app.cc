@@ -642,6 +642,10 @@ std::expected<void, StartupError> App::Build() {
   so.idle_timeout = std::chrono::seconds(o_.idle_timeout_s);
   so.max_connections = o_.max_connections;
   api::Api& api = *rt_->api;
+  metrics.Describe("houston_api_requests_pending", "gauge",
+                   "API requests waiting for a worker or running on one (--api-workers).");
+  metrics.SetGaugeSource("houston_api_requests_pending",
+                         [&api] { return static_cast<double>(api.worker_requests()); });
   so.error_renderer = [&api](std::string_view path, const Status& s) {
     return api.RenderError(path, s);
   };

@@ -707,6 +707,8 @@ class BadInputTest(harness.HoustonTestCase):
         self.assertGreater(metrics.get('houston_http_request_duration_seconds_count'
                                        '{route="/v2/enqueue"}', 0), 0)
         self.assertIn("houston_store_queue_depth", metrics)
+        # Nothing else is in flight: no API request waits for a worker or runs on one.
+        self.assertEqual(metrics.get("houston_api_requests_pending"), 0)
         self.assertTrue(any(k.startswith("houston_store_commit_duration_seconds_bucket")
                             for k in metrics))
         text = self.h.metrics()
