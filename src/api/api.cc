@@ -56,7 +56,7 @@ Api::Api(store::Store& store, http::Metrics& metrics, Clock& clock, ApiOptions o
         std::make_unique<WorkerPool>(WorkerPoolOptions{.threads = ctx_.options().workers,
                                                        .capacity = ctx_.options().worker_queue,
                                                        .name = "api",
-                                                       .nice = ctx_.options().worker_nice});
+                                                       .nice = kReadNice});
   }
 }
 

@@ -27,8 +27,11 @@ class Feed;
 
 namespace houston::api {
 
-// What is added to the nice value of the threads that serve reads (the API's workers, analytics,
-// postmortem builds); see ApiOptions::worker_nice.
+// What is added to the nice value of the threads that serve reads: the API's workers and the
+// analytics and postmortem pools. When the CPU is short, intake and paging come first: at +10 a
+// reading thread gets about a tenth of the CPU against a busy thread at the process's priority
+// (CFS weights 110 and 1024), so a flood of reads cannot slow intake down, and reads still
+// progress.
 inline constexpr int kReadNice = 10;
 
 struct ApiOptions {
@@ -67,12 +70,9 @@ struct ApiOptions {
   // files (api::RunsOnIoThread), so that a slow read or a sign-in never holds up the HTTP I/O
   // thread that also answers intake. 0: every handler runs on the I/O thread (tests).
   int workers = 0;
-  // Requests waiting for a worker at most; more are answered 503 with Retry-After.
+  // Requests waiting for a worker at most; more are answered 503 with Retry-After. The workers
+  // run at kReadNice.
   size_t worker_queue = 1024;
-  // Added to the workers' nice value. When the CPU is short, intake and paging come first: at 10 a
-  // worker gets about a tenth of the CPU against a busy thread at the process's priority (CFS
-  // weights 110 and 1024), so a flood of reads cannot slow intake down, and reads still progress.
-  int worker_nice = kReadNice;
 };
 
 // The org as handlers see it: immutable, replaced whole on reload.

@@ -770,9 +770,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     unsigned code = res.result_int();
     // A keep-alive connection mostly asks the same route again: its series are kept from the
     // last request and looked up (label strings and the registry's lock) only when they change.
-    if (!counted_.requests || counted_.route != route_ || counted_.method != method_ ||
-        counted_.code != code) {
-      if (!counted_.duration || counted_.route != route_) {
+    const bool new_route = !counted_.requests || counted_.route != route_;
+    if (new_route || counted_.method != method_ || counted_.code != code) {
+      if (new_route) {
         counted_.duration = &srv_.metrics.HistogramOf("houston_http_request_duration_seconds",
                                                       fmt::format("route=\"{}\"", route_));
       }
@@ -859,7 +859,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     std::string_view method;
     unsigned code = 0;
     std::atomic<uint64_t>* requests = nullptr;
-    Histogram* duration = nullptr;  // set whenever `requests` is
+    Histogram* duration = nullptr;  // set with `requests`
   } counted_;
   std::chrono::steady_clock::time_point started_;
   size_t drained_ = 0;
