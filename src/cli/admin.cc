@@ -25,8 +25,6 @@ void PrintError(const Status& st) {
 
 namespace {
 
-constexpr const char* kDbHelp = "SQLite database path, or a postgres:// URL";
-
 // A connection for migrating `db` (SQLite path or postgres:// URL) and its migration list.
 Result<std::pair<std::unique_ptr<store::sql::Db>, const std::vector<store::sql::Migration>*>>
 MigrationTarget(const std::string& db) {

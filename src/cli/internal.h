@@ -19,6 +19,9 @@ void AddClientCommands(CLI::App& app, std::function<int()>* run);
 void AddUserCommands(CLI::App& app, std::function<int()>* run);
 void AddLearningCommands(CLI::App& app, std::function<int()>* run);
 
+// The help text of every subcommand's --db option.
+inline constexpr const char* kDbHelp = "SQLite database path, or a postgres:// URL";
+
 Status SetUpLogging(const std::string& format, const std::string& level);
 using server::AbsolutePath;
 using server::ApplyOrgToStore;

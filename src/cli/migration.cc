@@ -21,8 +21,6 @@
 namespace houston::cli {
 namespace {
 
-constexpr const char* kDbHelp = "SQLite database path, or a postgres:// URL";
-
 // Exit codes (commands.h): bad input or usage 2, other failures 1.
 int ExitCodeFor(const Status& st) {
   switch (st.code()) {

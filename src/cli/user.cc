@@ -16,8 +16,6 @@ namespace houston::cli {
 
 namespace {
 
-constexpr const char* kDbHelp = "SQLite database path, or a postgres:// URL";
-
 // Reads one line from the terminal without echoing it. nullopt on end of input.
 std::optional<std::string> ReadHidden(const char* prompt) {
   // Echo goes off before the prompt shows, so that nothing typed after it is ever echoed.
