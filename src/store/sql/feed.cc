@@ -95,12 +95,22 @@ Result<int64_t> PruneFeed(Db& db, TimePoint older_than, int64_t max_rows) {
   const int64_t last = any ? newest->Int(0) : 0;
   newest->Reset();
   if (!any) return 0;
+  // A prune reads only the rows it deletes, not the whole feed (100,000 entries by default, to
+  // delete the 4,096 written since the last prune). Entries carry their commit's time in commit
+  // order, so the ones older than `older_than` are those before the first that is not: found by
+  // walking the primary key from the oldest. (If the clock stepped back, an old entry after a
+  // newer one stays until the count removes it.) The newest is never deleted.
   HOUSTON_ASSIGN_OR_RETURN(
-      Stmt * s, db.Prepare("DELETE FROM live_feed WHERE seq < ? AND (at < ? OR seq <= ?)"));
-  HOUSTON_RETURN_IF_ERROR(s->Bind(1, last)
-                              .Bind(2, Ms(older_than))
-                              .Bind(3, last - std::max<int64_t>(max_rows, 1))
-                              .Run());
+      Stmt * first_kept,
+      db.Prepare("SELECT seq FROM live_feed WHERE at >= ? ORDER BY seq LIMIT 1"));
+  first_kept->Bind(1, Ms(older_than));
+  HOUSTON_ASSIGN_OR_RETURN(bool found, first_kept->Step());
+  int64_t below = found ? std::min(first_kept->Int(0), last) : last;
+  first_kept->Reset();
+  below = std::max(below, last - std::max<int64_t>(max_rows, 1) + 1);
+  below = std::min(below, last);
+  HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("DELETE FROM live_feed WHERE seq < ?"));
+  HOUSTON_RETURN_IF_ERROR(s->Bind(1, below).Run());
   return db.Changes();
 }
 

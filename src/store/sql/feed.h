@@ -24,7 +24,9 @@ void RecordFeedForAudit(Db& db, TimePoint now, std::string_view action,
 Result<int64_t> WriteFeed(Db& db, const std::vector<Db::PendingFeed>& pending);
 
 // Deletes entries older than `older_than` or beyond the newest `max_rows`, never the newest
-// one. Returns how many it deleted.
+// one, reading only the entries it deletes. By age it deletes the oldest entries up to the first
+// that is not older (an old entry behind a newer one, after the clock stepped back, waits for
+// the count). Returns how many it deleted.
 Result<int64_t> PruneFeed(Db& db, TimePoint older_than, int64_t max_rows);
 
 Result<std::vector<FeedEntry>> ReadFeed(Db& db, int64_t after, int limit);

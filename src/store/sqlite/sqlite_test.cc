@@ -11,6 +11,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sqlite3.h>
+
+#include "store/sql/feed.h"
+#include "store/sql/migrate.h"
+#include "store/sql/schema.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
@@ -222,6 +227,44 @@ TEST(SqliteStmtTest, InsertReturningIdGivesTheNewRowsIdOnce) {
   ASSERT_TRUE(count.has_value());
   ASSERT_TRUE(*(*count)->Step());
   EXPECT_EQ((*count)->Int(0), 3);
+}
+
+// A prune of the change feed reads the rows it deletes, not the whole feed: with 20,000 entries,
+// all kept, it runs a few dozen SQLite instructions (counted by a progress handler called at
+// every one). Schema 18's prune, both rules in one statement (`seq < newest AND (at < ? OR seq
+// <= ?)`), walked all 20,000 rows: 140,000 instructions.
+TEST(SqliteFeedTest, APruneReadsOnlyTheRowsItDeletes) {
+  testing::TestDir dir("houston-sqlite-feed");
+  ASSERT_OK_AND_ASSIGN(auto db, SqliteDb::Open((dir.path() / "t.db").string(), false));
+  ASSERT_OK(sql::Migrate(*db, sql::Migrations(sql::Dialect::kSqlite), TimePoint{}));
+  const TimePoint at{std::chrono::milliseconds(10'000'000)};
+  ASSERT_OK(db->Exec(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+      "INSERT INTO live_feed(type, resource_id, at) SELECT 'alert.created', i, 10000000 FROM n"));
+  int64_t steps = 0;
+  auto count = [&](int64_t max_rows, TimePoint older_than) -> Result<int64_t> {
+    steps = 0;
+    sqlite3_progress_handler(
+        db->raw(), 1,
+        [](void* n) {
+          ++*static_cast<int64_t*>(n);
+          return 0;
+        },
+        &steps);
+    auto deleted = sql::PruneFeed(*db, older_than, max_rows);
+    sqlite3_progress_handler(db->raw(), 0, nullptr, nullptr);
+    return deleted;
+  };
+  ASSERT_OK_AND_ASSIGN(int64_t none, count(100'000, at - std::chrono::hours(1)));
+  EXPECT_EQ(none, 0);
+  EXPECT_LT(steps, 500);
+  // The count still prunes: 100 deleted cost a few instructions each, not one per kept row.
+  ASSERT_OK_AND_ASSIGN(int64_t beyond, count(19'900, at - std::chrono::hours(1)));
+  EXPECT_EQ(beyond, 100);
+  EXPECT_LT(steps, 500 + 100 * 40);
+  // And so does the age, never the newest entry.
+  ASSERT_OK_AND_ASSIGN(int64_t old, count(100'000, at + std::chrono::hours(1)));
+  EXPECT_EQ(old, 19'899);
 }
 
 }  // namespace
