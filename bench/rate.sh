@@ -67,7 +67,8 @@ run() {  # run HOUSTON RATE: one measured run; prints a table row
     kill -0 "$HPID" 2>/dev/null || die "houston exited: $(tail -3 "$dir/log")"
     sleep 0.01
   done
-  local url=http://127.0.0.1:$(cat "$dir/port")
+  local url
+  url=http://127.0.0.1:$(cat "$dir/port")
   taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH/paced.lua" "$url" \
     -- "warm$RANDOM" "$rate" >/dev/null
   curl -sf "$url/metrics" >"$dir/m0"

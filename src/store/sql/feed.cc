@@ -96,10 +96,11 @@ Result<int64_t> PruneFeed(Db& db, TimePoint older_than, int64_t max_rows) {
   newest->Reset();
   if (!any) return 0;
   // A prune reads only the rows it deletes, not the whole feed (100,000 entries by default, to
-  // delete the 4,096 written since the last prune). Entries carry their commit's time in commit
-  // order, so the ones older than `older_than` are those before the first that is not: found by
-  // walking the primary key from the oldest. (If the clock stepped back, an old entry after a
-  // newer one stays until the count removes it.) The newest is never deleted.
+  // delete the 4,096 written since the last prune). Entries are written in commit order, each
+  // with the time of its change, so the ones older than `older_than` are those before the first
+  // that is not: found by walking the primary key from the oldest. (An old entry behind a newer
+  // one, after a clock stepped back or on another server's clock, stays until the count removes
+  // it.) The newest is never deleted.
   HOUSTON_ASSIGN_OR_RETURN(
       Stmt * first_kept,
       db.Prepare("SELECT seq FROM live_feed WHERE at >= ? ORDER BY seq LIMIT 1"));

@@ -525,8 +525,8 @@ DROP INDEX notifications_recent;
 CREATE INDEX notifications_recent ON notifications(user_id, contact_method_id, attempted_at{{, batch_id)|) INCLUDE (batch_id)}};
 )sql"},
     {19, "live feed: no index on its time", R"sql(
--- Entries are written in commit order with the commit's time, so the oldest by time are the
--- oldest by seq: a prune finds where they end by walking the primary key from its start
+-- Entries are written in commit order with the time of their change, so the oldest by time are
+-- the oldest by seq: a prune finds where they end by walking the primary key from its start
 -- (feed.cc). The index cost every change two more index entries, one written and one deleted.
 DROP INDEX live_feed_at;
 )sql"},
