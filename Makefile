@@ -68,13 +68,14 @@ asan: deps
 	@cd build-asan && ctest --output-on-failure -L unit -j $(JOBS) -E '/postgres +#'
 
 # The concurrent modules under ThreadSanitizer: the store (with the two-writer incident tests, the
-# feed and sessions), the engine and the incident fan-out. (Boost.Asio's atomic_thread_fence does
-# not build under -fsanitize=thread with -Werror, so http and live are not in this build.)
+# feed and sessions), the engine, the incident fan-out and the worker pools that the API's reads,
+# analytics and postmortems run on. (Boost.Asio's atomic_thread_fence does not build under
+# -fsanitize=thread with -Werror, so http, api and live are not in this build.)
 tsan: deps-build
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DHOUSTON_SANITIZE=thread \
 	  -DHOUSTON_BUILD_BENCH=OFF -DHOUSTON_BUILD_E2E=OFF -DCMAKE_UNITY_BUILD=ON >/dev/null
-	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test paging_test
-	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|AuthContractTest|AlertExpiryTest|OpsgenieContractTest|PgDb|EngineTest|FanoutTest|Backoff'
+	@cmake --build build-tsan -j $(JOBS) --target store_test pg_db_test paging_test core_test
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'StoreContractTest|IncidentStoreTest|IncidentConcurrencyTest|FeedContractTest|AuthContractTest|AlertExpiryTest|OpsgenieContractTest|PgDb|EngineTest|FanoutTest|Backoff|WorkerPoolTest'
 
 # The libFuzzer targets of fuzz/ (built by `make asan`, in build-asan), each run FUZZ_SECONDS on a
 # copy of its corpus, two at a time, with a fixed seed; a crash fails and names its input. Long
