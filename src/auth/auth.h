@@ -8,7 +8,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -18,12 +17,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "core/worker_pool.h"
 #include "store/store.h"
 
 namespace houston::auth {
@@ -236,7 +235,6 @@ class Authenticator {
   Result<Principal> FromSession(const std::string& session_id);
   // Runs on the worker: verifies, then creates the session or records the failure.
   void CheckPassword(SignInRequest request, std::function<void(SignInResult)> done);
-  void Worker();
 
   store::Store& store_;
   Clock& clock_;
@@ -245,11 +243,8 @@ class Authenticator {
   SignInThrottle throttle_;
   std::string dummy_hash_;  // verified for users without a password (same cost, same time)
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
-  std::thread worker_;
+  // One thread: a check takes 64 MiB. Last, so that it stops before what its tasks use.
+  WorkerPool hash_pool_;
 };
 
 }  // namespace houston::auth

@@ -1,8 +1,16 @@
 #include "auth/auth.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
+#include <future>
+#include <optional>
+
+#include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
+#include "testing/test_dir.h"
 
 namespace houston::auth {
 namespace {
@@ -240,6 +248,81 @@ TEST(Throttle, MemoryIsBounded) {
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(t.Begin("u" + std::to_string(i), "c"), 0);
   // Still answers; the most recent names are remembered.
   EXPECT_GT(t.Begin("u999", "c"), 0);
+}
+
+// Password checks run one at a time on the Authenticator's own thread, with at most
+// max_pending_sign_ins waiting: one more is refused at once (Unavailable, retry in 1 s), and
+// every sign-in is answered exactly once, the one still waiting when the Authenticator goes too.
+TEST(AuthenticatorTest, SignInsBeyondTheQueueAreRefusedAndEachIsAnsweredOnce) {
+  testing::TestDir dir("houston-auth-test");
+  testing::FakeClock clock;
+  store::sqlite::SqliteOptions so;
+  so.path = (dir.path() / "h.db").string();
+  so.clock = &clock;
+  auto store = store::sqlite::SqliteStore::Open(so);
+  ASSERT_TRUE(store) << store.error().ToString();
+  // The first check holds the worker (its role lookup runs there) until released.
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  auto role_of = [&](std::string_view user) -> std::optional<core::Role> {
+    if (user == "first") {
+      entered.set_value();
+      released.wait();
+    }
+    return std::nullopt;  // unknown users: the same check against a dummy hash
+  };
+  SessionOptions options;
+  options.cost = kMinimum;
+  options.max_pending_sign_ins = 1;
+  // An answer may come from the store's thread, after the check that recorded a failure.
+  std::array<std::atomic<int>, 3> answers{};
+  std::array<std::optional<SignInResult>, 3> results;
+  std::array<std::promise<void>, 3> answered;
+  auto record = [&](int i) {
+    return [&, i](SignInResult r) {
+      if (++answers[i] > 1) return;
+      results[i] = std::move(r);
+      answered[i].set_value();
+    };
+  };
+  {
+    Authenticator auth(**store, clock, options, role_of);
+    // Lets the first check finish when this block ends, however it ends, so that the
+    // Authenticator's destructor, which waits for a running check, returns.
+    struct Release {
+      std::promise<void>& p;
+      ~Release() { p.set_value(); }
+    } release_at_end{release};
+    auth.SignIn({"first", "a password", "10.0.0.1"}, record(0));
+    entered.get_future().wait();
+    auth.SignIn({"second", "a password", "10.0.0.2"}, record(1));  // waits: the queue is full
+    auth.SignIn({"third", "a password", "10.0.0.3"}, record(2));   // refused at once
+    ASSERT_EQ(answers[2].load(), 1);
+    ASSERT_TRUE(results[2].has_value());
+    ASSERT_FALSE(results[2]->has_value());
+    EXPECT_EQ(results[2]->error().status.code(), StatusCode::kUnavailable);
+    EXPECT_THAT(results[2]->error().status.message(),
+                ::testing::HasSubstr("too many sign-ins at once"));
+    EXPECT_EQ(results[2]->error().retry_after, 1);
+    EXPECT_EQ(answers[0].load(), 0);
+    EXPECT_EQ(answers[1].load(), 0);
+  }
+  for (int i = 0; i < 2; ++i) {  // a guard against hanging, not a timing: answers take ms
+    ASSERT_EQ(answered[i].get_future().wait_for(std::chrono::seconds(60)),
+              std::future_status::ready)
+        << "sign-in " << i << " was never answered";
+  }
+  (*store)->Shutdown();  // no answer is left in flight
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(answers[i].load(), 1) << "sign-in " << i;
+  ASSERT_FALSE(results[0]->has_value());
+  EXPECT_EQ(results[0]->error().status.code(), StatusCode::kUnauthenticated);
+  // The second ran before the Authenticator stopped, or was answered that it is stopping.
+  ASSERT_FALSE(results[1]->has_value());
+  const Status& second = results[1]->error().status;
+  EXPECT_TRUE(second.code() == StatusCode::kUnauthenticated ||
+              (second.code() == StatusCode::kUnavailable &&
+               second.message().find("shutting down") != std::string::npos))
+      << second.ToString();
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 
 #include "auth/auth.h"
 #include "core/json_util.h"
-#include "core/thread_name.h"
 
 namespace houston::auth {
 
@@ -21,35 +20,12 @@ Authenticator::Authenticator(store::Store& store, Clock& clock, SessionOptions o
       clock_(clock),
       options_(std::move(options)),
       role_of_(std::move(role_of)),
-      throttle_(clock, options_.throttle) {
-  worker_ = std::thread([this] {
-    NameThisThread("password-hash");
-    Worker();
-  });
-}
+      throttle_(clock, options_.throttle),
+      hash_pool_(WorkerPoolOptions{
+          .threads = 1, .capacity = options_.max_pending_sign_ins, .name = "password-hash"}) {}
 
-Authenticator::~Authenticator() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  worker_.join();
-}
-
-void Authenticator::Worker() {
-  for (;;) {
-    std::function<void()> job;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to finish
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    job();
-  }
-}
+// A sign-in still waiting for the worker is answered Unavailable by the pool's Stop.
+Authenticator::~Authenticator() { hash_pool_.Stop(); }
 
 Result<Principal> Authenticator::Authenticate(const Credentials& c) {
   if (!c.authorization.empty()) return FromToken(c.authorization);
@@ -138,20 +114,23 @@ void Authenticator::SignIn(SignInRequest request, std::function<void(SignInResul
             wait)),
         wait}));
   }
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_ && queue_.size() < options_.max_pending_sign_ins) {
-      auto shared = std::make_shared<std::function<void(SignInResult)>>(std::move(done));
-      queue_.push_back([this, request = std::move(request), shared]() mutable {
-        CheckPassword(std::move(request), std::move(*shared));
-      });
-      cv_.notify_one();
-      return;
-    }
+  // Shared by the check and its cancellation, of which the pool runs exactly one.
+  struct Pending {
+    SignInRequest request;
+    std::function<void(SignInResult)> done;
+  };
+  auto pending = std::make_shared<Pending>(std::move(request), std::move(done));
+  auto refuse = [this, pending](std::string_view why) {
+    throttle_.Succeeded(pending->request.user, pending->request.client);  // it never ran
+    pending->done(std::unexpected(SignInError{Unavailable(std::string(why)), 1}));
+  };
+  if (hash_pool_.Submit(
+          [this, pending] { CheckPassword(std::move(pending->request), std::move(pending->done)); },
+          [refuse] { refuse("the server is shutting down: retry in a moment"); })) {
+    return;
   }
-  throttle_.Succeeded(request.user, request.client);  // not an attempt: it never ran
-  done(
-      std::unexpected(SignInError{Unavailable("too many sign-ins at once: retry in a moment"), 1}));
+  refuse(hash_pool_.stopped() ? "the server is shutting down: retry in a moment"
+                              : "too many sign-ins at once: retry in a moment");
 }
 
 void Authenticator::CheckPassword(SignInRequest request, std::function<void(SignInResult)> done) {
