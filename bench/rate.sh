@@ -53,7 +53,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
-# The sum and count of a histogram in a /metrics dump.
+# A sample's value in a /metrics dump, by its exact name (e.g. a histogram's _sum or _count).
 metric() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
 
 run() {  # run HOUSTON RATE: one measured run; prints a table row
