@@ -96,17 +96,12 @@ void RouteTable::Add(http::bhttp::verb method, std::string pattern, Access acces
 void RunOnPool(WorkerPool& pool, std::string_view what, http::Responder respond,
                std::function<void(std::shared_ptr<http::Responder>)> work) {
   auto shared = std::make_shared<http::Responder>(std::move(respond));
-  auto busy = [](std::string why) {
-    http::Response r = http::ErrorResponse(Unavailable(std::move(why)));
-    r.set(http::bhttp::field::retry_after, "1");
-    return r;
-  };
-  bool queued =
-      pool.Submit([shared, work = std::move(work)] { work(shared); },
-                  [shared, busy] { (*shared)(busy("houston is shutting down; retry later")); });
-  if (queued) return;
-  (*shared)(busy(pool.stopped() ? std::string("houston is shutting down; retry later")
-                                : fmt::format("too many {} are waiting; retry later", what)));
+  pool.SubmitOrRefuse([shared, work = std::move(work)] { work(shared); }, what,
+                      [shared](Status why) {
+                        http::Response r = http::ErrorResponse(std::move(why));
+                        r.set(http::bhttp::field::retry_after, "1");
+                        (*shared)(std::move(r));
+                      });
 }
 
 }  // namespace houston::api

@@ -302,7 +302,7 @@ TEST(AuthenticatorTest, SignInsBeyondTheQueueAreRefusedAndEachIsAnsweredOnce) {
     ASSERT_FALSE(results[2]->has_value());
     EXPECT_EQ(results[2]->error().status.code(), StatusCode::kUnavailable);
     EXPECT_THAT(results[2]->error().status.message(),
-                ::testing::HasSubstr("too many sign-ins at once"));
+                ::testing::HasSubstr("too many sign-ins are waiting"));
     EXPECT_EQ(results[2]->error().retry_after, 1);
     EXPECT_EQ(answers[0].load(), 0);
     EXPECT_EQ(answers[1].load(), 0);

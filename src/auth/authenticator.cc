@@ -114,23 +114,19 @@ void Authenticator::SignIn(SignInRequest request, std::function<void(SignInResul
             wait)),
         wait}));
   }
-  // Shared by the check and its cancellation, of which the pool runs exactly one.
+  // Shared by the check and its refusal, of which the pool runs exactly one.
   struct Pending {
     SignInRequest request;
     std::function<void(SignInResult)> done;
   };
   auto pending = std::make_shared<Pending>(std::move(request), std::move(done));
-  auto refuse = [this, pending](std::string_view why) {
-    throttle_.Succeeded(pending->request.user, pending->request.client);  // it never ran
-    pending->done(std::unexpected(SignInError{Unavailable(std::string(why)), 1}));
-  };
-  if (hash_pool_.Submit(
-          [this, pending] { CheckPassword(std::move(pending->request), std::move(pending->done)); },
-          [refuse] { refuse("the server is shutting down: retry in a moment"); })) {
-    return;
-  }
-  refuse(hash_pool_.stopped() ? "the server is shutting down: retry in a moment"
-                              : "too many sign-ins at once: retry in a moment");
+  hash_pool_.SubmitOrRefuse(
+      [this, pending] { CheckPassword(std::move(pending->request), std::move(pending->done)); },
+      "sign-ins",
+      [this, pending](Status why) {
+        throttle_.Succeeded(pending->request.user, pending->request.client);  // it never ran
+        pending->done(std::unexpected(SignInError{std::move(why), 1}));
+      });
 }
 
 void Authenticator::CheckPassword(SignInRequest request, std::function<void(SignInResult)> done) {

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
+
+#include <fmt/format.h>
 
 #include "core/thread_name.h"
 
@@ -60,6 +63,15 @@ bool WorkerPool::Submit(Task run, Task cancel) {
   }
   cv_.notify_one();
   return true;
+}
+
+void WorkerPool::SubmitOrRefuse(Task run, std::string_view what,
+                                std::move_only_function<void(Status)> refused) {
+  static constexpr std::string_view kStopping = "houston is shutting down; retry later";
+  auto shared = std::make_shared<std::move_only_function<void(Status)>>(std::move(refused));
+  if (Submit(std::move(run), [shared] { (*shared)(Unavailable(std::string(kStopping))); })) return;
+  (*shared)(Unavailable(stopped() ? std::string(kStopping)
+                                  : fmt::format("too many {} are waiting; retry later", what)));
 }
 
 size_t WorkerPool::pending() const {

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/status.h"
+
 namespace houston {
 
 struct WorkerPoolOptions {
@@ -38,6 +40,12 @@ class WorkerPool {
   // the pool has stopped. `cancel` runs instead of `run` (on the thread that calls Stop) if the
   // pool stops before `run` started.
   bool Submit(Task run, Task cancel);
+  // Queues `run`, or runs `refused` with why it never will: Unavailable "too many <what> are
+  // waiting; retry later" at once when the queue is full, Unavailable "houston is shutting down;
+  // retry later" at once when the pool has stopped, or at Stop for a task still queued. Exactly
+  // one of the two runs.
+  void SubmitOrRefuse(Task run, std::string_view what,
+                      std::move_only_function<void(Status)> refused);
   // Refuses new tasks, waits for the running ones and cancels the queued ones. Idempotent.
   void Stop();
   // Queued and running tasks (for tests and metrics).

@@ -106,10 +106,10 @@ Result<int64_t> PruneFeed(Db& db, TimePoint older_than, int64_t max_rows) {
       db.Prepare("SELECT seq FROM live_feed WHERE at >= ? ORDER BY seq LIMIT 1"));
   first_kept->Bind(1, Ms(older_than));
   HOUSTON_ASSIGN_OR_RETURN(bool found, first_kept->Step());
-  int64_t below = found ? std::min(first_kept->Int(0), last) : last;
+  const int64_t by_age = found ? first_kept->Int(0) : last;
   first_kept->Reset();
-  below = std::max(below, last - std::max<int64_t>(max_rows, 1) + 1);
-  below = std::min(below, last);
+  const int64_t by_count = last - std::max<int64_t>(max_rows, 1) + 1;
+  const int64_t below = std::min(std::max(by_age, by_count), last);
   HOUSTON_ASSIGN_OR_RETURN(Stmt * s, db.Prepare("DELETE FROM live_feed WHERE seq < ?"));
   HOUSTON_RETURN_IF_ERROR(s->Bind(1, below).Run());
   return db.Changes();
