@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/sqlite/page_cache.h"
 #include "store/sqlite/wal_vfs.h"
 
 namespace houston::store::sqlite {
@@ -41,14 +42,17 @@ std::vector<std::string> MakeDatabaseFilesPrivate(const std::string& path) {
 
 namespace {
 
-// Once per process, before SQLite's first use: no memory statistics. With them on (SQLite's
-// default), every allocation and free SQLite makes takes one process-wide mutex, which the
-// store's writer, its readers and the change feed then share; houston never reads the
-// statistics. (If SQLite was already initialized, e.g. by a test, the call is refused and
-// changes nothing.)
+// Once per process, before SQLite's first use:
+// - no memory statistics. With them on (SQLite's default), every allocation and free SQLite
+//   makes takes one process-wide mutex, which the store's writer, its readers and the change
+//   feed then share; houston never reads the statistics.
+// - the page cache of page_cache.h, which spares each write transaction a walk of the whole
+//   cache.
+// (If SQLite was already initialized, e.g. by a test, the calls are refused and change nothing.)
 void ConfigureSqliteOnce() {
   static const bool configured = [] {
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)InstallPageCache();
     return true;
   }();
   (void)configured;
