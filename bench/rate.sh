@@ -21,7 +21,10 @@
 #                 one transaction at a time; as this share nears 1, writes queue behind it.
 #
 # Environment (defaults in brackets): BUILDS [build], REPEAT [3], DURATION [12], WARMUP [2],
-# CONNECTIONS [128], SUT_CPUS [0,1: both CPUs, shared with wrk], WRK_CPU [0].
+# CONNECTIONS [128], SUT_CPUS [0,1: both CPUs, shared with wrk], WRK_CPU [0], NOSYNC [0]: 1 runs
+# each build a second time with fsync and fdatasync returning at once (bench/nosync.c, preloaded),
+# in the same alternation: an upper bound on what taking the fsync off the writer's path could
+# buy, never a durable configuration.
 # Prints a Markdown report. Loopback only; stops what it starts.
 set -euo pipefail
 
@@ -51,15 +54,21 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
+if [[ ${NOSYNC:-0} = 1 ]]; then
+  command -v cc >/dev/null || die "NOSYNC=1 needs a C compiler (cc)"
+  cc -shared -fPIC -O2 -o "$TMP/nosync.so" "$BENCH/nosync.c"
+  for h in "${HOUSTONS[@]}"; do HOUSTONS+=("$h+nosync"); done
+fi
 
 field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 # A sample's value in a /metrics dump, by its exact name (e.g. a histogram's _sum or _count).
 metric() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
 
-run() {  # run HOUSTON RATE: one measured run; prints a table row
-  local houston=$1 rate=$2 dir
+run() {  # run HOUSTON[+nosync] RATE: one measured run; prints a table row
+  local houston=${1%+nosync} rate=$2 dir preload='' suffix=''
+  if [[ $1 = *+nosync ]]; then preload=$TMP/nosync.so suffix=' (no fsync)'; fi
   dir=$(mktemp -d "$TMP/run.XXXX")
-  taskset -c "$SUT_CPUS" "$houston" serve --config "$BENCH/org-intake.yaml" --db "$dir/t.db" \
+  LD_PRELOAD=$preload taskset -c "$SUT_CPUS" "$houston" serve --config "$BENCH/org-intake.yaml" --db "$dir/t.db" \
     --listen 127.0.0.1:0 --port-file "$dir/port" --sync full --log-level warn >"$dir/log" 2>&1 &
   HPID=$!
   for _ in $(seq 500); do
@@ -91,7 +100,7 @@ run() {  # run HOUSTON RATE: one measured run; prints a table row
   bn1=$(metric houston_store_commit_batch_size_count "$dir/m1")
   ds0=$(metric houston_store_commit_duration_seconds_sum "$dir/m0")
   ds1=$(metric houston_store_commit_duration_seconds_sum "$dir/m1")
-  awk -v label="${houston%/houston}" -v root="$ROOT/" -v rate="$rate" \
+  awk -v label="${houston%/houston}$suffix" -v root="$ROOT/" -v rate="$rate" \
     -v rps="$(field rps "$raw")" -v p50="$(field p50_us "$raw")" -v p99="$(field p99_us "$raw")" \
     -v p999="$(field p999_us "$raw")" -v cpu=$((t1 - t0)) -v hz="$CLK_TCK" -v d="$DURATION" \
     -v w="$((bs1 - bs0))" -v c="$((bn1 - bn0))" -v busy="$(awk -v a="$ds0" -v b="$ds1" 'BEGIN { print b - a }')" \
