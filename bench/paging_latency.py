@@ -79,6 +79,8 @@ class Sink:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        except asyncio.CancelledError:
+            pass  # the sink is shutting down with this connection still open
         finally:
             writer.close()
 
