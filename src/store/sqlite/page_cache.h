@@ -5,9 +5,10 @@
 // pages), which no database page ever has. The default cache (pcache1) remembers the highest
 // page number it has seen, and only forgets it at a truncation. Each transaction's end asks the
 // cache to drop the pages beyond the end of the database, and while that remembered number is
-// far beyond the end, pcache1 walks its whole hash table (one slot per page it can hold) to find
-// none: with the writer's 64 MiB cache, 16,384 slots at every commit that split a page, about a
-// tenth of the store writer's CPU at 10,000 new alerts a second (docs/BENCHMARKS.md).
+// far beyond the end, pcache1 walks its whole hash table (about one slot per page it holds) to
+// find none: with the writer's 64 MiB cache, 16,384 slots at the end of every transaction that
+// swapped pages, about a tenth of the store writer's CPU at 10,000 new alerts a second
+// (docs/BENCHMARKS.md).
 //
 // This cache forwards every call to the default one, and keeps its own bound on the highest page
 // number among the pages it holds, which leaves the pending-byte page out: the swap that uses it
