@@ -8,6 +8,7 @@
 #include <string>
 
 #include "store/sqlite/db.h"
+#include "store/sqlite/test_queries.h"
 #include "testing/status_matchers.h"
 #include "testing/test_dir.h"
 
@@ -44,15 +45,6 @@ void InsertSpread(SqliteDb& db, int first, int rows) {
   }
 }
 
-int64_t Count(SqliteDb& db, const std::string& sql) {
-  auto s = db.Prepare(sql);
-  EXPECT_TRUE(s.has_value());
-  if (!s) return -1;
-  auto row = (*s)->Step();
-  EXPECT_TRUE(row.has_value() && *row);
-  return row && *row ? (*s)->Int(0) : -1;
-}
-
 TEST(PageCacheTest, CommitsAfterPageSwapsDoNotWalkTheCache) {
   testing::TestDir dir("houston-page-cache");
   auto db = OpenWriter(dir);
@@ -67,7 +59,7 @@ TEST(PageCacheTest, CommitsAfterPageSwapsDoNotWalkTheCache) {
   // No commit passed its truncation on: the database only grew, so no page was beyond its end.
   EXPECT_EQ(after.truncations_passed, before.truncations_passed);
   EXPECT_GE(after.truncations_skipped - before.truncations_skipped, 400);
-  EXPECT_EQ(Count(*db, "SELECT COUNT(*) FROM t"), 20000);
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM t"), 20000);
 }
 
 TEST(PageCacheTest, ARollbackDropsThePagesBeyondTheDatabasesEnd) {
@@ -75,25 +67,22 @@ TEST(PageCacheTest, ARollbackDropsThePagesBeyondTheDatabasesEnd) {
   auto db = OpenWriter(dir);
   ASSERT_NE(db, nullptr);
   InsertSpread(*db, 0, 1000);
-  const int64_t pages = Count(*db, "PRAGMA page_count");
+  const int64_t pages = QueryInt(*db, "PRAGMA page_count");
   // A transaction that grows the database by hundreds of pages, then rolls back.
   ASSERT_OK(db->Exec("BEGIN"));
   ASSERT_OK(db->Exec("INSERT INTO t(k, v) SELECT 'gone-' || k, zeroblob(3000) FROM t"));
-  ASSERT_GT(Count(*db, "PRAGMA page_count"), pages + 500);
+  ASSERT_GT(QueryInt(*db, "PRAGMA page_count"), pages + 500);
   const PageCacheCounts before = GetPageCacheCounts();
   ASSERT_OK(db->Exec("ROLLBACK"));
   const PageCacheCounts after = GetPageCacheCounts();
   // The rollback's truncation reached the default cache, which dropped those pages.
   EXPECT_GT(after.truncations_passed, before.truncations_passed);
-  EXPECT_EQ(Count(*db, "PRAGMA page_count"), pages);
+  EXPECT_EQ(QueryInt(*db, "PRAGMA page_count"), pages);
   // The pages are reused for other rows; the database is whole and holds only what committed.
   InsertSpread(*db, 1000, 1000);
-  EXPECT_EQ(Count(*db, "SELECT COUNT(*) FROM t"), 2000);
-  EXPECT_EQ(Count(*db, "SELECT COUNT(*) FROM t WHERE k LIKE 'gone-%'"), 0);
-  auto check = db->Prepare("PRAGMA integrity_check");
-  ASSERT_TRUE(check.has_value());
-  ASSERT_TRUE(*(*check)->Step());
-  EXPECT_EQ((*check)->Text(0), "ok");
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM t"), 2000);
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM t WHERE k LIKE 'gone-%'"), 0);
+  EXPECT_EQ(IntegrityCheck(*db), "ok");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "store/sqlite/db.h"
+#include "store/sqlite/test_queries.h"
 #include "testing/status_matchers.h"
 #include "testing/test_dir.h"
 
@@ -72,20 +73,8 @@ class WalVfsTest : public ::testing::Test {
     EXPECT_TRUE(db.has_value()) << db.error().ToString();
     return db ? std::move(*db) : nullptr;
   }
-  static int64_t Count(SqliteDb& db, const char* sql = "SELECT count(*) FROM t") {
-    auto s = db.Prepare(sql);
-    EXPECT_TRUE(s.has_value());
-    if (!s) return -1;
-    auto row = (*s)->Step();
-    EXPECT_TRUE(row.has_value() && *row);
-    const int64_t n = (*s)->Int(0);
-    EXPECT_FALSE((*s)->Step().value_or(true));  // done: no read transaction left open
-    return n;
-  }
-  static std::string IntegrityCheck(SqliteDb& db) {
-    auto s = db.Prepare("PRAGMA integrity_check");
-    if (!s || !(*s)->Step().value_or(false)) return "no answer";
-    return std::string((*s)->Text(0));
+  static int64_t Count(SqliteDb& db, std::string_view sql = "SELECT count(*) FROM t") {
+    return QueryInt(db, sql);
   }
   // Writes of one transaction of `rows` rows of a page each.
   static int WritesOfCommit(SqliteDb& db, int rows) {
