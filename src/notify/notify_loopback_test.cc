@@ -26,6 +26,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -579,54 +580,14 @@ class SmtpSink {
   SmtpSink() {
     char tmpl[] = "/tmp/houston-notify-smtp-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    close(Listen(port_));  // a free port (the tiny race with other processes is acceptable)
-    std::string listen = fmt::format("127.0.0.1:{}", port_);
-    std::string maildir = dir_ + "/Maildir";
-    std::string log = dir_ + "/aiosmtpd.log";
-    std::vector<std::string> args = {
-        "/usr/bin/python3",          "-m",   "aiosmtpd", "-n", "-l", listen, "-c",
-        "aiosmtpd.handlers.Mailbox", maildir};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      pid_ = -1;
-      return;
-    }
-    // Ready when it accepts connections; bounded.
-    auto deadline = Steady::now() + std::chrono::seconds(20);
-    while (Steady::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      a.sin_port = htons(static_cast<uint16_t>(port_));
-      bool up = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-      close(fd);
-      if (up) {
-        ready_ = true;
-        return;
-      }
-      poll(nullptr, 0, 50);
-    }
+    // A free port is found, closed and handed to aiosmtpd, and another process (a test running
+    // beside this one) may take it in between. Then aiosmtpd exits (the address is in use), or
+    // the readiness check reaches the other process, which does not greet as SMTP does: either
+    // way, again on another port.
+    for (int attempt = 0; attempt < 5 && !ready_; ++attempt) Start();
   }
   ~SmtpSink() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
+    Stop();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -655,6 +616,68 @@ class SmtpSink {
   const std::string& dir() const { return dir_; }
 
  private:
+  // One try on a new free port: ready_ once aiosmtpd greets there; pid_ -1 if it did not start.
+  void Start() {
+    port_ = 0;
+    close(Listen(port_));
+    std::string listen = fmt::format("127.0.0.1:{}", port_);
+    std::string maildir = dir_ + "/Maildir";
+    std::string log = dir_ + "/aiosmtpd.log";
+    std::vector<std::string> args = {
+        "/usr/bin/python3",          "-m",   "aiosmtpd", "-n", "-l", listen, "-c",
+        "aiosmtpd.handlers.Mailbox", maildir};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      pid_ = -1;
+      return;
+    }
+    // Ready when its SMTP greeting arrives; bounded.
+    auto deadline = Steady::now() + std::chrono::seconds(20);
+    while (Steady::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<uint16_t>(port_));
+      if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+        pollfd p{fd, POLLIN, 0};
+        char greeting[4] = {};
+        bool smtp = poll(&p, 1, 5000) == 1 && recv(fd, greeting, 3, 0) == 3 &&
+                    std::string_view(greeting, 3) == "220";
+        close(fd);
+        if (smtp) {
+          ready_ = true;
+        } else {
+          Stop();  // someone else's port
+        }
+        return;
+      }
+      close(fd);
+      poll(nullptr, 0, 50);
+    }
+    Stop();
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
